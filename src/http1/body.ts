@@ -1,0 +1,254 @@
+/**
+ * Body readers (one small state object per framing, as in h11's _readers.py) and the matching
+ * writer. Readers hand out views into the receive buffer, never copies.
+ */
+import { CR, CRLF, encodeString, HTAB, indexOfByte, LF, SP } from "./bytes.ts";
+import { HttpError } from "./errors.ts";
+import type { Framing } from "./framing.ts";
+import { type HeadLimits, HeadScanner, parseFields, serializeFields } from "./head.ts";
+import type { HeaderList } from "./headers.ts";
+import type { ReceiveBuffer } from "./receive_buffer.ts";
+
+/** The end of a body, with the trailer section of a chunked body if it had one. */
+export interface BodyEnd {
+  trailers: HeaderList | null;
+}
+
+/** A body chunk (a view), the end of the body, or null when more bytes are needed. */
+export type BodyStep = Uint8Array | BodyEnd | null;
+
+export interface BodyReader {
+  next(buf: ReceiveBuffer): BodyStep;
+  /** Called at end of input: returns the end of the body or throws if it was cut short. */
+  eof(): BodyEnd;
+}
+
+const END: BodyEnd = Object.freeze({ trailers: null });
+
+export class ContentLengthReader implements BodyReader {
+  #remaining: number;
+  readonly #length: number;
+  readonly #status: number;
+
+  constructor(length: number, status: number) {
+    this.#length = this.#remaining = length;
+    this.#status = status;
+  }
+
+  next(buf: ReceiveBuffer): BodyStep {
+    if (this.#remaining === 0) return END;
+    if (buf.length === 0) return null;
+    const n = Math.min(this.#remaining, buf.length);
+    this.#remaining -= n;
+    return buf.take(n);
+  }
+
+  eof(): BodyEnd {
+    if (this.#remaining === 0) return END;
+    const got = this.#length - this.#remaining;
+    throw new HttpError(
+      this.#status,
+      `connection closed after ${got} of ${this.#length} body bytes`,
+    );
+  }
+}
+
+export class UntilCloseReader implements BodyReader {
+  next(buf: ReceiveBuffer): BodyStep {
+    return buf.length === 0 ? null : buf.takeAll();
+  }
+  eof(): BodyEnd {
+    return END;
+  }
+}
+
+const enum Chunk {
+  Size,
+  Data,
+  DataEnd,
+  Trailers,
+  Done,
+}
+
+/** Longest chunk-size line (size plus extensions) accepted; longer ones are abusive. */
+export const MAX_CHUNK_LINE = 4096;
+
+export class ChunkedReader implements BodyReader {
+  #state = Chunk.Size;
+  #remaining = 0;
+  readonly #status: number;
+  readonly #limits: HeadLimits;
+  readonly #trailerScanner: HeadScanner;
+
+  constructor(status: number, limits: HeadLimits) {
+    this.#status = status;
+    this.#limits = limits;
+    this.#trailerScanner = new HeadScanner(
+      limits.maxHeadBytes,
+      status,
+      () => new HttpError(status, `trailer section is larger than ${limits.maxHeadBytes} bytes`),
+      false,
+    );
+  }
+
+  next(buf: ReceiveBuffer): BodyStep {
+    for (;;) {
+      switch (this.#state) {
+        case Chunk.Size: {
+          const size = this.#readSize(buf);
+          if (size < 0) return null;
+          if (size === 0) {
+            this.#state = Chunk.Trailers;
+          } else {
+            this.#remaining = size;
+            this.#state = Chunk.Data;
+          }
+          continue;
+        }
+        case Chunk.Data: {
+          if (buf.length === 0) return null;
+          const n = Math.min(this.#remaining, buf.length);
+          this.#remaining -= n;
+          if (this.#remaining === 0) this.#state = Chunk.DataEnd;
+          return buf.take(n);
+        }
+        case Chunk.DataEnd: {
+          if (buf.length < 2) {
+            if (buf.length === 1 && buf.bytes[buf.start] !== CR) throw this.#error(noCrlf);
+            return null;
+          }
+          if (buf.bytes[buf.start] !== CR || buf.bytes[buf.start + 1] !== LF) {
+            throw this.#error(noCrlf);
+          }
+          buf.skip(2);
+          this.#state = Chunk.Size;
+          continue;
+        }
+        case Chunk.Trailers: {
+          const size = this.#trailerScanner.scan(buf);
+          if (size < 0) return null;
+          this.#state = Chunk.Done;
+          if (size === 2) {
+            buf.skip(2);
+            return END;
+          }
+          const s = buf.start;
+          const trailers = parseFields(
+            buf.bytes,
+            s,
+            s + size - 2,
+            this.#limits.maxHeaderCount,
+            this.#status,
+            "trailer",
+          );
+          buf.skip(size);
+          return { trailers };
+        }
+        case Chunk.Done:
+          return END;
+      }
+    }
+  }
+
+  eof(): BodyEnd {
+    if (this.#state === Chunk.Done) return END;
+    throw this.#error("connection closed in the middle of a chunked body");
+  }
+
+  /** Parses `chunk-size [ chunk-ext ] CRLF`; returns -1 when the line is incomplete. */
+  #readSize(buf: ReceiveBuffer): number {
+    const b = buf.bytes;
+    const s = buf.start;
+    const lf = indexOfByte(b, LF, s, Math.min(buf.end, s + MAX_CHUNK_LINE));
+    if (lf < 0) {
+      if (buf.length >= MAX_CHUNK_LINE) {
+        throw this.#error(`chunk-size line is longer than ${MAX_CHUNK_LINE} bytes`);
+      }
+      return -1;
+    }
+    if (lf === s || b[lf - 1] !== CR) throw this.#error("chunk-size line ends with a bare LF");
+    const lineEnd = lf - 1;
+    let i = s;
+    let size = 0;
+    while (i < lineEnd) {
+      const d = hexValue(b[i]);
+      if (d < 0) break;
+      size = size * 16 + d;
+      if (size > Number.MAX_SAFE_INTEGER) throw this.#error("chunk size is too large");
+      i++;
+    }
+    if (i === s) throw this.#error("chunk size is not a hexadecimal number");
+    // Anything after the size must be a chunk extension: BWS ";" ... Extensions carry no meaning
+    // for a proxy and are dropped when the body is re-chunked.
+    while (i < lineEnd && (b[i] === SP || b[i] === HTAB)) i++;
+    if (i < lineEnd && b[i] !== 0x3b) throw this.#error("chunk size is not a hexadecimal number");
+    for (; i < lineEnd; i++) {
+      const c = b[i];
+      if ((c < 0x20 && c !== HTAB) || c === 0x7f) {
+        throw this.#error("chunk extension contains a control character");
+      }
+    }
+    buf.skip(lf + 1 - s);
+    return size;
+  }
+
+  #error(message: string): HttpError {
+    return new HttpError(this.#status, message);
+  }
+}
+
+const noCrlf = "chunk data is not followed by CRLF";
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
+  return -1;
+}
+
+/** The reader for a framing; `status` is the error status for malformed input (400 or 502). */
+export function bodyReader(framing: Framing, status: number, limits: HeadLimits): BodyReader {
+  switch (framing.kind) {
+    case "length":
+      return new ContentLengthReader(framing.length, status);
+    case "chunked":
+      return new ChunkedReader(status, limits);
+    case "close":
+      return new UntilCloseReader();
+    default:
+      return new ContentLengthReader(0, status);
+  }
+}
+
+// ---- writing ----
+
+/**
+ * Frames body bytes for the wire. Chunked bodies are re-chunked one chunk per piece of data, with
+ * trailers passed through; other framings pass data unchanged.
+ */
+export class BodyWriter {
+  readonly chunked: boolean;
+
+  constructor(framing: Framing) {
+    this.chunked = framing.kind === "chunked";
+  }
+
+  /** Appends the wire bytes for `data` to `out`. */
+  data(data: Uint8Array, out: Uint8Array[]): void {
+    if (data.length === 0) return;
+    if (this.chunked) out.push(chunkHeader(data.length), data, CRLF);
+    else out.push(data);
+  }
+
+  /** Appends the wire bytes that end the body. */
+  end(trailers: HeaderList | null, out: Uint8Array[]): void {
+    if (!this.chunked) return;
+    out.push(LAST_CHUNK, serializeFields(trailers));
+  }
+}
+
+const LAST_CHUNK = encodeString("0\r\n");
+
+function chunkHeader(n: number): Uint8Array {
+  return encodeString(n.toString(16) + "\r\n");
+}

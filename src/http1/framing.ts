@@ -1,0 +1,137 @@
+/**
+ * How the body of a message is delimited: one pure function per direction, following RFC 9112
+ * section 6.3 ("Message Body Length"), whose rules are quoted inline.
+ */
+import { HttpError } from "./errors.ts";
+import { tokens } from "./headers.ts";
+import type { RequestHead, ResponseHead } from "./head.ts";
+import type { HeaderList } from "./headers.ts";
+
+export type Framing =
+  /** No body at all. */
+  | { kind: "none" }
+  /** Exactly `length` bytes. */
+  | { kind: "length"; length: number }
+  /** Chunked transfer coding, possibly with trailers. */
+  | { kind: "chunked" }
+  /** Everything until the connection closes (responses only). */
+  | { kind: "close" }
+  /** No body; the connection stops speaking HTTP (2xx to CONNECT, 101 Switching Protocols). */
+  | { kind: "switch" };
+
+const NONE: Framing = { kind: "none" };
+const CHUNKED: Framing = { kind: "chunked" };
+const CLOSE: Framing = { kind: "close" };
+const SWITCH: Framing = { kind: "switch" };
+
+export function requestFraming(head: RequestHead): Framing {
+  const te = head.headers.getAll("transfer-encoding");
+  const cl = head.headers.getAll("content-length");
+  if (te.length > 0) {
+    // "If a message is received with both a Transfer-Encoding and a Content-Length header field,
+    // the Transfer-Encoding overrides the Content-Length. Such a message might indicate an attempt
+    // to perform request smuggling ... and ought to be handled as an error."
+    if (cl.length > 0) {
+      throw new HttpError(400, "request has both Content-Length and Transfer-Encoding");
+    }
+    if (head.version === "HTTP/1.0") {
+      // "A server or client that receives an HTTP/1.0 message containing a Transfer-Encoding header
+      // field MUST treat the message as if the framing is faulty"
+      throw new HttpError(400, "HTTP/1.0 request uses Transfer-Encoding");
+    }
+    // "If a Transfer-Encoding header field is present in a request and the chunked transfer coding
+    // is not the final encoding, the message body length cannot be determined reliably; the server
+    // MUST respond with the 400 (Bad Request) status code and then close the connection."
+    checkChunkedLast(te, 400, "request");
+    return CHUNKED;
+  }
+  if (cl.length > 0) return lengthFraming(cl, 400, "request");
+  // "If this is a request message and none of the above are true, then the message body length is
+  // zero (no message body is present)."
+  return NONE;
+}
+
+export function responseFraming(head: ResponseHead, requestMethod: string): Framing {
+  const status = head.status;
+  // "Any response to a HEAD request and any response with a 1xx (Informational), 204 (No
+  // Content), or 304 (Not Modified) status code is always terminated by the first empty line
+  // after the header fields, regardless of the header fields present in the message, and thus
+  // cannot contain a message body or trailer section."
+  if (status === 101) return SWITCH;
+  if (requestMethod === "HEAD" || status < 200 || status === 204 || status === 304) return NONE;
+  // "Any 2xx (Successful) response to a CONNECT request implies that the connection will become a
+  // tunnel immediately after the empty line that concludes the header fields."
+  if (requestMethod === "CONNECT" && status < 300) return SWITCH;
+  const te = head.headers.getAll("transfer-encoding");
+  const cl = head.headers.getAll("content-length");
+  if (te.length > 0) {
+    if (cl.length > 0) {
+      throw new HttpError(502, "response has both Content-Length and Transfer-Encoding");
+    }
+    // "If a Transfer-Encoding header field is present in a response and the chunked transfer
+    // coding is not the final encoding, the message body length is determined by reading the
+    // connection until it is closed by the server."
+    const codings = tokens(te.join(","));
+    if (codings[codings.length - 1] !== "chunked") return CLOSE;
+    checkChunkedLast(te, 502, "response");
+    return CHUNKED;
+  }
+  if (cl.length > 0) return lengthFraming(cl, 502, "response");
+  // "Otherwise, this is a response message without a declared message body length, so the message
+  // body length is determined by the number of octets received prior to the server closing the
+  // connection."
+  return CLOSE;
+}
+
+/** "chunked" must be the last coding and appear once. */
+function checkChunkedLast(te: string[], status: number, what: string): void {
+  const codings = tokens(te.join(","));
+  const last = codings.length - 1;
+  if (codings[last] !== "chunked") {
+    throw new HttpError(status, `${what} Transfer-Encoding does not end with chunked`);
+  }
+  if (codings.indexOf("chunked") !== last) {
+    throw new HttpError(status, `${what} applies the chunked coding twice`);
+  }
+}
+
+/**
+ * "If a message is received without Transfer-Encoding and with an invalid Content-Length header
+ * field, then the message framing is invalid". Repeated identical values ("42, 42") are accepted
+ * as one, as RFC 9110 section 8.6 allows; differing ones are refused.
+ */
+function lengthFraming(values: string[], status: number, what: string): Framing {
+  let length = -1;
+  for (const field of values) {
+    for (const part of field.split(",")) {
+      const v = part.trim();
+      if (!/^[0-9]{1,15}$/.test(v)) {
+        throw new HttpError(status, `${what} Content-Length ${JSON.stringify(v)} is invalid`);
+      }
+      const n = Number(v);
+      if (length >= 0 && n !== length) {
+        throw new HttpError(status, `${what} has differing Content-Length values`);
+      }
+      length = n;
+    }
+  }
+  return length === 0 ? NONE : { kind: "length", length };
+}
+
+/** Whether the connection option `name` is listed in the Connection header. */
+export function hasConnectionOption(headers: HeaderList, name: string): boolean {
+  for (const v of headers.getAll("connection")) {
+    if (tokens(v).includes(name)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a connection stays open after this message (RFC 9112 section 9.3): "close" ends it;
+ * HTTP/1.1 persists by default; HTTP/1.0 only with "keep-alive".
+ */
+export function keepsAlive(version: string, headers: HeaderList): boolean {
+  if (hasConnectionOption(headers, "close")) return false;
+  if (version !== "HTTP/1.0") return true;
+  return hasConnectionOption(headers, "keep-alive");
+}

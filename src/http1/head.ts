@@ -1,0 +1,308 @@
+/**
+ * Request line, status line and header block: parsing (RFC 9112 sections 2-5) and serializing.
+ * Parsing is strict where leniency enables request smuggling (bare LF, bare CR, NUL, obs-fold,
+ * whitespace before the colon) and keeps everything else byte for byte.
+ */
+import { byteLength, CR, HTAB, indexOfByte, latin1, LF, SP, writeString } from "./bytes.ts";
+import { HttpError } from "./errors.ts";
+import { HeaderList } from "./headers.ts";
+import type { ReceiveBuffer } from "./receive_buffer.ts";
+
+export interface RequestHead {
+  method: string;
+  /** The request-target exactly as sent (see target.ts to interpret it). */
+  target: string;
+  /** "HTTP/1.1" or "HTTP/1.0" (any "HTTP/1.x" is kept as sent). */
+  version: string;
+  headers: HeaderList;
+}
+
+export interface ResponseHead {
+  version: string;
+  status: number;
+  reason: string;
+  headers: HeaderList;
+}
+
+export interface HeadLimits {
+  /** Largest head (start line + fields + final CRLF) accepted, in bytes. */
+  maxHeadBytes: number;
+  /** Most header fields accepted in one head or trailer section. */
+  maxHeaderCount: number;
+}
+
+export const DEFAULT_LIMITS: HeadLimits = { maxHeadBytes: 64 * 1024, maxHeaderCount: 256 };
+
+/** tchar from RFC 9110 section 5.6.2, as a lookup table. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+
+export function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Finds the end of a head or trailer section in a receive buffer, resuming where the previous call
+ * stopped so that a head arriving in many small pieces is scanned once.
+ */
+export class HeadScanner {
+  #scanned = 0;
+  #lineStart = 0;
+  readonly #limit: number;
+  readonly #tooLarge: () => HttpError;
+  readonly #status: number;
+  readonly #skipLeadingEmptyLines: boolean;
+
+  constructor(
+    limit: number,
+    status: number,
+    tooLarge: () => HttpError,
+    skipLeadingEmptyLines: boolean,
+  ) {
+    this.#limit = limit;
+    this.#status = status;
+    this.#tooLarge = tooLarge;
+    this.#skipLeadingEmptyLines = skipLeadingEmptyLines;
+  }
+
+  /**
+   * Returns the length of the complete section (including its final empty line) at the start of
+   * `buf`, or -1 when more bytes are needed. Leading empty lines are dropped when enabled (RFC 9112
+   * section 2.2 asks servers to ignore a CRLF before a request line).
+   */
+  scan(buf: ReceiveBuffer): number {
+    const b = buf.bytes;
+    for (;;) {
+      const s = buf.start;
+      const e = buf.end;
+      let i = s + this.#scanned;
+      let lineStart = s + this.#lineStart;
+      for (;;) {
+        const lf = indexOfByte(b, LF, i, e);
+        if (lf < 0) {
+          this.#scanned = e - s;
+          this.#lineStart = lineStart - s;
+          if (e - s > this.#limit) throw this.#tooLarge();
+          return -1;
+        }
+        if (lf === s || b[lf - 1] !== CR) {
+          throw new HttpError(this.#status, "line ends with a bare LF instead of CRLF");
+        }
+        const size = lf + 1 - s;
+        if (size > this.#limit) throw this.#tooLarge();
+        if (lf - 1 === lineStart) {
+          if (lineStart === s && this.#skipLeadingEmptyLines) {
+            buf.skip(2);
+            this.reset();
+            break; // rescan from the new start
+          }
+          this.reset();
+          return size;
+        }
+        lineStart = lf + 1;
+        i = lf + 1;
+      }
+    }
+  }
+
+  reset(): void {
+    this.#scanned = 0;
+    this.#lineStart = 0;
+  }
+}
+
+/** Parses a complete request head occupying b[start, end) (end is just past the final CRLF). */
+export function parseRequestHead(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  limits: HeadLimits,
+): RequestHead {
+  const lf = indexOfByte(b, LF, start, end);
+  const lineEnd = lf - 1;
+  const sp1 = indexOfByte(b, SP, start, lineEnd);
+  if (sp1 < 0) throw bad("request line has no request-target");
+  const method = latin1(b, start, sp1);
+  if (!isToken(method)) throw bad("method is not a valid token");
+  const sp2 = indexOfByte(b, SP, sp1 + 1, lineEnd);
+  if (sp2 < 0) throw bad("request line has no HTTP version (HTTP/0.9 is not supported)");
+  if (sp2 === sp1 + 1) throw bad("request line has two spaces in a row");
+  for (let i = sp1 + 1; i < sp2; i++) {
+    const c = b[i];
+    if (c <= 0x20 || c === 0x7f) throw bad("request-target contains a control character");
+  }
+  const target = latin1(b, sp1 + 1, sp2);
+  const version = latin1(b, sp2 + 1, lineEnd);
+  if (!isHttpVersion(version)) {
+    throw bad(
+      version.includes(" ") ? "request line has extra spaces" : "HTTP version is malformed",
+    );
+  }
+  if (version.charCodeAt(5) !== 0x31) {
+    throw new HttpError(505, `${version} is not supported; this proxy speaks HTTP/1.x`);
+  }
+  const headers = parseFields(b, lf + 1, end - 2, limits.maxHeaderCount, 400, "request");
+  return { method, target, version, headers };
+}
+
+/** Parses a complete response head occupying b[start, end). */
+export function parseResponseHead(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  limits: HeadLimits,
+): ResponseHead {
+  const lf = indexOfByte(b, LF, start, end);
+  const lineEnd = lf - 1;
+  const version = latin1(b, start, Math.min(start + 8, lineEnd));
+  if (!isHttpVersion(version) || version.charCodeAt(5) !== 0x31) {
+    throw badResponse("status line does not start with HTTP/1.x");
+  }
+  const p = start + 8;
+  if (
+    lineEnd < p + 4 || b[p] !== SP || !isDigit(b[p + 1]) || !isDigit(b[p + 2]) ||
+    !isDigit(b[p + 3]) || b[p + 1] === 0x30 || (lineEnd > p + 4 && b[p + 4] !== SP)
+  ) {
+    throw badResponse("status line has no valid three-digit status code");
+  }
+  const status = (b[p + 1] - 0x30) * 100 + (b[p + 2] - 0x30) * 10 + (b[p + 3] - 0x30);
+  for (let i = p + 5; i < lineEnd; i++) {
+    if (b[i] === 0 || b[i] === CR) throw badResponse("reason phrase contains NUL or CR");
+  }
+  const reason = lineEnd > p + 4 ? latin1(b, p + 5, lineEnd) : "";
+  const headers = parseFields(b, lf + 1, end - 2, limits.maxHeaderCount, 502, "response");
+  return { version, status, reason, headers };
+}
+
+/**
+ * Parses header field lines in b[pos, end), where `end` is the start of the CRLF that closes the
+ * section. Every LF in the range is known to be preceded by CR (HeadScanner checked).
+ */
+export function parseFields(
+  b: Uint8Array,
+  pos: number,
+  end: number,
+  maxCount: number,
+  status: number,
+  what: string,
+): HeaderList {
+  const raw: string[] = [];
+  while (pos < end) {
+    const lf = indexOfByte(b, LF, pos, end + 2);
+    const lineEnd = lf - 1;
+    const first = b[pos];
+    if (first === SP || first === HTAB) {
+      throw new HttpError(status, `${what} header uses obsolete line folding`);
+    }
+    let colon = pos;
+    while (colon < lineEnd && TCHAR[b[colon]] === 1) colon++;
+    if (colon === pos || colon === lineEnd || b[colon] !== 0x3a) {
+      throw new HttpError(status, `${what} header ${fieldProblem(b, pos, colon, lineEnd)}`);
+    }
+    let vs = colon + 1;
+    while (vs < lineEnd && (b[vs] === SP || b[vs] === HTAB)) vs++;
+    let ve = lineEnd;
+    while (ve > vs && (b[ve - 1] === SP || b[ve - 1] === HTAB)) ve--;
+    for (let i = vs; i < ve; i++) {
+      const c = b[i];
+      if (c === 0 || c === CR) {
+        throw new HttpError(status, `${what} header value contains ${c === 0 ? "NUL" : "CR"}`);
+      }
+    }
+    if (raw.length >= maxCount * 2) {
+      throw new HttpError(
+        status === 400 ? 431 : status,
+        `${what} has more than ${maxCount} header fields`,
+      );
+    }
+    raw.push(latin1(b, pos, colon), latin1(b, vs, ve));
+    pos = lf + 1;
+  }
+  return new HeaderList(raw);
+}
+
+function fieldProblem(b: Uint8Array, pos: number, stop: number, lineEnd: number): string {
+  if (stop === lineEnd) return "line has no colon";
+  const c = b[stop];
+  if (c === SP || c === HTAB) return "has whitespace before the colon";
+  if (stop === pos && c === 0x3a) return "has an empty name";
+  return "name contains an invalid character";
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isHttpVersion(v: string): boolean {
+  return v.length === 8 && v.startsWith("HTTP/") && isDigit(v.charCodeAt(5)) &&
+    v.charCodeAt(6) === 0x2e && isDigit(v.charCodeAt(7));
+}
+
+function bad(message: string): HttpError {
+  return new HttpError(400, message);
+}
+
+function badResponse(message: string): HttpError {
+  return new HttpError(502, message);
+}
+
+// ---- serializing ----
+
+/** Serializes a request head; throws if a name or value could break the message framing. */
+export function serializeRequestHead(head: RequestHead): Uint8Array {
+  return serializeHead(`${head.method} ${head.target} ${head.version}\r\n`, head.headers);
+}
+
+/** Serializes a response head; throws if a name or value could break the message framing. */
+export function serializeResponseHead(head: ResponseHead): Uint8Array {
+  const line = head.reason === ""
+    ? `${head.version} ${head.status} \r\n`
+    : `${head.version} ${head.status} ${head.reason}\r\n`;
+  return serializeHead(line, head.headers);
+}
+
+/** Serializes a trailer section, or the empty line that ends a chunked body without trailers. */
+export function serializeFields(headers: HeaderList | null): Uint8Array {
+  return serializeHead("", headers ?? EMPTY_HEADERS);
+}
+
+const EMPTY_HEADERS = new HeaderList();
+
+function serializeHead(startLine: string, headers: HeaderList): Uint8Array {
+  const raw = headers.raw;
+  let size = byteLength(startLine) + 2;
+  for (let i = 0; i < raw.length; i += 2) {
+    size += byteLength(raw[i]) + byteLength(raw[i + 1]) + 4;
+  }
+  const out = new Uint8Array(size);
+  let o = writeString(startLine, out, 0);
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const value = raw[i + 1];
+    if (!isToken(name)) throw new HttpError(500, `header name ${JSON.stringify(name)} is invalid`);
+    const vs = o + name.length + 2;
+    o = writeString(name, out, o);
+    out[o++] = 0x3a;
+    out[o++] = SP;
+    o = writeString(value, out, o);
+    for (let j = vs; j < o; j++) {
+      const c = out[j];
+      if (c === CR || c === LF || c === 0) {
+        throw new HttpError(500, `header ${name} has a value containing CR, LF or NUL`);
+      }
+    }
+    out[o++] = CR;
+    out[o++] = LF;
+  }
+  out[o++] = CR;
+  out[o++] = LF;
+  return out;
+}

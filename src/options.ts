@@ -1,0 +1,166 @@
+/**
+ * Every option the proxy understands, in one registry: name (mitmproxy's name where it has one),
+ * type, default and help. The CLI's flags and `--set name=value` both go through here.
+ */
+
+export type OptionType = "string" | "int" | "seconds" | "bool";
+
+interface Spec<T> {
+  type: OptionType;
+  default: T;
+  help: string;
+  min?: number;
+  max?: number;
+}
+
+function opt<T>(spec: Spec<T>): Spec<T> {
+  return spec;
+}
+
+export const OPTION_SPECS = {
+  listen_host: opt({
+    type: "string",
+    default: "127.0.0.1",
+    help: "Address to listen on. Anything but loopback makes the proxy reachable by others.",
+  }),
+  listen_port: opt({
+    type: "int",
+    default: 8080,
+    min: 0,
+    max: 65535,
+    help: "Port to listen on (0 picks a free one).",
+  }),
+  confdir: opt({
+    type: "string",
+    default: "~/.mitm-ts",
+    help: "Directory for the certificate authority and other state.",
+  }),
+  connect_timeout: opt({
+    type: "seconds",
+    default: 10,
+    min: 0.001,
+    help: "Give up connecting to an origin after this many seconds (502).",
+  }),
+  header_timeout: opt({
+    type: "seconds",
+    default: 30,
+    min: 0.001,
+    help: "A client must send a complete request head within this many seconds of its first byte.",
+  }),
+  idle_timeout: opt({
+    type: "seconds",
+    default: 60,
+    min: 0.001,
+    help: "Close a client connection that sends nothing for this many seconds between requests.",
+  }),
+  origin_idle_timeout: opt({
+    type: "seconds",
+    default: 30,
+    min: 0.001,
+    help: "Close a pooled origin connection after this many idle seconds.",
+  }),
+  max_head_bytes: opt({
+    type: "int",
+    default: 64 * 1024,
+    min: 1024,
+    max: 16 * 1024 * 1024,
+    help: "Largest request or response head accepted (requests over it get 431).",
+  }),
+  max_header_count: opt({
+    type: "int",
+    default: 256,
+    min: 1,
+    max: 65536,
+    help: "Most header fields accepted in one head.",
+  }),
+  origin_pool_size: opt({
+    type: "int",
+    default: 64,
+    min: 0,
+    max: 100000,
+    help: "Idle connections kept per origin for reuse (0 disables pooling).",
+  }),
+};
+
+export type OptionName = keyof typeof OPTION_SPECS;
+
+export type Options = {
+  -readonly [K in OptionName]: (typeof OPTION_SPECS)[K]["default"];
+};
+
+export class OptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "OptionError";
+  }
+}
+
+export function defaultOptions(): Options {
+  const out = {} as Record<string, unknown>;
+  for (const [name, spec] of Object.entries(OPTION_SPECS)) out[name] = spec.default;
+  return out as Options;
+}
+
+export function isOptionName(name: string): name is OptionName {
+  return Object.hasOwn(OPTION_SPECS, name);
+}
+
+/** Parses the text of `--set name=value` for one option; throws OptionError with one line. */
+export function parseOptionValue(name: string, text: string): Options[OptionName] {
+  if (!isOptionName(name)) {
+    throw new OptionError(`unknown option "${name}"`);
+  }
+  const spec: Spec<unknown> = OPTION_SPECS[name];
+  switch (spec.type) {
+    case "string":
+      return text as never;
+    case "bool": {
+      const t = text.toLowerCase();
+      if (["true", "1", "yes", "on"].includes(t)) return true as never;
+      if (["false", "0", "no", "off"].includes(t)) return false as never;
+      throw new OptionError(`option ${name} expects true or false, got "${text}"`);
+    }
+    case "int":
+    case "seconds": {
+      const pattern = spec.type === "int" ? /^-?[0-9]+$/ : /^-?[0-9]+(\.[0-9]+)?$/;
+      if (!pattern.test(text.trim())) {
+        const what = spec.type === "int" ? "a whole number" : "a number of seconds";
+        throw new OptionError(`option ${name} expects ${what}, got "${text}"`);
+      }
+      const n = Number(text);
+      checkRange(name, spec, n);
+      return n as never;
+    }
+  }
+}
+
+function checkRange(name: string, spec: Spec<unknown>, n: number): void {
+  if (spec.min !== undefined && n < spec.min) {
+    throw new OptionError(`option ${name} must be at least ${spec.min}, got ${n}`);
+  }
+  if (spec.max !== undefined && n > spec.max) {
+    throw new OptionError(`option ${name} must be at most ${spec.max}, got ${n}`);
+  }
+}
+
+/** Defaults overlaid with `overrides`, each checked against its spec. */
+export function resolveOptions(overrides: Partial<Options> = {}): Options {
+  const options = defaultOptions();
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    if (!isOptionName(name)) throw new OptionError(`unknown option "${name}"`);
+    const spec: Spec<unknown> = OPTION_SPECS[name];
+    const expected = spec.type === "string"
+      ? "string"
+      : spec.type === "bool"
+      ? "boolean"
+      : "number";
+    const actual: string = typeof value;
+    if (actual !== expected) {
+      throw new OptionError(`option ${name} expects a ${expected}, got ${typeof value}`);
+    }
+    if (expected === "number") checkRange(name, spec, value as number);
+    (options as Record<string, unknown>)[name] = value;
+  }
+  return options;
+}

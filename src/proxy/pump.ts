@@ -1,0 +1,119 @@
+/** Moving parsed messages between connections: the small I/O loops around the sans-IO codec. */
+import type { BodyWriter, HeaderList, ReadEvent } from "../http1/mod.ts";
+import { HttpError } from "../http1/mod.ts";
+import type { Conn } from "../runtime/types.ts";
+
+/** What the pumps need from a RequestReader or ResponseReader. */
+export interface EventReader<H> {
+  next(): ReadEvent<H> | null;
+  feed(chunk: Uint8Array): void;
+  feedEof(): void;
+}
+
+export type ReadFn = () => Promise<Uint8Array | null>;
+
+/** Reads until the reader yields an event. */
+export async function nextEvent<H>(reader: EventReader<H>, read: ReadFn): Promise<ReadEvent<H>> {
+  let eof = false;
+  for (;;) {
+    const ev = reader.next();
+    if (ev !== null) return ev;
+    if (eof) throw new HttpError(502, "connection closed unexpectedly");
+    const chunk = await read();
+    if (chunk === null) {
+      eof = true;
+      reader.feedEof();
+    } else reader.feed(chunk);
+  }
+}
+
+/** Writes `out` as one batch and empties it, waiting if the peer is slow. */
+export async function flush(dst: Conn, out: Uint8Array[]): Promise<void> {
+  if (out.length === 0) return;
+  const wait = dst.writev(out);
+  out.length = 0;
+  if (wait) await wait;
+}
+
+/** Flush when this much is batched even if more events are ready. */
+const MAX_BATCH = 256 * 1024;
+
+/**
+ * Streams the body of the current message from `reader` to `dst`, framed by `writer`. `out` may
+ * already hold bytes (the head) to send in the same batch. Bytes go out as they arrive; reading
+ * waits while `dst` is full, so memory stays bounded by the socket buffers. Returns the trailers.
+ * With `dst` null the body is read and dropped (draining a request nobody will answer).
+ */
+export async function pumpBody<H>(
+  reader: EventReader<H>,
+  read: ReadFn,
+  dst: Conn | null,
+  writer: BodyWriter,
+  out: Uint8Array[],
+): Promise<HeaderList | null> {
+  let eof = false;
+  let batched = 0;
+  for (;;) {
+    const ev = reader.next();
+    if (ev === null) {
+      if (dst !== null) await flush(dst, out);
+      batched = 0;
+      if (eof) throw new HttpError(502, "connection closed unexpectedly");
+      const chunk = await read();
+      if (chunk === null) {
+        eof = true;
+        reader.feedEof();
+      } else reader.feed(chunk);
+      continue;
+    }
+    if (ev.type === "data") {
+      if (dst === null) continue;
+      writer.data(ev.data, out);
+      batched += ev.data.length;
+      if (batched >= MAX_BATCH) {
+        await flush(dst, out);
+        batched = 0;
+      }
+    } else if (ev.type === "end") {
+      if (dst !== null) {
+        writer.end(ev.trailers, out);
+        await flush(dst, out);
+      }
+      return ev.trailers;
+    } else {
+      throw new HttpError(502, `unexpected ${ev.type} event in a body`);
+    }
+  }
+}
+
+/**
+ * Relays raw bytes both ways until both sides have finished (a CONNECT tunnel, or a connection
+ * after 101 Switching Protocols). A FIN is passed on as a FIN; an error closes both.
+ */
+export async function relay(
+  a: Conn,
+  readA: ReadFn,
+  leftoverA: Uint8Array,
+  b: Conn,
+  readB: ReadFn,
+  leftoverB: Uint8Array,
+): Promise<void> {
+  const oneWay = async (read: ReadFn, leftover: Uint8Array, dst: Conn) => {
+    try {
+      if (leftover.length > 0) await dst.write(leftover);
+      for (;;) {
+        const chunk = await read();
+        if (chunk === null) break;
+        const wait = dst.write(chunk);
+        if (wait) await wait;
+      }
+      dst.closeWrite();
+    } catch {
+      a.close();
+      b.close();
+    }
+  };
+  await Promise.all([oneWay(readA, leftoverA, b), oneWay(readB, leftoverB, a)]);
+  a.close();
+  b.close();
+}

@@ -1,0 +1,195 @@
+/**
+ * One client connection: read a request, hand it to the right handler, repeat while the
+ * connection is kept alive. Owns the connection's timeouts and its last words (error responses,
+ * graceful close).
+ */
+import { HttpError, parseTarget, type RequestHead, RequestReader } from "../http1/mod.ts";
+import type { Conn } from "../runtime/types.ts";
+import type { ProxyContext } from "./context.ts";
+import { connectTunnel } from "./connect.ts";
+import { forwardHttp } from "./forward.ts";
+import { notAProxyRequestText, textResponse } from "./responses.ts";
+
+/** How long to keep reading after our FIN so the peer sees our last response, not a reset. */
+const LINGER_MS = 2000;
+
+export class ClientSession {
+  readonly conn: Conn;
+  readonly ctx: ProxyContext;
+  readonly reader: RequestReader;
+  #pending: Promise<Uint8Array | null> | null = null;
+  #onGone: ((why: string) => void) | null = null;
+  #timedOut = false;
+
+  constructor(conn: Conn, ctx: ProxyContext) {
+    this.conn = conn;
+    this.ctx = ctx;
+    this.reader = new RequestReader(ctx.limits);
+  }
+
+  /** Next chunk from the client: the watcher's outstanding read first, if there is one. */
+  readonly read = (): Promise<Uint8Array | null> => {
+    const p = this.#pending;
+    if (p !== null) {
+      this.#pending = null;
+      return p;
+    }
+    return this.conn.read();
+  };
+
+  /**
+   * While a response is awaited, keep one read outstanding so that a client that leaves is
+   * noticed and `onGone` can abort the exchange. Bytes that arrive (a pipelined request) stay
+   * for the next read.
+   */
+  watch(onGone: (why: string) => void): void {
+    if (this.#pending !== null) return;
+    this.#onGone = onGone;
+    const p = this.conn.read();
+    this.#pending = p;
+    p.then(
+      (chunk) => {
+        if (chunk === null) this.#onGone?.("client closed the connection");
+      },
+      () => this.#onGone?.("client connection failed"),
+    );
+  }
+
+  unwatch(): void {
+    this.#onGone = null;
+  }
+
+  async run(): Promise<void> {
+    try {
+      for (;;) {
+        const head = await this.#readHead();
+        if (head === null) break;
+        if (!(await this.#dispatch(head))) break;
+      }
+    } catch (e) {
+      await this.#fail(e);
+    } finally {
+      this.unwatch();
+      this.conn.close();
+    }
+  }
+
+  /** The next request head, or null when the client is done (or timed out). */
+  async #readHead(): Promise<RequestHead | null> {
+    const reader = this.reader;
+    let ev = reader.next();
+    if (ev === null) {
+      const { idle_timeout, header_timeout } = this.ctx.options;
+      let started = reader.bufferedLength > 0;
+      let timer = setTimeout(
+        () => this.#timeout(started),
+        (started ? header_timeout : idle_timeout) * 1000,
+      );
+      try {
+        while (ev === null) {
+          const chunk = await this.read();
+          if (this.#timedOut) return null;
+          if (chunk === null) reader.feedEof();
+          else {
+            reader.feed(chunk);
+            if (!started) {
+              started = true;
+              clearTimeout(timer);
+              timer = setTimeout(() => this.#timeout(true), header_timeout * 1000);
+            }
+          }
+          ev = reader.next();
+          if (ev === null && chunk === null) return null;
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    if (ev.type === "closed") return null;
+    if (ev.type !== "head") throw new HttpError(400, `unexpected ${ev.type} before a request`);
+    return ev.head;
+  }
+
+  #timeout(started: boolean): void {
+    this.#timedOut = true;
+    if (started) {
+      const seconds = this.ctx.options.header_timeout;
+      this.ctx.log.debug(`${this.#peer()}: request head not complete after ${seconds} s`);
+      const text = `mitm.ts: request head not complete after ${seconds} s; closing the connection.`;
+      try {
+        this.conn.write(textResponse(408, text, true))?.catch(() => {});
+      } catch { /* already gone */ }
+      this.conn.closeWrite();
+      setTimeout(() => this.conn.close(), LINGER_MS);
+    } else {
+      this.conn.close();
+    }
+  }
+
+  /** Handles one request; returns whether the connection stays open for another. */
+  #dispatch(head: RequestHead): Promise<boolean> {
+    const target = parseTarget(head.method, head.target);
+    if (this.ctx.log.enabled("debug")) {
+      this.ctx.log.debug(`${this.#peer()}: ${head.method} ${head.target} ${head.version}`);
+    }
+    switch (target.form) {
+      case "authority":
+        return connectTunnel(this, head, target);
+      case "absolute":
+        if (this.#isSelf(target.host, target.port)) break;
+        if (target.scheme === "http") return forwardHttp(this, head, target);
+        throw new HttpError(
+          501,
+          `mitm.ts does not forward ${target.scheme}:// URLs sent in absolute-form yet`,
+        );
+    }
+    return this.respondAndClose(400, notAProxyRequestText(this.ctx.proxyUrl));
+  }
+
+  #isSelf(host: string, port: number): boolean {
+    const listen = this.ctx.listen;
+    if (port !== listen.port) return false;
+    return host === listen.host || host === "localhost" || host === "127.0.0.1" ||
+      host === "::1" || host === "0.0.0.0" || host === "::";
+  }
+
+  /** Answers with a plain-text response and ends the connection gracefully. */
+  async respondAndClose(status: number, text: string): Promise<false> {
+    try {
+      await this.conn.write(textResponse(status, text, true));
+    } catch {
+      return false;
+    }
+    await this.finish();
+    return false;
+  }
+
+  /** Sends FIN, then drains what the client still sends for a moment before closing. */
+  async finish(): Promise<void> {
+    this.unwatch();
+    this.conn.closeWrite();
+    const deadline = setTimeout(() => this.conn.close(), LINGER_MS);
+    try {
+      while ((await this.read()) !== null) { /* discard */ }
+    } catch { /* closed */ }
+    clearTimeout(deadline);
+    this.conn.close();
+  }
+
+  async #fail(e: unknown): Promise<void> {
+    if (e instanceof HttpError) {
+      this.ctx.log.info(`${this.#peer()}: ${e.status} ${e.message}`);
+      const text = e.status < 500
+        ? `mitm.ts refused the request: ${e.message}.`
+        : `mitm.ts: ${e.message}.`;
+      if (!this.conn.isClosed) await this.respondAndClose(e.status, text);
+      return;
+    }
+    this.ctx.log.debug(`${this.#peer()}: ${(e as Error)?.message ?? e}`);
+  }
+
+  #peer(): string {
+    const r = this.conn.remote;
+    return `${r.host}:${r.port}`;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * An in-memory Network for unit tests: connections are pairs of queues, listeners are entries in
+ * a map, and failures (refused, DNS) are what a real network reports. No sockets, no timers.
+ */
+import {
+  type Address,
+  type Conn,
+  type ConnectOptions,
+  type Listener,
+  NetError,
+  type Network,
+} from "./types.ts";
+
+/** Bytes a side may queue before write() asks the writer to wait. */
+const HIGH_WATER = 64 * 1024;
+
+class Pipe {
+  chunks: Uint8Array[] = [];
+  queued = 0;
+  eof = false;
+  reader: ((c: Uint8Array | null) => void) | null = null;
+  readerFail: ((e: unknown) => void) | null = null;
+}
+
+export class MemoryConn implements Conn {
+  readonly remote: Address;
+  readonly local: Address;
+  readonly closed: Promise<void>;
+  peer!: MemoryConn;
+  #in: Pipe = new Pipe();
+  #closed = false;
+  #wroteEof = false;
+  /** This side's write() calls waiting for the peer to read. */
+  #blockedWriters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  #resolveClosed!: () => void;
+
+  constructor(local: Address, remote: Address) {
+    this.local = local;
+    this.remote = remote;
+    this.closed = new Promise((r) => (this.#resolveClosed = r));
+  }
+
+  static pair(a: Address, b: Address): [MemoryConn, MemoryConn] {
+    const x = new MemoryConn(a, b);
+    const y = new MemoryConn(b, a);
+    x.peer = y;
+    y.peer = x;
+    return [x, y];
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  read(): Promise<Uint8Array | null> {
+    const p = this.#in;
+    const chunk = p.chunks.shift();
+    if (chunk !== undefined) {
+      p.queued -= chunk.length;
+      if (p.queued < HIGH_WATER) this.peer.#releaseWriters();
+      return Promise.resolve(chunk);
+    }
+    if (p.eof || this.#closed) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      p.reader = resolve;
+      p.readerFail = reject;
+    });
+  }
+
+  write(data: Uint8Array): Promise<void> | undefined {
+    if (this.#closed || this.#wroteEof) throw new NetError("closed", "connection is closed");
+    if (data.length === 0) return undefined;
+    return this.peer.#deliver(data.slice());
+  }
+
+  writev(chunks: readonly Uint8Array[]): Promise<void> | undefined {
+    let wait: Promise<void> | undefined;
+    for (const c of chunks) wait = this.write(c) ?? wait;
+    return wait;
+  }
+
+  closeWrite(): void {
+    if (this.#wroteEof || this.#closed) return;
+    this.#wroteEof = true;
+    this.peer.#deliver(null);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#finish();
+    if (!this.peer.#closed) this.peer.#deliver(null);
+    this.peer.#finish();
+  }
+
+  #finish(): void {
+    this.#closed = true;
+    const p = this.#in;
+    if (p.reader) {
+      const r = p.reader;
+      p.reader = p.readerFail = null;
+      r(null);
+    }
+    this.#releaseWriters(new NetError("closed", "connection closed while sending"));
+    this.peer.#releaseWriters(new NetError("closed", "connection closed while sending"));
+    this.#resolveClosed();
+  }
+
+  /** Called on the receiving side. */
+  #deliver(chunk: Uint8Array | null): Promise<void> | undefined {
+    const p = this.#in;
+    if (this.#closed) return undefined;
+    if (chunk === null) p.eof = true;
+    if (p.reader) {
+      const r = p.reader;
+      p.reader = p.readerFail = null;
+      r(chunk);
+      return undefined;
+    }
+    if (chunk === null) return undefined;
+    p.chunks.push(chunk);
+    p.queued += chunk.length;
+    if (p.queued < HIGH_WATER) return undefined;
+    return new Promise((resolve, reject) => this.peer.#blockedWriters.push({ resolve, reject }));
+  }
+
+  /** Wakes this side's blocked write() calls. */
+  #releaseWriters(error?: unknown): void {
+    const waiters = this.#blockedWriters;
+    this.#blockedWriters = [];
+    for (const w of waiters) error ? w.reject(error) : w.resolve();
+  }
+}
+
+/** A network of in-memory hosts: listen on any address, connect to listening ones. */
+export class MemoryNetwork implements Network {
+  readonly #listeners = new Map<string, (conn: Conn) => void>();
+  #nextPort = 40000;
+  /** Host names that fail DNS resolution. Everything else "resolves". */
+  readonly unresolvable: Set<string> = new Set();
+
+  listen(address: Address, onConn: (conn: Conn) => void): Promise<Listener> {
+    const port = address.port || this.#nextPort++;
+    const key = `${address.host}:${port}`;
+    if (this.#listeners.has(key)) {
+      return Promise.reject(new NetError("address-in-use", "address already in use"));
+    }
+    this.#listeners.set(key, onConn);
+    return Promise.resolve({
+      address: { host: address.host, port },
+      close: () => {
+        this.#listeners.delete(key);
+        return Promise.resolve();
+      },
+    });
+  }
+
+  connect(options: ConnectOptions): Promise<Conn> {
+    if (this.unresolvable.has(options.host)) {
+      return Promise.reject(new NetError("dns", "DNS lookup failed"));
+    }
+    const onConn = this.#listeners.get(`${options.host}:${options.port}`);
+    if (!onConn) return Promise.reject(new NetError("refused", "connection refused"));
+    const [client, server] = MemoryConn.pair(
+      { host: "127.0.0.1", port: this.#nextPort++ },
+      { host: options.host, port: options.port },
+    );
+    queueMicrotask(() => onConn(server));
+    return Promise.resolve(client);
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The runtime the process is on, and the Network implementation chosen for it. The only module
+ * outside src/runtime/ that others import from this folder (besides types.ts).
+ */
+import process from "node:process";
+import { nodeNetwork } from "./node_net.ts";
+import type { Network } from "./types.ts";
+
+export * from "./types.ts";
+
+declare const Bun: { version: string } | undefined;
+declare const Deno: { version: { deno: string } } | undefined;
+
+export interface RuntimeInfo {
+  name: "deno" | "bun" | "node";
+  version: string;
+}
+
+export const runtime: RuntimeInfo = typeof Bun !== "undefined"
+  ? { name: "bun", version: Bun.version }
+  : typeof Deno !== "undefined"
+  ? { name: "deno", version: Deno.version.deno }
+  : { name: "node", version: process.versions.node };
+
+/** node:net measured fastest on both Deno and Bun (see docs/RUNTIME.md). */
+export const network: Network = nodeNetwork;
+
+/** Calls `handler` once on SIGINT or SIGTERM; returns a function that removes it. */
+export function onShutdownSignal(handler: (signal: string) => void): () => void {
+  const listener = (signal: string) => handler(signal);
+  process.once("SIGINT", listener);
+  process.once("SIGTERM", listener);
+  return () => {
+    process.off("SIGINT", listener);
+    process.off("SIGTERM", listener);
+  };
+}

@@ -1,0 +1,33 @@
+import { NetError } from "./types.ts";
+
+/** Maps a runtime's socket error to a NetError whose message a person can act on. */
+export function toNetError(e: unknown): NetError {
+  if (e instanceof NetError) return e;
+  const err = e as { code?: string; message?: string; syscall?: string };
+  const code = err?.code ?? "";
+  switch (code) {
+    case "ECONNREFUSED":
+      return new NetError("refused", "connection refused", { cause: e });
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+    case "EAI_NONAME":
+    case "EAI_FAIL":
+      return new NetError("dns", "DNS lookup failed", { cause: e });
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+    case "EADDRNOTAVAIL":
+      return new NetError("unreachable", "host unreachable", { cause: e });
+    case "ETIMEDOUT":
+      return new NetError("timeout", "connection timed out", { cause: e });
+    case "ECONNRESET":
+    case "EPIPE":
+    case "ECONNABORTED":
+      return new NetError("reset", "connection reset by peer", { cause: e });
+    case "EADDRINUSE":
+      return new NetError("address-in-use", "address already in use", { cause: e });
+    case "EACCES":
+    case "EPERM":
+      return new NetError("permission", "permission denied", { cause: e });
+  }
+  return new NetError("other", err?.message ?? String(e), { cause: e });
+}
