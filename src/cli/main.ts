@@ -4,7 +4,6 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import os from "node:os";
-import process from "node:process";
 import { consoleSink, createLogger, type LogLevel } from "../log.ts";
 import {
   OPTION_SPECS,
@@ -134,23 +133,24 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
-  log.info(
-    `mitm.ts ${VERSION} (${runtime.name} ${runtime.version}) proxy listening at ${proxy.url}`,
-  );
-  log.info(`Use it:  export HTTP_PROXY=${proxy.url} HTTPS_PROXY=${proxy.url}`);
-  log.info(`   or:   curl -x ${proxy.url} http://example.com/`);
   if (!isLoopback(proxy.address.host)) {
     log.warn(
       `warning: listening on ${proxy.address.host}, so anyone who can reach it can use this proxy.`,
     );
   }
+  // One write, so that whoever watches the output sees the whole block at once.
+  log.info(
+    [
+      `mitm.ts ${VERSION} (${runtime.name} ${runtime.version}) proxy listening at ${proxy.url}`,
+      `Use it:  export HTTP_PROXY=${proxy.url} HTTPS_PROXY=${proxy.url}`,
+      `   or:   curl -x ${proxy.url} http://example.com/`,
+    ].join("\n"),
+  );
 
   return await new Promise<number>((resolve) => {
-    const stop = onShutdownSignal(async (signal) => {
-      stop();
+    onShutdownSignal(async (signal, count) => {
+      if (count > 1) return resolve(130); // a second signal while closing: exit at once
       log.info(`${signal}: shutting down`);
-      // A second signal while closing exits at once.
-      onShutdownSignal(() => resolve(130));
       await proxy.close();
       resolve(0);
     });

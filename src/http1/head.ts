@@ -230,7 +230,7 @@ export function parseFields(
 }
 
 function fieldProblem(b: Uint8Array, pos: number, stop: number, lineEnd: number): string {
-  if (stop === lineEnd) return "line has no colon";
+  if (stop === lineEnd || indexOfByte(b, 0x3a, stop, lineEnd) < 0) return "line has no colon";
   const c = b[stop];
   if (c === SP || c === HTAB) return "has whitespace before the colon";
   if (stop === pos && c === 0x3a) return "has an empty name";
@@ -256,12 +256,18 @@ function badResponse(message: string): HttpError {
 
 // ---- serializing ----
 
-/** Serializes a request head; throws if a name or value could break the message framing. */
+/**
+ * Serializes a request head; throws if the start line, a name or a value could break the message
+ * framing.
+ */
 export function serializeRequestHead(head: RequestHead): Uint8Array {
   return serializeHead(`${head.method} ${head.target} ${head.version}\r\n`, head.headers);
 }
 
-/** Serializes a response head; throws if a name or value could break the message framing. */
+/**
+ * Serializes a response head; throws if the start line, a name or a value could break the message
+ * framing.
+ */
 export function serializeResponseHead(head: ResponseHead): Uint8Array {
   const line = head.reason === ""
     ? `${head.version} ${head.status} \r\n`
@@ -284,6 +290,13 @@ function serializeHead(startLine: string, headers: HeaderList): Uint8Array {
   }
   const out = new Uint8Array(size);
   let o = writeString(startLine, out, 0);
+  // The start line's own CRLF is its last two bytes; any other CR, LF or NUL would split it.
+  for (let j = 0; j < o - 2; j++) {
+    const c = out[j];
+    if (c === CR || c === LF || c === 0) {
+      throw new HttpError(500, "start line contains CR, LF or NUL");
+    }
+  }
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const value = raw[i + 1];

@@ -19,7 +19,12 @@ export type Target =
   | { form: "authority"; host: string; port: number }
   | { form: "asterisk" };
 
-const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443, ws: 80, wss: 443 };
+const DEFAULT_PORTS: ReadonlyMap<string, number> = new Map([
+  ["http", 80],
+  ["https", 443],
+  ["ws", 80],
+  ["wss", 443],
+]);
 
 /** Interprets a request-target; throws HttpError(400) when it is malformed. */
 export function parseTarget(method: string, target: string): Target {
@@ -53,17 +58,23 @@ export function parseTarget(method: string, target: string): Target {
   if (path.includes("#")) throw new HttpError(400, "request-target contains a fragment (#)");
   if (path === "") path = "/";
   else if (path.charCodeAt(0) === 0x3f) path = "/" + path;
-  const { host, port } = parseAuthority(authority, DEFAULT_PORTS[scheme]);
+  const { host, port } = parseAuthority(
+    authority,
+    DEFAULT_PORTS.get(scheme),
+    `${scheme}: URL needs a port (the scheme has no default one)`,
+  );
   return { form: "absolute", scheme, host, port, path };
 }
 
 /**
  * Parses host[:port]. Userinfo is refused: it never belongs in a request-target and is a classic
- * way to make two parsers see different hosts.
+ * way to make two parsers see different hosts. `noPortMessage` is the error when there is neither
+ * a port nor a default one.
  */
 export function parseAuthority(
   authority: string,
   defaultPort: number | undefined,
+  noPortMessage = "CONNECT target needs host:port",
 ): { host: string; port: number } {
   if (authority.includes("@")) {
     throw new HttpError(400, "request-target contains userinfo (user@host), which is not allowed");
@@ -93,7 +104,7 @@ export function parseAuthority(
   }
   let port: number;
   if (portText === undefined || portText === "") {
-    if (defaultPort === undefined) throw new HttpError(400, "CONNECT target needs host:port");
+    if (defaultPort === undefined) throw new HttpError(400, noPortMessage);
     port = defaultPort;
   } else {
     if (!/^[0-9]{1,5}$/.test(portText)) throw new HttpError(400, "port is not a number");

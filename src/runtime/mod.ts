@@ -25,11 +25,16 @@ export const runtime: RuntimeInfo = typeof Bun !== "undefined"
 /** node:net measured fastest on both Deno and Bun (see docs/RUNTIME.md). */
 export const network: Network = nodeNetwork;
 
-/** Calls `handler` once on SIGINT or SIGTERM; returns a function that removes it. */
-export function onShutdownSignal(handler: (signal: string) => void): () => void {
-  const listener = (signal: string) => handler(signal);
-  process.once("SIGINT", listener);
-  process.once("SIGTERM", listener);
+/**
+ * Calls `handler` on every SIGINT or SIGTERM, with how many have arrived so far (1 for the first);
+ * returns a function that removes it. One persistent listener, because Deno calls a listener added
+ * while a signal is being dispatched for that same signal.
+ */
+export function onShutdownSignal(handler: (signal: string, count: number) => void): () => void {
+  let count = 0;
+  const listener = (signal: string) => handler(signal, ++count);
+  process.on("SIGINT", listener);
+  process.on("SIGTERM", listener);
   return () => {
     process.off("SIGINT", listener);
     process.off("SIGTERM", listener);
