@@ -19,9 +19,10 @@ const runners = {
     args: ["test", "-A", "--no-check", ...(paths.length ? paths : ["tests/"])],
     // "ok | 12 passed (3 steps) | 0 failed (25ms)" / "FAILED | 1 passed | 2 failed (...)"
     count(out) {
-      const m = /\|\s*(\d+) passed(?: \((\d+) steps?\))?\s*\|\s*(\d+) failed(?: \((\d+) steps?\))?/
-        .exec(out.split("\n").reverse().find((l) => / passed.*\| .* failed/.test(l)) ?? "");
-      return m ? { passed: +m[1], failed: +m[3] } : null;
+      const line = out.split("\n").reverse().find((l) => / passed.*\| .* failed/.test(l)) ?? "";
+      const m = /\|\s*(\d+) passed(?: \(\d+ steps?\))?\s*\|\s*(\d+) failed/.exec(line);
+      const ignored = /\|\s*(\d+) ignored/.exec(line);
+      return m ? { passed: +m[1], failed: +m[2], skipped: ignored ? +ignored[1] : 0 } : null;
     },
   },
   bun: {
@@ -36,7 +37,8 @@ const runners = {
     count(out) {
       const p = /^\s*(\d+) pass$/m.exec(out);
       const f = /^\s*(\d+) fail$/m.exec(out);
-      return p ? { passed: +p[1], failed: f ? +f[1] : 0 } : null;
+      const s = /^\s*(\d+) skip$/m.exec(out);
+      return p ? { passed: +p[1], failed: f ? +f[1] : 0, skipped: s ? +s[1] : 0 } : null;
     },
   },
 };
@@ -60,17 +62,19 @@ function run(name) {
     tee(child.stderr, process.stderr);
     child.on("error", (e) => {
       console.log(`${name}: could not start (${e.message}); run \`npm ci\` first`);
-      resolve({ passed: 0, failed: 1 });
+      resolve({ passed: 0, failed: 1, skipped: 0 });
     });
     child.on("close", (code) => {
       const counts = r.count(out);
       if (!counts) {
         console.log(`${name}: test runner exited with ${code} and printed no summary`);
-        resolve({ passed: 0, failed: 1 });
+        resolve({ passed: 0, failed: 1, skipped: 0 });
       } else {
         // A runner that fails outside any test (e.g. a module that does not load) still fails.
         if (code !== 0 && counts.failed === 0) counts.failed = 1;
-        console.log(`${name}: ${counts.passed} passed, ${counts.failed} failed`);
+        console.log(
+          `${name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`,
+        );
         resolve(counts);
       }
     });
@@ -79,10 +83,14 @@ function run(name) {
 
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 for (const name of runtimes) {
   const c = await run(name);
   passed += c.passed;
   failed += c.failed;
+  skipped += c.skipped;
 }
+// Skipped tests are neither passed nor failed; say how many, above the summary line.
+if (skipped > 0) console.log(`(${skipped} skipped, each with its reason above)`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

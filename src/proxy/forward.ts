@@ -50,6 +50,8 @@ class Exchange {
   responseStarted = false;
   /** What broke the request body, reported in place of the response. */
   requestError: unknown = null;
+  /** Set once the whole request has been sent to the origin. */
+  requestSent = false;
 
   constructor(session: ClientSession, req: RequestHead, target: AbsoluteTarget) {
     this.session = session;
@@ -153,7 +155,9 @@ class Exchange {
     if (!this.hasBody) {
       session.watch(this.abort);
       try {
-        await origin.conn.write(headBytes);
+        const wait = origin.conn.write(headBytes);
+        this.requestSent = true; // queued in full: nothing more of this request to wait for
+        if (wait) await wait;
         return true;
       } catch {
         return false;
@@ -167,6 +171,7 @@ class Exchange {
         new BodyWriter(this.requestFraming),
         [headBytes],
       );
+      this.requestSent = true;
       session.watch(this.abort);
       return true;
     } catch (e) {
@@ -222,7 +227,11 @@ class Exchange {
     const originKeepAlive = keepsAlive(head.version, head.headers) &&
       this.req.version !== "HTTP/1.0";
     const switching = framing.kind === "switch";
-    const keepClient = this.clientKeepAlive && framing.kind !== "close" && !switching;
+    // An origin that answers before the upload ends leaves the rest of the request unread, so
+    // that connection cannot carry another request: say so (RFC 9110 section 15.5.14 asks a
+    // server that answers early to tell whether it will close).
+    const keepClient = this.clientKeepAlive && framing.kind !== "close" && !switching &&
+      this.requestSent;
     dropHopByHop(head.headers, switching);
     normalizeContentLength(head.headers);
     if (!keepClient && !switching) head.headers.append("Connection", "close");

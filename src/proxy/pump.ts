@@ -113,7 +113,13 @@ export async function relay(
       b.close();
     }
   };
-  await Promise.all([oneWay(readA, leftoverA, b), oneWay(readB, leftoverB, a)]);
+  const aToB = oneWay(readA, leftoverA, b);
+  const bToA = oneWay(readB, leftoverB, a);
+  // A side closed outright (proxy shutdown, reset) can receive nothing more: once what it sent
+  // has been passed on, close the other side too, or a silent peer would hold the relay open.
+  a.closed.then(() => aToB.then(() => b.close()));
+  b.closed.then(() => bToA.then(() => a.close()));
+  await Promise.all([aToB, bToA]);
   a.close();
   b.close();
 }

@@ -18,6 +18,8 @@ export class ClientSession {
   readonly ctx: ProxyContext;
   readonly reader: RequestReader;
   #pending: Promise<Uint8Array | null> | null = null;
+  /** The conn.read() in progress, so that a second reader queues behind it (see #connRead). */
+  #reading: Promise<Uint8Array | null> | null = null;
   #onGone: ((why: string) => void) | null = null;
   #timedOut = false;
 
@@ -34,8 +36,26 @@ export class ClientSession {
       this.#pending = null;
       return p;
     }
-    return this.conn.read();
+    return this.#connRead();
   };
+
+  /**
+   * conn.read(), but after the read already in progress if there is one: an early response ends
+   * the exchange while the request pump still waits for body bytes, and finish() must drain
+   * behind it rather than call conn.read() concurrently (which runtimes reject).
+   */
+  #connRead(): Promise<Uint8Array | null> {
+    const prev = this.#reading;
+    const p = prev === null
+      ? this.conn.read()
+      : prev.then(() => this.conn.read(), () => this.conn.read());
+    this.#reading = p;
+    const done = () => {
+      if (this.#reading === p) this.#reading = null;
+    };
+    p.then(done, done);
+    return p;
+  }
 
   /**
    * While a response is awaited, keep one read outstanding so that a client that leaves is
@@ -45,7 +65,7 @@ export class ClientSession {
   watch(onGone: (why: string) => void): void {
     if (this.#pending !== null) return;
     this.#onGone = onGone;
-    const p = this.conn.read();
+    const p = this.#connRead();
     this.#pending = p;
     p.then(
       (chunk) => {

@@ -61,6 +61,8 @@ export class MemoryConn implements Conn {
       return Promise.resolve(chunk);
     }
     if (p.eof || this.#closed) return Promise.resolve(null);
+    // As in every real runtime: a second pending read would silently steal the first's data.
+    if (p.reader !== null) return Promise.reject(new Error("read() called concurrently"));
     return new Promise((resolve, reject) => {
       p.reader = resolve;
       p.readerFail = reject;
