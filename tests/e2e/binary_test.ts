@@ -1,0 +1,97 @@
+/**
+ * The single executable: built for real with `bun build --compile`, copied to an empty directory
+ * and run with an empty environment (no deno, bun, node_modules or PATH), it answers --help and
+ * proxies a request. `deno compile` is tried too; it needs to download its runtime (denort), so it
+ * is skipped, with that reason, where dl.deno.land cannot be resolved.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { lookup } from "node:dns/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { curl, rawServer, readUntil, ROOT, run } from "./helpers.ts";
+
+const BUN = join(ROOT, "node_modules", ".bin", "bun");
+const DENO = join(ROOT, "node_modules", ".bin", "deno");
+
+async function denoCompileBlocker(): Promise<string | false> {
+  try {
+    await lookup("dl.deno.land");
+    return false;
+  } catch {
+    return "deno compile downloads denort from dl.deno.land, which this machine cannot resolve";
+  }
+}
+
+/** Runs the binary with no environment at all from an empty directory and proxies one request. */
+async function checkBinary(binary: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "mitm-bin-"));
+  const lonely = join(dir, "mitm");
+  copyFileSync(binary, lonely);
+  try {
+    const help = await run(lonely, ["--help"], { env: {}, cwd: dir });
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /Usage: mitm \[options\]/);
+
+    const origin = await rawServer((s) =>
+      s.on("data", () => s.end("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nfrom origin"))
+    );
+    const child = spawn(lonely, ["-p", "0", "--confdir", join(dir, "conf")], {
+      env: {},
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const out = await readUntil(child.stdout as never, (b) => /listening at \S+/.test(String(b)));
+      const url = /listening at (\S+)/.exec(String(out))![1];
+      const r = await curl(["-x", url, `http://127.0.0.1:${origin.port}/`]);
+      assert.equal(r.stdout, "from origin", r.stderr);
+    } finally {
+      process.kill(child.pid!, "SIGTERM");
+      await new Promise((r) => child.on("exit", r));
+      await origin.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("bun build --compile makes one executable that runs with nothing installed", {
+  timeout: 180_000,
+}, async () => {
+  const out = mkdtempSync(join(tmpdir(), "mitm-build-"));
+  const binary = join(out, "mitm");
+  try {
+    const build = await run(BUN, ["build", "--compile", "cli.ts", "--outfile", binary], {
+      cwd: ROOT,
+      timeoutMs: 170_000,
+    });
+    assert.equal(build.code, 0, build.stderr + build.stdout);
+    assert.ok(statSync(binary).size > 1_000_000);
+    await checkBinary(binary);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("deno compile makes one executable that runs with nothing installed", {
+  timeout: 300_000,
+  skip: await denoCompileBlocker(),
+}, async () => {
+  const out = mkdtempSync(join(tmpdir(), "mitm-build-"));
+  const binary = join(out, "mitm");
+  try {
+    const build = await run(DENO, ["compile", "-A", "--output", binary, "cli.ts"], {
+      cwd: ROOT,
+      timeoutMs: 290_000,
+    });
+    assert.equal(build.code, 0, build.stderr);
+    assert.ok(existsSync(binary));
+    await checkBinary(binary);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
