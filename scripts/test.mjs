@@ -91,6 +91,6 @@ for (const name of runtimes) {
   skipped += c.skipped;
 }
 // Skipped tests are neither passed nor failed; say how many, above the summary line.
-if (skipped > 0) console.log(`(${skipped} skipped, each with its reason above)`);
+if (skipped > 0) console.log(`(${skipped} skipped; the runners print why above)`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

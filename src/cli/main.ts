@@ -133,6 +133,18 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
+  const running = proxy;
+  // Signal handlers go in before the address is printed: whoever reads the address may signal at
+  // once, and without a handler the signal would kill the process instead of closing it.
+  const exitCode = new Promise<number>((resolve) => {
+    onShutdownSignal(async (signal, count) => {
+      if (count > 1) return resolve(130); // a second signal while closing: exit at once
+      log.info(`${signal}: shutting down`);
+      await running.close();
+      resolve(0);
+    });
+  });
+
   if (!isLoopback(proxy.address.host)) {
     log.warn(
       `warning: listening on ${proxy.address.host}, so anyone who can reach it can use this proxy.`,
@@ -147,12 +159,5 @@ export async function main(argv: string[]): Promise<number> {
     ].join("\n"),
   );
 
-  return await new Promise<number>((resolve) => {
-    onShutdownSignal(async (signal, count) => {
-      if (count > 1) return resolve(130); // a second signal while closing: exit at once
-      log.info(`${signal}: shutting down`);
-      await proxy.close();
-      resolve(0);
-    });
-  });
+  return await exitCode;
 }

@@ -170,6 +170,7 @@ class Exchange {
         origin.conn,
         new BodyWriter(this.requestFraming),
         [headBytes],
+        session.conn.recycle?.bind(session.conn),
       );
       this.requestSent = true;
       session.watch(this.abort);
@@ -255,7 +256,14 @@ class Exchange {
     }
 
     try {
-      await pumpBody(origin.reader, origin.read, client, new BodyWriter(framing), out);
+      await pumpBody(
+        origin.reader,
+        origin.read,
+        client,
+        new BodyWriter(framing),
+        out,
+        origin.conn.recycle?.bind(origin.conn),
+      );
     } catch (e) {
       // The response is cut short: closing is the only way left to tell the client.
       if (this.aborted === null) {

@@ -6,11 +6,25 @@ import type { Conn } from "../runtime/types.ts";
 /** What the pumps need from a RequestReader or ResponseReader. */
 export interface EventReader<H> {
   next(): ReadEvent<H> | null;
+  /** Bytes fed but not yet consumed; 0 means the reader holds no view of any fed chunk. */
+  readonly bufferedLength: number;
   feed(chunk: Uint8Array): void;
   feedEof(): void;
 }
 
 export type ReadFn = () => Promise<Uint8Array | null>;
+/** Conn.recycle of the connection a ReadFn reads from, when it has one. */
+export type RecycleFn = (chunk: Uint8Array) => void;
+
+/**
+ * Gives `chunk` back to its connection once nothing refers to it: the caller has checked that no
+ * parser holds its bytes, and this waits until `dst` has flushed every write that might.
+ */
+async function recycleAfterFlush(dst: Conn, chunk: Uint8Array, recycle: RecycleFn) {
+  const wait = dst.flushed();
+  if (wait) await wait;
+  recycle(chunk);
+}
 
 /** Reads until the reader yields an event. */
 export async function nextEvent<H>(reader: EventReader<H>, read: ReadFn): Promise<ReadEvent<H>> {
@@ -50,20 +64,32 @@ export async function pumpBody<H>(
   dst: Conn | null,
   writer: BodyWriter,
   out: Uint8Array[],
+  recycle?: RecycleFn,
 ): Promise<HeaderList | null> {
   let eof = false;
   let batched = 0;
+  /** The chunk fed last, while it may still be recycled. */
+  let fed: Uint8Array | null = null;
   for (;;) {
     const ev = reader.next();
     if (ev === null) {
-      if (dst !== null) await flush(dst, out);
+      if (dst !== null) {
+        await flush(dst, out);
+        if (fed !== null && recycle !== undefined && reader.bufferedLength === 0) {
+          await recycleAfterFlush(dst, fed, recycle);
+        }
+      }
+      fed = null;
       batched = 0;
       if (eof) throw new HttpError(502, "connection closed unexpectedly");
       const chunk = await read();
       if (chunk === null) {
         eof = true;
         reader.feedEof();
-      } else reader.feed(chunk);
+      } else {
+        reader.feed(chunk);
+        fed = chunk;
+      }
       continue;
     }
     if (ev.type === "data") {
@@ -98,7 +124,7 @@ export async function relay(
   readB: ReadFn,
   leftoverB: Uint8Array,
 ): Promise<void> {
-  const oneWay = async (read: ReadFn, leftover: Uint8Array, dst: Conn) => {
+  const oneWay = async (read: ReadFn, leftover: Uint8Array, dst: Conn, recycle?: RecycleFn) => {
     try {
       if (leftover.length > 0) await dst.write(leftover);
       for (;;) {
@@ -106,6 +132,7 @@ export async function relay(
         if (chunk === null) break;
         const wait = dst.write(chunk);
         if (wait) await wait;
+        if (recycle) await recycleAfterFlush(dst, chunk, recycle);
       }
       dst.closeWrite();
     } catch {
@@ -113,8 +140,8 @@ export async function relay(
       b.close();
     }
   };
-  const aToB = oneWay(readA, leftoverA, b);
-  const bToA = oneWay(readB, leftoverB, a);
+  const aToB = oneWay(readA, leftoverA, b, a.recycle?.bind(a));
+  const bToA = oneWay(readB, leftoverB, a, b.recycle?.bind(b));
   // A side closed outright (proxy shutdown, reset) can receive nothing more: once what it sent
   // has been passed on, close the other side too, or a silent peer would hold the relay open.
   a.closed.then(() => aToB.then(() => b.close()));

@@ -81,6 +81,11 @@ export class MemoryConn implements Conn {
     return wait;
   }
 
+  /** write() copies the bytes, so they are never referenced after it returns. */
+  flushed(): Promise<void> | undefined {
+    return undefined;
+  }
+
   closeWrite(): void {
     if (this.#wroteEof || this.#closed) return;
     this.#wroteEof = true;

@@ -3,6 +3,8 @@
  * outside src/runtime/ that others import from this folder (besides types.ts).
  */
 import process from "node:process";
+import { bunNetwork } from "./bun_native.ts";
+import { denoNetwork } from "./deno_native.ts";
 import { nodeNetwork } from "./node_net.ts";
 import type { Network } from "./types.ts";
 
@@ -22,8 +24,15 @@ export const runtime: RuntimeInfo = typeof Bun !== "undefined"
   ? { name: "deno", version: Deno.version.deno }
   : { name: "node", version: process.versions.node };
 
-/** node:net measured fastest on both Deno and Bun (see docs/RUNTIME.md). */
-export const network: Network = nodeNetwork;
+/**
+ * Each runtime's own sockets measured fastest there (docs/RUNTIME.md): Bun.listen/Bun.connect on
+ * Bun, Deno.listen/Deno.connect on Deno; node:net elsewhere.
+ */
+export const network: Network = runtime.name === "bun"
+  ? bunNetwork
+  : runtime.name === "deno"
+  ? denoNetwork
+  : nodeNetwork;
 
 /**
  * Calls `handler` on every SIGINT or SIGTERM, with how many have arrived so far (1 for the first);

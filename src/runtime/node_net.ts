@@ -1,6 +1,7 @@
 /**
- * Conn, Listener and Network over node:net. Both Deno and Bun implement node:net natively, and it
- * measured fastest on both (docs/RUNTIME.md), so both runtimes use this file.
+ * Conn, Listener and Network over node:net: the fallback on every runtime and what Node uses. Deno
+ * and Bun default to their native sockets, which measured faster there (docs/RUNTIME.md); node:net
+ * stays the route to node:tls server-side TLS on Deno.
  */
 import net from "node:net";
 import {
@@ -59,6 +60,8 @@ export class SocketConn implements Conn {
       resolveClosed();
     });
     socket.on("drain", () => this.#wakeDrain());
+    // After end() node:net emits no "drain", only "finish" once everything is written.
+    socket.on("finish", () => this.#wakeDrain());
   }
 
   /** The underlying socket, for runtime code that upgrades it (TLS). */
@@ -161,6 +164,13 @@ export class SocketConn implements Conn {
       });
     }
     return this.#drain;
+  }
+
+  flushed(): Promise<void> | undefined {
+    const socket = this.#socket;
+    if (socket.writableLength === 0 || this.#closed) return undefined;
+    // The callback of an empty write runs once everything queued before it has been written.
+    return new Promise((resolve) => socket.write(new Uint8Array(0), () => resolve()));
   }
 
   closeWrite(): void {

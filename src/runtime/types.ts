@@ -26,6 +26,18 @@ export interface Conn {
   write(data: Uint8Array): Promise<void> | undefined;
   /** Queues several pieces as one batch (one system call where the runtime allows). */
   writev(chunks: readonly Uint8Array[]): Promise<void> | undefined;
+  /**
+   * Undefined when every byte written so far has been handed to the OS, otherwise a promise that
+   * resolves then. After it, memory passed to write() may be reused.
+   */
+  flushed(): Promise<void> | undefined;
+  /**
+   * Optional: gives back a chunk returned by read() so that a later read() may fill the same
+   * memory, instead of allocating (and leaving garbage for the GC: on Deno that is what keeps
+   * memory flat during bulk transfers). Call it only when nothing refers to the chunk's bytes any
+   * more: no view of it kept, every write of it flushed.
+   */
+  recycle?(chunk: Uint8Array): void;
   /** Sends FIN once queued bytes are out; reading continues. */
   closeWrite(): void;
   /** Closes both directions now; unsent bytes are dropped. Idempotent. */

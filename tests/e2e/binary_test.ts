@@ -77,9 +77,12 @@ test("bun build --compile makes one executable that runs with nothing installed"
   }
 });
 
+const denoCompileSkip = await denoCompileBlocker();
+if (denoCompileSkip) console.log(`skipping the deno compile test: ${denoCompileSkip}`);
+
 test("deno compile makes one executable that runs with nothing installed", {
   timeout: 300_000,
-  skip: await denoCompileBlocker(),
+  skip: denoCompileSkip,
 }, async () => {
   const out = mkdtempSync(join(tmpdir(), "mitm-build-"));
   const binary = join(out, "mitm");

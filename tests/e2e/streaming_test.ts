@@ -96,6 +96,7 @@ test("1 GiB download and 1 GiB upload stream through with peak RSS under 100 MB"
 
     const peak = proxy.peakRss();
     assert.ok(peak > 0, "could not read the proxy's peak RSS");
+    console.log(`proxy peak RSS ${(peak / 1e6).toFixed(1)} MB`);
     assert.ok(peak < RSS_LIMIT, `proxy peak RSS ${(peak / 1e6).toFixed(1)} MB`);
   } finally {
     await proxy.stop();
