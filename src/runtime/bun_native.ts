@@ -24,6 +24,7 @@ import {
   type Network,
 } from "./types.ts";
 import { toNetError } from "./net_errors.ts";
+import { Gate, joinChunks, ReadQueue } from "./conn_parts.ts";
 
 /** The part of Bun's TCP socket used here (see bun-types `Socket`). */
 export interface BunSocket {
@@ -81,33 +82,22 @@ const WRITE_HIGH_WATER = 64 * 1024;
 /** writev() joins batches up to this size into one buffer (one system call). */
 const JOIN_LIMIT = 16 * 1024;
 
-interface Waiter<T> {
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
 export class BunConn implements Conn {
   readonly #socket: BunSocket;
   readonly remote: Address;
   readonly local: Address;
   readonly closed: Promise<void>;
   #resolveClosed!: () => void;
-  // Read side.
-  #queue: Uint8Array[] = [];
-  #queued = 0;
-  #paused = false;
-  #eof = false;
-  #reader: Waiter<Uint8Array | null> | null = null;
+  readonly #input: ReadQueue;
   // Write side: bytes the kernel has not taken yet, oldest first.
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #finWanted = false;
   #finSent = false;
-  #drain: Promise<void> | null = null;
-  /** flushed() callers waiting for #pending to empty. */
-  #flushWaiters: Array<() => void> = [];
-  #drainWaiter: Waiter<void> | null = null;
-  // Both.
+  /** Opens when #pendingBytes falls to WRITE_HIGH_WATER / 2. */
+  readonly #drain = new Gate();
+  /** Opens when #pending is empty. */
+  readonly #flushed = new Gate();
   #error: NetError | null = null;
   #closed = false;
 
@@ -116,6 +106,7 @@ export class BunConn implements Conn {
     this.remote = { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
     this.local = { host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
     this.closed = new Promise((r) => (this.#resolveClosed = r));
+    this.#input = new ReadQueue(() => socket.pause(), () => socket.resume(), HIGH_WATER);
   }
 
   /** The underlying Bun socket, for runtime code that upgrades it (TLS). */
@@ -127,26 +118,14 @@ export class BunConn implements Conn {
     return this.#closed;
   }
 
-  // --- handlers, called through BUN_HANDLERS ---
+  // --- handlers, called through HANDLERS ---
 
   onData(chunk: Uint8Array): void {
-    const reader = this.#reader;
-    if (reader !== null && this.#queue.length === 0) {
-      this.#reader = null;
-      reader.resolve(chunk);
-      return;
-    }
-    this.#queue.push(chunk);
-    this.#queued += chunk.length;
-    if (this.#queued >= HIGH_WATER && !this.#paused) {
-      this.#paused = true;
-      this.#socket.pause();
-    }
+    this.#input.push(chunk);
   }
 
   onEnd(): void {
-    this.#eof = true;
-    this.#wakeReader();
+    this.#input.end();
   }
 
   onDrain(): void {
@@ -156,8 +135,8 @@ export class BunConn implements Conn {
 
   onError(error: unknown): void {
     this.#error ??= toNetError(error);
-    this.#wakeReader();
-    this.#wakeDrain();
+    this.#input.fail(this.#error);
+    this.#drain.fail(this.#error);
   }
 
   onClose(error?: unknown): void {
@@ -168,19 +147,7 @@ export class BunConn implements Conn {
   // --- Conn ---
 
   read(): Promise<Uint8Array | null> {
-    if (this.#queue.length > 0) {
-      const chunk = this.#queue.shift()!;
-      this.#queued -= chunk.length;
-      if (this.#paused && this.#queued < HIGH_WATER / 2) {
-        this.#paused = false;
-        if (!this.#closed) this.#socket.resume();
-      }
-      return Promise.resolve(chunk);
-    }
-    if (this.#error) return Promise.reject(this.#error);
-    if (this.#eof || this.#closed) return Promise.resolve(null);
-    if (this.#reader !== null) return Promise.reject(new Error("read() called concurrently"));
-    return new Promise((resolve, reject) => (this.#reader = { resolve, reject }));
+    return this.#input.read();
   }
 
   write(data: Uint8Array): Promise<void> | undefined {
@@ -194,22 +161,14 @@ export class BunConn implements Conn {
     }
     this.#pending.push(data);
     this.#pendingBytes += data.length;
-    return this.#pendingBytes > WRITE_HIGH_WATER ? this.#waitDrain() : undefined;
+    return this.#pendingBytes > WRITE_HIGH_WATER ? this.#drain.wait() : undefined;
   }
 
   writev(chunks: readonly Uint8Array[]): Promise<void> | undefined {
     if (chunks.length === 1) return this.write(chunks[0]);
     let total = 0;
     for (const c of chunks) total += c.length;
-    if (total <= JOIN_LIMIT) {
-      const joined = new Uint8Array(total);
-      let o = 0;
-      for (const c of chunks) {
-        joined.set(c, o);
-        o += c.length;
-      }
-      return this.write(joined);
-    }
+    if (total <= JOIN_LIMIT) return this.write(joinChunks(chunks, total));
     let wait: Promise<void> | undefined;
     for (const c of chunks) wait = this.write(c) ?? wait;
     return wait;
@@ -217,7 +176,7 @@ export class BunConn implements Conn {
 
   flushed(): Promise<void> | undefined {
     if (this.#pendingBytes === 0 || this.#closed) return undefined;
-    return new Promise((resolve) => this.#flushWaiters.push(resolve));
+    return this.#flushed.wait();
   }
 
   closeWrite(): void {
@@ -242,7 +201,7 @@ export class BunConn implements Conn {
 
   /** write() saw -1: the socket went away between handler calls. */
   #lost(): Promise<void> {
-    const error = this.#error ?? new NetError("closed", "connection closed while sending");
+    const error = this.#error ?? closedWhileSending();
     this.#finish();
     return Promise.reject(error);
   }
@@ -253,7 +212,7 @@ export class BunConn implements Conn {
       const chunk = pending[0];
       const n = this.#socket.write(chunk);
       if (n < 0) {
-        this.#error ??= new NetError("closed", "connection closed while sending");
+        this.#error ??= closedWhileSending();
         this.#finish();
         return;
       }
@@ -264,9 +223,11 @@ export class BunConn implements Conn {
       }
       pending.shift();
     }
-    if (this.#pendingBytes <= WRITE_HIGH_WATER / 2) this.#wakeDrain();
-    if (this.#pendingBytes === 0) this.#wakeFlushed();
-    if (this.#pendingBytes === 0 && this.#finWanted) this.#sendFin();
+    if (this.#pendingBytes <= WRITE_HIGH_WATER / 2) this.#drain.open();
+    if (this.#pendingBytes === 0) {
+      this.#flushed.open();
+      if (this.#finWanted) this.#sendFin();
+    }
   }
 
   #sendFin(): void {
@@ -275,50 +236,21 @@ export class BunConn implements Conn {
     this.#socket.shutdown();
   }
 
-  #wakeFlushed(): void {
-    const waiters = this.#flushWaiters;
-    if (waiters.length === 0) return;
-    this.#flushWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  #wakeReader(): void {
-    const reader = this.#reader;
-    if (reader === null) return;
-    this.#reader = null;
-    if (this.#error) reader.reject(this.#error);
-    else reader.resolve(null);
-  }
-
-  #waitDrain(): Promise<void> {
-    if (this.#drain === null) {
-      this.#drain = new Promise<void>((resolve, reject) => {
-        this.#drainWaiter = { resolve, reject };
-      });
-    }
-    return this.#drain;
-  }
-
-  #wakeDrain(): void {
-    const waiter = this.#drainWaiter;
-    if (waiter === null) return;
-    this.#drainWaiter = null;
-    this.#drain = null;
-    if (this.#closed || this.#error) {
-      waiter.reject(this.#error ?? new NetError("closed", "connection closed while sending"));
-    } else waiter.resolve();
-  }
-
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#wakeReader();
-    this.#wakeDrain();
-    this.#wakeFlushed(); // nothing queued will be written, nor referenced, any more
+    if (this.#error) this.#input.fail(this.#error);
+    else this.#input.end();
+    this.#drain.fail(this.#error ?? closedWhileSending());
+    this.#flushed.open(); // nothing queued will be written, nor referenced, any more
     this.#resolveClosed();
   }
+}
+
+function closedWhileSending(): NetError {
+  return new NetError("closed", "connection closed while sending");
 }
 
 /** One handler table for every socket; the Conn lives in `socket.data`. */

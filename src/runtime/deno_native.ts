@@ -22,6 +22,7 @@ import {
   type Network,
 } from "./types.ts";
 import { toNetError } from "./net_errors.ts";
+import { Gate, joinChunks } from "./conn_parts.ts";
 
 /** Size of the buffer read() fills: starts small, doubles while reads fill it, up to MAX. */
 const MIN_READ_SIZE = 16 * 1024;
@@ -30,11 +31,6 @@ const MAX_READ_SIZE = 256 * 1024;
 const WRITE_HIGH_WATER = 256 * 1024;
 /** Queued pieces are joined into one write up to this size. */
 const JOIN_LIMIT = 64 * 1024;
-
-interface Waiter {
-  resolve(): void;
-  reject(error: unknown): void;
-}
 
 /** Deno's errors carry `code` for most OS errors but not for every case; fill it in, then map. */
 function denoNetError(e: unknown): NetError {
@@ -99,10 +95,10 @@ export class DenoConn implements Conn {
   #writing = false;
   #finWanted = false;
   #finSent = false;
-  #drain: Promise<void> | null = null;
-  #drainWaiter: Waiter | null = null;
-  /** flushed() callers waiting for the write queue to empty. */
-  #flushWaiters: Array<() => void> = [];
+  /** Opens when the queue falls to WRITE_HIGH_WATER / 2. */
+  readonly #drain = new Gate();
+  /** Opens when the queue is empty and nothing is being written. */
+  readonly #flushed = new Gate();
   // Both.
   #error: NetError | null = null;
   #closed = false;
@@ -180,7 +176,7 @@ export class DenoConn implements Conn {
 
   flushed(): Promise<void> | undefined {
     if ((!this.#writing && this.#queue.length === 0) || this.#closed) return undefined;
-    return new Promise((resolve) => this.#flushWaiters.push(resolve));
+    return this.#flushed.wait();
   }
 
   write(data: Uint8Array): Promise<void> | undefined {
@@ -209,7 +205,7 @@ export class DenoConn implements Conn {
 
   #afterQueue(): Promise<void> | undefined {
     if (!this.#writing && this.#queue.length > 0) this.#writeLoop();
-    return this.#queued > WRITE_HIGH_WATER ? this.#waitDrain() : undefined;
+    return this.#queued > WRITE_HIGH_WATER ? this.#drain.wait() : undefined;
   }
 
   closeWrite(): void {
@@ -236,10 +232,10 @@ export class DenoConn implements Conn {
           if (this.#closed) return;
         }
         this.#queued -= chunk.length;
-        if (this.#queued <= WRITE_HIGH_WATER / 2) this.#wakeDrain();
+        if (this.#queued <= WRITE_HIGH_WATER / 2) this.#drain.open();
       }
       this.#writing = false;
-      this.#wakeFlushed();
+      this.#flushed.open();
       if (this.#finWanted && !this.#finSent) {
         this.#finSent = true;
         await conn.closeWrite();
@@ -263,32 +259,7 @@ export class DenoConn implements Conn {
       q.shift();
       return first;
     }
-    const joined = new Uint8Array(total);
-    let o = 0;
-    for (const c of q.splice(0, count)) {
-      joined.set(c, o);
-      o += c.length;
-    }
-    return joined;
-  }
-
-  #waitDrain(): Promise<void> {
-    if (this.#drain === null) {
-      this.#drain = new Promise<void>((resolve, reject) => {
-        this.#drainWaiter = { resolve, reject };
-      });
-    }
-    return this.#drain;
-  }
-
-  #wakeDrain(): void {
-    const waiter = this.#drainWaiter;
-    if (waiter === null) return;
-    this.#drainWaiter = null;
-    this.#drain = null;
-    if (this.#closed || this.#error) {
-      waiter.reject(this.#error ?? new NetError("closed", "connection closed while sending"));
-    } else waiter.resolve();
+    return joinChunks(q.splice(0, count), total);
   }
 
   #fail(e: unknown): void {
@@ -305,16 +276,9 @@ export class DenoConn implements Conn {
     try {
       this.#conn.close();
     } catch { /* already closed */ }
-    this.#wakeDrain();
-    this.#wakeFlushed(); // nothing queued will be written, nor referenced, any more
+    this.#drain.fail(this.#error ?? new NetError("closed", "connection closed while sending"));
+    this.#flushed.open(); // nothing queued will be written, nor referenced, any more
     this.#resolveClosed();
-  }
-
-  #wakeFlushed(): void {
-    const waiters = this.#flushWaiters;
-    if (waiters.length === 0) return;
-    this.#flushWaiters = [];
-    for (const w of waiters) w();
   }
 }
 

@@ -13,55 +13,45 @@ import {
   type Network,
 } from "./types.ts";
 import { toNetError } from "./net_errors.ts";
+import { Gate, joinChunks, ReadQueue } from "./conn_parts.ts";
 
 /** Bytes buffered before the socket is paused (pull-based backpressure). */
 const HIGH_WATER = 256 * 1024;
-
-interface Waiter<T> {
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
+/** writev() joins batches up to this size into one buffer rather than corking. */
+const JOIN_LIMIT = 16 * 1024;
 
 export class SocketConn implements Conn {
   readonly #socket: net.Socket;
   readonly remote: Address;
   readonly local: Address;
   readonly closed: Promise<void>;
-  #queue: Uint8Array[] = [];
-  #queued = 0;
-  #paused = false;
-  #eof = false;
-  #error: Error | null = null;
+  readonly #input: ReadQueue;
+  readonly #drain = new Gate();
   #closed = false;
-  #reader: Waiter<Uint8Array | null> | null = null;
-  #drain: Promise<void> | null = null;
-  #drainWaiter: Waiter<void> | null = null;
 
   constructor(socket: net.Socket) {
     this.#socket = socket;
     this.remote = { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
     this.local = { host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+    this.#input = new ReadQueue(() => socket.pause(), () => socket.resume(), HIGH_WATER);
     let resolveClosed!: () => void;
     this.closed = new Promise((r) => (resolveClosed = r));
-    socket.on("data", (chunk: Uint8Array) => this.#onData(chunk));
-    socket.on("end", () => {
-      this.#eof = true;
-      this.#wakeReader();
-    });
+    socket.on("data", (chunk: Uint8Array) => this.#input.push(chunk));
+    socket.on("end", () => this.#input.end());
     socket.on("error", (e: Error) => {
-      this.#error ??= toNetError(e);
-      this.#wakeReader();
-      this.#wakeDrain();
+      const error = toNetError(e);
+      this.#input.fail(error);
+      this.#drain.fail(error);
     });
     socket.on("close", () => {
       this.#closed = true;
-      this.#wakeReader();
-      this.#wakeDrain();
+      this.#input.end();
+      this.#drain.fail(this.#input.error ?? closedWhileSending());
       resolveClosed();
     });
-    socket.on("drain", () => this.#wakeDrain());
+    socket.on("drain", () => this.#drain.open());
     // After end() node:net emits no "drain", only "finish" once everything is written.
-    socket.on("finish", () => this.#wakeDrain());
+    socket.on("finish", () => this.#drain.open());
   }
 
   /** The underlying socket, for runtime code that upgrades it (TLS). */
@@ -73,59 +63,13 @@ export class SocketConn implements Conn {
     return this.#closed;
   }
 
-  #onData(chunk: Uint8Array): void {
-    const reader = this.#reader;
-    if (reader !== null && this.#queue.length === 0) {
-      this.#reader = null;
-      reader.resolve(chunk);
-      return;
-    }
-    this.#queue.push(chunk);
-    this.#queued += chunk.length;
-    if (this.#queued >= HIGH_WATER && !this.#paused) {
-      this.#paused = true;
-      this.#socket.pause();
-    }
-  }
-
-  #wakeReader(): void {
-    const reader = this.#reader;
-    if (reader === null) return;
-    this.#reader = null;
-    if (this.#error) reader.reject(this.#error);
-    else reader.resolve(null);
-  }
-
-  #wakeDrain(): void {
-    const waiter = this.#drainWaiter;
-    if (waiter === null) return;
-    this.#drainWaiter = null;
-    this.#drain = null;
-    if (this.#closed || this.#error) {
-      waiter.reject(this.#error ?? new NetError("closed", "connection closed while sending"));
-    } else waiter.resolve();
-  }
-
   read(): Promise<Uint8Array | null> {
-    if (this.#queue.length > 0) {
-      const chunk = this.#queue.shift()!;
-      this.#queued -= chunk.length;
-      if (this.#paused && this.#queued < HIGH_WATER / 2) {
-        this.#paused = false;
-        this.#socket.resume();
-      }
-      return Promise.resolve(chunk);
-    }
-    if (this.#error) return Promise.reject(this.#error);
-    if (this.#eof || this.#closed) return Promise.resolve(null);
-    if (this.#reader !== null) return Promise.reject(new Error("read() called concurrently"));
-    return new Promise((resolve, reject) => (this.#reader = { resolve, reject }));
+    return this.#input.read();
   }
 
   write(data: Uint8Array): Promise<void> | undefined {
     this.#checkWritable();
-    if (this.#socket.write(data)) return undefined;
-    return this.#waitDrain();
+    return this.#socket.write(data) ? undefined : this.#drain.wait();
   }
 
   writev(chunks: readonly Uint8Array[]): Promise<void> | undefined {
@@ -134,41 +78,29 @@ export class SocketConn implements Conn {
     const socket = this.#socket;
     let total = 0;
     for (const c of chunks) total += c.length;
-    // Small batches are cheaper copied into one buffer than corked (one syscall either way).
-    if (total <= 16 * 1024) {
-      const joined = new Uint8Array(total);
-      let o = 0;
-      for (const c of chunks) {
-        joined.set(c, o);
-        o += c.length;
-      }
-      return socket.write(joined) ? undefined : this.#waitDrain();
-    }
+    if (total <= JOIN_LIMIT) return this.write(joinChunks(chunks, total));
     socket.cork();
     let ok = true;
     for (const c of chunks) ok = socket.write(c) && ok;
     socket.uncork();
-    return ok ? undefined : this.#waitDrain();
+    return ok ? undefined : this.#drain.wait();
   }
 
   #checkWritable(): void {
     if (this.#closed || this.#socket.destroyed) {
-      throw this.#error ?? new NetError("closed", "connection is closed");
+      throw this.#input.error ?? new NetError("closed", "connection is closed");
     }
-  }
-
-  #waitDrain(): Promise<void> {
-    if (this.#drain === null) {
-      this.#drain = new Promise<void>((resolve, reject) => {
-        this.#drainWaiter = { resolve, reject };
-      });
-    }
-    return this.#drain;
   }
 
   flushed(): Promise<void> | undefined {
     const socket = this.#socket;
     if (socket.writableLength === 0 || this.#closed) return undefined;
+    if (socket.writableEnded) {
+      return new Promise((resolve) => {
+        socket.once("finish", resolve);
+        socket.once("close", resolve);
+      });
+    }
     // The callback of an empty write runs once everything queued before it has been written.
     return new Promise((resolve) => socket.write(new Uint8Array(0), () => resolve()));
   }
@@ -181,6 +113,10 @@ export class SocketConn implements Conn {
     if (this.#socket.destroyed) return;
     this.#socket.destroy();
   }
+}
+
+function closedWhileSending(): NetError {
+  return new NetError("closed", "connection closed while sending");
 }
 
 function prepare(socket: net.Socket): SocketConn {

@@ -1,0 +1,128 @@
+/** Small synchronisation pieces shared by the Conn implementations. */
+
+/**
+ * A promise that any number of callers wait on until it is opened (resolved) or failed
+ * (rejected); after either it re-arms for the next wait. Used for "the send buffer has room
+ * again" and "everything written has been flushed".
+ */
+export class Gate {
+  #promise: Promise<void> | null = null;
+  #resolve: (() => void) | null = null;
+  #reject: ((error: unknown) => void) | null = null;
+
+  wait(): Promise<void> {
+    if (this.#promise === null) {
+      this.#promise = new Promise<void>((resolve, reject) => {
+        this.#resolve = resolve;
+        this.#reject = reject;
+      });
+    }
+    return this.#promise;
+  }
+
+  open(): void {
+    const resolve = this.#resolve;
+    this.#reset();
+    resolve?.();
+  }
+
+  fail(error: unknown): void {
+    const reject = this.#reject;
+    this.#reset();
+    reject?.(error);
+  }
+
+  #reset(): void {
+    this.#promise = null;
+    this.#resolve = this.#reject = null;
+  }
+}
+
+/**
+ * Turns chunks pushed by a socket's data events into pulled reads. Above `highWater` queued bytes
+ * the source is paused, so a consumer that stops reading stops the peer (TCP backpressure).
+ */
+export class ReadQueue {
+  #chunks: Uint8Array[] = [];
+  #queued = 0;
+  #paused = false;
+  #ended = false;
+  #error: Error | null = null;
+  #reader: { resolve(c: Uint8Array | null): void; reject(e: unknown): void } | null = null;
+  readonly #pause: () => void;
+  readonly #resume: () => void;
+  readonly #highWater: number;
+
+  constructor(pause: () => void, resume: () => void, highWater: number) {
+    this.#pause = pause;
+    this.#resume = resume;
+    this.#highWater = highWater;
+  }
+
+  push(chunk: Uint8Array): void {
+    const reader = this.#reader;
+    if (reader !== null && this.#chunks.length === 0) {
+      this.#reader = null;
+      reader.resolve(chunk);
+      return;
+    }
+    this.#chunks.push(chunk);
+    this.#queued += chunk.length;
+    if (this.#queued >= this.#highWater && !this.#paused) {
+      this.#paused = true;
+      this.#pause();
+    }
+  }
+
+  /** No more data: reads return what is queued, then null (or the error given to fail()). */
+  end(): void {
+    this.#ended = true;
+    this.#wakeReader();
+  }
+
+  /** Reads return what is queued, then reject with `error` (the first one given). */
+  fail(error: Error): void {
+    this.#error ??= error;
+    this.#ended = true;
+    this.#wakeReader();
+  }
+
+  get error(): Error | null {
+    return this.#error;
+  }
+
+  read(): Promise<Uint8Array | null> {
+    if (this.#chunks.length > 0) {
+      const chunk = this.#chunks.shift()!;
+      this.#queued -= chunk.length;
+      if (this.#paused && this.#queued < this.#highWater / 2) {
+        this.#paused = false;
+        if (!this.#ended) this.#resume();
+      }
+      return Promise.resolve(chunk);
+    }
+    if (this.#error) return Promise.reject(this.#error);
+    if (this.#ended) return Promise.resolve(null);
+    if (this.#reader !== null) return Promise.reject(new Error("read() called concurrently"));
+    return new Promise((resolve, reject) => (this.#reader = { resolve, reject }));
+  }
+
+  #wakeReader(): void {
+    const reader = this.#reader;
+    if (reader === null) return;
+    this.#reader = null;
+    if (this.#error) reader.reject(this.#error);
+    else reader.resolve(null);
+  }
+}
+
+/** `chunks` copied into one new array of `total` bytes (one system call for small batches). */
+export function joinChunks(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const joined = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    joined.set(c, o);
+    o += c.length;
+  }
+  return joined;
+}
