@@ -11,7 +11,6 @@ import {
   keepsAlive,
   type RequestHead,
   type ResponseHead,
-  sameName,
   serializeRequestHead,
   serializeResponseHead,
   type Target,
@@ -115,7 +114,7 @@ class Exchange {
     // instead replace it with the host information of the request-target".
     const host = headers.get("host");
     if (host === undefined) headers.raw.splice(0, 0, "Host", this.authority);
-    else if (!sameName(host, this.authority)) headers.set("Host", this.authority);
+    else if (host.toLowerCase() !== this.authority) headers.set("Host", this.authority);
     return serializeRequestHead({
       method: this.req.method,
       target: this.target.path,
@@ -280,6 +279,8 @@ class Exchange {
       origin.close();
       return false;
     }
+    // true: all sent; false: sending failed; null: the upload is still under way (requestDone is
+    // settled already when it wins the race against an already-resolved promise).
     const requestComplete = await Promise.race([requestDone, Promise.resolve(null)]);
     const reusable = originKeepAlive && framing.kind !== "close" && requestComplete === true &&
       origin.reader.bufferedLength === 0;
