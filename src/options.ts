@@ -3,7 +3,7 @@
  * type, default and help. The CLI's flags and `--set name=value` both go through here.
  */
 
-export type OptionType = "string" | "int" | "seconds" | "bool";
+export type OptionType = "string" | "int" | "seconds" | "bool" | "strings";
 
 interface Spec<T> {
   type: OptionType;
@@ -11,6 +11,18 @@ interface Spec<T> {
   help: string;
   min?: number;
   max?: number;
+  /** Extra check of one value; returns what is wrong, or null. */
+  check?: (value: string) => string | null;
+}
+
+/** For regex options: null if `text` compiles, else why not. */
+function regexProblem(text: string): string | null {
+  try {
+    new RegExp(text);
+    return null;
+  } catch (e) {
+    return `is not a valid regular expression (${(e as Error).message})`;
+  }
 }
 
 function opt<T>(spec: Spec<T>): Spec<T> {
@@ -73,6 +85,45 @@ export const OPTION_SPECS = {
     max: 65536,
     help: "Most header fields accepted in one head.",
   }),
+  upstream_cert: opt({
+    type: "bool",
+    default: true,
+    help: "Copy the origin certificate's names into the generated one (connects to the origin " +
+      "before finishing the client's handshake).",
+  }),
+  ssl_insecure: opt({
+    type: "bool",
+    default: false,
+    help: "Do not verify origin certificates (-k).",
+  }),
+  ssl_verify_upstream_trusted_ca: opt({
+    type: "string",
+    default: "",
+    help: "PEM file with CA certificates to trust for origins, besides the built-in roots.",
+  }),
+  ignore_hosts: opt({
+    type: "strings",
+    default: [] as string[],
+    help: "Regexes of host:port or SNI to pass through untouched (repeatable).",
+    check: regexProblem,
+  }),
+  allow_hosts: opt({
+    type: "strings",
+    default: [] as string[],
+    help: "Regexes of host:port or SNI to intercept; everything else passes through (repeatable).",
+    check: regexProblem,
+  }),
+  keylog_file: opt({
+    type: "string",
+    default: "",
+    help: "Append TLS key-log lines (NSS format) here for Wireshark; SSLKEYLOGFILE also works.",
+  }),
+  tls_handshake_timeout: opt({
+    type: "seconds",
+    default: 10,
+    min: 0.001,
+    help: "Give up on a TLS handshake (client or origin side) after this many seconds.",
+  }),
   origin_pool_size: opt({
     type: "int",
     default: 64,
@@ -97,7 +148,9 @@ export class OptionError extends Error {
 
 export function defaultOptions(): Options {
   const out = {} as Record<string, unknown>;
-  for (const [name, spec] of Object.entries(OPTION_SPECS)) out[name] = spec.default;
+  for (const [name, spec] of Object.entries(OPTION_SPECS)) {
+    out[name] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+  }
   return out as Options;
 }
 
@@ -114,6 +167,11 @@ export function parseOptionValue(name: string, text: string): Options[OptionName
   switch (spec.type) {
     case "string":
       return text as never;
+    case "strings": {
+      const problem = spec.check?.(text);
+      if (problem) throw new OptionError(`option ${name}: "${text}" ${problem}`);
+      return [text] as never;
+    }
     case "bool": {
       const t = text.toLowerCase();
       if (["true", "1", "yes", "on"].includes(t)) return true as never;
@@ -150,6 +208,17 @@ export function resolveOptions(overrides: Partial<Options> = {}): Options {
     if (value === undefined) continue;
     if (!isOptionName(name)) throw new OptionError(`unknown option "${name}"`);
     const spec: Spec<unknown> = OPTION_SPECS[name];
+    if (spec.type === "strings") {
+      if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+        throw new OptionError(`option ${name} expects a list of strings`);
+      }
+      for (const v of value) {
+        const problem = spec.check?.(v);
+        if (problem) throw new OptionError(`option ${name}: "${v}" ${problem}`);
+      }
+      (options as Record<string, unknown>)[name] = [...value];
+      continue;
+    }
     const expected = spec.type === "string"
       ? "string"
       : spec.type === "bool"

@@ -2,7 +2,24 @@ import type { HeadLimits } from "../http1/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Options } from "../options.ts";
 import type { Address, Network } from "../runtime/types.ts";
+import type { LeafCache, LoadedCa } from "../ca/mod.ts";
 import type { OriginPool } from "./origin_pool.ts";
+
+/** The certificate authority in use and the leaves it has issued. */
+export interface CaContext {
+  readonly authority: LoadedCa["ca"];
+  readonly files: LoadedCa;
+  readonly leaves: LeafCache;
+}
+
+export interface TlsContext {
+  /** PEM CA certificates trusted for origins besides the built-in roots. */
+  readonly extraCa: string[];
+  /** Writes one NSS key-log line, when key logging is on. */
+  readonly keylog: ((line: Uint8Array) => void) | null;
+  /** Hosts whose clients refused our certificate, logged once each. */
+  readonly distrustLogged: Set<string>;
+}
 
 /** What every connection handler shares: settings, the network, the origin pool, the log. */
 export interface ProxyContext {
@@ -16,4 +33,11 @@ export interface ProxyContext {
   readonly listen: Address;
   /** The proxy's own URL as clients should configure it (http://127.0.0.1:8080). */
   readonly proxyUrl: string;
+  readonly ca: CaContext;
+  readonly tls: TlsContext;
+  /**
+   * Whether a TLS connection to host:port with this SNI (null: none; undefined: not known yet,
+   * then true unless host:port alone rules interception out) is intercepted.
+   */
+  readonly intercepts: (host: string, port: number, sni: string | null | undefined) => boolean;
 }

@@ -5,7 +5,6 @@
  */
 import {
   BodyWriter,
-  formatAuthority,
   type Framing,
   HttpError,
   keepsAlive,
@@ -13,31 +12,37 @@ import {
   type ResponseHead,
   serializeRequestHead,
   serializeResponseHead,
-  type Target,
 } from "../http1/mod.ts";
 import type { ProxyContext } from "./context.ts";
 import { dropHopByHop, normalizeContentLength } from "./hop_by_hop.ts";
-import { OriginConn } from "./origin_pool.ts";
+import type { OriginConn } from "./origin_pool.ts";
+import { connectOrigin, originFailureText } from "./origin_connect.ts";
+import { type Route, routeAuthority, routeKey } from "./route.ts";
 import { nextEvent, pumpBody, relay } from "./pump.ts";
-import { connectFailureText } from "./connect.ts";
 import { textResponse } from "./responses.ts";
 import type { ClientSession } from "./session.ts";
 
-type AbsoluteTarget = Extract<Target, { form: "absolute" }>;
-
+/**
+ * Forwards `req` to the route's origin with `path` as its target. `setHost` applies RFC 9112
+ * 3.2.2 for absolute-form requests; requests inside a tunnel keep the Host the client sent.
+ */
 export function forwardHttp(
   session: ClientSession,
   req: RequestHead,
-  target: AbsoluteTarget,
+  route: Route,
+  path: string,
+  setHost: boolean,
 ): Promise<boolean> {
-  return new Exchange(session, req, target).run();
+  return new Exchange(session, req, route, path, setHost).run();
 }
 
 class Exchange {
   readonly session: ClientSession;
   readonly ctx: ProxyContext;
   readonly req: RequestHead;
-  readonly target: AbsoluteTarget;
+  readonly route: Route;
+  readonly path: string;
+  readonly setHost: boolean;
   readonly authority: string;
   readonly requestFraming: Framing;
   readonly hasBody: boolean;
@@ -52,12 +57,20 @@ class Exchange {
   /** Set once the whole request has been sent to the origin. */
   requestSent = false;
 
-  constructor(session: ClientSession, req: RequestHead, target: AbsoluteTarget) {
+  constructor(
+    session: ClientSession,
+    req: RequestHead,
+    route: Route,
+    path: string,
+    setHost: boolean,
+  ) {
     this.session = session;
     this.ctx = session.ctx;
     this.req = req;
-    this.target = target;
-    this.authority = formatAuthority(target.host, target.port, 80);
+    this.route = route;
+    this.path = path;
+    this.setHost = setHost;
+    this.authority = routeAuthority(route);
     this.requestFraming = session.reader.framing!;
     this.hasBody = this.requestFraming.kind !== "none";
     // HTTP/1.0 clients get one response per connection (RFC 9112 section 9.3: a proxy must not
@@ -68,20 +81,20 @@ class Exchange {
   readonly abort = (why: string): void => {
     if (this.aborted !== null) return;
     this.aborted = why;
-    this.ctx.log.debug(`${this.req.method} ${this.req.target}: aborted (${why})`);
+    this.ctx.log.debug(`${this.req.method} ${this.#url()}: aborted (${why})`);
     this.origin?.close();
   };
 
   async run(): Promise<boolean> {
     const session = this.session;
     const headBytes = this.#upstreamHead();
-    const key = `http://${this.authority}`;
+    const key = routeKey(this.route);
     if (!this.hasBody) session.reader.next(); // the request's "end" event
     try {
       let pooled = this.ctx.pool.take(key);
       for (let attempt = 0;; attempt++) {
         const reused = pooled !== undefined;
-        const origin = pooled ?? await this.#connect(key);
+        const origin = pooled ?? await this.#connect();
         pooled = undefined;
         if (origin === null) return !this.hasBody && this.clientKeepAlive;
         this.origin = origin;
@@ -114,33 +127,35 @@ class Exchange {
     // instead replace it with the host information of the request-target".
     const host = headers.get("host");
     if (host === undefined) headers.raw.splice(0, 0, "Host", this.authority);
-    else if (host.toLowerCase() !== this.authority) headers.set("Host", this.authority);
+    else if (this.setHost && host.toLowerCase() !== this.authority) {
+      headers.set("Host", this.authority);
+    }
     return serializeRequestHead({
       method: this.req.method,
-      target: this.target.path,
+      target: this.path,
       version: this.req.version,
       headers,
     });
   }
 
   /** A new origin connection, or null after telling the client why there is none. */
-  async #connect(key: string): Promise<OriginConn | null> {
+  async #connect(): Promise<OriginConn | null> {
     const { ctx } = this;
     try {
-      const conn = await ctx.network.connect({
-        host: this.target.host,
-        port: this.target.port,
-        timeoutMs: ctx.options.connect_timeout * 1000,
-      });
-      return new OriginConn(conn, key, ctx.limits);
+      return (await connectOrigin(ctx, this.route)).origin;
     } catch (e) {
       const why = (e as Error).message;
-      ctx.log.info(`${this.req.method} ${this.req.target}: could not connect (${why})`);
-      const text = connectFailureText(this.authority, why);
+      ctx.log.info(`${this.req.method} ${this.#url()}: could not connect (${why})`);
+      const text = originFailureText(this.authority, why);
       if (this.hasBody || !this.clientKeepAlive) await this.session.respondAndClose(502, text);
       else await this.#write(textResponse(502, text, false));
       return null;
     }
+  }
+
+  /** The request's URL, for log lines. */
+  #url(): string {
+    return `${this.route.scheme}://${this.authority}${this.path}`;
   }
 
   /**
@@ -267,7 +282,7 @@ class Exchange {
       // The response is cut short: closing is the only way left to tell the client.
       if (this.aborted === null) {
         this.ctx.log.info(
-          `${this.req.method} ${this.req.target}: response body failed (${(e as Error).message})`,
+          `${this.req.method} ${this.#url()}: response body failed (${(e as Error).message})`,
         );
       }
       origin.close();
@@ -304,10 +319,10 @@ class Exchange {
     const session = this.session;
     if (e instanceof Aborted || session.conn.isClosed) return Promise.resolve(false);
     if (!(e instanceof HttpError)) {
-      this.ctx.log.info(`${this.req.method} ${this.req.target}: ${(e as Error)?.message ?? e}`);
+      this.ctx.log.info(`${this.req.method} ${this.#url()}: ${(e as Error)?.message ?? e}`);
       return Promise.resolve(false);
     }
-    this.ctx.log.info(`${this.req.method} ${this.req.target}: ${e.status} ${e.message}`);
+    this.ctx.log.info(`${this.req.method} ${this.#url()}: ${e.status} ${e.message}`);
     if (this.responseStarted && e.status >= 500) {
       session.conn.close();
       return Promise.resolve(false);

@@ -1,10 +1,22 @@
 /** The proxy server: listen, run a session per client connection, shut down cleanly. */
+import fs from "node:fs";
+import {
+  expandHome,
+  LeafCache,
+  type LoadedCa,
+  loadOrCreateCa,
+  parsePem,
+  toPem,
+} from "../ca/mod.ts";
 import { formatAuthority } from "../http1/mod.ts";
 import { type Logger, silentLogger } from "../log.ts";
-import { type Options, resolveOptions } from "../options.ts";
+import { OptionError, type Options, resolveOptions } from "../options.ts";
 import { network as defaultNetwork } from "../runtime/mod.ts";
 import type { Address, Conn, Network } from "../runtime/types.ts";
-import type { ProxyContext } from "./context.ts";
+import type { CaContext, ProxyContext, TlsContext } from "./context.ts";
+import { interceptPolicy } from "./tls_policy.ts";
+import { runtime } from "../runtime/mod.ts";
+import process from "node:process";
 import { OriginPool } from "./origin_pool.ts";
 import { ClientSession } from "./session.ts";
 
@@ -14,6 +26,8 @@ export interface ProxyServer {
   /** http://host:port, for HTTP_PROXY and curl -x. */
   readonly url: string;
   readonly options: Options;
+  /** The certificate authority in use (files, and the leaves issued so far). */
+  readonly ca: CaContext;
   /** Client connections currently open. */
   readonly connectionCount: number;
   /** Stops listening, closes every connection, and resolves when all sessions have ended. */
@@ -23,6 +37,8 @@ export interface ProxyServer {
 export interface ProxyDeps {
   network?: Network;
   log?: Logger;
+  /** A CA already loaded (tests share one); otherwise it is loaded from or created in confdir. */
+  ca?: LoadedCa;
 }
 
 /**
@@ -41,6 +57,11 @@ export async function startProxy(
   const options = resolveOptions(overrides);
   const network = deps.network ?? defaultNetwork;
   const log = deps.log ?? silentLogger;
+  const loaded = deps.ca ?? await loadOrCreateCa(expandHome(options.confdir));
+  if (loaded.created) log.info(`created a new certificate authority in ${loaded.keyFile}`);
+  const ca: CaContext = { authority: loaded.ca, files: loaded, leaves: new LeafCache(loaded.ca) };
+  const tls = tlsContext(options, log);
+  const intercepts = interceptPolicy(options.ignore_hosts, options.allow_hosts);
   const pool = new OriginPool(options.origin_pool_size, options.origin_idle_timeout * 1000);
   const sessions = new Map<Conn, Promise<void>>();
   let ctx: ProxyContext | null = null;
@@ -69,12 +90,16 @@ export async function startProxy(
     listen: address,
     proxyUrl: url,
     limits: { maxHeadBytes: options.max_head_bytes, maxHeaderCount: options.max_header_count },
+    ca,
+    tls,
+    intercepts,
   };
 
   return {
     address,
     url,
     options,
+    ca,
     get connectionCount() {
       return sessions.size;
     },
@@ -88,4 +113,41 @@ export async function startProxy(
       pool.closeAll();
     },
   };
+}
+
+/** Extra trusted origin CAs and key logging, from the options. */
+function tlsContext(options: Options, log: Logger): TlsContext {
+  const extraCa: string[] = [];
+  const caFile = options.ssl_verify_upstream_trusted_ca;
+  if (caFile) {
+    let text: string;
+    try {
+      text = fs.readFileSync(expandHome(caFile), "utf8");
+    } catch (e) {
+      throw new OptionError(
+        `option ssl_verify_upstream_trusted_ca: cannot read ${caFile} (${(e as Error).message})`,
+      );
+    }
+    for (const b of parsePem(text)) {
+      if (b.label === "CERTIFICATE") extraCa.push(toPem("CERTIFICATE", b.der));
+    }
+    if (extraCa.length === 0) {
+      throw new OptionError(
+        `option ssl_verify_upstream_trusted_ca: ${caFile} holds no PEM certificate`,
+      );
+    }
+  }
+  const keylogFile = options.keylog_file || process.env.SSLKEYLOGFILE || "";
+  let keylog: TlsContext["keylog"] = null;
+  if (keylogFile) {
+    if (runtime.name === "deno") {
+      log.warn(
+        `warning: TLS key logging is not available on Deno (its node:tls does not report ` +
+          `secrets); run on Bun to write ${keylogFile}`,
+      );
+    }
+    const path = expandHome(keylogFile);
+    keylog = (line) => fs.appendFileSync(path, line);
+  }
+  return { extraCa, keylog, distrustLogged: new Set() };
 }

@@ -8,7 +8,17 @@ import type { Conn } from "../runtime/types.ts";
 import type { ProxyContext } from "./context.ts";
 import { connectTunnel } from "./connect.ts";
 import { forwardHttp } from "./forward.ts";
+import { MAGIC_HOST, mitmItResponse } from "./mitm_it.ts";
+import { originFailureText } from "./origin_connect.ts";
 import { notAProxyRequestText, textResponse } from "./responses.ts";
+import { type Route, routeAuthority, sniFor } from "./route.ts";
+
+/** A session inside a CONNECT tunnel: where its origin-form requests go. */
+export interface TunnelInfo {
+  route: Route;
+  /** Why connecting to the origin failed while sniffing its certificate: the next request's 502. */
+  upstreamError: string | null;
+}
 
 /** How long to keep reading after our FIN so the peer sees our last response, not a reset. */
 const LINGER_MS = 2000;
@@ -23,9 +33,13 @@ export class ClientSession {
   #onGone: ((why: string) => void) | null = null;
   #timedOut = false;
 
-  constructor(conn: Conn, ctx: ProxyContext) {
+  /** Set for a session inside a CONNECT tunnel. */
+  readonly tunnel: TunnelInfo | null;
+
+  constructor(conn: Conn, ctx: ProxyContext, tunnel: TunnelInfo | null = null) {
     this.conn = conn;
     this.ctx = ctx;
+    this.tunnel = tunnel;
     this.reader = new RequestReader(ctx.limits);
   }
 
@@ -55,6 +69,17 @@ export class ClientSession {
     };
     p.then(done, done);
     return p;
+  }
+
+  /** Puts back a read that is still outstanding, so that the next read() returns its result. */
+  unread(pending: Promise<Uint8Array | null>): void {
+    this.#pending = pending;
+  }
+
+  /** Takes over the outstanding read of the session this one replaces on the same connection. */
+  inherit(outer: ClientSession): void {
+    this.#pending = outer.#pending;
+    outer.#pending = null;
   }
 
   /**
@@ -152,18 +177,63 @@ export class ClientSession {
     if (this.ctx.log.enabled("debug")) {
       this.ctx.log.debug(`${this.#peer()}: ${head.method} ${head.target} ${head.version}`);
     }
+    const tunnel = this.tunnel;
     switch (target.form) {
       case "authority":
         return connectTunnel(this, head, target);
-      case "absolute":
+      case "absolute": {
         if (this.#isSelf(target.host, target.port)) break;
-        if (target.scheme === "http") return forwardHttp(this, head, target);
-        throw new HttpError(
-          501,
-          `mitm.ts does not forward ${target.scheme}:// URLs sent in absolute-form yet`,
+        if (target.scheme !== "http" && target.scheme !== "https") {
+          throw new HttpError(501, `mitm.ts does not forward ${target.scheme}:// URLs`);
+        }
+        if (target.host === MAGIC_HOST) return this.#mitmIt(head, target.path);
+        const route: Route = {
+          scheme: target.scheme,
+          host: target.host,
+          port: target.port,
+          sni: target.scheme === "https" ? sniFor(target.host) : null,
+        };
+        return forwardHttp(this, head, route, target.path, true);
+      }
+      case "origin":
+      case "asterisk":
+        if (tunnel === null) break;
+        if (tunnel.route.host === MAGIC_HOST || tunnel.route.sni === MAGIC_HOST) {
+          return this.#mitmIt(head, target.form === "origin" ? target.path : "*");
+        }
+        if (tunnel.upstreamError !== null) {
+          // The origin already failed while we fetched its certificate: say so once, then let
+          // the next request try again.
+          const why = tunnel.upstreamError;
+          tunnel.upstreamError = null;
+          return this.#answerUnread(502, originFailureText(routeAuthority(tunnel.route), why));
+        }
+        return forwardHttp(
+          this,
+          head,
+          tunnel.route,
+          target.form === "origin" ? target.path : "*",
+          false,
         );
     }
     return this.respondAndClose(400, notAProxyRequestText(this.ctx.proxyUrl));
+  }
+
+  /** Serves http://mitm.it itself; keeps the connection when the request had no body. */
+  async #mitmIt(head: RequestHead, path: string): Promise<boolean> {
+    const bodyless = this.reader.framing?.kind === "none";
+    if (bodyless) this.reader.next(); // its "end"
+    else return this.respondAndClose(400, "mitm.ts: requests to mitm.it cannot have a body.");
+    await this.conn.write(mitmItResponse(this.ctx, head.method, path));
+    return head.version !== "HTTP/1.0";
+  }
+
+  /** Answers a request without reading its body: the connection closes if there is one. */
+  async #answerUnread(status: number, text: string): Promise<boolean> {
+    if (this.reader.framing?.kind !== "none") return this.respondAndClose(status, text);
+    this.reader.next(); // its "end"
+    await this.conn.write(textResponse(status, text, false));
+    return true;
   }
 
   #isSelf(host: string, port: number): boolean {

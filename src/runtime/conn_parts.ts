@@ -87,6 +87,14 @@ export class ReadQueue {
     this.#wakeReader();
   }
 
+  /** Removes and returns the chunks received but not read yet (handing the source over). */
+  takeQueued(): Uint8Array[] {
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    this.#queued = 0;
+    return chunks;
+  }
+
   get error(): Error | null {
     return this.#error;
   }

@@ -9,6 +9,14 @@ import { nodeNetwork } from "./node_net.ts";
 import type { Network } from "./types.ts";
 
 export * from "./types.ts";
+export {
+  connectTls,
+  type PeerCertificate,
+  type ServerIdentity,
+  startTlsServer,
+  type TlsClientSession,
+  type TlsSession,
+} from "./tls.ts";
 
 declare const Bun: { version: string } | undefined;
 declare const Deno: { version: { deno: string } } | undefined;

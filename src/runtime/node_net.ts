@@ -29,29 +29,55 @@ export class SocketConn implements Conn {
   readonly #drain = new Gate();
   #closed = false;
 
-  constructor(socket: net.Socket) {
+  // deno-lint-ignore no-explicit-any
+  readonly #handlers: Array<[string, (...args: any[]) => void]>;
+
+  /** `addresses` stands in for the socket's own when it has none (TLS over a stream). */
+  constructor(socket: net.Socket, addresses?: { remote: Address; local: Address }) {
     this.#socket = socket;
-    this.remote = { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
-    this.local = { host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+    this.remote = addresses?.remote ??
+      { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+    this.local = addresses?.local ??
+      { host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
     this.#input = new ReadQueue(() => socket.pause(), () => socket.resume(), HIGH_WATER);
     let resolveClosed!: () => void;
     this.closed = new Promise((r) => (resolveClosed = r));
-    socket.on("data", (chunk: Uint8Array) => this.#input.push(chunk));
-    socket.on("end", () => this.#input.end());
-    socket.on("error", (e: Error) => {
-      const error = toNetError(e);
-      this.#input.fail(error);
-      this.#drain.fail(error);
-    });
-    socket.on("close", () => {
-      this.#closed = true;
-      this.#input.end();
-      this.#drain.fail(this.#input.error ?? closedWhileSending());
-      resolveClosed();
-    });
-    socket.on("drain", () => this.#drain.open());
-    // After end() node:net emits no "drain", only "finish" once everything is written.
-    socket.on("finish", () => this.#drain.open());
+    this.#handlers = [
+      ["data", (chunk: Uint8Array) => this.#input.push(chunk)],
+      ["end", () => this.#input.end()],
+      ["error", (e: Error) => {
+        const error = toNetError(e);
+        this.#input.fail(error);
+        this.#drain.fail(error);
+      }],
+      ["close", () => {
+        this.#closed = true;
+        this.#input.end();
+        this.#drain.fail(this.#input.error ?? closedWhileSending());
+        resolveClosed();
+      }],
+      ["drain", () => this.#drain.open()],
+      // After end() node:net emits no "drain", only "finish" once everything is written.
+      ["finish", () => this.#drain.open()],
+    ];
+    for (const [event, handler] of this.#handlers) socket.on(event, handler);
+  }
+
+  /**
+   * Hands the socket over (to a TLS layer): stops listening to it, pauses it, and puts `leftover`
+   * and any chunks received but not yet read back in front of its input. This Conn is unusable
+   * afterwards.
+   */
+  detach(leftover: Uint8Array): net.Socket {
+    const socket = this.#socket;
+    for (const [event, handler] of this.#handlers) socket.off(event, handler);
+    socket.pause();
+    const unread = this.#input.takeQueued();
+    // unshift() puts a chunk in front, so the last one goes first.
+    for (let i = unread.length - 1; i >= 0; i--) socket.unshift(unread[i]);
+    if (leftover.length > 0) socket.unshift(leftover);
+    this.#closed = true;
+    return socket;
   }
 
   /** The underlying socket, for runtime code that upgrades it (TLS). */

@@ -73,6 +73,8 @@ export type NetErrorCode =
   | "unreachable"
   | "timeout"
   | "reset"
+  | "tls"
+  | "tls-verify"
   | "closed"
   | "address-in-use"
   | "permission"

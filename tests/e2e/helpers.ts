@@ -8,6 +8,7 @@ import net from "node:net";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { runtime } from "../../src/runtime/mod.ts";
+import { testConfdir } from "../fixtures/ca.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -74,8 +75,9 @@ export interface ProxyProcess {
 }
 
 /** Starts `mitm` as a child process on a free port and waits until it listens. */
-export function startProxyProcess(extraArgs: string[] = []): Promise<ProxyProcess> {
-  const [cmd, args] = cliArgv(["-p", "0", ...extraArgs]);
+export async function startProxyProcess(extraArgs: string[] = []): Promise<ProxyProcess> {
+  const confdir = extraArgs.includes("--confdir") ? [] : ["--confdir", await testConfdir()];
+  const [cmd, args] = cliArgv(["-p", "0", ...confdir, ...extraArgs]);
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

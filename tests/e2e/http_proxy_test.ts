@@ -10,11 +10,12 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startProxy } from "../../mod.ts";
+import { testCa } from "../fixtures/ca.ts";
 import type { ProxyServer } from "../../mod.ts";
 import { connect, curl, headLength, rawExchange, rawServer, readUntil } from "./helpers.ts";
 
 async function withProxy(fn: (proxy: ProxyServer) => Promise<void>): Promise<void> {
-  const proxy = await startProxy({ listen_port: 0 });
+  const proxy = await startProxy({ listen_port: 0 }, { ca: await testCa() });
   try {
     await fn(proxy);
   } finally {

@@ -9,6 +9,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startProxy } from "../../mod.ts";
+import { testCa } from "../fixtures/ca.ts";
 import { connect, curl, rawServer, readUntil, startProxyProcess } from "./helpers.ts";
 
 const GIB = 1024 * 1024 * 1024;
@@ -25,7 +26,7 @@ test("the first body bytes reach the client while the origin is still sending", 
       s.write("-last");
     })
   );
-  const proxy = await startProxy({ listen_port: 0 });
+  const proxy = await startProxy({ listen_port: 0 }, { ca: await testCa() });
   try {
     const client = await connect(proxy.address.port);
     client.write(`GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: x\r\n\r\n`);

@@ -253,13 +253,23 @@ test("an HTTP/2.0 request line: 505", async () => {
   });
 });
 
-test("an https:// URL in absolute-form: 501", async () => {
+test("an https:// URL in absolute-form goes to port 443 over TLS: refused there -> 502", async () => {
   await withProxy({}, async (h) => {
     const client = await h.client();
     await client.write(head("GET https://origin.test/ HTTP/1.1", "Host: origin.test"));
     const res = await client.response();
+    assert.equal(res.startLine, "HTTP/1.1 502 Bad Gateway");
+    assert.match(res.body, /could not connect to origin\.test: connection refused/);
+  });
+});
+
+test("a URL scheme other than http and https: 501", async () => {
+  await withProxy({}, async (h) => {
+    const client = await h.client();
+    await client.write(head("GET ftp://origin.test:21/ HTTP/1.1", "Host: origin.test"));
+    const res = await client.response();
     assert.equal(res.startLine, "HTTP/1.1 501 Not Implemented");
-    assert.match(res.body, /https:\/\//);
+    assert.match(res.body, /ftp:\/\//);
     await client.expectEof();
   });
 });

@@ -10,6 +10,7 @@ import type { Options } from "../../src/options.ts";
 import { MemoryNetwork } from "../../src/runtime/memory.ts";
 import type { Conn, Listener } from "../../src/runtime/types.ts";
 import { type ProxyServer, startProxy } from "../../src/proxy/server.ts";
+import { testCa } from "../fixtures/ca.ts";
 
 /** How long any single wait may take before the test fails. */
 export const WAIT_MS = 2000;
@@ -327,7 +328,7 @@ export interface Harness {
 /** A proxy on a fresh in-memory network (listening on 127.0.0.1, port chosen by the network). */
 export async function setup(options: Partial<Options> = {}): Promise<Harness> {
   const network = new MemoryNetwork();
-  const proxy = await startProxy({ listen_port: 0, ...options }, { network });
+  const proxy = await startProxy({ listen_port: 0, ...options }, { network, ca: await testCa() });
   const origins: Origin[] = [];
   const clients: Peer[] = [];
   return {

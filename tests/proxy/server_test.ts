@@ -1,4 +1,5 @@
 /** startProxy and close(): addresses, connection counting, and shutting down with work in flight. */
+import { testCa } from "../fixtures/ca.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryNetwork } from "../../src/runtime/memory.ts";
@@ -7,7 +8,10 @@ import { head, settle, WAIT_MS, within, withProxy } from "./helpers.ts";
 
 test("startProxy reports the bound address and URL", async () => {
   const network = new MemoryNetwork();
-  const proxy = await startProxy({ listen_host: "127.0.0.1", listen_port: 8080 }, { network });
+  const proxy = await startProxy({ listen_host: "127.0.0.1", listen_port: 8080 }, {
+    network,
+    ca: await testCa(),
+  });
   try {
     assert.deepEqual(proxy.address, { host: "127.0.0.1", port: 8080 });
     assert.equal(proxy.url, "http://127.0.0.1:8080");

@@ -1,0 +1,57 @@
+/**
+ * Issued leaves, bounded (least recently used goes first) and single-flight: concurrent
+ * handshakes for the same names wait for one issuance. A leaf close to expiry is issued again.
+ */
+import type { CertificateAuthority, Leaf } from "./authority.ts";
+
+const RENEW_BEFORE_MS = 7 * 24 * 60 * 60 * 1000;
+
+export class LeafCache {
+  readonly #ca: CertificateAuthority;
+  readonly #capacity: number;
+  readonly #entries = new Map<string, Promise<Leaf>>();
+  /** Leaves issued so far (for tests and stats). */
+  issued = 0;
+
+  constructor(ca: CertificateAuthority, capacity = 2000) {
+    this.#ca = ca;
+    this.#capacity = capacity;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The leaf for `names` (order matters only for which name becomes the CN). */
+  get(names: readonly string[]): Promise<Leaf> {
+    const key = names.join("\n");
+    const hit = this.#entries.get(key);
+    if (hit) {
+      // Re-insert to mark it most recently used.
+      this.#entries.delete(key);
+      this.#entries.set(key, hit);
+      return hit.then((leaf) => {
+        if (leaf.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS) return leaf;
+        // The first to notice renews; the others wait for that renewal.
+        const current = this.#entries.get(key);
+        return current !== undefined && current !== hit ? current : this.#issue(key, names);
+      });
+    }
+    return this.#issue(key, names);
+  }
+
+  #issue(key: string, names: readonly string[]): Promise<Leaf> {
+    const pending = this.#ca.issue(names);
+    this.issued++;
+    this.#entries.delete(key);
+    this.#entries.set(key, pending);
+    // A failed issuance is not cached.
+    pending.catch(() => {
+      if (this.#entries.get(key) === pending) this.#entries.delete(key);
+    });
+    while (this.#entries.size > this.#capacity) {
+      this.#entries.delete(this.#entries.keys().next().value!);
+    }
+    return pending;
+  }
+}

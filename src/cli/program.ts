@@ -1,0 +1,87 @@
+/**
+ * The command-line grammar, built with commander (README says why): `mitm [options]` runs the
+ * proxy; `mitm ca path` and `mitm ca export` work with the certificate authority.
+ */
+import { Command, Option } from "commander";
+import { VERSION } from "../version.ts";
+
+export interface Flags {
+  listenHost?: string;
+  listenPort?: string;
+  confdir?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+  set?: string[];
+  options?: boolean;
+  sslInsecure?: boolean;
+  ignoreHosts?: string[];
+  allowHosts?: string[];
+}
+
+export type Invocation =
+  | { command: "proxy"; flags: Flags }
+  | { command: "ca-path"; flags: Flags }
+  | { command: "ca-export"; flags: Flags; format: string };
+
+const repeatable = (v: string, prev: string[] = []) => [...prev, v];
+
+/** A parser that records what was asked for in `out` instead of running it. */
+export function buildProgram(out: { invocation?: Invocation }): Command {
+  const program = new Command("mitm")
+    .description("mitm.ts - an intercepting HTTP/HTTPS proxy for Deno and Bun")
+    .version(`mitm.ts ${VERSION}`, "--version", "print the version and exit")
+    .helpOption("-h, --help", "show this help and exit")
+    .option("--listen-host <host>", "address to listen on (default 127.0.0.1)")
+    .option("-p, --listen-port <port>", "port to listen on (default 8080)")
+    .option("--confdir <dir>", "directory for the CA and other state (default ~/.mitm-ts)")
+    .option("-q, --quiet", "print only errors")
+    .option("-v, --verbose", "print debug detail (connections, each request line)")
+    .option("-k, --ssl-insecure", "do not verify origin certificates")
+    .addOption(
+      new Option("--ignore-hosts <regex>", "pass matching host:port or SNI through (repeatable)")
+        .argParser(repeatable),
+    )
+    .addOption(
+      new Option("--allow-hosts <regex>", "intercept only matching host:port or SNI (repeatable)")
+        .argParser(repeatable),
+    )
+    .addOption(
+      new Option("--set <name=value>", "set any option (repeatable); see --options")
+        .argParser(repeatable),
+    )
+    .option("--options", "list every option with its default and exit")
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, outputError: () => {} })
+    .action(() => {
+      out.invocation = { command: "proxy", flags: program.opts<Flags>() };
+    });
+
+  const ca = program.command("ca")
+    .description("the certificate authority clients must trust")
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, outputError: () => {} });
+  ca.command("path")
+    .description("print the path of the CA certificate (PEM) to give to clients")
+    .option("--confdir <dir>", "directory for the CA (default ~/.mitm-ts)")
+    .exitOverride()
+    .action((opts: Flags) => {
+      out.invocation = { command: "ca-path", flags: { ...program.opts<Flags>(), ...opts } };
+    });
+  ca.command("export")
+    .description("write the CA certificate to standard output")
+    .addOption(
+      new Option("--format <format>", "pem or der").choices(["pem", "der"]).default("pem"),
+    )
+    .option("--confdir <dir>", "directory for the CA (default ~/.mitm-ts)")
+    .exitOverride()
+    .action((opts: Flags & { format: string }) => {
+      out.invocation = {
+        command: "ca-export",
+        flags: { ...program.opts<Flags>(), ...opts },
+        format: opts.format,
+      };
+    });
+  return program;
+}

@@ -1,0 +1,49 @@
+/** Opening connections to origins: TCP for http, TCP + TLS (verified by default) for https. */
+import { type Conn, connectTls, type TlsClientSession } from "../runtime/mod.ts";
+import type { ProxyContext } from "./context.ts";
+import { OriginConn } from "./origin_pool.ts";
+import { type Route, routeKey } from "./route.ts";
+
+export interface OriginConnection {
+  origin: OriginConn;
+  /** The TLS session, for https routes. */
+  tls: TlsClientSession | null;
+}
+
+/**
+ * Connects to the route's origin (over `tcp` when a connection is already open); rejects with a
+ * NetError whose message says why.
+ */
+export async function connectOrigin(
+  ctx: ProxyContext,
+  route: Route,
+  tcp?: Conn,
+): Promise<OriginConnection> {
+  const conn = tcp ?? await ctx.network.connect({
+    host: route.host,
+    port: route.port,
+    timeoutMs: ctx.options.connect_timeout * 1000,
+  });
+  if (route.scheme === "http") {
+    return { origin: new OriginConn(conn, routeKey(route), ctx.limits), tls: null };
+  }
+  const tls = await connectTls({
+    transport: conn,
+    host: route.host,
+    servername: route.sni,
+    alpn: ["http/1.1"],
+    verify: !ctx.options.ssl_insecure,
+    extraCa: ctx.tls.extraCa,
+    timeoutMs: ctx.options.tls_handshake_timeout * 1000,
+    onKeylog: ctx.tls.keylog ?? undefined,
+  });
+  return { origin: new OriginConn(tls.conn, routeKey(route), ctx.limits), tls };
+}
+
+/** One line for the client: what failed and what to do about it. */
+export function originFailureText(authority: string, why: string): string {
+  const hint = /certificate verify failed/.test(why)
+    ? "Use -k (--ssl-insecure) to skip the check, or --set ssl_verify_upstream_trusted_ca=FILE."
+    : "Check the host name and that the server is up.";
+  return `mitm.ts could not connect to ${authority}: ${why}. ${hint}`;
+}

@@ -1,0 +1,197 @@
+/**
+ * What happens inside a CONNECT tunnel once "200 Connection Established" is sent: peek at the
+ * first bytes and either intercept TLS (terminate it with a leaf from our CA and proxy the HTTP
+ * inside), parse plain HTTP, or relay bytes untouched (passthrough, other protocols).
+ */
+import { type Target } from "../http1/mod.ts";
+import { type Conn, NetError, startTlsServer } from "../runtime/mod.ts";
+import {
+  type ClientHello,
+  type HelloResult,
+  looksLikeTls,
+  parseClientHello,
+} from "../tls/client_hello.ts";
+import { isIpAddress } from "../ca/mod.ts";
+import { connectOrigin } from "./origin_connect.ts";
+import { OriginConn } from "./origin_pool.ts";
+import { relay } from "./pump.ts";
+import { type Route, routeKey, sniFor } from "./route.ts";
+import { ClientSession } from "./session.ts";
+
+type AuthorityTarget = Extract<Target, { form: "authority" }>;
+
+/** How long a silent client may wait before we assume the server speaks first (SMTP, ...). */
+const CLIENT_FIRST_MS = 1000;
+
+/**
+ * Runs the tunnel after "200 Connection Established". `origin` is the TCP connection opened for
+ * the CONNECT (null for mitm.it, which has none).
+ */
+export async function runTunnel(
+  session: ClientSession,
+  target: AuthorityTarget,
+  origin: Conn | null,
+): Promise<void> {
+  const { ctx } = session;
+  let buffered = session.reader.takeBuffered();
+  for (;;) {
+    if (buffered.length > 0 && !looksLikeTls(buffered)) {
+      const kind = plainKind(buffered);
+      if (kind === "http") return await innerHttp(session, target, origin, buffered);
+      if (kind === "other") return await passthrough(session, origin, buffered);
+    }
+    const hello: HelloResult = looksLikeTls(buffered)
+      ? parseClientHello(buffered)
+      : { kind: "need-more" };
+    if (hello.kind === "hello") {
+      if (!ctx.intercepts(target.host, target.port, hello.hello.sni)) {
+        ctx.log.debug(`CONNECT ${target.host}:${target.port}: passing TLS through untouched`);
+        return await passthrough(session, origin, buffered);
+      }
+      return await intercept(session, target, origin, hello.hello, buffered);
+    }
+    if (hello.kind === "invalid") {
+      ctx.log.debug(`CONNECT ${target.host}:${target.port}: ${hello.reason}; relaying untouched`);
+      return await passthrough(session, origin, buffered);
+    }
+    const chunk = await readWithin(session, buffered.length === 0 ? CLIENT_FIRST_MS : 0);
+    if (chunk === "timeout") return await passthrough(session, origin, buffered);
+    if (chunk === null) {
+      origin?.close(); // the client left before saying anything
+      return;
+    }
+    buffered = join(buffered, chunk);
+  }
+}
+
+/** The next chunk; "timeout" if none within `ms` (0: no limit). */
+async function readWithin(
+  session: ClientSession,
+  ms: number,
+): Promise<Uint8Array | null | "timeout"> {
+  const read = session.read();
+  if (ms === 0) return await read;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), ms)));
+  const result = await Promise.race([read, timeout]);
+  clearTimeout(timer);
+  // A read still outstanding must not be lost: the relay consumes it first.
+  if (result === "timeout") session.unread(read);
+  return result;
+}
+
+/** "http" when the bytes start like a request line ("GET "), "need-more" while they might. */
+function plainKind(bytes: Uint8Array): "http" | "other" | "need-more" {
+  for (let i = 0; i < bytes.length && i <= 20; i++) {
+    const c = bytes[i];
+    if (c === 0x20) return i > 0 ? "http" : "other";
+    if (c < 0x41 || c > 0x5a) return "other"; // methods are upper-case tokens in practice
+  }
+  return bytes.length > 20 ? "other" : "need-more";
+}
+
+function join(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Relays the tunnel's bytes to the origin untouched. */
+async function passthrough(
+  session: ClientSession,
+  origin: Conn | null,
+  buffered: Uint8Array,
+): Promise<void> {
+  if (origin === null) {
+    session.conn.close(); // mitm.it speaks only HTTP and TLS
+    return;
+  }
+  await relay(session.conn, session.read, buffered, origin, () => origin.read(), new Uint8Array(0));
+}
+
+/** Plain HTTP inside the tunnel: a session whose origin-form requests go to the CONNECT target. */
+async function innerHttp(
+  session: ClientSession,
+  target: AuthorityTarget,
+  origin: Conn | null,
+  buffered: Uint8Array,
+): Promise<void> {
+  const { ctx } = session;
+  const route: Route = { scheme: "http", host: target.host, port: target.port, sni: null };
+  // The CONNECT's connection serves the first request (from the pool, like any other).
+  if (origin !== null) ctx.pool.release(new OriginConn(origin, routeKey(route), ctx.limits));
+  const inner = new ClientSession(session.conn, session.ctx, { route, upstreamError: null });
+  inner.reader.feed(buffered);
+  inner.inherit(session);
+  await inner.run();
+}
+
+/**
+ * Terminates the client's TLS with a leaf from our CA and runs an HTTP session over it. With
+ * upstream_cert on, the origin is contacted first so that the leaf carries the names from the
+ * origin's own certificate (and that connection serves the first request).
+ */
+async function intercept(
+  session: ClientSession,
+  target: AuthorityTarget,
+  tcp: Conn | null,
+  hello: ClientHello,
+  buffered: Uint8Array,
+): Promise<void> {
+  const { ctx } = session;
+  const serverName = hello.sni ?? target.host;
+  const route: Route = {
+    scheme: "https",
+    host: target.host,
+    port: target.port,
+    sni: hello.sni ?? sniFor(target.host),
+  };
+  let upstreamError: string | null = null;
+  // The origin's TLS handshake: before the client's when its certificate names the leaf
+  // (upstream_cert), alongside it otherwise.
+  const upstream = tcp === null ? null : connectOrigin(ctx, route, tcp).then(
+    ({ origin, tls }) => {
+      ctx.pool.release(origin);
+      return tls?.certificate ?? null;
+    },
+    (e) => {
+      upstreamError = (e as Error).message;
+      ctx.log.info(`${serverName}:${target.port}: ${upstreamError}`);
+      return null;
+    },
+  );
+  const names = [serverName];
+  if (upstream !== null && ctx.options.upstream_cert) {
+    const cert = await upstream;
+    for (const n of cert ? [...cert.altNames, cert.commonName ?? ""] : []) {
+      if (n && !names.includes(n) && (isIpAddress(n) || /^[\w*.-]+$/.test(n))) names.push(n);
+    }
+  }
+  const leaf = await ctx.ca.leaves.get(names);
+  let tls;
+  try {
+    tls = await startTlsServer(session.conn, buffered, {
+      identity: leaf,
+      alpn: ["http/1.1"],
+      timeoutMs: ctx.options.tls_handshake_timeout * 1000,
+      onKeylog: ctx.tls.keylog ?? undefined,
+    });
+  } catch (e) {
+    if (!ctx.tls.distrustLogged.has(serverName)) {
+      ctx.tls.distrustLogged.add(serverName);
+      const why = e instanceof NetError ? e.message : String(e);
+      ctx.log.info(
+        `client does not trust the mitm.ts CA for ${serverName} (${why}); ` +
+          `see http://mitm.it or use --ignore-hosts to pass it through`,
+      );
+    }
+    session.conn.close();
+    await upstream;
+    return;
+  }
+  await upstream;
+  const inner = new ClientSession(tls.conn, ctx, { route, upstreamError });
+  await inner.run();
+}

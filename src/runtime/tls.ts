@@ -1,0 +1,284 @@
+/**
+ * TLS on both ends of the proxy, over node:tls on Deno and Bun alike (both implement it; it is the
+ * one API with server-side handshakes on an accepted connection, peer certificates and
+ * verification results).
+ * - Server side (the proxy impersonating an origin to its client): a node:net connection is
+ *   wrapped at the socket level; any other Conn (Bun's or Deno's native sockets) through a
+ *   stream adapter.
+ * - Client side (the proxy talking to an origin): tls.connect, with verification done here so
+ *   that a failure can be reported in words instead of a dropped connection.
+ */
+import { Duplex } from "node:stream";
+import tls from "node:tls";
+import { SocketConn } from "./node_net.ts";
+import { toNetError } from "./net_errors.ts";
+import { type Conn, NetError } from "./types.ts";
+
+export interface ServerIdentity {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface TlsServerOptions {
+  identity: ServerIdentity;
+  /** ALPN protocols we accept, in preference order. */
+  alpn: string[];
+  timeoutMs: number;
+  /** NSS key-log lines (Bun reports them; Deno's node:tls does not). */
+  onKeylog?: (line: Uint8Array) => void;
+}
+
+export interface TlsSession {
+  conn: Conn;
+  /** The negotiated ALPN protocol, or null. */
+  alpn: string | null;
+  /** "TLSv1.3" and the like. */
+  version: string | null;
+}
+
+const contexts = new WeakMap<ServerIdentity, tls.SecureContext>();
+
+function contextFor(identity: ServerIdentity): tls.SecureContext {
+  let ctx = contexts.get(identity);
+  if (!ctx) {
+    ctx = tls.createSecureContext({ cert: identity.certPem, key: identity.keyPem });
+    contexts.set(identity, ctx);
+  }
+  return ctx;
+}
+
+/**
+ * Completes a server-side TLS handshake on `conn`, whose first bytes (`leftover`, the
+ * ClientHello) were already read. Rejects with a NetError if the client gives up (for instance
+ * because it does not trust our certificate) or the handshake times out.
+ */
+export function startTlsServer(
+  conn: Conn,
+  leftover: Uint8Array,
+  options: TlsServerOptions,
+): Promise<TlsSession> {
+  const addresses = { remote: conn.remote, local: conn.local };
+  const transport = conn instanceof SocketConn
+    ? conn.detach(leftover)
+    : new ConnDuplex(conn, leftover);
+  const socket = new tls.TLSSocket(transport as never, {
+    isServer: true,
+    secureContext: contextFor(options.identity),
+    ALPNProtocols: options.alpn,
+  });
+  if (options.onKeylog) socket.on("keylog", options.onKeylog);
+  return handshake(socket, "secure", options.timeoutMs, () => conn.close()).then(() => ({
+    conn: new SocketConn(socket, addresses),
+    alpn: socket.alpnProtocol || null,
+    version: socket.getProtocol?.() ?? null,
+  }));
+}
+
+export interface TlsClientOptions {
+  /** The connection to run TLS over (already connected to the origin). */
+  transport: Conn;
+  /** The origin's host, for the name check when there is no SNI. */
+  host: string;
+  /** SNI to send; null for none (an IP address target). */
+  servername: string | null;
+  alpn: string[];
+  /** Check the certificate chain and host name; on failure reject with code "tls-verify". */
+  verify: boolean;
+  /** Extra PEM CA certificates to trust besides the built-in roots. */
+  extraCa?: string[];
+  timeoutMs: number;
+  onKeylog?: (line: Uint8Array) => void;
+}
+
+export interface PeerCertificate {
+  /** Subject CN, or null. */
+  commonName: string | null;
+  /** DNS names and IP addresses from subjectAltName. */
+  altNames: string[];
+  der: Uint8Array;
+}
+
+export interface TlsClientSession extends TlsSession {
+  certificate: PeerCertificate | null;
+  /** Why the chain or name does not verify (also set when verification is off), or null. */
+  verifyError: string | null;
+}
+
+/** Runs a client-side TLS handshake with an origin over `options.transport`. */
+export function connectTls(options: TlsClientOptions): Promise<TlsClientSession> {
+  const transport = options.transport;
+  const addresses = { remote: transport.remote, local: transport.local };
+  const socket = tls.connect({
+    socket: (transport instanceof SocketConn
+      ? transport.detach(new Uint8Array(0))
+      : new ConnDuplex(transport, new Uint8Array(0))) as never,
+    servername: options.servername ?? undefined,
+    ALPNProtocols: options.alpn,
+    // Checked below, so that the reason can be reported.
+    rejectUnauthorized: false,
+    ca: options.extraCa?.length ? [...tls.rootCertificates, ...options.extraCa] : undefined,
+  });
+  if (options.onKeylog) socket.on("keylog", options.onKeylog);
+  return handshake(socket, "secureConnect", options.timeoutMs, () => transport.close()).then(() => {
+    const certificate = peerCertificate(socket);
+    const verifyError = verificationError(socket, options, certificate);
+    if (verifyError !== null && options.verify) {
+      socket.destroy();
+      transport.close();
+      throw new NetError("tls-verify", `certificate verify failed: ${verifyError}`);
+    }
+    return {
+      conn: new SocketConn(socket, addresses),
+      alpn: socket.alpnProtocol || null,
+      version: socket.getProtocol?.() ?? null,
+      certificate,
+      verifyError,
+    };
+  });
+}
+
+function handshake(
+  socket: tls.TLSSocket,
+  event: "secure" | "secureConnect",
+  timeoutMs: number,
+  onFail: () => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (e: Error) => {
+      cleanup();
+      socket.destroy();
+      onFail();
+      reject(e instanceof NetError ? e : tlsError(e));
+    };
+    const closed = () => fail(new NetError("closed", "connection closed during the TLS handshake"));
+    const timer = setTimeout(
+      () => fail(new NetError("timeout", `TLS handshake not done after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const done = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.off(event, done);
+      socket.off("error", fail);
+      socket.off("close", closed);
+    };
+    socket.once(event, done);
+    socket.once("error", fail);
+    socket.once("close", closed);
+  });
+}
+
+function tlsError(e: Error): NetError {
+  const code = (e as { code?: string }).code ?? "";
+  if (/^ERR_SSL|^ERR_TLS|SSL|alert/i.test(code + " " + e.message)) {
+    return new NetError("tls", `TLS handshake failed: ${e.message}`, { cause: e });
+  }
+  return toNetError(e);
+}
+
+const VERIFY_MESSAGES: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: "self-signed certificate",
+  SELF_SIGNED_CERT_IN_CHAIN: "self-signed certificate in certificate chain",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "unable to verify the first certificate",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "unable to get local issuer certificate",
+  CERT_HAS_EXPIRED: "certificate has expired",
+  CERT_NOT_YET_VALID: "certificate is not yet valid",
+  ERR_TLS_CERT_ALTNAME_INVALID: "certificate does not match the host name",
+};
+
+function verificationError(
+  socket: tls.TLSSocket,
+  options: TlsClientOptions,
+  certificate: PeerCertificate | null,
+): string | null {
+  if (!socket.authorized) {
+    const code = String(socket.authorizationError ?? "unknown error");
+    return VERIFY_MESSAGES[code] ?? code.toLowerCase().replace(/_/g, " ");
+  }
+  // Not every runtime checks the name when rejectUnauthorized is false: check it here.
+  const raw = socket.getPeerCertificate();
+  if (certificate && raw && tls.checkServerIdentity(options.servername ?? options.host, raw)) {
+    return VERIFY_MESSAGES.ERR_TLS_CERT_ALTNAME_INVALID;
+  }
+  return null;
+}
+
+function peerCertificate(socket: tls.TLSSocket): PeerCertificate | null {
+  const c = socket.getPeerCertificate();
+  if (!c || !c.raw) return null;
+  const altNames: string[] = [];
+  for (const part of (c.subjectaltname ?? "").split(",")) {
+    const m = /^\s*(DNS|IP Address):(.+)$/.exec(part);
+    if (m) altNames.push(m[1] === "DNS" ? m[2].trim() : normalizeIp(m[2].trim()));
+  }
+  const cn = c.subject?.CN;
+  return {
+    commonName: Array.isArray(cn) ? cn[0] : cn ?? null,
+    altNames,
+    der: new Uint8Array(c.raw),
+  };
+}
+
+/** OpenSSL prints IPv6 SANs in full ("0:0:0:0:0:0:0:1"); keep a form URL.hostname accepts. */
+function normalizeIp(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip;
+  }
+}
+
+/** A node:stream Duplex over a Conn, so node:tls can run on a Conn that is not a net.Socket. */
+class ConnDuplex extends Duplex {
+  readonly #conn: Conn;
+  #first: Uint8Array | null;
+  #reading = false;
+
+  constructor(conn: Conn, first: Uint8Array) {
+    super();
+    this.#conn = conn;
+    this.#first = first.length > 0 ? first : null;
+  }
+
+  override _read(): void {
+    if (this.#first !== null) {
+      const first = this.#first;
+      this.#first = null;
+      this.push(first);
+      return;
+    }
+    if (this.#reading) return;
+    this.#reading = true;
+    this.#conn.read().then(
+      (chunk) => {
+        this.#reading = false;
+        this.push(chunk);
+      },
+      (e) => this.destroy(e),
+    );
+  }
+
+  override _write(chunk: Uint8Array, _encoding: string, done: (e?: Error | null) => void): void {
+    try {
+      const wait = this.#conn.write(chunk);
+      if (wait) wait.then(() => done(), done);
+      else done();
+    } catch (e) {
+      done(e as Error);
+    }
+  }
+
+  override _final(done: () => void): void {
+    this.#conn.closeWrite();
+    done();
+  }
+
+  override _destroy(error: Error | null, done: (e: Error | null) => void): void {
+    this.#conn.close();
+    done(error);
+  }
+}
