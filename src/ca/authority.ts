@@ -132,11 +132,18 @@ export class CertificateAuthority {
     const first = names[0];
     const notBefore = new Date(now - BACKDATE);
     const notAfter = new Date(now - BACKDATE + LEAF_VALIDITY);
+    // RFC 5280 caps a CN at 64 characters; longer names live only in the SAN, which must then be
+    // critical because the subject is empty (RFC 5280 4.2.1.6).
+    const hasCn = first.length <= 64;
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: randomSerial(),
-      // RFC 5280 caps a CN at 64 characters; longer names live only in the SAN.
-      subject: first.length <= 64 ? `CN=${first}` : "",
-      issuer: issuer.cert.subject,
+      // A JSON value object, not an RFC 4514 string: a name from the client's SNI may hold
+      // ",", "+", "\" or a leading "#", which the string parser would split, drop or decode.
+      subject: new x509.Name(hasCn ? [{ CN: [{ utf8String: first }] }] : []),
+      // The issuer name in the exact encoding of the CA's subject (RFC 5280 4.1.2.6): re-parsing
+      // its string form would turn a UTF8String (mitmproxy's CA) into a PrintableString, and
+      // clients that match names byte for byte (Go's crypto/x509) would not find the issuer.
+      issuer: issuer.cert.subjectName,
       notBefore,
       notAfter,
       publicKey: keys.publicKey,
@@ -147,7 +154,12 @@ export class CertificateAuthority {
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
         new x509.SubjectAlternativeNameExtension(
-          names.map((n) => ({ type: isIpAddress(n) ? "ip" as const : "dns" as const, value: n })),
+          names.map((n) =>
+            isIpAddress(n)
+              ? { type: "ip" as const, value: canonicalIp(n) }
+              : { type: "dns" as const, value: n }
+          ),
+          !hasCn,
         ),
         new x509.AuthorityKeyIdentifierExtension(issuer.keyId),
       ],
@@ -169,6 +181,19 @@ function randomSerial(): string {
   bytes[0] &= 0x7f;
   bytes[0] |= 0x01; // no leading zero byte, so the encoding keeps 16 bytes
   return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * An IPv6 address in the compressed form URL parsing gives it ("::ffff:1.2.3.4" becomes
+ * "::ffff:102:304"): @peculiar/x509 encodes IPv4-embedded notation as the wrong address.
+ */
+function canonicalIp(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip; // not an IPv6 address after all: let the encoder say so
+  }
 }
 
 export function isIpAddress(name: string): boolean {

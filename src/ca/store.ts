@@ -86,9 +86,10 @@ export async function loadOrCreateCa(confdir: string): Promise<LoadedCa> {
 async function loadOurs(f: ReturnType<typeof caFiles>, created: boolean): Promise<LoadedCa> {
   const ca = await readCaFile(f.key);
   // The client copies are derived from the key file every start: same bytes every time, so a
-  // concurrent start writing them too is harmless (temp file, then rename).
-  writeAtomically(f.certPem, ca.certPem, 0o644);
-  writeAtomically(f.certCer, ca.certDer, 0o644);
+  // concurrent start writing them too is harmless (temp file, then rename). Copies that are
+  // already right are left alone, so that a read-only confdir holding a complete CA works.
+  writeIfChanged(f.certPem, new TextEncoder().encode(ca.certPem), 0o644);
+  writeIfChanged(f.certCer, ca.certDer, 0o644);
   return {
     ca,
     keyFile: f.key,
@@ -115,6 +116,16 @@ export async function readCaFile(file: string): Promise<CertificateAuthority> {
   } catch (e) {
     throw new CaFileError(`cannot use the CA in ${file}: ${(e as Error).message}`);
   }
+}
+
+function writeIfChanged(file: string, data: Uint8Array, mode: number): void {
+  try {
+    const current = fs.readFileSync(file);
+    if (current.length === data.length && current.every((b, i) => b === data[i])) return;
+  } catch {
+    // Missing or unreadable: write it.
+  }
+  writeAtomically(file, data, mode);
 }
 
 function writeAtomically(file: string, data: string | Uint8Array, mode: number): void {

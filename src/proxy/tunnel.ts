@@ -37,7 +37,10 @@ export async function runTunnel(
   for (;;) {
     if (buffered.length > 0 && !looksLikeTls(buffered)) {
       const kind = plainKind(buffered);
-      if (kind === "http") return await innerHttp(session, target, origin, buffered);
+      if (kind === "http" && ctx.intercepts(target.host, target.port, null)) {
+        return await innerHttp(session, target, origin, buffered);
+      }
+      if (kind === "http") return await passthrough(session, origin, buffered);
       if (kind === "other") return await passthrough(session, origin, buffered);
     }
     const hello: HelloResult = looksLikeTls(buffered)
@@ -174,7 +177,9 @@ async function intercept(
   try {
     tls = await startTlsServer(session.conn, buffered, {
       identity: leaf,
-      alpn: ["http/1.1"],
+      // http/1.0 too: a client offering only that (curl -0) would otherwise get a fatal
+      // no_application_protocol alert. The server's order wins, so http/1.1 when both are offered.
+      alpn: ["http/1.1", "http/1.0"],
       timeoutMs: ctx.options.tls_handshake_timeout * 1000,
       onKeylog: ctx.tls.keylog ?? undefined,
     });

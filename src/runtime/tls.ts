@@ -67,6 +67,7 @@ export function startTlsServer(
     ALPNProtocols: options.alpn,
   });
   if (options.onKeylog) socket.on("keylog", options.onKeylog);
+  if (!(conn instanceof SocketConn)) closeWithTransport(socket, conn);
   return handshake(socket, "secure", options.timeoutMs, () => conn.close()).then(() => ({
     conn: new SocketConn(socket, addresses),
     alpn: socket.alpnProtocol || null,
@@ -79,7 +80,7 @@ export interface TlsClientOptions {
   transport: Conn;
   /** The origin's host, for the name check when there is no SNI. */
   host: string;
-  /** SNI to send; null for none (an IP address target). */
+  /** SNI to send; null for none, which node:tls honours only when `host` is an IP address. */
   servername: string | null;
   alpn: string[];
   /** Check the certificate chain and host name; on failure reject with code "tls-verify". */
@@ -113,12 +114,15 @@ export function connectTls(options: TlsClientOptions): Promise<TlsClientSession>
       ? transport.detach(new Uint8Array(0))
       : new ConnDuplex(transport, new Uint8Array(0))) as never,
     servername: options.servername ?? undefined,
+    // Without SNI, node:tls checks the certificate against `host` (default "localhost").
+    host: options.host,
     ALPNProtocols: options.alpn,
     // Checked below, so that the reason can be reported.
     rejectUnauthorized: false,
     ca: options.extraCa?.length ? [...tls.rootCertificates, ...options.extraCa] : undefined,
   });
   if (options.onKeylog) socket.on("keylog", options.onKeylog);
+  if (!(transport instanceof SocketConn)) closeWithTransport(socket, transport);
   return handshake(socket, "secureConnect", options.timeoutMs, () => transport.close()).then(() => {
     const certificate = peerCertificate(socket);
     const verifyError = verificationError(socket, options, certificate);
@@ -151,6 +155,7 @@ function handshake(
       reject(e instanceof NetError ? e : tlsError(e));
     };
     const closed = () => fail(new NetError("closed", "connection closed during the TLS handshake"));
+    // A peer that leaves mid-handshake may show up only as end-of-input (over a stream adapter).
     const timer = setTimeout(
       () => fail(new NetError("timeout", `TLS handshake not done after ${timeoutMs} ms`)),
       timeoutMs,
@@ -164,10 +169,12 @@ function handshake(
       socket.off(event, done);
       socket.off("error", fail);
       socket.off("close", closed);
+      socket.off("end", closed);
     };
     socket.once(event, done);
     socket.once("error", fail);
     socket.once("close", closed);
+    socket.once("end", closed);
   });
 }
 
@@ -230,6 +237,29 @@ function normalizeIp(ip: string): string {
   } catch {
     return ip;
   }
+}
+
+/**
+ * Over a ConnDuplex, node:tls on Bun and Deno sees the transport's end only as EOF: the TLS socket
+ * emits "end" but never "close", so its Conn's `closed` would never resolve (and a relay waiting
+ * for it, after 101 Switching Protocols inside an intercepted tunnel, would outlive the client and
+ * hang proxy.close()). Once the TLS socket has delivered all it received ("end") and the transport
+ * is closed in both directions, nothing more can pass: destroy it, which emits "close".
+ */
+function closeWithTransport(socket: tls.TLSSocket, transport: Conn): void {
+  let ended = false;
+  let transportClosed = false;
+  const check = () => {
+    if (ended && transportClosed && !socket.destroyed) socket.destroy();
+  };
+  socket.once("end", () => {
+    ended = true;
+    check();
+  });
+  transport.closed.then(() => {
+    transportClosed = true;
+    check();
+  });
 }
 
 /** A node:stream Duplex over a Conn, so node:tls can run on a Conn that is not a net.Socket. */

@@ -26,6 +26,7 @@ export type HelloResult =
 
 const HANDSHAKE = 22;
 const CLIENT_HELLO = 1;
+const MAX_PLAINTEXT = 16384;
 /** A ClientHello larger than this is refused rather than buffered (post-quantum ones are ~2 KiB). */
 export const MAX_HELLO_BYTES = 64 * 1024;
 
@@ -47,7 +48,9 @@ export function parseClientHello(bytes: Uint8Array): HelloResult {
     if (bytes[pos] !== HANDSHAKE) return invalid("record is not a handshake record");
     if (bytes[pos + 1] !== 3) return invalid("record version is not 3.x");
     const len = (bytes[pos + 3] << 8) | bytes[pos + 4];
-    if (len === 0 || len > 16384 + 2048) return invalid("record length is out of range");
+    // A plaintext record carries at most 2^14 bytes (RFC 8446 5.1; 2^14 + 2048 is for
+    // encrypted ones) and never an empty handshake fragment.
+    if (len === 0 || len > MAX_PLAINTEXT) return invalid("record length is out of range");
     if (bytes.length < pos + 5 + len) return more(bytes);
     fragments.push(bytes.subarray(pos + 5, pos + 5 + len));
     collected += len;
@@ -153,6 +156,10 @@ function parseServerName(r: Reader): string | null {
     const nameType = list.u8();
     const name = list.bytes(list.u16());
     if (nameType === 0) {
+      // HostName<1..2^16-1> (RFC 6066 3); a lone "." would become empty below as well.
+      if (name.length === 0 || (name.length === 1 && name[0] === 0x2e)) {
+        throw new Error("server name is empty");
+      }
       let s = "";
       for (const c of name) {
         // host_name is ASCII (RFC 6066); anything else cannot name a certificate.

@@ -1,7 +1,7 @@
 /**
  * The single executable: built for real with `bun build --compile`, copied to an empty directory
- * and run with an empty environment (no deno, bun, node_modules or PATH), it answers --help and
- * proxies a request. `deno compile` is tried too; it needs to download its runtime (denort), so it
+ * and run with an empty environment (no deno, bun, node_modules or PATH), it answers --help,
+ * proxies a request and intercepts an https one. `deno compile` is tried too; it needs to download its runtime (denort), so it
  * is skipped, with that reason, where dl.deno.land cannot be resolved.
  */
 import { test } from "node:test";
@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { curl, rawServer, readUntil, ROOT, run } from "./helpers.ts";
+import { httpsOrigin, makeOriginCert } from "./https_helpers.ts";
 
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
 const DENO = join(ROOT, "node_modules", ".bin", "deno");
@@ -26,7 +27,11 @@ async function denoCompileBlocker(): Promise<string | false> {
   }
 }
 
-/** Runs the binary with no environment at all from an empty directory and proxies one request. */
+/**
+ * Runs the binary with no environment at all from an empty directory and proxies one http
+ * request and one intercepted https request (verified on both sides: the client trusts the CA the
+ * binary made in its confdir, the binary trusts the origin's CA).
+ */
 async function checkBinary(binary: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "mitm-bin-"));
   const lonely = join(dir, "mitm");
@@ -39,7 +44,17 @@ async function checkBinary(binary: string): Promise<void> {
     const origin = await rawServer((s) =>
       s.on("data", () => s.end("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nfrom origin"))
     );
-    const child = spawn(lonely, ["-p", "0", "--confdir", join(dir, "conf")], {
+    const cert = await makeOriginCert(dir, ["localhost"]);
+    const secure = await httpsOrigin(cert);
+    const confdir = join(dir, "conf");
+    const child = spawn(lonely, [
+      "-p",
+      "0",
+      "--confdir",
+      confdir,
+      "--set",
+      `ssl_verify_upstream_trusted_ca=${cert.caFile}`,
+    ], {
       env: {},
       cwd: dir,
       stdio: ["ignore", "pipe", "pipe"],
@@ -47,12 +62,29 @@ async function checkBinary(binary: string): Promise<void> {
     try {
       const out = await readUntil(child.stdout as never, (b) => /listening at \S+/.test(String(b)));
       const url = /listening at (\S+)/.exec(String(out))![1];
-      const r = await curl(["-x", url, `http://127.0.0.1:${origin.port}/`]);
+      const r = await curl(["--noproxy", "", "-x", url, `http://127.0.0.1:${origin.port}/`]);
       assert.equal(r.stdout, "from origin", r.stderr);
+      const s = await curl([
+        "-v",
+        "--noproxy",
+        "",
+        "-x",
+        url,
+        "--cacert",
+        join(confdir, "mitm-ca-cert.pem"),
+        `https://localhost:${secure.port}/from-binary`,
+      ]);
+      assert.equal(s.code, 0, s.stderr);
+      assert.equal(
+        s.stdout,
+        `hello from the origin: GET /from-binary (Host: localhost:${secure.port})`,
+      );
+      assert.match(s.stderr, /issuer: CN=mitm\.ts CA/);
     } finally {
       process.kill(child.pid!, "SIGTERM");
       await new Promise((r) => child.on("exit", r));
       await origin.close();
+      await secure.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -57,6 +57,35 @@ export function run(
   });
 }
 
+/** Like run(), but stdout comes back as bytes (binary output such as DER). */
+export function runBytes(
+  cmd: string,
+  args: string[],
+  options: { timeoutMs?: number; env?: Record<string, string>; cwd?: string } = {},
+): Promise<{ code: number | null; stdout: Uint8Array; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      cmd,
+      args,
+      {
+        timeout: options.timeoutMs ?? 60_000,
+        env: options.env ?? process.env,
+        cwd: options.cwd,
+        maxBuffer: 64 * 1024 * 1024,
+        encoding: "buffer",
+      },
+      (error, stdout, stderr) => {
+        const e = error as (Error & { code?: number | string }) | null;
+        resolve({
+          code: e ? (typeof e.code === "number" ? e.code : null) : 0,
+          stdout: new Uint8Array(stdout),
+          stderr: String(stderr),
+        });
+      },
+    );
+  });
+}
+
 /** Runs curl with `args`; `-sS` is added so errors are short and on stderr. */
 export function curl(args: string[], timeoutMs = 60_000): Promise<RunResult> {
   return run("curl", ["-sS", ...args], { timeoutMs });
@@ -74,11 +103,18 @@ export interface ProxyProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `mitm` as a child process on a free port and waits until it listens. */
-export async function startProxyProcess(extraArgs: string[] = []): Promise<ProxyProcess> {
+/**
+ * Starts `mitm` as a child process on a free port and waits until it listens. `env` is added to
+ * the test process's environment.
+ */
+export async function startProxyProcess(
+  extraArgs: string[] = [],
+  options: { env?: Record<string, string> } = {},
+): Promise<ProxyProcess> {
   const confdir = extraArgs.includes("--confdir") ? [] : ["--confdir", await testConfdir()];
   const [cmd, args] = cliArgv(["-p", "0", ...confdir, ...extraArgs]);
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const env = options.env ? { ...process.env, ...options.env } : process.env;
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return new Promise((resolve, reject) => {

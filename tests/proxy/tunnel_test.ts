@@ -205,3 +205,29 @@ test("Upgrade listed in Connection without an Upgrade field is dropped like any 
     assert.equal((await client.response()).status, 204);
   });
 });
+
+test("plain HTTP in a tunnel: proxied unless --allow-hosts/--ignore-hosts exclude the host", async () => {
+  const cases: Array<[Record<string, string[]>, boolean]> = [
+    [{}, true],
+    [{ allow_hosts: ["^good\\.test"] }, false],
+    [{ ignore_hosts: ["^plain\\.test"] }, false],
+  ];
+  for (const [options, proxied] of cases) {
+    await withProxy(options, async (h) => {
+      const origin = await h.origin("plain.test", 80);
+      const client = await h.client();
+      await client.write(head("CONNECT plain.test:80 HTTP/1.1", "Host: plain.test:80"));
+      assert.equal(await client.readExactly(ESTABLISHED.length), ESTABLISHED);
+      await client.write(
+        head("GET / HTTP/1.1", "Host: plain.test", "Proxy-Connection: keep-alive"),
+      );
+      const oc = await origin.accept();
+      const req = await oc.request();
+      // The proxy drops the hop-by-hop Proxy-Connection; an untouched relay keeps it.
+      assert.equal(/Proxy-Connection/.test(req.head), !proxied, JSON.stringify(options));
+      await oc.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+      assert.equal((await client.response()).status, 200);
+      client.close();
+    });
+  }
+});
