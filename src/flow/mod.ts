@@ -1,0 +1,4 @@
+/** Flows: the model of an exchange, ids, content encodings. */
+export * from "./encoding.ts";
+export * from "./flow.ts";
+export { newFlowId } from "./id.ts";
