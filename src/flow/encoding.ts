@@ -8,7 +8,10 @@ import { tokens } from "../http1/headers.ts";
 /** Codings we can undo; identity needs nothing. */
 export const SUPPORTED_ENCODINGS = ["gzip", "x-gzip", "deflate", "br", "zstd", "identity"];
 
-type Zstd = { zstdDecompressSync(b: Uint8Array): Uint8Array; zstdCompressSync(b: Uint8Array): Uint8Array };
+type Zstd = {
+  zstdDecompressSync(b: Uint8Array): Uint8Array;
+  zstdCompressSync(b: Uint8Array): Uint8Array;
+};
 
 function decodeOne(body: Uint8Array, coding: string): Uint8Array {
   switch (coding) {

@@ -67,7 +67,9 @@ abstract class Message {
 
   /** The body with Content-Encoding undone; null if not kept. Throws if it cannot be decoded. */
   decodedBody(): Uint8Array | null {
-    return this.body === null ? null : decodeContent(this.body, this.headers.get("content-encoding"));
+    return this.body === null
+      ? null
+      : decodeContent(this.body, this.headers.get("content-encoding"));
   }
 
   /** The decoded body as text (UTF-8, falling back to Latin-1), or null if not kept. */
