@@ -1,5 +1,10 @@
 /**
- * mitm.ts as a library.
+ * mitm.ts as a library, and the types addon scripts use:
+ *
+ * ```ts
+ * import type { Addon } from "./mod.ts";
+ * export default { request(flow) { flow.request.headers.set("X-Seen", "1"); } } satisfies Addon;
+ * ```
  *
  * ```ts
  * import { startProxy } from "./mod.ts";
@@ -18,5 +23,25 @@ export {
 } from "./src/options.ts";
 export { createLogger, type Logger, type LogLevel, type LogSink } from "./src/log.ts";
 export { HeaderList } from "./src/http1/headers.ts";
+export {
+  type Addon,
+  type AddonContext,
+  AddonManager,
+  type ClientInfo,
+  type HookName,
+  ScriptLoader,
+  type ServerInfo,
+  type TlsClientHelloData,
+} from "./src/addons/mod.ts";
+export {
+  Flow,
+  type FlowError,
+  FlowRequest,
+  FlowResponse,
+  type Peer,
+  type ServerPeer,
+  type TlsInfo,
+} from "./src/flow/flow.ts";
+export { decodeContent, encodeContent } from "./src/flow/encoding.ts";
 export type { RequestHead, ResponseHead } from "./src/http1/head.ts";
 export { VERSION } from "./src/version.ts";

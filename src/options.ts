@@ -3,7 +3,7 @@
  * type, default and help. The CLI's flags and `--set name=value` both go through here.
  */
 
-export type OptionType = "string" | "int" | "seconds" | "bool" | "strings";
+export type OptionType = "string" | "int" | "seconds" | "bool" | "strings" | "size";
 
 interface Spec<T> {
   type: OptionType;
@@ -124,6 +124,13 @@ export const OPTION_SPECS = {
     min: 0.001,
     help: "Give up on a TLS handshake (client or origin side) after this many seconds.",
   }),
+  stream_large_bodies: opt({
+    type: "size",
+    default: 4 * 1024 * 1024,
+    min: 0,
+    help: "Bodies larger than this stream through without being kept on the flow or buffered " +
+      "for addons (bytes; k, m, g suffixes).",
+  }),
   origin_pool_size: opt({
     type: "int",
     default: 64,
@@ -177,6 +184,16 @@ export function parseOptionValue(name: string, text: string): Options[OptionName
       if (["true", "1", "yes", "on"].includes(t)) return true as never;
       if (["false", "0", "no", "off"].includes(t)) return false as never;
       throw new OptionError(`option ${name} expects true or false, got "${text}"`);
+    }
+    case "size": {
+      const m = /^([0-9]+(?:\.[0-9]+)?)\s*([kmg]?)b?$/i.exec(text.trim());
+      if (!m) {
+        throw new OptionError(`option ${name} expects a size like 4m or 65536, got "${text}"`);
+      }
+      const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as "" | "k"];
+      const n = Math.round(Number(m[1]) * unit);
+      checkRange(name, spec, n);
+      return n as never;
     }
     case "int":
     case "seconds": {

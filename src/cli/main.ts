@@ -4,6 +4,7 @@
  */
 import { CommanderError } from "commander";
 import process from "node:process";
+import { ScriptError } from "../addons/scripts.ts";
 import { CaFileError, expandHome, loadOrCreateCa } from "../ca/mod.ts";
 import { consoleSink, createLogger, type LogLevel } from "../log.ts";
 import {
@@ -130,8 +131,12 @@ async function runProxy(options: Options, flags: Flags): Promise<number> {
   const log = createLogger(level, consoleSink);
   let proxy;
   try {
-    proxy = await startProxy(options, { log });
+    proxy = await startProxy(options, { log, scripts: flags.scripts ?? [] });
   } catch (e) {
+    if (e instanceof ScriptError) {
+      console.error(`mitm: ${e.message.replace(/\s+/g, " ")}`);
+      return 1;
+    }
     if (!(e instanceof NetError)) throw e;
     const where = `${options.listen_host}:${options.listen_port}`;
     console.error(

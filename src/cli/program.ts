@@ -16,6 +16,7 @@ export interface Flags {
   sslInsecure?: boolean;
   ignoreHosts?: string[];
   allowHosts?: string[];
+  scripts?: string[];
 }
 
 export type Invocation =
@@ -43,6 +44,13 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
     )
     .addOption(
       new Option("--allow-hosts <regex>", "intercept only matching host:port or SNI (repeatable)")
+        .argParser(repeatable),
+    )
+    .addOption(
+      new Option(
+        "-s, --scripts <file>",
+        "load an addon script, reloaded when it changes (repeatable)",
+      )
         .argParser(repeatable),
     )
     .addOption(

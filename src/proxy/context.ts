@@ -2,6 +2,7 @@ import type { HeadLimits } from "../http1/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Options } from "../options.ts";
 import type { Address, Network } from "../runtime/types.ts";
+import type { AddonManager } from "../addons/manager.ts";
 import type { LeafCache, LoadedCa } from "../ca/mod.ts";
 import type { OriginPool } from "./origin_pool.ts";
 
@@ -40,4 +41,11 @@ export interface ProxyContext {
    * then true unless host:port alone rules interception out) is intercepted.
    */
   readonly intercepts: (host: string, port: number, sni: string | null | undefined) => boolean;
+  /** The addons and their hooks. */
+  readonly addons: AddonManager;
+  /**
+   * Hands a finished flow to the flow_done observers without waiting for them (they never delay
+   * traffic); close() waits for the ones still running.
+   */
+  readonly flowDone: (flow: import("../flow/flow.ts").Flow) => void;
 }

@@ -1,10 +1,15 @@
 /**
- * Forwarding one http:// request (absolute-form) to its origin and streaming the response back.
- * The request body and the response run concurrently, so an origin may answer before the upload
- * ends, and bytes flow as they arrive in both directions.
+ * One request/response exchange with an origin, as a Flow that addons see and may change.
+ *
+ * Bodies stream with backpressure, and the request body and the response run concurrently, so an
+ * origin may answer before an upload ends. A copy of each body (up to stream_large_bodies) is kept
+ * on the flow for observers. Only when an addon implements `request` or `response`, which may
+ * change the message, is that message held until complete (again up to stream_large_bodies;
+ * larger bodies stream and the hook sees no body).
  */
 import {
   BodyWriter,
+  EMPTY,
   type Framing,
   HttpError,
   keepsAlive,
@@ -13,13 +18,14 @@ import {
   serializeRequestHead,
   serializeResponseHead,
 } from "../http1/mod.ts";
+import { Flow, FlowRequest, FlowResponse } from "../flow/flow.ts";
 import type { ProxyContext } from "./context.ts";
 import { dropHopByHop, normalizeContentLength } from "./hop_by_hop.ts";
 import type { OriginConn } from "./origin_pool.ts";
 import { connectOrigin, originFailureText } from "./origin_connect.ts";
-import { type Route, routeAuthority, routeKey } from "./route.ts";
-import { nextEvent, pumpBody, relay } from "./pump.ts";
-import { textResponse } from "./responses.ts";
+import { type Route, routeAuthority, routeKey, sniFor } from "./route.ts";
+import { BodyCollector, nextEvent, pumpBody, readWholeBody, relay } from "./pump.ts";
+import { reasonPhrase, textResponse } from "./responses.ts";
 import type { ClientSession } from "./session.ts";
 
 /**
@@ -39,14 +45,15 @@ export function forwardHttp(
 class Exchange {
   readonly session: ClientSession;
   readonly ctx: ProxyContext;
-  readonly req: RequestHead;
-  readonly route: Route;
-  readonly path: string;
+  readonly flow: Flow;
+  /** The route the client asked for; an addon may point the request elsewhere. */
+  readonly askedRoute: Route;
+  route: Route;
   readonly setHost: boolean;
-  readonly authority: string;
   readonly requestFraming: Framing;
   readonly hasBody: boolean;
   readonly clientKeepAlive: boolean;
+  readonly limit: number;
   origin: OriginConn | null = null;
   /** Why the exchange was abandoned (the client left, the request body broke). */
   aborted: string | null = null;
@@ -66,110 +73,208 @@ class Exchange {
   ) {
     this.session = session;
     this.ctx = session.ctx;
-    this.req = req;
-    this.route = route;
-    this.path = path;
+    this.askedRoute = this.route = route;
     this.setHost = setHost;
-    this.authority = routeAuthority(route);
     this.requestFraming = session.reader.framing!;
     this.hasBody = this.requestFraming.kind !== "none";
+    this.limit = this.ctx.options.stream_large_bodies;
     // HTTP/1.0 clients get one response per connection (RFC 9112 section 9.3: a proxy must not
     // keep a persistent connection with an HTTP/1.0 client).
     this.clientKeepAlive = req.version !== "HTTP/1.0" && keepsAlive(req.version, req.headers);
+    const request = new FlowRequest({
+      method: req.method,
+      scheme: route.scheme,
+      host: route.host,
+      port: route.port,
+      path,
+      httpVersion: req.version,
+      headers: req.headers,
+      timestampStart: session.requestStartedAt,
+    });
+    this.flow = new Flow(session.peer(), request);
+  }
+
+  get authority(): string {
+    return routeAuthority(this.route);
   }
 
   readonly abort = (why: string): void => {
     if (this.aborted !== null) return;
     this.aborted = why;
-    this.ctx.log.debug(`${this.req.method} ${this.#url()}: aborted (${why})`);
+    this.ctx.log.debug(`${this.flow.request.method} ${this.flow.request.url}: aborted (${why})`);
     this.origin?.close();
   };
 
   async run(): Promise<boolean> {
-    const session = this.session;
-    const headBytes = this.#upstreamHead();
-    const key = routeKey(this.route);
-    if (!this.hasBody) session.reader.next(); // the request's "end" event
     try {
-      let pooled = this.ctx.pool.take(key);
-      for (let attempt = 0;; attempt++) {
-        const reused = pooled !== undefined;
-        const origin = pooled ?? await this.#connect();
-        pooled = undefined;
-        if (origin === null) return !this.hasBody && this.clientKeepAlive;
-        this.origin = origin;
-        const requestDone = this.#sendRequest(origin, headBytes);
-        const head = await this.#readFinalHead(origin);
-        if (head === "retry" && reused && !this.hasBody && attempt === 0) {
-          // A pooled connection the origin had closed: the request never arrived, so it is safe
-          // to send it again on a fresh one.
-          origin.close();
-          continue;
-        }
-        if (head === "retry") {
-          throw new HttpError(502, `${this.authority} closed the connection without responding`);
-        }
-        return await this.#respond(origin, head, requestDone);
-      }
+      return await this.#run();
     } catch (e) {
-      return this.#fail(e);
+      return await this.#fail(e);
     } finally {
-      session.unwatch();
+      this.session.unwatch();
+      this.ctx.flowDone(this.flow);
     }
   }
 
-  /** The request head as the origin gets it: origin-form target, no hop-by-hop fields. */
-  #upstreamHead(): Uint8Array {
-    const headers = this.req.headers;
+  async #run(): Promise<boolean> {
+    const { flow, session } = this;
+    const hooks = this.ctx.addons;
+    if (hooks.has("requestheaders")) {
+      await hooks.trigger("requestheaders", flow);
+      if (flow.killed || flow.responded) return await this.#shortCircuit(!this.hasBody);
+    }
+
+    // The request body: none, held whole for a `request` hook, or streamed (prefix: what was read
+    // before it outgrew the limit).
+    let held: Uint8Array | null = null;
+    let prefix: Uint8Array[] = [];
+    const request = flow.request;
+    if (!this.hasBody) {
+      session.reader.next(); // the request's "end" event
+      held = EMPTY;
+      request.body = EMPTY;
+      request.timestampEnd = Date.now();
+    } else if (hooks.has("request") && !request.stream && !this.#tooBig(this.requestFraming)) {
+      const whole = await readWholeBody(session.reader, session.read, this.limit);
+      if (whole.complete) {
+        held = request.body = whole.body;
+        request.bodySize = whole.body.length;
+        request.trailers = whole.trailers;
+        request.timestampEnd = Date.now();
+      } else prefix = whole.read;
+    }
+    if (hooks.has("request")) {
+      await hooks.trigger("request", flow);
+      if (flow.killed || flow.responded) return await this.#shortCircuit(held !== null);
+    }
+
+    this.route = this.#routeFor(request);
+    const headBytes = this.#upstreamHead(held);
+    const key = routeKey(this.route);
+    let pooled = this.ctx.pool.take(key);
+    for (let attempt = 0;; attempt++) {
+      const reused = pooled !== undefined;
+      const origin = pooled ?? await this.#connect();
+      pooled = undefined;
+      if (origin === null) return held !== null && this.clientKeepAlive;
+      this.origin = origin;
+      flow.server = origin.server;
+      const requestDone = this.#sendRequest(origin, headBytes, held, prefix);
+      const head = await this.#readFinalHead(origin);
+      if (head === "retry" && reused && held !== null && attempt === 0) {
+        // A pooled connection the origin had closed: the request never arrived, and we hold all
+        // of it, so it is safe to send it again on a fresh one.
+        origin.close();
+        continue;
+      }
+      if (head === "retry") {
+        throw new HttpError(502, `${this.authority} closed the connection without responding`);
+      }
+      return await this.#respond(origin, head, requestDone);
+    }
+  }
+
+  /** A Content-Length body larger than stream_large_bodies is streamed without being held. */
+  #tooBig(framing: Framing): boolean {
+    return framing.kind === "length" && framing.length > this.limit;
+  }
+
+  /** Where the (possibly changed) request goes. */
+  #routeFor(request: FlowRequest): Route {
+    const asked = this.askedRoute;
+    if (
+      request.scheme === asked.scheme && request.host === asked.host && request.port === asked.port
+    ) {
+      return asked;
+    }
+    return {
+      scheme: request.scheme,
+      host: request.host,
+      port: request.port,
+      sni: request.scheme === "https" ? sniFor(request.host) : null,
+    };
+  }
+
+  /**
+   * The request head as the origin gets it: origin-form target, no hop-by-hop fields, Host per
+   * RFC 9112 3.2.2, and a Content-Length for a body that was held (an addon may have changed it).
+   */
+  #upstreamHead(held: Uint8Array | null): Uint8Array {
+    const request = this.flow.request;
+    const headers = request.headers.clone();
     dropHopByHop(headers, true);
     normalizeContentLength(headers);
-    // RFC 9112 section 3.2.2: a proxy "MUST ignore the received Host header field (if any) and
-    // instead replace it with the host information of the request-target".
+    const authority = this.authority;
     const host = headers.get("host");
-    if (host === undefined) headers.raw.splice(0, 0, "Host", this.authority);
-    else if (this.setHost && host.toLowerCase() !== this.authority) {
-      headers.set("Host", this.authority);
+    if (host === undefined) headers.raw.splice(0, 0, "Host", authority);
+    else if (
+      (this.setHost || this.route !== this.askedRoute) && host.toLowerCase() !== authority
+    ) {
+      // "MUST ignore the received Host header field (if any) and instead replace it with the
+      // host information of the request-target"; also when an addon changed the destination.
+      headers.set("Host", authority);
+    }
+    if (held !== null && (held.length > 0 || this.hasBody || request.bodyChanged)) {
+      headers.delete("transfer-encoding");
+      headers.set("Content-Length", String(held.length));
     }
     return serializeRequestHead({
-      method: this.req.method,
-      target: this.path,
-      version: this.req.version,
+      method: request.method,
+      target: request.path,
+      version: request.httpVersion,
       headers,
     });
   }
 
   /** A new origin connection, or null after telling the client why there is none. */
   async #connect(): Promise<OriginConn | null> {
-    const { ctx } = this;
+    const { ctx, flow } = this;
     try {
-      return (await connectOrigin(ctx, this.route)).origin;
+      const { origin } = await connectOrigin(ctx, this.route);
+      if (ctx.addons.has("server_connected")) {
+        const s = origin.server;
+        await ctx.addons.trigger("server_connected", {
+          address: s.address,
+          port: s.port,
+          tls: s.tls,
+          timestampStart: s.timestampTcpStart ?? Date.now(),
+        }, flow);
+      }
+      return origin;
     } catch (e) {
       const why = (e as Error).message;
-      ctx.log.info(`${this.req.method} ${this.#url()}: could not connect (${why})`);
+      ctx.log.info(`${flow.request.method} ${flow.request.url}: could not connect (${why})`);
+      await this.#flowError(`could not connect to ${this.authority}: ${why}`);
       const text = originFailureText(this.authority, why);
-      if (this.hasBody || !this.clientKeepAlive) await this.session.respondAndClose(502, text);
-      else await this.#write(textResponse(502, text, false));
+      if (!this.requestFullyRead() || !this.clientKeepAlive) {
+        await this.session.respondAndClose(502, text);
+      } else await this.#write(textResponse(502, text, false));
       return null;
     }
   }
 
-  /** The request's URL, for log lines. */
-  #url(): string {
-    return `${this.route.scheme}://${this.authority}${this.path}`;
+  /** True when nothing of the request is left unread on the client connection. */
+  requestFullyRead(): boolean {
+    return !this.hasBody || this.flow.request.timestampEnd !== null;
   }
 
   /**
-   * Sends the head and streams the body. Resolves true once the whole request is out, false if
-   * the origin stopped taking it (its response may still explain why). Client-side failures abort.
+   * Sends the request. Resolves true once the whole request is out, false if the origin stopped
+   * taking it (its response may still explain why). Client-side failures abort.
    */
-  async #sendRequest(origin: OriginConn, headBytes: Uint8Array): Promise<boolean> {
-    const session = this.session;
+  async #sendRequest(
+    origin: OriginConn,
+    headBytes: Uint8Array,
+    held: Uint8Array | null,
+    prefix: Uint8Array[],
+  ): Promise<boolean> {
+    const { session, flow } = this;
     origin.uses++;
-    origin.reader.expect(this.req.method);
-    if (!this.hasBody) {
+    origin.reader.expect(flow.request.method);
+    if (held !== null) {
       session.watch(this.abort);
       try {
-        const wait = origin.conn.write(headBytes);
+        const wait = origin.conn.writev(held.length > 0 ? [headBytes, held] : [headBytes]);
         this.requestSent = true; // queued in full: nothing more of this request to wait for
         if (wait) await wait;
         return true;
@@ -177,14 +282,20 @@ class Exchange {
         return false;
       }
     }
+    const writer = new BodyWriter(this.requestFraming);
+    const out = [headBytes];
+    for (const part of prefix) writer.data(part, out);
+    const collected = new BodyCollector(this.limit, prefix);
+    const request = flow.request;
     try {
-      await pumpBody(
+      request.trailers = await pumpBody(
         session.reader,
         session.read,
         origin.conn,
-        new BodyWriter(this.requestFraming),
-        [headBytes],
+        writer,
+        out,
         session.conn.recycle?.bind(session.conn),
+        collected,
       );
       this.requestSent = true;
       session.watch(this.abort);
@@ -195,6 +306,11 @@ class Exchange {
         this.requestError = e;
       }
       return false;
+    } finally {
+      request.body = collected.result();
+      request.bodySize = collected.size;
+      request.streamed = collected.overflow;
+      request.timestampEnd = Date.now();
     }
   }
 
@@ -223,7 +339,7 @@ class Exchange {
       // Interim response (100 Continue, 103 Early Hints): pass it on, except to HTTP/1.0 clients
       // which do not know them (RFC 9110 section 15.2).
       await nextEvent(origin.reader, origin.read); // its "end"
-      if (this.req.version !== "HTTP/1.0") {
+      if (this.flow.request.httpVersion !== "HTTP/1.0") {
         dropHopByHop(head.headers, false);
         this.responseStarted = true;
         await this.#write(serializeResponseHead(head));
@@ -236,28 +352,33 @@ class Exchange {
     head: ResponseHead,
     requestDone: Promise<boolean>,
   ): Promise<boolean> {
-    const session = this.session;
+    const { session, flow } = this;
+    const hooks = this.ctx.addons;
     const client = session.conn;
     const framing = origin.reader.framing!;
+    const response = flow.response = new FlowResponse({
+      status: head.status,
+      reason: head.reason,
+      httpVersion: head.version,
+      headers: head.headers,
+      timestampStart: Date.now(),
+    });
+    if (hooks.has("responseheaders")) {
+      await hooks.trigger("responseheaders", flow);
+      if (flow.killed) return this.#kill();
+    }
     const originKeepAlive = keepsAlive(head.version, head.headers) &&
-      this.req.version !== "HTTP/1.0";
+      flow.request.httpVersion !== "HTTP/1.0";
     const switching = framing.kind === "switch";
-    // An origin that answers before the upload ends leaves the rest of the request unread, so
-    // that connection cannot carry another request: say so (RFC 9110 section 15.5.14 asks a
-    // server that answers early to tell whether it will close).
-    const keepClient = this.clientKeepAlive && framing.kind !== "close" && !switching &&
-      this.requestSent;
-    dropHopByHop(head.headers, switching);
-    normalizeContentLength(head.headers);
-    if (!keepClient && !switching) head.headers.append("Connection", "close");
-    const out = [serializeResponseHead(head)];
-    this.responseStarted = true;
 
     if (switching) {
       origin.reader.next(); // "end" of the 101 head
       if (!(await requestDone)) throw new HttpError(502, "request was not complete before 101");
+      response.body = EMPTY;
+      response.timestampEnd = Date.now();
       session.unwatch();
-      await this.#write(out[0]);
+      await this.#write(this.#responseHead(true, null, true));
+      this.responseStarted = true;
       await relay(
         client,
         session.read,
@@ -269,27 +390,136 @@ class Exchange {
       return false;
     }
 
+    // Held whole for a `response` hook, unless asked to stream or too large.
+    let prefix: Uint8Array[] = [];
+    if (hooks.has("response") && !response.stream && !this.#tooBig(framing)) {
+      const whole = await this.#readResponseBody(origin);
+      if (whole.complete) {
+        response.body = whole.body;
+        response.bodySize = whole.body.length;
+        response.trailers = whole.trailers;
+        response.timestampEnd = Date.now();
+        await hooks.trigger("response", flow);
+        if (flow.killed) return this.#kill();
+        return await this.#sendHeldResponse(origin, framing, originKeepAlive, requestDone);
+      }
+      prefix = whole.read;
+    }
+
+    // Streamed: bytes go out as they arrive; a copy is kept for the flow.
+    const keepClient = this.#keepClient(framing);
+    const writer = new BodyWriter(framing);
+    const out = [this.#responseHead(keepClient, null)];
+    for (const part of prefix) writer.data(part, out);
+    const collected = new BodyCollector(this.limit, prefix);
+    this.responseStarted = true;
     try {
-      await pumpBody(
+      response.trailers = await pumpBody(
         origin.reader,
         origin.read,
         client,
-        new BodyWriter(framing),
+        writer,
         out,
         origin.conn.recycle?.bind(origin.conn),
+        collected,
       );
     } catch (e) {
       // The response is cut short: closing is the only way left to tell the client.
+      const why = (e as Error).message;
       if (this.aborted === null) {
         this.ctx.log.info(
-          `${this.req.method} ${this.#url()}: response body failed (${(e as Error).message})`,
+          `${flow.request.method} ${flow.request.url}: response body failed (${why})`,
         );
       }
+      await this.#flowError(this.aborted ?? `response body failed: ${why}`);
       origin.close();
       client.close();
       return false;
+    } finally {
+      response.body = collected.result();
+      response.bodySize = collected.size;
+      response.streamed = collected.overflow;
+      response.timestampEnd = Date.now();
     }
+    // A hook that could not hold the response (too large, or stream set) still sees it, late.
+    if (hooks.has("response")) await hooks.trigger("response", flow);
+    return await this.#finishExchange(origin, framing, originKeepAlive, requestDone, keepClient);
+  }
 
+  #readResponseBody(origin: OriginConn) {
+    return readWholeBody(origin.reader, origin.read, this.limit).catch((e) => {
+      throw e instanceof HttpError ? e : new HttpError(502, (e as Error).message);
+    });
+  }
+
+  /** Whether the client connection can carry another request after this response. */
+  #keepClient(framing: Framing): boolean {
+    // An origin that answers before the upload ends leaves the rest of the request unread, so
+    // that connection cannot carry another request: say so (RFC 9110 section 15.5.14 asks a
+    // server that answers early to tell whether it will close).
+    return this.clientKeepAlive && framing.kind !== "close" && this.requestSent;
+  }
+
+  /**
+   * The response head as the client gets it: hop-by-hop fields dropped, "Connection: close" when
+   * the connection ends after it, and `contentLength` set when the body was re-framed.
+   */
+  #responseHead(keepClient: boolean, contentLength: number | null, switching = false): Uint8Array {
+    const response = this.flow.response!;
+    const headers = response.headers.clone();
+    dropHopByHop(headers, switching || response.status === 101);
+    normalizeContentLength(headers);
+    if (contentLength !== null) {
+      headers.delete("transfer-encoding");
+      headers.set("Content-Length", String(contentLength));
+    }
+    if (!keepClient && response.status !== 101) headers.append("Connection", "close");
+    return serializeResponseHead({
+      version: response.httpVersion,
+      status: response.status,
+      reason: response.reason || reasonPhrase(response.status),
+      headers,
+    });
+  }
+
+  /** Sends a response that was held for the `response` hook (and maybe changed by it). */
+  async #sendHeldResponse(
+    origin: OriginConn,
+    framing: Framing,
+    originKeepAlive: boolean,
+    requestDone: Promise<boolean>,
+  ): Promise<boolean> {
+    const response = this.flow.response!;
+    const body = response.body ?? EMPTY;
+    const bodiless = this.flow.request.method === "HEAD" || response.status === 204 ||
+      response.status === 304 || response.status < 200;
+    // A changed body, or one that arrived chunked or close-delimited, goes out with a
+    // Content-Length; an unchanged chunked body keeps its framing (and its trailers).
+    const keepChunked = framing.kind === "chunked" && !response.bodyChanged;
+    const reframe = !bodiless && !keepChunked &&
+      (response.bodyChanged || framing.kind === "close");
+    const sentFraming: Framing = keepChunked ? framing : { kind: "length", length: body.length };
+    const keepClient = this.#keepClient(sentFraming);
+    const out = [this.#responseHead(keepClient, reframe ? body.length : null)];
+    if (!bodiless) {
+      const writer = new BodyWriter(sentFraming);
+      writer.data(body, out);
+      writer.end(response.trailers, out);
+    }
+    this.responseStarted = true;
+    await this.session.conn.writev(out);
+    return await this.#finishExchange(origin, framing, originKeepAlive, requestDone, keepClient);
+  }
+
+  /** After the response went out: pool or close the origin, keep or end the client. */
+  async #finishExchange(
+    origin: OriginConn,
+    framing: Framing,
+    originKeepAlive: boolean,
+    requestDone: Promise<boolean>,
+    keepClient: boolean,
+  ): Promise<boolean> {
+    const session = this.session;
     if (this.aborted !== null) {
       origin.close();
       return false;
@@ -310,22 +540,71 @@ class Exchange {
     return false;
   }
 
+  /**
+   * An addon answered (respond) or dropped (kill) the flow before it reached the origin.
+   * `bodyRead` says whether the request body has been consumed; if not, the connection closes.
+   */
+  async #shortCircuit(bodyRead: boolean): Promise<boolean> {
+    const { flow } = this;
+    if (flow.killed) return this.#kill();
+    const response = flow.response!;
+    const body = response.body ?? EMPTY;
+    const keep = this.clientKeepAlive && bodyRead;
+    const headers = response.headers.clone();
+    dropHopByHop(headers, false);
+    const bodiless = flow.request.method === "HEAD" || response.status === 204 ||
+      response.status === 304;
+    if (!bodiless || body.length > 0) headers.set("Content-Length", String(body.length));
+    if (!keep) headers.append("Connection", "close");
+    const head = serializeResponseHead({
+      version: "HTTP/1.1",
+      status: response.status,
+      reason: response.reason || reasonPhrase(response.status),
+      headers,
+    });
+    this.responseStarted = true;
+    await this.session.conn.writev(bodiless ? [head] : [head, body]);
+    if (!keep) await this.session.finish();
+    return keep;
+  }
+
+  #kill(): boolean {
+    this.ctx.log.debug(`${this.flow.request.method} ${this.flow.request.url}: killed by an addon`);
+    this.flow.error ??= { message: "connection killed by an addon", timestamp: Date.now() };
+    this.origin?.close();
+    this.session.conn.close();
+    return false;
+  }
+
+  /** Records the failure on the flow and runs the `error` hooks. */
+  async #flowError(message: string): Promise<void> {
+    if (this.flow.error !== null) return;
+    this.flow.error = { message, timestamp: Date.now() };
+    if (this.ctx.addons.has("error")) await this.ctx.addons.trigger("error", this.flow);
+  }
+
   async #write(bytes: Uint8Array): Promise<void> {
     await this.session.conn.write(bytes);
   }
 
-  #fail(e: unknown): Promise<boolean> {
+  async #fail(e: unknown): Promise<boolean> {
     this.origin?.close();
-    const session = this.session;
-    if (e instanceof Aborted || session.conn.isClosed) return Promise.resolve(false);
-    if (!(e instanceof HttpError)) {
-      this.ctx.log.info(`${this.req.method} ${this.#url()}: ${(e as Error)?.message ?? e}`);
-      return Promise.resolve(false);
+    const { session, flow } = this;
+    const label = `${flow.request.method} ${flow.request.url}`;
+    if (e instanceof Aborted || session.conn.isClosed) {
+      await this.#flowError(this.aborted ?? (e as Error)?.message ?? "client connection closed");
+      return false;
     }
-    this.ctx.log.info(`${this.req.method} ${this.#url()}: ${e.status} ${e.message}`);
+    if (!(e instanceof HttpError)) {
+      this.ctx.log.info(`${label}: ${(e as Error)?.message ?? e}`);
+      await this.#flowError((e as Error)?.message ?? String(e));
+      return false;
+    }
+    this.ctx.log.info(`${label}: ${e.status} ${e.message}`);
+    await this.#flowError(e.message);
     if (this.responseStarted && e.status >= 500) {
       session.conn.close();
-      return Promise.resolve(false);
+      return false;
     }
     const text = e.status >= 500 && e.status !== 505
       ? `mitm.ts got a bad response from ${this.authority}: ${e.message}.`

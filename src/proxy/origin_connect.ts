@@ -1,4 +1,5 @@
 /** Opening connections to origins: TCP for http, TCP + TLS (verified by default) for https. */
+import type { ServerPeer } from "../flow/flow.ts";
 import { type Conn, connectTls, type TlsClientSession } from "../runtime/mod.ts";
 import type { ProxyContext } from "./context.ts";
 import { OriginConn } from "./origin_pool.ts";
@@ -19,14 +20,23 @@ export async function connectOrigin(
   route: Route,
   tcp?: Conn,
 ): Promise<OriginConnection> {
+  const tcpStart = Date.now();
   const conn = tcp ?? await ctx.network.connect({
     host: route.host,
     port: route.port,
     timeoutMs: ctx.options.connect_timeout * 1000,
   });
+  const server: ServerPeer = {
+    address: conn.remote.host,
+    port: conn.remote.port,
+    tls: null,
+    timestampTcpStart: tcpStart,
+    timestampTcpEnd: Date.now(),
+  };
   if (route.scheme === "http") {
-    return { origin: new OriginConn(conn, routeKey(route), ctx.limits), tls: null };
+    return { origin: new OriginConn(conn, routeKey(route), ctx.limits, server), tls: null };
   }
+  server.timestampTlsStart = Date.now();
   const tls = await connectTls({
     transport: conn,
     host: route.host,
@@ -37,7 +47,9 @@ export async function connectOrigin(
     timeoutMs: ctx.options.tls_handshake_timeout * 1000,
     onKeylog: ctx.tls.keylog ?? undefined,
   });
-  return { origin: new OriginConn(tls.conn, routeKey(route), ctx.limits), tls };
+  server.timestampTlsEnd = Date.now();
+  server.tls = { sni: route.sni, alpn: tls.alpn, version: tls.version };
+  return { origin: new OriginConn(tls.conn, routeKey(route), ctx.limits, server), tls };
 }
 
 /** One line for the client: what failed and what to do about it. */

@@ -6,6 +6,7 @@
 import { ResponseReader } from "../http1/mod.ts";
 import type { HeadLimits } from "../http1/mod.ts";
 import type { Conn } from "../runtime/types.ts";
+import type { ServerPeer } from "../flow/flow.ts";
 
 export class OriginConn {
   readonly conn: Conn;
@@ -13,14 +14,17 @@ export class OriginConn {
   readonly reader: ResponseReader;
   /** Requests sent on this connection so far. */
   uses = 0;
+  /** The origin as flows describe it (address, TLS, connect and handshake times). */
+  server: ServerPeer;
   #pending: Promise<Uint8Array | null> | null = null;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #idle = false;
 
-  constructor(conn: Conn, key: string, limits: Partial<HeadLimits>) {
+  constructor(conn: Conn, key: string, limits: Partial<HeadLimits>, server?: ServerPeer) {
     this.conn = conn;
     this.key = key;
     this.reader = new ResponseReader(limits);
+    this.server = server ?? { address: conn.remote.host, port: conn.remote.port, tls: null };
   }
 
   /** Reads the next chunk (the outstanding idle read first, if any). */

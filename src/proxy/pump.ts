@@ -1,6 +1,6 @@
 /** Moving parsed messages between connections: the small I/O loops around the sans-IO codec. */
 import type { BodyWriter, HeaderList, ReadEvent } from "../http1/mod.ts";
-import { HttpError } from "../http1/mod.ts";
+import { concatBytes, HttpError } from "../http1/mod.ts";
 import type { Conn } from "../runtime/types.ts";
 
 /** What the pumps need from a RequestReader or ResponseReader. */
@@ -65,6 +65,7 @@ export async function pumpBody<H>(
   writer: BodyWriter,
   out: Uint8Array[],
   recycle?: RecycleFn,
+  collect?: BodyCollector,
 ): Promise<HeaderList | null> {
   let eof = false;
   let batched = 0;
@@ -93,6 +94,7 @@ export async function pumpBody<H>(
       continue;
     }
     if (ev.type === "data") {
+      collect?.add(ev.data);
       if (dst === null) continue;
       writer.data(ev.data, out);
       batched += ev.data.length;
@@ -106,6 +108,81 @@ export async function pumpBody<H>(
         await flush(dst, out);
       }
       return ev.trailers;
+    } else {
+      throw new HttpError(502, `unexpected ${ev.type} event in a body`);
+    }
+  }
+}
+
+/**
+ * Copies of the body bytes that pass through, for the flow, up to `limit` bytes; past it the
+ * copy is dropped and only the size is counted. Copies, because pumped views may point into read
+ * buffers that are recycled.
+ */
+export class BodyCollector {
+  readonly limit: number;
+  #parts: Uint8Array[] = [];
+  size = 0;
+  overflow = false;
+
+  constructor(limit: number, initial: readonly Uint8Array[] = []) {
+    this.limit = limit;
+    for (const part of initial) this.add(part);
+  }
+
+  add(data: Uint8Array): void {
+    this.size += data.length;
+    if (this.overflow) return;
+    if (this.size > this.limit) {
+      this.overflow = true;
+      this.#parts = [];
+      return;
+    }
+    this.#parts.push(data.slice());
+  }
+
+  /** The whole body, or null when it outgrew the limit. */
+  result(): Uint8Array | null {
+    if (this.overflow) return null;
+    return this.#parts.length === 1 ? this.#parts[0] : concatBytes(this.#parts);
+  }
+}
+
+export type WholeBody =
+  | { complete: true; body: Uint8Array; trailers: HeaderList | null }
+  /** Outgrew `limit`: what was read so far; the rest is still to be pumped. */
+  | { complete: false; read: Uint8Array[] };
+
+/**
+ * Reads the body of the current message into memory, up to `limit` bytes (for hooks that may
+ * change it). The views kept are not recycled, so they stay valid.
+ */
+export async function readWholeBody<H>(
+  reader: EventReader<H>,
+  read: ReadFn,
+  limit: number,
+): Promise<WholeBody> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  let eof = false;
+  for (;;) {
+    const ev = reader.next();
+    if (ev === null) {
+      if (eof) throw new HttpError(502, "connection closed unexpectedly");
+      const chunk = await read();
+      if (chunk === null) {
+        eof = true;
+        reader.feedEof();
+      } else reader.feed(chunk);
+      continue;
+    }
+    if (ev.type === "data") {
+      parts.push(ev.data);
+      size += ev.data.length;
+      if (size > limit) return { complete: false, read: parts };
+    } else if (ev.type === "end") {
+      const body = parts.length === 1 ? parts[0] : concatBytes(parts);
+      return { complete: true, body, trailers: ev.trailers };
     } else {
       throw new HttpError(502, `unexpected ${ev.type} event in a body`);
     }

@@ -14,6 +14,10 @@ import { OptionError, type Options, resolveOptions } from "../options.ts";
 import { network as defaultNetwork } from "../runtime/mod.ts";
 import type { Address, Conn, Network } from "../runtime/types.ts";
 import type { CaContext, ProxyContext, TlsContext } from "./context.ts";
+import { AddonManager } from "../addons/manager.ts";
+import { ScriptLoader } from "../addons/scripts.ts";
+import type { Addon } from "../addons/types.ts";
+import type { Flow } from "../flow/flow.ts";
 import { interceptPolicy } from "./tls_policy.ts";
 import { runtime } from "../runtime/mod.ts";
 import process from "node:process";
@@ -28,6 +32,8 @@ export interface ProxyServer {
   readonly options: Options;
   /** The certificate authority in use (files, and the leaves issued so far). */
   readonly ca: CaContext;
+  /** The addons; more can be added (or replaced on reload) while running. */
+  readonly addons: AddonManager;
   /** Client connections currently open. */
   readonly connectionCount: number;
   /** Stops listening, closes every connection, and resolves when all sessions have ended. */
@@ -37,6 +43,10 @@ export interface ProxyServer {
 export interface ProxyDeps {
   network?: Network;
   log?: Logger;
+  /** Addons to load, in order (their `load` runs before the proxy listens). */
+  addons?: Addon[];
+  /** Addon script files to load after `addons`, watched and reloaded when they change. */
+  scripts?: string[];
   /** A CA already loaded (tests share one); otherwise it is loaded from or created in confdir. */
   ca?: LoadedCa;
 }
@@ -62,6 +72,22 @@ export async function startProxy(
   const ca: CaContext = { authority: loaded.ca, files: loaded, leaves: new LeafCache(loaded.ca) };
   const tls = tlsContext(options, log);
   const intercepts = interceptPolicy(options.ignore_hosts, options.allow_hosts);
+  const addons = new AddonManager(log);
+  await addons.add(...(deps.addons ?? []));
+  const scripts = new ScriptLoader(addons, log);
+  try {
+    for (const file of deps.scripts ?? []) await scripts.load(file);
+  } catch (e) {
+    await scripts.close();
+    throw e;
+  }
+  // flow_done observers run without holding up traffic; close() waits for those still running.
+  const observing = new Set<Promise<void>>();
+  const flowDone = (flow: Flow) => {
+    if (!addons.has("flow_done")) return;
+    const p: Promise<void> = addons.trigger("flow_done", flow).finally(() => observing.delete(p));
+    observing.add(p);
+  };
   const pool = new OriginPool(options.origin_pool_size, options.origin_idle_timeout * 1000);
   const sessions = new Map<Conn, Promise<void>>();
   let ctx: ProxyContext | null = null;
@@ -93,13 +119,17 @@ export async function startProxy(
     ca,
     tls,
     intercepts,
+    addons,
+    flowDone,
   };
+  await addons.trigger("running");
 
   return {
     address,
     url,
     options,
     ca,
+    addons,
     get connectionCount() {
       return sessions.size;
     },
@@ -111,6 +141,9 @@ export async function startProxy(
       pool.closeAll();
       await Promise.all([stopped, ...sessions.values()]);
       pool.closeAll();
+      await Promise.all(observing);
+      await scripts.close();
+      await addons.trigger("done");
     },
   };
 }

@@ -5,6 +5,8 @@
  */
 import { HttpError, parseTarget, type RequestHead, RequestReader } from "../http1/mod.ts";
 import type { Conn } from "../runtime/types.ts";
+import type { ClientInfo } from "../addons/types.ts";
+import type { Peer, TlsInfo } from "../flow/flow.ts";
 import type { ProxyContext } from "./context.ts";
 import { connectTunnel } from "./connect.ts";
 import { forwardHttp } from "./forward.ts";
@@ -18,7 +20,11 @@ export interface TunnelInfo {
   route: Route;
   /** Why connecting to the origin failed while sniffing its certificate: the next request's 502. */
   upstreamError: string | null;
+  /** The client's TLS session with the proxy, when intercepted. */
+  clientTls: TlsInfo | null;
 }
+
+let nextClientId = 1;
 
 /** How long to keep reading after our FIN so the peer sees our last response, not a reset. */
 const LINGER_MS = 2000;
@@ -35,11 +41,29 @@ export class ClientSession {
 
   /** Set for a session inside a CONNECT tunnel. */
   readonly tunnel: TunnelInfo | null;
+  /** The client connection as hooks see it (shared by sessions nested in its tunnels). */
+  readonly client: ClientInfo;
+  /** Set for the session that owns the client connection (not one inside its tunnel). */
+  readonly #outermost: boolean;
+  /** When the current request began to arrive. */
+  requestStartedAt = 0;
 
-  constructor(conn: Conn, ctx: ProxyContext, tunnel: TunnelInfo | null = null) {
+  constructor(
+    conn: Conn,
+    ctx: ProxyContext,
+    tunnel: TunnelInfo | null = null,
+    client?: ClientInfo,
+  ) {
     this.conn = conn;
     this.ctx = ctx;
     this.tunnel = tunnel;
+    this.#outermost = client === undefined;
+    this.client = client ?? {
+      id: String(nextClientId++),
+      address: conn.remote.host,
+      port: conn.remote.port,
+      timestampStart: Date.now(),
+    };
     this.reader = new RequestReader(ctx.limits);
   }
 
@@ -104,7 +128,30 @@ export class ClientSession {
     this.#onGone = null;
   }
 
+  /** The client as a flow records it. */
+  peer(): Peer {
+    return {
+      address: this.client.address,
+      port: this.client.port,
+      tls: this.tunnel?.clientTls ?? null,
+    };
+  }
+
   async run(): Promise<void> {
+    const hooks = this.ctx.addons;
+    if (this.#outermost && hooks.has("client_connected")) {
+      await hooks.trigger("client_connected", this.client);
+    }
+    try {
+      await this.#serve();
+    } finally {
+      if (this.#outermost && hooks.has("client_disconnected")) {
+        await hooks.trigger("client_disconnected", this.client);
+      }
+    }
+  }
+
+  async #serve(): Promise<void> {
     try {
       for (;;) {
         const head = await this.#readHead();
@@ -152,6 +199,7 @@ export class ClientSession {
     }
     if (ev.type === "closed") return null;
     if (ev.type !== "head") throw new HttpError(400, `unexpected ${ev.type} before a request`);
+    this.requestStartedAt = Date.now();
     return ev.head;
   }
 

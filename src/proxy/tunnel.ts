@@ -16,6 +16,7 @@ import { connectOrigin } from "./origin_connect.ts";
 import { OriginConn } from "./origin_pool.ts";
 import { relay } from "./pump.ts";
 import { type Route, routeKey, sniFor } from "./route.ts";
+import type { TlsClientHelloData } from "../addons/types.ts";
 import { ClientSession } from "./session.ts";
 
 type AuthorityTarget = Extract<Target, { form: "authority" }>;
@@ -47,7 +48,7 @@ export async function runTunnel(
       ? parseClientHello(buffered)
       : { kind: "need-more" };
     if (hello.kind === "hello") {
-      if (!ctx.intercepts(target.host, target.port, hello.hello.sni)) {
+      if (!(await interceptDecision(session, target, hello.hello))) {
         ctx.log.debug(`CONNECT ${target.host}:${target.port}: passing TLS through untouched`);
         return await passthrough(session, origin, buffered);
       }
@@ -65,6 +66,28 @@ export async function runTunnel(
     }
     buffered = join(buffered, chunk);
   }
+}
+
+/** --ignore-hosts/--allow-hosts decide, then a tls_clienthello hook may overrule them. */
+async function interceptDecision(
+  session: ClientSession,
+  target: AuthorityTarget,
+  hello: ClientHello,
+): Promise<boolean> {
+  const { ctx } = session;
+  const intercept = ctx.intercepts(target.host, target.port, hello.sni);
+  if (!ctx.addons.has("tls_clienthello")) return intercept;
+  const data: TlsClientHelloData = {
+    client: session.client,
+    host: target.host,
+    port: target.port,
+    sni: hello.sni,
+    alpn: hello.alpn,
+    versions: hello.versions,
+    ignoreConnection: !intercept,
+  };
+  await ctx.addons.trigger("tls_clienthello", data);
+  return !data.ignoreConnection;
 }
 
 /** The next chunk; "timeout" if none within `ms` (0: no limit). */
@@ -125,7 +148,12 @@ async function innerHttp(
   const route: Route = { scheme: "http", host: target.host, port: target.port, sni: null };
   // The CONNECT's connection serves the first request (from the pool, like any other).
   if (origin !== null) ctx.pool.release(new OriginConn(origin, routeKey(route), ctx.limits));
-  const inner = new ClientSession(session.conn, session.ctx, { route, upstreamError: null });
+  const inner = new ClientSession(
+    session.conn,
+    session.ctx,
+    { route, upstreamError: null, clientTls: null },
+    session.client,
+  );
   inner.reader.feed(buffered);
   inner.inherit(session);
   await inner.run();
@@ -197,6 +225,12 @@ async function intercept(
     return;
   }
   await upstream;
-  const inner = new ClientSession(tls.conn, ctx, { route, upstreamError });
+  const clientTls = { sni: hello.sni, alpn: tls.alpn, version: tls.version };
+  const inner = new ClientSession(
+    tls.conn,
+    ctx,
+    { route, upstreamError, clientTls },
+    session.client,
+  );
   await inner.run();
 }

@@ -1,0 +1,82 @@
+/**
+ * The hook registry: addons in order, with a per-hook list so that a hook nobody implements
+ * costs a map lookup and nothing else. An addon that throws is logged with its stack; the flow
+ * carries on unmodified by it.
+ */
+import type { Logger } from "../log.ts";
+import { type Addon, type AddonContext, HOOK_NAMES, type HookName } from "./types.ts";
+
+type AnyHook = (...args: unknown[]) => unknown;
+
+export class AddonManager {
+  readonly #log: Logger;
+  #addons: Addon[] = [];
+  #byHook = new Map<HookName, Addon[]>();
+
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+
+  get addons(): readonly Addon[] {
+    return this.#addons;
+  }
+
+  /** True when some addon implements `hook`. */
+  has(hook: HookName): boolean {
+    return this.#byHook.has(hook);
+  }
+
+  /** Adds addons at the end and runs their `load` hooks. */
+  async add(...addons: Addon[]): Promise<void> {
+    this.#addons.push(...addons);
+    this.#index();
+    for (const a of addons) await this.#call(a, "load", [this.#context()]);
+  }
+
+  /** Replaces `old` (same position) after running its `done`, then loads the new ones. */
+  async replace(old: readonly Addon[], fresh: readonly Addon[]): Promise<void> {
+    for (const a of old) await this.#call(a, "done", []);
+    const at = old.length > 0 ? this.#addons.indexOf(old[0]) : -1;
+    this.#addons = this.#addons.filter((a) => !old.includes(a));
+    if (at < 0) this.#addons.push(...fresh);
+    else this.#addons.splice(at, 0, ...fresh);
+    this.#index();
+    for (const a of fresh) await this.#call(a, "load", [this.#context()]);
+  }
+
+  /** Calls `hook` on every addon implementing it, in order. */
+  async trigger(hook: HookName, ...args: unknown[]): Promise<void> {
+    const list = this.#byHook.get(hook);
+    if (list === undefined) return;
+    for (const addon of list) await this.#call(addon, hook, args);
+  }
+
+  async #call(addon: Addon, hook: HookName, args: unknown[]): Promise<void> {
+    const fn = addon[hook] as AnyHook | undefined;
+    if (typeof fn !== "function") return;
+    try {
+      await fn.apply(addon, args);
+    } catch (e) {
+      const where = `addon ${addon.name ?? "(unnamed)"}, hook ${hook}`;
+      this.#log.error(`${where} failed: ${(e as Error)?.stack ?? e}`);
+    }
+  }
+
+  #index(): void {
+    const byHook = new Map<HookName, Addon[]>();
+    for (const addon of this.#addons) {
+      for (const hook of HOOK_NAMES) {
+        if (typeof addon[hook] === "function") {
+          let list = byHook.get(hook);
+          if (!list) byHook.set(hook, list = []);
+          list.push(addon);
+        }
+      }
+    }
+    this.#byHook = byHook;
+  }
+
+  #context(): AddonContext {
+    return { log: this.#log };
+  }
+}
