@@ -122,7 +122,8 @@ export function filterHelp(): Array<[syntax: string, help: string]> {
  * `\"` as `"`, which is the same regex.
  */
 export function formatArgument(text: string): string {
-  if (isSafeBareWord(text)) return text;
+  // Quotes inside a bare word would read back fine, but look like a mistake: quote those too.
+  if (isSafeBareWord(text) && !/["']/.test(text)) return text;
   const quote = text.includes('"') && !text.includes("'") ? "'" : '"';
   let out = quote;
   for (let i = 0; i < text.length; i++) {
@@ -175,9 +176,11 @@ export function formatFilter(node: FilterNode): string {
   switch (node.type) {
     case "and":
       if (node.children.length === 0) return "~all";
+      if (node.children.length === 1) return formatFilter(node.children[0]);
       return node.children.map((c) => formatChild(c, 2)).join(" & ");
     case "or":
       if (node.children.length === 0) return "!~all";
+      if (node.children.length === 1) return formatFilter(node.children[0]);
       return node.children.map((c) => formatChild(c, 1)).join(" | ");
     case "not":
       return "!" + formatChild(node.child, 3);
@@ -195,9 +198,9 @@ export function formatFilter(node: FilterNode): string {
  *
  * ```text
  * and
- *   ~m GET        (Request method)
+ *   ~m GET        # Request method
  *   not
- *     ~d foo.com  (Domain (request host))
+ *     ~d foo.com  # Domain (request host)
  * ```
  */
 export function describe(node: FilterNode): string {
@@ -219,5 +222,5 @@ export function describe(node: FilterNode): string {
   };
   walk(node, "");
   const width = Math.max(...lines.map(([l, h]) => (h ? l.length : 0)));
-  return lines.map(([l, h]) => (h ? `${l.padEnd(width)}  (${h})` : l)).join("\n");
+  return lines.map(([l, h]) => (h ? `${l.padEnd(width)}  # ${h}` : l)).join("\n");
 }

@@ -22,21 +22,18 @@ export class FilterError extends Error {
   readonly detail: string;
   /** The whole expression that failed to parse. */
   readonly source: string;
+  /**
+   * The expression on one line (line breaks shown as spaces) and a `^` under `position` on the next.
+   * Tabs before the position are repeated in the second line so that the caret lines up.
+   */
+  readonly caret: string;
 
   constructor(source: string, position: number, detail: string) {
     super(`filter error at position ${position}: ${detail}`);
     this.source = source;
     this.position = position;
     this.detail = detail;
-  }
-
-  /**
-   * The expression on one line (line breaks shown as spaces) and a `^` under `position` on the next.
-   * Tabs before the position are repeated in the second line so that the caret lines up.
-   */
-  get caret(): string {
-    const line = this.source.replace(/[\r\n]/g, " ");
-    const pad = line.slice(0, this.position).replace(/[^\t]/g, " ");
-    return `${line}\n${pad}^`;
+    const line = source.replace(/[\r\n]/g, " ");
+    this.caret = `${line}\n${line.slice(0, position).replace(/[^\t]/g, " ")}^`;
   }
 }

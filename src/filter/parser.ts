@@ -14,8 +14,8 @@
  */
 import {
   type FilterNode,
-  type FlagFilterName,
   FILTERS,
+  type FlagFilterName,
   isFilterName,
   type RegexFilterName,
   regexFlags,
@@ -122,7 +122,9 @@ class Parser {
         return this.#regex("u", t);
       default: {
         // ")", "&", "|" or the end, where an expression should start.
-        const after = prev ? ` after ${prev.kind === "filter" ? "~" + prev.value : prev.value}` : "";
+        const after = prev
+          ? ` after ${prev.kind === "filter" ? "~" + prev.value : prev.value}`
+          : "";
         const found = t.kind === "eof" ? "" : `, found ${t.value}`;
         this.#fail(t.pos, `expected an expression${after}${found}`);
       }
