@@ -33,6 +33,8 @@ export interface ServerPeer extends Peer {
   /** When the TLS handshake with the origin started and finished. */
   timestampTlsStart?: number;
   timestampTlsEnd?: number;
+  /** True when the connection had carried earlier requests (its timestamps are from then). */
+  reused?: boolean;
 }
 
 export interface FlowError {

@@ -158,7 +158,8 @@ class Exchange {
       pooled = undefined;
       if (origin === null) return held !== null && this.clientKeepAlive;
       this.origin = origin;
-      flow.server = origin.server;
+      // A copy: pooled connections serve many flows, each with its own view of it.
+      flow.server = { ...origin.server, reused: origin.uses > 0 };
       const requestDone = this.#sendRequest(origin, headBytes, held, prefix);
       const head = await this.#readFinalHead(origin);
       if (head === "retry" && reused && held !== null && attempt === 0) {
