@@ -1,3 +1,5 @@
+import { parseFilter } from "./filter/mod.ts";
+
 /**
  * Every option the proxy understands, in one registry: name (mitmproxy's name where it has one),
  * type, default and help. The CLI's flags and `--set name=value` both go through here.
@@ -13,6 +15,17 @@ interface Spec<T> {
   max?: number;
   /** Extra check of one value; returns what is wrong, or null. */
   check?: (value: string) => string | null;
+}
+
+/** For filter options: null if `text` is a valid filter expression (or empty), else why not. */
+function filterProblem(text: string): string | null {
+  if (text === "") return null;
+  try {
+    parseFilter(text);
+    return null;
+  } catch (e) {
+    return `is not a valid filter: ${(e as Error).message}`;
+  }
 }
 
 /** For regex options: null if `text` compiles, else why not. */
@@ -131,6 +144,35 @@ export const OPTION_SPECS = {
     help: "Bodies larger than this stream through without being kept on the flow or buffered " +
       "for addons (bytes; k, m, g suffixes).",
   }),
+  flow_detail: opt({
+    type: "int",
+    default: 1,
+    min: 0,
+    max: 3,
+    help: "Terminal output: 0 none, 1 one line per flow, 2 with headers, 3 with bodies.",
+  }),
+  view_filter: opt({
+    type: "string",
+    default: "",
+    help: "Show only flows matching this filter expression (the FILTER argument).",
+    check: filterProblem,
+  }),
+  record: opt({
+    type: "string",
+    default: "",
+    help: "Append each finished flow to this file as a JSON line (-w, --record).",
+  }),
+  record_filter: opt({
+    type: "string",
+    default: "",
+    help: "Record only flows matching this filter expression.",
+    check: filterProblem,
+  }),
+  hardump: opt({
+    type: "string",
+    default: "",
+    help: "Write every flow to this HAR file when the proxy stops.",
+  }),
   origin_pool_size: opt({
     type: "int",
     default: 64,
@@ -172,8 +214,11 @@ export function parseOptionValue(name: string, text: string): Options[OptionName
   }
   const spec: Spec<unknown> = OPTION_SPECS[name];
   switch (spec.type) {
-    case "string":
+    case "string": {
+      const problem = spec.check?.(text);
+      if (problem) throw new OptionError(`option ${name}: "${text}" ${problem}`);
       return text as never;
+    }
     case "strings": {
       const problem = spec.check?.(text);
       if (problem) throw new OptionError(`option ${name}: "${text}" ${problem}`);
@@ -244,6 +289,10 @@ export function resolveOptions(overrides: Partial<Options> = {}): Options {
     const actual: string = typeof value;
     if (actual !== expected) {
       throw new OptionError(`option ${name} expects a ${expected}, got ${typeof value}`);
+    }
+    if (expected === "string") {
+      const problem = spec.check?.(value as string);
+      if (problem) throw new OptionError(`option ${name}: "${value}" ${problem}`);
     }
     if (expected === "number") checkRange(name, spec, value as number);
     (options as Record<string, unknown>)[name] = value;

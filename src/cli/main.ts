@@ -5,6 +5,9 @@
 import { CommanderError } from "commander";
 import process from "node:process";
 import { ScriptError } from "../addons/scripts.ts";
+import { dumper } from "../addons/builtin/dumper.ts";
+import { type Filter, parseFilter } from "../filter/mod.ts";
+import { harCommand, readCommand, ReadError } from "./read_commands.ts";
 import { CaFileError, expandHome, loadOrCreateCa } from "../ca/mod.ts";
 import { consoleSink, createLogger, type LogLevel } from "../log.ts";
 import {
@@ -43,6 +46,8 @@ export function optionsFromFlags(flags: Flags): Partial<Options> {
   flag("listen_host", flags.listenHost);
   flag("listen_port", flags.listenPort);
   flag("confdir", flags.confdir);
+  flag("record", flags.record);
+  flag("record_filter", flags.recordFilter);
   for (const r of flags.ignoreHosts ?? []) flag("ignore_hosts", r);
   for (const r of flags.allowHosts ?? []) flag("allow_hosts", r);
   if (flags.sslInsecure) overrides.ssl_insecure = true;
@@ -73,12 +78,20 @@ export async function main(argv: string[]): Promise<number> {
   let options: Options;
   try {
     buildProgram(parsed).parse(argv, { from: "user" });
-    const flags = parsed.invocation!.flags;
+    const invocation = parsed.invocation!;
+    const flags = invocation.flags;
     if (flags.options) {
       console.log(optionsTable());
       return 0;
     }
-    options = resolveOptions(optionsFromFlags(flags));
+    const overrides = optionsFromFlags(flags);
+    if ("filter" in invocation && invocation.filter !== "") {
+      overrides.view_filter = parseOptionValue("view_filter", invocation.filter) as string;
+    }
+    if (invocation.command === "read" && invocation.detail !== undefined) {
+      overrides.flow_detail = parseOptionValue("flow_detail", invocation.detail) as number;
+    }
+    options = resolveOptions(overrides);
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0; // --help or --version, already printed
@@ -94,10 +107,27 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof OptionError) return usageError(e.message, "--options");
     throw e;
   }
+  const viewFilter = options.view_filter ? parseFilter(options.view_filter) : null;
   try {
-    switch (parsed.invocation!.command) {
+    const invocation = parsed.invocation!;
+    switch (invocation.command) {
       case "proxy":
-        return await runProxy(options, parsed.invocation!.flags);
+        return await runProxy(options, invocation.flags, viewFilter);
+      case "read":
+        await readCommand(invocation.file, viewFilter, options.flow_detail, useColor());
+        return 0;
+      case "har": {
+        const n = await harCommand(
+          invocation.file,
+          viewFilter,
+          invocation.out,
+          options.stream_large_bodies,
+        );
+        if (invocation.out !== undefined) {
+          console.error(`mitm: wrote ${n} flows to ${invocation.out}`);
+        }
+        return 0;
+      }
       case "ca-path":
         console.log((await loadOrCreateCa(options.confdir)).certPemFile);
         return 0;
@@ -110,6 +140,10 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof OptionError) return usageError(e.message, "--options");
+    if (e instanceof ReadError) {
+      console.error(`mitm: ${e.message}.`);
+      return 1;
+    }
     if (e instanceof CaFileError) {
       console.error(`mitm: ${e.message}.`);
       return 1;
@@ -126,12 +160,29 @@ function usageError(message: string, help: string): number {
   return USAGE_ERROR;
 }
 
-async function runProxy(options: Options, flags: Flags): Promise<number> {
+/** Colour only for a terminal, and never with NO_COLOR set (https://no-color.org). */
+function useColor(): boolean {
+  return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+}
+
+async function runProxy(
+  options: Options,
+  flags: Flags,
+  viewFilter: Filter | null,
+): Promise<number> {
   const level: LogLevel = flags.quiet ? "error" : flags.verbose ? "debug" : "info";
   const log = createLogger(level, consoleSink);
+  const output = flags.quiet ? [] : [
+    dumper({
+      detail: options.flow_detail,
+      filter: viewFilter,
+      color: useColor(),
+      write: (text) => process.stdout.write(text),
+    }),
+  ];
   let proxy;
   try {
-    proxy = await startProxy(options, { log, scripts: flags.scripts ?? [] });
+    proxy = await startProxy(options, { log, scripts: flags.scripts ?? [], addons: output });
   } catch (e) {
     if (e instanceof ScriptError) {
       console.error(`mitm: ${e.message.replace(/\s+/g, " ")}`);

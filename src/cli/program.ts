@@ -17,10 +17,15 @@ export interface Flags {
   ignoreHosts?: string[];
   allowHosts?: string[];
   scripts?: string[];
+  record?: string;
+  recordFilter?: string;
+  read?: string;
 }
 
 export type Invocation =
-  | { command: "proxy"; flags: Flags }
+  | { command: "proxy"; flags: Flags; filter: string }
+  | { command: "read"; flags: Flags; file: string; filter: string; detail?: string }
+  | { command: "har"; flags: Flags; file: string; filter: string; out?: string }
   | { command: "ca-path"; flags: Flags }
   | { command: "ca-export"; flags: Flags; format: string };
 
@@ -57,13 +62,51 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
       new Option("--set <name=value>", "set any option (repeatable); see --options")
         .argParser(repeatable),
     )
+    .option("-w, --record <file>", "append each finished flow to FILE as a JSON line")
+    .option("--record-filter <expr>", "record only flows matching this filter")
+    .option("-r, --read <file>", "print the flows in a recording (or HAR) and exit")
     .option("--options", "list every option with its default and exit")
+    .argument("[filter...]", "show only flows matching this filter expression")
     .showSuggestionAfterError(true)
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} })
-    .action(() => {
-      out.invocation = { command: "proxy", flags: program.opts<Flags>() };
+    .action((filter: string[]) => {
+      const flags = program.opts<Flags>();
+      out.invocation = flags.read !== undefined
+        ? { command: "read", flags, file: flags.read, filter: filter.join(" ") }
+        : { command: "proxy", flags, filter: filter.join(" ") };
+    });
+
+  program.command("read")
+    .description("print the flows in a recording (or a HAR file) like the live output")
+    .argument("<file>", "a --record file (JSON lines) or a HAR file")
+    .argument("[filter...]", "show only flows matching this filter expression")
+    .option("-d, --detail <n>", "0 nothing, 1 one line per flow, 2 with headers, 3 with bodies")
+    .exitOverride()
+    .action((file: string, filter: string[], opts: { detail?: string }) => {
+      out.invocation = {
+        command: "read",
+        flags: program.opts<Flags>(),
+        file,
+        filter: filter.join(" "),
+        detail: opts.detail,
+      };
+    });
+  program.command("har")
+    .description("convert a recording to HAR 1.2")
+    .argument("<file>", "a --record file (JSON lines) or a HAR file")
+    .argument("[filter...]", "convert only flows matching this filter expression")
+    .option("-o, --output <file>", "write here instead of standard output")
+    .exitOverride()
+    .action((file: string, filter: string[], opts: { output?: string }) => {
+      out.invocation = {
+        command: "har",
+        flags: program.opts<Flags>(),
+        file,
+        filter: filter.join(" "),
+        out: opts.output,
+      };
     });
 
   const ca = program.command("ca")

@@ -244,7 +244,7 @@ class Exchange {
       return origin;
     } catch (e) {
       const why = (e as Error).message;
-      ctx.log.info(`${flow.request.method} ${flow.request.url}: could not connect (${why})`);
+      ctx.log.debug(`${flow.request.method} ${flow.request.url}: could not connect (${why})`);
       await this.#flowError(`could not connect to ${this.authority}: ${why}`);
       const text = originFailureText(this.authority, why);
       if (!this.requestFullyRead() || !this.clientKeepAlive) {
@@ -428,7 +428,7 @@ class Exchange {
       // The response is cut short: closing is the only way left to tell the client.
       const why = (e as Error).message;
       if (this.aborted === null) {
-        this.ctx.log.info(
+        this.ctx.log.debug(
           `${flow.request.method} ${flow.request.url}: response body failed (${why})`,
         );
       }
@@ -597,11 +597,11 @@ class Exchange {
       return false;
     }
     if (!(e instanceof HttpError)) {
-      this.ctx.log.info(`${label}: ${(e as Error)?.message ?? e}`);
+      this.ctx.log.debug(`${label}: ${(e as Error)?.message ?? e}`);
       await this.#flowError((e as Error)?.message ?? String(e));
       return false;
     }
-    this.ctx.log.info(`${label}: ${e.status} ${e.message}`);
+    this.ctx.log.debug(`${label}: ${e.status} ${e.message}`);
     await this.#flowError(e.message);
     if (this.responseStarted && e.status >= 500) {
       session.conn.close();

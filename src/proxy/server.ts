@@ -16,6 +16,9 @@ import type { Address, Conn, Network } from "../runtime/types.ts";
 import type { CaContext, ProxyContext, TlsContext } from "./context.ts";
 import { AddonManager } from "../addons/manager.ts";
 import { ScriptLoader } from "../addons/scripts.ts";
+import { hardump } from "../addons/builtin/hardump.ts";
+import { recorder } from "../addons/builtin/recorder.ts";
+import { parseFilter } from "../filter/mod.ts";
 import type { Addon } from "../addons/types.ts";
 import type { Flow } from "../flow/flow.ts";
 import { interceptPolicy } from "./tls_policy.ts";
@@ -73,7 +76,7 @@ export async function startProxy(
   const tls = tlsContext(options, log);
   const intercepts = interceptPolicy(options.ignore_hosts, options.allow_hosts);
   const addons = new AddonManager(log);
-  await addons.add(...(deps.addons ?? []));
+  await addons.add(...builtinAddons(options), ...(deps.addons ?? []));
   const scripts = new ScriptLoader(addons, log);
   try {
     for (const file of deps.scripts ?? []) await scripts.load(file);
@@ -183,4 +186,16 @@ function tlsContext(options: Options, log: Logger): TlsContext {
     keylog = (line) => fs.appendFileSync(path, line);
   }
   return { extraCa, keylog, distrustLogged: new Set() };
+}
+
+/** The addons that options switch on: recording and the HAR dump. */
+function builtinAddons(options: Options): Addon[] {
+  const out: Addon[] = [];
+  const bodyLimit = options.stream_large_bodies;
+  if (options.record) {
+    const filter = options.record_filter ? parseFilter(options.record_filter) : null;
+    out.push(recorder(expandHome(options.record), { filter, bodyLimit }));
+  }
+  if (options.hardump) out.push(hardump(expandHome(options.hardump), { bodyLimit }));
+  return out;
 }

@@ -43,7 +43,8 @@ test("usage errors print one line and exit 2", async () => {
     [["--set", "nope=1"], /^mitm: unknown option "nope"/],
     [["--set", "connect_timeout"], /^mitm: --set expects name=value/],
     [["--set", "connect_timeout=soon"], /expects a number of seconds/],
-    [["stray"], /^mitm: too many arguments/],
+    [["~zz"], /^mitm: option view_filter: "~zz" is not a valid filter: filter error at position 0/],
+    [["read"], /^mitm: missing required argument .file./],
   ];
   for (const [args, expected] of cases) {
     const r = await mitm(args);
