@@ -1,8 +1,9 @@
 /**
  * The hook registry: addons in order, with a per-hook list so that a hook nobody implements
- * costs a map lookup and nothing else. An addon that throws is logged with its stack; the flow
- * carries on unmodified by it.
+ * costs a map lookup and nothing else. An addon that throws is logged with its stack, and any
+ * change it made to the flow before throwing is undone: the flow carries on unmodified by it.
  */
+import { Flow } from "../flow/flow.ts";
 import type { Logger } from "../log.ts";
 import { type Addon, type AddonContext, HOOK_NAMES, type HookName } from "./types.ts";
 
@@ -54,9 +55,12 @@ export class AddonManager {
   async #call(addon: Addon, hook: HookName, args: unknown[]): Promise<void> {
     const fn = addon[hook] as AnyHook | undefined;
     if (typeof fn !== "function") return;
+    const flow = args[0] instanceof Flow && hook !== "flow_done" ? args[0] : null;
+    const restore = flow?.snapshot();
     try {
       await fn.apply(addon, args);
     } catch (e) {
+      restore?.();
       const where = `addon ${addon.name ?? "(unnamed)"}, hook ${hook}`;
       this.#log.error(`${where} failed: ${(e as Error)?.stack ?? e}`);
     }

@@ -242,4 +242,61 @@ export class Flow {
   kill(): void {
     this.killed = true;
   }
+
+  /**
+   * Records what addons may change, and returns a function that puts it back: an addon that
+   * throws leaves the flow as it found it.
+   */
+  snapshot(): () => void {
+    const { request, response, killed, responded, marked, error } = this;
+    const saved = {
+      request: saveMessage(request),
+      method: request.method,
+      scheme: request.scheme,
+      host: request.host,
+      port: request.port,
+      path: request.path,
+      response: response && saveMessage(response),
+      status: response?.status,
+      reason: response?.reason,
+    };
+    return () => {
+      restoreMessage(request, saved.request);
+      request.method = saved.method;
+      request.scheme = saved.scheme;
+      request.host = saved.host;
+      request.port = saved.port;
+      request.path = saved.path;
+      this.response = response;
+      if (response && saved.response) {
+        restoreMessage(response, saved.response);
+        response.status = saved.status!;
+        response.reason = saved.reason!;
+      }
+      this.killed = killed;
+      this.responded = responded;
+      this.marked = marked;
+      this.error = error;
+    };
+  }
+}
+
+function saveMessage(m: Message) {
+  return {
+    headers: m.headers.raw.slice(),
+    body: m.body,
+    bodySize: m.bodySize,
+    bodyChanged: m.bodyChanged,
+    stream: m.stream,
+    trailers: m.trailers?.raw.slice() ?? null,
+  };
+}
+
+function restoreMessage(m: Message, saved: ReturnType<typeof saveMessage>): void {
+  m.headers.raw.splice(0, m.headers.raw.length, ...saved.headers);
+  m.body = saved.body;
+  m.bodySize = saved.bodySize;
+  m.bodyChanged = saved.bodyChanged;
+  m.stream = saved.stream;
+  m.trailers = saved.trailers === null ? null : new HeaderList(saved.trailers);
 }

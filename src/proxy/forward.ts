@@ -11,6 +11,7 @@ import {
   BodyWriter,
   EMPTY,
   type Framing,
+  HeaderList,
   HttpError,
   keepsAlive,
   type RequestHead,
@@ -63,6 +64,10 @@ class Exchange {
   requestError: unknown = null;
   /** Set once the whole request has been sent to the origin. */
   requestSent = false;
+  /** The status line the origin sent, to notice an addon changing only the status. */
+  originStatus = { status: 0, reason: "" };
+  /** Set when the proxy answered the client's "Expect: 100-continue" itself. */
+  continued = false;
 
   constructor(
     session: ClientSession,
@@ -121,7 +126,16 @@ class Exchange {
     const hooks = this.ctx.addons;
     if (hooks.has("requestheaders")) {
       await hooks.trigger("requestheaders", flow);
-      if (flow.killed || flow.responded) return await this.#shortCircuit(!this.hasBody);
+      if (flow.killed || flow.responded) {
+        // A request without a body is complete: take its "end" event, or the next request on
+        // this connection would find it instead of a head.
+        if (!this.hasBody && !flow.killed) {
+          session.reader.next();
+          flow.request.body = EMPTY;
+          flow.request.timestampEnd = Date.now();
+        }
+        return await this.#shortCircuit(!this.hasBody);
+      }
     }
 
     // The request body: none, held whole for a `request` hook, or streamed (prefix: what was read
@@ -135,6 +149,7 @@ class Exchange {
       request.body = EMPTY;
       request.timestampEnd = Date.now();
     } else if (hooks.has("request") && !request.stream && !this.#tooBig(this.requestFraming)) {
+      await this.#continueIfExpected();
       const whole = await readWholeBody(session.reader, session.read, this.limit);
       if (whole.complete) {
         held = request.body = whole.body;
@@ -144,8 +159,23 @@ class Exchange {
       } else prefix = whole.read;
     }
     if (hooks.has("request")) {
+      if (held === null) {
+        // The body streams past the hook: it sees no body, says so, and how much was read so far.
+        request.streamed = true;
+        request.bodySize = prefix.reduce((n, part) => n + part.length, 0);
+      }
       await hooks.trigger("request", flow);
       if (flow.killed || flow.responded) return await this.#shortCircuit(held !== null);
+    }
+    if (request.bodyChanged) {
+      // An addon set a new body: that is what goes out (with its own Content-Length). What the
+      // client still sends of a body that was streaming is read and dropped first.
+      if (held === null && this.hasBody) {
+        await pumpBody(session.reader, session.read, null, new BodyWriter(this.requestFraming), []);
+        prefix = [];
+        request.timestampEnd = Date.now();
+      }
+      held = request.body ?? EMPTY;
     }
 
     this.route = this.#routeFor(request);
@@ -158,6 +188,9 @@ class Exchange {
       pooled = undefined;
       if (origin === null) return held !== null && this.clientKeepAlive;
       this.origin = origin;
+      // A connection that has carried no request yet is new to the addons, wherever it was
+      // opened (here, or by a CONNECT tunnel that fetched the origin's certificate with it).
+      if (origin.uses === 0) await this.#serverConnected(origin);
       // A copy: pooled connections serve many flows, each with its own view of it.
       flow.server = { ...origin.server, reused: origin.uses > 0 };
       const requestDone = this.#sendRequest(origin, headBytes, held, prefix);
@@ -173,6 +206,29 @@ class Exchange {
       }
       return await this.#respond(origin, head, requestDone);
     }
+  }
+
+  /**
+   * A client that sent "Expect: 100-continue" waits for a go-ahead before it sends the body. When
+   * the proxy holds the body for a `request` hook the origin cannot give it (it gets no request
+   * until the body is complete), so the proxy does, and does not pass the expectation on; without
+   * this the client stalls until its own timeout (curl: 1 s). HTTP/1.0 has no 100 Continue.
+   */
+  async #continueIfExpected(): Promise<void> {
+    const request = this.flow.request;
+    const expect = request.headers.get("expect");
+    if (expect?.trim().toLowerCase() !== "100-continue" || request.httpVersion === "HTTP/1.0") {
+      return;
+    }
+    this.continued = true;
+    await this.#write(
+      serializeResponseHead({
+        version: "HTTP/1.1",
+        status: 100,
+        reason: "Continue",
+        headers: new HeaderList(),
+      }),
+    );
   }
 
   /** A Content-Length body larger than stream_large_bodies is streamed without being held. */
@@ -205,6 +261,7 @@ class Exchange {
     const headers = request.headers.clone();
     dropHopByHop(headers, true);
     normalizeContentLength(headers);
+    if (this.continued) headers.delete("expect"); // met already: the body comes with the head
     const authority = this.authority;
     const host = headers.get("host");
     if (host === undefined) headers.raw.splice(0, 0, "Host", authority);
@@ -232,15 +289,6 @@ class Exchange {
     const { ctx, flow } = this;
     try {
       const { origin } = await connectOrigin(ctx, this.route);
-      if (ctx.addons.has("server_connected")) {
-        const s = origin.server;
-        await ctx.addons.trigger("server_connected", {
-          address: s.address,
-          port: s.port,
-          tls: s.tls,
-          timestampStart: s.timestampTcpStart ?? Date.now(),
-        }, flow);
-      }
       return origin;
     } catch (e) {
       const why = (e as Error).message;
@@ -252,6 +300,19 @@ class Exchange {
       } else await this.#write(textResponse(502, text, false));
       return null;
     }
+  }
+
+  /** Runs the server_connected hooks for a connection's first use. */
+  async #serverConnected(origin: OriginConn): Promise<void> {
+    const hooks = this.ctx.addons;
+    if (!hooks.has("server_connected")) return;
+    const s = origin.server;
+    await hooks.trigger("server_connected", {
+      address: s.address,
+      port: s.port,
+      tls: s.tls,
+      timestampStart: s.timestampTcpStart ?? Date.now(),
+    }, this.flow);
   }
 
   /** True when nothing of the request is left unread on the client connection. */
@@ -357,6 +418,7 @@ class Exchange {
     const hooks = this.ctx.addons;
     const client = session.conn;
     const framing = origin.reader.framing!;
+    this.originStatus = { status: head.status, reason: head.reason };
     const response = flow.response = new FlowResponse({
       status: head.status,
       reason: head.reason,
@@ -475,10 +537,16 @@ class Exchange {
       headers.set("Content-Length", String(contentLength));
     }
     if (!keepClient && response.status !== 101) headers.append("Connection", "close");
+    // An addon that changed only the status gets the matching reason ("404 Not Found", not
+    // "404 OK").
+    const { status, reason } = this.originStatus;
+    const stale = response.status !== status && response.reason === reason;
     return serializeResponseHead({
       version: response.httpVersion,
       status: response.status,
-      reason: response.reason || reasonPhrase(response.status),
+      reason: stale || !response.reason
+        ? reasonPhrase(response.status, response.reason)
+        : response.reason,
       headers,
     });
   }

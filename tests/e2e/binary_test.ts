@@ -1,12 +1,13 @@
 /**
  * The single executable: built for real with `bun build --compile`, copied to an empty directory
  * and run with an empty environment (no deno, bun, node_modules or PATH), it answers --help,
- * proxies a request and intercepts an https one. `deno compile` is tried too; it needs to download its runtime (denort), so it
+ * proxies a request and intercepts an https one, and loads (and reloads) an addon script given
+ * with -s. `deno compile` is tried too; it needs to download its runtime (denort), so it
  * is skipped, with that reason, where dl.deno.land cannot be resolved.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { lookup } from "node:dns/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -91,21 +92,97 @@ async function checkBinary(binary: string): Promise<void> {
   }
 }
 
-test("bun build --compile makes one executable that runs with nothing installed", {
-  timeout: 180_000,
-}, async () => {
-  const out = mkdtempSync(join(tmpdir(), "mitm-build-"));
-  const binary = join(out, "mitm");
-  try {
+let bunBuild: Promise<string> | null = null;
+
+/** Builds the Bun executable once for the tests that run it; removed when the process exits. */
+function bunBinary(): Promise<string> {
+  return bunBuild ??= (async () => {
+    const out = mkdtempSync(join(tmpdir(), "mitm-build-"));
+    process.on("exit", () => rmSync(out, { recursive: true, force: true }));
+    const binary = join(out, "mitm");
     const build = await run(BUN, ["build", "--compile", "cli.ts", "--outfile", binary], {
       cwd: ROOT,
       timeoutMs: 170_000,
     });
     assert.equal(build.code, 0, build.stderr + build.stdout);
-    assert.ok(statSync(binary).size > 1_000_000);
-    await checkBinary(binary);
+    return binary;
+  })();
+}
+
+test("bun build --compile makes one executable that runs with nothing installed", {
+  timeout: 180_000,
+}, async () => {
+  const binary = await bunBinary();
+  assert.ok(statSync(binary).size > 1_000_000);
+  await checkBinary(binary);
+});
+
+/** An addon as users write one: a type-only import (erased, so the path need not exist). */
+const ADDON = (value: string) =>
+  `import type { Addon } from "./not-here/mod.ts";
+
+export default {
+  name: "binary-addon",
+  request(flow) {
+    flow.request.headers.set("X-From-Addon", "${value}");
+  },
+  response(flow) {
+    flow.response?.headers.set("X-Addon-Response", "${value}");
+  },
+} satisfies Addon;
+`;
+
+test("the Bun executable loads an addon script given with -s, and reloads it", {
+  timeout: 180_000,
+}, async () => {
+  const binary = await bunBinary();
+  const dir = mkdtempSync(join(tmpdir(), "mitm-bin-addon-"));
+  const lonely = join(dir, "mitm");
+  copyFileSync(binary, lonely);
+  writeFileSync(join(dir, "addon.ts"), ADDON("one"));
+  const seen: string[] = [];
+  const origin = await rawServer((s) =>
+    s.on("data", (d) => {
+      const m = /\r\nX-From-Addon: ([^\r]*)\r\n/i.exec(String(d));
+      seen.push(m ? m[1] : "(none)");
+      s.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    })
+  );
+  const child = spawn(lonely, ["-p", "0", "--confdir", join(dir, "conf"), "-s", "addon.ts"], {
+    env: {},
+    cwd: dir,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const waitFor = async (re: RegExp) => {
+    const end = Date.now() + 20_000;
+    while (!re.test(output)) {
+      if (Date.now() > end || child.exitCode !== null) assert.fail(`no ${re} in:\n${output}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  try {
+    await waitFor(/listening at \S+/);
+    assert.match(output, /loaded addon script addon\.ts \(binary-addon\)/);
+    const url = /listening at (\S+)/.exec(output)![1];
+    const get = () => curl(["-i", "--noproxy", "", "-x", url, `http://127.0.0.1:${origin.port}/`]);
+    const r = await get();
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\r\nX-Addon-Response: one\r\n/);
+    assert.deepEqual(seen, ["one"]);
+
+    writeFileSync(join(dir, "addon.ts"), ADDON("two"));
+    await waitFor(/reloaded addon script/);
+    const again = await get();
+    assert.match(again.stdout, /\r\nX-Addon-Response: two\r\n/);
+    assert.deepEqual(seen, ["one", "two"]);
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    if (child.exitCode === null) process.kill(child.pid!, "SIGTERM");
+    await new Promise((r) => child.exitCode !== null ? r(null) : child.on("exit", r));
+    await origin.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { VERSION } from "../../mod.ts";
 import { cliArgv, rawServer, ROOT, run, startProxyProcess } from "./helpers.ts";
+import { testConfdir } from "../fixtures/ca.ts";
 
 function mitm(args: string[]) {
   const [cmd, argv] = cliArgv(args);
@@ -69,7 +70,7 @@ test("startup prints the address and proxy settings; SIGINT and SIGTERM stop it 
 test("a port already in use is a one-line error", async () => {
   const busy = await rawServer(() => {});
   try {
-    const r = await mitm(["-p", String(busy.port)]);
+    const r = await mitm(["-p", String(busy.port), "--confdir", await testConfdir()]);
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,
