@@ -31,6 +31,8 @@ export async function connectTunnel(
         host: target.host,
         port: target.port,
         timeoutMs: ctx.options.connect_timeout * 1000,
+        // What goes through a tunnel is usually TLS, intercepted or not.
+        forTls: true,
       });
     } catch (e) {
       const why = (e as Error).message;

@@ -5,6 +5,7 @@ import type { Address, Network } from "../runtime/types.ts";
 import type { AddonManager } from "../addons/manager.ts";
 import type { LeafCache, LoadedCa } from "../ca/mod.ts";
 import type { OriginPool } from "./origin_pool.ts";
+import type { Deadlines } from "./deadlines.ts";
 
 /** The certificate authority in use and the leaves it has issued. */
 export interface CaContext {
@@ -28,6 +29,8 @@ export interface ProxyContext {
   readonly network: Network;
   readonly pool: OriginPool;
   readonly log: Logger;
+  /** Idle and head timeouts of client sessions, swept by one timer. */
+  readonly deadlines: Deadlines;
   /** Head size and field count limits for requests and responses. */
   readonly limits: HeadLimits;
   /** Where the proxy listens, to recognise requests addressed to the proxy itself. */

@@ -25,6 +25,7 @@ export async function connectOrigin(
     host: route.host,
     port: route.port,
     timeoutMs: ctx.options.connect_timeout * 1000,
+    forTls: route.scheme === "https",
   });
   const server: ServerPeer = {
     address: conn.remote.host,

@@ -7,6 +7,7 @@ import { ResponseReader } from "../http1/mod.ts";
 import type { HeadLimits } from "../http1/mod.ts";
 import type { Conn } from "../runtime/types.ts";
 import type { ServerPeer } from "../flow/flow.ts";
+import type { Deadlines } from "./deadlines.ts";
 
 export class OriginConn {
   readonly conn: Conn;
@@ -17,8 +18,10 @@ export class OriginConn {
   /** The origin as flows describe it (address, TLS, connect and handshake times). */
   server: ServerPeer;
   #pending: Promise<Uint8Array | null> | null = null;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #idle = false;
+  #evict: (() => void) | null = null;
+  /** For the pool's Deadlines: when an idle connection is closed (0: not idle). */
+  deadline = 0;
 
   constructor(conn: Conn, key: string, limits: Partial<HeadLimits>, server?: ServerPeer) {
     this.conn = conn;
@@ -38,15 +41,23 @@ export class OriginConn {
   };
 
   close(): void {
-    clearTimeout(this.#idleTimer);
+    this.deadline = 0;
     this.#idle = false;
     this.conn.close();
   }
 
-  /** Pool bookkeeping: start idling; `evict` runs if the origin speaks or leaves meanwhile. */
+  expire(): void {
+    this.#evict?.();
+  }
+
+  /**
+   * Pool bookkeeping: start idling; `evict` runs if the origin speaks or leaves meanwhile, or
+   * when `timeoutMs` passes.
+   */
   startIdle(timeoutMs: number, evict: () => void): void {
     this.#idle = true;
-    this.#idleTimer = setTimeout(evict, timeoutMs);
+    this.#evict = evict;
+    this.deadline = Date.now() + timeoutMs;
     const p = this.conn.read();
     this.#pending = p;
     const onWake = () => {
@@ -57,7 +68,8 @@ export class OriginConn {
 
   stopIdle(): void {
     this.#idle = false;
-    clearTimeout(this.#idleTimer);
+    this.#evict = null;
+    this.deadline = 0;
   }
 }
 
@@ -65,10 +77,12 @@ export class OriginPool {
   readonly #idle = new Map<string, OriginConn[]>();
   readonly #maxPerKey: number;
   readonly #idleTimeoutMs: number;
+  readonly #deadlines: Deadlines;
 
-  constructor(maxPerKey: number, idleTimeoutMs: number) {
+  constructor(maxPerKey: number, idleTimeoutMs: number, deadlines: Deadlines) {
     this.#maxPerKey = maxPerKey;
     this.#idleTimeoutMs = idleTimeoutMs;
+    this.#deadlines = deadlines;
   }
 
   /** The most recently used idle connection for `key`, if any. */
@@ -77,7 +91,10 @@ export class OriginPool {
     if (!list) return undefined;
     const oc = list.pop();
     if (list.length === 0) this.#idle.delete(key);
-    oc?.stopIdle();
+    if (oc) {
+      oc.stopIdle();
+      this.#deadlines.unwatch(oc);
+    }
     return oc;
   }
 
@@ -89,6 +106,7 @@ export class OriginPool {
     if (list.length >= this.#maxPerKey) return oc.close();
     list.push(oc);
     oc.startIdle(this.#idleTimeoutMs, () => this.#evict(oc));
+    this.#deadlines.watch(oc);
   }
 
   #evict(oc: OriginConn): void {
@@ -98,6 +116,7 @@ export class OriginPool {
       list!.splice(i, 1);
       if (list!.length === 0) this.#idle.delete(oc.key);
     }
+    this.#deadlines.unwatch(oc);
     oc.close();
   }
 
@@ -109,7 +128,12 @@ export class OriginPool {
   }
 
   closeAll(): void {
-    for (const list of this.#idle.values()) for (const oc of list) oc.close();
+    for (const list of this.#idle.values()) {
+      for (const oc of list) {
+        this.#deadlines.unwatch(oc);
+        oc.close();
+      }
+    }
     this.#idle.clear();
   }
 }

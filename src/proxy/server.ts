@@ -25,6 +25,7 @@ import { interceptPolicy } from "./tls_policy.ts";
 import { runtime } from "../runtime/mod.ts";
 import process from "node:process";
 import { OriginPool } from "./origin_pool.ts";
+import { Deadlines, tickFor } from "./deadlines.ts";
 import { ClientSession } from "./session.ts";
 
 export interface ProxyServer {
@@ -91,7 +92,18 @@ export async function startProxy(
     const p: Promise<void> = addons.trigger("flow_done", flow).finally(() => observing.delete(p));
     observing.add(p);
   };
-  const pool = new OriginPool(options.origin_pool_size, options.origin_idle_timeout * 1000);
+  const deadlines = new Deadlines(
+    tickFor(
+      options.idle_timeout * 1000,
+      options.header_timeout * 1000,
+      options.origin_idle_timeout * 1000,
+    ),
+  );
+  const pool = new OriginPool(
+    options.origin_pool_size,
+    options.origin_idle_timeout * 1000,
+    deadlines,
+  );
   const sessions = new Map<Conn, Promise<void>>();
   let ctx: ProxyContext | null = null;
   let closing = false;
@@ -116,6 +128,7 @@ export async function startProxy(
     network,
     pool,
     log,
+    deadlines,
     listen: address,
     proxyUrl: url,
     limits: { maxHeadBytes: options.max_head_bytes, maxHeaderCount: options.max_header_count },
@@ -147,6 +160,7 @@ export async function startProxy(
       await Promise.all(observing);
       await scripts.close();
       await addons.trigger("done");
+      deadlines.stop();
     },
   };
 }

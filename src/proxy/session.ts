@@ -152,6 +152,7 @@ export class ClientSession {
   }
 
   async #serve(): Promise<void> {
+    this.ctx.deadlines.watch(this);
     try {
       for (;;) {
         const head = await this.#readHead();
@@ -161,9 +162,25 @@ export class ClientSession {
     } catch (e) {
       await this.#fail(e);
     } finally {
+      this.ctx.deadlines.unwatch(this);
       this.unwatch();
-      this.conn.close();
+      await this.#flushThenClose();
     }
+  }
+
+  /**
+   * close() drops bytes still queued, so the last response (Connection: close) is flushed first;
+   * a client that stops reading gets LINGER_MS.
+   */
+  async #flushThenClose(): Promise<void> {
+    const flushed = this.conn.isClosed ? undefined : this.conn.flushed();
+    if (flushed !== undefined) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<void>((r) => (timer = setTimeout(r, LINGER_MS)));
+      await Promise.race([flushed.catch(() => {}), late]);
+      clearTimeout(timer);
+    }
+    this.conn.close();
   }
 
   /** The next request head, or null when the client is done (or timed out). */
@@ -172,11 +189,8 @@ export class ClientSession {
     let ev = reader.next();
     if (ev === null) {
       const { idle_timeout, header_timeout } = this.ctx.options;
-      let started = reader.bufferedLength > 0;
-      let timer = setTimeout(
-        () => this.#timeout(started),
-        (started ? header_timeout : idle_timeout) * 1000,
-      );
+      this.#headStarted = reader.bufferedLength > 0;
+      this.deadline = Date.now() + (this.#headStarted ? header_timeout : idle_timeout) * 1000;
       try {
         while (ev === null) {
           const chunk = await this.read();
@@ -184,23 +198,31 @@ export class ClientSession {
           if (chunk === null) reader.feedEof();
           else {
             reader.feed(chunk);
-            if (!started) {
-              started = true;
-              clearTimeout(timer);
-              timer = setTimeout(() => this.#timeout(true), header_timeout * 1000);
+            if (!this.#headStarted) {
+              this.#headStarted = true;
+              this.deadline = Date.now() + header_timeout * 1000;
             }
           }
           ev = reader.next();
           if (ev === null && chunk === null) return null;
         }
       } finally {
-        clearTimeout(timer);
+        this.deadline = 0;
       }
     }
     if (ev.type === "closed") return null;
     if (ev.type !== "head") throw new HttpError(400, `unexpected ${ev.type} before a request`);
     this.requestStartedAt = Date.now();
     return ev.head;
+  }
+
+  /** For ctx.deadlines: when the wait for the current request head times out (0: not waiting). */
+  deadline = 0;
+  #headStarted = false;
+
+  /** Called by ctx.deadlines when `deadline` passes. */
+  expire(): void {
+    this.#timeout(this.#headStarted);
   }
 
   #timeout(started: boolean): void {

@@ -262,6 +262,9 @@ function closeWithTransport(socket: tls.TLSSocket, transport: Conn): void {
   });
 }
 
+/** How long a closing TLS connection may take to hand its last bytes to the OS. */
+const FLUSH_BEFORE_CLOSE_MS = 2000;
+
 /** A node:stream Duplex over a Conn, so node:tls can run on a Conn that is not a net.Socket. */
 class ConnDuplex extends Duplex {
   readonly #conn: Conn;
@@ -308,7 +311,18 @@ class ConnDuplex extends Duplex {
   }
 
   override _destroy(error: Error | null, done: (e: Error | null) => void): void {
-    this.#conn.close();
+    // Encrypted bytes handed to the transport (a close_notify, the last response) may still be
+    // queued there: let them out first, for a bounded time, unless this is an abort.
+    const flushed = error === null && !this.#conn.isClosed ? this.#conn.flushed() : undefined;
+    if (flushed === undefined) {
+      this.#conn.close();
+    } else {
+      const timer = setTimeout(() => this.#conn.close(), FLUSH_BEFORE_CLOSE_MS);
+      flushed.catch(() => {}).then(() => {
+        clearTimeout(timer);
+        this.#conn.close();
+      });
+    }
     done(error);
   }
 }

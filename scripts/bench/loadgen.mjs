@@ -1,0 +1,232 @@
+// A load generator for proxies, run on Node (so it is none of the proxies measured).
+//
+//   node scripts/bench/loadgen.mjs --proxy http://127.0.0.1:8080 --target https://127.0.0.1:8443/1k \
+//        --mode keepalive --connections 16 --duration 10
+//
+// Modes:
+//   keepalive  each connection: (CONNECT + TLS for https) then requests back to back
+//   newconn    each worker: new connection, CONNECT + TLS + one request, close; repeat
+//   hosts      --hosts N distinct server names (SNI h<i>.bench.test) to the same target, each a
+//              new connection with one request: leaf issuance on the proxy's hot path
+// http:// targets go as absolute-form requests on keep-alive connections (no CONNECT).
+// Prints one JSON object: requests, errors, seconds, rps, latency percentiles (ms).
+import net from "node:net";
+import tls from "node:tls";
+import { parseArgs } from "node:util";
+
+const { values: args } = parseArgs({
+  options: {
+    proxy: { type: "string" },
+    target: { type: "string" },
+    mode: { type: "string", default: "keepalive" },
+    connections: { type: "string", default: "16" },
+    duration: { type: "string", default: "10" },
+    hosts: { type: "string", default: "500" },
+    warmup: { type: "string", default: "1" },
+  },
+});
+
+const proxy = new URL(args.proxy);
+const target = new URL(args.target);
+const https = target.protocol === "https:";
+const targetPort = Number(target.port || (https ? 443 : 80));
+const connections = Number(args.connections);
+const durationMs = Number(args.duration) * 1000;
+const warmupMs = Number(args.warmup) * 1000;
+const path = target.pathname + target.search;
+
+const latencies = [];
+let requests = 0;
+let errors = 0;
+let measuring = false;
+let stopAt = Infinity;
+
+function connectProxy() {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: proxy.hostname, port: Number(proxy.port) });
+    s.setNoDelay(true);
+    s.once("connect", () => resolve(s));
+    s.once("error", reject);
+  });
+}
+
+/** Reads from `s` until `done(buffer)` returns the number of bytes of a complete message. */
+function readMessage(s, state, done) {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const n = done(state.buf);
+      if (n > 0) {
+        const msg = state.buf.subarray(0, n);
+        state.buf = state.buf.subarray(n);
+        cleanup();
+        resolve(msg);
+        return true;
+      }
+      return false;
+    };
+    const onData = (d) => {
+      state.buf = state.buf.length ? Buffer.concat([state.buf, d]) : d;
+      check();
+    };
+    const onEnd = () => {
+      cleanup();
+      reject(new Error("connection closed"));
+    };
+    const cleanup = () => {
+      s.off("data", onData);
+      s.off("end", onEnd);
+      s.off("close", onEnd);
+      s.off("error", onEnd);
+    };
+    if (check()) return;
+    s.on("data", onData);
+    s.on("end", onEnd);
+    s.on("close", onEnd);
+    s.on("error", onEnd);
+  });
+}
+
+/** Length of a complete response (head + Content-Length body) at the start of buf, or 0. */
+function responseLength(buf) {
+  const head = buf.indexOf("\r\n\r\n");
+  if (head < 0) return 0;
+  const m = /\r\ncontent-length:\s*(\d+)/i.exec(buf.subarray(0, head).toString("latin1"));
+  const total = head + 4 + (m ? Number(m[1]) : 0);
+  return buf.length >= total ? total : 0;
+}
+
+function headLength(buf) {
+  const head = buf.indexOf("\r\n\r\n");
+  return head < 0 ? 0 : head + 4;
+}
+
+/** A connection ready for requests: through CONNECT + TLS for https. */
+async function open(servername) {
+  const s = await connectProxy();
+  const state = { buf: Buffer.alloc(0) };
+  if (!https) return { s, state };
+  s.write(
+    `CONNECT ${target.hostname}:${targetPort} HTTP/1.1\r\nHost: ${target.hostname}:${targetPort}\r\n\r\n`,
+  );
+  const head = await readMessage(s, state, headLength);
+  if (!/^HTTP\/1\.[01] 200/.test(head.toString("latin1"))) throw new Error("CONNECT refused");
+  const t = tls.connect({
+    socket: s,
+    servername: servername ?? (net.isIP(target.hostname) ? undefined : target.hostname),
+    rejectUnauthorized: false,
+    ALPNProtocols: ["http/1.1"],
+  });
+  await new Promise((resolve, reject) => {
+    t.once("secureConnect", resolve);
+    t.once("error", reject);
+  });
+  return { s: t, state: { buf: Buffer.alloc(0) } };
+}
+
+function requestBytes(host) {
+  const line = https ? path : `${target.protocol}//${target.host}${path}`;
+  return `GET ${line} HTTP/1.1\r\nHost: ${
+    host ?? target.host
+  }\r\nUser-Agent: mitm-ts-loadgen\r\n\r\n`;
+}
+
+async function oneRequest(conn, bytes) {
+  const start = performance.now();
+  conn.s.write(bytes);
+  const res = await readMessage(conn.s, conn.state, responseLength);
+  if (!/^HTTP\/1\.[01] 200/.test(res.subarray(0, 12).toString("latin1"))) throw new Error("status");
+  return performance.now() - start;
+}
+
+function record(ms) {
+  if (!measuring) return;
+  requests++;
+  latencies.push(ms);
+}
+
+async function keepaliveWorker() {
+  const bytes = requestBytes();
+  while (performance.now() < stopAt) {
+    let conn;
+    try {
+      conn = await open();
+      while (performance.now() < stopAt) record(await oneRequest(conn, bytes));
+    } catch {
+      if (measuring) errors++;
+    } finally {
+      conn?.s.destroy();
+    }
+  }
+}
+
+async function newconnWorker() {
+  const bytes = requestBytes();
+  while (performance.now() < stopAt) {
+    const start = performance.now();
+    let conn;
+    try {
+      conn = await open();
+      await oneRequest(conn, bytes);
+      record(performance.now() - start);
+    } catch {
+      if (measuring) errors++;
+    } finally {
+      conn?.s.destroy();
+    }
+  }
+}
+
+async function runTimed(worker) {
+  stopAt = performance.now() + warmupMs + durationMs;
+  setTimeout(() => (measuring = true), warmupMs);
+  const started = performance.now() + warmupMs;
+  await Promise.all(Array.from({ length: connections }, () => worker()));
+  return (Math.min(performance.now(), stopAt) - started) / 1000;
+}
+
+async function runHosts() {
+  const n = Number(args.hosts);
+  let next = 0;
+  measuring = true;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: connections }, async () => {
+    for (let i = next++; i < n; i = next++) {
+      const name = `h${i}.bench.test`;
+      const t0 = performance.now();
+      let conn;
+      try {
+        conn = await open(name);
+        await oneRequest(conn, requestBytes());
+        record(performance.now() - t0);
+      } catch {
+        errors++;
+      } finally {
+        conn?.s.destroy();
+      }
+    }
+  }));
+  return (performance.now() - start) / 1000;
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return Number(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(3));
+}
+
+const seconds = args.mode === "hosts"
+  ? await runHosts()
+  : await runTimed(args.mode === "newconn" ? newconnWorker : keepaliveWorker);
+latencies.sort((a, b) => a - b);
+console.log(JSON.stringify({
+  mode: args.mode,
+  target: args.target,
+  connections,
+  requests,
+  errors,
+  seconds: Number(seconds.toFixed(3)),
+  rps: Number((requests / seconds).toFixed(1)),
+  p50: percentile(latencies, 0.5),
+  p90: percentile(latencies, 0.9),
+  p99: percentile(latencies, 0.99),
+}));
+process.exit(0);
