@@ -173,6 +173,45 @@ export const OPTION_SPECS = {
     default: "",
     help: "Write every flow to this HAR file when the proxy stops.",
   }),
+  intercept: opt({
+    type: "string",
+    default: "",
+    help: "Pause flows matching this filter expression at request and at response, until the " +
+      "web UI or the API resumes or kills them.",
+    check: filterProblem,
+  }),
+  max_flows: opt({
+    type: "int",
+    default: 10000,
+    min: 1,
+    max: 10_000_000,
+    help: "Flows the web UI and API keep in memory; the oldest are dropped first.",
+  }),
+  max_flow_bytes: opt({
+    type: "size",
+    default: 256 * 1024 * 1024,
+    min: 0,
+    help: "Body bytes the web UI and API keep in memory over all flows; the oldest flows are " +
+      "dropped first (k, m, g suffixes).",
+  }),
+  web_host: opt({
+    type: "string",
+    default: "127.0.0.1",
+    help: "Address the web UI and API listen on. Anything but loopback lets others control the " +
+      "proxy if they learn the token.",
+  }),
+  web_port: opt({
+    type: "int",
+    default: 8081,
+    min: 0,
+    max: 65535,
+    help: "Port of the web UI and API (0 picks a free one).",
+  }),
+  web: opt({
+    type: "bool",
+    default: true,
+    help: "Serve the web UI and API (--no-web turns it off).",
+  }),
   origin_pool_size: opt({
     type: "int",
     default: 64,

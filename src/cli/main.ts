@@ -22,6 +22,7 @@ import { startProxy } from "../proxy/server.ts";
 import { NetError, onShutdownSignal, runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { buildProgram, type Flags, type Invocation } from "./program.ts";
+import { startWebUi, WebStartError } from "./web_start.ts";
 
 /** Exit status for usage errors (unknown flag, bad value), as in mitmproxy and most Unix tools. */
 export const USAGE_ERROR = 2;
@@ -48,6 +49,9 @@ export function optionsFromFlags(flags: Flags): Partial<Options> {
   flag("confdir", flags.confdir);
   flag("record", flags.record);
   flag("record_filter", flags.recordFilter);
+  flag("web_host", flags.webHost);
+  flag("web_port", flags.webPort);
+  if (flags.web === false) overrides.web = false;
   for (const r of flags.ignoreHosts ?? []) flag("ignore_hosts", r);
   for (const r of flags.allowHosts ?? []) flag("allow_hosts", r);
   if (flags.sslInsecure) overrides.ssl_insecure = true;
@@ -112,7 +116,12 @@ export async function main(argv: string[]): Promise<number> {
     const invocation = parsed.invocation!;
     switch (invocation.command) {
       case "proxy":
-        return await runProxy(options, invocation.flags, viewFilter);
+        return await runProxy(
+          options,
+          invocation.flags,
+          viewFilter,
+          webPortChosen(invocation.flags),
+        );
       case "read":
         await readCommand(invocation.file, viewFilter, options.flow_detail, useColor());
         return 0;
@@ -165,10 +174,16 @@ function useColor(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 }
 
+/** Whether the user asked for a web port (then a busy one is an error, not a warning). */
+function webPortChosen(flags: Flags): boolean {
+  return flags.webPort !== undefined || (flags.set ?? []).some((s) => s.startsWith("web_port="));
+}
+
 async function runProxy(
   options: Options,
   flags: Flags,
   viewFilter: Filter | null,
+  webPortChosen: boolean,
 ): Promise<number> {
   const level: LogLevel = flags.quiet ? "error" : flags.verbose ? "debug" : "info";
   const log = createLogger(level, consoleSink);
@@ -197,17 +212,34 @@ async function runProxy(
     return 1;
   }
 
+  let web;
+  try {
+    web = await startWebUi(proxy, options, flags.apiToken, webPortChosen, log);
+  } catch (e) {
+    await proxy.close();
+    if (!(e instanceof WebStartError)) throw e;
+    console.error(`mitm: ${e.message}.`);
+    return 1;
+  }
+
   // Signal handlers go in before the address is printed: whoever reads the address may signal at
   // once, and without a handler the signal would kill the process instead of closing it.
   const exitCode = new Promise<number>((resolve) => {
     onShutdownSignal(async (signal, count) => {
       if (count > 1) return resolve(130); // a second signal while closing: exit at once
       log.info(`${signal}: shutting down`);
+      await web?.close(); // first: it releases paused flows, which would hold up the proxy
       await proxy.close();
       resolve(0);
     });
   });
 
+  if (web && !isLoopback(web.address.host)) {
+    log.warn(
+      `warning: the web UI listens on ${web.address.host}; anyone who can reach it and learns ` +
+        `the token can control the proxy and read its traffic.`,
+    );
+  }
   if (!isLoopback(proxy.address.host)) {
     log.warn(
       `warning: listening on ${proxy.address.host}, so anyone who can reach it can use this proxy.`,
@@ -220,6 +252,7 @@ async function runProxy(
       `Use it:  export HTTP_PROXY=${proxy.url} HTTPS_PROXY=${proxy.url}`,
       `   or:   curl -x ${proxy.url} http://example.com/`,
       `HTTPS:   clients must trust ${proxy.ca.files.certPemFile} (see http://mitm.it)`,
+      ...(web ? [`Web UI:  ${web.uiUrl}`] : []),
     ].join("\n"),
   );
 

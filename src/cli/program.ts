@@ -20,6 +20,10 @@ export interface Flags {
   record?: string;
   recordFilter?: string;
   read?: string;
+  web?: boolean;
+  webHost?: string;
+  webPort?: string;
+  apiToken?: string;
 }
 
 export type Invocation =
@@ -65,6 +69,10 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
     .option("-w, --record <file>", "append each finished flow to FILE as a JSON line")
     .option("--record-filter <expr>", "record only flows matching this filter")
     .option("-r, --read <file>", "print the flows in a recording (or HAR) and exit")
+    .option("--web-host <host>", "address of the web UI and API (default 127.0.0.1)")
+    .option("--web-port <port>", "port of the web UI and API (default 8081)")
+    .option("--no-web", "do not serve the web UI and API")
+    .option("--api-token <token>", "API token (default: MITM_API_TOKEN, else a random one)")
     .option("--options", "list every option with its default and exit")
     .argument("[filter...]", "show only flows matching this filter expression")
     .showSuggestionAfterError(true)

@@ -1,0 +1,224 @@
+/**
+ * The control API and the web UI as one Hono app (docs/api.md). Testable without a socket:
+ * `await createApi(control, security).request("/api/flows", { headers })`.
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { setCookie } from "hono/cookie";
+import { FilterError, parseFilter } from "../filter/mod.ts";
+import type { Filter } from "../filter/mod.ts";
+import type { Flow } from "../flow/flow.ts";
+import { flowsToHar } from "../flow/har.ts";
+import { flowToJson } from "../flow/serialize.ts";
+import { OptionError } from "../options.ts";
+import { VERSION } from "../version.ts";
+import type { Control } from "./control.ts";
+import { statsOf } from "./events.ts";
+import { editProblem, type Edits } from "./intercept.ts";
+import { ReplayError } from "./replay.ts";
+import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from "./security.ts";
+import { summarize } from "./summary.ts";
+import { UI_ASSETS } from "./ui/mod.ts";
+
+type Status = 400 | 404 | 409 | 422 | 500 | 502;
+
+function fail(c: Context, status: Status, message: string) {
+  return c.json({ error: message }, status);
+}
+
+/** The filter in ?filter=, null when absent or empty; a FilterError says what is wrong. */
+function queryFilter(c: Context): Filter | null {
+  const text = c.req.query("filter") ?? "";
+  return text.trim() === "" ? null : parseFilter(text);
+}
+
+/** Parses the JSON body; an empty body is `{}`. */
+async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return {};
+  return JSON.parse(text);
+}
+
+export function createApi(control: Control, security: SecurityConfig): Hono {
+  const { store, interceptor, replayer, streams } = control;
+  const app = new Hono();
+  const find = (id: string): Flow | undefined => store.get(id) ?? interceptor.pausedFlow(id);
+  const summary = (flow: Flow) => summarize(flow, interceptor.phaseOf(flow.id));
+
+  app.onError((e, c) => {
+    if (e instanceof FilterError) return fail(c, 400, `bad filter: ${e.message}`);
+    if (e instanceof SyntaxError) return fail(c, 400, `the body is not valid JSON: ${e.message}`);
+    if (e instanceof OptionError) return fail(c, 400, e.message);
+    return fail(c, 500, `internal error: ${(e as Error)?.message ?? e}`);
+  });
+  app.notFound((c) => fail(c, 404, `no such endpoint: ${c.req.method} ${c.req.path}`));
+  app.use("*", securityMiddleware(security));
+  app.use("*", async (c, next) => {
+    await next();
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("X-Frame-Options", "DENY");
+    c.header("Referrer-Policy", "no-referrer");
+    if (!c.res.headers.has("Content-Security-Policy")) {
+      c.header(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'",
+      );
+    }
+  });
+
+  // --- the UI
+  app.get("/", (c) => {
+    const token = c.req.query("token");
+    if (token !== undefined) {
+      if (!sameSecret(token, security.token)) {
+        return c.text("Wrong token: open the address mitm printed at startup.", 401);
+      }
+      setCookie(c, cookieName(security.port), token, {
+        httpOnly: true,
+        sameSite: "Strict",
+        path: "/",
+      });
+      return c.redirect("/", 303); // out of the address bar and the history
+    }
+    return c.html(UI_ASSETS["index.html"]);
+  });
+  app.get(
+    "/app.js",
+    (c) => c.body(UI_ASSETS["app.js"], 200, { "Content-Type": "text/javascript" }),
+  );
+  app.get("/style.css", (c) => c.body(UI_ASSETS["style.css"], 200, { "Content-Type": "text/css" }));
+
+  // --- flows
+  app.get("/api/status", (c) => c.json({ version: VERSION, ...statsOf(store, interceptor) }));
+  app.get("/api/flows", (c) => {
+    const filter = queryFilter(c);
+    const limitText = c.req.query("limit");
+    const limit = limitText === undefined ? undefined : Number(limitText);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+      return fail(c, 400, `limit must be a whole number, got "${limitText}"`);
+    }
+    const flows = store.list({ filter, limit, after: c.req.query("after") });
+    return c.json({ flows: flows.map(summary), ...statsOf(store, interceptor) });
+  });
+  app.get("/api/flows.har", (c) => {
+    const har = flowsToHar(store.list({ filter: queryFilter(c) }), {
+      creator: { name: "mitm.ts", version: VERSION },
+    });
+    c.header("Content-Disposition", 'attachment; filename="flows.har"');
+    return c.json(har);
+  });
+  app.get("/api/flows.jsonl", (c) => {
+    const lines = store.list({ filter: queryFilter(c) }).map((f) => JSON.stringify(flowToJson(f)));
+    return c.body(lines.join("\n") + (lines.length ? "\n" : ""), 200, {
+      "Content-Type": "application/x-ndjson",
+      "Content-Disposition": 'attachment; filename="flows.jsonl"',
+    });
+  });
+  app.get("/api/flows/:id", (c) => {
+    const flow = find(c.req.param("id"));
+    if (!flow) return fail(c, 404, `no flow ${c.req.param("id")}`);
+    const limit = c.req.query("body_limit");
+    const bodyLimit = limit === undefined ? Infinity : Number(limit);
+    if (!(bodyLimit >= 0)) return fail(c, 400, `body_limit must be a number, got "${limit}"`);
+    return c.json({
+      ...flowToJson(flow, { bodyLimit }),
+      intercepted: interceptor.phaseOf(flow.id),
+    });
+  });
+  app.get("/api/flows/:id/:part{request|response}/body", (c) => {
+    const flow = find(c.req.param("id"));
+    if (!flow) return fail(c, 404, `no flow ${c.req.param("id")}`);
+    const part = c.req.param("part");
+    const message = part === "request" ? flow.request : flow.response;
+    if (!message) return fail(c, 404, "the flow has no response (yet)");
+    if (message.body === null) {
+      return fail(c, 404, `the ${part} body was not kept (it streamed through)`);
+    }
+    let bytes = message.body;
+    if (c.req.query("decode") === "1") {
+      try {
+        bytes = message.decodedBody()!;
+      } catch (e) {
+        return fail(c, 422, `cannot undo the content-encoding: ${(e as Error).message}`);
+      }
+    }
+    const type = message.headers.get("content-type") ?? "application/octet-stream";
+    // Captured content must never run as a page of this origin.
+    c.header(
+      "Content-Security-Policy",
+      "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
+    );
+    if (c.req.query("download") === "1") c.header("Content-Disposition", "attachment");
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "Content-Type": safeHeader(type) });
+  });
+  app.delete("/api/flows/:id", (c) => {
+    const id = c.req.param("id");
+    if (interceptor.phaseOf(id) !== null) interceptor.kill(id);
+    if (!store.remove(id)) return fail(c, 404, `no flow ${id}`);
+    return c.json({ ok: true });
+  });
+  app.post("/api/clear", (c) => {
+    store.clear();
+    return c.json({ ok: true });
+  });
+  app.post("/api/flows/:id/replay", async (c) => {
+    const flow = find(c.req.param("id"));
+    if (!flow) return fail(c, 404, `no flow ${c.req.param("id")}`);
+    try {
+      const fresh = await replayer.replay(flow);
+      return c.json(summary(fresh), 201);
+    } catch (e) {
+      if (e instanceof ReplayError) return fail(c, 409, e.message);
+      return fail(c, 502, `replay failed: ${(e as Error).message}`);
+    }
+  });
+
+  // --- interception
+  app.get("/api/intercept", (c) => c.json({ filter: interceptor.filter }));
+  app.put("/api/intercept", async (c) => {
+    const body = await jsonBody(c) as { filter?: unknown };
+    if (typeof body?.filter !== "string") {
+      return fail(c, 400, 'send {"filter": "EXPR"} ("" turns interception off)');
+    }
+    await interceptor.setFilter(body.filter);
+    return c.json({ filter: interceptor.filter });
+  });
+  app.post("/api/flows/:id/resume", async (c) => {
+    const id = c.req.param("id");
+    const phase = interceptor.phaseOf(id);
+    if (phase === null) return fail(c, 409, `flow ${id} is not paused`);
+    const edits = await jsonBody(c);
+    const problem = editProblem(edits, phase);
+    if (problem !== null) return fail(c, 400, problem);
+    interceptor.resume(id, edits as Edits);
+    return c.json({ ok: true });
+  });
+  app.post("/api/flows/:id/kill", (c) => {
+    const id = c.req.param("id");
+    if (!interceptor.kill(id)) return fail(c, 409, `flow ${id} is not paused`);
+    return c.json({ ok: true });
+  });
+
+  // --- live events, options, CA
+  app.get("/api/events", (c) => streams.open(queryFilter(c)));
+  app.get("/api/options", (c) => c.json(control.options.values()));
+  app.put("/api/options", async (c) => {
+    const body = await jsonBody(c);
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      return fail(c, 400, 'send a JSON object of options, like {"max_flows": 500}');
+    }
+    await control.options.set(body as Record<string, unknown>);
+    return c.json(control.options.values());
+  });
+  app.get("/api/ca.pem", (c) =>
+    c.body(control.proxy.ca.authority.certPem, 200, {
+      "Content-Type": "application/x-pem-file",
+      "Content-Disposition": 'attachment; filename="mitm-ca-cert.pem"',
+    }));
+  return app;
+}
+
+/** A header value safe to send back (flows may carry any bytes Latin-1 allows). */
+function safeHeader(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : "application/octet-stream";
+}

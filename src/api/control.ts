@@ -1,0 +1,59 @@
+/**
+ * Everything the API controls on a running proxy: the flow store, interception, replay, the
+ * run-time options and the open event streams, wired to the proxy through addons.
+ */
+import type { Addon } from "../addons/types.ts";
+import type { ProxyServer } from "../proxy/server.ts";
+import { network as defaultNetwork } from "../runtime/mod.ts";
+import type { Network } from "../runtime/types.ts";
+import { EventStreams } from "./events.ts";
+import { Interceptor } from "./intercept.ts";
+import { Replayer } from "./replay.ts";
+import { RuntimeOptions } from "./runtime_options.ts";
+import { FlowStore } from "./store.ts";
+
+/** The parts of a ProxyServer the control layer uses. */
+export type ControlledProxy = Pick<ProxyServer, "addons" | "options" | "address" | "ca">;
+
+export class Control {
+  readonly proxy: ControlledProxy;
+  readonly store: FlowStore;
+  readonly interceptor: Interceptor;
+  readonly replayer: Replayer;
+  readonly options: RuntimeOptions;
+  readonly streams: EventStreams;
+
+  private constructor(proxy: ControlledProxy, network: Network) {
+    this.proxy = proxy;
+    const o = proxy.options;
+    this.store = new FlowStore(o.max_flows, o.max_flow_bytes);
+    this.interceptor = new Interceptor(proxy.addons, (flow) => this.store.update(flow));
+    this.replayer = new Replayer(network);
+    this.replayer.proxyAddress = proxy.address;
+    this.options = new RuntimeOptions(o, this.store, this.interceptor);
+    this.streams = new EventStreams(this.store, this.interceptor);
+  }
+
+  /** Adds the store, replay and option addons to the proxy, and the intercept filter if set. */
+  static async attach(proxy: ControlledProxy, network = defaultNetwork): Promise<Control> {
+    const control = new Control(proxy, network);
+    const store = control.store;
+    const storeAddon: Addon = {
+      name: "flow-store",
+      requestheaders: (flow) => store.add(flow),
+      responseheaders: (flow) => store.update(flow),
+      error: (flow) => store.update(flow),
+      flow_done: (flow) => store.update(flow),
+    };
+    // Replay first: the store and every later addon see isReplay already set.
+    await proxy.addons.add(control.replayer.addon, storeAddon, control.options.addon);
+    await control.interceptor.setFilter(proxy.options.intercept);
+    return control;
+  }
+
+  /** Releases paused flows (killing them) and ends event streams; call before proxy.close(). */
+  async close(): Promise<void> {
+    this.streams.closeAll();
+    await this.interceptor.close();
+  }
+}

@@ -1,0 +1,1 @@
+export const APP_JS = String.raw`console.log("todo")`;

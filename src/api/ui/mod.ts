@@ -1,0 +1,10 @@
+/** The web UI's files, embedded as strings so that they are inside the single binary. */
+import { APP_JS } from "./app_js.ts";
+import { INDEX_HTML } from "./index_html.ts";
+import { STYLE_CSS } from "./style_css.ts";
+
+export const UI_ASSETS = {
+  "index.html": INDEX_HTML,
+  "app.js": APP_JS,
+  "style.css": STYLE_CSS,
+};
