@@ -1,0 +1,215 @@
+/**
+ * The web UI in real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core):
+ * traffic through the proxy appears live, filtering, details, intercept -> edit -> resume,
+ * keyboard selection, and 10,000 flows. Screenshots go to test-artifacts/ (git-ignored).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Page } from "playwright-core";
+import { startWeb, type WebServer } from "../../src/api/web.ts";
+import { Flow, FlowRequest, FlowResponse } from "../../src/flow/flow.ts";
+import { HeaderList } from "../../src/http1/headers.ts";
+import { ROOT } from "../e2e/helpers.ts";
+import { withProxy } from "../e2e/https_helpers.ts";
+import { viaProxy, waitFor, withOrigin } from "./helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `${CHROMIUM} is not installed (Debian package chromium)`;
+if (skip) console.log(`skipping the web UI browser tests: ${skip}`);
+
+const ARTIFACTS = join(ROOT, "test-artifacts");
+
+function artifact(name: string): string {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  // Keep the folder out of git without touching the shared .gitignore.
+  writeFileSync(join(ARTIFACTS, ".gitignore"), "*\n");
+  return join(ARTIFACTS, name);
+}
+
+async function withBrowserOn(web: WebServer, fn: (page: Page) => Promise<void>): Promise<void> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    timeout: 60_000,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    await page.goto(web.uiUrl, { timeout: 30_000 });
+    assert.equal(new URL(page.url()).search, "", "the token left the address bar");
+    await fn(page);
+    assert.deepEqual(errors.filter((e) => !/401|Failed to load resource/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+}
+
+const rowPaths = (page: Page) =>
+  page.$$eval(".row[data-id] .path", (els) => els.map((e) => e.textContent));
+
+test("flows appear live; filter, details, intercept -> edit -> resume, j/k", {
+  timeout: 180_000,
+  skip,
+}, async () => {
+  await withOrigin(async (origin) => {
+    await withProxy({}, async (proxy) => {
+      const web = await startWeb(proxy, { port: 0 });
+      try {
+        await withBrowserOn(web, async (page) => {
+          const base = `http://127.0.0.1:${origin.port}`;
+          const port = proxy.address.port;
+          await page.waitForSelector("#stats:has-text('0 flows')");
+
+          // Live: traffic made now shows up without reloading.
+          await viaProxy(port, `${base}/first`);
+          await viaProxy(port, `${base}/json`);
+          await page.waitForSelector(".row[data-id] .path:text-is('/json')");
+          await page.waitForSelector(
+            ".row[data-id]:has(.path:text-is('/json')) .status:text-is('200')",
+          );
+          assert.deepEqual(await rowPaths(page), ["/first", "/json"]);
+
+          // Filter in the filter language, with an inline error for a bad one.
+          await page.fill("#filter", "~t json");
+          await waitFor("the filtered list", async () => (await rowPaths(page)).join() === "/json");
+          await page.fill("#filter", "~t (");
+          await page.waitForSelector("#filter-error:not([hidden])");
+          assert.match(await page.textContent("#filter-error") ?? "", /bad filter/);
+          await page.fill("#filter", "");
+          await waitFor("the whole list", async () => (await rowPaths(page)).length === 2);
+          assert.equal(await page.isHidden("#filter-error"), true);
+
+          // Details: headers, pretty JSON body, timing.
+          await page.click(".row[data-id]:has(.path:text-is('/json'))");
+          await page.waitForSelector("#details pre.json");
+          assert.match(await page.textContent("#details pre.json") ?? "", /"hello": "world"/);
+          assert.match(await page.textContent("#details") ?? "", /Content-Type/);
+          assert.match(await page.textContent("#details") ?? "", /duration/);
+
+          // Keyboard: k goes up, j goes down.
+          await page.click("#viewport");
+          await page.keyboard.press("k");
+          await page.waitForSelector(".row.selected:has(.path:text-is('/first'))");
+          await page.keyboard.press("j");
+          await page.waitForSelector(".row.selected:has(.path:text-is('/json'))");
+
+          // Intercept, edit the paused request in the UI, resume.
+          await page.fill("#intercept", "~u /held");
+          await page.press("#intercept", "Enter");
+          await waitFor(
+            "the intercept filter",
+            () => web.control.interceptor.filter === "~u /held",
+          );
+          const held = viaProxy(port, `${base}/held`);
+          const pausedRow = ".row.paused:has(.path:text-is('/held'))";
+          await page.waitForSelector(pausedRow);
+          assert.equal(await page.textContent(`${pausedRow} .status`), "paused");
+          await page.click(pausedRow);
+          await page.click("#edit");
+          await page.fill("#edit-first", `GET ${base}/edited`);
+          const headers = await page.inputValue("#edit-headers");
+          await page.fill("#edit-headers", headers + "\nX-Edit: from-the-browser");
+          await page.screenshot({ path: artifact("web-ui-editing.png") });
+          await page.click("#send-edit");
+          assert.match(await held, /origin: GET \/edited x-edit=from-the-browser/);
+          await page.waitForSelector(
+            ".row[data-id]:has(.path:text-is('/edited')) .status:text-is('200')",
+          );
+
+          // Replay from the details pane makes a new flow.
+          await page.click("#replay");
+          await waitFor(
+            "the replay",
+            () => origin.requests.filter((r) => r.line === "GET /edited").length === 2,
+          );
+          await page.waitForSelector(".row.replay");
+          await page.screenshot({ path: artifact("web-ui.png") });
+        });
+      } finally {
+        await web.close();
+      }
+    });
+  });
+});
+
+test("10,000 flows: the list stays small in the DOM and moves quickly", {
+  timeout: 180_000,
+  skip,
+}, async () => {
+  await withProxy({}, async (proxy) => {
+    const web = await startWeb(proxy, { port: 0 });
+    try {
+      for (let i = 0; i < 10_000; i++) web.control.store.add(syntheticFlow(i));
+      await withBrowserOn(web, async (page) => {
+        const started = Date.now();
+        await page.waitForSelector("#stats:has-text('10000 flows')", { timeout: 30_000 });
+        const loadMs = Date.now() - started;
+        const rendered = await page.$$eval(".row[data-id]", (els) => els.length);
+        assert.ok(rendered > 10 && rendered < 100, `${rendered} rows in the DOM`);
+
+        await page.click(".row[data-id]");
+        const t0 = Date.now();
+        for (let i = 0; i < 30; i++) await page.keyboard.press("j");
+        await page.waitForSelector(".row.selected:has(.path:text-is('/item/30'))");
+        const keysMs = Date.now() - t0;
+
+        // Scroll to the end: the last flow is there and the DOM is still small.
+        await page.$eval("#viewport", (el) => (el.scrollTop = el.scrollHeight));
+        await page.waitForSelector(".row[data-id] .path:text-is('/item/9999')");
+        assert.ok((await page.$$eval(".row[data-id]", (els) => els.length)) < 100);
+
+        // A live flow arriving on top of 10,000 still shows up.
+        web.control.store.add(syntheticFlow(10_000));
+        await page.waitForSelector(".row[data-id] .path:text-is('/item/10000')");
+        await page.screenshot({ path: artifact("web-ui-10k.png") });
+        assert.ok(loadMs < 15_000, `loading took ${loadMs} ms`);
+        assert.ok(keysMs < 10_000, `30 key presses took ${keysMs} ms`);
+        console.log(`10,000 flows: loaded in ${loadMs} ms, 30 x j in ${keysMs} ms`);
+      });
+    } finally {
+      await web.close();
+    }
+  });
+});
+
+function syntheticFlow(i: number): Flow {
+  const now = Date.now();
+  const request = new FlowRequest({
+    method: i % 3 === 0 ? "POST" : "GET",
+    scheme: "https",
+    host: `host${i % 50}.example`,
+    port: 443,
+    path: `/item/${i}`,
+    httpVersion: "HTTP/1.1",
+    headers: HeaderList.from({ Host: `host${i % 50}.example` }),
+    timestampStart: now,
+  });
+  request.body = new Uint8Array(0);
+  request.timestampEnd = now;
+  const flow = new Flow({ address: "127.0.0.1", port: 40000 + (i % 1000), tls: null }, request);
+  const response = new FlowResponse({
+    status: 200,
+    reason: "OK",
+    httpVersion: "HTTP/1.1",
+    headers: HeaderList.from({ "Content-Type": "application/json" }),
+    timestampStart: now + 5,
+  });
+  response.setBody(`{"i":${i}}`);
+  response.timestampEnd = now + 7;
+  flow.response = response;
+  return flow;
+}
