@@ -14,6 +14,7 @@
  * ```
  */
 export { type ProxyDeps, type ProxyServer, startProxy } from "./src/proxy/server.ts";
+export { startWeb, type WebOptions, type WebServer } from "./src/api/web.ts";
 export {
   defaultOptions,
   OPTION_SPECS,
