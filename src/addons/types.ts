@@ -77,6 +77,24 @@ export interface Addon {
    * For observers (recording, logging): it never delays traffic, and bodies are kept copies.
    */
   flow_done?: Hook<[Flow]>;
+  /**
+   * A WebSocket handshake succeeded (the 101 was received and is about to be sent to the client):
+   * `flow.websocket` is set, with no messages yet.
+   */
+  websocket_start?: Hook<[Flow]>;
+  /**
+   * A WebSocket message arrived whole: it is `flow.websocket.messages.at(-1)` (text, binary, ping,
+   * pong or close; decompressed when permessage-deflate was on). Change its `content` (or `text`)
+   * to send something else, call `drop()` to send nothing, and `flow.websocket.inject(toClient,
+   * content)` to send messages of your own. Messages of one direction wait for this hook, in order.
+   */
+  websocket_message?: Hook<[Flow]>;
+  /**
+   * The WebSocket connection is over (close handshake, a peer hung up, or a protocol error):
+   * `flow.websocket.closeCode`, `closeReason` and `closedByClient` say how. `flow.error` is set when
+   * it ended abnormally.
+   */
+  websocket_end?: Hook<[Flow]>;
 }
 
 export type HookName = Exclude<keyof Addon, "name">;
@@ -95,4 +113,7 @@ export const HOOK_NAMES: readonly HookName[] = [
   "response",
   "error",
   "flow_done",
+  "websocket_start",
+  "websocket_message",
+  "websocket_end",
 ];

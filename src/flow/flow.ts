@@ -9,6 +9,7 @@ import { HeaderList } from "../http1/headers.ts";
 import { formatAuthority, parseAuthority } from "../http1/target.ts";
 import { decodeContent, encodeContent, utf8OrNull } from "./encoding.ts";
 import { newFlowId } from "./id.ts";
+import type { WebSocketData } from "./websocket.ts";
 
 export interface TlsInfo {
   /** Server name the client asked for (SNI), or null. */
@@ -194,6 +195,8 @@ export class Flow {
   request: FlowRequest;
   response: FlowResponse | null = null;
   error: FlowError | null = null;
+  /** Set once a WebSocket handshake succeeded (request/response are the Upgrade and its 101). */
+  websocket: WebSocketData | null = null;
   /** Marked in a UI or by an addon (~marked matches it). */
   marked = false;
   /** True for a flow made by replaying another. */
@@ -260,7 +263,12 @@ export class Flow {
       status: response?.status,
       reason: response?.reason,
     };
+    // In websocket_message, what an addon may change is the newest message.
+    const message = this.websocket?.messages.at(-1);
+    const savedMessage = message &&
+      { content: message.content, type: message.type, dropped: message.dropped };
     return () => {
+      if (message && savedMessage) Object.assign(message, savedMessage);
       restoreMessage(request, saved.request);
       request.method = saved.method;
       request.scheme = saved.scheme;

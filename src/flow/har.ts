@@ -12,6 +12,11 @@
  *   only on response content);
  * - `response.content._decodeError`: the Content-Encoding could not be undone, so `text` holds the
  *   raw bytes.
+ * - `entry._webSocketMessages` (Chrome's field, with `_resourceType: "websocket"`): the messages of
+ *   a WebSocket flow, `{ type: "send" | "receive", time (seconds since the epoch), opcode, data }`;
+ *   `data` is the text of a text message (opcode 1) and base64 for every other opcode, as Chrome
+ *   does for binary ones. `_dropped` / `_injected` mark what an addon did; how it closed is in
+ *   `_mitm.websocket`.
  *
  * See docs/flow-format.md for the mapping field by field.
  */
@@ -21,6 +26,12 @@ import { VERSION } from "../version.ts";
 import { decodeContent, encodeContent } from "./encoding.ts";
 import { Flow, type FlowError, FlowRequest, FlowResponse, type Peer } from "./flow.ts";
 import { newFlowId } from "./id.ts";
+import {
+  messageTypeOfOpcode,
+  WEBSOCKET_OPCODES,
+  WebSocketData,
+  WebSocketMessage,
+} from "./websocket.ts";
 import {
   base64Decode,
   base64Encode,
@@ -153,6 +164,27 @@ export interface HarMitmExtension {
     httpVersion: string;
   };
   response: (MessageExt & { httpVersion: string; reason: string }) | null;
+  /** How a WebSocket flow closed (its messages are in `entry._webSocketMessages`). */
+  websocket?: {
+    closedByClient: boolean | null;
+    closeCode: number | null;
+    closeReason: string | null;
+    timestampEnd: number | null;
+    protocol: string | null;
+    extensions: string | null;
+  };
+}
+
+/** One message in Chrome's `_webSocketMessages`. */
+export interface HarWebSocketMessage {
+  type: "send" | "receive";
+  /** Seconds since the epoch (fractional). */
+  time: number;
+  opcode: number;
+  /** The text for opcode 1, base64 for the others. */
+  data: string;
+  _dropped?: true;
+  _injected?: true;
 }
 
 export interface HarEntry {
@@ -167,6 +199,8 @@ export interface HarEntry {
   connection?: string;
   comment?: string;
   _mitm?: HarMitmExtension;
+  _resourceType?: string;
+  _webSocketMessages?: HarWebSocketMessage[];
 }
 
 export interface HarCreator {
@@ -202,6 +236,7 @@ export interface HarExportOptions {
 
 const utf8Strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 
 function utf8OrNull(bytes: Uint8Array): string | null {
   try {
@@ -529,7 +564,64 @@ export function flowToHarEntry(flow: Flow, options: { bodyLimit?: number } = {})
   }
   entry.connection = String(flow.client.port);
   entry._mitm = mitmExtension(flow, limit);
+  if (flow.websocket !== null) {
+    const ws = flow.websocket;
+    entry._resourceType = "websocket";
+    entry._webSocketMessages = ws.messages.map(harWebSocketMessage);
+    entry._mitm.websocket = {
+      closedByClient: ws.closedByClient,
+      closeCode: ws.closeCode,
+      closeReason: ws.closeReason,
+      timestampEnd: ws.timestampEnd,
+      protocol: ws.protocol,
+      extensions: ws.extensions,
+    };
+  }
   return entry;
+}
+
+function harWebSocketMessage(m: WebSocketMessage): HarWebSocketMessage {
+  const opcode = WEBSOCKET_OPCODES[m.type];
+  return {
+    type: m.fromClient ? "send" : "receive",
+    time: m.timestamp / 1000,
+    opcode,
+    data: opcode === 1 ? utf8Decoder.decode(m.content) : base64Encode(m.content),
+    ...(m.dropped ? { _dropped: true as const } : {}),
+    ...(m.injected ? { _injected: true as const } : {}),
+  };
+}
+
+/** `_webSocketMessages` (Chrome's or ours) as the flow's WebSocket part; null when absent. */
+function websocketFromHar(entry: Obj, ext: HarMitmExtension | null): WebSocketData | null {
+  const list = entry._webSocketMessages;
+  if (!Array.isArray(list)) return null;
+  const ws = new WebSocketData();
+  for (const item of list) {
+    if (!isObj(item) || typeof item.data !== "string") continue;
+    const type = messageTypeOfOpcode(num(item.opcode, 1));
+    if (type === null) continue;
+    ws.messages.push(
+      new WebSocketMessage({
+        fromClient: item.type === "send",
+        type,
+        content: type === "text" ? utf8Encoder.encode(item.data) : base64Decode(item.data),
+        timestamp: num(item.time, 0) * 1000,
+        dropped: item._dropped === true,
+        injected: item._injected === true,
+      }),
+    );
+  }
+  const info = ext?.websocket;
+  if (info !== undefined) {
+    ws.closedByClient = info.closedByClient;
+    ws.closeCode = info.closeCode;
+    ws.closeReason = info.closeReason;
+    ws.timestampEnd = info.timestampEnd;
+    ws.protocol = info.protocol;
+    ws.extensions = info.extensions;
+  }
+  return ws;
 }
 
 /** The flows as a HAR 1.2 document, entries in the order given. */
@@ -749,6 +841,7 @@ export function harEntryToFlow(entry: unknown): Flow {
       timestamp: respEnd ?? respStart,
     };
   }
+  flow.websocket = websocketFromHar(entry, ext);
   return flow;
 }
 

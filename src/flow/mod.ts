@@ -5,3 +5,4 @@ export { newFlowId } from "./id.ts";
 export * from "./serialize.ts";
 export * from "./record_file.ts";
 export * from "./har.ts";
+export * from "./websocket.ts";

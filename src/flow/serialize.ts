@@ -22,6 +22,12 @@ import {
   type ServerPeer,
   type TlsInfo,
 } from "./flow.ts";
+import {
+  WEBSOCKET_OPCODES,
+  WebSocketData,
+  WebSocketMessage,
+  type WebSocketMessageType,
+} from "./websocket.ts";
 
 /** The format version written in `v`; bumped only on an incompatible change. */
 export const FLOW_FORMAT_VERSION = 1;
@@ -97,6 +103,32 @@ export interface FlowJson {
   marked: boolean;
   isReplay: boolean;
   metadata: Record<string, JsonValue>;
+  /** Present only for a WebSocket flow (the request/response are its Upgrade handshake). */
+  websocket?: WebSocketJson;
+}
+
+export interface WebSocketMessageJson {
+  fromClient: boolean;
+  type: WebSocketMessageType;
+  /** Decompressed message bytes; null when over the recorder's body limit (see `size`). */
+  content: BodyJson | null;
+  /** Length of the content in bytes. */
+  size: number;
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  /** Present (true) only when set. */
+  dropped?: true;
+  injected?: true;
+}
+
+export interface WebSocketJson {
+  messages: WebSocketMessageJson[];
+  closedByClient: boolean | null;
+  closeCode: number | null;
+  closeReason: string | null;
+  timestampEnd: number | null;
+  protocol: string | null;
+  extensions: string | null;
 }
 
 export type JsonValue =
@@ -355,6 +387,28 @@ export function flowToJson(flow: Flow, options: SerializeOptions = {}): FlowJson
     metadata: metadata !== null && typeof metadata === "object" && !Array.isArray(metadata)
       ? metadata
       : {},
+    ...(flow.websocket === null ? {} : { websocket: websocketToJson(flow.websocket, bodyLimit) }),
+  };
+}
+
+/** The WebSocket part of a flow; message contents over `bodyLimit` bytes are left out. */
+export function websocketToJson(ws: WebSocketData, bodyLimit = Infinity): WebSocketJson {
+  return {
+    messages: ws.messages.map((m) => ({
+      fromClient: m.fromClient,
+      type: m.type,
+      content: m.content.length <= bodyLimit ? bodyToJson(m.content) : null,
+      size: m.content.length,
+      timestamp: m.timestamp,
+      ...(m.dropped ? { dropped: true as const } : {}),
+      ...(m.injected ? { injected: true as const } : {}),
+    })),
+    closedByClient: ws.closedByClient,
+    closeCode: ws.closeCode,
+    closeReason: ws.closeReason,
+    timestampEnd: ws.timestampEnd,
+    protocol: ws.protocol,
+    extensions: ws.extensions,
   };
 }
 
@@ -525,5 +579,46 @@ export function flowFromJson(json: unknown): Flow {
   if (o.metadata !== undefined && o.metadata !== null) {
     flow.metadata = { ...obj(o.metadata, "metadata") };
   }
+  if (o.websocket !== null && o.websocket !== undefined) {
+    flow.websocket = websocketFromJson(o.websocket, "websocket");
+  }
   return flow;
+}
+
+/** The WebSocket part of a flow from its JSON; a message left out for size reads as empty. */
+export function websocketFromJson(v: unknown, path: string): WebSocketData {
+  const o = obj(v, path);
+  const ws = new WebSocketData();
+  if (!Array.isArray(o.messages)) fail(`${path}.messages`, "expected an array");
+  ws.messages = o.messages.map((item, i) => {
+    const p = `${path}.messages[${i}]`;
+    const m = obj(item, p);
+    const type = str(m, "type", p);
+    if (!(type in WEBSOCKET_OPCODES)) {
+      fail(`${p}.type`, `unknown message type ${JSON.stringify(type)}`);
+    }
+    let content: Uint8Array = new Uint8Array(0);
+    if (m.content !== null && m.content !== undefined) {
+      try {
+        content = bodyFromJson(obj(m.content, `${p}.content`) as BodyJson);
+      } catch (e) {
+        fail(`${p}.content`, (e as Error).message);
+      }
+    }
+    return new WebSocketMessage({
+      fromClient: bool(m, "fromClient", p),
+      type: type as WebSocketMessageType,
+      content,
+      timestamp: num(m, "timestamp", p),
+      dropped: bool(m, "dropped", p),
+      injected: bool(m, "injected", p),
+    });
+  });
+  ws.closedByClient = typeof o.closedByClient === "boolean" ? o.closedByClient : null;
+  ws.closeCode = numOrNull(o, "closeCode", path);
+  ws.closeReason = strOrNull(o, "closeReason", path);
+  ws.timestampEnd = numOrNull(o, "timestampEnd", path);
+  ws.protocol = strOrNull(o, "protocol", path);
+  ws.extensions = strOrNull(o, "extensions", path);
+  return ws;
 }
