@@ -6,12 +6,12 @@
  */
 import type { RequestHead, Target } from "../http1/mod.ts";
 import { encodeString, formatAuthority } from "../http1/mod.ts";
-import type { Conn } from "../runtime/mod.ts";
 import type { ClientSession } from "./session.ts";
 import { MAGIC_HOST } from "./mitm_it.ts";
 import { originFailureText } from "./origin_connect.ts";
 import { relay } from "./pump.ts";
-import { runTunnel } from "./tunnel.ts";
+import { runTunnel, type TunnelOrigin } from "./tunnel.ts";
+import { originKey } from "./route.ts";
 
 const ESTABLISHED = encodeString("HTTP/1.1 200 Connection Established\r\n\r\n");
 
@@ -23,16 +23,21 @@ export async function connectTunnel(
   const { ctx } = session;
   session.reader.next(); // the CONNECT request's "end"
   const authority = formatAuthority(target.host, target.port);
-  // mitm.it is answered by the proxy itself: there is no origin to connect to.
-  let origin: Conn | null = null;
-  if (target.host !== MAGIC_HOST) {
+  // mitm.it is answered by the proxy itself: there is no origin to connect to. An origin with a
+  // connection idling in the pool is up: the tunnel reuses that one instead of dialling another
+  // (a new client connection then costs one TLS handshake, not two).
+  let origin: TunnelOrigin = null;
+  if (
+    target.host !== MAGIC_HOST && ctx.intercepts(target.host, target.port, undefined) &&
+    ctx.pool.hasIdleOrigin(originKey("https", target.host, target.port))
+  ) {
+    origin = "pooled";
+  } else if (target.host !== MAGIC_HOST) {
     try {
       origin = await ctx.network.connect({
         host: target.host,
         port: target.port,
         timeoutMs: ctx.options.connect_timeout * 1000,
-        // What goes through a tunnel is usually TLS, intercepted or not.
-        forTls: true,
       });
     } catch (e) {
       const why = (e as Error).message;
@@ -43,11 +48,14 @@ export async function connectTunnel(
   try {
     await session.conn.write(ESTABLISHED);
   } catch {
-    origin?.close();
+    if (typeof origin === "object") origin?.close();
     return false;
   }
   // Before the ClientHello only host:port is known: pass through now only if that settles it.
-  if (origin !== null && !ctx.intercepts(target.host, target.port, undefined)) {
+  if (
+    typeof origin === "object" && origin !== null &&
+    !ctx.intercepts(target.host, target.port, undefined)
+  ) {
     await relay(
       session.conn,
       session.read,

@@ -25,7 +25,6 @@ export async function connectOrigin(
     host: route.host,
     port: route.port,
     timeoutMs: ctx.options.connect_timeout * 1000,
-    forTls: route.scheme === "https",
   });
   const server: ServerPeer = {
     address: conn.remote.host,
@@ -50,7 +49,9 @@ export async function connectOrigin(
   });
   server.timestampTlsEnd = Date.now();
   server.tls = { sni: route.sni, alpn: tls.alpn, version: tls.version };
-  return { origin: new OriginConn(tls.conn, routeKey(route), ctx.limits, server), tls };
+  const origin = new OriginConn(tls.conn, routeKey(route), ctx.limits, server);
+  origin.certificate = tls.certificate;
+  return { origin, tls };
 }
 
 /** One line for the client: what failed and what to do about it. */

@@ -6,6 +6,7 @@
 import { ResponseReader } from "../http1/mod.ts";
 import type { HeadLimits } from "../http1/mod.ts";
 import type { Conn } from "../runtime/types.ts";
+import type { PeerCertificate } from "../runtime/mod.ts";
 import type { ServerPeer } from "../flow/flow.ts";
 import type { Deadlines } from "./deadlines.ts";
 
@@ -17,6 +18,8 @@ export class OriginConn {
   uses = 0;
   /** The origin as flows describe it (address, TLS, connect and handshake times). */
   server: ServerPeer;
+  /** The origin's certificate (https), so that a reused connection can still name leaves. */
+  certificate: PeerCertificate | null = null;
   #pending: Promise<Uint8Array | null> | null = null;
   #idle = false;
   #evict: (() => void) | null = null;
@@ -75,6 +78,8 @@ export class OriginConn {
 
 export class OriginPool {
   readonly #idle = new Map<string, OriginConn[]>();
+  /** Idle connections per origin (scheme://host:port, any SNI): see hasIdleOrigin(). */
+  readonly #perOrigin = new Map<string, number>();
   readonly #maxPerKey: number;
   readonly #idleTimeoutMs: number;
   readonly #deadlines: Deadlines;
@@ -94,8 +99,30 @@ export class OriginPool {
     if (oc) {
       oc.stopIdle();
       this.#deadlines.unwatch(oc);
+      this.#count(oc, -1);
     }
     return oc;
+  }
+
+  /** The most recently used idle connection for `key`, left in the pool. */
+  peek(key: string): OriginConn | undefined {
+    const list = this.#idle.get(key);
+    return list?.[list.length - 1];
+  }
+
+  /**
+   * Whether a connection to this origin (`originKey(scheme, host, port)`) idles in the pool,
+   * whatever its SNI: proof enough that the origin is up, so a CONNECT need not dial it first.
+   */
+  hasIdleOrigin(origin: string): boolean {
+    return (this.#perOrigin.get(origin) ?? 0) > 0;
+  }
+
+  #count(oc: OriginConn, delta: number): void {
+    const origin = originOf(oc.key);
+    const n = (this.#perOrigin.get(origin) ?? 0) + delta;
+    if (n > 0) this.#perOrigin.set(origin, n);
+    else this.#perOrigin.delete(origin);
   }
 
   /** Returns a connection after a complete exchange; closes it if the pool is full. */
@@ -105,6 +132,7 @@ export class OriginPool {
     if (!list) this.#idle.set(oc.key, list = []);
     if (list.length >= this.#maxPerKey) return oc.close();
     list.push(oc);
+    this.#count(oc, 1);
     oc.startIdle(this.#idleTimeoutMs, () => this.#evict(oc));
     this.#deadlines.watch(oc);
   }
@@ -115,6 +143,7 @@ export class OriginPool {
     if (i >= 0) {
       list!.splice(i, 1);
       if (list!.length === 0) this.#idle.delete(oc.key);
+      this.#count(oc, -1);
     }
     this.#deadlines.unwatch(oc);
     oc.close();
@@ -135,5 +164,12 @@ export class OriginPool {
       }
     }
     this.#idle.clear();
+    this.#perOrigin.clear();
   }
+}
+
+/** The origin part of a pool key (routeKey): everything before the "#sni" of https keys. */
+function originOf(key: string): string {
+  const hash = key.indexOf("#");
+  return hash < 0 ? key : key.slice(0, hash);
 }

@@ -18,8 +18,13 @@ export function routeAuthority(route: Route): string {
 
 /** The origin pool key: connections are interchangeable only for the same key. */
 export function routeKey(route: Route): string {
-  const base = `${route.scheme}://${formatAuthority(route.host, route.port)}`;
+  const base = originKey(route.scheme, route.host, route.port);
   return route.scheme === "https" ? `${base}#${route.sni ?? ""}` : base;
+}
+
+/** scheme://host:port, the part of routeKey() that names the origin server. */
+export function originKey(scheme: Route["scheme"], host: string, port: number): string {
+  return `${scheme}://${formatAuthority(host, port)}`;
 }
 
 /** What to send as SNI for `host`: the name itself, or nothing for an IP address (RFC 6066 3). */

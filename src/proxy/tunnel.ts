@@ -25,13 +25,16 @@ type AuthorityTarget = Extract<Target, { form: "authority" }>;
 const CLIENT_FIRST_MS = 1000;
 
 /**
- * Runs the tunnel after "200 Connection Established". `origin` is the TCP connection opened for
- * the CONNECT (null for mitm.it, which has none).
+ * The origin side of a tunnel: the TCP connection opened for the CONNECT, "pooled" when none was
+ * opened because the pool holds a live connection to that origin, null for mitm.it (no origin).
  */
+export type TunnelOrigin = Conn | "pooled" | null;
+
+/** Runs the tunnel after "200 Connection Established". */
 export async function runTunnel(
   session: ClientSession,
   target: AuthorityTarget,
-  origin: Conn | null,
+  origin: TunnelOrigin,
 ): Promise<void> {
   const { ctx } = session;
   let buffered = session.reader.takeBuffered();
@@ -41,8 +44,8 @@ export async function runTunnel(
       if (kind === "http" && ctx.intercepts(target.host, target.port, null)) {
         return await innerHttp(session, target, origin, buffered);
       }
-      if (kind === "http") return await passthrough(session, origin, buffered);
-      if (kind === "other") return await passthrough(session, origin, buffered);
+      if (kind === "http") return await passthrough(session, target, origin, buffered);
+      if (kind === "other") return await passthrough(session, target, origin, buffered);
     }
     const hello: HelloResult = looksLikeTls(buffered)
       ? parseClientHello(buffered)
@@ -50,18 +53,18 @@ export async function runTunnel(
     if (hello.kind === "hello") {
       if (!(await interceptDecision(session, target, hello.hello))) {
         ctx.log.debug(`CONNECT ${target.host}:${target.port}: passing TLS through untouched`);
-        return await passthrough(session, origin, buffered);
+        return await passthrough(session, target, origin, buffered);
       }
       return await intercept(session, target, origin, hello.hello, buffered);
     }
     if (hello.kind === "invalid") {
       ctx.log.debug(`CONNECT ${target.host}:${target.port}: ${hello.reason}; relaying untouched`);
-      return await passthrough(session, origin, buffered);
+      return await passthrough(session, target, origin, buffered);
     }
     const chunk = await readWithin(session, buffered.length === 0 ? CLIENT_FIRST_MS : 0);
-    if (chunk === "timeout") return await passthrough(session, origin, buffered);
+    if (chunk === "timeout") return await passthrough(session, target, origin, buffered);
     if (chunk === null) {
-      origin?.close(); // the client left before saying anything
+      if (typeof origin === "object") origin?.close(); // the client left before saying anything
       return;
     }
     buffered = join(buffered, chunk);
@@ -127,11 +130,24 @@ function join(a: Uint8Array, b: Uint8Array): Uint8Array {
 /** Relays the tunnel's bytes to the origin untouched. */
 async function passthrough(
   session: ClientSession,
-  origin: Conn | null,
+  target: AuthorityTarget,
+  tunnelOrigin: TunnelOrigin,
   buffered: Uint8Array,
 ): Promise<void> {
-  if (origin === null) {
+  if (tunnelOrigin === null) {
     session.conn.close(); // mitm.it speaks only HTTP and TLS
+    return;
+  }
+  let origin: Conn;
+  try {
+    origin = tunnelOrigin !== "pooled" ? tunnelOrigin : await session.ctx.network.connect({
+      host: target.host,
+      port: target.port,
+      timeoutMs: session.ctx.options.connect_timeout * 1000,
+    });
+  } catch (e) {
+    session.ctx.log.info(`${target.host}:${target.port}: ${(e as Error).message}`);
+    session.conn.close();
     return;
   }
   await relay(session.conn, session.read, buffered, origin, () => origin.read(), new Uint8Array(0));
@@ -141,13 +157,15 @@ async function passthrough(
 async function innerHttp(
   session: ClientSession,
   target: AuthorityTarget,
-  origin: Conn | null,
+  origin: TunnelOrigin,
   buffered: Uint8Array,
 ): Promise<void> {
   const { ctx } = session;
   const route: Route = { scheme: "http", host: target.host, port: target.port, sni: null };
   // The CONNECT's connection serves the first request (from the pool, like any other).
-  if (origin !== null) ctx.pool.release(new OriginConn(origin, routeKey(route), ctx.limits));
+  if (typeof origin === "object" && origin !== null) {
+    ctx.pool.release(new OriginConn(origin, routeKey(route), ctx.limits));
+  }
   const inner = new ClientSession(
     session.conn,
     session.ctx,
@@ -167,7 +185,7 @@ async function innerHttp(
 async function intercept(
   session: ClientSession,
   target: AuthorityTarget,
-  tcp: Conn | null,
+  tcp: TunnelOrigin,
   hello: ClientHello,
   buffered: Uint8Array,
 ): Promise<void> {
@@ -182,17 +200,24 @@ async function intercept(
   let upstreamError: string | null = null;
   // The origin's TLS handshake: before the client's when its certificate names the leaf
   // (upstream_cert), alongside it otherwise.
-  const upstream = tcp === null ? null : connectOrigin(ctx, route, tcp).then(
-    ({ origin, tls }) => {
-      ctx.pool.release(origin);
-      return tls?.certificate ?? null;
-    },
-    (e) => {
-      upstreamError = (e as Error).message;
-      ctx.log.info(`${serverName}:${target.port}: ${upstreamError}`);
-      return null;
-    },
-  );
+  // A pooled connection for this very route (same SNI) already knows the origin's certificate;
+  // otherwise connect (over the CONNECT's TCP connection when there is one).
+  const pooled = tcp === "pooled" ? ctx.pool.peek(routeKey(route)) : undefined;
+  const upstream = tcp === null
+    ? null
+    : pooled !== undefined
+    ? Promise.resolve(pooled.certificate)
+    : connectOrigin(ctx, route, tcp === "pooled" ? undefined : tcp).then(
+      ({ origin, tls }) => {
+        ctx.pool.release(origin);
+        return tls?.certificate ?? null;
+      },
+      (e) => {
+        upstreamError = (e as Error).message;
+        ctx.log.info(`${serverName}:${target.port}: ${upstreamError}`);
+        return null;
+      },
+    );
   const names = [serverName];
   if (upstream !== null && ctx.options.upstream_cert) {
     const cert = await upstream;

@@ -36,22 +36,10 @@ export const runtime: RuntimeInfo = typeof Bun !== "undefined"
  * Each runtime's own sockets measured fastest there (docs/RUNTIME.md): Bun.listen/Bun.connect on
  * Bun, Deno.listen/Deno.connect on Deno; node:net elsewhere.
  */
-/**
- * Deno: native sockets, except connections that will carry TLS to an origin: node:tls runs
- * faster over a node:net socket (it wraps the socket's handle) than over a stream adapter.
- * Accepted connections stay native even though intercepted ones then run TLS through the
- * adapter: node:net's reads cannot be recycled, and 1 GiB uploads reached 187 MB RSS that way
- * (docs/RUNTIME.md).
- */
-const denoNetworkForTls: Network = {
-  listen: denoNetwork.listen,
-  connect: (o) => o.forTls ? nodeNetwork.connect(o) : denoNetwork.connect(o),
-};
-
 export const network: Network = runtime.name === "bun"
   ? bunNetwork
   : runtime.name === "deno"
-  ? denoNetworkForTls
+  ? denoNetwork
   : nodeNetwork;
 
 /**

@@ -4,6 +4,7 @@
  * stays the route to node:tls server-side TLS on Deno.
  */
 import net from "node:net";
+import type { Writable } from "node:stream";
 import {
   type Address,
   type Conn,
@@ -32,9 +33,20 @@ export class SocketConn implements Conn {
   // deno-lint-ignore no-explicit-any
   readonly #handlers: Array<[string, (...args: any[]) => void]>;
 
-  /** `addresses` stands in for the socket's own when it has none (TLS over a stream). */
-  constructor(socket: net.Socket, addresses?: { remote: Address; local: Address }) {
+  /** The stream a TLS socket runs over, when it is not a net.Socket (see #transportFull). */
+  readonly #transport: Writable | null;
+
+  /**
+   * `addresses` stands in for the socket's own when it has none (TLS over a stream);
+   * `transport` is that stream.
+   */
+  constructor(
+    socket: net.Socket,
+    addresses?: { remote: Address; local: Address },
+    transport?: Writable,
+  ) {
     this.#socket = socket;
+    this.#transport = transport ?? null;
     this.remote = addresses?.remote ??
       { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
     this.local = addresses?.local ??
@@ -95,7 +107,27 @@ export class SocketConn implements Conn {
 
   write(data: Uint8Array): Promise<void> | undefined {
     this.#checkWritable();
-    return this.#socket.write(data) ? undefined : this.#drain.wait();
+    if (!this.#socket.write(data)) return this.#drain.wait();
+    return this.#transportFull();
+  }
+
+  /**
+   * Bun's TLS hands encrypted bytes to a stream transport without heeding its write() result, so
+   * the TLS socket never looks full while the transport's buffer grows (36 MB seen in a 1 GiB
+   * download): wait for the transport to drain as well.
+   */
+  #transportFull(): Promise<void> | undefined {
+    const t = this.#transport;
+    if (t === null || !t.writableNeedDrain) return undefined;
+    return new Promise((resolve) => {
+      const done = () => {
+        t.off("drain", done);
+        t.off("close", done);
+        resolve();
+      };
+      t.on("drain", done);
+      t.on("close", done);
+    });
   }
 
   writev(chunks: readonly Uint8Array[]): Promise<void> | undefined {
@@ -109,7 +141,7 @@ export class SocketConn implements Conn {
     let ok = true;
     for (const c of chunks) ok = socket.write(c) && ok;
     socket.uncork();
-    return ok ? undefined : this.#drain.wait();
+    return ok ? this.#transportFull() : this.#drain.wait();
   }
 
   #checkWritable(): void {

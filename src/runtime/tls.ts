@@ -69,7 +69,7 @@ export function startTlsServer(
   if (options.onKeylog) socket.on("keylog", options.onKeylog);
   if (!(conn instanceof SocketConn)) closeWithTransport(socket, conn);
   return handshake(socket, "secure", options.timeoutMs, () => conn.close()).then(() => ({
-    conn: new SocketConn(socket, addresses),
+    conn: new SocketConn(socket, addresses, transport),
     alpn: socket.alpnProtocol || null,
     version: socket.getProtocol?.() ?? null,
   }));
@@ -109,10 +109,11 @@ export interface TlsClientSession extends TlsSession {
 export function connectTls(options: TlsClientOptions): Promise<TlsClientSession> {
   const transport = options.transport;
   const addresses = { remote: transport.remote, local: transport.local };
+  const under = transport instanceof SocketConn
+    ? transport.detach(new Uint8Array(0))
+    : new ConnDuplex(transport, new Uint8Array(0));
   const socket = tls.connect({
-    socket: (transport instanceof SocketConn
-      ? transport.detach(new Uint8Array(0))
-      : new ConnDuplex(transport, new Uint8Array(0))) as never,
+    socket: under as never,
     servername: options.servername ?? undefined,
     // Without SNI, node:tls checks the certificate against `host` (default "localhost").
     host: options.host,
@@ -132,7 +133,7 @@ export function connectTls(options: TlsClientOptions): Promise<TlsClientSession>
       throw new NetError("tls-verify", `certificate verify failed: ${verifyError}`);
     }
     return {
-      conn: new SocketConn(socket, addresses),
+      conn: new SocketConn(socket, addresses, under),
       alpn: socket.alpnProtocol || null,
       version: socket.getProtocol?.() ?? null,
       certificate,

@@ -59,11 +59,6 @@ export interface ConnectOptions {
   port: number;
   /** Give up after this many milliseconds (a NetError with code "timeout"). */
   timeoutMs?: number;
-  /**
-   * The caller will run TLS over this connection: an implementation may pick the transport
-   * node:tls handles best (on Deno, a node:net socket rather than a native one).
-   */
-  forTls?: boolean;
 }
 
 export interface Network {
