@@ -6,13 +6,19 @@
 // Modes:
 //   keepalive  each connection: (CONNECT + TLS for https) then requests back to back
 //   newconn    each worker: new connection, CONNECT + TLS + one request, close; repeat
-//   hosts      --hosts N distinct server names (SNI h<i>.bench.test) to the same target, each a
-//              new connection with one request: leaf issuance on the proxy's hot path
+//   hosts      --hosts N distinct server names (SNI and Host h<i>.bench.test), each a new
+//              connection with one request: leaf issuance on the proxy's hot path. With
+//              --spread-ips, CONNECT goes to a distinct loopback address per name (127.0.1.1,
+//              127.0.1.2, ...; the origin must listen on them), for proxies that name the leaf
+//              after the CONNECT host rather than the SNI.
+//   idle       --connections N keep-alive connections, one request each, then held open; prints
+//              "IDLE n" when they are, and the result once stdin closes
 // http:// targets go as absolute-form requests on keep-alive connections (no CONNECT).
 // Prints one JSON object: requests, errors, seconds, rps, latency percentiles (ms).
 import net from "node:net";
 import tls from "node:tls";
 import { parseArgs } from "node:util";
+import { spreadIp } from "./ips.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -23,6 +29,7 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "10" },
     hosts: { type: "string", default: "500" },
     warmup: { type: "string", default: "1" },
+    "spread-ips": { type: "boolean", default: false },
   },
 });
 
@@ -101,12 +108,12 @@ function headLength(buf) {
 }
 
 /** A connection ready for requests: through CONNECT + TLS for https. */
-async function open(servername) {
+async function open(servername, connectHost = target.hostname) {
   const s = await connectProxy();
   const state = { buf: Buffer.alloc(0) };
   if (!https) return { s, state };
   s.write(
-    `CONNECT ${target.hostname}:${targetPort} HTTP/1.1\r\nHost: ${target.hostname}:${targetPort}\r\n\r\n`,
+    `CONNECT ${connectHost}:${targetPort} HTTP/1.1\r\nHost: ${connectHost}:${targetPort}\r\n\r\n`,
   );
   const head = await readMessage(s, state, headLength);
   if (!/^HTTP\/1\.[01] 200/.test(head.toString("latin1"))) throw new Error("CONNECT refused");
@@ -195,8 +202,8 @@ async function runHosts() {
       const t0 = performance.now();
       let conn;
       try {
-        conn = await open(name);
-        await oneRequest(conn, requestBytes());
+        conn = await open(name, args["spread-ips"] ? spreadIp(i) : target.hostname);
+        await oneRequest(conn, requestBytes(name));
         record(performance.now() - t0);
       } catch {
         errors++;
@@ -208,6 +215,27 @@ async function runHosts() {
   return (performance.now() - start) / 1000;
 }
 
+async function runIdle() {
+  measuring = true;
+  const start = performance.now();
+  const conns = [];
+  await Promise.all(Array.from({ length: connections }, async () => {
+    try {
+      const conn = await open();
+      record(await oneRequest(conn, requestBytes()));
+      conns.push(conn);
+    } catch {
+      errors++;
+    }
+  }));
+  const seconds = (performance.now() - start) / 1000;
+  console.log(`IDLE ${conns.length}`);
+  process.stdin.resume();
+  await new Promise((r) => process.stdin.once("end", r));
+  for (const c of conns) c.s.destroy();
+  return seconds;
+}
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return null;
   return Number(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(3));
@@ -215,6 +243,8 @@ function percentile(sorted, p) {
 
 const seconds = args.mode === "hosts"
   ? await runHosts()
+  : args.mode === "idle"
+  ? await runIdle()
   : await runTimed(args.mode === "newconn" ? newconnWorker : keepaliveWorker);
 latencies.sort((a, b) => a - b);
 console.log(JSON.stringify({
