@@ -3,6 +3,7 @@
  * (issue 5). `deno task bench` runs everything; docs/BENCHMARKS.md explains the output.
  *
  *   deno run -A scripts/bench.ts [--proxies k1,k2] [--scenarios a,b,...] [--duration S] [--out DIR]
+ *                                [--loadgen bun|node]   the runtime of loadgen.mjs (default bun)
  *   deno run -A scripts/bench.ts --smoke     a ~10-second run of mitm.ts alone (CI keeps it working)
  *
  * Scenarios: a HTTP keep-alive, b HTTPS keep-alive, c new HTTPS connections, d 500 host names,
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     scenarios: { type: "string" },
     duration: { type: "string" },
     out: { type: "string" },
+    loadgen: { type: "string", default: "bun" },
   },
 });
 
@@ -68,6 +70,9 @@ const settings: Omit<Settings, "origins"> = {
   warmup: smoke ? 0 : 1,
   hookRounds: smoke ? 1 : 3,
   connections: smoke ? 4 : 16,
+  loadgenRuntime: args.loadgen === "node"
+    ? "node"
+    : path.join(import.meta.dirname!, "..", "node_modules", ".bin", "bun"),
   hosts: smoke ? 10 : 500,
   idleConnections: smoke ? 20 : 1000,
   bigBytes: smoke ? 8 * 1024 * 1024 : 1024 ** 3,
@@ -94,6 +99,7 @@ const bench: BenchRun = {
     hosts: settings.hosts,
     idle_connections: settings.idleConnections,
     transfer_bytes: settings.bigBytes,
+    loadgen: `loadgen.mjs on ${args.loadgen === "node" ? "Node" : "Bun"}`,
   },
   proxies: {},
   scenarios: {},

@@ -45,6 +45,12 @@ const path = target.pathname + target.search;
 const latencies = [];
 let requests = 0;
 let errors = 0;
+/** The first failure's message, to say why errors happened. */
+let firstError = null;
+function failed(e) {
+  errors++;
+  firstError ??= e?.message ?? String(e);
+}
 let measuring = false;
 let stopAt = Infinity;
 
@@ -151,15 +157,79 @@ function record(ms) {
   latencies.push(ms);
 }
 
+const HEAD_END = Buffer.from("\r\n\r\n");
+const CL_LOWER = Buffer.from("content-length:");
+const CL_TITLE = Buffer.from("Content-Length:");
+
+/** Content-Length of the head ending at `headEnd` (0 if absent), without making strings. */
+function contentLength(buf, headEnd) {
+  let i = buf.indexOf(CL_LOWER);
+  if (i < 0 || i > headEnd) i = buf.indexOf(CL_TITLE);
+  if (i < 0 || i > headEnd) return 0;
+  let n = 0;
+  for (let j = i + CL_LOWER.length; j < headEnd; j++) {
+    const c = buf[j];
+    if (c >= 0x30 && c <= 0x39) n = n * 10 + (c - 0x30);
+    else if (c !== 0x20 || n > 0) break;
+  }
+  return n;
+}
+
+/**
+ * Requests back to back on one connection until stopAt, driven by data events (no promise per
+ * request, so the generator stays cheap next to the proxy it measures).
+ */
+function runKeepalive(conn, bytes) {
+  return new Promise((resolve, reject) => {
+    const s = conn.s;
+    let buf = conn.state.buf;
+    let need = -1;
+    let sent = 0;
+    const finish = (e) => {
+      s.off("data", onData);
+      s.off("close", onClose);
+      s.off("error", onClose);
+      if (e) reject(e);
+      else resolve();
+    };
+    const onClose = () => finish(new Error("connection closed"));
+    const send = () => {
+      sent = performance.now();
+      s.write(bytes);
+    };
+    const onData = (d) => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      for (;;) {
+        if (need < 0) {
+          const head = buf.indexOf(HEAD_END);
+          if (head < 0) return;
+          if (buf[9] !== 0x32) return finish(new Error("status"));
+          need = head + 4 + contentLength(buf, head);
+        }
+        if (buf.length < need) return;
+        buf = buf.subarray(need);
+        need = -1;
+        record(performance.now() - sent);
+        if (performance.now() >= stopAt) return finish();
+        send();
+      }
+    };
+    s.on("data", onData);
+    s.on("close", onClose);
+    s.on("error", onClose);
+    send();
+  });
+}
+
 async function keepaliveWorker() {
   const bytes = requestBytes();
   while (performance.now() < stopAt) {
     let conn;
     try {
       conn = await open();
-      while (performance.now() < stopAt) record(await oneRequest(conn, bytes));
-    } catch {
-      if (measuring) errors++;
+      await runKeepalive(conn, bytes);
+    } catch (e) {
+      if (measuring) failed(e);
     } finally {
       conn?.s.destroy();
     }
@@ -175,8 +245,8 @@ async function newconnWorker() {
       conn = await open();
       await oneRequest(conn, bytes);
       record(performance.now() - start);
-    } catch {
-      if (measuring) errors++;
+    } catch (e) {
+      if (measuring) failed(e);
     } finally {
       conn?.s.destroy();
     }
@@ -205,8 +275,8 @@ async function runHosts() {
         conn = await open(name, args["spread-ips"] ? spreadIp(i) : target.hostname);
         await oneRequest(conn, requestBytes(name));
         record(performance.now() - t0);
-      } catch {
-        errors++;
+      } catch (e) {
+        failed(e);
       } finally {
         conn?.s.destroy();
       }
@@ -224,8 +294,8 @@ async function runIdle() {
       const conn = await open();
       record(await oneRequest(conn, requestBytes()));
       conns.push(conn);
-    } catch {
-      errors++;
+    } catch (e) {
+      failed(e);
     }
   }));
   const seconds = (performance.now() - start) / 1000;
@@ -258,5 +328,6 @@ console.log(JSON.stringify({
   p50: percentile(latencies, 0.5),
   p90: percentile(latencies, 0.9),
   p99: percentile(latencies, 0.99),
+  ...(firstError ? { firstError } : {}),
 }));
 process.exit(0);

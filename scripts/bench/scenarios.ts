@@ -1,7 +1,8 @@
 /**
  * The measurements (a-f of issue 5, plus hooks vs. no addons), each against one proxy. Load comes
- * from wrk (plain HTTP) and scripts/bench/loadgen.mjs on Node (CONNECT + TLS), curl for bulk
- * transfers; memory from /proc/PID/status. None of them is one of the proxies measured.
+ * from wrk (plain HTTP) and scripts/bench/loadgen.mjs (CONNECT + TLS; on Bun by default: on Node
+ * its TLS handshakes cost more CPU than the proxy's, so the generator was the bottleneck), curl
+ * for bulk transfers; memory from /proc/PID/status. None of them is one of the proxies measured.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -17,6 +18,8 @@ export interface Settings {
   /** Alternations of the hooks comparison. */
   hookRounds: number;
   connections: number;
+  /** The runtime that runs loadgen.mjs (an executable path). */
+  loadgenRuntime: string;
   hosts: number;
   idleConnections: number;
   bigBytes: number;
@@ -47,7 +50,7 @@ async function withProxy<T>(
 
 async function loadgen(proxy: RunningProxy, target: string, extra: string[], s: Settings) {
   const args = [LOADGEN, "--proxy", proxy.url, "--target", target, "--warmup", String(s.warmup)];
-  const r = await run("node", [...args, ...extra], {
+  const r = await run(s.loadgenRuntime, [...args, ...extra], {
     timeoutMs: (s.duration + 120) * 1000,
   });
   const line = r.stdout.trim().split("\n").pop() ?? "";
@@ -61,11 +64,19 @@ async function loadgen(proxy: RunningProxy, target: string, extra: string[], s: 
     rps: number;
     p50: number | null;
     p99: number | null;
+    firstError?: string;
   };
 }
 
 function throughput(r: Awaited<ReturnType<typeof loadgen>>): Metrics {
-  return { rps: r.rps, p50_ms: r.p50, p99_ms: r.p99, requests: r.requests, errors: r.errors };
+  return {
+    rps: r.rps,
+    p50_ms: r.p50,
+    p99_ms: r.p99,
+    requests: r.requests,
+    errors: r.errors,
+    ...(r.firstError ? { first_error: r.firstError.slice(0, 100) } : {}),
+  };
 }
 
 /** a) plain HTTP keep-alive through the proxy, 1 KiB responses. */
@@ -170,7 +181,14 @@ export async function manyHosts(spec: ProxySpec, s: Settings): Promise<Metrics> 
       String(s.connections),
       ...(s.origins.hostIps >= s.hosts ? ["--spread-ips"] : []),
     ], s); // deno-fmt-ignore
-    return { seconds: r.seconds, hosts_per_s: r.rps, p50_ms: r.p50, p99_ms: r.p99, errors: r.errors };
+    return {
+      seconds: r.seconds,
+      hosts_per_s: r.rps,
+      p50_ms: r.p50,
+      p99_ms: r.p99,
+      errors: r.errors,
+      ...(r.firstError ? { first_error: r.firstError.slice(0, 100) } : {}),
+    };
   });
 }
 
