@@ -24,10 +24,14 @@ import type { ProxyContext } from "./context.ts";
 import { dropHopByHop, normalizeContentLength } from "./hop_by_hop.ts";
 import type { OriginConn } from "./origin_pool.ts";
 import { connectOrigin, originFailureText } from "./origin_connect.ts";
+import { upstreamTarget } from "./modes/upstream.ts";
 import { type Route, routeAuthority, routeKey, sniFor } from "./route.ts";
 import { BodyCollector, nextEvent, pumpBody, readWholeBody, relay } from "./pump.ts";
 import { reasonPhrase, textResponse } from "./responses.ts";
 import type { ClientSession } from "./session.ts";
+import type { UpgradeRequest } from "../websocket/handshake.ts";
+import { acceptWebSocket, webSocketOffer } from "./websocket_upgrade.ts";
+import { driveWebSocket } from "./websocket_driver.ts";
 
 /**
  * Forwards `req` to the route's origin with `path` as its target. `setHost` applies RFC 9112
@@ -68,6 +72,8 @@ class Exchange {
   originStatus = { status: 0, reason: "" };
   /** Set when the proxy answered the client's "Expect: 100-continue" itself. */
   continued = false;
+  /** The client's WebSocket handshake, when the request is one. */
+  webSocket: UpgradeRequest | null = null;
 
   constructor(
     session: ClientSession,
@@ -178,6 +184,7 @@ class Exchange {
       held = request.body ?? EMPTY;
     }
 
+    this.webSocket = webSocketOffer(request, this.ctx.log);
     this.route = this.#routeFor(request);
     const headBytes = this.#upstreamHead(held);
     const key = routeKey(this.route);
@@ -278,7 +285,7 @@ class Exchange {
     }
     return serializeRequestHead({
       method: request.method,
-      target: request.path,
+      target: upstreamTarget(this.ctx, this.route, headers, request.path), // upstream mode
       version: request.httpVersion,
       headers,
     });
@@ -440,16 +447,22 @@ class Exchange {
       response.body = EMPTY;
       response.timestampEnd = Date.now();
       session.unwatch();
+      const ws = this.webSocket && await acceptWebSocket(flow, this.webSocket, this.ctx.log);
+      if (ws && hooks.has("websocket_start")) await hooks.trigger("websocket_start", flow);
       await this.#write(this.#responseHead(true, null, true));
       this.responseStarted = true;
-      await relay(
-        client,
-        session.read,
-        session.reader.takeBuffered(),
-        origin.conn,
-        origin.read,
-        origin.reader.takeBuffered(),
-      );
+      const clientBytes = session.reader.takeBuffered();
+      const originBytes = origin.reader.takeBuffered();
+      if (ws) {
+        await driveWebSocket({
+          flow,
+          client: { conn: client, read: session.read, leftover: clientBytes },
+          server: { conn: origin.conn, read: origin.read, leftover: originBytes },
+          deflate: ws.deflate,
+          addons: hooks,
+          log: this.ctx.log,
+        });
+      } else await relay(client, session.read, clientBytes, origin.conn, origin.read, originBytes);
       return false;
     }
 
