@@ -73,9 +73,17 @@ const enum Chunk {
 /** Longest chunk-size line (size plus extensions) accepted; longer ones are abusive. */
 export const MAX_CHUNK_LINE = 4096;
 
+/**
+ * Most chunk-extension bytes accepted over one body. Extensions are dropped when re-chunking, so a
+ * body of one-byte chunks each carrying a long extension would make the proxy read far more than
+ * it forwards (Node.js caps them at 16 KiB for the same reason, CVE-2024-22019).
+ */
+export const MAX_CHUNK_EXTENSIONS = 16 * 1024;
+
 export class ChunkedReader implements BodyReader {
   #state = Chunk.Size;
   #remaining = 0;
+  #extensionBytes = 0;
   readonly #status: number;
   readonly #limits: HeadLimits;
   readonly #trailerScanner: HeadScanner;
@@ -182,6 +190,10 @@ export class ChunkedReader implements BodyReader {
     // for a proxy and are dropped when the body is re-chunked.
     while (i < lineEnd && (b[i] === SP || b[i] === HTAB)) i++;
     if (i < lineEnd && b[i] !== 0x3b) throw this.#error("chunk size is not a hexadecimal number");
+    this.#extensionBytes += lineEnd - i;
+    if (this.#extensionBytes > MAX_CHUNK_EXTENSIONS) {
+      throw this.#error(`chunk extensions exceed ${MAX_CHUNK_EXTENSIONS} bytes in one body`);
+    }
     for (; i < lineEnd; i++) {
       const c = b[i];
       if ((c < 0x20 && c !== HTAB) || c === 0x7f) {

@@ -11,3 +11,9 @@ export class HttpError extends Error {
     this.status = status;
   }
 }
+
+/** A received value quoted for an error message: JSON-escaped and cut to keep the line short. */
+export function quoted(value: string, max = 40): string {
+  const cut = value.length > max ? value.slice(0, max) + "..." : value;
+  return JSON.stringify(cut);
+}

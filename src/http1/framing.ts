@@ -2,8 +2,8 @@
  * How the body of a message is delimited: one pure function per direction, following RFC 9112
  * section 6.3 ("Message Body Length"), whose rules are quoted inline.
  */
-import { HttpError } from "./errors.ts";
-import { tokens } from "./headers.ts";
+import { HttpError, quoted } from "./errors.ts";
+import { tokens, trimOws } from "./headers.ts";
 import type { RequestHead, ResponseHead } from "./head.ts";
 import type { HeaderList } from "./headers.ts";
 
@@ -71,7 +71,7 @@ export function responseFraming(head: ResponseHead, requestMethod: string): Fram
     // "If a Transfer-Encoding header field is present in a response and the chunked transfer
     // coding is not the final encoding, the message body length is determined by reading the
     // connection until it is closed by the server."
-    const codings = tokens(te.join(","));
+    const codings = knownCodings(te, 502, "response");
     if (codings[codings.length - 1] !== "chunked") return CLOSE;
     checkChunkedLast(te, 502, "response");
     return CHUNKED;
@@ -83,9 +83,32 @@ export function responseFraming(head: ResponseHead, requestMethod: string): Fram
   return CLOSE;
 }
 
+/**
+ * Transfer codings this proxy understands well enough to frame a message by. Anything else
+ * ("xchunked", "identity", "chunked;x=1", an empty list) is refused rather than guessed at: a
+ * coding one parser ignores and another honours is how TE.TE smuggling works. (RFC 9112 section
+ * 6.1 suggests 501 for an unknown coding in a request; it is answered 400 and the connection
+ * closed, like every other framing error.)
+ */
+const KNOWN_CODINGS = new Set(["chunked", "gzip", "x-gzip", "deflate", "compress", "x-compress"]);
+
+function knownCodings(te: string[], status: number, what: string): string[] {
+  const codings = tokens(te.join(","));
+  if (codings.length === 0) throw new HttpError(status, `${what} Transfer-Encoding is empty`);
+  for (const c of codings) {
+    if (!KNOWN_CODINGS.has(c)) {
+      throw new HttpError(
+        status,
+        `${what} Transfer-Encoding ${quoted(c)} is not a supported coding`,
+      );
+    }
+  }
+  return codings;
+}
+
 /** "chunked" must be the last coding and appear once. */
 function checkChunkedLast(te: string[], status: number, what: string): void {
-  const codings = tokens(te.join(","));
+  const codings = knownCodings(te, status, what);
   const last = codings.length - 1;
   if (codings[last] !== "chunked") {
     throw new HttpError(status, `${what} Transfer-Encoding does not end with chunked`);
@@ -104,9 +127,9 @@ function lengthFraming(values: string[], status: number, what: string): Framing 
   let length = -1;
   for (const field of values) {
     for (const part of field.split(",")) {
-      const v = part.trim();
+      const v = trimOws(part);
       if (!/^[0-9]{1,15}$/.test(v)) {
-        throw new HttpError(status, `${what} Content-Length ${JSON.stringify(v)} is invalid`);
+        throw new HttpError(status, `${what} Content-Length ${quoted(v)} is invalid`);
       }
       const n = Number(v);
       if (length >= 0 && n !== length) {

@@ -150,6 +150,10 @@ export function parseRequestHead(
     throw new HttpError(505, `${version} is not supported; this proxy speaks HTTP/1.x`);
   }
   const headers = parseFields(b, lf + 1, end - 2, limits.maxHeaderCount, 400, "request");
+  // RFC 9112 section 3.2: "A server MUST respond with a 400 (Bad Request) status code to any
+  // request message that contains more than one Host header field line": two hosts means two
+  // parsers may route one request to different places.
+  if (headers.getAll("host").length > 1) throw bad("request has more than one Host header");
   return { method, target, version, headers };
 }
 

@@ -117,14 +117,29 @@ export function sameName(a: string, b: string): boolean {
 
 /**
  * Splits a list-valued field ("close, Upgrade") into lowercase tokens. Used for Connection,
- * Transfer-Encoding and similar comma-separated fields.
+ * Transfer-Encoding and similar comma-separated fields. Only OWS (space and tab) is trimmed:
+ * String.trim() would also strip \v, \f and U+00A0, so "\vchunked" would read as "chunked" here
+ * while the origin sees an unknown coding, a classic TE.TE smuggling vector.
  */
 export function tokens(value: string | undefined): string[] {
   if (value === undefined) return [];
   const out: string[] = [];
   for (const part of value.split(",")) {
-    const t = part.trim().toLowerCase();
+    const t = trimOws(part).toLowerCase();
     if (t) out.push(t);
   }
   return out;
+}
+
+/** Removes leading and trailing spaces and tabs (RFC 9110 OWS), nothing else. */
+export function trimOws(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isOws(s.charCodeAt(start))) start++;
+  while (end > start && isOws(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+function isOws(c: number): boolean {
+  return c === 0x20 || c === 0x09;
 }

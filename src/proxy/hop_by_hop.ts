@@ -9,6 +9,12 @@ import { type HeaderList, sameName, tokens } from "../http1/mod.ts";
 const ALWAYS = ["connection", "keep-alive", "proxy-connection", "proxy-authorization", "te"];
 
 /**
+ * Never dropped because Connection lists them: the message was framed and routed by these, and
+ * a POST whose Content-Length vanished would leave its body to be read as the next request.
+ */
+const NEVER = ["content-length", "transfer-encoding", "host"];
+
+/**
  * Removes hop-by-hop fields in place. An upgrade handshake keeps "Upgrade" and gets
  * "Connection: upgrade" back, since the tunnel that follows spans both hops.
  */
@@ -20,7 +26,9 @@ export function dropHopByHop(headers: HeaderList, keepUpgrade: boolean): void {
     const name = raw[i];
     if (isAlwaysHop(name)) {
       hasHop = true;
-      if (sameName(name, "connection")) (listed ??= []).push(...tokens(raw[i + 1]));
+      if (sameName(name, "connection")) {
+        for (const t of tokens(raw[i + 1])) if (!NEVER.includes(t)) (listed ??= []).push(t);
+      }
     }
   }
   if (!hasHop) return;

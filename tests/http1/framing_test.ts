@@ -92,6 +92,9 @@ test("requestFraming: Content-Length with sign, spaces, letters or too many digi
       "1.0",
       "\xbd",
       "1234567890123456",
+      "\v5",
+      "5\f",
+      "\xa05",
     ]
   ) {
     throwsHttp(
@@ -127,12 +130,31 @@ test("requestFraming: Content-Length together with Transfer-Encoding is refused"
 });
 
 test("requestFraming: Transfer-Encoding not ending with chunked is refused", () => {
-  for (const te of ["gzip", "chunked, gzip", "identity", ""]) {
+  for (const te of ["gzip", "chunked, gzip", "deflate,gzip"]) {
     throwsHttp(
       () => requestFraming(rq(["Transfer-Encoding", te])),
       400,
       /request Transfer-Encoding does not end with chunked/,
     );
+  }
+});
+
+test("requestFraming: unknown or obfuscated transfer codings are refused, not guessed at", () => {
+  for (const te of ["identity", "chunked, identity", "xchunked", "chunked;q=1", "\vchunked"]) {
+    throwsHttp(
+      () => requestFraming(rq(["Transfer-Encoding", te])),
+      400,
+      /request Transfer-Encoding ".*" is not a supported coding/,
+    );
+  }
+  throwsHttp(
+    () => requestFraming(rq(["Transfer-Encoding", ""])),
+    400,
+    /Transfer-Encoding is empty/,
+  );
+  // Space and tab are OWS and trimmed; case does not matter.
+  for (const te of [" chunked", "\tchunked\t", "CHUNKED", "gzip ,\tchunked"]) {
+    assert.deepEqual(requestFraming(rq(["Transfer-Encoding", te])), { kind: "chunked" });
   }
 });
 
@@ -195,10 +217,20 @@ test("responseFraming: Content-Length, chunked and close-delimited", () => {
 });
 
 test("responseFraming: Transfer-Encoding not ending with chunked means close-delimited", () => {
-  for (const te of ["gzip", "chunked, gzip", "identity"]) {
+  for (const te of ["gzip", "chunked, gzip"]) {
     assert.deepEqual(responseFraming(rs(200, ["Transfer-Encoding", te]), "GET"), {
       kind: "close",
     });
+  }
+});
+
+test("responseFraming: unknown transfer codings are 502", () => {
+  for (const te of ["identity", "chunked, identity", "xchunked", "\fchunked", "\xa0chunked"]) {
+    throwsHttp(
+      () => responseFraming(rs(200, ["Transfer-Encoding", te]), "GET"),
+      502,
+      /response Transfer-Encoding ".*" is not a supported coding/,
+    );
   }
 });
 

@@ -1,0 +1,596 @@
+/**
+ * Request smuggling corpus, through the real proxy to a raw TCP origin that records every byte.
+ * Each ambiguous request is either refused (400/431/505 with a reason, connection closed, nothing
+ * complete reaches the origin) or normalised so the origin sees exactly one unambiguous request,
+ * compared byte for byte. `{url}` stands for the origin's URL and `{host}` for its host:port.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  countRequests,
+  eventually,
+  exchange,
+  OK_RESPONSE,
+  recordingOrigin,
+  withRealProxy,
+} from "./helpers.ts";
+
+interface Refused {
+  name: string;
+  request: string;
+  status: number;
+  reason: RegExp;
+}
+
+interface Normalised {
+  name: string;
+  request: string;
+  /** Exactly what the origin must receive. */
+  forwarded: string;
+}
+
+const POST = "POST {url} HTTP/1.1\r\nHost: {host}\r\n";
+const GET = "GET {url} HTTP/1.1\r\nHost: {host}\r\n";
+/** A complete request hidden in a body, as the attacker hopes the origin will read it. */
+const HIDDEN = "GET /admin HTTP/1.1\r\nHost: internal\r\n\r\n";
+const HIDDEN_HEX = HIDDEN.length.toString(16);
+
+const refused: Refused[] = [
+  // CL.TE / TE.CL: both framings at once, either order.
+  {
+    name: "CL.TE",
+    request: POST + "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG",
+    status: 400,
+    reason: /both Content-Length and Transfer-Encoding/,
+  },
+  {
+    name: "TE.CL",
+    request: POST + "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n27\r\n" + HIDDEN,
+    status: 400,
+    reason: /both Content-Length and Transfer-Encoding/,
+  },
+  {
+    name: "CL.TE with an obfuscated TE",
+    request: POST + "Content-Length: 4\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
+    status: 400,
+    reason: /both Content-Length and Transfer-Encoding/,
+  },
+  // TE.TE: a Transfer-Encoding one parser honours and another ignores.
+  ...[
+    ["xchunked", /"xchunked" is not a supported coding/],
+    ["chunked, identity", /"identity" is not a supported coding/],
+    ["identity, chunked", /"identity" is not a supported coding/],
+    ["chunk", /"chunk" is not a supported coding/],
+    ['"chunked"', /"\\"chunked\\"" is not a supported coding/],
+    ["chunked;q=1", /"chunked;q=1" is not a supported coding/],
+    ["\x0bchunked", /"\\u000bchunked" is not a supported coding/],
+    ["\x0cchunked", /"\\fchunked" is not a supported coding/],
+    ["\xa0chunked", /chunked" is not a supported coding/],
+    ["chunked\x00", /value contains NUL/],
+  ].map(([te, reason]): Refused => ({
+    name: `TE.TE: Transfer-Encoding ${JSON.stringify(te)}`,
+    request: POST + `Transfer-Encoding: ${te}\r\n\r\n0\r\n\r\n` + HIDDEN,
+    status: 400,
+    reason: reason as RegExp,
+  })),
+  {
+    name: "TE.TE: two Transfer-Encoding fields, the second unknown",
+    request: POST + "Transfer-Encoding: chunked\r\nTransfer-Encoding: cow\r\n\r\n0\r\n\r\n",
+    status: 400,
+    reason: /"cow" is not a supported coding/,
+  },
+  {
+    name: "TE.TE: chunked twice (duplicate field)",
+    request: POST + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    status: 400,
+    reason: /applies the chunked coding twice/,
+  },
+  {
+    name: "TE.TE: space before the colon",
+    request: POST + "Transfer-Encoding : chunked\r\nContent-Length: 3\r\n\r\nabc",
+    status: 400,
+    reason: /whitespace before the colon/,
+  },
+  {
+    name: "TE.TE: tab before the colon",
+    request: POST + "Transfer-Encoding\t: chunked\r\n\r\n0\r\n\r\n",
+    status: 400,
+    reason: /whitespace before the colon/,
+  },
+  {
+    name: "TE.TE: Transfer-Encoding hidden in an obs-fold",
+    request: POST + "X: y\r\n Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc",
+    status: 400,
+    reason: /obsolete line folding/,
+  },
+  {
+    name: "TE.TE: Transfer-Encoding split by obs-fold",
+    request: POST + "Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
+    status: 400,
+    reason: /obsolete line folding/,
+  },
+  {
+    name: "Transfer-Encoding: gzip alone (length unknown)",
+    request: POST + "Transfer-Encoding: gzip\r\n\r\n",
+    status: 400,
+    reason: /does not end with chunked/,
+  },
+  {
+    name: "Transfer-Encoding in an HTTP/1.0 request",
+    request: "POST {url} HTTP/1.0\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    status: 400,
+    reason: /HTTP\/1\.0 request uses Transfer-Encoding/,
+  },
+  // Content-Length ambiguities.
+  {
+    name: "two different Content-Length fields",
+    request: POST + "Content-Length: 3\r\nContent-Length: 40\r\n\r\nabc" + HIDDEN,
+    status: 400,
+    reason: /differing Content-Length values/,
+  },
+  {
+    name: "Content-Length list with different values",
+    request: POST + "Content-Length: 3, 40\r\n\r\nabc",
+    status: 400,
+    reason: /differing Content-Length values/,
+  },
+  ...["+3", "-3", "3 3", "0x3", "3.0", "3e0", "\x0b3", "3;", "", "1234567890123456"].map((
+    cl,
+  ): Refused => ({
+    name: `Content-Length ${JSON.stringify(cl)}`,
+    request: POST + `Content-Length: ${cl}\r\n\r\nabc`,
+    status: 400,
+    reason: /Content-Length ".*" is invalid/,
+  })),
+  // Chunk sizes and extensions.
+  {
+    name: "chunk-size overflow (17 hex digits)",
+    request: POST + "Transfer-Encoding: chunked\r\n\r\n1" + "0".repeat(16) + "\r\nabc",
+    status: 400,
+    reason: /chunk size is too large/,
+  },
+  {
+    name: "chunk-size wrapping to a small number in 64 bits",
+    request: POST + "Transfer-Encoding: chunked\r\n\r\n10000000000000003\r\nabc\r\n0\r\n\r\n",
+    status: 400,
+    reason: /chunk size is too large/,
+  },
+  ...["-3", "+3", "0x3", " 3", "3\x00", "", "g"].map((size): Refused => ({
+    name: `chunk size ${JSON.stringify(size)}`,
+    request: POST + `Transfer-Encoding: chunked\r\n\r\n${size}\r\nabc\r\n0\r\n\r\n`,
+    status: 400,
+    reason: /chunk size is not a hexadecimal number/,
+  })),
+  {
+    name: "chunk-size line with a bare LF",
+    request: POST + "Transfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n",
+    status: 400,
+    reason: /chunk-size line ends with a bare LF/,
+  },
+  {
+    name: "chunk data longer than its size",
+    request: POST + "Transfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n",
+    status: 400,
+    reason: /chunk data is not followed by CRLF/,
+  },
+  {
+    name: "chunk extension longer than 4096 bytes",
+    request: POST + `Transfer-Encoding: chunked\r\n\r\n3;x=${"a".repeat(5000)}\r\nabc\r\n0\r\n\r\n`,
+    status: 400,
+    reason: /chunk-size line is longer than 4096 bytes/,
+  },
+  {
+    name: "many chunk extensions over one body (> 16 KiB)",
+    request: POST + "Transfer-Encoding: chunked\r\n\r\n" +
+      `1;x=${"a".repeat(4000)}\r\nz\r\n`.repeat(5) + "0\r\n\r\n",
+    status: 400,
+    reason: /chunk extensions exceed 16384 bytes/,
+  },
+  {
+    name: "chunk extension with a bare CR",
+    request: POST + "Transfer-Encoding: chunked\r\n\r\n3;a=\rb\r\nabc\r\n0\r\n\r\n",
+    status: 400,
+    reason: /chunk extension contains a control character/,
+  },
+  // Line endings and forbidden bytes.
+  {
+    name: "bare CR inside a header value",
+    request: GET + "X: a\rContent-Length: 40\r\n\r\n",
+    status: 400,
+    reason: /value contains CR/,
+  },
+  {
+    name: "bare LF line ends",
+    request: "GET {url} HTTP/1.1\nHost: {host}\nContent-Length: 3\n\nabc",
+    status: 400,
+    reason: /bare LF/,
+  },
+  {
+    name: "a bare LF ending one header line",
+    request: GET + "X: a\nContent-Length: 40\r\n\r\n",
+    status: 400,
+    reason: /bare LF/,
+  },
+  {
+    name: "NUL in a header value",
+    request: GET + "X: a\x00b\r\n\r\n",
+    status: 400,
+    reason: /value contains NUL/,
+  },
+  {
+    name: "NUL in a header name",
+    request: GET + "X\x00Y: a\r\n\r\n",
+    status: 400,
+    reason: /name contains an invalid character/,
+  },
+  {
+    name: "NUL in the request-target",
+    request: "GET {url}a\x00b HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    status: 400,
+    reason: /request-target contains a control character/,
+  },
+  {
+    name: "obs-fold",
+    request: GET + "X: a\r\n\tb\r\n\r\n",
+    status: 400,
+    reason: /obsolete line folding/,
+  },
+  {
+    name: "header line without a colon",
+    request: GET + "Content-Length 3\r\n\r\nabc",
+    status: 400,
+    reason: /line has no colon/,
+  },
+  {
+    name: "header with an empty name",
+    request: GET + ": x\r\n\r\n",
+    status: 400,
+    reason: /empty name/,
+  },
+  {
+    name: "two Host fields",
+    request: GET + "Host: evil.example\r\n\r\n",
+    status: 400,
+    reason: /more than one Host header/,
+  },
+  // Request line.
+  ...["G(T", "GET\t", "GE\x00T", "\x7fGET"].map((method): Refused => ({
+    name: `invalid method ${JSON.stringify(method)}`,
+    request: `${method} {url} HTTP/1.1\r\nHost: {host}\r\n\r\n`,
+    status: 400,
+    reason: /method is not a valid token/,
+  })),
+  {
+    name: "space in the request-target",
+    request: "GET {url}a b HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    status: 400,
+    reason: /extra spaces/,
+  },
+  {
+    name: "two spaces after the method",
+    request: "GET  {url} HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    status: 400,
+    reason: /two spaces in a row/,
+  },
+  {
+    name: "a fragment in the request-target",
+    request: "GET {url}#frag HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    status: 400,
+    reason: /fragment/,
+  },
+  {
+    name: "a target that is neither path, URL nor authority",
+    request: "GET {host} HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    status: 400,
+    reason: /not a path, URL or host:port/,
+  },
+  ...["HTTP/1.1x", "HTTP/1.10", "http/1.1", "HTTP/1", "HTTP/1.1 "].map((v): Refused => ({
+    name: `invalid version ${JSON.stringify(v)}`,
+    request: `GET {url} ${v}\r\nHost: {host}\r\n\r\n`,
+    status: 400,
+    reason: /HTTP version is malformed|extra spaces/,
+  })),
+  ...["HTTP/2.0", "HTTP/3.0", "HTTP/0.9"].map((v): Refused => ({
+    name: `unsupported version ${v}`,
+    request: `GET {url} ${v}\r\nHost: {host}\r\n\r\n`,
+    status: 505,
+    reason: /is not supported; this proxy speaks HTTP\/1\.x/,
+  })),
+  {
+    name: "HTTP/0.9 simple request",
+    request: "GET /\r\n\r\n",
+    status: 400,
+    reason: /HTTP\/0\.9 is not supported/,
+  },
+  {
+    name: "absolute-form with userinfo",
+    request: "GET http://user:pw@{host}/ HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    status: 400,
+    reason: /userinfo/,
+  },
+  {
+    name: "absolute-form with an @ hiding the real host",
+    request: "GET http://{host}@evil.example/ HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    status: 400,
+    reason: /userinfo/,
+  },
+  {
+    name: "oversized head",
+    request: GET + `X: ${"a".repeat(70_000)}\r\n\r\n`,
+    status: 431,
+    reason: /request head is larger than 65536 bytes/,
+  },
+  {
+    name: "too many header fields",
+    request: GET + "X: 1\r\n".repeat(300) + "\r\n",
+    status: 431,
+    reason: /more than 256 header fields/,
+  },
+];
+
+const normalised: Normalised[] = [
+  {
+    name: "Transfer-Encoding with OWS and upper case is chunked; extensions are dropped",
+    request: POST + 'Transfer-Encoding: \t CHUNKED \t\r\n\r\n3;a=b;c="d;e"\r\nabc\r\n0\r\n\r\n',
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: CHUNKED\r\n\r\n" +
+      "3\r\nabc\r\n0\r\n\r\n",
+  },
+  {
+    name: "chunk sizes with leading zeros, upper-case hex and BWS are re-chunked canonically",
+    request: POST + "Transfer-Encoding: chunked\r\n\r\n000A \r\n0123456789\r\n00\r\n\r\n",
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      "a\r\n0123456789\r\n0\r\n\r\n",
+  },
+  {
+    name: "a chunked body holding a request is data, not a second request",
+    request: POST + "Transfer-Encoding: chunked\r\n\r\n" +
+      `${HIDDEN_HEX}\r\n${HIDDEN}\r\n0\r\n\r\n`,
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      `${HIDDEN_HEX}\r\n${HIDDEN}\r\n0\r\n\r\n`,
+  },
+  {
+    name: "two equal Content-Length fields become one",
+    request: POST + "Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 3\r\n\r\nabc",
+  },
+  {
+    name: "a Content-Length list of equal values becomes one value",
+    request: POST + "Content-Length: 3,3 , 3\r\n\r\nabc",
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 3\r\n\r\nabc",
+  },
+  {
+    name: "Content-Length with OWS is trimmed",
+    request: POST + "Content-Length: \t 3 \t\r\n\r\nabc",
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 3\r\n\r\nabc",
+  },
+  {
+    name: "a Content-Length body holding a request is data",
+    request: POST + `Content-Length: ${HIDDEN.length}\r\n\r\n` + HIDDEN,
+    forwarded: `POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: ${HIDDEN.length}\r\n\r\n` +
+      HIDDEN,
+  },
+  {
+    name: "a Host that disagrees with the absolute-form target is replaced",
+    request: "GET {url}x HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+    forwarded: "GET /x HTTP/1.1\r\nHost: {host}\r\n\r\n",
+  },
+  {
+    name: "Connection-listed fields and Proxy-Authorization are dropped",
+    request: GET + "Connection: keep-alive, Content-Length\r\nProxy-Authorization: Basic eA==\r\n" +
+      "X: 1\r\n\r\n",
+    forwarded: "GET / HTTP/1.1\r\nHost: {host}\r\nX: 1\r\n\r\n",
+  },
+  {
+    name: "Connection cannot make the proxy drop Content-Length (the body would become a request)",
+    request: POST + "Connection: Content-Length\r\nContent-Length: 39\r\n\r\n" + HIDDEN,
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 39\r\n\r\n" + HIDDEN,
+  },
+  {
+    name: "Connection cannot make the proxy drop Transfer-Encoding",
+    request: POST + "Connection: close, Transfer-Encoding\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      `${HIDDEN_HEX}\r\n${HIDDEN}\r\n0\r\n\r\n`,
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      `${HIDDEN_HEX}\r\n${HIDDEN}\r\n0\r\n\r\n`,
+  },
+  {
+    name: "Connection cannot make the proxy drop Host",
+    request: "GET {url} HTTP/1.1\r\nConnection: host\r\nHost: {host}\r\n\r\n",
+    forwarded: "GET / HTTP/1.1\r\nHost: {host}\r\n\r\n",
+  },
+  {
+    name: "empty lines before the request line are skipped",
+    request: "\r\n\r\n" + GET + "\r\n",
+    forwarded: "GET / HTTP/1.1\r\nHost: {host}\r\n\r\n",
+  },
+];
+
+function fill(template: string, port: number): string {
+  return template.replaceAll("{url}", `http://127.0.0.1:${port}/`).replaceAll(
+    "{host}",
+    `127.0.0.1:${port}`,
+  );
+}
+
+for (const c of refused) {
+  test(`smuggling, refused: ${c.name}`, async () => {
+    const origin = await recordingOrigin();
+    try {
+      await withRealProxy({}, async (proxy) => {
+        const { text, closed } = await exchange(proxy.address.port, fill(c.request, origin.port));
+        assert.match(text, new RegExp(`^HTTP/1\\.1 ${c.status} `), JSON.stringify(text));
+        assert.match(text, c.reason);
+        assert.match(text, /\r\nConnection: close\r\n/);
+        assert.ok(closed, "the proxy closed the connection");
+        const body = text.slice(text.indexOf("\r\n\r\n") + 4);
+        assert.equal(body.trimEnd().split("\n").length, 1, `one-line reason: ${body}`);
+        // Whatever reached the origin (a head streamed before a body error) is never a complete
+        // request, and that origin connection is closed.
+        assert.ok(await eventually(() => origin.connections.every((o) => o.ended)));
+        assert.equal(countRequests(origin.all()).complete, 0, JSON.stringify(origin.all()));
+      });
+    } finally {
+      await origin.close();
+    }
+  });
+}
+
+for (const c of normalised) {
+  test(`smuggling, normalised: ${c.name}`, async () => {
+    const origin = await recordingOrigin();
+    try {
+      await withRealProxy({}, async (proxy) => {
+        const request = fill(c.request, origin.port);
+        const { text } = await exchange(proxy.address.port, request, (r) => r.endsWith("\r\nok"));
+        assert.equal(text.slice(0, 15), "HTTP/1.1 200 OK");
+        const got = origin.all();
+        assert.equal(got, fill(c.forwarded, origin.port));
+        const parsed = countRequests(got);
+        assert.deepEqual(parsed, { complete: 1, rest: 0, error: "" });
+      });
+    } finally {
+      await origin.close();
+    }
+  });
+}
+
+// ---- responses ----
+
+interface BadResponse {
+  name: string;
+  response: string;
+  reason: RegExp;
+}
+
+const badResponses: BadResponse[] = [
+  {
+    name: "Content-Length and Transfer-Encoding",
+    response: "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    reason: /response has both Content-Length and Transfer-Encoding/,
+  },
+  {
+    name: "two different Content-Length fields",
+    response: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 20\r\n\r\nok",
+    reason: /differing Content-Length values/,
+  },
+  ...["+2", "-2", "2 2", "0x2", "\x0b2"].map((cl): BadResponse => ({
+    name: `Content-Length ${JSON.stringify(cl)}`,
+    response: `HTTP/1.1 200 OK\r\nContent-Length: ${cl}\r\n\r\nok`,
+    reason: /response Content-Length ".*" is invalid/,
+  })),
+  ...["xchunked", "chunked, identity", "identity", "\x0cchunked"].map((te): BadResponse => ({
+    name: `Transfer-Encoding ${JSON.stringify(te)}`,
+    response: `HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\n\r\n2\r\nok\r\n0\r\n\r\n`,
+    reason: /response Transfer-Encoding ".*" is not a supported coding/,
+  })),
+  {
+    name: "chunked twice",
+    response: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+    reason: /applies the chunked coding twice/,
+  },
+  {
+    name: "obs-fold",
+    response: "HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 2\r\n\r\nok",
+    reason: /obsolete line folding/,
+  },
+  {
+    name: "bare CR in a header value",
+    response: "HTTP/1.1 200 OK\r\nX: a\rContent-Length: 9\r\nContent-Length: 2\r\n\r\nok",
+    reason: /value contains CR/,
+  },
+  {
+    name: "NUL in a header value",
+    response: "HTTP/1.1 200 OK\r\nX: a\x00\r\nContent-Length: 2\r\n\r\nok",
+    reason: /value contains NUL/,
+  },
+  {
+    name: "bare LF line ends",
+    response: "HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+    reason: /bare LF/,
+  },
+  {
+    name: "space before the colon",
+    response: "HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok",
+    reason: /whitespace before the colon/,
+  },
+  ...["HTTP/1.1 2000 OK", "HTTP/1.1 20 OK", "HTTP/1.1 OK", "HTTP/1.1 200OK", "HTTP/1.1  200 OK"]
+    .map((line): BadResponse => ({
+      name: `status line ${JSON.stringify(line)}`,
+      response: `${line}\r\nContent-Length: 2\r\n\r\nok`,
+      reason: /no valid three-digit status code/,
+    })),
+  ...["HTTP/2 200 OK", "HTTP/2.0 200 OK", "ok, no head at all", "http/1.1 200 OK"].map((
+    line,
+  ): BadResponse => ({
+    name: `status line ${JSON.stringify(line)}`,
+    response: `${line}\r\nContent-Length: 2\r\n\r\nok`,
+    reason: /status line does not start with HTTP\/1\.x/,
+  })),
+  {
+    name: "reason phrase with NUL",
+    response: "HTTP/1.1 200 O\x00K\r\nContent-Length: 2\r\n\r\nok",
+    reason: /reason phrase contains NUL or CR/,
+  },
+  {
+    name: "oversized head",
+    response: `HTTP/1.1 200 OK\r\nX: ${"a".repeat(70_000)}\r\nContent-Length: 2\r\n\r\nok`,
+    reason: /response head is larger than 65536 bytes/,
+  },
+];
+
+for (const c of badResponses) {
+  test(`smuggling, bad response refused with 502: ${c.name}`, async () => {
+    // The origin keeps its connection open: the proxy must not need EOF to give up.
+    const origin = await recordingOrigin(() => c.response);
+    try {
+      await withRealProxy({}, async (proxy) => {
+        const { text, closed } = await exchange(
+          proxy.address.port,
+          fill(GET + "\r\n", origin.port),
+        );
+        assert.match(text, /^HTTP\/1\.1 502 Bad Gateway\r\n/, JSON.stringify(text.slice(0, 200)));
+        assert.match(text, c.reason);
+        assert.match(text, /\r\nConnection: close\r\n/);
+        assert.ok(closed, "the client connection is closed");
+        assert.ok(
+          await eventually(() => origin.connections.every((o) => o.ended)),
+          "the origin connection is closed, not pooled",
+        );
+      });
+    } finally {
+      await origin.close();
+    }
+  });
+}
+
+/** Body errors come after the head was sent: the client sees a truncated message, then EOF. */
+const badResponseBodies: Array<[string, string]> = [
+  ["chunk-size overflow", "1" + "0".repeat(16) + "\r\nok\r\n0\r\n\r\n"],
+  ["chunk size that is not hex", "zz\r\nok\r\n0\r\n\r\n"],
+  ["chunk size with a sign", "+2\r\nok\r\n0\r\n\r\n"],
+  ["chunk longer than its size", "1\r\nok\r\n0\r\n\r\n"],
+  ["chunk extension over 4096 bytes", `2;${"x".repeat(5000)}\r\nok\r\n0\r\n\r\n`],
+  ["obs-fold in trailers", "2\r\nok\r\n0\r\nX: a\r\n b\r\n\r\n"],
+];
+
+for (const [name, body] of badResponseBodies) {
+  test(`smuggling, bad response body closes the client connection: ${name}`, async () => {
+    const head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    const origin = await recordingOrigin(() => head + body);
+    try {
+      await withRealProxy({}, async (proxy) => {
+        const { text, closed } = await exchange(
+          proxy.address.port,
+          fill(GET + "\r\n", origin.port) + fill(GET + "\r\n", origin.port),
+        );
+        assert.ok(closed, "the client connection is closed");
+        // Nothing, or the head and some data: the proxy sends the head with the first body bytes.
+        assert.ok(text === "" || text.startsWith(head), JSON.stringify(text.slice(0, 100)));
+        assert.ok(!text.endsWith("0\r\n\r\n"), "the body is never completed");
+        assert.ok(!text.includes(OK_RESPONSE), "the second request was not answered");
+        assert.ok(await eventually(() => origin.connections.every((o) => o.ended)));
+      });
+    } finally {
+      await origin.close();
+    }
+  });
+}
