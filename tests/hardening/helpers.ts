@@ -140,3 +140,11 @@ export async function eventually(check: () => boolean, ms = 5000): Promise<boole
   }
   return true;
 }
+
+/** Whether `text` holds a complete Content-Length-framed response (what the proxy writes). */
+export function completeResponse(text: string): boolean {
+  const end = text.indexOf("\r\n\r\n");
+  if (end < 0) return false;
+  const m = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end + 2));
+  return m !== null && text.length >= end + 4 + Number(m[1]);
+}
