@@ -1,4 +1,6 @@
 import { parseFilter } from "./filter/mod.ts";
+import { modeProblem } from "./proxy/modes/spec.ts";
+import { credentialsProblem } from "./proxy/modes/proxy_auth.ts";
 
 /**
  * Every option the proxy understands, in one registry: name (mitmproxy's name where it has one),
@@ -54,6 +56,31 @@ export const OPTION_SPECS = {
     min: 0,
     max: 65535,
     help: "Port to listen on (0 picks a free one).",
+  }),
+  mode: opt({
+    type: "strings",
+    default: ["regular"] as string[],
+    help: "Proxy modes, each with its own listener (repeatable): regular, socks5, transparent, " +
+      "reverse:URL, upstream:URL; a trailing @port picks its port (else --listen-port).",
+    check: modeProblem,
+  }),
+  keep_host_header: opt({
+    type: "bool",
+    default: false,
+    help: "Reverse mode: send the client's Host header to the origin instead of the origin's.",
+  }),
+  upstream_auth: opt({
+    type: "string",
+    default: "",
+    help: "Upstream mode: user:password sent to the upstream proxy (Proxy-Authorization: Basic).",
+    check: credentialsProblem,
+  }),
+  proxyauth: opt({
+    type: "string",
+    default: "",
+    help: "Require user:password from clients (HTTP 407 in regular and upstream modes, " +
+      "RFC 1929 in socks5 mode).",
+    check: credentialsProblem,
   }),
   confdir: opt({
     type: "string",

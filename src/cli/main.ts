@@ -18,7 +18,8 @@ import {
   parseOptionValue,
   resolveOptions,
 } from "../options.ts";
-import { startProxy } from "../proxy/server.ts";
+import { ListenError, type ModeListener, startProxy } from "../proxy/server.ts";
+import { formatAuthority } from "../http1/mod.ts";
 import { NetError, onShutdownSignal, runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { buildProgram, type Flags, type Invocation } from "./program.ts";
@@ -52,6 +53,7 @@ export function optionsFromFlags(flags: Flags): Partial<Options> {
   flag("web_host", flags.webHost);
   flag("web_port", flags.webPort);
   if (flags.web === false) overrides.web = false;
+  for (const m of flags.mode ?? []) flag("mode", m);
   for (const r of flags.ignoreHosts ?? []) flag("ignore_hosts", r);
   for (const r of flags.allowHosts ?? []) flag("allow_hosts", r);
   if (flags.sslInsecure) overrides.ssl_insecure = true;
@@ -74,6 +76,25 @@ function optionsTable(): string {
 
 function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+/** "proxy listening at http://127.0.0.1:8080", one per mode, saying what the mode does. */
+function listeningLine(l: ModeListener): string {
+  const m = l.mode;
+  switch (m.kind) {
+    case "regular":
+      return `proxy listening at ${l.url}`;
+    case "socks5":
+      return `socks5 proxy listening at ${l.url}`;
+    case "transparent":
+      return `transparent proxy listening at ${l.url}`;
+    case "reverse":
+      return `reverse proxy for ${m.scheme}://${formatAuthority(m.host, m.port)} listening at ` +
+        `${l.url} (http and https)`;
+    case "upstream":
+      return `proxy (upstream ${m.scheme}://${formatAuthority(m.host, m.port)}) listening at ` +
+        l.url;
+  }
 }
 
 /** Runs the command line; resolves with the exit status. */
@@ -204,11 +225,13 @@ async function runProxy(
       return 1;
     }
     if (!(e instanceof NetError)) throw e;
-    const where = `${options.listen_host}:${options.listen_port}`;
-    console.error(
-      `mitm: cannot listen on ${where}: ${e.message}. ` +
-        `Stop the program using it or choose another port with -p.`,
-    );
+    const where = e instanceof ListenError
+      ? formatAuthority(e.address.host, e.address.port)
+      : `${options.listen_host}:${options.listen_port}`;
+    const hint = e.code === "address-in-use"
+      ? " Stop the program using it or choose another port with -p (or --mode MODE@PORT)."
+      : "";
+    console.error(`mitm: cannot listen on ${where}: ${e.message}.${hint}`);
     return 1;
   }
 
@@ -240,17 +263,27 @@ async function runProxy(
         `the token can control the proxy and read its traffic.`,
     );
   }
-  if (!isLoopback(proxy.address.host)) {
+  if (!isLoopback(proxy.address.host) && !options.proxyauth) {
     log.warn(
-      `warning: listening on ${proxy.address.host}, so anyone who can reach it can use this proxy.`,
+      `warning: listening on ${proxy.address.host}, so anyone who can reach it can use this ` +
+        `proxy; --set proxyauth=user:pass requires a password.`,
     );
   }
   // One write, so that whoever watches the output sees the whole block at once.
+  const [first, ...more] = proxy.listeners.map(listeningLine);
+  const explicit = proxy.listeners.some((l) =>
+    l.mode.kind === "regular" || l.mode.kind === "upstream"
+  );
   log.info(
     [
-      `mitm.ts ${VERSION} (${runtime.name} ${runtime.version}) proxy listening at ${proxy.url}`,
-      `Use it:  export HTTP_PROXY=${proxy.url} HTTPS_PROXY=${proxy.url}`,
-      `   or:   curl -x ${proxy.url} http://example.com/`,
+      `mitm.ts ${VERSION} (${runtime.name} ${runtime.version}) ${first}`,
+      ...more,
+      ...(explicit
+        ? [
+          `Use it:  export HTTP_PROXY=${proxy.url} HTTPS_PROXY=${proxy.url}`,
+          `   or:   curl -x ${proxy.url} http://example.com/`,
+        ]
+        : []),
       `HTTPS:   clients must trust ${proxy.ca.files.certPemFile} (see http://mitm.it)`,
       ...(web ? [`Web UI:  ${web.uiUrl}`] : []),
     ].join("\n"),

@@ -8,6 +8,7 @@ import { VERSION } from "../version.ts";
 export interface Flags {
   listenHost?: string;
   listenPort?: string;
+  mode?: string[];
   confdir?: string;
   quiet?: boolean;
   verbose?: boolean;
@@ -43,6 +44,12 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
     .helpOption("-h, --help", "show this help and exit")
     .option("--listen-host <host>", "address to listen on (default 127.0.0.1)")
     .option("-p, --listen-port <port>", "port to listen on (default 8080)")
+    .addOption(
+      new Option(
+        "--mode <mode>",
+        "regular, socks5, transparent, reverse:URL or upstream:URL, with @port (repeatable)",
+      ).argParser(repeatable),
+    )
     .option("--confdir <dir>", "directory for the CA and other state (default ~/.mitm-ts)")
     .option("-q, --quiet", "print only errors")
     .option("-v, --verbose", "print debug detail (connections, each request line)")

@@ -10,8 +10,9 @@ import type { ClientSession } from "./session.ts";
 import { MAGIC_HOST } from "./mitm_it.ts";
 import { originFailureText } from "./origin_connect.ts";
 import { relay } from "./pump.ts";
-import { runTunnel, type TunnelOrigin } from "./tunnel.ts";
+import { runTunnel, type TunnelOrigin, type TunnelTarget } from "./tunnel.ts";
 import { originKey } from "./route.ts";
+import { dialTcp } from "./modes/upstream.ts";
 
 const ESTABLISHED = encodeString("HTTP/1.1 200 Connection Established\r\n\r\n");
 
@@ -23,27 +24,13 @@ export async function connectTunnel(
   const { ctx } = session;
   session.reader.next(); // the CONNECT request's "end"
   const authority = formatAuthority(target.host, target.port);
-  // mitm.it is answered by the proxy itself: there is no origin to connect to. An origin with a
-  // connection idling in the pool is up: the tunnel reuses that one instead of dialling another
-  // (a new client connection then costs one TLS handshake, not two).
-  let origin: TunnelOrigin = null;
-  if (
-    target.host !== MAGIC_HOST && ctx.intercepts(target.host, target.port, undefined) &&
-    ctx.pool.hasIdleOrigin(originKey("https", target.host, target.port))
-  ) {
-    origin = "pooled";
-  } else if (target.host !== MAGIC_HOST) {
-    try {
-      origin = await ctx.network.connect({
-        host: target.host,
-        port: target.port,
-        timeoutMs: ctx.options.connect_timeout * 1000,
-      });
-    } catch (e) {
-      const why = (e as Error).message;
-      ctx.log.info(`CONNECT ${authority}: could not connect (${why})`);
-      return session.respondAndClose(502, originFailureText(authority, why));
-    }
+  let origin: TunnelOrigin;
+  try {
+    origin = await openTunnelOrigin(session, target.host, target.port);
+  } catch (e) {
+    const why = (e as Error).message;
+    ctx.log.info(`CONNECT ${authority}: could not connect (${why})`);
+    return session.respondAndClose(502, originFailureText(authority, why));
   }
   try {
     await session.conn.write(ESTABLISHED);
@@ -51,10 +38,44 @@ export async function connectTunnel(
     if (typeof origin === "object") origin?.close();
     return false;
   }
-  // Before the ClientHello only host:port is known: pass through now only if that settles it.
+  await afterEstablished(session, target, origin);
+  return false;
+}
+
+/**
+ * The origin side of a new tunnel to host:port: "pooled" when the pool holds a live connection
+ * to it (a new client connection then costs one TLS handshake, not two), null for mitm.it (the
+ * proxy answers it itself), else a new connection. Rejects with a NetError saying why.
+ */
+export async function openTunnelOrigin(
+  session: ClientSession,
+  host: string,
+  port: number,
+): Promise<TunnelOrigin> {
+  const { ctx } = session;
+  if (host === MAGIC_HOST) return null;
+  if (
+    ctx.intercepts(host, port, undefined) &&
+    ctx.pool.hasIdleOrigin(originKey("https", host, port))
+  ) {
+    return "pooled";
+  }
+  return await dialTcp(ctx, host, port);
+}
+
+/**
+ * Once the client was told the tunnel is open (CONNECT's 200, the SOCKS5 reply): relay untouched
+ * if host:port alone rules interception out (before the ClientHello nothing else is known),
+ * else let the tunnel decide from its first bytes.
+ */
+export async function afterEstablished(
+  session: ClientSession,
+  target: TunnelTarget,
+  origin: TunnelOrigin,
+): Promise<void> {
   if (
     typeof origin === "object" && origin !== null &&
-    !ctx.intercepts(target.host, target.port, undefined)
+    !session.ctx.intercepts(target.host, target.port, undefined)
   ) {
     await relay(
       session.conn,
@@ -67,5 +88,4 @@ export async function connectTunnel(
   } else {
     await runTunnel(session, target, origin);
   }
-  return false;
 }

@@ -6,6 +6,7 @@ import type { AddonManager } from "../addons/manager.ts";
 import type { LeafCache, LoadedCa } from "../ca/mod.ts";
 import type { OriginPool } from "./origin_pool.ts";
 import type { Deadlines } from "./deadlines.ts";
+import type { ModeSpec } from "./modes/spec.ts";
 
 /** The certificate authority in use and the leaves it has issued. */
 export interface CaContext {
@@ -33,6 +34,10 @@ export interface ProxyContext {
   readonly deadlines: Deadlines;
   /** Head size and field count limits for requests and responses. */
   readonly limits: HeadLimits;
+  /** The mode of the listener this connection came in on. */
+  readonly mode: ModeSpec;
+  /** The Proxy-Authorization value clients must send (proxyauth), or null when none is needed. */
+  readonly proxyAuth: string | null;
   /** Where the proxy listens, to recognise requests addressed to the proxy itself. */
   readonly listen: Address;
   /** The proxy's own URL as clients should configure it (http://127.0.0.1:8080). */

@@ -4,6 +4,7 @@ import { type Conn, connectTls, type TlsClientSession } from "../runtime/mod.ts"
 import type { ProxyContext } from "./context.ts";
 import { OriginConn } from "./origin_pool.ts";
 import { type Route, routeKey } from "./route.ts";
+import { dialTcp, dialUpstream, upstreamOf } from "./modes/upstream.ts";
 
 export interface OriginConnection {
   origin: OriginConn;
@@ -21,11 +22,13 @@ export async function connectOrigin(
   tcp?: Conn,
 ): Promise<OriginConnection> {
   const tcpStart = Date.now();
-  const conn = tcp ?? await ctx.network.connect({
-    host: route.host,
-    port: route.port,
-    timeoutMs: ctx.options.connect_timeout * 1000,
-  });
+  // In upstream mode http requests go to the upstream proxy itself (absolute-form), everything
+  // else through a CONNECT tunnel it opens.
+  const upstream = upstreamOf(ctx);
+  const conn = tcp ??
+    await (upstream !== null && route.scheme === "http"
+      ? dialUpstream(ctx, upstream)
+      : dialTcp(ctx, route.host, route.port));
   const server: ServerPeer = {
     address: conn.remote.host,
     port: conn.remote.port,

@@ -64,11 +64,17 @@ const utf8 = new TextEncoder();
 
 /**
  * A complete plain-text response. `close` adds "Connection: close" for a response after which the
- * proxy closes the connection.
+ * proxy closes the connection; `extra` holds more header fields as name, value, name, value...
  */
-export function textResponse(status: number, text: string, close: boolean): Uint8Array {
+export function textResponse(
+  status: number,
+  text: string,
+  close: boolean,
+  extra: string[] = [],
+): Uint8Array {
   const body = utf8.encode(text.endsWith("\n") ? text : text + "\n");
   const headers = new HeaderList([
+    ...extra,
     "Content-Type",
     "text/plain; charset=utf-8",
     "Content-Length",

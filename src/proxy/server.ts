@@ -11,8 +11,8 @@ import {
 import { formatAuthority } from "../http1/mod.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { OptionError, type Options, resolveOptions } from "../options.ts";
-import { network as defaultNetwork } from "../runtime/mod.ts";
-import type { Address, Conn, Network } from "../runtime/types.ts";
+import { listenTransparent, NetError, network as defaultNetwork } from "../runtime/mod.ts";
+import type { Address, Conn, Listener, Network } from "../runtime/types.ts";
 import type { CaContext, ProxyContext, TlsContext } from "./context.ts";
 import { AddonManager } from "../addons/manager.ts";
 import { ScriptLoader } from "../addons/scripts.ts";
@@ -26,13 +26,40 @@ import { runtime } from "../runtime/mod.ts";
 import process from "node:process";
 import { OriginPool } from "./origin_pool.ts";
 import { Deadlines, tickFor } from "./deadlines.ts";
-import { ClientSession } from "./session.ts";
+import { ClientSession, type ModeHandler } from "./session.ts";
+import { listenPorts, ModeError, type ModeSpec, parseMode } from "./modes/spec.ts";
+import { basicAuthorization, parseCredentials } from "./modes/proxy_auth.ts";
+import { socks5Handler } from "./modes/socks5_mode.ts";
+import { reverseHandler } from "./modes/reverse.ts";
+import { notRedirected, transparentHandler } from "./modes/transparent.ts";
+
+/** One listener: a mode (--mode) and where it listens. */
+export interface ModeListener {
+  readonly mode: ModeSpec;
+  readonly address: Address;
+  /** How clients reach it: http://host:port, or socks5://host:port. */
+  readonly url: string;
+}
+
+/** Listening failed (the port is taken, ...): which address, and the NetError's reason. */
+export class ListenError extends NetError {
+  readonly address: Address;
+  constructor(address: Address, cause: NetError) {
+    super(cause.code, cause.message, { cause });
+    this.address = address;
+  }
+}
 
 export interface ProxyServer {
-  /** The address actually bound (the port is real even when 0 was asked for). */
+  /**
+   * The address actually bound (the port is real even when 0 was asked for): of the first
+   * regular or upstream mode, else of the first mode.
+   */
   readonly address: Address;
   /** http://host:port, for HTTP_PROXY and curl -x. */
   readonly url: string;
+  /** Every mode's listener, in the order of the modes. */
+  readonly listeners: readonly ModeListener[];
   readonly options: Options;
   /** The certificate authority in use (files, and the leaves issued so far). */
   readonly ca: CaContext;
@@ -105,32 +132,22 @@ export async function startProxy(
     deadlines,
   );
   const sessions = new Map<Conn, Promise<void>>();
-  let ctx: ProxyContext | null = null;
   let closing = false;
-
-  const onConn = (conn: Conn) => {
-    if (closing || ctx === null) return conn.close();
-    const done = new ClientSession(conn, ctx).run().catch((e) => {
-      log.error(`internal error on a client connection: ${e?.stack ?? e}`);
-      conn.close();
-    }).finally(() => sessions.delete(conn));
-    sessions.set(conn, done);
-  };
-
-  const listener = await network.listen(
-    { host: options.listen_host, port: options.listen_port },
-    onConn,
-  );
-  const address = listener.address;
-  const url = `http://${formatAuthority(address.host, address.port)}`;
-  ctx = {
+  let modes: ModeSpec[], ports: number[];
+  try {
+    modes = options.mode.map(parseMode);
+    if (modes.length === 0) modes = [parseMode("regular")];
+    ports = listenPorts(modes, options.listen_port);
+  } catch (e) {
+    await scripts.close();
+    throw e instanceof ModeError ? new OptionError(e.message) : e;
+  }
+  const auth = parseCredentials(options.proxyauth);
+  const shared = {
     options,
     network,
-    pool,
     log,
     deadlines,
-    listen: address,
-    proxyUrl: url,
     limits: { maxHeadBytes: options.max_head_bytes, maxHeaderCount: options.max_header_count },
     ca,
     tls,
@@ -138,11 +155,61 @@ export async function startProxy(
     addons,
     flowDone,
   };
+  // Connections through an upstream proxy are not interchangeable with direct ones.
+  const pools = [pool];
+  const listening: { listener: Listener; entry: ModeListener }[] = [];
+  try {
+    for (const [i, mode] of modes.entries()) {
+      let ctx: ProxyContext | null = null;
+      const serve = (conn: Conn, handler?: ModeHandler) => {
+        if (closing || ctx === null) return conn.close();
+        const done = new ClientSession(conn, ctx).run(handler).catch((e) => {
+          log.error(`internal error on a client connection: ${e?.stack ?? e}`);
+          conn.close();
+        }).finally(() => sessions.delete(conn));
+        sessions.set(conn, done);
+      };
+      const at = { host: options.listen_host, port: ports[i] };
+      const listener = await listenFor(mode, network, at, serve, log);
+      const address = listener.address;
+      const authority = formatAuthority(address.host, address.port);
+      const entry: ModeListener = {
+        mode,
+        address,
+        url: `${mode.kind === "socks5" ? "socks5" : "http"}://${authority}`,
+      };
+      listening.push({ listener, entry });
+      const modePool = mode.kind === "upstream"
+        ? new OriginPool(options.origin_pool_size, options.origin_idle_timeout * 1000, deadlines)
+        : pool;
+      if (modePool !== pool) pools.push(modePool);
+      ctx = {
+        ...shared,
+        mode,
+        pool: modePool,
+        // Reverse proxies serve anyone, like the web servers they stand in for.
+        proxyAuth: auth && mode.kind !== "reverse" ? basicAuthorization(auth) : null,
+        listen: address,
+        proxyUrl: `http://${authority}`,
+      };
+    }
+  } catch (e) {
+    await Promise.all(listening.map((l) => l.listener.close()));
+    await scripts.close();
+    deadlines.stop();
+    throw e;
+  }
+  const listeners = listening.map((l) => l.entry);
+  const main = listeners.find((l) => l.mode.kind === "regular" || l.mode.kind === "upstream") ??
+    listeners[0];
+  const address = main.address;
+  const url = `http://${formatAuthority(address.host, address.port)}`;
   await addons.trigger("running");
 
   return {
     address,
     url,
+    listeners,
     options,
     ca,
     addons,
@@ -152,11 +219,11 @@ export async function startProxy(
     async close() {
       if (closing) return;
       closing = true;
-      const stopped = listener.close();
+      const stopped = listening.map((l) => l.listener.close());
       for (const conn of sessions.keys()) conn.close();
-      pool.closeAll();
-      await Promise.all([stopped, ...sessions.values()]);
-      pool.closeAll();
+      for (const p of pools) p.closeAll();
+      await Promise.all([...stopped, ...sessions.values()]);
+      for (const p of pools) p.closeAll();
       await Promise.all(observing);
       await scripts.close();
       await addons.trigger("done");
@@ -212,4 +279,53 @@ function builtinAddons(options: Options): Addon[] {
   }
   if (options.hardump) out.push(hardump(expandHome(options.hardump), { bodyLimit }));
   return out;
+}
+
+/**
+ * Listens for one mode: transparent mode asks each connection where it was going (a connection
+ * that was not redirected gets the regular proxy); socks5 and reverse run their handler.
+ */
+async function listenFor(
+  mode: ModeSpec,
+  network: Network,
+  at: Address,
+  serve: (conn: Conn, handler?: ModeHandler) => void,
+  log: Logger,
+): Promise<Listener> {
+  try {
+    switch (mode.kind) {
+      case "regular":
+      case "upstream":
+        return await network.listen(at, (conn) => serve(conn));
+      case "socks5":
+        return await network.listen(at, (conn) => serve(conn, socks5Handler));
+      case "reverse": {
+        const handler = reverseHandler(mode);
+        return await network.listen(at, (conn) => serve(conn, handler));
+      }
+      case "transparent":
+        return await listenTransparent(network, at, (conn, dst) => {
+          if (!notRedirected(dst, conn.local)) return serve(conn, transparentHandler(dst!));
+          log.debug(
+            `${conn.remote.host}:${conn.remote.port}: not redirected here; serving it as a ` +
+              `regular proxy`,
+          );
+          serve(conn);
+        }, (conn, e) => {
+          log.info(`transparent mode: cannot read the original destination (${e}); closing`);
+          conn.close();
+        });
+    }
+  } catch (e) {
+    if (e instanceof NetError) throw new ListenError(at, e);
+    // listenTransparent loads libc through FFI first.
+    throw new ListenError(
+      at,
+      new NetError(
+        "permission",
+        `transparent mode cannot read original destinations (${(e as Error).message}); it ` +
+          `needs Linux, and on Deno the --allow-ffi permission`,
+      ),
+    );
+  }
 }

@@ -3,7 +3,13 @@
  * connection is kept alive. Owns the connection's timeouts and its last words (error responses,
  * graceful close).
  */
-import { HttpError, parseTarget, type RequestHead, RequestReader } from "../http1/mod.ts";
+import {
+  HttpError,
+  keepsAlive,
+  parseTarget,
+  type RequestHead,
+  RequestReader,
+} from "../http1/mod.ts";
 import type { Conn } from "../runtime/types.ts";
 import type { ClientInfo } from "../addons/types.ts";
 import type { Peer, TlsInfo } from "../flow/flow.ts";
@@ -14,6 +20,7 @@ import { MAGIC_HOST, mitmItResponse } from "./mitm_it.ts";
 import { originFailureText } from "./origin_connect.ts";
 import { notAProxyRequestText, textResponse } from "./responses.ts";
 import { type Route, routeAuthority, sniFor } from "./route.ts";
+import { authorized, PROXY_AUTHENTICATE } from "./modes/proxy_auth.ts";
 
 /** A session inside a CONNECT tunnel: where its origin-form requests go. */
 export interface TunnelInfo {
@@ -22,7 +29,15 @@ export interface TunnelInfo {
   upstreamError: string | null;
   /** The client's TLS session with the proxy, when intercepted. */
   clientTls: TlsInfo | null;
+  /** Replace the client's Host with the route's (reverse mode without keep_host_header). */
+  setHost?: boolean;
 }
+
+/**
+ * Serves a client connection in a mode other than regular (socks5, reverse, transparent): called
+ * instead of reading HTTP requests from it; the connection is closed after it returns.
+ */
+export type ModeHandler = (session: ClientSession) => Promise<void>;
 
 let nextClientId = 1;
 
@@ -137,13 +152,14 @@ export class ClientSession {
     };
   }
 
-  async run(): Promise<void> {
+  /** Serves the connection: HTTP proxy requests, or `handler` (see ModeHandler). */
+  async run(handler?: ModeHandler): Promise<void> {
     const hooks = this.ctx.addons;
     if (this.#outermost && hooks.has("client_connected")) {
       await hooks.trigger("client_connected", this.client);
     }
     try {
-      await this.#serve();
+      await (handler ? this.#serveWith(handler) : this.#serve());
     } finally {
       if (this.#outermost && hooks.has("client_disconnected")) {
         await hooks.trigger("client_disconnected", this.client);
@@ -164,6 +180,16 @@ export class ClientSession {
     } finally {
       this.ctx.deadlines.unwatch(this);
       this.unwatch();
+      await this.#flushThenClose();
+    }
+  }
+
+  async #serveWith(handler: ModeHandler): Promise<void> {
+    try {
+      await handler(this);
+    } catch (e) {
+      this.ctx.log.debug(`${this.#peer()}: ${(e as Error)?.message ?? e}`);
+    } finally {
       await this.#flushThenClose();
     }
   }
@@ -248,6 +274,32 @@ export class ClientSession {
       this.ctx.log.debug(`${this.#peer()}: ${head.method} ${head.target} ${head.version}`);
     }
     const tunnel = this.tunnel;
+    if (tunnel === null && (target.form === "authority" || target.form === "absolute")) {
+      const expected = this.ctx.proxyAuth;
+      if (expected !== null && !authorized(head.headers.get("proxy-authorization"), expected)) {
+        this.ctx.log.info(`${this.#peer()}: 407 for ${head.method} ${head.target}`);
+        return this.#answerUnread(
+          head,
+          407,
+          "mitm.ts: proxy authentication required; send the proxyauth user and password " +
+            "(curl -U user:pass, or http://user:pass@host:port as the proxy URL).",
+          ["Proxy-Authenticate", PROXY_AUTHENTICATE],
+        );
+      }
+    }
+    if (this.ctx.mode.kind === "reverse" && tunnel !== null) {
+      // A reverse proxy is the origin to its clients: every request goes there.
+      if (target.form === "authority") {
+        return this.respondAndClose(
+          400,
+          `mitm.ts is a reverse proxy for ${routeAuthority(tunnel.route)} here, not a forward ` +
+            `proxy; send plain requests.`,
+        );
+      }
+      if (target.form === "absolute") {
+        return forwardHttp(this, head, tunnel.route, target.path, tunnel.setHost ?? false);
+      }
+    }
     switch (target.form) {
       case "authority":
         return connectTunnel(this, head, target);
@@ -276,14 +328,18 @@ export class ClientSession {
           // the next request try again.
           const why = tunnel.upstreamError;
           tunnel.upstreamError = null;
-          return this.#answerUnread(502, originFailureText(routeAuthority(tunnel.route), why));
+          return this.#answerUnread(
+            head,
+            502,
+            originFailureText(routeAuthority(tunnel.route), why),
+          );
         }
         return forwardHttp(
           this,
           head,
           tunnel.route,
           target.form === "origin" ? target.path : "*",
-          false,
+          tunnel.setHost ?? false,
         );
     }
     return this.respondAndClose(400, notAProxyRequestText(this.ctx.proxyUrl));
@@ -298,11 +354,21 @@ export class ClientSession {
     return head.version !== "HTTP/1.0";
   }
 
-  /** Answers a request without reading its body: the connection closes if there is one. */
-  async #answerUnread(status: number, text: string): Promise<boolean> {
-    if (this.reader.framing?.kind !== "none") return this.respondAndClose(status, text);
+  /**
+   * Answers a request without reading its body: the connection closes if there is one (or the
+   * client does not keep it alive).
+   */
+  async #answerUnread(
+    head: RequestHead,
+    status: number,
+    text: string,
+    extra: string[] = [],
+  ): Promise<boolean> {
+    if (this.reader.framing?.kind !== "none" || !keepsAlive(head.version, head.headers)) {
+      return this.respondAndClose(status, text, extra);
+    }
     this.reader.next(); // its "end"
-    await this.conn.write(textResponse(status, text, false));
+    await this.conn.write(textResponse(status, text, false, extra));
     return true;
   }
 
@@ -314,9 +380,9 @@ export class ClientSession {
   }
 
   /** Answers with a plain-text response and ends the connection gracefully. */
-  async respondAndClose(status: number, text: string): Promise<false> {
+  async respondAndClose(status: number, text: string, extra: string[] = []): Promise<false> {
     try {
-      await this.conn.write(textResponse(status, text, true));
+      await this.conn.write(textResponse(status, text, true, extra));
     } catch {
       return false;
     }

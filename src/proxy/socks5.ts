@@ -13,6 +13,8 @@
  * ```
  */
 
+import { constantTimeEqual } from "./modes/proxy_auth.ts";
+
 /** REP values of the reply (RFC 1928 section 6). */
 export const Socks5Reply = {
   Succeeded: 0x00,
@@ -127,7 +129,9 @@ export class Socks5Handshake {
         const username = latin1(b.subarray(2, 2 + ulen));
         const password = latin1(b.subarray(3 + ulen, end));
         const c = this.#credentials!;
-        if (username !== c.username || password !== c.password) {
+        // Both compared in full, whatever the first difference (constant time).
+        const userOk = constantTimeEqual(username, c.username);
+        if (!(constantTimeEqual(password, c.password) && userOk)) {
           return fail("wrong username or password", Uint8Array.of(AUTH_VERSION, 0x01));
         }
         this.#username = username;

@@ -3,7 +3,6 @@
  * first bytes and either intercept TLS (terminate it with a leaf from our CA and proxy the HTTP
  * inside), parse plain HTTP, or relay bytes untouched (passthrough, other protocols).
  */
-import { type Target } from "../http1/mod.ts";
 import { type Conn, NetError, startTlsServer } from "../runtime/mod.ts";
 import {
   type ClientHello,
@@ -18,8 +17,23 @@ import { relay } from "./pump.ts";
 import { type Route, routeKey, sniFor } from "./route.ts";
 import type { TlsClientHelloData } from "../addons/types.ts";
 import { ClientSession } from "./session.ts";
+import { dialTcp, upstreamOf } from "./modes/upstream.ts";
 
-type AuthorityTarget = Extract<Target, { form: "authority" }>;
+/** Where the tunnel leads: the CONNECT or SOCKS5 target, the original destination, the origin. */
+export interface TunnelTarget {
+  host: string;
+  port: number;
+}
+
+/**
+ * Reverse mode fixes the origin's scheme whatever the client speaks (`originScheme`), always
+ * intercepts, and may set Host to the origin's. Left empty, the client's TLS decides (CONNECT,
+ * SOCKS5, transparent).
+ */
+export interface TunnelHow {
+  originScheme?: "http" | "https";
+  setHost?: boolean;
+}
 
 /** How long a silent client may wait before we assume the server speaks first (SMTP, ...). */
 const CLIENT_FIRST_MS = 1000;
@@ -33,12 +47,18 @@ export type TunnelOrigin = Conn | "pooled" | null;
 /** Runs the tunnel after "200 Connection Established". */
 export async function runTunnel(
   session: ClientSession,
-  target: AuthorityTarget,
+  target: TunnelTarget,
   origin: TunnelOrigin,
+  how: TunnelHow = {},
 ): Promise<void> {
   const { ctx } = session;
+  const reverse = how.originScheme !== undefined;
   let buffered = session.reader.takeBuffered();
   for (;;) {
+    // A reverse proxy is a web server: whatever is not TLS is HTTP (or gets a 400 saying why).
+    if (reverse && buffered.length > 0 && !looksLikeTls(buffered)) {
+      return await innerHttp(session, target, origin, buffered, how);
+    }
     if (buffered.length > 0 && !looksLikeTls(buffered)) {
       const kind = plainKind(buffered);
       if (kind === "http" && ctx.intercepts(target.host, target.port, null)) {
@@ -51,17 +71,26 @@ export async function runTunnel(
       ? parseClientHello(buffered)
       : { kind: "need-more" };
     if (hello.kind === "hello") {
-      if (!(await interceptDecision(session, target, hello.hello))) {
+      if (!reverse && !(await interceptDecision(session, target, hello.hello))) {
         ctx.log.debug(`CONNECT ${target.host}:${target.port}: passing TLS through untouched`);
         return await passthrough(session, target, origin, buffered);
       }
-      return await intercept(session, target, origin, hello.hello, buffered);
+      return await intercept(session, target, origin, hello.hello, buffered, how);
     }
     if (hello.kind === "invalid") {
       ctx.log.debug(`CONNECT ${target.host}:${target.port}: ${hello.reason}; relaying untouched`);
       return await passthrough(session, target, origin, buffered);
     }
-    const chunk = await readWithin(session, buffered.length === 0 ? CLIENT_FIRST_MS : 0);
+    // A silent client of a reverse proxy is an idle web client (not a server-first protocol),
+    // dropped after the usual timeouts.
+    const { idle_timeout, header_timeout } = ctx.options;
+    const ms = reverse
+      ? (buffered.length === 0 ? idle_timeout : header_timeout) * 1000
+      : buffered.length === 0
+      ? CLIENT_FIRST_MS
+      : 0;
+    const chunk = await readWithin(session, ms);
+    if (chunk === "timeout" && reverse) return session.conn.close();
     if (chunk === "timeout") return await passthrough(session, target, origin, buffered);
     if (chunk === null) {
       if (typeof origin === "object") origin?.close(); // the client left before saying anything
@@ -74,7 +103,7 @@ export async function runTunnel(
 /** --ignore-hosts/--allow-hosts decide, then a tls_clienthello hook may overrule them. */
 async function interceptDecision(
   session: ClientSession,
-  target: AuthorityTarget,
+  target: TunnelTarget,
   hello: ClientHello,
 ): Promise<boolean> {
   const { ctx } = session;
@@ -130,7 +159,7 @@ function join(a: Uint8Array, b: Uint8Array): Uint8Array {
 /** Relays the tunnel's bytes to the origin untouched. */
 async function passthrough(
   session: ClientSession,
-  target: AuthorityTarget,
+  target: TunnelTarget,
   tunnelOrigin: TunnelOrigin,
   buffered: Uint8Array,
 ): Promise<void> {
@@ -140,11 +169,9 @@ async function passthrough(
   }
   let origin: Conn;
   try {
-    origin = tunnelOrigin !== "pooled" ? tunnelOrigin : await session.ctx.network.connect({
-      host: target.host,
-      port: target.port,
-      timeoutMs: session.ctx.options.connect_timeout * 1000,
-    });
+    origin = tunnelOrigin !== "pooled"
+      ? tunnelOrigin
+      : await dialTcp(session.ctx, target.host, target.port);
   } catch (e) {
     session.ctx.log.info(`${target.host}:${target.port}: ${(e as Error).message}`);
     session.conn.close();
@@ -156,20 +183,30 @@ async function passthrough(
 /** Plain HTTP inside the tunnel: a session whose origin-form requests go to the CONNECT target. */
 async function innerHttp(
   session: ClientSession,
-  target: AuthorityTarget,
+  target: TunnelTarget,
   origin: TunnelOrigin,
   buffered: Uint8Array,
+  how: TunnelHow = {},
 ): Promise<void> {
   const { ctx } = session;
-  const route: Route = { scheme: "http", host: target.host, port: target.port, sni: null };
-  // The CONNECT's connection serves the first request (from the pool, like any other).
+  const scheme = how.originScheme ?? "http";
+  const route: Route = {
+    scheme,
+    host: target.host,
+    port: target.port,
+    sni: scheme === "https" ? sniFor(target.host) : null,
+  };
+  // The CONNECT's connection serves the first request (from the pool, like any other). Not in
+  // upstream mode: pooled http connections there lead to the upstream proxy, not the origin.
   if (typeof origin === "object" && origin !== null) {
-    ctx.pool.release(new OriginConn(origin, routeKey(route), ctx.limits));
+    if (scheme === "http" && upstreamOf(ctx) === null) {
+      ctx.pool.release(new OriginConn(origin, routeKey(route), ctx.limits));
+    } else origin.close();
   }
   const inner = new ClientSession(
     session.conn,
     session.ctx,
-    { route, upstreamError: null, clientTls: null },
+    { route, upstreamError: null, clientTls: null, setHost: how.setHost },
     session.client,
   );
   inner.reader.feed(buffered);
@@ -184,18 +221,25 @@ async function innerHttp(
  */
 async function intercept(
   session: ClientSession,
-  target: AuthorityTarget,
+  target: TunnelTarget,
   tcp: TunnelOrigin,
   hello: ClientHello,
   buffered: Uint8Array,
+  how: TunnelHow = {},
 ): Promise<void> {
   const { ctx } = session;
   const serverName = hello.sni ?? target.host;
+  // Reverse mode names the origin itself (the client's SNI names the proxy).
+  const scheme = how.originScheme ?? "https";
   const route: Route = {
-    scheme: "https",
+    scheme,
     host: target.host,
     port: target.port,
-    sni: hello.sni ?? sniFor(target.host),
+    sni: scheme === "http"
+      ? null
+      : how.originScheme
+      ? sniFor(target.host)
+      : hello.sni ?? sniFor(target.host),
   };
   let upstreamError: string | null = null;
   // The origin's TLS handshake: before the client's when its certificate names the leaf
@@ -254,7 +298,7 @@ async function intercept(
   const inner = new ClientSession(
     tls.conn,
     ctx,
-    { route, upstreamError, clientTls },
+    { route, upstreamError, clientTls, setHost: how.setHost },
     session.client,
   );
   await inner.run();

@@ -17,6 +17,7 @@ export {
   type TlsClientSession,
   type TlsSession,
 } from "./tls.ts";
+export { listenTransparent, normalizeHost, type SockAddr } from "./original_dst.ts";
 
 declare const Bun: { version: string } | undefined;
 declare const Deno: { version: { deno: string } } | undefined;
