@@ -125,6 +125,13 @@ export const OPTION_SPECS = {
     max: 65536,
     help: "Most header fields accepted in one head.",
   }),
+  body_size_limit: opt({
+    type: "size",
+    default: 0,
+    min: 0,
+    help: "Largest request or response body passed on, 0 for no limit (k, m, g suffixes). A " +
+      "request over it gets 413, a response 502; bodies without a length are counted as they pass.",
+  }),
   upstream_cert: opt({
     type: "bool",
     default: true,

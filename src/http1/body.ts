@@ -218,8 +218,62 @@ function hexValue(c: number): number {
   return -1;
 }
 
-/** The reader for a framing; `status` is the error status for malformed input (400 or 502). */
+/**
+ * Counts the bytes of a body whose length is not declared up front and refuses it (413 for a
+ * request, 502 for a response) as soon as it passes the limit, before handing out the excess.
+ */
+export class LimitedBodyReader implements BodyReader {
+  readonly #inner: BodyReader;
+  readonly #limit: number;
+  readonly #tooLarge: () => HttpError;
+  #seen = 0;
+
+  constructor(inner: BodyReader, limit: number, tooLarge: () => HttpError) {
+    this.#inner = inner;
+    this.#limit = limit;
+    this.#tooLarge = tooLarge;
+  }
+
+  next(buf: ReceiveBuffer): BodyStep {
+    if (this.#seen > this.#limit) throw this.#tooLarge();
+    const step = this.#inner.next(buf);
+    if (!(step instanceof Uint8Array)) return step;
+    const allowed = this.#limit - this.#seen;
+    this.#seen += step.length;
+    if (this.#seen <= this.#limit) return step;
+    // Hand out exactly up to the limit, then fail: the same events however the input was split.
+    if (allowed === 0) throw this.#tooLarge();
+    return step.subarray(0, allowed);
+  }
+
+  eof(): BodyEnd {
+    return this.#inner.eof();
+  }
+}
+
+/** The error for a body over `limit` bytes: 413 for requests, 502 for responses. */
+export function bodyTooLarge(isRequest: boolean, limit: number): HttpError {
+  return isRequest
+    ? new HttpError(413, `request body is larger than the proxy's limit of ${limit} bytes`)
+    : new HttpError(502, `response body is larger than the proxy's limit of ${limit} bytes`);
+}
+
+/**
+ * The reader for a framing; `status` is the error status for malformed input (400 or 502). With
+ * a body limit, a declared length over it is refused here and other bodies are counted.
+ */
 export function bodyReader(framing: Framing, status: number, limits: HeadLimits): BodyReader {
+  const limit = limits.maxBodyBytes ?? Infinity;
+  if (limit === Infinity) return plainBodyReader(framing, status, limits);
+  const tooLarge = () => bodyTooLarge(status !== 502, limit);
+  if (framing.kind === "length" && framing.length > limit) throw tooLarge();
+  const reader = plainBodyReader(framing, status, limits);
+  return framing.kind === "chunked" || framing.kind === "close"
+    ? new LimitedBodyReader(reader, limit, tooLarge)
+    : reader;
+}
+
+function plainBodyReader(framing: Framing, status: number, limits: HeadLimits): BodyReader {
   switch (framing.kind) {
     case "length":
       return new ContentLengthReader(framing.length, status);

@@ -29,9 +29,18 @@ export interface HeadLimits {
   maxHeadBytes: number;
   /** Most header fields accepted in one head or trailer section. */
   maxHeaderCount: number;
+  /**
+   * Largest body accepted, in bytes (Infinity: no limit). A declared Content-Length over it is
+   * refused at the head; chunked and close-delimited bodies are counted as they pass.
+   */
+  maxBodyBytes?: number;
 }
 
-export const DEFAULT_LIMITS: HeadLimits = { maxHeadBytes: 64 * 1024, maxHeaderCount: 256 };
+export const DEFAULT_LIMITS: HeadLimits = {
+  maxHeadBytes: 64 * 1024,
+  maxHeaderCount: 256,
+  maxBodyBytes: Infinity,
+};
 
 /** tchar from RFC 9110 section 5.6.2, as a lookup table. */
 const TCHAR = new Uint8Array(256);
