@@ -96,6 +96,15 @@ export async function startProxy(
   deps: ProxyDeps = {},
 ): Promise<ProxyServer> {
   const options = resolveOptions(overrides);
+  // Before anything is created (the CA in confdir): a bad mode is a usage error.
+  let modes: ModeSpec[], ports: number[];
+  try {
+    modes = options.mode.map(parseMode);
+    if (modes.length === 0) modes = [parseMode("regular")];
+    ports = listenPorts(modes, options.listen_port);
+  } catch (e) {
+    throw e instanceof ModeError ? new OptionError(e.message) : e;
+  }
   const network = deps.network ?? defaultNetwork;
   const log = deps.log ?? silentLogger;
   const loaded = deps.ca ?? await loadOrCreateCa(expandHome(options.confdir));
@@ -133,15 +142,6 @@ export async function startProxy(
   );
   const sessions = new Map<Conn, Promise<void>>();
   let closing = false;
-  let modes: ModeSpec[], ports: number[];
-  try {
-    modes = options.mode.map(parseMode);
-    if (modes.length === 0) modes = [parseMode("regular")];
-    ports = listenPorts(modes, options.listen_port);
-  } catch (e) {
-    await scripts.close();
-    throw e instanceof ModeError ? new OptionError(e.message) : e;
-  }
   const auth = parseCredentials(options.proxyauth);
   const shared = {
     options,
