@@ -34,11 +34,15 @@ export function optionsFromFlags(flags: Flags): Partial<Options> {
   const set = (name: string, value: unknown) => {
     // List options accumulate over repeated flags.
     const prev = overrides[name];
-    overrides[name] = Array.isArray(prev) && Array.isArray(value) ? [...prev, ...value] : value;
+    overrides[name] = Array.isArray(prev) && Array.isArray(value)
+      ? [...prev, ...value]
+      : value;
   };
   for (const pair of flags.set ?? []) {
     const eq = pair.indexOf("=");
-    if (eq <= 0) throw new OptionError(`--set expects name=value, got "${pair}"`);
+    if (eq <= 0) {
+      throw new OptionError(`--set expects name=value, got "${pair}"`);
+    }
     const name = pair.slice(0, eq);
     set(name, parseOptionValue(name, pair.slice(eq + 1)));
   }
@@ -58,7 +62,9 @@ export function optionsFromFlags(flags: Flags): Partial<Options> {
   for (const r of flags.allowHosts ?? []) flag("allow_hosts", r);
   if (flags.sslInsecure) overrides.ssl_insecure = true;
   overrides.confdir = expandHome(
-    typeof overrides.confdir === "string" ? overrides.confdir : OPTION_SPECS.confdir.default,
+    typeof overrides.confdir === "string"
+      ? overrides.confdir
+      : OPTION_SPECS.confdir.default,
   );
   return overrides as Partial<Options>;
 }
@@ -68,7 +74,11 @@ function optionsTable(): string {
   for (const [name, spec] of Object.entries(OPTION_SPECS)) {
     const unit = spec.type === "seconds" ? " s" : "";
     const repeat = spec.type === "strings" ? ", repeatable" : "";
-    lines.push(`  ${name} (${spec.type}, default ${JSON.stringify(spec.default)}${unit}${repeat})`);
+    lines.push(
+      `  ${name} (${spec.type}, default ${
+        JSON.stringify(spec.default)
+      }${unit}${repeat})`,
+    );
     lines.push(`      ${spec.help}`);
   }
   return lines.join("\n");
@@ -89,10 +99,14 @@ function listeningLine(l: ModeListener): string {
     case "transparent":
       return `transparent proxy listening at ${l.url}`;
     case "reverse":
-      return `reverse proxy for ${m.scheme}://${formatAuthority(m.host, m.port)} listening at ` +
+      return `reverse proxy for ${m.scheme}://${
+        formatAuthority(m.host, m.port)
+      } listening at ` +
         `${l.url} (http and https)`;
     case "upstream":
-      return `proxy (upstream ${m.scheme}://${formatAuthority(m.host, m.port)}) listening at ` +
+      return `proxy (upstream ${m.scheme}://${
+        formatAuthority(m.host, m.port)
+      }) listening at ` +
         l.url;
   }
 }
@@ -111,10 +125,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     const overrides = optionsFromFlags(flags);
     if ("filter" in invocation && invocation.filter !== "") {
-      overrides.view_filter = parseOptionValue("view_filter", invocation.filter) as string;
+      overrides.view_filter = parseOptionValue(
+        "view_filter",
+        invocation.filter,
+      ) as string;
     }
     if (invocation.command === "read" && invocation.detail !== undefined) {
-      overrides.flow_detail = parseOptionValue("flow_detail", invocation.detail) as number;
+      overrides.flow_detail = parseOptionValue(
+        "flow_detail",
+        invocation.detail,
+      ) as number;
     }
     options = resolveOptions(overrides);
   } catch (e) {
@@ -132,7 +152,9 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof OptionError) return usageError(e.message, "--options");
     throw e;
   }
-  const viewFilter = options.view_filter ? parseFilter(options.view_filter) : null;
+  const viewFilter = options.view_filter
+    ? parseFilter(options.view_filter)
+    : null;
   try {
     const invocation = parsed.invocation!;
     switch (invocation.command) {
@@ -144,7 +166,12 @@ export async function main(argv: string[]): Promise<number> {
           webPortChosen(invocation.flags),
         );
       case "read":
-        await readCommand(invocation.file, viewFilter, options.flow_detail, useColor());
+        await readCommand(
+          invocation.file,
+          viewFilter,
+          options.flow_detail,
+          useColor(),
+        );
         return 0;
       case "har": {
         const n = await harCommand(
@@ -185,7 +212,9 @@ export async function main(argv: string[]): Promise<number> {
 function usageError(message: string, help: string): number {
   const line = message.replace(/\s+/g, " ").replace(/\.$/, "");
   console.error(
-    `mitm: ${line}. Run "mitm ${help}" for ${help === "--help" ? "usage" : "the list"}.`,
+    `mitm: ${line}. Run "mitm ${help}" for ${
+      help === "--help" ? "usage" : "the list"
+    }.`,
   );
   return USAGE_ERROR;
 }
@@ -195,9 +224,15 @@ function useColor(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 }
 
+/** Whether the API token came from --api-token or MITM_API_TOKEN rather than being random. */
+function tokenWasGiven(flag: string | undefined): boolean {
+  return Boolean(flag ?? process.env.MITM_API_TOKEN);
+}
+
 /** Whether the user asked for a web port (then a busy one is an error, not a warning). */
 function webPortChosen(flags: Flags): boolean {
-  return flags.webPort !== undefined || (flags.set ?? []).some((s) => s.startsWith("web_port="));
+  return flags.webPort !== undefined ||
+    (flags.set ?? []).some((s) => s.startsWith("web_port="));
 }
 
 async function runProxy(
@@ -206,7 +241,11 @@ async function runProxy(
   viewFilter: Filter | null,
   webPortChosen: boolean,
 ): Promise<number> {
-  const level: LogLevel = flags.quiet ? "error" : flags.verbose ? "debug" : "info";
+  const level: LogLevel = flags.quiet
+    ? "error"
+    : flags.verbose
+    ? "debug"
+    : "info";
   const log = createLogger(level, consoleSink);
   const output = flags.quiet ? [] : [
     dumper({
@@ -218,7 +257,11 @@ async function runProxy(
   ];
   let proxy;
   try {
-    proxy = await startProxy(options, { log, scripts: flags.scripts ?? [], addons: output });
+    proxy = await startProxy(options, {
+      log,
+      scripts: flags.scripts ?? [],
+      addons: output,
+    });
   } catch (e) {
     if (e instanceof ScriptError) {
       console.error(`mitm: ${e.message.replace(/\s+/g, " ")}`);
@@ -285,7 +328,10 @@ async function runProxy(
         ]
         : []),
       `HTTPS:   clients must trust ${proxy.ca.files.certPemFile} (see http://mitm.it)`,
-      ...(web ? [`Web UI:  ${web.uiUrl}`] : []),
+      // A token the user chose is not echoed (logs are often shared); a random one must be.
+      ...(web
+        ? [`Web UI:  ${tokenWasGiven(flags.apiToken) ? web.url : web.uiUrl}`]
+        : []),
     ].join("\n"),
   );
 

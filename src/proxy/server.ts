@@ -18,6 +18,7 @@ import { AddonManager } from "../addons/manager.ts";
 import { ScriptLoader } from "../addons/scripts.ts";
 import { hardump } from "../addons/builtin/hardump.ts";
 import { recorder } from "../addons/builtin/recorder.ts";
+import { rewriteAndReplayAddons } from "../addons/builtin/option_addons.ts";
 import { parseFilter } from "../filter/mod.ts";
 import type { Addon } from "../addons/types.ts";
 import type { Flow } from "../flow/flow.ts";
@@ -269,9 +270,9 @@ function tlsContext(options: Options, log: Logger): TlsContext {
   return { extraCa, keylog, distrustLogged: new Set() };
 }
 
-/** The addons that options switch on: recording and the HAR dump. */
+/** The addons that options switch on: rewrites, server replay, recording and the HAR dump. */
 function builtinAddons(options: Options): Addon[] {
-  const out: Addon[] = [];
+  const out: Addon[] = rewriteAndReplayAddons(options);
   const bodyLimit = options.stream_large_bodies;
   if (options.record) {
     const filter = options.record_filter ? parseFilter(options.record_filter) : null;

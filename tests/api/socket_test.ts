@@ -59,17 +59,26 @@ test("served on a socket: token, cookie login, Host check, SSE with curl", async
   });
 });
 
-test("the command line prints the UI address with the token; --no-web turns it off", {
+test("the command line prints the UI address (with a random token only); --no-web turns it off", {
   timeout: 60_000,
 }, async () => {
   const proc = await startProxyProcess(["--web-port", "0", "--api-token", "cli-token-1234"]);
   try {
-    await waitText(proc.output, /Web UI: {2}http:\/\/127\.0\.0\.1:\d+\/\?token=cli-token-1234/);
-    const ui = /Web UI: {2}(http:\/\/[^/]+)/.exec(proc.output())![1];
+    // A token the user chose is not echoed into logs.
+    await waitText(proc.output, /Web UI: {2}http:\/\/127\.0\.0\.1:\d+\n/);
+    assert.doesNotMatch(proc.output(), /cli-token-1234/);
+    const ui = /Web UI: {2}(http:\/\/[^/\s]+)/.exec(proc.output())![1];
     const r = await curl(["-H", "Authorization: Bearer cli-token-1234", `${ui}/api/options`]);
     assert.match(r.stdout, /"max_flows":10000/);
   } finally {
     assert.equal(await proc.stop(), 0);
+  }
+  const random = await startProxyProcess(["--web-port", "0"]);
+  try {
+    // A random token is printed: it is the only way to learn it.
+    await waitText(random.output, /Web UI: {2}http:\/\/127\.0\.0\.1:\d+\/\?token=\S{8,}/);
+  } finally {
+    await random.stop();
   }
   const off = await startProxyProcess(["--no-web"]);
   try {

@@ -182,7 +182,11 @@ test("an addon can inject outside its hooks, at once", async () => {
     };
     await withWsProxy({}, [addon], async (proxy) => {
       const ws = await RawWsClient.open({ proxyPort: proxy.address.port, originPort: origin.port });
-      await new Promise<void>((r) => (started = r));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve, reject) => {
+        started = resolve;
+        timer = setTimeout(() => reject(new Error("websocket_start did not run")), 10_000);
+      }).finally(() => clearTimeout(timer));
       assert.equal((await ws.next()).text, "tick");
       ws.destroy();
     });
