@@ -44,5 +44,11 @@ export {
   type TlsInfo,
 } from "./src/flow/flow.ts";
 export { decodeContent, encodeContent } from "./src/flow/encoding.ts";
+export {
+  type InjectedMessage,
+  WebSocketData,
+  WebSocketMessage,
+  type WebSocketMessageType,
+} from "./src/flow/websocket.ts";
 export type { RequestHead, ResponseHead } from "./src/http1/head.ts";
 export { VERSION } from "./src/version.ts";

@@ -252,3 +252,38 @@ test("an idle WebSocket outlives idle_timeout", async () => {
     await origin.close();
   }
 });
+
+test("a slow websocket_message hook holds up only its own flow", async () => {
+  const origin = await wsOrigin();
+  let release: (() => void) | null = null;
+  const addon: Addon = {
+    async websocket_message(flow) {
+      if (flow.websocket!.messages.at(-1)!.text === "slow") {
+        await new Promise<void>((r) => (release = r));
+      }
+    },
+  };
+  try {
+    await withWsProxy({}, [addon], async (proxy) => {
+      const slow = await RawWsClient.open({
+        proxyPort: proxy.address.port,
+        originPort: origin.port,
+      });
+      const fast = await RawWsClient.open({
+        proxyPort: proxy.address.port,
+        originPort: origin.port,
+      });
+      slow.text("slow");
+      assert.ok(await eventually(() => release !== null));
+      fast.text("fast");
+      assert.equal((await fast.next()).text, "echo: fast");
+      assert.equal(origin.received.length, 1, "the slow message waits for its hook");
+      release!();
+      assert.equal((await slow.next()).text, "echo: slow");
+      slow.destroy();
+      fast.destroy();
+    });
+  } finally {
+    await origin.close();
+  }
+});
