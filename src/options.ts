@@ -1,4 +1,6 @@
 import { parseFilter } from "./filter/mod.ts";
+import { REPLAY_OPTION_SPECS } from "./replay/option_specs.ts";
+import { REWRITE_OPTION_SPECS } from "./addons/builtin/rewrite_option_specs.ts";
 import { modeProblem } from "./proxy/modes/spec.ts";
 import { credentialsProblem } from "./proxy/modes/proxy_auth.ts";
 
@@ -9,7 +11,7 @@ import { credentialsProblem } from "./proxy/modes/proxy_auth.ts";
 
 export type OptionType = "string" | "int" | "seconds" | "bool" | "strings" | "size";
 
-interface Spec<T> {
+export interface Spec<T> {
   type: OptionType;
   default: T;
   help: string;
@@ -253,6 +255,8 @@ export const OPTION_SPECS = {
     max: 100000,
     help: "Idle connections kept per origin for reuse (0 disables pooling).",
   }),
+  ...REPLAY_OPTION_SPECS,
+  ...REWRITE_OPTION_SPECS,
 };
 
 export type OptionName = keyof typeof OPTION_SPECS;

@@ -24,6 +24,7 @@ import { NetError, onShutdownSignal, runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { buildProgram, type Flags, type Invocation } from "./program.ts";
 import { startWebUi, WebStartError } from "./web_start.ts";
+import { loadClientReplay, replayCommand, replayInBackground } from "./replay_command.ts";
 
 /** Exit status for usage errors (unknown flag, bad value), as in mitmproxy and most Unix tools. */
 export const USAGE_ERROR = 2;
@@ -34,15 +35,11 @@ export function optionsFromFlags(flags: Flags): Partial<Options> {
   const set = (name: string, value: unknown) => {
     // List options accumulate over repeated flags.
     const prev = overrides[name];
-    overrides[name] = Array.isArray(prev) && Array.isArray(value)
-      ? [...prev, ...value]
-      : value;
+    overrides[name] = Array.isArray(prev) && Array.isArray(value) ? [...prev, ...value] : value;
   };
   for (const pair of flags.set ?? []) {
     const eq = pair.indexOf("=");
-    if (eq <= 0) {
-      throw new OptionError(`--set expects name=value, got "${pair}"`);
-    }
+    if (eq <= 0) throw new OptionError(`--set expects name=value, got "${pair}"`);
     const name = pair.slice(0, eq);
     set(name, parseOptionValue(name, pair.slice(eq + 1)));
   }
@@ -60,11 +57,18 @@ export function optionsFromFlags(flags: Flags): Partial<Options> {
   for (const m of flags.mode ?? []) flag("mode", m);
   for (const r of flags.ignoreHosts ?? []) flag("ignore_hosts", r);
   for (const r of flags.allowHosts ?? []) flag("allow_hosts", r);
+  for (const f of flags.serverReplay ?? []) flag("server_replay", f);
+  for (const f of flags.clientReplay ?? []) flag("client_replay", f);
+  for (const s of flags.mapLocal ?? []) flag("map_local", s);
+  for (const s of flags.mapRemote ?? []) flag("map_remote", s);
+  for (const s of flags.modifyHeaders ?? []) flag("modify_headers", s);
+  for (const s of flags.modifyBody ?? []) flag("modify_body", s);
+  for (const s of flags.blockList ?? []) flag("block_list", s);
+  if (flags.anticache) overrides.anticache = true;
+  if (flags.anticomp) overrides.anticomp = true;
   if (flags.sslInsecure) overrides.ssl_insecure = true;
   overrides.confdir = expandHome(
-    typeof overrides.confdir === "string"
-      ? overrides.confdir
-      : OPTION_SPECS.confdir.default,
+    typeof overrides.confdir === "string" ? overrides.confdir : OPTION_SPECS.confdir.default,
   );
   return overrides as Partial<Options>;
 }
@@ -74,11 +78,7 @@ function optionsTable(): string {
   for (const [name, spec] of Object.entries(OPTION_SPECS)) {
     const unit = spec.type === "seconds" ? " s" : "";
     const repeat = spec.type === "strings" ? ", repeatable" : "";
-    lines.push(
-      `  ${name} (${spec.type}, default ${
-        JSON.stringify(spec.default)
-      }${unit}${repeat})`,
-    );
+    lines.push(`  ${name} (${spec.type}, default ${JSON.stringify(spec.default)}${unit}${repeat})`);
     lines.push(`      ${spec.help}`);
   }
   return lines.join("\n");
@@ -99,14 +99,10 @@ function listeningLine(l: ModeListener): string {
     case "transparent":
       return `transparent proxy listening at ${l.url}`;
     case "reverse":
-      return `reverse proxy for ${m.scheme}://${
-        formatAuthority(m.host, m.port)
-      } listening at ` +
+      return `reverse proxy for ${m.scheme}://${formatAuthority(m.host, m.port)} listening at ` +
         `${l.url} (http and https)`;
     case "upstream":
-      return `proxy (upstream ${m.scheme}://${
-        formatAuthority(m.host, m.port)
-      }) listening at ` +
+      return `proxy (upstream ${m.scheme}://${formatAuthority(m.host, m.port)}) listening at ` +
         l.url;
   }
 }
@@ -125,16 +121,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     const overrides = optionsFromFlags(flags);
     if ("filter" in invocation && invocation.filter !== "") {
-      overrides.view_filter = parseOptionValue(
-        "view_filter",
-        invocation.filter,
-      ) as string;
+      overrides.view_filter = parseOptionValue("view_filter", invocation.filter) as string;
+    }
+    if (invocation.command === "replay" && invocation.concurrency !== undefined) {
+      overrides.client_replay_concurrency = parseOptionValue(
+        "client_replay_concurrency",
+        invocation.concurrency,
+      ) as number;
     }
     if (invocation.command === "read" && invocation.detail !== undefined) {
-      overrides.flow_detail = parseOptionValue(
-        "flow_detail",
-        invocation.detail,
-      ) as number;
+      overrides.flow_detail = parseOptionValue("flow_detail", invocation.detail) as number;
     }
     options = resolveOptions(overrides);
   } catch (e) {
@@ -152,9 +148,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof OptionError) return usageError(e.message, "--options");
     throw e;
   }
-  const viewFilter = options.view_filter
-    ? parseFilter(options.view_filter)
-    : null;
+  const viewFilter = options.view_filter ? parseFilter(options.view_filter) : null;
   try {
     const invocation = parsed.invocation!;
     switch (invocation.command) {
@@ -166,12 +160,7 @@ export async function main(argv: string[]): Promise<number> {
           webPortChosen(invocation.flags),
         );
       case "read":
-        await readCommand(
-          invocation.file,
-          viewFilter,
-          options.flow_detail,
-          useColor(),
-        );
+        await readCommand(invocation.file, viewFilter, options.flow_detail, useColor());
         return 0;
       case "har": {
         const n = await harCommand(
@@ -184,6 +173,11 @@ export async function main(argv: string[]): Promise<number> {
           console.error(`mitm: wrote ${n} flows to ${invocation.out}`);
         }
         return 0;
+      }
+      case "replay": {
+        const level: LogLevel = invocation.flags.quiet ? "error" : "info";
+        const log = createLogger(level, consoleSink);
+        return await replayCommand(invocation.files, options, log, useColor());
       }
       case "ca-path":
         console.log((await loadOrCreateCa(options.confdir)).certPemFile);
@@ -212,9 +206,7 @@ export async function main(argv: string[]): Promise<number> {
 function usageError(message: string, help: string): number {
   const line = message.replace(/\s+/g, " ").replace(/\.$/, "");
   console.error(
-    `mitm: ${line}. Run "mitm ${help}" for ${
-      help === "--help" ? "usage" : "the list"
-    }.`,
+    `mitm: ${line}. Run "mitm ${help}" for ${help === "--help" ? "usage" : "the list"}.`,
   );
   return USAGE_ERROR;
 }
@@ -231,8 +223,7 @@ function tokenWasGiven(flag: string | undefined): boolean {
 
 /** Whether the user asked for a web port (then a busy one is an error, not a warning). */
 function webPortChosen(flags: Flags): boolean {
-  return flags.webPort !== undefined ||
-    (flags.set ?? []).some((s) => s.startsWith("web_port="));
+  return flags.webPort !== undefined || (flags.set ?? []).some((s) => s.startsWith("web_port="));
 }
 
 async function runProxy(
@@ -241,11 +232,7 @@ async function runProxy(
   viewFilter: Filter | null,
   webPortChosen: boolean,
 ): Promise<number> {
-  const level: LogLevel = flags.quiet
-    ? "error"
-    : flags.verbose
-    ? "debug"
-    : "info";
+  const level: LogLevel = flags.quiet ? "error" : flags.verbose ? "debug" : "info";
   const log = createLogger(level, consoleSink);
   const output = flags.quiet ? [] : [
     dumper({
@@ -255,13 +242,13 @@ async function runProxy(
       write: (text) => process.stdout.write(text),
     }),
   ];
+  // Read before starting, so that a missing file is a usage error, not a half-started proxy.
+  const replaying = options.client_replay.length > 0
+    ? loadClientReplay(options.client_replay)
+    : null;
   let proxy;
   try {
-    proxy = await startProxy(options, {
-      log,
-      scripts: flags.scripts ?? [],
-      addons: output,
-    });
+    proxy = await startProxy(options, { log, scripts: flags.scripts ?? [], addons: output });
   } catch (e) {
     if (e instanceof ScriptError) {
       console.error(`mitm: ${e.message.replace(/\s+/g, " ")}`);
@@ -329,11 +316,12 @@ async function runProxy(
         : []),
       `HTTPS:   clients must trust ${proxy.ca.files.certPemFile} (see http://mitm.it)`,
       // A token the user chose is not echoed (logs are often shared); a random one must be.
-      ...(web
-        ? [`Web UI:  ${tokenWasGiven(flags.apiToken) ? web.url : web.uiUrl}`]
-        : []),
+      ...(web ? [`Web UI:  ${tokenWasGiven(flags.apiToken) ? web.url : web.uiUrl}`] : []),
     ].join("\n"),
   );
 
+  if (replaying !== null) {
+    replayInBackground(proxy, replaying, options.client_replay_concurrency, log);
+  }
   return await exitCode;
 }

@@ -25,12 +25,22 @@ export interface Flags {
   webHost?: string;
   webPort?: string;
   apiToken?: string;
+  serverReplay?: string[];
+  clientReplay?: string[];
+  mapLocal?: string[];
+  mapRemote?: string[];
+  modifyHeaders?: string[];
+  modifyBody?: string[];
+  blockList?: string[];
+  anticache?: boolean;
+  anticomp?: boolean;
 }
 
 export type Invocation =
   | { command: "proxy"; flags: Flags; filter: string }
   | { command: "read"; flags: Flags; file: string; filter: string; detail?: string }
   | { command: "har"; flags: Flags; file: string; filter: string; out?: string }
+  | { command: "replay"; flags: Flags; files: string[]; concurrency?: string }
   | { command: "ca-path"; flags: Flags }
   | { command: "ca-export"; flags: Flags; format: string };
 
@@ -80,6 +90,36 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
     .option("--web-port <port>", "port of the web UI and API (default 8081)")
     .option("--no-web", "do not serve the web UI and API")
     .option("--api-token <token>", "API token (default: MITM_API_TOKEN, else a random one)")
+    .addOption(
+      new Option("-S, --server-replay <file>", "answer requests from this recording (repeatable)")
+        .argParser(repeatable),
+    )
+    .addOption(
+      new Option("-C, --client-replay <file>", "send this recording's requests again (repeatable)")
+        .argParser(repeatable),
+    )
+    .addOption(
+      new Option("--map-local <spec>", "|filter|url-regex|path: answer from local files")
+        .argParser(repeatable),
+    )
+    .addOption(
+      new Option("-M, --map-remote <spec>", "|filter|url-regex|replacement: rewrite URLs")
+        .argParser(repeatable),
+    )
+    .addOption(
+      new Option("-H, --modify-headers <spec>", "/filter/name/value: set or delete a header")
+        .argParser(repeatable),
+    )
+    .addOption(
+      new Option("-B, --modify-body <spec>", "/filter/regex/replacement: rewrite bodies")
+        .argParser(repeatable),
+    )
+    .addOption(
+      new Option("--block-list <spec>", "/filter/status: answer matching requests with a status")
+        .argParser(repeatable),
+    )
+    .option("--anticache", "remove If-None-Match and If-Modified-Since from requests")
+    .option("--anticomp", "ask origins for uncompressed responses")
     .option("--options", "list every option with its default and exit")
     .argument("[filter...]", "show only flows matching this filter expression")
     .showSuggestionAfterError(true)
@@ -121,6 +161,20 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
         file,
         filter: filter.join(" "),
         out: opts.output,
+      };
+    });
+
+  program.command("replay")
+    .description("send the requests of recordings again, print each result, exit 1 if any failed")
+    .argument("<file...>", "--record files (JSON lines) or HAR files")
+    .option("-c, --concurrency <n>", "requests in flight at once (default 1)")
+    .exitOverride()
+    .action((files: string[], opts: { concurrency?: string }) => {
+      out.invocation = {
+        command: "replay",
+        flags: program.opts<Flags>(),
+        files,
+        concurrency: opts.concurrency,
       };
     });
 

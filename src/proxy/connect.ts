@@ -54,6 +54,10 @@ export async function openTunnelOrigin(
 ): Promise<TunnelOrigin> {
   const { ctx } = session;
   if (host === MAGIC_HOST) return null;
+  // Lazy (always under server replay, whose origins may be offline): no connection until a
+  // request inside the tunnel needs one; the leaf is made from the SNI alone.
+  const lazy = ctx.options.connection_strategy === "lazy" || ctx.options.server_replay.length > 0;
+  if (lazy && ctx.intercepts(host, port, undefined)) return null;
   if (
     ctx.intercepts(host, port, undefined) &&
     ctx.pool.hasIdleOrigin(originKey("https", host, port))

@@ -17,6 +17,7 @@ import { relay } from "./pump.ts";
 import { type Route, routeKey, sniFor } from "./route.ts";
 import type { TlsClientHelloData } from "../addons/types.ts";
 import { ClientSession } from "./session.ts";
+import { MAGIC_HOST } from "./mitm_it.ts";
 import { dialTcp, upstreamOf } from "./modes/upstream.ts";
 
 /** Where the tunnel leads: the CONNECT or SOCKS5 target, the original destination, the origin. */
@@ -163,13 +164,14 @@ async function passthrough(
   tunnelOrigin: TunnelOrigin,
   buffered: Uint8Array,
 ): Promise<void> {
-  if (tunnelOrigin === null) {
+  if (tunnelOrigin === null && target.host === MAGIC_HOST) {
     session.conn.close(); // mitm.it speaks only HTTP and TLS
     return;
   }
   let origin: Conn;
   try {
-    origin = tunnelOrigin !== "pooled"
+    // Not connected yet: "pooled", or null under connection_strategy=lazy.
+    origin = typeof tunnelOrigin === "object" && tunnelOrigin !== null
       ? tunnelOrigin
       : await dialTcp(session.ctx, target.host, target.port);
   } catch (e) {
