@@ -14,6 +14,7 @@
 //   idle       --connections N keep-alive connections, one request each, then held open; prints
 //              "IDLE n" when they are, and the result once stdin closes
 // http:// targets go as absolute-form requests on keep-alive connections (no CONNECT).
+// --requests N stops after N answered requests instead of after --duration seconds.
 // Prints one JSON object: requests, errors, seconds, rps, latency percentiles (ms).
 import net from "node:net";
 import tls from "node:tls";
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     hosts: { type: "string", default: "500" },
     warmup: { type: "string", default: "1" },
     "spread-ips": { type: "boolean", default: false },
+    requests: { type: "string", default: "0" },
   },
 });
 
@@ -53,6 +55,8 @@ function failed(e) {
 }
 let measuring = false;
 let stopAt = Infinity;
+/** --requests: stop once this many have been answered (0: run for --duration). */
+const requestLimit = Number(args.requests);
 
 function connectProxy() {
   return new Promise((resolve, reject) => {
@@ -155,6 +159,7 @@ function record(ms) {
   if (!measuring) return;
   requests++;
   latencies.push(ms);
+  if (requestLimit > 0 && requests >= requestLimit) stopAt = Math.min(stopAt, performance.now());
 }
 
 const HEAD_END = Buffer.from("\r\n\r\n");
