@@ -7,6 +7,8 @@
  *   deno run -A scripts/soak.ts --requests 2000 --runtime bun
  *
  * Prints one JSON object; exits 1 if a request failed or descriptors did not return to baseline.
+ * RSS is reported after each round (default 2): a leak keeps growing from one round to the next,
+ * while a runtime's heap that grew once stays at its new size.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -22,10 +24,13 @@ const { values: args } = parseArgs({
     requests: { type: "string", default: "100000" },
     runtime: { type: "string", default: "deno" },
     connections: { type: "string", default: "16" },
+    rounds: { type: "string", default: "2" },
   },
 });
 
 const total = Number(args.requests);
+/** The requests are sent in rounds; memory that keeps growing from round to round is a leak. */
+const rounds = Math.max(1, Number(args.rounds));
 const spec = PROXIES.find((p) => p.key === `mitmts-${args.runtime}`);
 if (!spec) {
   console.error(`--runtime must be deno or bun, not ${args.runtime}`);
@@ -86,18 +91,23 @@ try {
   await sleep(1000);
   const baseline = { fds: fds(proxy.pid), rss: memoryOf(proxy.pid)!.rss };
   const phases = [];
-  for (const p of PHASES) {
-    const n = Math.round(total * p.share);
-    const r = await load(p.mode, p.scheme, n);
-    phases.push({
-      phase: `${p.mode} ${p.scheme}`,
-      requests: r.requests,
-      errors: r.errors,
-      rps: r.rps,
-      p99_ms: r.p99,
-      ...(r.firstError ? { first_error: r.firstError } : {}),
-    });
-    if (r.errors > 0 || r.requests < n) failed = true;
+  const rssAfterRound: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const p of PHASES) {
+      const n = Math.round((total / rounds) * p.share);
+      const r = await load(p.mode, p.scheme, n);
+      phases.push({
+        phase: `${p.mode} ${p.scheme}${rounds > 1 ? ` (round ${round + 1})` : ""}`,
+        requests: r.requests,
+        errors: r.errors,
+        rps: r.rps,
+        p99_ms: r.p99,
+        ...(r.firstError ? { first_error: r.firstError } : {}),
+      });
+      if (r.errors > 0 || r.requests < n) failed = true;
+    }
+    await sleep(1000);
+    rssAfterRound.push(mb(memoryOf(proxy.pid)!.rss));
   }
   const peak = memoryOf(proxy.pid)!.peak;
   // Client connections are closed by now; give the proxy a moment to notice every one.
@@ -118,7 +128,12 @@ try {
       errors: phases.reduce((a, p) => a + p.errors, 0),
       phases,
       fds: { baseline: baseline.fds, after, back_to_baseline: fdsBack },
-      rss_mb: { baseline: mb(baseline.rss), peak: mb(peak), after: mb(rssAfter) },
+      rss_mb: {
+        baseline: mb(baseline.rss),
+        peak: mb(peak),
+        after_each_round: rssAfterRound,
+        after: mb(rssAfter),
+      },
     },
     null,
     2,
