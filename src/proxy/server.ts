@@ -149,7 +149,11 @@ export async function startProxy(
     network,
     log,
     deadlines,
-    limits: { maxHeadBytes: options.max_head_bytes, maxHeaderCount: options.max_header_count },
+    limits: {
+      maxHeadBytes: options.max_head_bytes,
+      maxHeaderCount: options.max_header_count,
+      maxBodyBytes: options.body_size_limit || Infinity,
+    },
     ca,
     tls,
     intercepts,
