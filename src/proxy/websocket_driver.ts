@@ -127,6 +127,8 @@ class WebSocketDriver {
         this.#hooksRunning--;
       }
     }
+    // The other direction failed the connection while the hooks ran: nothing more goes out.
+    if (this.#failed) return;
     const to = fromClient ? "server" : "client";
     const relay = fromClient ? this.#toServer : this.#toClient;
     const bytes = relay.forward(item);
