@@ -167,6 +167,8 @@ export class RawWsClient {
     path?: string;
     extensions?: string;
     extraHeaders?: string;
+    /** Talk to a reverse-mode listener: origin-form on a direct connection. */
+    reverse?: boolean;
   }): Promise<RawWsClient> {
     const authority = `${options.tls ? "localhost" : "127.0.0.1"}:${options.originPort}`;
     const path = options.path ?? "/chat";
@@ -182,7 +184,7 @@ export class RawWsClient {
       target = path;
     } else {
       socket = await connect(options.proxyPort);
-      target = `http://${authority}${path}`;
+      target = options.reverse ? path : `http://${authority}${path}`;
     }
     socket.on("error", () => {});
     const key = generateKey();
