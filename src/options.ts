@@ -113,6 +113,21 @@ export const OPTION_SPECS = {
     min: 0.001,
     help: "Close a pooled origin connection after this many idle seconds.",
   }),
+  read_timeout: opt({
+    type: "seconds",
+    default: 60,
+    min: 0,
+    help: "Give up waiting for an origin's response head after this many seconds, counted from " +
+      "when the whole request was sent (504); 0 waits for ever.",
+  }),
+  max_connections: opt({
+    type: "int",
+    default: 10000,
+    min: 0,
+    max: 10_000_000,
+    help: "Most client connections open at once, 0 for no limit. Past it a new connection gets " +
+      "503 and is closed (regular and upstream modes; other modes just close it).",
+  }),
   max_head_bytes: opt({
     type: "int",
     default: 64 * 1024,

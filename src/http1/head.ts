@@ -220,6 +220,16 @@ export function parseFields(
     if (colon === pos || colon === lineEnd || b[colon] !== 0x3a) {
       throw new HttpError(status, `${what} header ${fieldProblem(b, pos, colon, lineEnd)}`);
     }
+    const nameLength = colon - pos;
+    if ((nameLength === 17 || nameLength === 14) && indexOfByte(b, 0x5f, pos, colon) >= 0) {
+      const name = latin1(b, pos, colon);
+      if (FRAMING_LOOKALIKES.has(name.toLowerCase())) {
+        throw new HttpError(
+          status,
+          `${what} header ${name} could be read as ${name.replace("_", "-")} by other servers`,
+        );
+      }
+    }
     let vs = colon + 1;
     while (vs < lineEnd && (b[vs] === SP || b[vs] === HTAB)) vs++;
     let ve = lineEnd;
@@ -241,6 +251,13 @@ export function parseFields(
   }
   return new HeaderList(raw);
 }
+
+/**
+ * Names some servers read as the framing fields: CGI-style gateways (and frameworks built on
+ * them) turn "-" and "_" alike into "_", so "Transfer_Encoding: chunked" that this parser
+ * ignores could frame the body for the origin. Refused, like other ambiguous framing.
+ */
+const FRAMING_LOOKALIKES = new Set(["transfer_encoding", "content_length"]);
 
 function fieldProblem(b: Uint8Array, pos: number, stop: number, lineEnd: number): string {
   if (stop === lineEnd || indexOfByte(b, 0x3a, stop, lineEnd) < 0) return "line has no colon";

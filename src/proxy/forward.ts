@@ -74,6 +74,13 @@ class Exchange {
   continued = false;
   /** The client's WebSocket handshake, when the request is one. */
   webSocket: UpgradeRequest | null = null;
+  /**
+   * For ctx.deadlines while the response head is awaited (read_timeout): when the wait ends (0:
+   * not waiting). A field write per exchange, no timer of its own.
+   */
+  deadline = 0;
+  /** Set when read_timeout passed before the origin sent a response head. */
+  timedOut = false;
 
   constructor(
     session: ClientSession,
@@ -286,7 +293,7 @@ class Exchange {
     return serializeRequestHead({
       method: request.method,
       target: upstreamTarget(this.ctx, this.route, headers, request.path), // upstream mode
-      version: request.httpVersion,
+      version: wireVersion(request.httpVersion),
       headers,
     });
   }
@@ -367,6 +374,8 @@ class Exchange {
         collected,
       );
       this.requestSent = true;
+      // read_timeout counts from the end of the request.
+      if (this.deadline !== 0) this.deadline = Date.now() + this.ctx.options.read_timeout * 1000;
       session.watch(this.abort);
       return true;
     } catch (e) {
@@ -383,13 +392,47 @@ class Exchange {
     }
   }
 
-  /** Reads past 1xx interim responses (forwarding them) to the final head, or "retry". */
+  /**
+   * Reads past 1xx interim responses (forwarding them) to the final head, or "retry"; within
+   * read_timeout of the request being sent (and of each interim response), else 504.
+   */
   async #readFinalHead(origin: OriginConn): Promise<ResponseHead | "retry"> {
+    const waitMs = this.ctx.options.read_timeout * 1000;
+    if (waitMs <= 0) return await this.#readFinalHeadUntimed(origin);
+    this.deadline = Date.now() + waitMs;
+    this.ctx.deadlines.watch(this);
+    try {
+      return await this.#readFinalHeadUntimed(origin);
+    } finally {
+      this.deadline = 0;
+      this.ctx.deadlines.unwatch(this);
+    }
+  }
+
+  /** Called by ctx.deadlines when `deadline` passes while the response head is awaited. */
+  expire(): void {
+    if (!this.requestSent && this.aborted === null && !this.session.conn.isClosed) {
+      // The request is still being sent (a slow upload): the wait counts from its end.
+      this.deadline = Date.now() + this.ctx.options.read_timeout * 1000;
+      return;
+    }
+    this.timedOut = true;
+    this.origin?.close(); // its pending read ends, and #readFinalHeadUntimed reports the 504
+  }
+
+  /** The 504 for an origin that sent no response head within read_timeout. */
+  #timeoutError(): HttpError {
+    const s = this.ctx.options.read_timeout;
+    return new HttpError(504, `${this.authority} sent no response within ${s} s (read_timeout)`);
+  }
+
+  async #readFinalHeadUntimed(origin: OriginConn): Promise<ResponseHead | "retry"> {
     for (;;) {
       let ev;
       try {
         ev = await nextEvent(origin.reader, origin.read);
       } catch (e) {
+        if (this.timedOut) throw this.#timeoutError();
         if (this.aborted !== null) throw this.requestError ?? new Aborted(this.aborted);
         if (e instanceof HttpError) throw e;
         if (origin.uses === 1) {
@@ -397,6 +440,7 @@ class Exchange {
         }
         return "retry";
       }
+      if (this.timedOut) throw this.#timeoutError();
       if (this.aborted !== null) throw this.requestError ?? new Aborted(this.aborted);
       if (ev.type === "closed") {
         if (origin.uses > 1) return "retry";
@@ -411,8 +455,9 @@ class Exchange {
       if (this.flow.request.httpVersion !== "HTTP/1.0") {
         dropHopByHop(head.headers, false);
         this.responseStarted = true;
-        await this.#write(serializeResponseHead(head));
+        await this.#write(serializeResponseHead({ ...head, version: wireVersion(head.version) }));
       }
+      if (this.deadline !== 0) this.deadline = Date.now() + this.ctx.options.read_timeout * 1000;
     }
   }
 
@@ -485,9 +530,11 @@ class Exchange {
     // Streamed: bytes go out as they arrive; a copy is kept for the flow.
     const keepClient = this.#keepClient(framing);
     const writer = new BodyWriter(framing);
-    const out = [this.#responseHead(keepClient, null)];
+    const responseHead = this.#responseHead(keepClient, null);
+    const out = [responseHead];
     for (const part of prefix) writer.data(part, out);
     const collected = new BodyCollector(this.limit, prefix);
+    const interimSent = this.responseStarted;
     this.responseStarted = true;
     try {
       response.trailers = await pumpBody(
@@ -500,6 +547,14 @@ class Exchange {
         collected,
       );
     } catch (e) {
+      // The head goes out with the first body bytes (pumpBody flushes `out`): while it is still
+      // there, nothing of this response reached the client, which can get a 502 that says why.
+      if (
+        out[0] === responseHead && !interimSent && this.aborted === null && !client.isClosed
+      ) {
+        this.responseStarted = false;
+        throw e instanceof HttpError ? e : new HttpError(502, (e as Error).message);
+      }
       // The response is cut short: closing is the only way left to tell the client.
       const why = (e as Error).message;
       if (this.aborted === null) {
@@ -555,7 +610,7 @@ class Exchange {
     const { status, reason } = this.originStatus;
     const stale = response.status !== status && response.reason === reason;
     return serializeResponseHead({
-      version: response.httpVersion,
+      version: wireVersion(response.httpVersion),
       status: response.status,
       reason: stale || !response.reason
         ? reasonPhrase(response.status, response.reason)
@@ -688,7 +743,9 @@ class Exchange {
       session.conn.close();
       return false;
     }
-    const text = e.status >= 500 && e.status !== 505
+    const text = e.status === 504
+      ? `mitm.ts: ${e.message}.`
+      : e.status >= 500 && e.status !== 505
       ? `mitm.ts got a bad response from ${this.authority}: ${e.message}.`
       : `mitm.ts refused the request: ${e.message}.`;
     return session.respondAndClose(e.status, text);
@@ -696,3 +753,14 @@ class Exchange {
 }
 
 class Aborted extends Error {}
+
+/**
+ * The version a forwarded message is sent with. RFC 9110 section 2.5: "Intermediaries that
+ * process HTTP messages ... MUST send their own HTTP-version in forwarded messages", so an
+ * "HTTP/1.7" peer's message goes on as HTTP/1.1 (the flow keeps the version as received).
+ * HTTP/1.0 stays 1.0, a deliberate downgrade: it tells the other side not to use chunked
+ * framing or keep-alive the HTTP/1.0 peer would not understand.
+ */
+function wireVersion(version: string): string {
+  return version === "HTTP/1.0" ? version : "HTTP/1.1";
+}

@@ -26,6 +26,7 @@ import { interceptPolicy } from "./tls_policy.ts";
 import { runtime } from "../runtime/mod.ts";
 import process from "node:process";
 import { OriginPool } from "./origin_pool.ts";
+import { textResponse } from "./responses.ts";
 import { Deadlines, tickFor } from "./deadlines.ts";
 import { ClientSession, type ModeHandler } from "./session.ts";
 import { listenPorts, ModeError, type ModeSpec, parseMode } from "./modes/spec.ts";
@@ -134,6 +135,7 @@ export async function startProxy(
       options.idle_timeout * 1000,
       options.header_timeout * 1000,
       options.origin_idle_timeout * 1000,
+      options.read_timeout > 0 ? options.read_timeout * 1000 : Infinity,
     ),
   );
   const pool = new OriginPool(
@@ -142,6 +144,7 @@ export async function startProxy(
     deadlines,
   );
   const sessions = new Map<Conn, Promise<void>>();
+  const overflow = new Overflow(options.max_connections, log);
   let closing = false;
   const auth = parseCredentials(options.proxyauth);
   const shared = {
@@ -168,6 +171,7 @@ export async function startProxy(
       let ctx: ProxyContext | null = null;
       const serve = (conn: Conn, handler?: ModeHandler) => {
         if (closing || ctx === null) return conn.close();
+        if (overflow.refuses(sessions.size)) return overflow.turnAway(conn, mode);
         const done = new ClientSession(conn, ctx).run(handler).catch((e) => {
           log.error(`internal error on a client connection: ${e?.stack ?? e}`);
           conn.close();
@@ -236,6 +240,68 @@ export async function startProxy(
     },
   };
 }
+
+/**
+ * max_connections: a connection over the limit is accepted and turned away at once, so the
+ * client learns why instead of waiting in the listen queue. Logged once per burst: when the
+ * first one is refused, and how many were when connections are accepted again.
+ */
+class Overflow {
+  readonly #max: number;
+  readonly #log: Logger;
+  #refused = 0;
+
+  constructor(max: number, log: Logger) {
+    this.#max = max;
+    this.#log = log;
+  }
+
+  /** Whether a new connection is refused with `open` client connections already open. */
+  refuses(open: number): boolean {
+    if (this.#max === 0 || open < this.#max) {
+      if (this.#refused > 0) {
+        this.#log.info(
+          `accepting connections again; ${this.#refused} were refused over max_connections`,
+        );
+        this.#refused = 0;
+      }
+      return false;
+    }
+    if (this.#refused++ === 0) {
+      this.#log.warn(
+        `max_connections (${this.#max}) reached: refusing new client connections until some ` +
+          `close`,
+      );
+    }
+    return true;
+  }
+
+  /**
+   * Regular and upstream clients speak HTTP first: they get a 503 that says why. In other modes
+   * the client may expect SOCKS5 or TLS, where an HTTP answer would be noise: the connection is
+   * just closed. The 503 is followed by a FIN and a short drain, so that the client reads it
+   * rather than a reset for the request it may have sent meanwhile.
+   */
+  turnAway(conn: Conn, mode: ModeSpec): void {
+    if (mode.kind !== "regular" && mode.kind !== "upstream") return conn.close();
+    const text = `mitm.ts: too many connections (max_connections is ${this.#max}); try again ` +
+      `later.`;
+    const timer = setTimeout(() => conn.close(), OVERFLOW_LINGER_MS);
+    const drain = async () => {
+      try {
+        await conn.write(textResponse(503, text, true));
+        conn.closeWrite();
+        while ((await conn.read()) !== null) { /* discard */ }
+      } catch { /* gone */ }
+      clearTimeout(timer);
+      conn.close();
+    };
+    drain();
+  }
+}
+
+/** How long a turned-away connection may keep sending before it is closed. */
+const OVERFLOW_LINGER_MS = 1000;
 
 /** Extra trusted origin CAs and key logging, from the options. */
 function tlsContext(options: Options, log: Logger): TlsContext {

@@ -4,7 +4,7 @@
  */
 import type net from "node:net";
 import { startProxy } from "../../mod.ts";
-import type { ProxyServer } from "../../mod.ts";
+import type { ProxyDeps, ProxyServer } from "../../mod.ts";
 import type { Options } from "../../src/options.ts";
 import { RequestReader } from "../../src/http1/mod.ts";
 import { testCa } from "../fixtures/ca.ts";
@@ -16,8 +16,9 @@ export { connect, rawServer, readUntil };
 export async function withRealProxy(
   options: Partial<Options>,
   fn: (proxy: ProxyServer) => Promise<void>,
+  deps: Omit<ProxyDeps, "ca"> = {},
 ): Promise<void> {
-  const proxy = await startProxy({ listen_port: 0, ...options }, { ca: await testCa() });
+  const proxy = await startProxy({ listen_port: 0, ...options }, { ...deps, ca: await testCa() });
   try {
     await fn(proxy);
   } finally {
