@@ -73,12 +73,17 @@ export function optionsFromFlags(flags: Flags): Partial<Options> {
   return overrides as Partial<Options>;
 }
 
-function optionsTable(): string {
+/** Every option with its default, and the value given on this command line where there is one. */
+function optionsTable(given: Partial<Options>): string {
   const lines = ["Options (set with --set name=value):", ""];
   for (const [name, spec] of Object.entries(OPTION_SPECS)) {
     const unit = spec.type === "seconds" ? " s" : "";
     const repeat = spec.type === "strings" ? ", repeatable" : "";
-    lines.push(`  ${name} (${spec.type}, default ${JSON.stringify(spec.default)}${unit}${repeat})`);
+    const value = (given as Record<string, unknown>)[name];
+    const set = value === undefined ? "" : `, set to ${JSON.stringify(value)}${unit}`;
+    lines.push(
+      `  ${name} (${spec.type}, default ${JSON.stringify(spec.default)}${unit}${repeat}${set})`,
+    );
     lines.push(`      ${spec.help}`);
   }
   return lines.join("\n");
@@ -116,7 +121,10 @@ export async function main(argv: string[]): Promise<number> {
     const invocation = parsed.invocation!;
     const flags = invocation.flags;
     if (flags.options) {
-      console.log(optionsTable());
+      // With --set (or flags), says what those would set: a bad value is the usual usage error.
+      const given = optionsFromFlags(flags);
+      if (given.confdir === expandHome(OPTION_SPECS.confdir.default)) delete given.confdir;
+      console.log(optionsTable(given));
       return 0;
     }
     const overrides = optionsFromFlags(flags);

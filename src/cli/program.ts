@@ -120,7 +120,7 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
     )
     .option("--anticache", "remove If-None-Match and If-Modified-Since from requests")
     .option("--anticomp", "ask origins for uncompressed responses")
-    .option("--options", "list every option with its default and exit")
+    .option("--options", "list every option with its default (and the value given) and exit")
     .argument("[filter...]", "show only flows matching this filter expression")
     .showSuggestionAfterError(true)
     .allowExcessArguments(false)
