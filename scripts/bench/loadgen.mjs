@@ -46,6 +46,8 @@ const path = target.pathname + target.search;
 
 const latencies = [];
 let requests = 0;
+/** Requests answered, the warm-up included (for CPU per request). */
+let answered = 0;
 let errors = 0;
 /** The first failure's message, to say why errors happened. */
 let firstError = null;
@@ -156,6 +158,7 @@ async function oneRequest(conn, bytes) {
 }
 
 function record(ms) {
+  answered++;
   if (!measuring) return;
   requests++;
   latencies.push(ms);
@@ -330,6 +333,7 @@ console.log(JSON.stringify({
   target: args.target,
   connections,
   requests,
+  answered,
   errors,
   seconds: Number(seconds.toFixed(3)),
   rps: Number((requests / seconds).toFixed(1)),

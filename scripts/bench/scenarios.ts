@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Origins } from "./origin.ts";
 import type { ProxySpec, RunningProxy } from "./proxies.ts";
-import { have, memoryOf, run, sleep, startService } from "./util.ts";
+import { cpuMsOf, have, memoryOf, run, sleep, startService } from "./util.ts";
 
 export interface Settings {
   /** Seconds per throughput measurement. */
@@ -50,15 +50,21 @@ async function withProxy<T>(
 
 async function loadgen(proxy: RunningProxy, target: string, extra: string[], s: Settings) {
   const args = [LOADGEN, "--proxy", proxy.url, "--target", target, "--warmup", String(s.warmup)];
+  const cpuBefore = cpuMsOf(proxy.pid);
   const r = await run(s.loadgenRuntime, [...args, ...extra], {
     timeoutMs: (s.duration + 120) * 1000,
   });
+  const cpuAfter = cpuMsOf(proxy.pid);
   const line = r.stdout.trim().split("\n").pop() ?? "";
   if (r.code !== 0 || !line.startsWith("{")) {
     throw new Error(`loadgen failed (${r.code}): ${(r.stderr || r.stdout).slice(-300)}`);
   }
-  return JSON.parse(line) as {
+  const result = JSON.parse(line) as {
     requests: number;
+    /** Answered including the warm-up. */
+    answered: number;
+    /** The proxy's CPU time per answered request (ms), where /proc tells. */
+    cpuMsPerRequest?: number;
     errors: number;
     seconds: number;
     rps: number;
@@ -66,6 +72,10 @@ async function loadgen(proxy: RunningProxy, target: string, extra: string[], s: 
     p99: number | null;
     firstError?: string;
   };
+  if (cpuBefore !== null && cpuAfter !== null && result.answered > 0) {
+    result.cpuMsPerRequest = Number(((cpuAfter - cpuBefore) / result.answered).toFixed(3));
+  }
+  return result;
 }
 
 function throughput(r: Awaited<ReturnType<typeof loadgen>>): Metrics {
@@ -75,6 +85,7 @@ function throughput(r: Awaited<ReturnType<typeof loadgen>>): Metrics {
     p99_ms: r.p99,
     requests: r.requests,
     errors: r.errors,
+    proxy_cpu_ms_per_req: r.cpuMsPerRequest ?? null,
     ...(r.firstError ? { first_error: r.firstError.slice(0, 100) } : {}),
   };
 }
@@ -105,8 +116,15 @@ export async function httpKeepalive(spec: ProxySpec, s: Settings): Promise<Metri
         },
       );
     if (s.warmup > 0) await wrk(s.warmup);
+    const cpuBefore = cpuMsOf(proxy.pid);
     const r = await wrk(s.duration);
-    return { ...parseWrk(r.stdout), tool: "wrk" };
+    const cpuAfter = cpuMsOf(proxy.pid);
+    const m = parseWrk(r.stdout);
+    const n = Number(m.requests);
+    const cpu = cpuBefore !== null && cpuAfter !== null && n > 0
+      ? Number(((cpuAfter - cpuBefore) / n).toFixed(3))
+      : null;
+    return { ...m, proxy_cpu_ms_per_req: cpu, tool: "wrk" };
   });
 }
 

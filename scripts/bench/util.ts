@@ -131,3 +131,17 @@ export function memoryOf(pid: number): { rss: number; peak: number } | null {
 export async function have(cmd: string): Promise<boolean> {
   return (await run("sh", ["-c", `command -v ${cmd}`])).code === 0;
 }
+
+/**
+ * CPU time the process has used so far (user + system), in ms, from /proc/PID/stat (Linux; clock
+ * ticks of 10 ms). Fields are counted after the ")" that ends the command name.
+ */
+export function cpuMsOf(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
