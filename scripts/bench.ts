@@ -33,7 +33,7 @@ import {
   type ScenarioResult,
   targetsTable,
 } from "./bench/report.ts";
-import { run } from "./bench/util.ts";
+import { run, stopServicesOnSignal } from "./bench/util.ts";
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2),
@@ -48,6 +48,7 @@ const { values: args } = parseArgs({
 });
 
 const smoke = args.smoke!;
+stopServicesOnSignal();
 const runtimeKey = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined"
   ? "mitmts-bun"
   : "mitmts-deno";

@@ -16,7 +16,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { startOrigins } from "./bench/origin.ts";
 import { PROXIES } from "./bench/proxies.ts";
-import { memoryOf, run, sleep } from "./bench/util.ts";
+import { memoryOf, run, sleep, stopServicesOnSignal } from "./bench/util.ts";
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2),
@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
   },
 });
 
+stopServicesOnSignal();
 const total = Number(args.requests);
 /** The requests are sent in rounds; memory that keeps growing from round to round is a leak. */
 const rounds = Math.max(1, Number(args.rounds));

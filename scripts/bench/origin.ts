@@ -91,6 +91,7 @@ async function startNginx(dir: string, cert: string, key: string, ips: string[],
   const fd = fs.openSync(path.join(root, "big"), "w", 0o644);
   fs.ftruncateSync(fd, bigBytes);
   fs.closeSync(fd);
+  await warmPageCache(path.join(root, "big"));
   const httpPort = await freePort(), httpsPort = await freePort();
   const conf = path.join(dir, "nginx.conf");
   fs.mkdirSync(path.join(dir, "nginx-tmp"), { recursive: true });
@@ -120,4 +121,12 @@ ${ips.map((ip) => `    listen ${ip}:${httpsPort} ssl;`).join("\n")}
   const version = (await run("nginx", ["-v"])).stderr.trim().replace(/^nginx version: /, "");
   const service = await startService("nginx", ["-c", conf, "-p", dir], { port: httpsPort });
   return { service, httpPort, httpsPort, version: version.replace("/", " ") };
+}
+
+/**
+ * Reads a file once so that it sits in the page cache: the first read of a fresh 1 GiB file ran at
+ * ~300 MB/s here, later ones at over 1.4 GB/s, and whichever proxy went first paid for it.
+ */
+export async function warmPageCache(file: string): Promise<void> {
+  await run("dd", [`if=${file}`, "of=/dev/null", "bs=1M"]);
 }

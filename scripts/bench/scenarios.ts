@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { Origins } from "./origin.ts";
+import { type Origins, warmPageCache } from "./origin.ts";
 import type { ProxySpec, RunningProxy } from "./proxies.ts";
 import { cpuMsOf, have, memoryOf, run, sleep, startService } from "./util.ts";
 
@@ -210,6 +210,21 @@ export async function manyHosts(spec: ProxySpec, s: Settings): Promise<Metrics> 
   });
 }
 
+let upload: Promise<string> | null = null;
+
+/** One sparse file of s.bigBytes for every upload, read once so that it is in the page cache. */
+function uploadFile(s: Settings): Promise<string> {
+  upload ??= (async () => {
+    const file = path.join(s.tempDir(), "upload.bin");
+    const fd = fs.openSync(file, "w");
+    fs.ftruncateSync(fd, s.bigBytes);
+    fs.closeSync(fd);
+    await warmPageCache(file);
+    return file;
+  })();
+  return upload;
+}
+
 /** e) one bulk transfer through a fresh proxy: MB/s (10^6 bytes) and the proxy's peak RSS. */
 export async function transfer(
   spec: ProxySpec,
@@ -225,10 +240,7 @@ export async function transfer(
     if (direction === "download") {
       args.push("-w", "%{http_code} %{size_download} %{time_total}", `${base}/big`);
     } else {
-      const file = path.join(s.tempDir(), "upload.bin");
-      const fd = fs.openSync(file, "w");
-      fs.ftruncateSync(fd, s.bigBytes); // sparse
-      fs.closeSync(fd);
+      const file = await uploadFile(s);
       args.push("-T", file, "-w", "%{http_code} %{size_upload} %{time_total}", `${base}/up`);
     }
     const idle = memoryOf(proxy.pid)?.rss ?? null;

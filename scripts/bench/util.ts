@@ -46,12 +46,27 @@ export async function startService(
     if ("line" in ready ? ready.line.test(out) : await portOpen(ready.port, ready.host)) break;
     await sleep(50);
   }
+  live.add(child);
+  child.once("exit", () => live.delete(child));
   return {
     child,
     pid: child.pid!,
     output: () => out,
     stop: () => stopChild(child),
   };
+}
+
+/** Services still running, stopped by stopServicesOnSignal() if the script is interrupted. */
+const live = new Set<ChildProcess>();
+
+/** On SIGINT/SIGTERM, stop every service started here (origins, proxies), then exit 130. */
+export function stopServicesOnSignal(): void {
+  const stop = async () => {
+    await Promise.all([...live].map(stopChild));
+    process.exit(130);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
 }
 
 export function stopChild(child: ChildProcess): Promise<void> {
