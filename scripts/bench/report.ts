@@ -27,9 +27,10 @@ export interface BenchRun {
   scenarios: Record<string, ScenarioResult>;
 }
 
+/** Numbers as tables show them: integers as they are, 3 decimals under 1, 2 under 10, else 1. */
 const fmt = (v: unknown) =>
   typeof v === "number"
-    ? (Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1))
+    ? Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 1 ? 3 : Math.abs(v) < 10 ? 2 : 1)
     : String(v ?? "–");
 
 function value(o: Outcome | undefined, metric: string): number | null {
@@ -172,7 +173,7 @@ const COLORS: Record<string, string> = {
   mockttp: "#8e44ad",
 };
 
-/** A grouped horizontal bar chart: one group per scenario, one bar per proxy. */
+/** A grouped horizontal bar chart: one group per scenario (own scale), one bar per proxy. */
 export function barChart(run: BenchRun, title: string, unit: string, scenarios: string[]): string {
   const proxies = Object.keys(run.proxies).filter((p) => !run.proxies[p].missing);
   const groups = scenarios.filter((s) => run.scenarios[s]).map((s) => ({
@@ -182,13 +183,14 @@ export function barChart(run: BenchRun, title: string, unit: string, scenarios: 
       v: value(run.scenarios[s].results[p], run.scenarios[s].primary),
     })),
   }));
-  const max = Math.max(1, ...groups.flatMap((g) => g.bars.map((b) => b.v ?? 0)));
   const barH = 16, gap = 4, left = 150, width = 760, chartW = width - left - 90;
   let y = 40;
   const parts: string[] = [];
   for (const g of groups) {
     parts.push(`<text x="10" y="${y + 12}" font-weight="bold">${esc(g.label)}</text>`);
     y += 20;
+    // Each group has its own scale: conn/s and req/s differ by an order of magnitude.
+    const max = Math.max(1e-9, ...g.bars.map((b) => b.v ?? 0));
     for (const b of g.bars) {
       const w = b.v === null ? 0 : Math.max(1, (b.v / max) * chartW);
       parts.push(
