@@ -237,11 +237,10 @@ async function intercept(
     scheme,
     host: target.host,
     port: target.port,
-    sni: scheme === "http"
-      ? null
-      : how.originScheme
+    sni: scheme === "http" ? null : how.originScheme
       ? sniFor(target.host)
-      : hello.sni ?? sniFor(target.host),
+      // An IP address sent as SNI (RFC 6066 forbids it, some clients do) is not passed on.
+      : sniFor(hello.sni ?? target.host),
   };
   let upstreamError: string | null = null;
   // The origin's TLS handshake: before the client's when its certificate names the leaf

@@ -208,6 +208,19 @@ test("CONNECT to an IP address gives a leaf with that IP in its SAN", {
         assert.equal(leaf.subjectCn, "127.0.0.1");
         assert.ok(leaf.ipNames.includes("127.0.0.1"), `IP SAN: ${leaf.ipNames}`);
         if (!upstreamCert) assert.deepEqual(leaf.dnsNames, []);
+
+        // An IP address sent as SNI (RFC 6066 forbids it; some clients do) is served, and not
+        // passed on to the origin (node:tls refuses an IP as servername).
+        const ipSni = await sClient({
+          proxyPort: proxy.address.port,
+          connect: `127.0.0.1:${origin.port}`,
+          servername: "127.0.0.1",
+          caFile: ca.certPemFile,
+          send:
+            `GET /ip-sni HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nConnection: close\r\n\r\n`,
+        });
+        assert.equal(ipSni.verifyCode, 0, ipSni.output);
+        assert.match(ipSni.output, /HTTP\/1\.1 200 OK[\s\S]*GET \/ip-sni /);
       });
     }
   } finally {
