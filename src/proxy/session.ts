@@ -11,6 +11,7 @@ import {
   RequestReader,
 } from "../http1/mod.ts";
 import type { Conn } from "../runtime/types.ts";
+import { closeWhenFlushed } from "../runtime/mod.ts";
 import type { ClientInfo } from "../addons/types.ts";
 import type { Peer, TlsInfo } from "../flow/flow.ts";
 import type { ProxyContext } from "./context.ts";
@@ -180,7 +181,7 @@ export class ClientSession {
     } finally {
       this.ctx.deadlines.unwatch(this);
       this.unwatch();
-      await this.#flushThenClose();
+      await closeWhenFlushed(this.conn, LINGER_MS); // the last response first
     }
   }
 
@@ -190,23 +191,8 @@ export class ClientSession {
     } catch (e) {
       this.ctx.log.debug(`${this.#peer()}: ${(e as Error)?.message ?? e}`);
     } finally {
-      await this.#flushThenClose();
+      await closeWhenFlushed(this.conn, LINGER_MS); // the last response first
     }
-  }
-
-  /**
-   * close() drops bytes still queued, so the last response (Connection: close) is flushed first;
-   * a client that stops reading gets LINGER_MS.
-   */
-  async #flushThenClose(): Promise<void> {
-    const flushed = this.conn.isClosed ? undefined : this.conn.flushed();
-    if (flushed !== undefined) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<void>((r) => (timer = setTimeout(r, LINGER_MS)));
-      await Promise.race([flushed.catch(() => {}), late]);
-      clearTimeout(timer);
-    }
-    this.conn.close();
   }
 
   /** The next request head, or null when the client is done (or timed out). */

@@ -1,4 +1,5 @@
 /** Small synchronisation pieces shared by the Conn implementations. */
+import type { Conn } from "./types.ts";
 
 /**
  * A promise that any number of callers wait on until it is opened (resolved) or failed
@@ -133,4 +134,19 @@ export function joinChunks(chunks: readonly Uint8Array[], total: number): Uint8A
     o += c.length;
   }
   return joined;
+}
+
+/**
+ * Closes `conn` once every byte written to it has been handed to the OS, or after `maxMs` if the
+ * peer stops reading: close() alone drops what is still queued (a last response, a close_notify).
+ */
+export async function closeWhenFlushed(conn: Conn, maxMs: number): Promise<void> {
+  const flushed = conn.isClosed ? undefined : conn.flushed();
+  if (flushed !== undefined) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((r) => (timer = setTimeout(r, maxMs)));
+    await Promise.race([flushed.catch(() => {}), late]);
+    clearTimeout(timer);
+  }
+  conn.close();
 }

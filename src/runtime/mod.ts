@@ -18,6 +18,7 @@ export {
   type TlsSession,
 } from "./tls.ts";
 export { listenTransparent, normalizeHost, type SockAddr } from "./original_dst.ts";
+export { closeWhenFlushed } from "./conn_parts.ts";
 
 declare const Bun: { version: string } | undefined;
 declare const Deno: { version: { deno: string } } | undefined;

@@ -11,6 +11,7 @@
 import { Duplex } from "node:stream";
 import tls from "node:tls";
 import { SocketConn } from "./node_net.ts";
+import { closeWhenFlushed } from "./conn_parts.ts";
 import { toNetError } from "./net_errors.ts";
 import { type Conn, NetError } from "./types.ts";
 
@@ -314,16 +315,8 @@ class ConnDuplex extends Duplex {
   override _destroy(error: Error | null, done: (e: Error | null) => void): void {
     // Encrypted bytes handed to the transport (a close_notify, the last response) may still be
     // queued there: let them out first, for a bounded time, unless this is an abort.
-    const flushed = error === null && !this.#conn.isClosed ? this.#conn.flushed() : undefined;
-    if (flushed === undefined) {
-      this.#conn.close();
-    } else {
-      const timer = setTimeout(() => this.#conn.close(), FLUSH_BEFORE_CLOSE_MS);
-      flushed.catch(() => {}).then(() => {
-        clearTimeout(timer);
-        this.#conn.close();
-      });
-    }
+    if (error === null) closeWhenFlushed(this.#conn, FLUSH_BEFORE_CLOSE_MS);
+    else this.#conn.close();
     done(error);
   }
 }
