@@ -18,8 +18,7 @@ import { PROXIES } from "./bench/proxies.ts";
 import {
   hooksCost,
   httpKeepalive,
-  httpsKeepalive,
-  httpsNewConnections,
+  httpsLoad,
   idleConnections,
   manyHosts,
   type Metrics,
@@ -148,7 +147,7 @@ const SCENARIOS: {
     title: `b) intercepted HTTPS keep-alive, 1 KiB, ${s.connections} connections (req/s)`,
     primary: "rps",
     higher: true,
-    run: (p) => httpsKeepalive(p, s),
+    run: (p) => httpsLoad(p, s, "keepalive"),
   },
   {
     key: "c_https_newconn",
@@ -156,7 +155,7 @@ const SCENARIOS: {
     title: "c) new HTTPS connections: CONNECT + TLS + 1 request (conn/s)",
     primary: "rps",
     higher: true,
-    run: (p) => httpsNewConnections(p, s),
+    run: (p) => httpsLoad(p, s, "newconn"),
   },
   {
     key: "d_hosts",

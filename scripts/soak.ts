@@ -16,7 +16,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { startOrigins } from "./bench/origin.ts";
 import { PROXIES } from "./bench/proxies.ts";
-import { memoryOf, run, sleep, stopServicesOnSignal } from "./bench/util.ts";
+import { runLoadgen } from "./bench/loadgen_run.ts";
+import { memoryOf, sleep, stopServicesOnSignal } from "./bench/util.ts";
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2),
@@ -38,7 +39,6 @@ if (!spec) {
   process.exit(2);
 }
 const ROOT = path.resolve(import.meta.dirname!, "..");
-const LOADGEN = path.join(ROOT, "scripts", "bench", "loadgen.mjs");
 const BUN = path.join(ROOT, "node_modules", ".bin", "bun");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mitm-soak-"));
 fs.chmodSync(tmp, 0o755);
@@ -66,12 +66,7 @@ let failed = false;
 try {
   const load = async (mode: string, scheme: string, requests: number) => {
     const target = `${scheme === "http" ? origins.http : origins.https}/1k`;
-    const r = await run(BUN, [
-      LOADGEN,
-      "--proxy",
-      proxy.url,
-      "--target",
-      target,
+    return await runLoadgen(BUN, proxy, target, [
       "--mode",
       mode,
       "--connections",
@@ -82,10 +77,7 @@ try {
       "0",
       "--requests",
       String(requests),
-    ], { timeoutMs: 3_600_000 }); // deno-fmt-ignore
-    const line = r.stdout.trim().split("\n").pop() ?? "";
-    if (!line.startsWith("{")) throw new Error(`loadgen failed: ${r.stderr.slice(-300)}`);
-    return JSON.parse(line);
+    ], 3_600_000); // deno-fmt-ignore
   };
   // Warm-up (leaf issued, pools filled, code compiled), then the baseline.
   for (const p of PHASES) await load(p.mode, p.scheme, 50);

@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { type Origins, warmPageCache } from "./origin.ts";
 import type { ProxySpec, RunningProxy } from "./proxies.ts";
+import { type LoadgenResult, runLoadgen } from "./loadgen_run.ts";
 import { cpuMsOf, have, memoryOf, run, sleep, startService } from "./util.ts";
 
 export interface Settings {
@@ -48,37 +49,15 @@ async function withProxy<T>(
   }
 }
 
-async function loadgen(proxy: RunningProxy, target: string, extra: string[], s: Settings) {
-  const args = [LOADGEN, "--proxy", proxy.url, "--target", target, "--warmup", String(s.warmup)];
-  const cpuBefore = cpuMsOf(proxy.pid);
-  const r = await run(s.loadgenRuntime, [...args, ...extra], {
-    timeoutMs: (s.duration + 120) * 1000,
-  });
-  const cpuAfter = cpuMsOf(proxy.pid);
-  const line = r.stdout.trim().split("\n").pop() ?? "";
-  if (r.code !== 0 || !line.startsWith("{")) {
-    throw new Error(`loadgen failed (${r.code}): ${(r.stderr || r.stdout).slice(-300)}`);
-  }
-  const result = JSON.parse(line) as {
-    requests: number;
-    /** Answered including the warm-up. */
-    answered: number;
-    /** The proxy's CPU time per answered request (ms), where /proc tells. */
-    cpuMsPerRequest?: number;
-    errors: number;
-    seconds: number;
-    rps: number;
-    p50: number | null;
-    p99: number | null;
-    firstError?: string;
-  };
-  if (cpuBefore !== null && cpuAfter !== null && result.answered > 0) {
-    result.cpuMsPerRequest = Number(((cpuAfter - cpuBefore) / result.answered).toFixed(3));
-  }
-  return result;
+function loadgen(proxy: RunningProxy, target: string, extra: string[], s: Settings) {
+  return runLoadgen(s.loadgenRuntime, proxy, target, [
+    "--warmup",
+    String(s.warmup),
+    ...extra,
+  ], (s.duration + 120) * 1000);
 }
 
-function throughput(r: Awaited<ReturnType<typeof loadgen>>): Metrics {
+function throughput(r: LoadgenResult): Metrics {
   return {
     rps: r.rps,
     p50_ms: r.p50,
@@ -144,47 +123,32 @@ function parseWrk(out: string): Metrics {
   return { rps, p50_ms: ms("50"), p99_ms: ms("99"), requests, errors };
 }
 
-/** b) intercepted HTTPS keep-alive: CONNECT + TLS once per connection, then requests. */
-export async function httpsKeepalive(
+/**
+ * b) (mode "keepalive") intercepted HTTPS keep-alive: CONNECT + TLS once per connection, then
+ * requests; c) (mode "newconn") a new connection per request: CONNECT + TLS (leaf cached) + one
+ * request.
+ */
+export async function httpsLoad(
   spec: ProxySpec,
   s: Settings,
+  mode: "keepalive" | "newconn",
   scripts?: string[],
 ): Promise<Metrics> {
+  const args = ["--mode", mode, "--connections", String(s.connections)];
   return await withProxy(
     spec,
     s,
     async (proxy) =>
       throughput(
-        await loadgen(proxy, `${s.origins.https}/1k`, [
-          "--mode",
-          "keepalive",
-          "--connections",
-          String(s.connections),
-          "--duration",
-          String(s.duration),
-        ], s),
+        await loadgen(
+          proxy,
+          `${s.origins.https}/1k`,
+          [...args, "--duration", String(s.duration)],
+          s,
+        ),
       ),
     scripts,
-  ); // deno-fmt-ignore
-}
-
-/** c) a new connection per request: CONNECT + TLS (leaf cached) + one request. */
-export async function httpsNewConnections(spec: ProxySpec, s: Settings): Promise<Metrics> {
-  return await withProxy(
-    spec,
-    s,
-    async (proxy) =>
-      throughput(
-        await loadgen(proxy, `${s.origins.https}/1k`, [
-          "--mode",
-          "newconn",
-          "--connections",
-          String(s.connections),
-          "--duration",
-          String(s.duration),
-        ], s),
-      ),
-  ); // deno-fmt-ignore
+  );
 }
 
 /** d) first contact with N host names: a leaf issued for each, on the hot path. */
@@ -308,8 +272,8 @@ export async function hooksCost(spec: ProxySpec, s: Settings): Promise<Metrics> 
   const plain: number[] = [], hooked: number[] = [];
   const short = { ...s, duration: Math.max(1, Math.round(s.duration / 2)) };
   for (let i = 0; i < s.hookRounds; i++) {
-    plain.push(Number((await httpsKeepalive(spec, short)).rps));
-    hooked.push(Number((await httpsKeepalive(spec, short, [HOOKS_ADDON])).rps));
+    plain.push(Number((await httpsLoad(spec, short, "keepalive")).rps));
+    hooked.push(Number((await httpsLoad(spec, short, "keepalive", [HOOKS_ADDON])).rps));
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const a = median(plain), b = median(hooked);
