@@ -25,13 +25,7 @@ import {
   type Settings,
   transfer,
 } from "./bench/scenarios.ts";
-import {
-  barChart,
-  type BenchRun,
-  markdown,
-  type ScenarioResult,
-  targetsTable,
-} from "./bench/report.ts";
+import { type BenchRun, type ScenarioResult, writeReport } from "./bench/report.ts";
 import { run, stopServicesOnSignal } from "./bench/util.ts";
 
 const { values: args } = parseArgs({
@@ -236,27 +230,7 @@ try {
 }
 
 bench.settings.wall_seconds = Math.round((Date.now() - started) / 1000);
-fs.mkdirSync(outDir, { recursive: true });
-fs.writeFileSync(path.join(outDir, "latest.json"), JSON.stringify(bench, null, 2) + "\n");
-const md = `${markdown(bench)}\n### Targets\n\n${targetsTable(bench)}\n`;
-fs.writeFileSync(path.join(outDir, "latest.md"), md);
-fs.writeFileSync(
-  path.join(outDir, "rps.svg"),
-  barChart(bench, "Requests per second", "req/s", [
-    "a_http_keepalive",
-    "b_https_keepalive",
-    "c_https_newconn",
-  ]),
-);
-fs.writeFileSync(
-  path.join(outDir, "mbps.svg"),
-  barChart(bench, "1 GiB transfers", "MB/s", [
-    "e_download_http",
-    "e_download_https",
-    "e_upload_http",
-    "e_upload_https",
-  ]),
-);
+const md = writeReport(bench, outDir);
 console.log(md);
 console.log(
   `wrote ${outDir}/latest.json, latest.md, rps.svg, mbps.svg in ${bench.settings.wall_seconds} s`,

@@ -1,4 +1,6 @@
 /** Turns a bench run into Markdown tables (with ratios and the issue's targets) and SVG charts. */
+import fs from "node:fs";
+import path from "node:path";
 import type { Metrics } from "./scenarios.ts";
 
 export interface ProxyInfo {
@@ -220,4 +222,17 @@ ${parts.join("\n")}
 
 function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** Writes latest.json, latest.md, rps.svg and mbps.svg for `run` into `dir`; returns the Markdown. */
+export function writeReport(run: BenchRun, dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "latest.json"), JSON.stringify(run, null, 2) + "\n");
+  const md = `${markdown(run)}\n### Targets\n\n${targetsTable(run)}\n`;
+  fs.writeFileSync(path.join(dir, "latest.md"), md);
+  const rps = ["a_http_keepalive", "b_https_keepalive", "c_https_newconn"];
+  const mbps = ["e_download_http", "e_download_https", "e_upload_http", "e_upload_https"];
+  fs.writeFileSync(path.join(dir, "rps.svg"), barChart(run, "Requests per second", "req/s", rps));
+  fs.writeFileSync(path.join(dir, "mbps.svg"), barChart(run, "1 GiB transfers", "MB/s", mbps));
+  return md;
 }
