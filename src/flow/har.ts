@@ -45,6 +45,7 @@ import {
   type PeerJson,
   serverFromJson,
   type ServerJson,
+  type WebSocketJson,
 } from "./serialize.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -165,14 +166,7 @@ export interface HarMitmExtension {
   };
   response: (MessageExt & { httpVersion: string; reason: string }) | null;
   /** How a WebSocket flow closed (its messages are in `entry._webSocketMessages`). */
-  websocket?: {
-    closedByClient: boolean | null;
-    closeCode: number | null;
-    closeReason: string | null;
-    timestampEnd: number | null;
-    protocol: string | null;
-    extensions: string | null;
-  };
+  websocket?: Omit<WebSocketJson, "messages">;
 }
 
 /** One message in Chrome's `_webSocketMessages`. */
