@@ -44,7 +44,9 @@ export interface BunSocket {
   setNoDelay(noDelay?: boolean): boolean;
 }
 
-interface BunSocketHandler {
+/** What Bun calls on a socket; `socket.data` carries the Conn. */
+
+export interface BunSocketHandler {
   open?(socket: BunSocket): void;
   data?(socket: BunSocket, data: Uint8Array): void;
   drain?(socket: BunSocket): void;
@@ -100,6 +102,10 @@ export class BunConn implements Conn {
   readonly #flushed = new Gate();
   #error: NetError | null = null;
   #closed = false;
+  /** Handed to Bun's TLS engine: the raw bytes Bun still reports here are not ours to read. */
+  #handedOver = false;
+  /** The Conn that took over the socket (TLS); closing this one closes it too. */
+  #successor: Conn | null = null;
 
   constructor(socket: BunSocket) {
     this.#socket = socket;
@@ -118,14 +124,30 @@ export class BunConn implements Conn {
     return this.#closed;
   }
 
+  /**
+   * Gives up reading: returns the received bytes not read yet, and ignores what Bun reports from
+   * now on (after a TLS upgrade Bun still shows this socket the encrypted bytes). Closing and
+   * `closed` keep working, for the connection as a whole.
+   */
+  handOver(): Uint8Array[] {
+    this.#handedOver = true;
+    return this.#input.takeQueued();
+  }
+
+  /** After handOver(): the Conn now running over the socket, closed along with this one. */
+  set successor(conn: Conn) {
+    this.#successor = conn;
+    conn.closed.then(() => this.close());
+  }
+
   // --- handlers, called through HANDLERS ---
 
   onData(chunk: Uint8Array): void {
-    this.#input.push(chunk);
+    if (!this.#handedOver) this.#input.push(chunk);
   }
 
   onEnd(): void {
-    this.#input.end();
+    if (!this.#handedOver) this.#input.end();
   }
 
   onDrain(): void {
@@ -186,6 +208,7 @@ export class BunConn implements Conn {
   }
 
   close(): void {
+    this.#successor?.close();
     if (this.#closed) return;
     this.#socket.end();
     // Bun calls the close handler synchronously or soon after; don't depend on it.
@@ -254,7 +277,7 @@ function closedWhileSending(): NetError {
 }
 
 /** One handler table for every socket; the Conn lives in `socket.data`. */
-const HANDLERS: BunSocketHandler = {
+export const HANDLERS: BunSocketHandler = {
   open(socket) {
     socket.setNoDelay(true);
     socket.data = new BunConn(socket);
