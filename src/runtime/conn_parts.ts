@@ -53,17 +53,29 @@ export class ReadQueue {
   readonly #pause: () => void;
   readonly #resume: () => void;
   readonly #highWater: number;
+  readonly #onTaken: ((bytes: number) => void) | null;
 
-  constructor(pause: () => void, resume: () => void, highWater: number) {
+  /**
+   * `onTaken`, if given, hears of every chunk handed to a reader (its size), and of a reader that
+   * found nothing queued and waits (0).
+   */
+  constructor(
+    pause: () => void,
+    resume: () => void,
+    highWater: number,
+    onTaken?: (bytes: number) => void,
+  ) {
     this.#pause = pause;
     this.#resume = resume;
     this.#highWater = highWater;
+    this.#onTaken = onTaken ?? null;
   }
 
   push(chunk: Uint8Array): void {
     const reader = this.#reader;
     if (reader !== null && this.#chunks.length === 0) {
       this.#reader = null;
+      this.#onTaken?.(chunk.length);
       reader.resolve(chunk);
       return;
     }
@@ -104,6 +116,7 @@ export class ReadQueue {
     if (this.#chunks.length > 0) {
       const chunk = this.#chunks.shift()!;
       this.#queued -= chunk.length;
+      this.#onTaken?.(chunk.length);
       if (this.#paused && this.#queued < this.#highWater / 2) {
         this.#paused = false;
         if (!this.#ended) this.#resume();
@@ -113,7 +126,11 @@ export class ReadQueue {
     if (this.#error) return Promise.reject(this.#error);
     if (this.#ended) return Promise.resolve(null);
     if (this.#reader !== null) return Promise.reject(new Error("read() called concurrently"));
-    return new Promise((resolve, reject) => (this.#reader = { resolve, reject }));
+    const waiting = new Promise<Uint8Array | null>((resolve, reject) => {
+      this.#reader = { resolve, reject };
+    });
+    this.#onTaken?.(0);
+    return waiting;
   }
 
   #wakeReader(): void {

@@ -16,6 +16,14 @@ import {
 import { toNetError } from "./net_errors.ts";
 import { Gate, joinChunks, ReadQueue } from "./conn_parts.ts";
 
+/**
+ * A stream under a TLS socket that wants to know how much plaintext the reader has taken (so that
+ * it can stop feeding a TLS layer that keeps decrypting while paused).
+ */
+export interface MeteredTransport extends Writable {
+  delivered(plaintext: number): void;
+}
+
 /** Bytes buffered before the socket is paused (pull-based backpressure). */
 const HIGH_WATER = 256 * 1024;
 /** writev() joins batches up to this size into one buffer rather than corking. */
@@ -51,7 +59,15 @@ export class SocketConn implements Conn {
       { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
     this.local = addresses?.local ??
       { host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
-    this.#input = new ReadQueue(() => socket.pause(), () => socket.resume(), HIGH_WATER);
+    const metered = transport !== undefined && "delivered" in transport
+      ? transport as MeteredTransport
+      : null;
+    this.#input = new ReadQueue(
+      () => socket.pause(),
+      () => socket.resume(),
+      HIGH_WATER,
+      metered ? (bytes) => metered.delivered(bytes) : undefined,
+    );
     let resolveClosed!: () => void;
     this.closed = new Promise((r) => (resolveClosed = r));
     this.#handlers = [

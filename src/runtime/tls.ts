@@ -11,7 +11,7 @@
  */
 import { Duplex } from "node:stream";
 import tls from "node:tls";
-import { SocketConn } from "./node_net.ts";
+import { type MeteredTransport, SocketConn } from "./node_net.ts";
 import { canUpgradeInPlace, upgradeClientTls, upgradeServerTls } from "./bun_tls.ts";
 import { closeWhenFlushed } from "./conn_parts.ts";
 import { toNetError } from "./net_errors.ts";
@@ -80,11 +80,14 @@ export function startTlsServer(
   });
   if (options.onKeylog) socket.on("keylog", options.onKeylog);
   if (!(conn instanceof SocketConn)) closeWithTransport(socket, conn);
-  return handshake(socket, "secure", options.timeoutMs, () => conn.close()).then(() => ({
-    conn: new SocketConn(socket, addresses, transport),
-    alpn: socket.alpnProtocol || null,
-    version: socket.getProtocol?.() ?? null,
-  }));
+  return handshake(socket, "secure", options.timeoutMs, () => conn.close()).then(() => {
+    if (transport instanceof ConnDuplex) transport.recordOverhead = recordOverhead(socket);
+    return {
+      conn: new SocketConn(socket, addresses, transport),
+      alpn: socket.alpnProtocol || null,
+      version: socket.getProtocol?.() ?? null,
+    };
+  });
 }
 
 export interface TlsClientOptions {
@@ -146,6 +149,7 @@ export function connectTls(options: TlsClientOptions): Promise<TlsClientSession>
       transport.close();
       throw new NetError("tls-verify", `certificate verify failed: ${verifyError}`);
     }
+    if (under instanceof ConnDuplex) under.recordOverhead = recordOverhead(socket);
     return {
       conn: new SocketConn(socket, addresses, under),
       alpn: socket.alpnProtocol || null,
@@ -310,16 +314,95 @@ function closeWithTransport(socket: tls.TLSSocket, transport: Conn): void {
 /** How long a closing TLS connection may take to hand its last bytes to the OS. */
 const FLUSH_BEFORE_CLOSE_MS = 2000;
 
+/**
+ * How much received plaintext the TLS socket may hold that its reader has not taken. Deno's
+ * node:tls keeps pulling from its transport while the TLS socket is paused, and later emits what
+ * piled up as one chunk: with a client reading slower than the origin sends, 1 GiB downloads
+ * peaked at 0.5-1.8 GB RSS, with single chunks of 100 MB. So the adapter stops reading from the
+ * connection while this much is held (TCP flow control then slows the peer).
+ */
+const TLS_HELD_LIMIT = 1024 * 1024;
+
+/**
+ * Counts the plaintext in a stream of TLS records (records may span chunks): each application-data
+ * record's length less the suite's overhead, which is known once the handshake is done (an
+ * estimate: CBC suites vary; see ConnDuplex.delivered for why that cannot stall a reader).
+ */
+class RecordMeter {
+  plaintext = 0;
+  overhead = 17;
+  readonly #header = new Uint8Array(5);
+  #headerHave = 0;
+  #recordLeft = 0;
+
+  feed(chunk: Uint8Array): void {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.#recordLeft > 0) {
+        const n = Math.min(this.#recordLeft, chunk.length - i);
+        this.#recordLeft -= n;
+        i += n;
+        continue;
+      }
+      this.#header[this.#headerHave++] = chunk[i++];
+      if (this.#headerHave < 5) continue;
+      this.#headerHave = 0;
+      this.#recordLeft = (this.#header[3] << 8) | this.#header[4];
+      if (this.#header[0] === APPLICATION_DATA) {
+        this.plaintext += Math.max(0, this.#recordLeft - this.overhead);
+      }
+    }
+  }
+}
+
+const APPLICATION_DATA = 23;
+
+/** Bytes a record adds to its plaintext: tag, and content type (1.3) or explicit nonce (1.2 GCM). */
+function recordOverhead(socket: tls.TLSSocket): number {
+  if (socket.getProtocol?.() === "TLSv1.3") return 17;
+  return /GCM|CCM/i.test(socket.getCipher?.()?.name ?? "") ? 24 : 16;
+}
+
 /** A node:stream Duplex over a Conn, so node:tls can run on a Conn that is not a net.Socket. */
-class ConnDuplex extends Duplex {
+class ConnDuplex extends Duplex implements MeteredTransport {
   readonly #conn: Conn;
   #first: Uint8Array | null;
   #reading = false;
+  /** Plaintext in the records read from the connection. */
+  readonly #received = new RecordMeter();
+  /** Plaintext the TLS socket has emitted to its reader. */
+  #delivered = 0;
+  /** _read() was called while too much was held: read once the reader catches up. */
+  #readWanted = false;
 
   constructor(conn: Conn, first: Uint8Array) {
     super();
     this.#conn = conn;
     this.#first = first.length > 0 ? first : null;
+  }
+
+  /** Set once the suite is known (before, only handshake records pass). */
+  set recordOverhead(bytes: number) {
+    this.#received.overhead = bytes;
+  }
+
+  /**
+   * The reader took `plaintext` bytes, or found nothing and waits (0). A waiting reader means
+   * the TLS socket has nothing it can hand out, whatever the meter says (it may drift with
+   * suites whose overhead varies), so reading resumes then in any case.
+   */
+  delivered(plaintext: number): void {
+    this.#delivered += plaintext;
+    if (!this.#readWanted) return;
+    if (plaintext === 0) this.#delivered = this.#received.plaintext;
+    if (this.#held() <= TLS_HELD_LIMIT / 2) {
+      this.#readWanted = false;
+      this._read();
+    }
+  }
+
+  #held(): number {
+    return this.#received.plaintext - this.#delivered;
   }
 
   override _read(): void {
@@ -330,10 +413,15 @@ class ConnDuplex extends Duplex {
       return;
     }
     if (this.#reading) return;
+    if (this.#held() > TLS_HELD_LIMIT) {
+      this.#readWanted = true;
+      return;
+    }
     this.#reading = true;
     this.#conn.read().then(
       (chunk) => {
         this.#reading = false;
+        if (chunk !== null) this.#received.feed(chunk);
         this.push(chunk);
       },
       (e) => this.destroy(e),

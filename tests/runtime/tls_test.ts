@@ -234,3 +234,47 @@ async function readText(conn: Conn, until: string): Promise<string> {
   }
   return text;
 }
+
+test("a TLS session whose reader stops holds back the peer instead of buffering what it sends", {
+  timeout: 30_000,
+}, async () => {
+  const server = await acceptor();
+  try {
+    const client = tls.connect({
+      host: "127.0.0.1",
+      port: server.port,
+      servername: "localhost",
+      ca: cert.caPem,
+    });
+    client.on("error", () => {});
+    const connected = new Promise<void>((r) => client.once("secureConnect", () => r()));
+    const conn = await server.next();
+    const session = await startTlsServer(conn, (await conn.read())!, {
+      identity: { certPem: cert.certPem, keyPem: cert.keyPem },
+      alpn: ["http/1.1"],
+      timeoutMs: 5000,
+    });
+    await connected;
+    // The client offers 128 MiB at once; the server reads nothing for a second.
+    const total = 128 * 1024 * 1024;
+    const piece = new Uint8Array(1024 * 1024);
+    for (let i = 0; i < total / piece.length; i++) client.write(piece);
+    await sleep(1000);
+    // What left the client's buffers went to the kernel and the proxy side: with backpressure
+    // that is socket buffers plus the bounded queues, far from all of it.
+    const taken = total - client.writableLength;
+    assert.ok(taken < 48 * 1024 * 1024, `the server side took ${taken} bytes without reading`);
+    // Reading then gets every byte.
+    let received = 0;
+    while (received < total) {
+      const chunk = await session.conn.read();
+      assert.ok(chunk !== null, `ended after ${received} bytes`);
+      received += chunk.length;
+    }
+    assert.equal(received, total);
+    client.destroy();
+    session.conn.close();
+  } finally {
+    await server.close();
+  }
+});
