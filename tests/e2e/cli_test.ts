@@ -29,6 +29,17 @@ test("--version prints the version from package.json", async () => {
   assert.equal(r.stdout.trim(), `mitm.ts ${VERSION}`);
 });
 
+test("deno task start runs the CLI (tasks name the deno from node_modules, not a bare `deno`)", async () => {
+  // A bare `deno` in a task resolves to node_modules/.bin/deno, which deno task then tries to run
+  // as a script (the npm package's bin is a .cjs file) and fails with a SyntaxError.
+  const r = await run(`${ROOT}node_modules/.bin/deno`, ["task", "start", "--version"], {
+    cwd: ROOT,
+    timeoutMs: 60_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), `mitm.ts ${VERSION}`);
+});
+
 test("--options lists every option with its default", async () => {
   const r = await mitm(["--options"]);
   assert.equal(r.code, 0);
