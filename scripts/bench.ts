@@ -4,6 +4,7 @@
  *
  *   deno run -A scripts/bench.ts [--proxies k1,k2] [--scenarios a,b,...] [--duration S] [--out DIR]
  *                                [--loadgen bun|node]   the runtime of loadgen.mjs (default bun)
+ *                                [--rounds N]   rounds of b and c, interleaved (default 3)
  *   deno run -A scripts/bench.ts --smoke     a ~10-second run of mitm.ts alone (CI keeps it working)
  *
  * Scenarios: a HTTP keep-alive, b HTTPS keep-alive, c new HTTPS connections, d 500 host names,
@@ -25,7 +26,13 @@ import {
   type Settings,
   transfer,
 } from "./bench/scenarios.ts";
-import { type BenchRun, type ScenarioResult, writeReport } from "./bench/report.ts";
+import {
+  type BenchRun,
+  medianRun,
+  type Outcome,
+  type ScenarioResult,
+  writeReport,
+} from "./bench/report.ts";
 import { run, stopServicesOnSignal } from "./bench/util.ts";
 
 const { values: args } = parseArgs({
@@ -37,6 +44,7 @@ const { values: args } = parseArgs({
     duration: { type: "string" },
     out: { type: "string" },
     loadgen: { type: "string", default: "bun" },
+    rounds: { type: "string" },
   },
 });
 
@@ -77,6 +85,8 @@ const settings: Omit<Settings, "origins"> = {
   },
   log: (line) => console.error(line),
 };
+/** Rounds of the req/s ratio scenarios (b, c); each round runs every proxy once, in turn. */
+const rounds = Math.max(1, Number(args.rounds ?? (smoke ? 1 : 3)));
 const outDir = args.out ?? (smoke ? path.join(tmpRoot, "out") : path.join("docs", "bench"));
 
 const log = settings.log;
@@ -94,6 +104,7 @@ const bench: BenchRun = {
     idle_connections: settings.idleConnections,
     transfer_bytes: settings.bigBytes,
     loadgen: `loadgen.mjs on ${args.loadgen === "node" ? "Node" : "Bun"}`,
+    rounds_b_c: rounds,
   },
   proxies: {},
   scenarios: {},
@@ -125,6 +136,8 @@ const SCENARIOS: {
   primary: string;
   higher: boolean;
   ours?: boolean;
+  /** Run every proxy this many times, round after round, and report the median run. */
+  rounds?: number;
   run: Runner;
 }[] = [
   {
@@ -141,6 +154,7 @@ const SCENARIOS: {
     title: `b) intercepted HTTPS keep-alive, 1 KiB, ${s.connections} connections (req/s)`,
     primary: "rps",
     higher: true,
+    rounds,
     run: (p) => httpsLoad(p, s, "keepalive"),
   },
   {
@@ -149,6 +163,7 @@ const SCENARIOS: {
     title: "c) new HTTPS connections: CONNECT + TLS + 1 request (conn/s)",
     primary: "rps",
     higher: true,
+    rounds,
     run: (p) => httpsLoad(p, s, "newconn"),
   },
   {
@@ -214,16 +229,25 @@ try {
   for (const sc of SCENARIOS.filter((x) => scenarioKeys.includes(x.group))) {
     const result: ScenarioResult = { title: sc.title, primary: sc.primary, higherIsBetter: sc.higher, results: {} };
     bench.scenarios[sc.key] = result;
-    for (const spec of available.filter((p) => !sc.ours || p.ours)) {
-      log(`${sc.key} ${spec.label} ...`);
-      try {
-        result.results[spec.key] = await sc.run(spec);
-        log(`  ${JSON.stringify(result.results[spec.key])}`);
-      } catch (e) {
-        result.results[spec.key] = { error: (e as Error).message.split("\n")[0] };
-        log(`  failed: ${(e as Error).message}`);
+    const runs = new Map<string, Outcome[]>();
+    // Round after round rather than proxy after proxy: a slow spell of this shared machine then
+    // falls on every proxy alike, and the median run of each is compared.
+    const n = sc.rounds ?? 1;
+    for (let round = 1; round <= n; round++) {
+      for (const spec of available.filter((p) => !sc.ours || p.ours)) {
+        log(`${sc.key} ${spec.label}${n > 1 ? ` (round ${round} of ${n})` : ""} ...`);
+        let outcome: Outcome;
+        try {
+          outcome = await sc.run(spec);
+          log(`  ${JSON.stringify(outcome)}`);
+        } catch (e) {
+          outcome = { error: (e as Error).message.split("\n")[0] };
+          log(`  failed: ${(e as Error).message}`);
+        }
+        runs.set(spec.key, [...(runs.get(spec.key) ?? []), outcome]);
       }
     }
+    for (const [key, outcomes] of runs) result.results[key] = medianRun(outcomes, sc.primary);
   }
 } finally {
   await origins.stop();

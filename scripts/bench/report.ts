@@ -48,6 +48,25 @@ export function ratio(sc: ScenarioResult, ours: string, peer: string): number | 
   return sc.higherIsBetter ? a / b : b / a;
 }
 
+/**
+ * One proxy's result from several rounds of a scenario: the median run by `primary` (the lower
+ * middle one for an even count), with the range it came from and how many rounds failed. A
+ * single outcome is returned as it is.
+ */
+export function medianRun(outcomes: readonly Outcome[], primary: string): Outcome {
+  if (outcomes.length === 1) return outcomes[0];
+  const ok = outcomes.filter((o) => value(o, primary) !== null)
+    .sort((a, b) => value(a, primary)! - value(b, primary)!);
+  if (ok.length === 0) return outcomes.find((o) => "error" in o) ?? outcomes[0];
+  const failed = outcomes.length - ok.length;
+  return {
+    ...ok[Math.floor((ok.length - 1) / 2)],
+    [`${primary}_range`]: `${fmt(value(ok[0], primary))}–${fmt(value(ok.at(-1), primary))}`,
+    rounds: ok.length,
+    ...(failed ? { failed_rounds: failed } : {}),
+  };
+}
+
 export function markdown(run: BenchRun): string {
   const ours = Object.keys(run.proxies).filter((k) =>
     run.proxies[k].ours && !run.proxies[k].missing
