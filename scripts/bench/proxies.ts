@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { bunCompileArgs } from "../bun_compile.ts";
 import { freePort, have, run, type Service, startService } from "./util.ts";
 
 export interface RunningProxy {
@@ -80,7 +81,7 @@ export const PROXIES: ProxySpec[] = [
     prepare: async () => ({
       version: `bun ${await versionOf(path.join(BIN, "bun"), ["--version"])}`,
     }),
-    start: startMitm(path.join(BIN, "bun"), [path.join(ROOT, "cli.ts")]),
+    start: startMitm(path.join(BIN, "bun"), ["--smol", path.join(ROOT, "cli.ts")]), // = npm start
   },
   {
     key: "mitmts-binary",
@@ -89,13 +90,13 @@ export const PROXIES: ProxySpec[] = [
     async prepare() {
       // deno compile cannot run on this machine (docs/RUNTIME.md): the binary is Bun's.
       fs.mkdirSync(path.dirname(COMPILED), { recursive: true });
-      const r = await run(path.join(BIN, "bun"), [
-        "build",
-        "--compile",
-        path.join(ROOT, "cli.ts"),
-        "--outfile",
-        COMPILED,
-      ], { timeoutMs: 300_000 }); // deno-fmt-ignore
+      const r = await run(
+        path.join(BIN, "bun"),
+        bunCompileArgs(path.join(ROOT, "cli.ts"), COMPILED),
+        {
+          timeoutMs: 300_000,
+        },
+      );
       if (r.code !== 0) return { missing: `bun build --compile failed: ${r.stderr.slice(-300)}` };
       return { version: "bun build --compile" };
     },

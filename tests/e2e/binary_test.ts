@@ -7,7 +7,15 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { lookup } from "node:dns/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +23,7 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { curl, rawServer, readUntil, ROOT, run } from "./helpers.ts";
 import { httpsOrigin, makeOriginCert } from "./https_helpers.ts";
+import { bunCompileArgs } from "../../scripts/bun_compile.ts";
 
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
 const DENO = join(ROOT, "node_modules", ".bin", "deno");
@@ -100,7 +109,7 @@ function bunBinary(): Promise<string> {
     const out = mkdtempSync(join(tmpdir(), "mitm-build-"));
     process.on("exit", () => rmSync(out, { recursive: true, force: true }));
     const binary = join(out, "mitm");
-    const build = await run(BUN, ["build", "--compile", "cli.ts", "--outfile", binary], {
+    const build = await run(BUN, bunCompileArgs("cli.ts", binary), {
       cwd: ROOT,
       timeoutMs: 170_000,
     });
@@ -108,6 +117,15 @@ function bunBinary(): Promise<string> {
     return binary;
   })();
 }
+
+test("npm start, npm run compile and deno task compile:bun run Bun as the tests and bench do", () => {
+  const npm = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts;
+  const deno = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")).tasks;
+  const build = `bun ${bunCompileArgs("cli.ts", "dist/mitm").join(" ")}`;
+  assert.ok(npm.compile.endsWith(`&& ${build}`), npm.compile);
+  assert.equal(deno["compile:bun"], `./node_modules/.bin/${build}`);
+  assert.equal(npm.start, "bun --smol cli.ts"); // what the bench runs as "mitm.ts (Bun)"
+});
 
 test("bun build --compile makes one executable that runs with nothing installed", {
   timeout: 180_000,
