@@ -70,7 +70,7 @@ let tmpCount = 0;
 const settings: Omit<Settings, "origins"> = {
   duration: Number(args.duration ?? (smoke ? 1 : 10)),
   warmup: smoke ? 0 : 1,
-  hookRounds: smoke ? 1 : 3,
+  hookRounds: smoke ? 1 : 5,
   connections: smoke ? 4 : 16,
   loadgenRuntime: args.loadgen === "node"
     ? "node"

@@ -265,21 +265,27 @@ export async function idleConnections(spec: ProxySpec, s: Settings): Promise<Met
 
 /**
  * Hooks cost: intercepted HTTPS keep-alive with an addon on request and response vs. none,
- * alternating (three times in a full run) so that drift on a shared machine hits both alike;
+ * alternating (five times in a full run) so that drift on a shared machine hits both alike;
  * medians.
  */
 export async function hooksCost(spec: ProxySpec, s: Settings): Promise<Metrics> {
-  const plain: number[] = [], hooked: number[] = [];
+  const plain: Metrics[] = [], hooked: Metrics[] = [];
   const short = { ...s, duration: Math.max(1, Math.round(s.duration / 2)) };
   for (let i = 0; i < s.hookRounds; i++) {
-    plain.push(Number((await httpsLoad(spec, short, "keepalive")).rps));
-    hooked.push(Number((await httpsLoad(spec, short, "keepalive", [HOOKS_ADDON])).rps));
+    plain.push(await httpsLoad(spec, short, "keepalive"));
+    hooked.push(await httpsLoad(spec, short, "keepalive", [HOOKS_ADDON]));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const a = median(plain), b = median(hooked);
+  const median = (runs: Metrics[], key: string) => {
+    const xs = runs.map((r) => Number(r[key])).sort((a, b) => a - b);
+    return xs[Math.floor(xs.length / 2)];
+  };
+  const a = median(plain, "rps"), b = median(hooked, "rps");
   return {
     rps_no_addons: a,
     rps_with_hooks: b,
     slowdown_pct: Number(((1 - b / a) * 100).toFixed(1)),
+    // CPU per request moves less with the machine's load than req/s does: the cost itself.
+    cpu_ms_no_addons: median(plain, "proxy_cpu_ms_per_req"),
+    cpu_ms_with_hooks: median(hooked, "proxy_cpu_ms_per_req"),
   };
 }

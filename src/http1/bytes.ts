@@ -69,9 +69,14 @@ function writeUtf8(s: string, out: Uint8Array, offset: number): number {
   return offset + written;
 }
 
+const typedIndexOf = Uint8Array.prototype.indexOf;
+
 /** Index of `byte` in bytes[from, to), or -1. */
 export function indexOfByte(bytes: Uint8Array, byte: number, from: number, to: number): number {
-  const i = bytes.subarray(from, to).indexOf(byte);
+  // The typed array's own indexOf, also for a Buffer (whose override is JavaScript in Deno);
+  // no view is made when the range runs to the end.
+  if (to >= bytes.length) return typedIndexOf.call(bytes, byte, from);
+  const i = typedIndexOf.call(bytes.subarray(from, to), byte);
   return i < 0 ? -1 : from + i;
 }
 

@@ -72,6 +72,11 @@ export class ReadQueue {
   }
 
   push(chunk: Uint8Array): void {
+    // Node Buffers (node:tls, Bun's sockets) as plain views: their subarray() and indexOf() are
+    // slower than the typed array's own (Deno's are JavaScript), and the codec uses both.
+    if (chunk.constructor !== Uint8Array) {
+      chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }
     const reader = this.#reader;
     if (reader !== null && this.#chunks.length === 0) {
       this.#reader = null;

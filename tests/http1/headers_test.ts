@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { Buffer } from "node:buffer";
 import assert from "node:assert/strict";
 import {
   byteLength,
@@ -190,6 +191,13 @@ test("indexOfByte searches only within [from, to)", () => {
   assert.equal(indexOfByte(bytes, 2, 2, 5), 3);
   assert.equal(indexOfByte(bytes, 2, 2, 3), -1);
   assert.equal(indexOfByte(bytes, 9, 0, 5), -1);
+  assert.equal(indexOfByte(bytes, 1, 1, 99), 4, "a range past the end runs to the end");
+  assert.equal(indexOfByte(bytes, 1, 5, 5), -1);
+  // A Buffer view into a larger array: positions are the view's, nothing outside it is seen.
+  const inner = Buffer.from(Uint8Array.of(2, 7, 1, 2, 3, 7).buffer, 1, 4); // 7 1 2 3
+  assert.equal(indexOfByte(inner, 2, 0, 4), 2);
+  assert.equal(indexOfByte(inner, 7, 1, 4), -1);
+  assert.equal(indexOfByte(inner, 7, 0, 4), 0);
 });
 
 test("concatBytes joins arrays into a new one", () => {
