@@ -90,13 +90,8 @@ export const PROXIES: ProxySpec[] = [
     async prepare() {
       // deno compile cannot run on this machine (docs/RUNTIME.md): the binary is Bun's.
       fs.mkdirSync(path.dirname(COMPILED), { recursive: true });
-      const r = await run(
-        path.join(BIN, "bun"),
-        bunCompileArgs(path.join(ROOT, "cli.ts"), COMPILED),
-        {
-          timeoutMs: 300_000,
-        },
-      );
+      const build = bunCompileArgs(path.join(ROOT, "cli.ts"), COMPILED);
+      const r = await run(path.join(BIN, "bun"), build, { timeoutMs: 300_000 });
       if (r.code !== 0) return { missing: `bun build --compile failed: ${r.stderr.slice(-300)}` };
       return { version: "bun build --compile" };
     },

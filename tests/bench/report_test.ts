@@ -4,10 +4,11 @@ import assert from "node:assert/strict";
 import { medianRun, type Outcome, ratio } from "../../scripts/bench/report.ts";
 
 test("medianRun picks the median run by the primary metric and says the range", () => {
-  const runs: Outcome[] = [{ rps: 900, p99_ms: 9 }, { rps: 1200, p99_ms: 3 }, {
-    rps: 1000,
-    p99_ms: 5,
-  }];
+  const runs: Outcome[] = [
+    { rps: 900, p99_ms: 9 },
+    { rps: 1200, p99_ms: 3 },
+    { rps: 1000, p99_ms: 5 },
+  ];
   assert.deepEqual(medianRun(runs, "rps"), {
     rps: 1000,
     p99_ms: 5,
@@ -17,9 +18,13 @@ test("medianRun picks the median run by the primary metric and says the range", 
 });
 
 test("medianRun takes the lower middle of an even count and counts failed rounds", () => {
-  const runs: Outcome[] = [{ rps: 40 }, { error: "refused" }, { rps: 10 }, { rps: 30 }, {
-    rps: 20,
-  }];
+  const runs: Outcome[] = [
+    { rps: 40 },
+    { error: "refused" },
+    { rps: 10 },
+    { rps: 30 },
+    { rps: 20 },
+  ];
   assert.deepEqual(medianRun(runs, "rps"), {
     rps: 20,
     rps_range: "10–40",
