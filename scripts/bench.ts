@@ -244,7 +244,9 @@ try {
           outcome = { error: (e as Error).message.split("\n")[0] };
           log(`  failed: ${(e as Error).message}`);
         }
-        runs.set(spec.key, [...(runs.get(spec.key) ?? []), outcome]);
+        let outcomes = runs.get(spec.key);
+        if (!outcomes) runs.set(spec.key, outcomes = []);
+        outcomes.push(outcome);
       }
     }
     for (const [key, outcomes] of runs) result.results[key] = medianRun(outcomes, sc.primary);

@@ -1,9 +1,17 @@
 /**
- * How the single executable is built with Bun, shared by the binary's tests and the bench so
- * that both measure what `npm run compile` ships (package.json and deno.json spell out the same).
- * `--smol` is passed on to the executable: a smaller JavaScript heap collected more often kept
- * the peak RSS of 1 GiB HTTPS transfers under 150 MB at the same MB/s (docs/RUNTIME.md).
+ * How mitm.ts runs on Bun and is built into the single executable, shared by the binary's tests
+ * and the bench so that both measure what `npm start` and `npm run compile` run (package.json and
+ * deno.json spell out the same; tests/e2e/binary_test.ts checks that they do).
  */
+
+/**
+ * Bun's own flags for the proxy. `--smol`: a smaller JavaScript heap collected more often kept the
+ * peak RSS of 1 GiB HTTPS transfers under 150 MB at the same MB/s (docs/RUNTIME.md).
+ */
+export const BUN_FLAGS: readonly string[] = ["--smol"];
+
+/** `bun` arguments that build `entry` into one executable with {@link BUN_FLAGS} built in. */
 export function bunCompileArgs(entry: string, outfile: string): string[] {
-  return ["build", "--compile", "--compile-exec-argv=--smol", entry, "--outfile", outfile];
+  const execArgv = BUN_FLAGS.map((f) => `--compile-exec-argv=${f}`);
+  return ["build", "--compile", ...execArgv, entry, "--outfile", outfile];
 }

@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { bunCompileArgs } from "../bun_compile.ts";
+import { BUN_FLAGS, bunCompileArgs } from "../bun_compile.ts";
 import { freePort, have, run, type Service, startService } from "./util.ts";
 
 export interface RunningProxy {
@@ -81,7 +81,7 @@ export const PROXIES: ProxySpec[] = [
     prepare: async () => ({
       version: `bun ${await versionOf(path.join(BIN, "bun"), ["--version"])}`,
     }),
-    start: startMitm(path.join(BIN, "bun"), ["--smol", path.join(ROOT, "cli.ts")]), // = npm start
+    start: startMitm(path.join(BIN, "bun"), [...BUN_FLAGS, path.join(ROOT, "cli.ts")]), // = npm start
   },
   {
     key: "mitmts-binary",

@@ -23,7 +23,7 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { curl, rawServer, readUntil, ROOT, run } from "./helpers.ts";
 import { httpsOrigin, makeOriginCert } from "./https_helpers.ts";
-import { bunCompileArgs } from "../../scripts/bun_compile.ts";
+import { BUN_FLAGS, bunCompileArgs } from "../../scripts/bun_compile.ts";
 
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
 const DENO = join(ROOT, "node_modules", ".bin", "deno");
@@ -124,7 +124,8 @@ test("npm start, npm run compile and deno task compile:bun run Bun as the tests 
   const build = `bun ${bunCompileArgs("cli.ts", "dist/mitm").join(" ")}`;
   assert.ok(npm.compile.endsWith(`&& ${build}`), npm.compile);
   assert.equal(deno["compile:bun"], `./node_modules/.bin/${build}`);
-  assert.equal(npm.start, "bun --smol cli.ts"); // what the bench runs as "mitm.ts (Bun)"
+  assert.equal(npm.start, "bun --smol cli.ts");
+  assert.equal(npm.start, `bun ${BUN_FLAGS.join(" ")} cli.ts`); // the bench's "mitm.ts (Bun)"
 });
 
 test("bun build --compile makes one executable that runs with nothing installed", {
