@@ -66,6 +66,11 @@ export class Interceptor {
     return this.#paused.get(id)?.phase ?? null;
   }
 
+  /** The ids of the paused flows, in the order they paused. */
+  pausedIds(): string[] {
+    return [...this.#paused.keys()];
+  }
+
   /** The paused flow with this id (it may have left the store). */
   pausedFlow(id: string): Flow | undefined {
     return this.#paused.get(id)?.flow;

@@ -38,6 +38,7 @@ export interface Flags {
 
 export type Invocation =
   | { command: "proxy"; flags: Flags; filter: string }
+  | { command: "console"; flags: Flags; filter: string }
   | { command: "read"; flags: Flags; file: string; filter: string; detail?: string }
   | { command: "har"; flags: Flags; file: string; filter: string; out?: string }
   | { command: "replay"; flags: Flags; files: string[]; concurrency?: string }
@@ -131,6 +132,18 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
       out.invocation = flags.read !== undefined
         ? { command: "read", flags, file: flags.read, filter: filter.join(" ") }
         : { command: "proxy", flags, filter: filter.join(" ") };
+    });
+
+  program.command("console")
+    .description("run the proxy with an interactive terminal UI (? in it lists the keys)")
+    .argument("[filter...]", "list only flows matching this filter expression")
+    .exitOverride()
+    .action((filter: string[]) => {
+      out.invocation = {
+        command: "console",
+        flags: program.opts<Flags>(),
+        filter: filter.join(" "),
+      };
     });
 
   program.command("read")
