@@ -147,11 +147,7 @@ export class ConsoleModel {
 
   promptLabel(): string {
     if (this.prompt?.kind === "option") return `Set ${this.prompt.option} = `;
-    if (this.prompt?.kind === "edit") {
-      return this.tab === "response"
-        ? "Edit response: (l)ine, (h)eaders, (b)ody? "
-        : "Edit request: (l)ine, (h)eaders, (b)ody? ";
-    }
+    if (this.prompt?.kind === "edit") return "Edit: (l)ine, (h)eaders, (b)ody? ";
     return this.prompt ? PROMPT_LABEL[this.prompt.kind] : "";
   }
 
@@ -179,7 +175,13 @@ export class ConsoleModel {
       const which = { l: "line", h: "headers", b: "body" }[key.char];
       const id = this.selected;
       if (which === undefined || id === null) return [];
-      const side = this.tab === "response" ? "response" : "request";
+      // In the list, the side where the flow is paused; in the flow view, the tab shown.
+      const paused = this.#facts.pausedAt(id);
+      const side = this.view === "flow" && this.tab === "response"
+        ? "response"
+        : this.view === "flow" && this.tab === "request"
+        ? "request"
+        : paused ?? "request";
       return [{ type: "edit", id, part: `${side}-${which}` as EditPart }];
     }
     if (key.kind === "backspace") {
