@@ -61,7 +61,7 @@ describe("renderBody", () => {
   test("binary bytes are shown as hex whatever the view", () => {
     const r = renderBody(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0xff, 0xfe]), null, "raw");
     assert.equal(r.view, "hex");
-    assert.match(r.lines[0], /^00000000  89 50 4e 47 ff fe/);
+    assert.ok(r.lines[0].startsWith("00000000  89 50 4e 47 ff fe"), r.lines[0]);
   });
 
   test("urlencoded forms as name = value", () => {
