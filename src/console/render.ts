@@ -144,10 +144,12 @@ export function listRow(flow: Flow, paused: string | null, width: number): Segme
       fit(status, 3) + " ",
       ...(flow.error ? ["red" as const] : res ? [statusStyle(res.status)] : []),
     ),
-    ...(showType ? [seg(fit(typeOf(flow), typeW - 1) + " ", "dim")] : []),
-    seg(size.padStart(6) + " "),
+    // A flow that failed before its response shows why where the type and size would be.
+    ...(flow.error && !res ? [seg(fit(flow.error.message, typeW + 6) + " ", "red")] : [
+      ...(showType ? [seg(fit(typeOf(flow), typeW - 1) + " ", "dim")] : []),
+      seg(size.padStart(6) + " "),
+    ]),
     seg(duration.padStart(7)),
-    ...(flow.error ? [seg("  " + flow.error.message, "red")] : []),
   ];
 }
 
