@@ -104,6 +104,14 @@ describe("mitm console in tmux", { skip }, () => {
     const s = await waitFor(/\/other .*200/);
     assert.match(s, /GET\s+127\.0\.0\.1:\d+\s+\/hello\s+200/);
     assert.match(s, /\[2 flows\]/);
+    assert.match(s, /text\/plain/, "100 columns have room for the type column");
+  });
+
+  test("follows resizes: 80 columns drop the type column, 100 bring it back", async () => {
+    tmux("resize-window", "-t", "ui", "-x", "80", "-y", "24");
+    await waitFor(/\/hello\s+200\s+19b/);
+    tmux("resize-window", "-t", "ui", "-x", "100", "-y", "30");
+    await waitFor(/\/hello\s+200 text\/plain/);
   });
 
   test("Enter shows the request headers; q goes back", async () => {
