@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -160,5 +160,40 @@ describe("mitm console in tmux", { skip }, () => {
     // The shell has its terminal back in cooked mode: typed text is echoed by the line discipline.
     keys("echo typed-after-exit", "Enter");
     await waitFor(/typed-after-exit/);
+  });
+});
+
+describe("mitm console and SIGTERM", { skip }, () => {
+  test("SIGTERM closes the proxy and gives the terminal back, status 0", async () => {
+    const confdir = mkdtempSync(join(tmpdir(), "mitm-console-term-"));
+    try {
+      // Its own confdir, so that pgrep finds this process and no other.
+      const [cmd, args] = cliArgv(["console", "-p", "0", "--no-web", "--confdir", confdir]);
+      const line = [cmd, ...args].map(shellQuote).join(" ");
+      tmux(
+        "new-session",
+        "-d",
+        "-s",
+        "ui",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        `${line}; echo "EXITED $?"; sleep 600`,
+      );
+      await waitFor(/proxy at http:\/\/127\.0\.0\.1:\d+/);
+      // The runtime's process, not the shell around it (whose command line names it too).
+      const pid = execFileSync("pgrep", ["-f", `console .*${confdir}`], { encoding: "utf8" })
+        .trim().split("\n")
+        .find((p) => !readFileSync(`/proc/${p}/cmdline`, "utf8").includes("EXITED"))!;
+      process.kill(Number(pid), "SIGTERM");
+      await waitFor(/EXITED 0/);
+      assert.equal(tmux("display-message", "-p", "-t", "ui", "#{alternate_on}").trim(), "0");
+    } finally {
+      try {
+        tmux("kill-server");
+      } catch { /* already gone */ }
+      rmSync(confdir, { recursive: true, force: true });
+    }
   });
 });
