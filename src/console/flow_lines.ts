@@ -2,13 +2,28 @@
  * The text of one flow's tabs: request and response (first line, headers, body through the
  * contentviews), detail (connection, TLS, timing) and WebSocket messages.
  */
-import { renderBody, type ViewName } from "../contentviews/mod.ts";
+import { renderBody, type SpanKind, type ViewName } from "../contentviews/mod.ts";
 import type { Flow, FlowRequest, FlowResponse } from "../flow/flow.ts";
 import { humanSize } from "../addons/builtin/dumper.ts";
 import type { Line, Style } from "./screen.ts";
 import type { Tab } from "./model.ts";
 
 const seg = (text: string, ...style: Style[]) => ({ text, style });
+
+/** How the contentviews' span kinds look in a terminal. */
+const SPAN_STYLE: Record<SpanKind, Style[]> = {
+  key: ["cyan"],
+  string: ["green"],
+  number: ["yellow"],
+  literal: ["magenta"],
+  tag: ["blue"],
+  attr: ["cyan"],
+  comment: ["dim"],
+  punct: [],
+  keyword: ["magenta"],
+  meta: ["dim"],
+  error: ["red"],
+};
 
 export function flowLines(flow: Flow, tab: Tab, view: ViewName): Line[] {
   switch (tab) {
@@ -63,7 +78,9 @@ function messageLines(first: string, m: FlowRequest | FlowResponse, view: ViewNa
     ...(shown.note ? [shown.note] : []),
   ];
   lines.push([seg(`[${notes.join(", ")}; m: change view]`, "dim")]);
-  for (const l of shown.lines) lines.push([seg(l)]);
+  for (const l of shown.lines) {
+    lines.push(l.map((s) => s.kind ? seg(s.text, ...SPAN_STYLE[s.kind]) : seg(s.text)));
+  }
   if (m.trailers && m.trailers.raw.length > 0) {
     lines.push([], [seg("Trailers", "bold")]);
     for (const [name, value] of m.trailers) {

@@ -97,3 +97,55 @@ function literalEnd(text: string, start: number): number {
   const m = NUMBER.exec(text.slice(start, start + 400));
   return m ? start + m[0].length : -1;
 }
+
+/** The index just past the JSON value starting at `i` (after whitespace), or -1. */
+function skipValue(text: string, i: number): number {
+  while (" \t\r\n".includes(text[i] ?? "x")) i++;
+  const c = text[i];
+  if (c === '"') return stringEnd(text, i);
+  if (c !== "{" && c !== "[") return literalEnd(text, i);
+  let depth = 0;
+  for (; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      i = stringEnd(text, i) - 1;
+      if (i < 0) return -1;
+    } else if (ch === "{" || ch === "[") depth++;
+    else if (ch === "}" || ch === "]") {
+      if (--depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+/**
+ * The raw text of each top-level member of a JSON object (`{"a": 1.10}` gives a -> "1.10"), or of
+ * each element of an array (keys "0", "1"...), so that a view can show a part without re-encoding
+ * its values. Null when the text is not an object or array.
+ */
+export function rawMembers(text: string): Map<string, string> | null {
+  const out = new Map<string, string>();
+  let i = text.search(/\S/);
+  const open = text[i];
+  if (open !== "{" && open !== "[") return null;
+  i++;
+  for (let n = 0;; n++) {
+    while (" \t\r\n,".includes(text[i] ?? "x")) i++;
+    if (text[i] === (open === "{" ? "}" : "]")) return out;
+    let key = String(n);
+    if (open === "{") {
+      const end = stringEnd(text, i);
+      if (text[i] !== '"' || end < 0) return null;
+      key = JSON.parse(text.slice(i, end));
+      i = end;
+      while (" \t\r\n".includes(text[i] ?? "x")) i++;
+      if (text[i] !== ":") return null;
+      i++;
+    }
+    const start = i;
+    const end = skipValue(text, i);
+    if (end < 0) return null;
+    out.set(key, text.slice(start, end).trim());
+    i = end;
+  }
+}

@@ -5,6 +5,9 @@ import fc from "fast-check";
 import { hexLines, nextView, prettyJson, renderBody } from "../../src/contentviews/mod.ts";
 
 const utf8 = new TextEncoder();
+/** A rendered body's lines as plain text. */
+const plain = (r: { lines: { text: string }[][] }) =>
+  r.lines.map((l) => l.map((s) => s.text).join(""));
 
 describe("prettyJson", () => {
   test("keeps numbers as written (JSON.parse would change these)", () => {
@@ -61,12 +64,12 @@ describe("renderBody", () => {
   test("binary bytes are shown as hex whatever the view", () => {
     const r = renderBody(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0xff, 0xfe]), null, "raw");
     assert.equal(r.view, "hex");
-    assert.ok(r.lines[0].startsWith("00000000  89 50 4e 47 ff fe"), r.lines[0]);
+    assert.ok(plain(r)[0].startsWith("00000000  89 50 4e 47 ff fe"), plain(r)[0]);
   });
 
   test("urlencoded forms as name = value", () => {
     const r = renderBody(utf8.encode("a=1&bb=x%20y"), "application/x-www-form-urlencoded", "auto");
-    assert.deepEqual(r.lines, ["a  = 1", "bb = x y"]);
+    assert.deepEqual(plain(r), ["a  = 1", "bb = x y"]);
   });
 
   test("hex lines: offset, two groups of eight, ASCII", () => {
@@ -85,6 +88,7 @@ describe("renderBody", () => {
       seen.push(v);
       v = nextView(v);
     }
-    assert.deepEqual(seen, ["auto", "raw", "json", "urlencoded", "hex"]);
+    assert.equal(seen.length, 15);
+    assert.equal(new Set(seen).size, 15);
   });
 });
