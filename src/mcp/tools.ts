@@ -347,6 +347,9 @@ export function explain(e: unknown): string {
       return `${cap(message)}: it was never there, or was deleted or dropped; list_flows shows ` +
         `the ids kept.`;
     }
+    if (/^unknown option /.test(message)) {
+      return `${cap(message)}; get_options lists the options that can change while running.`;
+    }
     return `${cap(message)}.`;
   }
   return `${cap(message)}.`;
