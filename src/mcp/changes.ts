@@ -53,7 +53,11 @@ export function toEdit<T extends RequestChanges | ResponseChanges>(
   const { set_headers, remove_headers, headers, ...rest } = changes;
   const out: Omit<T, "set_headers" | "remove_headers" | "headers"> & { headers?: Pairs } = rest;
   if (headers !== undefined || set_headers !== undefined || remove_headers !== undefined) {
-    out.headers = mergeHeaders((headers as Pairs | undefined) ?? current, set_headers, remove_headers);
+    out.headers = mergeHeaders(
+      (headers as Pairs | undefined) ?? current,
+      set_headers,
+      remove_headers,
+    );
   }
   return out;
 }

@@ -33,7 +33,14 @@ export function diffFlows(a: DiffSide, b: DiffSide): string {
   );
   compare(out, "error", a.flow.error?.message ?? "none", b.flow.error?.message ?? "none");
   headerDiff(out, "request headers", ra.headers, rb.headers);
-  bodyDiff(out, "request body", a.requestBody, b.requestBody, typeOf(ra.headers), typeOf(rb.headers));
+  bodyDiff(
+    out,
+    "request body",
+    a.requestBody,
+    b.requestBody,
+    typeOf(ra.headers),
+    typeOf(rb.headers),
+  );
   if (sa || sb) {
     headerDiff(out, "response headers", sa?.headers ?? [], sb?.headers ?? []);
     bodyDiff(

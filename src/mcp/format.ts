@@ -45,7 +45,9 @@ export function flowText(flow: FlowDetail, bodies: Bodies): string {
   }
   const lines = [head.join(" ")];
   const client = `${flow.client.address}:${flow.client.port}`;
-  const server = flow.server === null ? "not connected" : `${flow.server.address}:${flow.server.port}`;
+  const server = flow.server === null
+    ? "not connected"
+    : `${flow.server.address}:${flow.server.port}`;
   lines.push(`Client ${client}, server ${server}`);
   if (flow.error !== null) lines.push(`Error: ${oneLine(flow.error.message)}`);
   if (flow.websocket) lines.push(`WebSocket: ${flow.websocket.messages.length} messages`);
@@ -82,9 +84,12 @@ export function summaryOf(flow: FlowDetail): FlowSummary {
       contentType: type(req.headers),
       bodySize: req.bodySize,
     },
-    response: res === null
-      ? null
-      : { status: res.status, reason: res.reason, contentType: type(res.headers), bodySize: res.bodySize },
+    response: res === null ? null : {
+      status: res.status,
+      reason: res.reason,
+      contentType: type(res.headers),
+      bodySize: res.bodySize,
+    },
     error: flow.error?.message ?? null,
     timestamps: {
       start: req.timestampStart,
@@ -118,13 +123,12 @@ function bodyText(body: BodyText): string {
     ? `\n[body truncated: showing the first ${read.bytes.length} of ${read.total} bytes${form}; ` +
       `ask get_flow for more with a larger max_body_bytes]`
     : "";
-  const note = read.decoded && read.decodeProblem === null
-    ? ""
-    : `\n[body shown${form}${problem}]`;
+  const note = read.decoded && read.decodeProblem === null ? "" : `\n[body shown${form}${problem}]`;
   return text + cut + note;
 }
 
-const TEXT_TYPES = /^(text\/|application\/([\w.+-]*\+)?(json|xml|javascript|x-www-form-urlencoded|graphql|yaml|x-ndjson)\b)/i;
+const TEXT_TYPES =
+  /^(text\/|application\/([\w.+-]*\+)?(json|xml|javascript|x-www-form-urlencoded|graphql|yaml|x-ndjson)\b)/i;
 
 /**
  * The bytes as text when they are UTF-8 text (a multi-byte character cut at the end is dropped),

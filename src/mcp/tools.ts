@@ -101,10 +101,14 @@ export function registerTools(server: McpServer, api: ControlApi, events: ToolEv
         }
       }
       if (list.dropped > 0) {
-        lines.push(`(${list.dropped} old flows were dropped to stay within max_flows/max_flow_bytes)`);
+        lines.push(
+          `(${list.dropped} old flows were dropped to stay within max_flows/max_flow_bytes)`,
+        );
       }
       if (list.paused > 0) {
-        lines.push(`${list.paused} flows are paused by interception: resume_flow or kill_flow them.`);
+        lines.push(
+          `${list.paused} flows are paused by interception: resume_flow or kill_flow them.`,
+        );
       }
       const next = shown.at(-1)?.id ?? cursor;
       if (next) lines.push(`cursor: ${next}`);
@@ -240,7 +244,7 @@ export function registerTools(server: McpServer, api: ControlApi, events: ToolEv
     "set_option",
     "Change one run-time option (see get_options), e.g. intercept, ignore_hosts, allow_hosts, " +
       "max_flows, max_flow_bytes, stream_large_bodies, ssl_insecure, connect_timeout. Text is " +
-      "read like --set (\"4m\", \"true\"); list options take a list of strings.",
+      'read like --set ("4m", "true"); list options take a list of strings.',
     {
       name: z.string().min(1).describe("the option's name, e.g. max_flows"),
       value: z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]).describe(

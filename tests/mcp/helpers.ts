@@ -180,7 +180,13 @@ export async function exerciseAllTools(
 
   // list_flows: all, filtered, bounded, paged with the cursor; a bad filter is a tool error.
   const all = flowsIn(await ok(client, "list_flows"));
-  assert.deepEqual(all.map((f) => new URL(f.url).pathname), ["/json", "/gzip", "/png", "/big", "/echo"]);
+  assert.deepEqual(all.map((f) => new URL(f.url).pathname), [
+    "/json",
+    "/gzip",
+    "/png",
+    "/big",
+    "/echo",
+  ]);
   const id = (path: string) => all.find((f) => new URL(f.url).pathname === path)!.id;
   assert.match(all[0].line, / -> 200 application\/json 27b \d+ms$/);
   const posts = await ok(client, "list_flows", { filter: "~m POST" });
@@ -250,11 +256,24 @@ export async function exerciseAllTools(
 
   // get_options / set_option.
   assert.match(await ok(client, "get_options"), /^max_flows = 10000 - /m);
-  assert.equal(await ok(client, "set_option", { name: "max_flows", value: "500" }), "max_flows = 500");
+  assert.equal(
+    await ok(client, "set_option", { name: "max_flows", value: "500" }),
+    "max_flows = 500",
+  );
   assert.match(await ok(client, "get_options"), /^max_flows = 500 - /m);
   await ok(client, "set_option", { name: "max_flows", value: 10000 });
-  await fails(client, "set_option", { name: "no_such", value: 1 }, /^Unknown option "no_such"; get_options/);
-  await fails(client, "set_option", { name: "listen_port", value: 1 }, /cannot be changed while running/);
+  await fails(
+    client,
+    "set_option",
+    { name: "no_such", value: 1 },
+    /^Unknown option "no_such"; get_options/,
+  );
+  await fails(
+    client,
+    "set_option",
+    { name: "listen_port", value: 1 },
+    /cannot be changed while running/,
+  );
 
   // Interception: pause, change the request, pause at the response, change it; kill another.
   assert.match(await ok(client, "set_intercept", { filter: "~u /held" }), /Intercepting flows/);
