@@ -168,7 +168,9 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     if (!flow) return fail(c, 404, `no flow ${c.req.param("id")}`);
     // An optional {"request": {...}} changes what is sent (as resume does), not the kept flow.
     const edits = await jsonBody(c);
-    const problem = editProblem(edits, "request");
+    const problem = (edits as Edits)?.response !== undefined
+      ? 'a replay sends a request: only {"request": {...}} can be changed'
+      : editProblem(edits, "request");
     if (problem !== null) return fail(c, 400, problem);
     let toSend = flow;
     if ((edits as Edits).request !== undefined) {
