@@ -4,8 +4,8 @@
  *   a DNS-rebinding page reaches us under its own host name and is refused;
  * - a request that says it comes from another origin (Origin, Sec-Fetch-Site) is refused, and no
  *   CORS headers are ever sent;
- * - /api and /mcp need the token: `Authorization: Bearer TOKEN`, or the HttpOnly SameSite=Strict cookie
- *   set when the UI is opened with ?token=TOKEN (compared in constant time);
+ * - /api and /mcp need the token: `Authorization: Bearer TOKEN`, or the HttpOnly SameSite=Strict
+ *   cookie set when the UI is opened with ?token=TOKEN (compared in constant time);
  * - a request with a body that changes state must say `Content-Type: application/json`, which an
  *   HTML form cannot send.
  */

@@ -91,7 +91,8 @@ async function attach(
   } catch { /* said below */ }
   if (parsed === null || !/^https?:$/.test(parsed.protocol)) {
     console.error(
-      `mitm mcp: --api expects the proxy's web UI address, like http://127.0.0.1:8081, got "${url}".`,
+      `mitm mcp: --api expects the proxy's web UI address, like http://127.0.0.1:8081, ` +
+        `got "${url}".`,
     );
     return 2;
   }

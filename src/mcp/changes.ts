@@ -7,7 +7,8 @@ import { z } from "zod";
 import type { RequestEdit } from "./control_api.ts";
 
 const headerList = z.array(z.array(z.string()).length(2)).describe(
-  'the complete header list as [name, value] pairs, replacing every header, e.g. [["Accept", "*/*"]]',
+  "the complete header list as [name, value] pairs, replacing every header, " +
+    'e.g. [["Accept", "*/*"]]',
 );
 const setHeaders = z.record(z.string(), z.string()).describe(
   'headers to set, keeping the others, e.g. {"Authorization": "Bearer x"} (replaces every field ' +

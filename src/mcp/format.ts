@@ -127,8 +127,12 @@ function bodyText(body: BodyText): string {
   return text + cut + note;
 }
 
-const TEXT_TYPES =
-  /^(text\/|application\/([\w.+-]*\+)?(json|xml|javascript|x-www-form-urlencoded|graphql|yaml|x-ndjson)\b)/i;
+/** Types shown as text even with control characters in them (text/*, JSON, XML, forms...). */
+const TEXT_TYPES = new RegExp(
+  "^(text/|application/([\\w.+-]*\\+)?" +
+    "(json|xml|javascript|x-www-form-urlencoded|yaml|x-ndjson)\\b)",
+  "i",
+);
 
 /**
  * The bytes as text when they are UTF-8 text (a multi-byte character cut at the end is dropped),

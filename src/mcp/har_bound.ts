@@ -11,7 +11,7 @@ interface BodySlot {
 
 const utf8 = new TextEncoder();
 
-/** The HAR as JSON text of at most `maxBytes` UTF-8 bytes, or null when bodies alone cannot do it. */
+/** The HAR as JSON of at most `maxBytes` UTF-8 bytes; null if leaving out bodies is not enough. */
 export function boundedHar(har: unknown, maxBytes: number): string | null {
   let text = JSON.stringify(har);
   if (utf8.encode(text).length <= maxBytes) return text;

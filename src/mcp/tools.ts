@@ -32,7 +32,8 @@ export interface ToolEvents {
 
 const flowId = z.string().min(1).describe("a flow id, as list_flows shows it");
 const filterArg = z.string().describe(
-  "mitmproxy filter expression, e.g. '~d example\\.com & ~m POST', '~c 500', '~u /api/ & ~t json', " +
+  "mitmproxy filter expression, e.g. '~d example\\.com & ~m POST', '~c 500', " +
+    "'~u /api/ & ~t json', " +
     "'!~s' (no response yet); a bare regex matches the URL",
 );
 const bodyBytes = z.number().int().min(0).max(MAX_BODY_BYTES).describe(
@@ -69,8 +70,8 @@ export function registerTools(server: McpServer, api: ControlApi, events: ToolEv
     "list_flows",
     "List the HTTP flows (request + response) the proxy has captured, one line each: id, method, " +
       "URL, status, content type, size, duration, and marks like [paused at request] or [error]. " +
-      "Without cursor it shows the newest `limit` matches; the answer ends with a cursor: pass it " +
-      "back to list only flows that arrived after those (to page forward or to watch for new " +
+      "Without cursor it shows the newest `limit` matches; the answer ends with a cursor: pass " +
+      "it back to list only flows that arrived after those (to page forward or to watch for new " +
       "traffic). Read one flow with get_flow.",
     {
       filter: filterArg.optional(),
@@ -87,7 +88,8 @@ export function registerTools(server: McpServer, api: ControlApi, events: ToolEv
       if (shown.length === 0) {
         lines.push(
           cursor
-            ? `No flows ${what} arrived after the cursor yet; call again later with the same cursor.`
+            ? `No flows ${what} arrived after the cursor yet; call again later with the same ` +
+              "cursor."
             : `No flows ${what} (the proxy keeps ${list.count}).`.replace("  ", " "),
         );
       } else {
@@ -277,8 +279,8 @@ export function registerTools(server: McpServer, api: ControlApi, events: ToolEv
       const result = boundedHar(await api.har(filter), max_bytes);
       if (result === null) {
         throw new ToolError(
-          `The HAR is larger than max_bytes (${max_bytes}) even without bodies; narrow the filter ` +
-            `or raise max_bytes.`,
+          `The HAR is larger than max_bytes (${max_bytes}) even without bodies; narrow the ` +
+            `filter or raise max_bytes.`,
         );
       }
       return result;

@@ -1,4 +1,4 @@
-/** The MCP layer's pure parts: header merges, line diffs, the HAR bound, text detection, redaction. */
+/** The MCP layer's pure parts: header merges, line diffs, HAR bound, text detection, redaction. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mergeHeaders, toEdit } from "../../src/mcp/changes.ts";
