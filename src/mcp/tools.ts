@@ -84,17 +84,17 @@ export function registerTools(server: McpServer, api: ControlApi, events: ToolEv
       const flows = list.flows;
       const shown = cursor ? flows.slice(0, limit) : flows.slice(-limit);
       const lines: string[] = [];
-      const what = filter ? `matching ${JSON.stringify(filter)}` : "";
+      const what = filter ? ` matching ${JSON.stringify(filter)}` : "";
       if (shown.length === 0) {
         lines.push(
           cursor
-            ? `No flows ${what} arrived after the cursor yet; call again later with the same ` +
+            ? `No flows${what} arrived after the cursor yet; call again later with the same ` +
               "cursor."
-            : `No flows ${what} (the proxy keeps ${list.count}).`.replace("  ", " "),
+            : `No flows${what} (the proxy keeps ${list.count}).`,
         );
       } else {
         const since = cursor ? " that arrived after the cursor" : "";
-        lines.push(`${shown.length} of ${flows.length} flows${since} ${what}`.trimEnd() + ":");
+        lines.push(`${shown.length} of ${flows.length} flows${since}${what}:`);
         lines.push(...shown.map(summaryLine));
         const hidden = flows.length - shown.length;
         if (hidden > 0 && cursor) lines.push(`${hidden} newer ones follow: pass the cursor below.`);
@@ -324,7 +324,13 @@ async function bodyOf(
     return { note: `(body not kept: ${message.bodySize} bytes streamed through)` };
   }
   const read = await api.readBody(flow.id, part, limit);
-  if (read === null) return { note: "(body not kept)" };
+  if (read === null) {
+    return {
+      note: message.timestampEnd === null
+        ? "(body not here yet: the message is still arriving)"
+        : "(body not kept)",
+    };
+  }
   return { read, contentType };
 }
 
