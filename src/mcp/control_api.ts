@@ -8,6 +8,7 @@
 import type { Edits, RequestEdit } from "../api/intercept.ts";
 import type { FlowSummary } from "../api/summary.ts";
 import type { FlowJson } from "../flow/serialize.ts";
+import { directFetch } from "./direct_fetch.ts";
 
 export type { Edits, FlowSummary, RequestEdit };
 
@@ -78,7 +79,7 @@ export function inProcessControlApi(fetch: Fetch, token: string): ControlApi {
 /** The API of a running proxy at `baseUrl` (its web UI address). */
 export function httpControlApi(baseUrl: string, token: string): ControlApi {
   const base = baseUrl.replace(/\/+$/, "");
-  return new ControlApiClient((r) => globalThis.fetch(r), base, token, `the API at ${base}`);
+  return new ControlApiClient(directFetch, base, token, `the API at ${base}`);
 }
 
 class ControlApiClient implements ControlApi {

@@ -99,10 +99,17 @@ describe("mitm mcp on stdio", () => {
     );
     const web = await startWeb(proxy, { port: 0, token: TOKEN });
     try {
-      const mcp = await spawnMcp(["--api", web.url], { MITM_API_TOKEN: TOKEN });
+      // HTTP_PROXY often points at this very proxy: the API's own requests must not go through
+      // it (the token would be captured in flows).
+      const mcp = await spawnMcp(["--api", web.url], {
+        MITM_API_TOKEN: TOKEN,
+        HTTP_PROXY: proxy.url,
+        http_proxy: proxy.url,
+      });
       try {
         assert.match(mcp.stderr(), /attached to the proxy at http:\/\/127\.0\.0\.1:\d+/);
         await exerciseAllTools(mcp.client, proxy.url, origin);
+        assert.match(await ok(mcp.client, "list_flows", { filter: "~u /api/" }), /^No flows/);
         assert.deepEqual(mcp.errors.map((e) => e.message), []);
         assert.ok(!mcp.stderr().includes(TOKEN));
       } finally {
