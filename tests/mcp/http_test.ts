@@ -135,6 +135,28 @@ describe("MCP over Streamable HTTP at /mcp", () => {
     await sameOrigin.body?.cancel();
   });
 
+  test("a malformed body is a 400 with a reason, and the endpoint goes on", async () => {
+    const send = (body: string) =>
+      fetch(`${web.url}/mcp`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          authorization: `Bearer ${TOKEN}`,
+        },
+        body,
+      });
+    const broken = await send("{not json");
+    assert.equal(broken.status, 400);
+    assert.match((await broken.json()).error.message, /parse error/i);
+    const wrongShape = await send(JSON.stringify({ hello: "world" }));
+    assert.equal(wrongShape.status, 400);
+    await wrongShape.body?.cancel();
+    const fine = await send(JSON.stringify(INITIALIZE));
+    assert.equal(fine.status, 200);
+    assert.equal((await fine.json()).result.serverInfo.name, "mitm.ts");
+  });
+
   test("GET and DELETE are 405: the endpoint is stateless and has no event stream", async () => {
     for (const method of ["GET", "DELETE"]) {
       const res = await fetch(`${web.url}/mcp`, {
