@@ -351,6 +351,7 @@ export function explain(e: unknown): string {
   if (e instanceof ToolError) return e.message;
   const message = ((e as Error)?.message ?? String(e)).replace(/\s+/g, " ").replace(/\.$/, "");
   if (e instanceof ApiError) {
+    if (e.status === 0) return `${cap(message)}; is the proxy running, at that address?`;
     if (e.status === 401) {
       return `The proxy refused the API token (${message}); give the right one with ` +
         `MITM_API_TOKEN or --api-token.`;

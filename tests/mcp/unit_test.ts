@@ -92,6 +92,11 @@ test("explain: one sentence, with what to do for the usual mistakes", () => {
   assert.match(explain(new ApiError(401, "wrong API token")), /MITM_API_TOKEN or --api-token\.$/);
   assert.equal(explain(new ApiError(400, "bad filter: oops.\nmore")), "Bad filter: oops. more.");
   assert.equal(explain(new ToolError("As is.")), "As is.");
+  assert.equal(
+    explain(new ApiError(0, "cannot reach the API at http://127.0.0.1:1: connect ECONNREFUSED")),
+    "Cannot reach the API at http://127.0.0.1:1: connect ECONNREFUSED; is the proxy running, " +
+      "at that address?",
+  );
 });
 
 test("summaryLine is one line with the marks an agent needs", () => {
