@@ -92,7 +92,19 @@ async function measure(rt: string, mode: "console" | "quiet"): Promise<[number, 
   let stop: () => void;
   if (mode === "console") {
     const line = "exec " + args.map((a) => `'${a}'`).join(" ");
-    execFileSync("tmux", ["-L", SOCKET, "new-session", "-d", "-s", "b", "-x", "120", "-y", "40", line]);
+    execFileSync("tmux", [
+      "-L",
+      SOCKET,
+      "new-session",
+      "-d",
+      "-s",
+      "b",
+      "-x",
+      "120",
+      "-y",
+      "40",
+      line,
+    ]);
     pid = Number(
       execFileSync("tmux", ["-L", SOCKET, "display-message", "-p", "-t", "b", "#{pane_pid}"], {
         encoding: "utf8",
@@ -121,7 +133,10 @@ for (const rt of ["bun", "deno"]) {
   const results: Record<string, number[]> = { console: [], quiet: [] };
   let answered = "";
   for (let r = 0; r < rounds; r++) {
-    for (const mode of (r % 2 === 0 ? ["quiet", "console"] : ["console", "quiet"]) as const) {
+    const order: ("quiet" | "console")[] = r % 2 === 0
+      ? ["quiet", "console"]
+      : ["console", "quiet"];
+    for (const mode of order) {
       const [cpu, n] = await measure(rt, mode);
       results[mode].push(cpu);
       answered += ` ${mode}:${n}`;

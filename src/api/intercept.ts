@@ -193,7 +193,8 @@ export function editProblem(edits: unknown, phase: Phase): string | null {
   return null;
 }
 
-function applyEdits(flow: Flow, phase: Phase, edits: Edits): void {
+/** Applies edits checked by editProblem (also used to change a replayed request). */
+export function applyEdits(flow: Flow, phase: Phase, edits: Edits): void {
   if (phase === "request" && edits.request) {
     const r = edits.request;
     const req = flow.request;

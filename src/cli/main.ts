@@ -25,6 +25,7 @@ import { buildProgram, type Flags, type Invocation } from "./program.ts";
 import { startWebUi, WebStartError } from "./web_start.ts";
 import { startProxyOrExplain } from "./proxy_start.ts";
 import { runConsole } from "./console_command.ts";
+import { mcpCommand } from "./mcp_command.ts";
 import { loadClientReplay, replayCommand, replayInBackground } from "./replay_command.ts";
 
 /** Exit status for usage errors (unknown flag, bad value), as in mitmproxy and most Unix tools. */
@@ -195,6 +196,13 @@ export async function main(argv: string[]): Promise<number> {
         const log = createLogger(level, consoleSink);
         return await replayCommand(invocation.files, options, log, useColor());
       }
+      case "mcp":
+        return await mcpCommand(
+          options,
+          invocation.flags,
+          invocation.api,
+          webPortChosen(invocation.flags),
+        );
       case "ca-path":
         console.log((await loadOrCreateCa(options.confdir)).certPemFile);
         return 0;

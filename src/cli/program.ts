@@ -42,6 +42,7 @@ export type Invocation =
   | { command: "read"; flags: Flags; file: string; filter: string; detail?: string }
   | { command: "har"; flags: Flags; file: string; filter: string; out?: string }
   | { command: "replay"; flags: Flags; files: string[]; concurrency?: string }
+  | { command: "mcp"; flags: Flags; api?: string }
   | { command: "ca-path"; flags: Flags }
   | { command: "ca-export"; flags: Flags; format: string };
 
@@ -189,6 +190,14 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
         files,
         concurrency: opts.concurrency,
       };
+    });
+
+  program.command("mcp")
+    .description("serve the MCP tools for AI agents on stdin/stdout (docs/mcp.md)")
+    .option("--api <url>", "use the running proxy whose web UI is at URL, not a new one")
+    .exitOverride()
+    .action((opts: { api?: string }) => {
+      out.invocation = { command: "mcp", flags: program.opts<Flags>(), api: opts.api };
     });
 
   const ca = program.command("ca")

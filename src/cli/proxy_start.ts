@@ -7,28 +7,37 @@ import type { Options } from "../options.ts";
 import { ListenError, type ProxyServer, startProxy } from "../proxy/server.ts";
 import { NetError } from "../runtime/mod.ts";
 
+/** How a subcommand words its failures: its name, and what to suggest when it cannot listen. */
+export interface Explain {
+  prefix?: string;
+  listenHint?: string;
+}
+
 /** The running proxy, or the exit status after a one-line message on standard error. */
 export async function startProxyOrExplain(
   options: Options,
   scripts: string[],
   addons: Addon[],
   log: Logger,
+  explain: Explain = {},
 ): Promise<ProxyServer | number> {
+  const prefix = explain.prefix ?? "mitm";
   try {
     return await startProxy(options, { log, scripts, addons });
   } catch (e) {
     if (e instanceof ScriptError) {
-      console.error(`mitm: ${e.message.replace(/\s+/g, " ")}`);
+      console.error(`${prefix}: ${e.message.replace(/\s+/g, " ")}`);
       return 1;
     }
     if (!(e instanceof NetError)) throw e;
     const where = e instanceof ListenError
       ? formatAuthority(e.address.host, e.address.port)
       : `${options.listen_host}:${options.listen_port}`;
-    const hint = e.code === "address-in-use"
-      ? " Stop the program using it or choose another port with -p (or --mode MODE@PORT)."
-      : "";
-    console.error(`mitm: cannot listen on ${where}: ${e.message}.${hint}`);
+    const hint = explain.listenHint ??
+      (e.code === "address-in-use"
+        ? " Stop the program using it or choose another port with -p (or --mode MODE@PORT)."
+        : "");
+    console.error(`${prefix}: cannot listen on ${where}: ${e.message}.${hint}`);
     return 1;
   }
 }
