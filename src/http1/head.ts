@@ -147,6 +147,10 @@ export function parseRequestHead(
   for (let i = sp1 + 1; i < sp2; i++) {
     const c = b[i];
     if (c <= 0x20 || c === 0x7f) throw bad("request-target contains a control character");
+    // RFC 9112 section 3.2 allows only ASCII in a request-target (RFC 3986 characters, with
+    // anything else percent-encoded). Origins disagree on what raw bytes >= 0x80 mean (Latin-1,
+    // UTF-8, refused), so they are refused rather than guessed at or re-encoded.
+    if (c >= 0x80) throw bad("request-target contains a byte above 0x7F (not percent-encoded)");
   }
   const target = latin1(b, sp1 + 1, sp2);
   const version = latin1(b, sp2 + 1, lineEnd);

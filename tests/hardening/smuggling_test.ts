@@ -233,6 +233,12 @@ const refused: Refused[] = [
     status: 400,
     reason: /request-target contains a control character/,
   },
+  ...["caf\xe9", "\x80", "?q=\xff", "\xc3\xa9"].map((path): Refused => ({
+    name: `a byte above 0x7F in the request-target (${hexOf(path)})`,
+    request: `GET {url}${path} HTTP/1.1\r\nHost: {host}\r\n\r\n`,
+    status: 400,
+    reason: /request-target contains a byte above 0x7F/,
+  })),
   {
     name: "obs-fold",
     request: GET + "X: a\r\n\tb\r\n\r\n",
@@ -437,6 +443,11 @@ const normalised: Normalised[] = [
     forwarded: "GET / HTTP/1.1\r\nHost: {host}\r\n\r\n",
   },
 ];
+
+/** "caf\xe9" as "63 61 66 e9", for test names that stay readable. */
+function hexOf(text: string): string {
+  return [...text].map((c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join(" ");
+}
 
 function fill(template: string, port: number): string {
   return template.replaceAll("{url}", `http://127.0.0.1:${port}/`).replaceAll(

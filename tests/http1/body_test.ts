@@ -332,7 +332,7 @@ test("a chunked message parsed and re-serialized parses to the same events", () 
   const inputs = [
     CHUNKED_HEAD + "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: yes\r\nX-Two: 2\r\n\r\n",
     CHUNKED_HEAD + "0\r\n\r\n",
-    "PUT /\xe9 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" +
+    "PUT /%E9 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" +
     "1\r\n\x00\r\n2\r\n\r\n\r\n0\r\nT: \xff\r\n\r\n",
   ];
   for (const input of inputs) {
