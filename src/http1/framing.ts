@@ -70,8 +70,12 @@ export function responseFraming(head: ResponseHead, requestMethod: string): Fram
     }
     // "If a Transfer-Encoding header field is present in a response and the chunked transfer
     // coding is not the final encoding, the message body length is determined by reading the
-    // connection until it is closed by the server."
-    const codings = knownCodings(te, 502, "response");
+    // connection until it is closed by the server." That holds whatever the final coding is
+    // (known, unknown or malformed): a body read until close cannot desync the connection, which
+    // is not reused. Only a list that ends in chunked frames by chunks, and is checked as strictly
+    // as a request's.
+    const codings = tokens(te.join(","));
+    if (codings.length === 0) throw new HttpError(502, "response Transfer-Encoding is empty");
     if (codings[codings.length - 1] !== "chunked") return CLOSE;
     checkChunkedLast(te, 502, "response");
     return CHUNKED;

@@ -522,7 +522,7 @@ const badResponses: BadResponse[] = [
     response: `HTTP/1.1 200 OK\r\nContent-Length: ${cl}\r\n\r\nok`,
     reason: /response Content-Length ".*" is invalid/,
   })),
-  ...["xchunked", "chunked, identity", "identity", "\x0cchunked"].map((te): BadResponse => ({
+  ...["identity, chunked", "xchunked, chunked"].map((te): BadResponse => ({
     name: `Transfer-Encoding ${JSON.stringify(te)}`,
     response: `HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\n\r\n2\r\nok\r\n0\r\n\r\n`,
     reason: /response Transfer-Encoding ".*" is not a supported coding/,
@@ -711,3 +711,29 @@ test("smuggling, a response version HTTP/1.7 goes to the client as HTTP/1.1", as
     await origin.close();
   }
 });
+
+// RFC 9112 section 6.3: a response whose final transfer coding is not chunked has a body that runs
+// until the origin closes the connection, whatever that coding is.
+for (const te of ["xchunked", "chunked, identity", "identity", "\x0cchunked", "gzip"]) {
+  test(`response with Transfer-Encoding ${JSON.stringify(te)} is read until the origin closes`, async () => {
+    const body = "2\r\nok\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    const origin = await rawServer((s: net.Socket) => {
+      s.once("data", () => s.end(`HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\n\r\n${body}`));
+    });
+    try {
+      await withRealProxy({}, async (proxy) => {
+        const { text, closed } = await exchange(
+          proxy.address.port,
+          fill(GET + "\r\n", origin.port) + fill(GET + "\r\n", origin.port),
+        );
+        assert.equal(
+          text,
+          `HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\nConnection: close\r\n\r\n${body}`,
+        );
+        assert.ok(closed, "the client connection ends with the body");
+      });
+    } finally {
+      await origin.close();
+    }
+  });
+}

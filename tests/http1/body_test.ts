@@ -75,6 +75,35 @@ test("Content-Length body: response", () => {
   ]);
 });
 
+test("close-delimited response: a final transfer coding other than chunked runs until EOF", () => {
+  // RFC 9112 section 6.3, also for codings the proxy does not know.
+  for (const te of ["identity", "gzip", "chunked, xchunked", "x-custom"]) {
+    checkIO(
+      res,
+      `HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\n\r\n5\r\nhello\r\n0\r\n\r\nmore`,
+      [
+        resHead(200, "OK", ["Transfer-Encoding", te]),
+        data("5\r\nhello\r\n0\r\n\r\nmore"),
+        end(),
+      ],
+      { eof: true },
+    );
+  }
+  // A request that tries the same is refused: its length could not be known.
+  checkError(
+    req,
+    "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
+    400,
+    /"identity" is not a supported coding/,
+  );
+  checkError(
+    req,
+    "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+    400,
+    /does not end with chunked/,
+  );
+});
+
 test("EOF in the middle of a Content-Length body is an error", () => {
   checkError(
     req,

@@ -217,21 +217,40 @@ test("responseFraming: Content-Length, chunked and close-delimited", () => {
 });
 
 test("responseFraming: Transfer-Encoding not ending with chunked means close-delimited", () => {
-  for (const te of ["gzip", "chunked, gzip"]) {
+  // RFC 9112 section 6.3: whatever the final coding is, known or not, the body runs until the
+  // origin closes the connection.
+  for (
+    const te of [
+      "gzip",
+      "chunked, gzip",
+      "identity",
+      "chunked, identity",
+      "xchunked",
+      "\fchunked",
+      "\xa0chunked",
+      "chunked;q=1",
+      '"chunked"',
+    ]
+  ) {
     assert.deepEqual(responseFraming(rs(200, ["Transfer-Encoding", te]), "GET"), {
       kind: "close",
-    });
+    }, JSON.stringify(te));
   }
 });
 
-test("responseFraming: unknown transfer codings are 502", () => {
-  for (const te of ["identity", "chunked, identity", "xchunked", "\fchunked", "\xa0chunked"]) {
+test("responseFraming: a list ending in chunked must name only known codings, chunked once", () => {
+  for (const te of ["identity, chunked", "xchunked, chunked", "\fgzip, chunked"]) {
     throwsHttp(
       () => responseFraming(rs(200, ["Transfer-Encoding", te]), "GET"),
       502,
       /response Transfer-Encoding ".*" is not a supported coding/,
     );
   }
+  throwsHttp(
+    () => responseFraming(rs(200, ["Transfer-Encoding", " , "]), "GET"),
+    502,
+    /response Transfer-Encoding is empty/,
+  );
 });
 
 test("responseFraming: refusals are 502", () => {
