@@ -5,7 +5,7 @@
 import { CR, CRLF, encodeString, HTAB, indexOfByte, LF, SP } from "./bytes.ts";
 import { HttpError } from "./errors.ts";
 import type { Framing } from "./framing.ts";
-import { type HeadLimits, HeadScanner, parseFields, serializeFields } from "./head.ts";
+import { fieldsEnd, type HeadLimits, HeadScanner, parseFields, serializeFields } from "./head.ts";
 import type { HeaderList } from "./headers.ts";
 import type { ReceiveBuffer } from "./receive_buffer.ts";
 
@@ -87,15 +87,19 @@ export class ChunkedReader implements BodyReader {
   readonly #status: number;
   readonly #limits: HeadLimits;
   readonly #trailerScanner: HeadScanner;
+  /** A response body: lines may end with a bare LF, as browsers read them. */
+  readonly #bareLf: boolean;
 
-  constructor(status: number, limits: HeadLimits) {
+  constructor(status: number, limits: HeadLimits, bareLf = false) {
     this.#status = status;
     this.#limits = limits;
+    this.#bareLf = bareLf;
     this.#trailerScanner = new HeadScanner(
       limits.maxHeadBytes,
       status,
       () => new HttpError(status, `trailer section is larger than ${limits.maxHeadBytes} bytes`),
       false,
+      bareLf,
     );
   }
 
@@ -121,14 +125,16 @@ export class ChunkedReader implements BodyReader {
           return buf.take(n);
         }
         case Chunk.DataEnd: {
-          if (buf.length < 2) {
-            if (buf.length === 1 && buf.bytes[buf.start] !== CR) throw this.#error(noCrlf);
-            return null;
+          if (buf.length === 0) return null;
+          const first = buf.bytes[buf.start];
+          if (first === LF && this.#bareLf) {
+            buf.skip(1);
+          } else {
+            if (first !== CR) throw this.#error(noCrlf);
+            if (buf.length < 2) return null;
+            if (buf.bytes[buf.start + 1] !== LF) throw this.#error(noCrlf);
+            buf.skip(2);
           }
-          if (buf.bytes[buf.start] !== CR || buf.bytes[buf.start + 1] !== LF) {
-            throw this.#error(noCrlf);
-          }
-          buf.skip(2);
           this.#state = Chunk.Size;
           continue;
         }
@@ -136,15 +142,15 @@ export class ChunkedReader implements BodyReader {
           const size = this.#trailerScanner.scan(buf);
           if (size < 0) return null;
           this.#state = Chunk.Done;
-          if (size === 2) {
-            buf.skip(2);
+          if (size <= 2) {
+            buf.skip(size); // CRLF (or, in a response, LF): no trailers
             return END;
           }
           const s = buf.start;
           const trailers = parseFields(
             buf.bytes,
             s,
-            s + size - 2,
+            fieldsEnd(buf.bytes, s, s + size),
             this.#limits.maxHeaderCount,
             this.#status,
             "trailer",
@@ -174,8 +180,9 @@ export class ChunkedReader implements BodyReader {
       }
       return -1;
     }
-    if (lf === s || b[lf - 1] !== CR) throw this.#error("chunk-size line ends with a bare LF");
-    const lineEnd = lf - 1;
+    const crlf = lf > s && b[lf - 1] === CR;
+    if (!crlf && !this.#bareLf) throw this.#error("chunk-size line ends with a bare LF");
+    const lineEnd = crlf ? lf - 1 : lf;
     let i = s;
     let size = 0;
     while (i < lineEnd) {
@@ -278,7 +285,7 @@ function plainBodyReader(framing: Framing, status: number, limits: HeadLimits): 
     case "length":
       return new ContentLengthReader(framing.length, status);
     case "chunked":
-      return new ChunkedReader(status, limits);
+      return new ChunkedReader(status, limits, status === 502); // 502: a response
     case "close":
       return new UntilCloseReader();
     default:

@@ -548,9 +548,9 @@ const badResponses: BadResponse[] = [
     reason: /value contains NUL/,
   },
   {
-    name: "bare LF line ends",
-    response: "HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
-    reason: /bare LF/,
+    name: "bare CR in a header value of an LF-only head",
+    response: "HTTP/1.1 200 OK\nX: a\rContent-Length: 9\nContent-Length: 2\n\nok",
+    reason: /value contains CR/,
   },
   {
     name: "space before the colon",
@@ -731,6 +731,56 @@ for (const te of ["xchunked", "chunked, identity", "identity", "\x0cchunked", "g
           `HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\nConnection: close\r\n\r\n${body}`,
         );
         assert.ok(closed, "the client connection ends with the body");
+      });
+    } finally {
+      await origin.close();
+    }
+  });
+}
+
+/**
+ * RFC 9112 section 2.2 lets a recipient accept a bare LF as a line end, and browsers load such
+ * pages: responses with LF-only or mixed line ends are read that way and go to the client with
+ * CRLF (requests with them stay refused, above).
+ */
+const lfResponses: Array<[name: string, response: string, forwarded: string]> = [
+  [
+    "LF-only head",
+    "HTTP/1.1 200 OK\nContent-Length: 2\nX-A: 1\n\nok",
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n\r\nok",
+  ],
+  [
+    "mixed line ends",
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\nX-A: 1\r\n\nok",
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n\r\nok",
+  ],
+  [
+    "LF-only chunked body with trailers",
+    "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n2\nok\n0\nT: 1\n\n",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nT: 1\r\n\r\n",
+  ],
+  [
+    "LF-only 204 then the connection is reused",
+    "HTTP/1.1 204 No Content\nX-A: 1\n\n",
+    "HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n",
+  ],
+];
+
+for (const [name, response, forwarded] of lfResponses) {
+  test(`response line ends: ${name} is read and sent on with CRLF`, async () => {
+    const origin = await recordingOrigin(() => response);
+    try {
+      await withRealProxy({}, async (proxy) => {
+        const twice = forwarded + forwarded;
+        const { text } = await exchange(
+          proxy.address.port,
+          fill(GET + "\r\n", origin.port) + fill(GET + "\r\n", origin.port),
+          (r) => r.length >= twice.length,
+        );
+        assert.equal(text, twice);
+        // Both requests went over one origin connection: the framing was read exactly.
+        assert.equal(origin.connections.length, 1);
+        assert.equal(countRequests(origin.all()).complete, 2);
       });
     } finally {
       await origin.close();

@@ -226,6 +226,20 @@ test("chunked body: a chunk-size line with a bare LF is refused", () => {
   checkError(req, CHUNKED_HEAD + "\n", 400, /bare LF/);
 });
 
+test("chunked response: LF-only or mixed line ends are read as browsers read them", () => {
+  const head = "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n";
+  const expected = [resHead(200, "OK", ["Transfer-Encoding", "chunked"]), data("hello world")];
+  checkIO(res, head + "5\nhello\n6\n world\n0\n\n", [...expected, end()]);
+  checkIO(res, head + "5\r\nhello\n6;x=y\n world\r\n0\nT: 1\r\nU: 2\n\r\n", [
+    ...expected,
+    end(["T", "1", "U", "2"]),
+  ]);
+  checkIO(res, head + "5\nhello\n6\n world\n0\r\nT: 1\n\n", [...expected, end(["T", "1"])]);
+  // Requests stay strict: a bare LF anywhere in the chunked framing is refused.
+  checkError(req, CHUNKED_HEAD + "5\r\nhello\n0\r\n\r\n", 400, /not followed by CRLF/);
+  checkError(req, CHUNKED_HEAD + "0\r\nT: 1\n\r\n", 400, /bare LF/);
+});
+
 test("chunked body: chunk-size lines longer than 4096 bytes are refused", () => {
   assert.equal(MAX_CHUNK_LINE, 4096);
   // 4096 bytes including CRLF is the longest accepted line.
