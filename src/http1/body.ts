@@ -2,7 +2,8 @@
  * Body readers (one small state object per framing, as in h11's _readers.py) and the matching
  * writer. Readers hand out views into the receive buffer, never copies.
  */
-import { CR, CRLF, encodeString, HTAB, indexOfByte, LF, SP } from "./bytes.ts";
+import { CR, CRLF, encodeString, LF } from "./bytes.ts";
+import { ChunkLineScanner } from "./chunk_line.ts";
 import { HttpError } from "./errors.ts";
 import type { Framing } from "./framing.ts";
 import { fieldsEnd, type HeadLimits, HeadScanner, parseFields, serializeFields } from "./head.ts";
@@ -70,20 +71,10 @@ const enum Chunk {
   Done,
 }
 
-/** Longest chunk-size line (size plus extensions) accepted; longer ones are abusive. */
-export const MAX_CHUNK_LINE = 4096;
-
-/**
- * Most chunk-extension bytes accepted over one body. Extensions are dropped when re-chunking, so a
- * body of one-byte chunks each carrying a long extension would make the proxy read far more than
- * it forwards (Node.js caps them at 16 KiB for the same reason, CVE-2024-22019).
- */
-export const MAX_CHUNK_EXTENSIONS = 16 * 1024;
-
 export class ChunkedReader implements BodyReader {
   #state = Chunk.Size;
   #remaining = 0;
-  #extensionBytes = 0;
+  readonly #sizeLine: ChunkLineScanner;
   readonly #status: number;
   readonly #limits: HeadLimits;
   readonly #trailerScanner: HeadScanner;
@@ -94,12 +85,14 @@ export class ChunkedReader implements BodyReader {
     this.#status = status;
     this.#limits = limits;
     this.#bareLf = bareLf;
+    this.#sizeLine = new ChunkLineScanner(status, bareLf);
     this.#trailerScanner = new HeadScanner(
       limits.maxHeadBytes,
       status,
       () => new HttpError(status, `trailer section is larger than ${limits.maxHeadBytes} bytes`),
       false,
       bareLf,
+      "trailer line contains a CR not followed by LF",
     );
   }
 
@@ -107,8 +100,10 @@ export class ChunkedReader implements BodyReader {
     for (;;) {
       switch (this.#state) {
         case Chunk.Size: {
-          const size = this.#readSize(buf);
+          const line = this.#sizeLine;
+          const size = line.scan(buf.bytes, buf.start, buf.end);
           if (size < 0) return null;
+          buf.skip(line.lineLength);
           if (size === 0) {
             this.#state = Chunk.Trailers;
           } else {
@@ -169,61 +164,12 @@ export class ChunkedReader implements BodyReader {
     throw this.#error("connection closed in the middle of a chunked body");
   }
 
-  /** Parses `chunk-size [ chunk-ext ] CRLF`; returns -1 when the line is incomplete. */
-  #readSize(buf: ReceiveBuffer): number {
-    const b = buf.bytes;
-    const s = buf.start;
-    const lf = indexOfByte(b, LF, s, Math.min(buf.end, s + MAX_CHUNK_LINE));
-    if (lf < 0) {
-      if (buf.length >= MAX_CHUNK_LINE) {
-        throw this.#error(`chunk-size line is longer than ${MAX_CHUNK_LINE} bytes`);
-      }
-      return -1;
-    }
-    const crlf = lf > s && b[lf - 1] === CR;
-    if (!crlf && !this.#bareLf) throw this.#error("chunk-size line ends with a bare LF");
-    const lineEnd = crlf ? lf - 1 : lf;
-    let i = s;
-    let size = 0;
-    while (i < lineEnd) {
-      const d = hexValue(b[i]);
-      if (d < 0) break;
-      size = size * 16 + d;
-      if (size > Number.MAX_SAFE_INTEGER) throw this.#error("chunk size is too large");
-      i++;
-    }
-    if (i === s) throw this.#error("chunk size is not a hexadecimal number");
-    // Anything after the size must be a chunk extension: BWS ";" ... Extensions carry no meaning
-    // for a proxy and are dropped when the body is re-chunked.
-    while (i < lineEnd && (b[i] === SP || b[i] === HTAB)) i++;
-    if (i < lineEnd && b[i] !== 0x3b) throw this.#error("chunk size is not a hexadecimal number");
-    this.#extensionBytes += lineEnd - i;
-    if (this.#extensionBytes > MAX_CHUNK_EXTENSIONS) {
-      throw this.#error(`chunk extensions exceed ${MAX_CHUNK_EXTENSIONS} bytes in one body`);
-    }
-    for (; i < lineEnd; i++) {
-      const c = b[i];
-      if ((c < 0x20 && c !== HTAB) || c === 0x7f) {
-        throw this.#error("chunk extension contains a control character");
-      }
-    }
-    buf.skip(lf + 1 - s);
-    return size;
-  }
-
   #error(message: string): HttpError {
     return new HttpError(this.#status, message);
   }
 }
 
 const noCrlf = "chunk data is not followed by CRLF";
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const l = c | 0x20;
-  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
-  return -1;
-}
 
 /**
  * Counts the bytes of a body whose length is not declared up front and refuses it (413 for a

@@ -45,7 +45,7 @@ export const DEFAULT_LIMITS: HeadLimits = {
 };
 
 /** tchar from RFC 9110 section 5.6.2, as a lookup table. */
-const TCHAR = new Uint8Array(256);
+export const TCHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
 for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
 for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
@@ -72,10 +72,13 @@ export class HeadScanner {
   readonly #status: number;
   readonly #skipLeadingEmptyLines: boolean;
   readonly #bareLf: boolean;
+  readonly #bareCr: string | null;
 
   /**
    * `bareLf`: accept a line ended by LF alone (responses only: in a request, a bare LF that the
-   * next hop reads differently is a smuggling vector).
+   * next hop reads differently is a smuggling vector). `bareCr`: the error for a CR followed by
+   * anything but LF, raised as soon as that byte arrives rather than once the section is whole
+   * (for trailers, which no head deadline covers); null leaves it to the field parser.
    */
   constructor(
     limit: number,
@@ -83,12 +86,14 @@ export class HeadScanner {
     tooLarge: () => HttpError,
     skipLeadingEmptyLines: boolean,
     bareLf = false,
+    bareCr: string | null = null,
   ) {
     this.#limit = limit;
     this.#status = status;
     this.#tooLarge = tooLarge;
     this.#skipLeadingEmptyLines = skipLeadingEmptyLines;
     this.#bareLf = bareLf;
+    this.#bareCr = bareCr;
   }
 
   /**
@@ -105,6 +110,8 @@ export class HeadScanner {
       let lineStart = s + this.#lineStart;
       for (;;) {
         const lf = indexOfByte(b, LF, i, e);
+        // From the byte before the new ones: a CR that ended the last call's bytes.
+        if (this.#bareCr !== null) this.#checkBareCr(b, Math.max(s, i - 1), lf < 0 ? e : lf);
         if (lf < 0) {
           this.#scanned = e - s;
           this.#lineStart = lineStart - s;
@@ -135,6 +142,12 @@ export class HeadScanner {
   reset(): void {
     this.#scanned = 0;
     this.#lineStart = 0;
+  }
+
+  #checkBareCr(b: Uint8Array, from: number, to: number): void {
+    for (let cr = indexOfByte(b, CR, from, to); cr >= 0; cr = indexOfByte(b, CR, cr + 1, to)) {
+      if (cr + 1 < to && b[cr + 1] !== LF) throw new HttpError(this.#status, this.#bareCr!);
+    }
   }
 }
 

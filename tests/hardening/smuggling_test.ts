@@ -192,10 +192,38 @@ const refused: Refused[] = [
   },
   {
     name: "chunk extension with a bare CR",
-    request: POST + "Transfer-Encoding: chunked\r\n\r\n3;a=\rb\r\nabc\r\n0\r\n\r\n",
+    request: POST + "Transfer-Encoding: chunked\r\n\r\n3;a=b\rc\r\nabc\r\n0\r\n\r\n",
     status: 400,
-    reason: /chunk extension contains a control character/,
+    reason: /chunk-size line contains a CR not followed by LF/,
   },
+  // Chunk lines where parsers disagree: a bare ";" and whitespace around the size or extensions.
+  ...[
+    ["3;", /chunk extension has no name/],
+    ["3;;a", /chunk extension has no name/],
+    ["3 ", /chunk size is followed by whitespace/],
+    ["3\t;a", /chunk size is followed by whitespace/],
+    ["3; a=b", /chunk extension contains whitespace/],
+    ["3;a = b", /chunk extension contains whitespace/],
+  ].map(([line, reason]): Refused => ({
+    name: `chunk line ${JSON.stringify(line)}`,
+    request: POST + `Transfer-Encoding: chunked\r\n\r\n${line}\r\nabc\r\n0\r\n\r\n`,
+    status: 400,
+    reason: reason as RegExp,
+  })),
+  // Chunk lines that can no longer become valid: refused at once, with no line end (or EOF) sent.
+  ...[
+    ['3;a="b\r', /quoted string that does not close/],
+    ['3;a="b\r\nabc\r\n0\r\n\r\n', /quoted string that does not close/],
+    ["3;a b", /chunk extension contains whitespace/],
+    ["3;a\x01", /chunk extension contains a control character/],
+    ["3\rx", /CR not followed by LF/],
+    ["3\r\nabc\r\n0\r\nX: a\rb", /trailer line contains a CR not followed by LF/],
+  ].map(([partial, reason]): Refused => ({
+    name: `chunk line that cannot become valid: ${JSON.stringify(partial)}`,
+    request: POST + `Transfer-Encoding: chunked\r\n\r\n${partial}`,
+    status: 400,
+    reason: reason as RegExp,
+  })),
   // Line endings and forbidden bytes.
   {
     name: "bare CR inside a header value",
@@ -376,8 +404,8 @@ const normalised: Normalised[] = [
       "3\r\nabc\r\n0\r\n\r\n",
   },
   {
-    name: "chunk sizes with leading zeros, upper-case hex and BWS are re-chunked canonically",
-    request: POST + "Transfer-Encoding: chunked\r\n\r\n000A \r\n0123456789\r\n00\r\n\r\n",
+    name: "chunk sizes with leading zeros and upper-case hex are re-chunked canonically",
+    request: POST + "Transfer-Encoding: chunked\r\n\r\n000A\r\n0123456789\r\n00\r\n\r\n",
     forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n" +
       "a\r\n0123456789\r\n0\r\n\r\n",
   },
@@ -632,6 +660,11 @@ const badResponseBodies: Array<[string, string, RegExp]> = [
     /chunk-size line is longer/,
   ],
   ["obs-fold in trailers", "2\r\nok\r\n0\r\nX: a\r\n b\r\n\r\n", /obsolete line folding/],
+  // Lines that can no longer become valid: refused with no line end sent (the origin stays open).
+  ["an extension whose quoted string does not close", '2;a="b\r', /does not close/],
+  ["a control character in an extension", "2;a\x01", /control character/],
+  ["a chunk line with a CR not followed by LF", "2\rx", /CR not followed by LF/],
+  ["a trailer with a bare CR", "2\r\nok\r\n0\r\nX: a\rb", /trailer line contains a CR/],
 ];
 
 for (const [name, body, reason] of badResponseBodies) {
@@ -787,3 +820,33 @@ for (const [name, response, forwarded] of lfResponses) {
     }
   });
 }
+
+/**
+ * Chunk lines browsers read although RFC 9112 does not allow them (a bare ";", whitespace after
+ * the size or around extensions): read the same way, and sent on re-chunked canonically.
+ */
+test("response chunk lines with a bare ';' or whitespace are read as browsers read them", async () => {
+  const head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const lines = ["2;", "2 ", "2\t;", "2 ; a = b", "2;a b", "2;;"];
+  const response = head + lines.map((l) => `${l}\r\nok\r\n`).join("") + "0\r\n\r\n";
+  const origin = await recordingOrigin(() => response);
+  try {
+    await withRealProxy({}, async (proxy) => {
+      const { text } = await exchange(
+        proxy.address.port,
+        fill(GET + "\r\n", origin.port),
+        (r) => r.endsWith("\r\n0\r\n\r\n"),
+      );
+      assert.ok(text.startsWith(head), JSON.stringify(text));
+      const body = text.slice(head.length);
+      // Chunk boundaries depend on how the bytes arrived; the lines are bare sizes now.
+      const chunks = [...body.matchAll(/([0-9a-f]+)\r\n/g)];
+      assert.match(body, /^(?:[0-9a-f]+\r\n(?:ok)+\r\n)+0\r\n\r\n$/, JSON.stringify(body));
+      assert.ok(chunks.length >= 2);
+      assert.equal(body.replace(/[0-9a-f]+\r\n|\r\n/g, ""), "ok".repeat(lines.length));
+      assert.equal(origin.connections.length, 1);
+    });
+  } finally {
+    await origin.close();
+  }
+});
