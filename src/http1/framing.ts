@@ -145,6 +145,38 @@ function lengthFraming(values: string[], status: number, what: string): Framing 
   return length === 0 ? NONE : { kind: "length", length };
 }
 
+/**
+ * Rewrites the framing fields of a message about to be forwarded into their canonical form: one
+ * Content-Length field holding the plain decimal length ("0005", "5, 5" and two equal fields
+ * become "5"), and one Transfer-Encoding field listing the codings in lower case (",chunked" and
+ * " CHUNKED" become "chunked"; two fields "gzip" and "chunked" become "gzip, chunked"). Some
+ * origins misread the spellings this parser accepts, which is how smuggling starts; the canonical
+ * form means the same to every parser. Values this parser would refuse (only an addon can set
+ * them) are left alone. Callers pass a copy, so the flow keeps what the peer sent.
+ */
+export function canonicalizeFraming(headers: HeaderList): void {
+  const cl = headers.getAll("content-length");
+  if (cl.length > 0) {
+    let length = -1;
+    for (const field of cl) {
+      for (const part of field.split(",")) {
+        const v = trimOws(part);
+        if (!/^[0-9]{1,15}$/.test(v) || (length >= 0 && Number(v) !== length)) return;
+        length = Number(v);
+      }
+    }
+    const canonical = String(length);
+    if (cl.length > 1 || cl[0] !== canonical) headers.set("Content-Length", canonical);
+  }
+  const te = headers.getAll("transfer-encoding");
+  if (te.length > 0) {
+    const codings = tokens(te.join(","));
+    if (codings.length === 0) return;
+    const canonical = codings.join(", ");
+    if (te.length > 1 || te[0] !== canonical) headers.set("Transfer-Encoding", canonical);
+  }
+}
+
 /** Whether the connection option `name` is listed in the Connection header. */
 export function hasConnectionOption(headers: HeaderList, name: string): boolean {
   for (const v of headers.getAll("connection")) {

@@ -9,6 +9,7 @@
  */
 import {
   BodyWriter,
+  canonicalizeFraming,
   EMPTY,
   type Framing,
   HeaderList,
@@ -21,7 +22,7 @@ import {
 } from "../http1/mod.ts";
 import { Flow, FlowRequest, FlowResponse } from "../flow/flow.ts";
 import type { ProxyContext } from "./context.ts";
-import { dropHopByHop, normalizeContentLength } from "./hop_by_hop.ts";
+import { dropHopByHop } from "./hop_by_hop.ts";
 import type { OriginConn } from "./origin_pool.ts";
 import { connectOrigin, originFailureText } from "./origin_connect.ts";
 import { upstreamTarget } from "./modes/upstream.ts";
@@ -274,7 +275,7 @@ class Exchange {
     const request = this.flow.request;
     const headers = request.headers.clone();
     dropHopByHop(headers, true);
-    normalizeContentLength(headers);
+    canonicalizeFraming(headers); // "0005" goes on as "5", ",chunked" as "chunked"
     if (this.continued) headers.delete("expect"); // met already: the body comes with the head
     const authority = this.authority;
     const host = headers.get("host");
@@ -599,7 +600,7 @@ class Exchange {
     const response = this.flow.response!;
     const headers = response.headers.clone();
     dropHopByHop(headers, switching || response.status === 101);
-    normalizeContentLength(headers);
+    canonicalizeFraming(headers); // "0005" goes on as "5", ",chunked" as "chunked"
     if (contentLength !== null) {
       headers.delete("transfer-encoding");
       headers.set("Content-Length", String(contentLength));

@@ -7,6 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type net from "node:net";
+import type { Flow } from "../../src/flow/flow.ts";
 import {
   connect,
   countRequests,
@@ -398,10 +399,35 @@ const normalised: Normalised[] = [
     forwarded: "GET / HTTP/1.0\r\nHost: {host}\r\n\r\n",
   },
   {
-    name: "Transfer-Encoding with OWS and upper case is chunked; extensions are dropped",
+    name: "Transfer-Encoding with OWS and upper case goes on as chunked; extensions are dropped",
     request: POST + 'Transfer-Encoding: \t CHUNKED \t\r\n\r\n3;a=b;c="d;e"\r\nabc\r\n0\r\n\r\n',
-    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: CHUNKED\r\n\r\n" +
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n" +
       "3\r\nabc\r\n0\r\n\r\n",
+  },
+  // Framing values go on in canonical form: some origins misread the spellings accepted here.
+  ...[",chunked", "chunked,", " , chunked", "Chunked"].map((te): Normalised => ({
+    name: `Transfer-Encoding ${JSON.stringify(te)} goes on as "chunked"`,
+    request: POST + `Transfer-Encoding: ${te}\r\n\r\n3\r\nabc\r\n0\r\n\r\n`,
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      "3\r\nabc\r\n0\r\n\r\n",
+  })),
+  {
+    name: "two Transfer-Encoding fields go on as one canonical list",
+    request: POST + "Transfer-Encoding: GZIP\r\nX: 1\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      "3\r\nabc\r\n0\r\n\r\n",
+    forwarded:
+      "POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: gzip, chunked\r\nX: 1\r\n\r\n" +
+      "3\r\nabc\r\n0\r\n\r\n",
+  },
+  ...["0003", "03, 3", "000000000000003"].map((cl): Normalised => ({
+    name: `Content-Length ${JSON.stringify(cl)} goes on as "3"`,
+    request: POST + `Content-Length: ${cl}\r\n\r\nabc`,
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 3\r\n\r\nabc",
+  })),
+  {
+    name: 'Content-Length "000" goes on as "0"',
+    request: POST + "Content-Length: 000\r\n\r\n",
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n",
   },
   {
     name: "chunk sizes with leading zeros and upper-case hex are re-chunked canonically",
@@ -845,6 +871,34 @@ test("response chunk lines with a bare ';' or whitespace are read as browsers re
       assert.ok(chunks.length >= 2);
       assert.equal(body.replace(/[0-9a-f]+\r\n|\r\n/g, ""), "ok".repeat(lines.length));
       assert.equal(origin.connections.length, 1);
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+test("framing values: the flow keeps what the client sent, the origin gets the canonical form", async () => {
+  const origin = await recordingOrigin(() => "HTTP/1.1 200 OK\r\nContent-Length: 0002\r\n\r\nok");
+  const seen: Array<[string, string][]> = [];
+  try {
+    await withRealProxy({}, async (proxy) => {
+      const request = fill(POST, origin.port) + "Content-Length: 0005\r\n\r\nhello";
+      const { text } = await exchange(proxy.address.port, request, (r) => r.endsWith("\r\nok"));
+      // The response's framing goes to the client canonical too.
+      assert.equal(text, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      assert.equal(
+        origin.all(),
+        fill("POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 5\r\n\r\nhello", origin.port),
+      );
+      assert.ok(await eventually(() => seen.length === 2));
+      assert.deepEqual(seen[0], [["Host", `127.0.0.1:${origin.port}`], ["Content-Length", "0005"]]);
+      assert.deepEqual(seen[1], [["Content-Length", "0002"]]);
+    }, {
+      addons: [{
+        flow_done: (f: Flow) => {
+          seen.push([...f.request.headers.entries()], [...f.response!.headers.entries()]);
+        },
+      }],
     });
   } finally {
     await origin.close();
