@@ -8,6 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type net from "node:net";
 import type { Flow } from "../../src/flow/flow.ts";
+import { curl } from "../e2e/helpers.ts";
 import {
   connect,
   countRequests,
@@ -899,6 +900,25 @@ test("framing values: the flow keeps what the client sent, the origin gets the c
           seen.push([...f.request.headers.entries()], [...f.response!.headers.entries()]);
         },
       }],
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+test("curl through the proxy reads an LF-only response as it would directly", async () => {
+  const origin = await recordingOrigin(() =>
+    "HTTP/1.1 200 OK\nContent-Type: text/plain\nTransfer-Encoding: chunked\n\n5\nhello\n0\n\n"
+  );
+  try {
+    await withRealProxy({}, async (proxy) => {
+      const url = `http://127.0.0.1:${origin.port}/page`;
+      const direct = await curl([url]);
+      const proxied = await curl(["-x", `http://127.0.0.1:${proxy.address.port}`, url]);
+      assert.equal(direct.code, 0, direct.stderr);
+      assert.equal(proxied.code, 0, proxied.stderr);
+      assert.equal(proxied.stdout, "hello");
+      assert.equal(proxied.stdout, direct.stdout);
     });
   } finally {
     await origin.close();
