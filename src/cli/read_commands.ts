@@ -4,8 +4,9 @@ import { formatFlow } from "../addons/builtin/dumper.ts";
 import type { Filter } from "../filter/mod.ts";
 import type { Flow } from "../flow/flow.ts";
 import { flowsToHar } from "../flow/har.ts";
-import { streamFlows } from "../flow/record_file.ts";
+import { type FlowLine, streamFlows } from "../flow/record_file.ts";
 import { VERSION } from "../version.ts";
+import { fsReason } from "./startup_checks.ts";
 import { writeStdout } from "./stdout.ts";
 
 export class ReadError extends Error {}
@@ -20,6 +21,9 @@ const HELD_BACK = 20;
  */
 async function* flowsIn(file: string): AsyncGenerator<Flow> {
   if (!fs.existsSync(file)) throw new ReadError(`cannot read ${file}: no such file`);
+  if (fs.statSync(file).isDirectory()) {
+    throw new ReadError(`cannot read ${file}: it is a directory`);
+  }
   let sawFlow = false;
   const held: string[] = [];
   let heldOver = 0;
@@ -29,7 +33,7 @@ async function* flowsIn(file: string): AsyncGenerator<Flow> {
     else if (held.length < HELD_BACK) held.push(message);
     else heldOver++;
   };
-  for await (const item of streamFlows(file)) {
+  for await (const item of readable(file)) {
     if ("flow" in item) {
       if (!sawFlow) {
         sawFlow = true;
@@ -53,6 +57,17 @@ async function* flowsIn(file: string): AsyncGenerator<Flow> {
         firstSkip.length > 120 ? firstSkip.slice(0, 117) + "..." : firstSkip
       })`,
     );
+  }
+}
+
+/** The file's lines, with a file-system error (permission denied, ...) as a ReadError. */
+async function* readable(file: string): AsyncGenerator<FlowLine> {
+  try {
+    yield* streamFlows(file);
+  } catch (e) {
+    const reason = fsReason(e);
+    if (reason === null) throw e;
+    throw new ReadError(`cannot read ${file}: ${reason}`);
   }
 }
 

@@ -28,6 +28,7 @@ const FS_REASONS: Record<string, string> = {
   EEXIST: "it already exists",
   ELOOP: "too many symbolic links",
   ENAMETOOLONG: "the name is too long",
+  EIO: "input/output error",
 };
 
 interface FsError {

@@ -62,6 +62,11 @@ test("mitm read of a file with no flow in it: one line, exit 1; bad lines in a r
       assert.equal(r.stdout, "");
     }
 
+    const dir = await mitm(["read", tmp.dir]);
+    assert.equal(dir.code, 1, dir.stderr);
+    assertOneLine(dir.stderr, "read DIR");
+    assert.match(dir.stderr, /cannot read .*: it is a directory/);
+
     // A good recording with a few bad lines: the flows are printed, each bad line reported.
     const rec = join(tmp.dir, "flows.jsonl");
     const recorder = new FlowRecorder(rec);
