@@ -11,6 +11,7 @@ import type { Options } from "../options.ts";
 import { onShutdownSignal } from "../runtime/mod.ts";
 import type { Flags } from "./program.ts";
 import { startProxyOrExplain } from "./proxy_start.ts";
+import { checkRecordFile } from "./startup_checks.ts";
 import { startWebUi, WebStartError } from "./web_start.ts";
 
 export async function runConsole(
@@ -26,6 +27,7 @@ export async function runConsole(
     );
     return 2; // a usage error, as elsewhere on the command line
   }
+  if (options.record) checkRecordFile(options.record, 2);
   const early: string[] = [];
   let app: ConsoleApp | null = null;
   const level: LogLevel = flags.verbose ? "debug" : "info";

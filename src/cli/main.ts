@@ -26,6 +26,9 @@ import { startWebUi, WebStartError } from "./web_start.ts";
 import { startProxyOrExplain } from "./proxy_start.ts";
 import { runConsole } from "./console_command.ts";
 import { mcpCommand } from "./mcp_command.ts";
+import { checkRecordFile, StartupError, startupFsError } from "./startup_checks.ts";
+import { StdoutClosed, stdoutWriter } from "./stdout.ts";
+import { mistypedCommand, PENDING_SUBCOMMANDS } from "./typos.ts";
 import { loadClientReplay, replayCommand, replayInBackground } from "./replay_command.ts";
 
 /** Exit status for usage errors (unknown flag, bad value), as in mitmproxy and most Unix tools. */
@@ -119,9 +122,22 @@ export async function main(argv: string[]): Promise<number> {
   const parsed: { invocation?: Invocation } = {};
   let options: Options;
   try {
-    buildProgram(parsed).parse(argv, { from: "user" });
+    const program = buildProgram(parsed);
+    program.parse(argv, { from: "user" });
     const invocation = parsed.invocation!;
     const flags = invocation.flags;
+    if (invocation.command === "proxy" || (invocation.command === "read" && flags.read)) {
+      const word = invocation.filter.trim().split(/\s+/)[0];
+      const commands = [...program.commands.map((c) => c.name()), ...PENDING_SUBCOMMANDS];
+      const meant = mistypedCommand(word, commands);
+      if (meant !== null) {
+        console.error(
+          `mitm: "${word}" is not a command; did you mean "mitm ${meant}"? ` +
+            `To show only flows whose URL matches "${word}", write the filter as "~u ${word}".`,
+        );
+        return USAGE_ERROR;
+      }
+    }
     if (flags.options) {
       // With --set (or flags), says what those would set: a bad value is the usual usage error.
       const given = optionsFromFlags(flags);
@@ -215,6 +231,16 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof OptionError) return usageError(e.message, "--options");
+    if (e instanceof StdoutClosed) return 0; // the reader of a pipe had enough (| head)
+    if (e instanceof StartupError) {
+      console.error(`mitm: ${e.message}.`);
+      return e.exitCode;
+    }
+    const fsError = startupFsError(e, options.confdir);
+    if (fsError !== null) {
+      console.error(`mitm: ${fsError.message}.`);
+      return fsError.exitCode;
+    }
     if (e instanceof ReadError) {
       console.error(`mitm: ${e.message}.`);
       return 1;
@@ -263,9 +289,18 @@ async function runProxy(
       detail: options.flow_detail,
       filter: viewFilter,
       color: useColor(),
-      write: (text) => process.stdout.write(text),
+      write: stdoutWriter(() =>
+        log.warn("standard output is closed; flows are no longer printed (the proxy carries on)")
+      ),
     }),
   ];
+  if (options.record) checkRecordFile(options.record, USAGE_ERROR);
+  if (options.intercept && !options.web) {
+    log.warn(
+      `warning: --set intercept does nothing with --no-web: nothing could resume paused flows ` +
+        `(the web UI and its API do that), so no flow is paused.`,
+    );
+  }
   // Read before starting, so that a missing file is a usage error, not a half-started proxy.
   const replaying = options.client_replay.length > 0
     ? loadClientReplay(options.client_replay)
@@ -323,6 +358,9 @@ async function runProxy(
         ]
         : []),
       `HTTPS:   clients must trust ${proxy.ca.files.certPemFile} (see http://mitm.it)`,
+      ...(options.view_filter && !flags.quiet
+        ? [`Showing: only flows matching the filter ${JSON.stringify(options.view_filter)}`]
+        : []),
       // A token the user chose is not echoed (logs are often shared); a random one must be.
       ...(web ? [`Web UI:  ${tokenWasGiven(flags.apiToken) ? web.url : web.uiUrl}`] : []),
     ].join("\n"),

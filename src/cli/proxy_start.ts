@@ -27,7 +27,7 @@ export async function startProxyOrExplain(
   } catch (e) {
     if (e instanceof ScriptError) {
       console.error(`${prefix}: ${e.message.replace(/\s+/g, " ")}`);
-      return 1;
+      return 2; // the user's script: a usage error, like a bad flag
     }
     if (!(e instanceof NetError)) throw e;
     const where = e instanceof ListenError
@@ -36,6 +36,8 @@ export async function startProxyOrExplain(
     const hint = explain.listenHint ??
       (e.code === "address-in-use"
         ? " Stop the program using it or choose another port with -p (or --mode MODE@PORT)."
+        : e.code === "address-not-available"
+        ? " Choose an address of this machine with --listen-host (127.0.0.1, or 0.0.0.0 for all)."
         : "");
     console.error(`${prefix}: cannot listen on ${where}: ${e.message}.${hint}`);
     return 1;
