@@ -200,7 +200,7 @@ export class Http2Connection extends ConnectionCore {
           `HEADERS on stream ${id}, lower than a stream already opened`,
         );
       }
-      if (!this.peerInitiated(id)) {
+      if (!this.peerInitiated(id) || this.role === "client") {
         throw new Http2ConnectionError(
           ErrorCode.PROTOCOL_ERROR,
           `HEADERS opening stream ${id}, which the ${

@@ -9,7 +9,13 @@ import {
   type Http2Event,
   type Http2Limits,
 } from "./events.ts";
-import { type Frame, FrameReader, MIN_MAX_FRAME_SIZE, serializeFrame } from "./frame.ts";
+import {
+  dataFrameHeader,
+  type Frame,
+  FrameReader,
+  MIN_MAX_FRAME_SIZE,
+  serializeFrame,
+} from "./frame.ts";
 import { HeaderBlockAssembler } from "./header_block.ts";
 import { HpackDecoder } from "./hpack/decoder.ts";
 import { type EncoderField, HpackEncoder } from "./hpack/encoder.ts";
@@ -24,6 +30,35 @@ export const PREFACE: Uint8Array = Uint8Array.from(
 );
 
 const EMPTY = new Uint8Array(0);
+
+const CONNECTION_SPECIFIC = new Set([
+  "connection",
+  "proxy-connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/**
+ * Header fields as HTTP/2 wants them (RFC 9113 8.2): names lowercased; connection-specific
+ * fields are refused rather than silently dropped, since sending them makes the peer reject the
+ * whole message.
+ */
+function outgoingFields(fields: readonly EncoderField[]): readonly EncoderField[] {
+  let out: EncoderField[] | null = null;
+  for (let i = 0; i < fields.length; i++) {
+    const [name, value, sensitive] = fields[i];
+    const lower = name.toLowerCase();
+    if (CONNECTION_SPECIFIC.has(lower) || (lower === "te" && value !== "trailers")) {
+      throw new Http2UsageError(`connection-specific header ${lower} cannot be sent in HTTP/2`);
+    }
+    if (lower !== name) {
+      out ??= fields.slice(0, i);
+      out.push(sensitive === undefined ? [lower, value] : [lower, value, sensitive]);
+    } else out?.push(fields[i]);
+  }
+  return out ?? fields;
+}
 
 const LOCAL_DEFAULTS: Partial<Settings> = {
   enablePush: false,
@@ -176,7 +211,9 @@ export abstract class ConnectionCore {
     if (stream !== undefined) {
       stream.state = "closed";
       this.streams.delete(id);
-      // Bytes received and not consumed no longer matter to the peer's stream, only the connection.
+      // A reset stream's unread bytes will not be consumed: give them back to the connection
+      // window now (later acknowledgements for this stream are ignored).
+      if (how !== "ended") this.creditConnection(stream.recvOutstanding);
     }
     this.closedStreams.set(id, how);
     if (this.closedStreams.size > CLOSED_MEMORY) {
@@ -193,6 +230,7 @@ export abstract class ConnectionCore {
   acknowledgeData(streamId: number, n: number): void {
     if (this.dead || n <= 0) return;
     const stream = this.streams.get(streamId);
+    if (stream === undefined && this.closedStreams.get(streamId)?.startsWith("reset")) return;
     if (stream !== undefined) {
       const take = Math.min(n, stream.recvOutstanding);
       stream.recvOutstanding -= take;
@@ -264,6 +302,8 @@ export abstract class ConnectionCore {
     if (id > 0x7fffffff) {
       throw new Http2UsageError("stream ids are exhausted: open a new connection");
     }
+    // Headers first: a usage error there must leave no half-made stream behind.
+    this.sendHeaderBlock(id, fields, endStream);
     this.nextStreamId += 2;
     const stream = new Stream(
       id,
@@ -271,7 +311,6 @@ export abstract class ConnectionCore {
       this.ackedLocal.initialWindowSize,
     );
     this.streams.set(id, stream);
-    this.sendHeaderBlock(id, fields, endStream);
     if (endStream) stream.closeLocal();
     return id;
   }
@@ -315,7 +354,7 @@ export abstract class ConnectionCore {
   sendTrailers(streamId: number, fields: readonly EncoderField[]): void {
     this.checkUsable();
     const stream = this.sendable(streamId);
-    stream.trailersQueued = fields.slice();
+    stream.trailersQueued = this.checkedFields(fields).slice();
     stream.endQueued = true;
     this.flush(stream, false);
   }
@@ -370,11 +409,9 @@ export abstract class ConnectionCore {
     return stream;
   }
 
-  protected sendHeaderBlock(
-    streamId: number,
-    fields: readonly EncoderField[],
-    endStream: boolean,
-  ): void {
+  /** Outgoing fields normalized, within the peer's SETTINGS_MAX_HEADER_LIST_SIZE. */
+  protected checkedFields(given: readonly EncoderField[]): readonly EncoderField[] {
+    const fields = outgoingFields(given);
     const limit = this.remoteSettings.maxHeaderListSize;
     if (limit !== Infinity) {
       let size = 0;
@@ -385,6 +422,15 @@ export abstract class ConnectionCore {
         );
       }
     }
+    return fields;
+  }
+
+  protected sendHeaderBlock(
+    streamId: number,
+    given: readonly EncoderField[],
+    endStream: boolean,
+  ): void {
+    const fields = this.checkedFields(given);
     const block = this.encoder.encode(fields);
     const max = this.remoteSettings.maxFrameSize;
     let offset = Math.min(max, block.length);
@@ -431,7 +477,9 @@ export abstract class ConnectionCore {
       this.connSendWindow -= chunk.length;
       const endsHere = stream.queuedBytes === 0 && stream.endQueued &&
         stream.trailersQueued === null;
-      this.emitFrame({ type: "data", streamId: stream.id, data: chunk, endStream: endsHere });
+      // The frame header and a view of the caller's bytes: no copy until dataToSend.
+      this.emit(dataFrameHeader(stream.id, chunk.length, endsHere));
+      this.emit(chunk);
       if (endsHere) {
         stream.endQueued = false;
         this.localEnded(stream);

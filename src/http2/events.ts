@@ -27,7 +27,7 @@ export type Http2Event =
   /** Trailers end the message (END_STREAM is implied). */
   | { type: "trailers"; streamId: number; headers: HeaderField[] }
   /**
-   * Body bytes (a view, valid until the next `receive` call returns). Acknowledge them with
+   * Body bytes: a view of the received bytes, which are never overwritten. Acknowledge them with
    * `acknowledgeData(streamId, data.length)` once consumed: that is what reopens the window.
    */
   | { type: "data"; streamId: number; data: Uint8Array; endStream: boolean }

@@ -288,6 +288,13 @@ function header(out: Uint8Array, length: number, type: number, flags: number, st
   out[8] = streamId & 0xff;
 }
 
+/** The 9-byte header of a DATA frame whose payload is written separately. */
+export function dataFrameHeader(streamId: number, length: number, endStream: boolean): Uint8Array {
+  const out = new Uint8Array(FRAME_HEADER_LENGTH);
+  header(out, length, FrameType.DATA, endStream ? Flags.END_STREAM : 0, streamId);
+  return out;
+}
+
 function putU32(out: Uint8Array, i: number, v: number): void {
   out[i] = v >>> 24;
   out[i + 1] = (v >>> 16) & 0xff;

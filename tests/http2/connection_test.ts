@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   ErrorCode,
+  HpackEncoder,
   Http2Connection,
   type Http2Event,
   Http2UsageError,
@@ -312,5 +313,69 @@ describe("PING, GOAWAY, RST_STREAM", () => {
     client.request(GET, false);
     assert.equal(client.canOpenStream, false);
     assert.throws(() => client.request(GET, false), /allows 2 concurrent streams/);
+  });
+});
+
+describe("details", () => {
+  test("a client refuses streams opened by the server (no push)", () => {
+    const { client } = pair();
+    const enc = new HpackEncoder();
+    const bytes = serialize({
+      type: "headers",
+      streamId: 2,
+      block: enc.encode([[":status", "200"]]),
+      endStream: true,
+      endHeaders: true,
+    });
+    const ev = client.receive(bytes);
+    assert.equal(ev[0].type, "connectionError");
+    assert.equal((ev[0] as { code: number }).code, ErrorCode.PROTOCOL_ERROR);
+  });
+
+  test("a client treats SETTINGS_ENABLE_PUSH = 1 from a server as a PROTOCOL_ERROR", () => {
+    const { client } = pair();
+    const ev = client.receive(serialize({ type: "settings", ack: false, settings: [[2, 1]] }));
+    assert.deepEqual(ev.map((e) => e.type), ["connectionError"]);
+  });
+
+  test("outgoing names are lowercased; connection-specific fields are refused", () => {
+    const { client, server } = pair();
+    assert.throws(() => client.request([...GET, ["Connection", "close"]], true), Http2UsageError);
+    assert.throws(() => client.request([...GET, ["te", "gzip"]], true), Http2UsageError);
+    assert.equal(client.activeStreams, 0, "no stream left behind by a refused request");
+    const id = client.request([...GET, ["X-Mixed-Case", "v"], ["te", "trailers"]], true);
+    assert.equal(id, 1, "the refused requests used no stream id");
+    const se: Http2Event[] = [];
+    pump(client, server, [], se);
+    const req = se.find((e) => e.type === "request") as Http2Event & { type: "request" };
+    assert.deepEqual(req.headers, [["x-mixed-case", "v"], ["te", "trailers"]]);
+  });
+
+  test("a reset stream's unread bytes go back to the connection window", () => {
+    const { client, server } = pair({}, { connectionWindowSize: 100000 });
+    const post = [[":method", "POST"], ...GET.slice(1)] as [string, string][];
+    const id = client.request(post, false);
+    client.sendData(id, new Uint8Array(60000));
+    server.receive(client.dataToSend()); // never acknowledged by the server's caller
+    assert.deepEqual(framesOut(server).filter((f) => f.type === "window_update"), []);
+    client.reset(id, ErrorCode.CANCEL);
+    server.receive(client.dataToSend());
+    const updates = framesOut(server).filter((f) => f.type === "window_update");
+    assert.deepEqual(updates, [{ type: "window_update", streamId: 0, increment: 60000 }]);
+    server.acknowledgeData(id, 60000); // late: ignored, not counted twice
+    assert.deepEqual(framesOut(server), []);
+  });
+
+  test("sendData keeps views of the caller's bytes; dataToSend copies them out", () => {
+    const { client, server } = pair();
+    const id = client.request(GET, true);
+    pump(client, server);
+    server.sendHeaders(id, [[":status", "200"]], false);
+    const body = b("abc");
+    server.sendData(id, body, true);
+    const out = server.dataToSend();
+    body[0] = 0x78; // changing it afterwards does not change what was taken
+    const ce = client.receive(out);
+    assert.equal(text(ce, id), "abc");
   });
 });

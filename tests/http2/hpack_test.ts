@@ -201,6 +201,17 @@ describe("encoder", () => {
     assert.deepEqual(dec.decode(block), [[":method", "GET"]]);
     assert.equal(dec.table.maxSize, 2048);
   });
+  test("chars above U+00FF go out as UTF-8 and both tables stay the same size", () => {
+    const enc = new HpackEncoder({ shouldIndex: () => true });
+    const dec = new HpackDecoder();
+    for (let i = 0; i < 200; i++) {
+      const fields = dec.decode(enc.encode([["x-name", `caf\u00e9 \u20ac${i}`]]));
+      // The whole string goes out as UTF-8 (as the HTTP/1 codec writes it): é 2 bytes, € 3.
+      assert.equal(fields[0][1], `caf\u00c3\u00a9 \u00e2\u0082\u00ac${i}`);
+      assert.equal(dec.table.size, enc.table.size);
+      assert.equal(dec.table.length, enc.table.length);
+    }
+  });
   test("a table cap below 4096 is announced in the first block", () => {
     const enc = new HpackEncoder({ maxTableSize: 0 });
     const block = enc.encode([["x-a", "b"]]);

@@ -39,7 +39,10 @@ export class SocketDriver {
 }
 
 /** A reusable block of patterned bytes: the body generators send views of it. */
-export const PATTERN: Uint8Array = Uint8Array.from({ length: 16384 }, (_, i) => (i * 31 + 7) & 0xff);
+export const PATTERN: Uint8Array = Uint8Array.from(
+  { length: 16384 },
+  (_, i) => (i * 31 + 7) & 0xff,
+);
 
 /**
  * Sends `total` patterned bytes on a stream without ever queuing more than `high` bytes beyond

@@ -4,7 +4,7 @@
  * fields as "never indexed" (7.1.3) so intermediaries keep them out of their tables too, and
  * Huffman-codes a string when that is shorter.
  */
-import { encodeString } from "../../http1/bytes.ts";
+import { encodeString, latin1 } from "../../http1/bytes.ts";
 import { DynamicTable, entrySize } from "./dynamic_table.ts";
 import { huffmanEncode, huffmanLength } from "./huffman.ts";
 import { ByteWriter, writeInteger } from "./primitives.ts";
@@ -42,6 +42,18 @@ const CHURNING = new Set([
 /** Whether a field is a credential; short cookies too, being easy to guess (RFC 7541 7.1.3). */
 export function isSensitive(name: string, value: string): boolean {
   return SENSITIVE.has(name) || ((name === "cookie" || name === "set-cookie") && value.length < 20);
+}
+
+/**
+ * A string as the peer will decode it: one char per byte. Chars above U+00FF (only possible when
+ * an addon sets them) go out as UTF-8, so the table must hold their UTF-8 bytes too, or its size
+ * accounting would drift from the decoder's.
+ */
+function wire(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0xff) return latin1(encodeString(s));
+  }
+  return s;
 }
 
 export function defaultShouldIndex(name: string, value: string): boolean {
@@ -84,7 +96,9 @@ export class HpackEncoder {
       writeInteger(w, p.final, 5, 0x20);
       this.#pending = null;
     }
-    for (const [name, value, sensitiveFlag] of fields) {
+    for (const [rawName, rawValue, sensitiveFlag] of fields) {
+      const name = wire(rawName);
+      const value = wire(rawValue);
       const sensitive = sensitiveFlag ?? isSensitive(name, value);
       const key = name + "\0" + value;
       if (!sensitive) {
