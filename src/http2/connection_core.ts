@@ -163,6 +163,18 @@ export abstract class ConnectionCore {
     return out;
   }
 
+  /**
+   * Like {@link dataToSend}, but as the pieces queued (frame headers, payload views): no copy, for
+   * a socket that writes several buffers at once (writev, cork).
+   */
+  takeChunks(): Uint8Array[] {
+    const parts = this.out;
+    this.out = [];
+    this.queuedControl = 0;
+    this.outBytes = 0;
+    return parts;
+  }
+
   /** Number of bytes `dataToSend` would return. */
   get bufferedOutput(): number {
     return this.outBytes;

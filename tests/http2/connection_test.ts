@@ -12,7 +12,7 @@ import {
   type Http2Event,
   Http2UsageError,
 } from "../../src/http2/mod.ts";
-import { b, byteByByte, framesOut, GET, pump } from "./helpers.ts";
+import { b, byteByByte, concat, framesOut, GET, pump } from "./helpers.ts";
 
 function pair(
   clientOpts: ConstructorParameters<typeof Http2Connection>[0] extends infer O ? Partial<O>
@@ -377,5 +377,23 @@ describe("details", () => {
     body[0] = 0x78; // changing it afterwards does not change what was taken
     const ce = client.receive(out);
     assert.equal(text(ce, id), "abc");
+  });
+
+  test("takeChunks gives the same bytes as dataToSend, without the copy", () => {
+    const run = (take: (c: Http2Connection) => Uint8Array) => {
+      const { client, server } = pair();
+      const id = client.request(GET, true);
+      pump(client, server);
+      server.sendHeaders(id, [[":status", "200"]], false);
+      server.sendData(id, new Uint8Array(50000).fill(9), true);
+      return take(server);
+    };
+    const whole = run((c) => c.dataToSend());
+    const pieces = run((c) => {
+      const chunks = c.takeChunks();
+      assert.ok(chunks.length > 2, "frame headers and payload views");
+      return concat(...chunks);
+    });
+    assert.deepEqual(pieces, whole);
   });
 });

@@ -32,8 +32,15 @@ export class SocketDriver {
   /** Writes what the connection has to send; ends the socket once the connection is over. */
   flush(): void {
     if (this.#closed) return;
-    const out = this.conn.dataToSend();
-    if (out.length > 0) this.socket.write(out);
+    const chunks = this.conn.takeChunks();
+    if (chunks.length === 1) this.socket.write(chunks[0]);
+    else if (chunks.length > 1) {
+      // Many small pieces (frame headers, payload views): one write each, sent together.
+      const s = this.socket as Duplex & { cork?: () => void; uncork?: () => void };
+      s.cork?.();
+      for (const c of chunks) s.write(c);
+      s.uncork?.();
+    }
     if (this.conn.closed) this.socket.end();
   }
 }
