@@ -248,7 +248,9 @@ export abstract class ConnectionCore {
       stream.recvOutstanding -= take;
       if (stream.canReceive) {
         stream.recvUnannounced += take;
-        const target = this.localSettings.initialWindowSize;
+        // Half of the window the peer works with (the acknowledged one): a larger target could
+        // wait for bytes the peer has no window to send.
+        const target = this.ackedLocal.initialWindowSize;
         if (stream.recvUnannounced >= target / 2 && stream.recvUnannounced > 0) {
           this.emitFrame({ type: "window_update", streamId, increment: stream.recvUnannounced });
           stream.recvWindow += stream.recvUnannounced;

@@ -11,8 +11,9 @@ import {
   Http2Connection,
   type Http2Event,
   Http2UsageError,
+  PREFACE,
 } from "../../src/http2/mod.ts";
-import { b, byteByByte, concat, framesOut, GET, pump } from "./helpers.ts";
+import { b, byteByByte, concat, framesOut, GET, pump, RawClient } from "./helpers.ts";
 
 function pair(
   clientOpts: ConstructorParameters<typeof Http2Connection>[0] extends infer O ? Partial<O>
@@ -395,5 +396,19 @@ describe("details", () => {
       return concat(...chunks);
     });
     assert.deepEqual(pieces, whole);
+  });
+
+  test("before the peer acknowledges our larger window, updates follow the window it uses", () => {
+    const c = new RawClient({}, false);
+    c.sendBytes(PREFACE);
+    c.send({ type: "settings", ack: false, settings: [] }); // and never an ACK of ours
+    c.send(c.headers(1, [[":method", "POST"], ...GET.slice(1)], false));
+    c.read();
+    for (let i = 0; i < 4; i++) {
+      c.send({ type: "data", streamId: 1, data: new Uint8Array(16383), endStream: false });
+    }
+    c.server.acknowledgeData(1, 4 * 16383);
+    const updates = c.read().filter((f) => f.type === "window_update" && f.streamId === 1);
+    assert.equal(updates.length, 1, "the stream's 64 KiB default window reopens");
   });
 });
