@@ -30,6 +30,7 @@ export const PREFACE: Uint8Array = Uint8Array.from(
 );
 
 const EMPTY = new Uint8Array(0);
+const MAX_STREAM_ID = 0x7fffffff;
 
 const CONNECTION_SPECIFIC = new Set([
   "connection",
@@ -183,7 +184,9 @@ export abstract class ConnectionCore {
   /** True once a connection error ended the connection, or GOAWAY was exchanged and it drained. */
   get closed(): boolean {
     if (this.dead) return true;
-    const draining = this.goawaySent !== null || this.goawayReceived !== null;
+    // A GOAWAY announcing 2^31-1 still accepts streams: not draining yet.
+    const draining = (this.goawaySent !== null && this.goawaySent < MAX_STREAM_ID) ||
+      this.goawayReceived !== null;
     return draining && this.streams.size === 0;
   }
 
@@ -389,14 +392,22 @@ export abstract class ConnectionCore {
   }
 
   /**
-   * Sends GOAWAY: no stream above the last one the peer opened will be processed. With NO_ERROR
-   * the open streams go on and the connection drains (`closed` turns true when they are done).
+   * Sends GOAWAY: no stream above `lastStreamId` (default: the last one the peer opened) will be
+   * processed. With NO_ERROR the open streams go on and the connection drains (`closed` turns
+   * true when they are done). For the graceful shutdown of RFC 9113 6.8, first send one with
+   * lastStreamId 2^31-1 (streams keep being accepted), then, a round trip later, a plain one.
    */
-  goAway(code: number = ErrorCode.NO_ERROR, debug = ""): void {
+  goAway(
+    code: number = ErrorCode.NO_ERROR,
+    debug = "",
+    lastStreamId: number = this.lastPeerStreamId,
+  ): void {
     if (this.dead) return;
-    this.goawaySent = this.lastPeerStreamId;
+    // A later GOAWAY may lower the last stream id, never raise it (6.8).
+    const last = Math.min(lastStreamId, this.goawaySent ?? MAX_STREAM_ID);
+    this.goawaySent = last;
     const bytes = Uint8Array.from(debug.slice(0, 200), (c) => c.charCodeAt(0) & 0xff);
-    this.emitFrame({ type: "goaway", lastStreamId: this.lastPeerStreamId, code, debug: bytes });
+    this.emitFrame({ type: "goaway", lastStreamId: last, code, debug: bytes });
     if (code !== ErrorCode.NO_ERROR) this.dead = true;
   }
 

@@ -283,6 +283,26 @@ describe("PING, GOAWAY, RST_STREAM", () => {
     assert.equal(server.closed, true, "drained");
   });
 
+  test("two-step graceful shutdown: 2^31-1 first keeps accepting, the second GOAWAY drains", () => {
+    const { client, server } = pair();
+    server.goAway(ErrorCode.NO_ERROR, "", 0x7fffffff);
+    const id = client.request(GET, true); // in flight when the first GOAWAY left
+    const se: Http2Event[] = [];
+    const ce: Http2Event[] = [];
+    pump(client, server, ce, se);
+    assert.ok(se.some((e) => e.type === "request" && e.streamId === id), "still accepted");
+    assert.equal(server.closed, false);
+    server.goAway(); // now the real last stream id
+    pump(client, server, ce, se);
+    const goaways = ce.filter((e) => e.type === "goaway").map((e) =>
+      (e as { lastStreamId: number }).lastStreamId
+    );
+    assert.deepEqual(goaways, [0x7fffffff, id]);
+    server.sendHeaders(id, [[":status", "204"]], true);
+    pump(client, server, ce, se);
+    assert.equal(server.closed, true);
+  });
+
   test("a reset stream reports to the other side and refuses further sends", () => {
     const { client, server } = pair();
     const id = client.request(GET, false);
