@@ -11,7 +11,12 @@ import {
 import { formatAuthority } from "../http1/mod.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { OptionError, type Options, resolveOptions } from "../options.ts";
-import { listenTransparent, NetError, network as defaultNetwork } from "../runtime/mod.ts";
+import {
+  installLastResort,
+  listenTransparent,
+  NetError,
+  network as defaultNetwork,
+} from "../runtime/mod.ts";
 import type { Address, Conn, Listener, Network } from "../runtime/types.ts";
 import type { CaContext, ProxyContext, TlsContext } from "./context.ts";
 import { AddonManager } from "../addons/manager.ts";
@@ -214,6 +219,9 @@ export async function startProxy(
   const address = main.address;
   const url = `http://${formatAuthority(address.host, address.port)}`;
   await addons.trigger("running");
+  // Nothing a client sends may end the process, not even an error a runtime throws where no
+  // caller can catch it: traced to a connection, that connection closes; otherwise one line.
+  const removeGuard = installLastResort((line) => log.error(line));
 
   return {
     address,
@@ -237,6 +245,7 @@ export async function startProxy(
       await scripts.close();
       await addons.trigger("done");
       deadlines.stop();
+      removeGuard();
     },
   };
 }

@@ -14,6 +14,7 @@ import tls from "node:tls";
 import { type MeteredTransport, SocketConn } from "./node_net.ts";
 import { canUpgradeInPlace, upgradeClientTls, upgradeServerTls } from "./bun_tls.ts";
 import { closeWhenFlushed } from "./conn_parts.ts";
+import { claimUncaught } from "./last_resort.ts";
 import { toNetError } from "./net_errors.ts";
 import { type Conn, NetError } from "./types.ts";
 
@@ -214,7 +215,16 @@ function handshake(
       cleanup();
       resolve();
     };
+    // An error the runtime's TLS code throws from its own callbacks reaches no caller (Deno's
+    // node:tls did so for ClientHellos it rejects, see ConnDuplex._read). It is this connection's
+    // if it comes from TLS code while this socket, mid-handshake, is already destroyed.
+    const unclaim = claimUncaught((e) => {
+      if (!socket.destroyed || !/tls/i.test((e as Error)?.stack ?? "")) return false;
+      fail(new NetError("tls", `TLS handshake failed: ${(e as Error).message}`, { cause: e }));
+      return true;
+    });
     const cleanup = () => {
+      unclaim();
       clearTimeout(timer);
       socket.off(event, done);
       socket.off("error", fail);
@@ -409,7 +419,13 @@ class ConnDuplex extends Duplex implements MeteredTransport {
     if (this.#first !== null) {
       const first = this.#first;
       this.#first = null;
-      this.push(first);
+      // Deno's node:tls starts a server-side handshake in a nextTick; bytes that reach it before
+      // then are processed inside start(), and a ClientHello it rejects there destroys the socket
+      // under start() and throws an uncaught TypeError that ends the process. A macrotask later
+      // the handshake has started and a rejected hello is an ordinary "error".
+      setTimeout(() => {
+        if (!this.destroyed) this.push(first);
+      }, 0);
       return;
     }
     if (this.#reading) return;
