@@ -5,6 +5,7 @@
  */
 import { type Conn, NetError, startTlsServer } from "../runtime/mod.ts";
 import {
+  acceptsEcdsa,
   type ClientHello,
   type HelloResult,
   looksLikeTls,
@@ -270,7 +271,8 @@ async function intercept(
       if (n && !names.includes(n) && (isIpAddress(n) || /^[\w*.-]+$/.test(n))) names.push(n);
     }
   }
-  const leaf = await ctx.ca.leaves.get(names);
+  // ECDSA leaves are cheaper; a client without any ECDSA option gets an RSA one it can use.
+  const leaf = await ctx.ca.leaves.get(names, acceptsEcdsa(hello) ? "ecdsa" : "rsa");
   let tls;
   try {
     tls = await startTlsServer(session.conn, buffered, {
