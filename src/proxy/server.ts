@@ -346,7 +346,7 @@ function tlsContext(options: Options, log: Logger): TlsContext {
     const path = expandHome(keylogFile);
     keylog = (line) => fs.appendFileSync(path, line);
   }
-  return { extraCa, keylog, distrustLogged: new Set() };
+  return { extraCa, keylog, handshakeFailuresLogged: new Set() };
 }
 
 /** The addons that options switch on: rewrites, server replay, recording and the HAR dump. */

@@ -81,7 +81,11 @@ export function startTlsServer(
   });
   if (options.onKeylog) socket.on("keylog", options.onKeylog);
   if (!(conn instanceof SocketConn)) closeWithTransport(socket, conn);
-  return handshake(socket, "secure", options.timeoutMs, () => conn.close()).then(() => {
+  // Whether our first flight (ServerHello ... Certificate) went out tells a client that left
+  // early from one that read our certificate and closed (how some say they do not trust it).
+  const sentFlight = transport instanceof ConnDuplex ? () => transport.written > 0 : undefined;
+  const onFail = () => conn.close();
+  return handshake(socket, "secure", options.timeoutMs, onFail, sentFlight).then(() => {
     if (transport instanceof ConnDuplex) transport.recordOverhead = recordOverhead(socket);
     return {
       conn: new SocketConn(socket, addresses, transport),
@@ -197,6 +201,7 @@ function handshake(
   event: "secure" | "secureConnect",
   timeoutMs: number,
   onFail: () => void,
+  sentFlight?: () => boolean,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const fail = (e: Error) => {
@@ -205,7 +210,14 @@ function handshake(
       onFail();
       reject(e instanceof NetError ? e : tlsError(e));
     };
-    const closed = () => fail(new NetError("closed", "connection closed during the TLS handshake"));
+    const closed = () => {
+      const when = sentFlight === undefined
+        ? ""
+        : sentFlight()
+        ? " after our certificate"
+        : " before our certificate";
+      fail(new NetError("closed", `connection closed during the TLS handshake${when}`));
+    };
     // A peer that leaves mid-handshake may show up only as end-of-input (over a stream adapter).
     const timer = setTimeout(
       () => fail(new NetError("timeout", `TLS handshake not done after ${timeoutMs} ms`)),
@@ -384,6 +396,8 @@ class ConnDuplex extends Duplex implements MeteredTransport {
   #delivered = 0;
   /** _read() was called while too much was held: read once the reader catches up. */
   #readWanted = false;
+  /** Bytes handed to the connection so far. */
+  written = 0;
 
   constructor(conn: Conn, first: Uint8Array) {
     super();
@@ -445,6 +459,7 @@ class ConnDuplex extends Duplex implements MeteredTransport {
   }
 
   override _write(chunk: Uint8Array, _encoding: string, done: (e?: Error | null) => void): void {
+    this.written += chunk.length;
     try {
       const wait = this.#conn.write(chunk);
       if (wait) wait.then(() => done(), done);
