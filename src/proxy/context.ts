@@ -16,7 +16,7 @@ export interface CaContext {
 }
 
 export interface TlsContext {
-  /** PEM CA certificates trusted for origins besides the built-in roots. */
+  /** PEM CA certificates trusted for origins, added to the runtime's default trust. */
   readonly extraCa: string[];
   /** Writes one NSS key-log line, when key logging is on. */
   readonly keylog: ((line: Uint8Array) => void) | null;
