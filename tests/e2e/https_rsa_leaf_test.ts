@@ -56,6 +56,17 @@ test("clients without ECDSA get an RSA-2048 leaf; others an ECDSA one; both leav
       assert.match(rsaSig, /Server public key is 2048 bit/, rsaSig);
       assert.match(rsaSig, /hello from the origin: GET \/s/, rsaSig);
 
+      // TLS 1.2 with rsa_pkcs1_sha256 as the only signature algorithm (TLS 1.3 forbids PKCS#1
+      // v1.5 signatures in the handshake, so this needs TLS 1.2).
+      const pkcs1 = await sClientGet(proxy.address.port, origin.port, [
+        "-tls1_2",
+        "-sigalgs",
+        "RSA+SHA256",
+      ]);
+      assert.match(pkcs1, /Verify return code: 0 \(ok\)/, pkcs1);
+      assert.match(pkcs1, /Server public key is 2048 bit/, pkcs1);
+      assert.match(pkcs1, /hello from the origin: GET \/s/, pkcs1);
+
       // TLS 1.2 with an ECDHE-RSA suite only (both runtimes' TLS stacks have it).
       const ecdheRsa = await curlVia(proxy.url, [
         ...cacert,
