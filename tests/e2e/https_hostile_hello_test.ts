@@ -1,7 +1,8 @@
 /**
  * No first TLS flight may end the proxy. One proxy process (the CLI, on the runtime running the
  * tests) meets clients whose ClientHello its TLS stack rejects: h2-only ALPN, RSA-only cipher
- * suites or signature algorithms, TLS 1.1 only, a valid hello followed by garbage, a truncated
+ * suites or signature algorithms, TLS 1.1 only, TLS 1.3 with only a CCM suite, a valid hello
+ * followed by garbage, a truncated
  * hello, a record of garbage. After each, that same process must still be running and serve an
  * ordinary HTTPS request. (On Deno, pushing the ClientHello into node:tls before its handshake had
  * started made a rejected hello an uncaught TypeError that ended the process.)
@@ -111,6 +112,11 @@ describe("a ClientHello the proxy's TLS stack rejects ends only its own connecti
       ["TLS 1.2 with only AES128-SHA", ["-tls1_2", "-cipher", "AES128-SHA"]],
       ["RSA-only signature algorithms", ["-sigalgs", "RSA+SHA256"]],
       ["TLS 1.1 only", ["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]],
+      ["TLS 1.3 with only TLS_AES_128_CCM_SHA256", [
+        "-tls1_3",
+        "-ciphersuites",
+        "TLS_AES_128_CCM_SHA256",
+      ]],
     ] as const
   ) {
     test(`openssl s_client with ${what}`, async () => {
