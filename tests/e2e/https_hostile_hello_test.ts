@@ -2,9 +2,8 @@
  * No first TLS flight may end the proxy. One proxy process (the CLI, on the runtime running the
  * tests) meets clients whose ClientHello its TLS stack rejects: h2-only ALPN, RSA-only cipher
  * suites or signature algorithms, TLS 1.1 only, TLS 1.3 with only a CCM suite, a valid hello
- * followed by garbage, a truncated
- * hello, a record of garbage. After each, that same process must still be running and serve an
- * ordinary HTTPS request. (On Deno, pushing the ClientHello into node:tls before its handshake had
+ * followed by garbage, a truncated hello, a record of garbage. After each, that same process must
+ * still be running and serve an ordinary HTTPS request. (On Deno, pushing the ClientHello into node:tls before its handshake had
  * started made a rejected hello an uncaught TypeError that ended the process.)
  */
 import { after, before, describe, test } from "node:test";
