@@ -3,8 +3,9 @@
  * tests) meets clients whose ClientHello its TLS stack rejects: h2-only ALPN, RSA-only cipher
  * suites or signature algorithms, TLS 1.1 only, TLS 1.3 with only a CCM suite, a valid hello
  * followed by garbage, a truncated hello, a record of garbage. After each, that same process must
- * still be running and serve an ordinary HTTPS request. (On Deno, pushing the ClientHello into node:tls before its handshake had
- * started made a rejected hello an uncaught TypeError that ended the process.)
+ * still be running and serve an ordinary HTTPS request. (On Deno, pushing the ClientHello into
+ * node:tls before its handshake had started made a rejected hello an uncaught TypeError that ended
+ * the process.)
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
