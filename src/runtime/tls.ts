@@ -9,18 +9,15 @@
  * - Client side: the proxy talking to an origin, with verification done here so that a failure
  *   can be reported in words instead of a dropped connection.
  */
-import fs from "node:fs";
-import process from "node:process";
 import { Duplex } from "node:stream";
 import tls from "node:tls";
 import { type MeteredTransport, SocketConn } from "./node_net.ts";
 import { canUpgradeInPlace, upgradeClientTls, upgradeServerTls } from "./bun_tls.ts";
 import { closeWhenFlushed } from "./conn_parts.ts";
 import { claimUncaught } from "./last_resort.ts";
+import { trustedCas } from "./trust.ts";
 import { toNetError } from "./net_errors.ts";
 import { type Conn, NetError } from "./types.ts";
-
-declare const Deno: unknown;
 
 export interface ServerIdentity {
   certPem: string;
@@ -145,7 +142,7 @@ export function connectTls(options: TlsClientOptions): Promise<TlsClientSession>
     ALPNProtocols: options.alpn,
     // Checked below, so that the reason can be reported.
     rejectUnauthorized: false,
-    ca: trustedCas(options),
+    ca: trustedCas(options.extraCa),
   });
   if (options.onKeylog) socket.on("keylog", options.onKeylog);
   if (!(transport instanceof SocketConn)) closeWithTransport(socket, transport);
@@ -176,7 +173,7 @@ async function connectTlsInPlace(options: TlsClientOptions): Promise<TlsClientSe
     {
       servername: options.servername,
       alpn: options.alpn,
-      ca: trustedCas(options),
+      ca: trustedCas(options.extraCa),
       timeoutMs: options.timeoutMs,
     },
   );
@@ -194,58 +191,6 @@ async function connectTlsInPlace(options: TlsClientOptions): Promise<TlsClientSe
     verifyError,
   };
 }
-
-const withExtra = new WeakMap<string[], string[]>();
-
-/**
- * Undefined (the runtime's default trust) without extra CAs; with them, the default trust plus
- * the extra CAs: a `ca` list replaces the default trust in node:tls and in Bun's upgradeTLS, so
- * the list must name everything the runtime trusted by default.
- */
-function trustedCas(options: TlsClientOptions): string[] | undefined {
-  const extra = options.extraCa;
-  if (!extra?.length) return undefined;
-  let list = withExtra.get(extra);
-  if (!list) {
-    list = [...new Set([...defaultTrust(), ...extra.map((pem) => pem.trim())])];
-    withExtra.set(extra, list);
-  }
-  return list;
-}
-
-let defaultTrustList: string[] | null = null;
-
-/**
- * What the runtime trusts when given no `ca` (measured, README "HTTPS"): Bun 1.4 and Deno 2.9
- * both trust their bundled Mozilla roots, the OS store (/etc/ssl/certs/ca-certificates.crt on
- * Debian) and NODE_EXTRA_CA_CERTS; Deno also DENO_CERT. getCACertificates() lists the parts, but
- * each runtime puts different ones under "default", so all are taken; DENO_CERT is in none.
- */
-function defaultTrust(): string[] {
-  if (defaultTrustList) return defaultTrustList;
-  const all = new Set<string>();
-  const list = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
-  for (const type of ["default", "bundled", "system", "extra"]) {
-    try {
-      for (const pem of list?.(type) ?? []) all.add(pem.trim());
-    } catch {
-      // A runtime without this kind of store.
-    }
-  }
-  if (all.size === 0) { for (const pem of tls.rootCertificates) all.add(pem.trim()); }
-  const denoCert = typeof Deno !== "undefined" ? process.env.DENO_CERT : undefined;
-  if (denoCert) {
-    try {
-      const text = fs.readFileSync(denoCert, "utf8");
-      for (const m of text.matchAll(PEM_CERTIFICATE)) all.add(m[0].trim());
-    } catch {
-      // Deno itself refuses to start with an unreadable DENO_CERT.
-    }
-  }
-  return defaultTrustList = [...all];
-}
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 function handshake(
   socket: tls.TLSSocket,
