@@ -171,7 +171,8 @@ export const OPTION_SPECS = {
   ssl_verify_upstream_trusted_ca: opt({
     type: "string",
     default: "",
-    help: "PEM file with CA certificates to trust for origins, besides the built-in roots.",
+    help:
+      "PEM file with CA certificates to trust for origins, added to the default trust (bundled roots, OS store, NODE_EXTRA_CA_CERTS).",
   }),
   ignore_hosts: opt({
     type: "strings",

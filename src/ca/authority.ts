@@ -1,7 +1,9 @@
 /**
  * The certificate authority: a CA key and certificate, and leaf certificates issued per host.
  * All leaves share one ECDSA P-256 key pair generated per process, so a new host costs a single
- * signature rather than a key generation.
+ * signature rather than a key generation. Clients that cannot use ECDSA (no ECDSA suite or
+ * signature algorithm in their ClientHello) get leaves with a second shared key, RSA-2048, made
+ * on first need.
  *
  * @peculiar/x509 is loaded on first use (creating a CA, issuing a leaf): loading an existing CA
  * needs only PEM and WebCrypto, and the library adds 12-15 MB of resident memory that a proxy
@@ -32,14 +34,23 @@ const EC_KEY: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
 const ECDSA_SHA256: EcdsaParams = { name: "ECDSA", hash: "SHA-256" };
 const RSA_SHA256 = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
 const RSA_IMPORT: RsaHashedImportParams = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+const RSA_KEY: RsaHashedKeyGenParams = {
+  ...RSA_IMPORT,
+  modulusLength: 2048,
+  publicExponent: new Uint8Array([1, 0, 1]),
+};
+
+/** The kind of key a leaf carries. */
+export type LeafKeyType = "ecdsa" | "rsa";
 
 export interface Leaf {
   /** The names the leaf covers (SAN), first one also its CN when short enough. */
   names: readonly string[];
   certPem: string;
   certDer: Uint8Array;
-  /** PKCS#8 PEM of the key shared by every leaf of this authority. */
+  /** PKCS#8 PEM of the key shared by every leaf of this authority with this key type. */
   keyPem: string;
+  keyType: LeafKeyType;
   notAfter: Date;
 }
 
@@ -47,7 +58,7 @@ export class CertificateAuthority {
   readonly #certDer: Uint8Array;
   readonly #key: CryptoKey;
   readonly #signing: Algorithm;
-  #leafKeys: Promise<{ keys: CryptoKeyPair; pem: string }> | null = null;
+  readonly #leafKeys = new Map<LeafKeyType, Promise<{ keys: CryptoKeyPair; pem: string }>>();
   /** The parsed certificate, its subject, and its SKI (which every leaf names as its AKI). */
   #issuer: Promise<{ cert: X509.X509Certificate; keyId: string }> | null = null;
 
@@ -123,12 +134,30 @@ export class CertificateAuthority {
     return this.#certDer;
   }
 
-  /** Issues a leaf for `names` (DNS names and/or IP addresses), signed by this CA. */
-  async issue(names: readonly string[], now = Date.now()): Promise<Leaf> {
+  /**
+   * Issues a leaf for `names` (DNS names and/or IP addresses), signed by this CA, with the shared
+   * key of `keyType`.
+   */
+  async issue(
+    names: readonly string[],
+    now = Date.now(),
+    keyType: LeafKeyType = "ecdsa",
+  ): Promise<Leaf> {
     if (names.length === 0) throw new Error("a leaf certificate needs at least one name");
     const x509 = await loadX509();
     const issuer = await this.#issuerInfo();
-    const { keys, pem } = await (this.#leafKeys ??= leafKeyPair());
+    let leafKeys = this.#leafKeys.get(keyType);
+    if (!leafKeys) {
+      leafKeys = leafKeyPair(keyType);
+      this.#leafKeys.set(keyType, leafKeys);
+      // A failed generation is not kept: the next leaf tries again.
+      leafKeys.catch(() => this.#leafKeys.delete(keyType));
+    }
+    const { keys, pem } = await leafKeys;
+    // An RSA key also serves RSA key exchange (TLS_RSA_* suites), which needs keyEncipherment.
+    const usages = keyType === "rsa"
+      ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
+      : x509.KeyUsageFlags.digitalSignature;
     const first = names[0];
     const notBefore = new Date(now - BACKDATE);
     const notAfter = new Date(now - BACKDATE + LEAF_VALIDITY);
@@ -151,7 +180,7 @@ export class CertificateAuthority {
       signingAlgorithm: this.#signing,
       extensions: [
         new x509.BasicConstraintsExtension(false),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.KeyUsagesExtension(usages, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
         new x509.SubjectAlternativeNameExtension(
           names.map((n) =>
@@ -165,12 +194,22 @@ export class CertificateAuthority {
       ],
     });
     const der = new Uint8Array(cert.rawData);
-    return { names, certPem: toPem("CERTIFICATE", der), certDer: der, keyPem: pem, notAfter };
+    return {
+      names,
+      certPem: toPem("CERTIFICATE", der),
+      certDer: der,
+      keyPem: pem,
+      keyType,
+      notAfter,
+    };
   }
 }
 
-async function leafKeyPair(): Promise<{ keys: CryptoKeyPair; pem: string }> {
-  const keys = await crypto.subtle.generateKey(EC_KEY, true, ["sign", "verify"]);
+async function leafKeyPair(type: LeafKeyType): Promise<{ keys: CryptoKeyPair; pem: string }> {
+  const keys = await crypto.subtle.generateKey(type === "rsa" ? RSA_KEY : EC_KEY, true, [
+    "sign",
+    "verify",
+  ]) as CryptoKeyPair;
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
   return { keys, pem: toPem("PRIVATE KEY", pkcs8) };
 }

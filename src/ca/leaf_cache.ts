@@ -2,7 +2,7 @@
  * Issued leaves, bounded (least recently used goes first) and single-flight: concurrent
  * handshakes for the same names wait for one issuance. A leaf close to expiry is issued again.
  */
-import type { CertificateAuthority, Leaf } from "./authority.ts";
+import type { CertificateAuthority, Leaf, LeafKeyType } from "./authority.ts";
 
 const RENEW_BEFORE_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -22,9 +22,12 @@ export class LeafCache {
     return this.#entries.size;
   }
 
-  /** The leaf for `names` (order matters only for which name becomes the CN). */
-  get(names: readonly string[]): Promise<Leaf> {
-    const key = names.join("\n");
+  /**
+   * The leaf for `names` (order matters only for which name becomes the CN) with a key of
+   * `keyType`.
+   */
+  get(names: readonly string[], keyType: LeafKeyType = "ecdsa"): Promise<Leaf> {
+    const key = `${keyType}\n${names.join("\n")}`;
     const hit = this.#entries.get(key);
     if (hit) {
       // Re-insert to mark it most recently used.
@@ -34,14 +37,16 @@ export class LeafCache {
         if (leaf.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS) return leaf;
         // The first to notice renews; the others wait for that renewal.
         const current = this.#entries.get(key);
-        return current !== undefined && current !== hit ? current : this.#issue(key, names);
+        return current !== undefined && current !== hit
+          ? current
+          : this.#issue(key, names, keyType);
       });
     }
-    return this.#issue(key, names);
+    return this.#issue(key, names, keyType);
   }
 
-  #issue(key: string, names: readonly string[]): Promise<Leaf> {
-    const pending = this.#ca.issue(names);
+  #issue(key: string, names: readonly string[], keyType: LeafKeyType): Promise<Leaf> {
+    const pending = this.#ca.issue(names, Date.now(), keyType);
     this.issued++;
     this.#entries.delete(key);
     this.#entries.set(key, pending);

@@ -1,5 +1,5 @@
 /** The certificate authority: WebCrypto + @peculiar/x509, no OpenSSL. */
-export { CertificateAuthority, isIpAddress, type Leaf } from "./authority.ts";
+export { CertificateAuthority, isIpAddress, type Leaf, type LeafKeyType } from "./authority.ts";
 export { LeafCache } from "./leaf_cache.ts";
 export {
   CaFileError,

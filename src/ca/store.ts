@@ -1,8 +1,10 @@
 /**
  * The CA on disk, in --confdir:
- *   mitm-ca.pem       private key + certificate (mode 0600; the directory is 0700)
- *   mitm-ca-cert.pem  certificate only, to give to clients
- *   mitm-ca-cert.cer  the same in DER, for Android and Windows
+ *   mitm-ca.pem       private key + certificate (mode 0600)
+ *   mitm-ca-cert.pem  certificate only, to give to clients (0644)
+ *   mitm-ca-cert.cer  the same in DER, for Android and Windows (0644)
+ * The directory is 0755, as mitmproxy's: services that run as their own user (apt's https method
+ * runs as _apt) must be able to read the certificate; the key file alone is private.
  * A mitmproxy CA (mitmproxy-ca.pem, with its mitmproxy-ca-cert.pem/.cer) is used as it is when no
  * mitm.ts CA exists, so that people who already trust it need not trust another.
  */
@@ -66,7 +68,10 @@ export async function loadOrCreateCa(confdir: string): Promise<LoadedCa> {
       created: false,
     };
   }
-  fs.mkdirSync(f.dir, { recursive: true, mode: 0o700 });
+  // Explicit modes, whatever the umask: the certificate is public, the key (0600) is not.
+  if (fs.mkdirSync(f.dir, { recursive: true, mode: 0o755 }) !== undefined) {
+    fs.chmodSync(f.dir, 0o755);
+  }
   const { ca, keyPkcs8 } = await CertificateAuthority.create();
   const tmp = `${f.key}.${process.pid}.${crypto.randomUUID()}.tmp`;
   fs.writeFileSync(tmp, toPem("PRIVATE KEY", keyPkcs8) + ca.certPem, { mode: 0o600 });
@@ -131,5 +136,6 @@ function writeIfChanged(file: string, data: Uint8Array, mode: number): void {
 function writeAtomically(file: string, data: string | Uint8Array, mode: number): void {
   const tmp = `${file}.${process.pid}.${crypto.randomUUID()}.tmp`;
   fs.writeFileSync(tmp, data, { mode });
+  fs.chmodSync(tmp, mode); // the umask would narrow it
   fs.renameSync(tmp, file);
 }

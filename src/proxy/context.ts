@@ -16,12 +16,12 @@ export interface CaContext {
 }
 
 export interface TlsContext {
-  /** PEM CA certificates trusted for origins besides the built-in roots. */
+  /** PEM CA certificates trusted for origins, added to the runtime's default trust. */
   readonly extraCa: string[];
   /** Writes one NSS key-log line, when key logging is on. */
   readonly keylog: ((line: Uint8Array) => void) | null;
-  /** Hosts whose clients refused our certificate, logged once each. */
-  readonly distrustLogged: Set<string>;
+  /** "host\nreason" of the client handshake failures logged so far (each is logged once). */
+  readonly handshakeFailuresLogged: Set<string>;
 }
 
 /** What every connection handler shares: settings, the network, the origin pool, the log. */

@@ -11,7 +11,12 @@ import {
 import { formatAuthority } from "../http1/mod.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { OptionError, type Options, resolveOptions } from "../options.ts";
-import { listenTransparent, NetError, network as defaultNetwork } from "../runtime/mod.ts";
+import {
+  installLastResort,
+  listenTransparent,
+  NetError,
+  network as defaultNetwork,
+} from "../runtime/mod.ts";
 import type { Address, Conn, Listener, Network } from "../runtime/types.ts";
 import type { CaContext, ProxyContext, TlsContext } from "./context.ts";
 import { AddonManager } from "../addons/manager.ts";
@@ -215,6 +220,9 @@ export async function startProxy(
   const address = main.address;
   const url = `http://${formatAuthority(address.host, address.port)}`;
   await addons.trigger("running");
+  // Nothing a client sends may end the process, not even an error a runtime throws where no
+  // caller can catch it: traced to a connection, that connection closes; otherwise one line.
+  const removeGuard = installLastResort((line) => log.error(line));
 
   return {
     address,
@@ -238,6 +246,7 @@ export async function startProxy(
       await scripts.close();
       await addons.trigger("done");
       deadlines.stop();
+      removeGuard();
     },
   };
 }
@@ -338,7 +347,7 @@ function tlsContext(options: Options, log: Logger): TlsContext {
     const path = expandHome(keylogFile);
     keylog = (line) => fs.appendFileSync(path, line);
   }
-  return { extraCa, keylog, distrustLogged: new Set() };
+  return { extraCa, keylog, handshakeFailuresLogged: new Set() };
 }
 
 /** The addons that options switch on: rewrites, server replay, recording and the HAR dump. */

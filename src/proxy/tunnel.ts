@@ -5,11 +5,13 @@
  */
 import { type Conn, NetError, startTlsServer } from "../runtime/mod.ts";
 import {
+  acceptsEcdsa,
   type ClientHello,
   type HelloResult,
   looksLikeTls,
   parseClientHello,
 } from "../tls/client_hello.ts";
+import { describeHandshakeFailure } from "../tls/handshake_failure.ts";
 import { isIpAddress } from "../ca/mod.ts";
 import { connectOrigin } from "./origin_connect.ts";
 import { OriginConn } from "./origin_pool.ts";
@@ -35,6 +37,9 @@ export interface TunnelHow {
   originScheme?: "http" | "https";
   setHost?: boolean;
 }
+
+/** Distinct host and cause pairs of handshake failures remembered, so as to log each once. */
+const MAX_FAILURES_REMEMBERED = 10_000;
 
 /** How long a silent client may wait before we assume the server speaks first (SMTP, ...). */
 const CLIENT_FIRST_MS = 1000;
@@ -270,7 +275,8 @@ async function intercept(
       if (n && !names.includes(n) && (isIpAddress(n) || /^[\w*.-]+$/.test(n))) names.push(n);
     }
   }
-  const leaf = await ctx.ca.leaves.get(names);
+  // ECDSA leaves are cheaper; a client without any ECDSA option gets an RSA one it can use.
+  const leaf = await ctx.ca.leaves.get(names, acceptsEcdsa(hello) ? "ecdsa" : "rsa");
   let tls;
   try {
     tls = await startTlsServer(session.conn, buffered, {
@@ -282,13 +288,19 @@ async function intercept(
       onKeylog: ctx.tls.keylog ?? undefined,
     });
   } catch (e) {
-    if (!ctx.tls.distrustLogged.has(serverName)) {
-      ctx.tls.distrustLogged.add(serverName);
-      const why = e instanceof NetError ? e.message : String(e);
-      ctx.log.info(
-        `client does not trust the mitm.ts CA for ${serverName} (${why}); ` +
-          `see http://mitm.it or use --ignore-hosts to pass it through`,
-      );
+    const failure = describeHandshakeFailure(
+      serverName,
+      e instanceof NetError ? e.code : "other",
+      e instanceof Error ? e.message : String(e),
+      hello,
+    );
+    // Once per host and cause: a later failure of another kind for the host is news.
+    const key = `${serverName}\n${failure.reason}`;
+    const logged = ctx.tls.handshakeFailuresLogged;
+    if (!logged.has(key)) {
+      if (logged.size >= MAX_FAILURES_REMEMBERED) logged.clear(); // bounded: a long run repeats
+      logged.add(key);
+      ctx.log.info(failure.text);
     }
     session.conn.close();
     await upstream;

@@ -14,6 +14,8 @@ import tls from "node:tls";
 import { type MeteredTransport, SocketConn } from "./node_net.ts";
 import { canUpgradeInPlace, upgradeClientTls, upgradeServerTls } from "./bun_tls.ts";
 import { closeWhenFlushed } from "./conn_parts.ts";
+import { claimUncaught } from "./last_resort.ts";
+import { trustedCas } from "./trust.ts";
 import { toNetError } from "./net_errors.ts";
 import { type Conn, NetError } from "./types.ts";
 
@@ -80,7 +82,11 @@ export function startTlsServer(
   });
   if (options.onKeylog) socket.on("keylog", options.onKeylog);
   if (!(conn instanceof SocketConn)) closeWithTransport(socket, conn);
-  return handshake(socket, "secure", options.timeoutMs, () => conn.close()).then(() => {
+  // Whether our first flight (ServerHello ... Certificate) went out tells a client that left
+  // early from one that read our certificate and closed (how some say they do not trust it).
+  const sentFlight = transport instanceof ConnDuplex ? () => transport.written > 0 : undefined;
+  const onFail = () => conn.close();
+  return handshake(socket, "secure", options.timeoutMs, onFail, sentFlight).then(() => {
     if (transport instanceof ConnDuplex) transport.recordOverhead = recordOverhead(socket);
     return {
       conn: new SocketConn(socket, addresses, transport),
@@ -100,7 +106,7 @@ export interface TlsClientOptions {
   alpn: string[];
   /** Check the certificate chain and host name; on failure reject with code "tls-verify". */
   verify: boolean;
-  /** Extra PEM CA certificates to trust besides the built-in roots. */
+  /** Extra PEM CA certificates to trust, added to the runtime's default trust. */
   extraCa?: string[];
   timeoutMs: number;
   onKeylog?: (line: Uint8Array) => void;
@@ -136,7 +142,7 @@ export function connectTls(options: TlsClientOptions): Promise<TlsClientSession>
     ALPNProtocols: options.alpn,
     // Checked below, so that the reason can be reported.
     rejectUnauthorized: false,
-    ca: trustedCas(options),
+    ca: trustedCas(options.extraCa),
   });
   if (options.onKeylog) socket.on("keylog", options.onKeylog);
   if (!(transport instanceof SocketConn)) closeWithTransport(socket, transport);
@@ -167,7 +173,7 @@ async function connectTlsInPlace(options: TlsClientOptions): Promise<TlsClientSe
     {
       servername: options.servername,
       alpn: options.alpn,
-      ca: trustedCas(options),
+      ca: trustedCas(options.extraCa),
       timeoutMs: options.timeoutMs,
     },
   );
@@ -186,16 +192,12 @@ async function connectTlsInPlace(options: TlsClientOptions): Promise<TlsClientSe
   };
 }
 
-/** The built-in roots plus the configured extra CAs, or undefined for the roots alone. */
-function trustedCas(options: TlsClientOptions): string[] | undefined {
-  return options.extraCa?.length ? [...tls.rootCertificates, ...options.extraCa] : undefined;
-}
-
 function handshake(
   socket: tls.TLSSocket,
   event: "secure" | "secureConnect",
   timeoutMs: number,
   onFail: () => void,
+  sentFlight?: () => boolean,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const fail = (e: Error) => {
@@ -204,7 +206,14 @@ function handshake(
       onFail();
       reject(e instanceof NetError ? e : tlsError(e));
     };
-    const closed = () => fail(new NetError("closed", "connection closed during the TLS handshake"));
+    const closed = () => {
+      const when = sentFlight === undefined
+        ? ""
+        : sentFlight()
+        ? " after our certificate"
+        : " before our certificate";
+      fail(new NetError("closed", `connection closed during the TLS handshake${when}`));
+    };
     // A peer that leaves mid-handshake may show up only as end-of-input (over a stream adapter).
     const timer = setTimeout(
       () => fail(new NetError("timeout", `TLS handshake not done after ${timeoutMs} ms`)),
@@ -214,7 +223,16 @@ function handshake(
       cleanup();
       resolve();
     };
+    // An error the runtime's TLS code throws from its own callbacks reaches no caller (Deno's
+    // node:tls did so for ClientHellos it rejects, see ConnDuplex._read). It is this connection's
+    // if it comes from TLS code while this socket, mid-handshake, is already destroyed.
+    const unclaim = claimUncaught((e) => {
+      if (!socket.destroyed || !/tls/i.test((e as Error)?.stack ?? "")) return false;
+      fail(new NetError("tls", `TLS handshake failed: ${(e as Error).message}`, { cause: e }));
+      return true;
+    });
     const cleanup = () => {
+      unclaim();
       clearTimeout(timer);
       socket.off(event, done);
       socket.off("error", fail);
@@ -374,6 +392,8 @@ class ConnDuplex extends Duplex implements MeteredTransport {
   #delivered = 0;
   /** _read() was called while too much was held: read once the reader catches up. */
   #readWanted = false;
+  /** Bytes handed to the connection so far. */
+  written = 0;
 
   constructor(conn: Conn, first: Uint8Array) {
     super();
@@ -409,7 +429,13 @@ class ConnDuplex extends Duplex implements MeteredTransport {
     if (this.#first !== null) {
       const first = this.#first;
       this.#first = null;
-      this.push(first);
+      // Deno's node:tls starts a server-side handshake in a nextTick; bytes that reach it before
+      // then are processed inside start(), and a ClientHello it rejects there destroys the socket
+      // under start() and throws an uncaught TypeError that ends the process. A macrotask later
+      // the handshake has started and a rejected hello is an ordinary "error".
+      setTimeout(() => {
+        if (!this.destroyed) this.push(first);
+      }, 0);
       return;
     }
     if (this.#reading) return;
@@ -429,6 +455,7 @@ class ConnDuplex extends Duplex implements MeteredTransport {
   }
 
   override _write(chunk: Uint8Array, _encoding: string, done: (e?: Error | null) => void): void {
+    this.written += chunk.length;
     try {
       const wait = this.#conn.write(chunk);
       if (wait) wait.then(() => done(), done);

@@ -12,6 +12,10 @@ export interface ClientHello {
   alpn: string[];
   /** supported_versions if present (e.g. 0x0304 for TLS 1.3), else [legacy_version]. */
   versions: number[];
+  /** cipher_suites, in the client's order. */
+  cipherSuites: number[];
+  /** signature_algorithms (RFC 8446 4.2.3), or null when the client sent none. */
+  signatureAlgorithms: number[] | null;
   /** Bytes of the records that carried the ClientHello. */
   length: number;
 }
@@ -125,6 +129,7 @@ class Reader {
 }
 
 const EXT_SERVER_NAME = 0;
+const EXT_SIGNATURE_ALGORITHMS = 13;
 const EXT_ALPN = 16;
 const EXT_SUPPORTED_VERSIONS = 43;
 
@@ -133,12 +138,14 @@ function parseBody(body: Uint8Array): Omit<ClientHello, "length"> {
   const legacyVersion = r.u16();
   r.bytes(32); // random
   r.bytes(r.u8()); // legacy_session_id
-  r.bytes(r.u16()); // cipher_suites
+  const cipherSuites = u16List(r.sub(r.u16()));
   r.bytes(r.u8()); // legacy_compression_methods
   let sni: string | null = null;
   let alpn: string[] = [];
   let versions: number[] = [legacyVersion];
-  if (r.left === 0) return { sni, alpn, versions }; // no extensions (very old clients)
+  let signatureAlgorithms: number[] | null = null;
+  const hello = () => ({ sni, alpn, versions, cipherSuites, signatureAlgorithms });
+  if (r.left === 0) return hello(); // no extensions (very old clients)
   const exts = r.sub(r.u16());
   while (exts.left > 0) {
     const type = exts.u16();
@@ -146,8 +153,47 @@ function parseBody(body: Uint8Array): Omit<ClientHello, "length"> {
     if (type === EXT_SERVER_NAME) sni = parseServerName(data);
     else if (type === EXT_ALPN) alpn = parseAlpn(data);
     else if (type === EXT_SUPPORTED_VERSIONS) versions = parseVersions(data);
+    else if (type === EXT_SIGNATURE_ALGORITHMS) signatureAlgorithms = u16List(data.sub(data.u16()));
   }
-  return { sni, alpn, versions };
+  return hello();
+}
+
+function u16List(r: Reader): number[] {
+  const out: number[] = [];
+  while (r.left >= 2) out.push(r.u16());
+  return out;
+}
+
+/** TLS 1.2 suites authenticated with an ECDSA certificate (ECDHE_ECDSA_WITH_*). */
+function isEcdsaSuite(suite: number): boolean {
+  return (suite >= 0xc006 && suite <= 0xc00a) || suite === 0xc023 || suite === 0xc024 ||
+    suite === 0xc02b || suite === 0xc02c || suite === 0xc048 || suite === 0xc049 ||
+    suite === 0xc05c || suite === 0xc05d || suite === 0xc072 || suite === 0xc073 ||
+    suite === 0xc086 || suite === 0xc087 || (suite >= 0xc0ac && suite <= 0xc0af) ||
+    suite === 0xcca9;
+}
+
+/** TLS 1.3's suites (RFC 8446 B.4), which leave the certificate to signature_algorithms. */
+function isTls13Suite(suite: number): boolean {
+  return suite >= 0x1301 && suite <= 0x1305;
+}
+
+/** ecdsa_secp256r1_sha256 and the other ECDSA schemes (RFC 8446 4.2.3), ecdsa_sha1 (RFC 5246). */
+function isEcdsaScheme(scheme: number): boolean {
+  return (scheme & 0xff) === 0x03 && scheme >= 0x0203 && scheme <= 0x0603;
+}
+
+/**
+ * Whether the client can use our ECDSA P-256 leaf: it must accept an ECDSA signature
+ * (signature_algorithms; absent, TLS 1.2 allows any, RFC 5246 7.4.1.4.1), and either offer
+ * TLS 1.3 or a TLS 1.2 suite that authenticates with ECDSA. A client that cannot gets an RSA leaf
+ * (mitmproxy's leaves are RSA, so such clients worked there).
+ */
+export function acceptsEcdsa(hello: ClientHello): boolean {
+  const sigalgs = hello.signatureAlgorithms;
+  if (sigalgs !== null && !sigalgs.some(isEcdsaScheme)) return false;
+  const tls13 = hello.versions.includes(0x0304) && hello.cipherSuites.some(isTls13Suite);
+  return tls13 || hello.cipherSuites.some(isEcdsaSuite);
 }
 
 function parseServerName(r: Reader): string | null {

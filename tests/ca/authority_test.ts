@@ -311,3 +311,28 @@ test("issue() with no names rejects", async () => {
   const ca = await sharedCa();
   await assert.rejects(ca.issue([]), /at least one name/);
 });
+
+test("RSA leaves: one shared RSA-2048 key made on first need, keyEncipherment, signed by the CA", async () => {
+  const ca = (await CertificateAuthority.create()).ca;
+  const ecdsa = await ca.issue(["rsa.test"]);
+  const rsa = await Promise.all(
+    ["rsa.test", "rsa2.test"].map((n) => ca.issue([n], Date.now(), "rsa")),
+  );
+  assert.equal(ecdsa.keyType, "ecdsa");
+  assert.deepEqual(rsa.map((l) => l.keyType), ["rsa", "rsa"]);
+  const certs = rsa.map((l) => parse(l.certPem));
+  assert.equal(new Set(certs.map((c) => hex(c.publicKey.rawData))).size, 1, "one shared key");
+  assert.notEqual(rsa[0].keyPem, ecdsa.keyPem);
+  const key = await certs[0].publicKey.export();
+  assert.equal(key.algorithm.name, "RSASSA-PKCS1-v1_5");
+  assert.equal((key.algorithm as RsaHashedKeyAlgorithm).modulusLength, 2048);
+  const usage = certs[0].getExtension(x509.KeyUsagesExtension)!;
+  assert.equal(
+    usage.usages,
+    x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+  );
+  // openssl agrees: the chain verifies, and the key PEM is the certificate's RSA key.
+  const good = await opensslVerify(ca.certPem, rsa[0].certPem);
+  assert.ok(good.ok, good.output);
+  assert.match(rsa[0].keyPem, /^-----BEGIN PRIVATE KEY-----\n/);
+});

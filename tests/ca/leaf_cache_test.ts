@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CertificateAuthority, type Leaf, LeafCache } from "../../src/ca/mod.ts";
+import { CertificateAuthority, type Leaf, LeafCache, type LeafKeyType } from "../../src/ca/mod.ts";
 import { x509 } from "../../src/ca/x509.ts";
 import { DAY } from "./helpers.ts";
 
@@ -20,7 +20,7 @@ function countingCa(
 ) {
   const calls: string[][] = [];
   const ca = {
-    issue(names: readonly string[]): Promise<Leaf> {
+    issue(names: readonly string[], now?: number, keyType?: LeafKeyType): Promise<Leaf> {
       calls.push([...names]);
       if (fail(names, calls.length)) {
         // Fails later, as a real issuance would (after the signature, say).
@@ -28,7 +28,7 @@ function countingCa(
           setTimeout(() => reject(new Error(`issuance ${calls.length} failed`)), 5)
         );
       }
-      return real.issue(names);
+      return real.issue(names, now, keyType);
     },
   };
   return { ca: ca as unknown as CertificateAuthority, calls };
@@ -163,6 +163,7 @@ test("a leaf within 7 days of expiry is renewed once, however many callers notic
         certPem: `leaf ${n}`,
         certDer: new Uint8Array(0),
         keyPem: "",
+        keyType: "ecdsa",
         // The first leaf is about to expire, the renewal is fresh.
         notAfter: first ? expiring.notAfter() : new Date(Date.now() + 180 * DAY),
       });
@@ -179,4 +180,21 @@ test("a leaf within 7 days of expiry is renewed once, however many callers notic
   assert.equal((await cache.get(["renew.test"])).certPem, "leaf 2");
   assert.equal(calls.length, 2);
   assert.equal(cache.issued, 2);
+});
+
+test("the same names with an ECDSA and an RSA key are two leaves, each issued once", async () => {
+  const { ca, calls } = countingCa(await realCa());
+  const cache = new LeafCache(ca);
+  const [ec1, rsa1, ec2, rsa2] = await Promise.all([
+    cache.get(["both.test"]),
+    cache.get(["both.test"], "rsa"),
+    cache.get(["both.test"], "ecdsa"),
+    cache.get(["both.test"], "rsa"),
+  ]);
+  assert.equal(calls.length, 2);
+  assert.equal(ec1, ec2);
+  assert.equal(rsa1, rsa2);
+  assert.equal(ec1.keyType, "ecdsa");
+  assert.equal(rsa1.keyType, "rsa");
+  assert.notEqual(ec1.keyPem, rsa1.keyPem);
 });

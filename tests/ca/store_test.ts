@@ -4,10 +4,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import process from "node:process";
 import { CaFileError, caFiles, expandHome, loadOrCreateCa, parsePem } from "../../src/ca/mod.ts";
 import { BUN, DENO, hex, openssl, opensslVerify, put, ROOT, tempDir } from "./helpers.ts";
 
@@ -19,7 +20,7 @@ function listing(dir: string): string[] {
   return fs.readdirSync(dir).sort();
 }
 
-test("first start: creates the directory (0700), the key file (0600) and both certificate files", async () => {
+test("first start: creates the directory (0755), the key file (0600) and both certificate files (0644)", async () => {
   const root = tempDir("store");
   const confdir = path.join(root, "nested", "conf");
   const loaded = await loadOrCreateCa(confdir);
@@ -35,11 +36,11 @@ test("first start: creates the directory (0700), the key file (0600) and both ce
   // Exactly the three files: no temporary file left behind.
   assert.deepEqual(listing(confdir), ["mitm-ca-cert.cer", "mitm-ca-cert.pem", "mitm-ca.pem"]);
   assert.equal(fs.statSync(confdir).isDirectory(), true);
-  assert.equal(mode(confdir), 0o700);
+  // mitmproxy's layout: services running as another user (apt's _apt) read the certificate.
+  assert.equal(mode(confdir), 0o755);
   assert.equal(mode(f.key), 0o600);
-  // The certificate copies are for anyone to read (umask permitting), never writable by others.
-  assert.equal(mode(f.certPem) & 0o022, 0);
-  assert.equal(mode(f.certCer) & 0o022, 0);
+  assert.equal(mode(f.certPem), 0o644);
+  assert.equal(mode(f.certCer), 0o644);
 
   // mitm-ca.pem: a PKCS#8 key and the certificate; the copies are that certificate.
   const blocks = parsePem(fs.readFileSync(f.key, "utf8"));
@@ -260,4 +261,46 @@ test("expandHome and caFiles: ~ is the home directory; the six file names", () =
     mitmproxyCertCer: "/conf/mitmproxy-ca-cert.cer",
   });
   assert.equal(caFiles("~/c").key, path.join(os.homedir(), "c", "mitm-ca.pem"));
+});
+
+test("a restrictive umask still gives a readable directory and certificate, a private key", async () => {
+  const root = tempDir("umask");
+  const confdir = path.join(root, "conf");
+  const previous = process.umask(0o077);
+  try {
+    await loadOrCreateCa(confdir);
+  } finally {
+    process.umask(previous);
+  }
+  const f = caFiles(confdir);
+  assert.equal(mode(confdir), 0o755);
+  assert.equal(mode(f.key), 0o600);
+  assert.equal(mode(f.certPem), 0o644);
+  assert.equal(mode(f.certCer), 0o644);
+});
+
+/** Why the other-user test cannot run: it needs root to act as another user (setpriv). */
+function otherUserUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return "needs root to read files as another user";
+  const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "true"]);
+  return r.status === 0 ? null : "setpriv is not available";
+}
+
+test("another user (as apt's _apt would be) reads the certificate but not the key", {
+  skip: otherUserUnavailable() ?? false,
+}, async () => {
+  const root = tempDir("other-user");
+  fs.chmodSync(root, 0o755); // a temporary directory is private; the confdir's parent must not be
+  const confdir = path.join(root, "conf");
+  await loadOrCreateCa(confdir);
+  const f = caFiles(confdir);
+  const asNobody = (file: string) =>
+    spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "cat", file]);
+  const cert = asNobody(f.certPem);
+  assert.equal(cert.status, 0, String(cert.stderr));
+  assert.equal(String(cert.stdout), fs.readFileSync(f.certPem, "utf8"));
+  assert.equal(asNobody(f.certCer).status, 0);
+  const key = asNobody(f.key);
+  assert.notEqual(key.status, 0);
+  assert.match(String(key.stderr), /Permission denied/);
 });

@@ -1,5 +1,5 @@
 /**
- * The certificate authority as a user meets it: created in a fresh confdir with private modes,
+ * The certificate authority as a user meets it: created in a fresh confdir (0755, the key 0600),
  * kept across restarts, printed by `mitm ca path` / `mitm ca export`, served by http://mitm.it,
  * and a mitmproxy CA already in the confdir used as it is.
  */
@@ -49,7 +49,7 @@ test("a new confdir gets a private CA that survives a restart; ca path and ca ex
     const certPemFile = join(confdir, "mitm-ca-cert.pem");
     try {
       assert.match(proxy.output(), /created a new certificate authority/);
-      assert.equal(statSync(confdir).mode & 0o777, 0o700, "confdir mode");
+      assert.equal(statSync(confdir).mode & 0o777, 0o755, "confdir mode");
       assert.equal(statSync(join(confdir, "mitm-ca.pem")).mode & 0o777, 0o600, "key file mode");
       const r = await curlVia(proxy.url, ["--cacert", certPemFile, url]);
       assert.equal(r.code, 0, r.stderr);

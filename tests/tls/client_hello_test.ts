@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import net from "node:net";
 import {
+  acceptsEcdsa,
   type ClientHello,
   type HelloResult,
   looksLikeTls,
@@ -217,13 +218,19 @@ const alpnExt = (protocols: string[]) =>
   ext(16, vec16(cat(...protocols.map((p) => vec8(ascii(p))))));
 const versionsExt = (versions: number[]) => ext(43, vec8(cat(...versions.map(u16))));
 
+const sigalgsExt = (schemes: number[]) => ext(13, vec16(cat(...schemes.map(u16))));
+
 /** A ClientHello body; `extensions` null for none at all (not even the length). */
-function body(extensions: Uint8Array | null, legacyVersion = TLS12): Uint8Array {
+function body(
+  extensions: Uint8Array | null,
+  legacyVersion = TLS12,
+  suites = [0x1301, 0x1302, 0xc02f],
+): Uint8Array {
   return cat(
     u16(legacyVersion),
     new Uint8Array(32).fill(7), // random
     vec8(new Uint8Array(32).fill(1)), // legacy_session_id
-    vec16([0x13, 0x01, 0x13, 0x02, 0xc0, 0x2f]), // cipher_suites
+    vec16(cat(...suites.map(u16))), // cipher_suites
     vec8([0]), // legacy_compression_methods: null
     extensions === null ? [] : vec16(extensions),
   );
@@ -277,6 +284,8 @@ test("a crafted ClientHello: SNI, ALPN, versions; length counts its records only
       sni: "crafted.test",
       alpn: ["h2", "http/1.1"],
       versions: [TLS13, TLS12],
+      cipherSuites: [0x1301, 0x1302, 0xc02f],
+      signatureAlgorithms: null,
       length: bytes.length,
     },
   });
@@ -295,6 +304,8 @@ test("no extensions at all: no SNI, no ALPN, versions = [legacy_version]", () =>
       sni: null,
       alpn: [],
       versions: [0x0301],
+      cipherSuites: [0x1301, 0x1302, 0xc02f],
+      signatureAlgorithms: null,
       length: r.kind === "hello" ? r.hello.length : 0,
     },
   });
@@ -450,4 +461,41 @@ test("too many bytes without a complete ClientHello: invalid instead of bufferin
   }
   assert.deepEqual(result, { kind: "invalid", reason: "ClientHello is larger than 64 KiB" });
   assert.ok(fed > MAX_HELLO_BYTES + 1024 && fed <= MAX_HELLO_BYTES + 1024 + 4096, String(fed));
+});
+
+test("which clients can use an ECDSA leaf: TLS 1.3 or an ECDSA suite, and an ECDSA signature", () => {
+  const hello = (exts: Uint8Array, suites: number[]) => {
+    const r = parseClientHello(records(handshake(body(exts, TLS12, suites))));
+    assert.equal(r.kind, "hello");
+    return (r as { hello: ClientHello }).hello;
+  };
+  const v13 = versionsExt([TLS13, TLS12]);
+  const v12 = versionsExt([TLS12]);
+  const ecdsaSig = sigalgsExt([0x0804, 0x0403]);
+  const rsaSig = sigalgsExt([0x0804, 0x0401]);
+  const parsed = hello(cat(v13, ecdsaSig), [0x1301]);
+  assert.deepEqual(parsed.cipherSuites, [0x1301]);
+  assert.deepEqual(parsed.signatureAlgorithms, [0x0804, 0x0403]);
+  assert.equal(acceptsEcdsa(parsed), true, "TLS 1.3 with ECDSA signatures");
+  assert.equal(acceptsEcdsa(hello(cat(v13, rsaSig), [0x1301, 0xc02b])), false, "RSA signatures");
+  assert.equal(acceptsEcdsa(hello(cat(v12, ecdsaSig), [0xc02b])), true, "ECDHE-ECDSA suite");
+  assert.equal(acceptsEcdsa(hello(cat(v12, ecdsaSig), [0xc02f, 0x002f])), false, "RSA suites");
+  assert.equal(acceptsEcdsa(hello(v12, [0x002f])), false, "AES128-SHA, no signature_algorithms");
+  assert.equal(acceptsEcdsa(hello(v12, [0xc009])), true, "ECDHE-ECDSA-AES128-SHA, no sigalgs");
+  // TLS 1.3 offered without a TLS 1.3 suite: the 1.2 suites decide.
+  assert.equal(acceptsEcdsa(hello(cat(v13, ecdsaSig), [0xc02f])), false);
+});
+
+test("real clients: curl's default hello accepts ECDSA; openssl with RSA-only choices does not", async () => {
+  assert.equal(acceptsEcdsa(helloOf(await curlBytes())), true);
+  for (
+    const args of [
+      ["-tls1_2", "-cipher", "AES128-SHA"],
+      ["-sigalgs", "RSA+SHA256:RSA-PSS+SHA256"],
+      ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"],
+    ]
+  ) {
+    const hello = helloOf(await capture(sClient(...args)));
+    assert.equal(acceptsEcdsa(hello), false, args.join(" "));
+  }
 });
