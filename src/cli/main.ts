@@ -4,7 +4,6 @@
  */
 import { CommanderError } from "commander";
 import process from "node:process";
-import { ScriptError } from "../addons/scripts.ts";
 import { dumper } from "../addons/builtin/dumper.ts";
 import { type Filter, parseFilter } from "../filter/mod.ts";
 import { harCommand, readCommand, ReadError } from "./read_commands.ts";
@@ -18,13 +17,15 @@ import {
   parseOptionValue,
   resolveOptions,
 } from "../options.ts";
-import { ListenError, type ModeListener, startProxy } from "../proxy/server.ts";
+import type { ModeListener } from "../proxy/server.ts";
 import { formatAuthority } from "../http1/mod.ts";
-import { NetError, onShutdownSignal, runtime } from "../runtime/mod.ts";
+import { onShutdownSignal, runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { buildProgram, type Flags, type Invocation } from "./program.ts";
 import { startWebUi, WebStartError } from "./web_start.ts";
 import { loadClientReplay, replayCommand, replayInBackground } from "./replay_command.ts";
+import { runCommand } from "./run_command.ts";
+import { startCliProxy } from "./proxy_start.ts";
 
 /** Exit status for usage errors (unknown flag, bad value), as in mitmproxy and most Unix tools. */
 export const USAGE_ERROR = 2;
@@ -187,6 +188,8 @@ export async function main(argv: string[]): Promise<number> {
         const log = createLogger(level, consoleSink);
         return await replayCommand(invocation.files, options, log, useColor());
       }
+      case "run":
+        return await runCommand(options, invocation.flags, invocation.argv, viewFilter);
       case "ca-path":
         console.log((await loadOrCreateCa(options.confdir)).certPemFile);
         return 0;
@@ -254,24 +257,8 @@ async function runProxy(
   const replaying = options.client_replay.length > 0
     ? loadClientReplay(options.client_replay)
     : null;
-  let proxy;
-  try {
-    proxy = await startProxy(options, { log, scripts: flags.scripts ?? [], addons: output });
-  } catch (e) {
-    if (e instanceof ScriptError) {
-      console.error(`mitm: ${e.message.replace(/\s+/g, " ")}`);
-      return 1;
-    }
-    if (!(e instanceof NetError)) throw e;
-    const where = e instanceof ListenError
-      ? formatAuthority(e.address.host, e.address.port)
-      : `${options.listen_host}:${options.listen_port}`;
-    const hint = e.code === "address-in-use"
-      ? " Stop the program using it or choose another port with -p (or --mode MODE@PORT)."
-      : "";
-    console.error(`mitm: cannot listen on ${where}: ${e.message}.${hint}`);
-    return 1;
-  }
+  const proxy = await startCliProxy(options, flags.scripts ?? [], output, log);
+  if (typeof proxy === "number") return proxy;
 
   let web;
   try {

@@ -41,6 +41,7 @@ export type Invocation =
   | { command: "read"; flags: Flags; file: string; filter: string; detail?: string }
   | { command: "har"; flags: Flags; file: string; filter: string; out?: string }
   | { command: "replay"; flags: Flags; files: string[]; concurrency?: string }
+  | { command: "run"; flags: Flags; argv: string[] }
   | { command: "ca-path"; flags: Flags }
   | { command: "ca-export"; flags: Flags; format: string };
 
@@ -176,6 +177,15 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
         files,
         concurrency: opts.concurrency,
       };
+    });
+
+  program.command("run")
+    .description("run COMMAND with its HTTP(S) through the proxy; exit with its status")
+    .usage("[proxy options] -- COMMAND [ARGS...]")
+    .argument("<command...>", "the command and its arguments, after --")
+    .exitOverride()
+    .action((argv: string[]) => {
+      out.invocation = { command: "run", flags: program.opts<Flags>(), argv };
     });
 
   const ca = program.command("ca")
