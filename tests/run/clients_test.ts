@@ -40,7 +40,11 @@ describe("mitm run: real clients through the proxy", () => {
    * Runs `command` under `mitm run -w`, the proxy trusting the origin CA; checks the exit status,
    * that the output has each origin answer, and that each URL is in the recording.
    */
-  async function capture(command: string[], urls: string[], expect: { code?: number } = {}) {
+  async function capture(
+    command: string[],
+    urls: string[],
+    expect: { code?: number } = {},
+  ) {
     const record = join(tmp.dir, `flows-${++n}.jsonl`);
     const r = await mitmRun([
       "-w",
@@ -57,10 +61,15 @@ describe("mitm run: real clients through the proxy", () => {
       const answer = url.startsWith("https:")
         ? "hello from the origin: GET "
         : "plain origin: GET ";
-      assert.ok(r.stdout.includes(answer + path), `no answer for ${url}; ${why}`);
+      assert.ok(
+        r.stdout.includes(answer + path),
+        `no answer for ${url}; ${why}`,
+      );
     }
     const recorded = recordedRequests(record);
-    for (const url of urls) assert.ok(recorded.includes(`GET ${url}`), `${url} not in ${recorded}`);
+    for (const url of urls) {
+      assert.ok(recorded.includes(`GET ${url}`), `${url} not in ${recorded}`);
+    }
     return r;
   }
 
@@ -81,15 +90,23 @@ describe("mitm run: real clients through the proxy", () => {
   });
 
   test("wget", async (t) => {
-    if (!(await works("wget", ["--version"]))) return t.skip("wget is not installed");
+    if (!(await works("wget", ["--version"]))) {
+      return t.skip("wget is not installed");
+    }
     await capture(
-      ["sh", "-c", `wget -qO- ${http("/wget")}; echo; wget -qO- ${https("/wget")}`],
+      [
+        "sh",
+        "-c",
+        `wget -qO- ${http("/wget")}; echo; wget -qO- ${https("/wget")}`,
+      ],
       [http("/wget"), https("/wget")],
     );
   });
 
   test("Node fetch and https.get, which ignore proxy variables by themselves", async (t) => {
-    if (!(await works("node", ["--version"]))) return t.skip("node is not on PATH");
+    if (!(await works("node", ["--version"]))) {
+      return t.skip("node is not on PATH");
+    }
     const script = join(tmp.dir, "node-client.mjs");
     writeFileSync(
       script,
@@ -103,12 +120,19 @@ console.log(await get(https, process.argv[4]));
 console.log(await get(http, process.argv[5]));
 `,
     );
-    const urls = [https("/fetch"), http("/fetch"), https("/https-get"), http("/http-get")];
+    const urls = [
+      https("/fetch"),
+      http("/fetch"),
+      https("/https-get"),
+      http("/http-get"),
+    ];
     await capture(["node", script, ...urls], urls);
   });
 
   test("Python urllib and requests", async (t) => {
-    if (!(await works("python3", ["--version"]))) return t.skip("python3 is not installed");
+    if (!(await works("python3", ["--version"]))) {
+      return t.skip("python3 is not installed");
+    }
     const urllib = `import urllib.request,sys\nfor u in sys.argv[1:]: ` +
       `print(urllib.request.urlopen(u).read().decode())`;
     await capture(
@@ -116,9 +140,12 @@ console.log(await get(http, process.argv[5]));
       [https("/urllib"), http("/urllib")],
     );
     if (!(await works("python3", ["-c", "import requests"]))) {
-      return t.skip("python3 has no requests module (Debian: python3-requests)");
+      return t.skip(
+        "python3 has no requests module (Debian: python3-requests)",
+      );
     }
-    const requests = `import requests,sys\nfor u in sys.argv[1:]: print(requests.get(u).text)`;
+    const requests =
+      `import requests,sys\nfor u in sys.argv[1:]: print(requests.get(u).text)`;
     await capture(
       ["python3", "-c", requests, https("/requests"), http("/requests")],
       [https("/requests"), http("/requests")],
@@ -126,7 +153,8 @@ console.log(await get(http, process.argv[5]));
   });
 
   test("Deno fetch", async () => {
-    const code = `for (const u of Deno.args) console.log(await (await fetch(u)).text());`;
+    const code =
+      `for (const u of Deno.args) console.log(await (await fetch(u)).text());`;
     await capture(
       [DENO, "eval", code, https("/deno"), http("/deno")],
       [https("/deno"), http("/deno")],
@@ -135,7 +163,8 @@ console.log(await get(http, process.argv[5]));
 
   test("Bun fetch", async () => {
     const urls = JSON.stringify([https("/bun"), http("/bun")]);
-    const code = `for (const u of ${urls}) console.log(await (await fetch(u)).text());`;
+    const code =
+      `for (const u of ${urls}) console.log(await (await fetch(u)).text());`;
     await capture(
       [BUN, "-e", code],
       [https("/bun"), http("/bun")],
@@ -143,7 +172,9 @@ console.log(await get(http, process.argv[5]));
   });
 
   test("Java HttpClient", async (t) => {
-    if (!(await works("java", ["-version"]))) return t.skip("java is not installed");
+    if (!(await works("java", ["-version"]))) {
+      return t.skip("java is not installed");
+    }
     const source = join(tmp.dir, "Fetch.java");
     writeFileSync(
       source,
@@ -167,9 +198,17 @@ public class Fetch {
   });
 
   test("git clone over https (the dumb HTTP protocol, served as static files)", async (t) => {
-    if (!(await works("git", ["--version"]))) return t.skip("git is not installed");
+    if (!(await works("git", ["--version"]))) {
+      return t.skip("git is not installed");
+    }
     const git = async (args: string[]) => {
-      const r = await run("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args]);
+      const r = await run("git", [
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        ...args,
+      ]);
       assert.equal(r.code, 0, r.stderr);
     };
     const work = join(tmp.dir, "git-work");
@@ -181,7 +220,10 @@ public class Fetch {
     await git(["clone", "-q", "--bare", work, bare]);
     await git(["-C", bare, "update-server-info"]);
     const files = await httpsOrigin(cert, (req, res) => {
-      const path = join(tmp.dir, decodeURIComponent(new URL(req.url!, "https://x").pathname));
+      const path = join(
+        tmp.dir,
+        decodeURIComponent(new URL(req.url!, "https://x").pathname),
+      );
       if (!path.startsWith(bare) || !existsSync(path)) {
         res.statusCode = 404;
         return res.end();
@@ -203,9 +245,17 @@ public class Fetch {
         "-q",
         url,
         out,
-      ], { env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } as Record<string, string> });
+      ], {
+        env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } as Record<
+          string,
+          string
+        >,
+      });
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(readFileSync(join(out, "README"), "utf8"), "cloned through mitm run\n");
+      assert.equal(
+        readFileSync(join(out, "README"), "utf8"),
+        "cloned through mitm run\n",
+      );
       const recorded = recordedRequests(record);
       assert.ok(
         recorded.some((l) => l.startsWith(`GET ${url}/info/refs`)),

@@ -18,10 +18,19 @@ export const BUN = join(ROOT, "node_modules", ".bin", "bun");
  */
 export async function mitmRun(
   args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
+  options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } =
+    {},
 ): Promise<RunResult> {
-  const [cmd, argv] = cliArgv(["run", "--confdir", await testConfdir(), ...args]);
-  return await run(cmd, argv, { timeoutMs: options.timeoutMs ?? 120_000, ...options });
+  const [cmd, argv] = cliArgv([
+    "run",
+    "--confdir",
+    await testConfdir(),
+    ...args,
+  ]);
+  return await run(cmd, argv, {
+    timeoutMs: options.timeoutMs ?? 120_000,
+    ...options,
+  });
 }
 
 /** "METHOD URL" of each flow in a recording, in order; [] when there is no file. */
@@ -31,7 +40,9 @@ export function recordedRequests(file: string): string[] {
   } catch {
     return [];
   }
-  return readFlows(file).flows.map((f) => `${f.request.method} ${f.request.url}`);
+  return readFlows(file).flows.map((f) =>
+    `${f.request.method} ${f.request.url}`
+  );
 }
 
 /** Whether `cmd args` runs and exits 0 (a tool that is present and works). */

@@ -14,12 +14,25 @@ import { mitmRun } from "./helpers.ts";
 
 /** Starts `mitm run -- sh -c SCRIPT`, resolves once it printed "ready", then sends `signal`. */
 async function signalled(script: string, signal: NodeJS.Signals) {
-  const [cmd, argv] = cliArgv(["run", "--confdir", await testConfdir(), "--", "sh", "-c", script]);
+  const [cmd, argv] = cliArgv([
+    "run",
+    "--confdir",
+    await testConfdir(),
+    "--",
+    "sh",
+    "-c",
+    script,
+  ]);
   const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => resolve(code))
+  );
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`never ready: ${out}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`never ready: ${out}`)),
+      60_000,
+    );
     const onData = (d: Uint8Array) => {
       out += String(d);
       if (out.includes("ready")) {
@@ -39,7 +52,10 @@ describe("mitm run: status, signals, environment", () => {
   test("the command's status; 128 + signal when a signal ended it", async () => {
     assert.equal((await mitmRun(["--", "sh", "-c", "exit 3"])).code, 3);
     assert.equal((await mitmRun(["--", "true"])).code, 0);
-    assert.equal((await mitmRun(["--", "sh", "-c", "kill -TERM $$"])).code, 128 + 15);
+    assert.equal(
+      (await mitmRun(["--", "sh", "-c", "kill -TERM $$"])).code,
+      128 + 15,
+    );
   });
 
   test("a command that does not exist: 127 and one line", async () => {
@@ -76,16 +92,22 @@ describe("mitm run: status, signals, environment", () => {
   });
 
   test("the environment: proxy variables, no NO_PROXY, a bundle of system roots + CA", async () => {
-    const script = 'printf "%s\\n" "$HTTP_PROXY" "$https_proxy" "$NO_PROXY$no_proxy" ' +
+    const script =
+      'printf "%s\\n" "$HTTP_PROXY" "$https_proxy" "$NO_PROXY$no_proxy" ' +
       '"$SSL_CERT_FILE" "$NODE_EXTRA_CA_CERTS" "$NODE_OPTIONS"';
     const r = await mitmRun(["-q", "--", "sh", "-c", script], {
-      env: { ...process.env, NO_PROXY: "localhost,127.0.0.1", no_proxy: "localhost" } as Record<
+      env: {
+        ...process.env,
+        NO_PROXY: "localhost,127.0.0.1",
+        no_proxy: "localhost",
+      } as Record<
         string,
         string
       >,
     });
     assert.equal(r.code, 0, r.stderr);
-    const [httpProxy, httpsProxy, noProxy, bundle, extra, nodeOptions] = r.stdout.split("\n");
+    const [httpProxy, httpsProxy, noProxy, bundle, extra, nodeOptions] = r
+      .stdout.split("\n");
     assert.match(httpProxy, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(httpsProxy, httpProxy);
     assert.equal(noProxy, "");
