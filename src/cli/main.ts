@@ -25,6 +25,7 @@ import { buildProgram, type Flags, type Invocation } from "./program.ts";
 import { startWebUi, WebStartError } from "./web_start.ts";
 import { loadClientReplay, replayCommand, replayInBackground } from "./replay_command.ts";
 import { runCommand } from "./run_command.ts";
+import { diffCommand } from "./diff_command.ts";
 import { startCliProxy } from "./proxy_start.ts";
 
 /** Exit status for usage errors (unknown flag, bad value), as in mitmproxy and most Unix tools. */
@@ -190,6 +191,11 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "run":
         return await runCommand(options, invocation.flags, invocation.argv, viewFilter);
+      case "diff":
+        return diffCommand(invocation.a, invocation.b, options, {
+          json: invocation.json,
+          ignoreHeaders: invocation.ignore,
+        });
       case "ca-path":
         console.log((await loadOrCreateCa(options.confdir)).certPemFile);
         return 0;

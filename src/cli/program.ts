@@ -42,6 +42,7 @@ export type Invocation =
   | { command: "har"; flags: Flags; file: string; filter: string; out?: string }
   | { command: "replay"; flags: Flags; files: string[]; concurrency?: string }
   | { command: "run"; flags: Flags; argv: string[] }
+  | { command: "diff"; flags: Flags; a: string; b: string; json?: boolean; ignore?: string[] }
   | { command: "ca-path"; flags: Flags }
   | { command: "ca-export"; flags: Flags; format: string };
 
@@ -186,6 +187,21 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
     .exitOverride()
     .action((argv: string[]) => {
       out.invocation = { command: "run", flags: program.opts<Flags>(), argv };
+    });
+
+  program.command("diff")
+    .description("compare two recordings flow by flow; exit 1 when they differ")
+    .argument("<a>", "a --record file (JSON lines) or a HAR file")
+    .argument("<b>", "another, compared with the first")
+    .option("--json", "print the differences as JSON")
+    .addOption(
+      new Option("--ignore-header <name>", "also leave this response header out (repeatable)")
+        .argParser(repeatable),
+    )
+    .exitOverride()
+    .action((a: string, b: string, opts: { json?: boolean; ignoreHeader?: string[] }) => {
+      const flags = program.opts<Flags>();
+      out.invocation = { command: "diff", flags, a, b, json: opts.json, ignore: opts.ignoreHeader };
     });
 
   const ca = program.command("ca")
