@@ -26,6 +26,7 @@ import { startWebUi, WebStartError } from "./web_start.ts";
 import { loadClientReplay, replayCommand, replayInBackground } from "./replay_command.ts";
 import { runCommand } from "./run_command.ts";
 import { diffCommand } from "./diff_command.ts";
+import { browserCommand } from "./browser_command.ts";
 import { startCliProxy } from "./proxy_start.ts";
 
 /** Exit status for usage errors (unknown flag, bad value), as in mitmproxy and most Unix tools. */
@@ -191,6 +192,14 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "run":
         return await runCommand(options, invocation.flags, invocation.argv, viewFilter);
+      case "browser":
+        return await browserCommand(
+          options,
+          invocation.flags,
+          invocation.args,
+          invocation.headless === true,
+          viewFilter,
+        );
       case "diff":
         return diffCommand(invocation.a, invocation.b, options, {
           json: invocation.json,

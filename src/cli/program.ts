@@ -42,6 +42,7 @@ export type Invocation =
   | { command: "har"; flags: Flags; file: string; filter: string; out?: string }
   | { command: "replay"; flags: Flags; files: string[]; concurrency?: string }
   | { command: "run"; flags: Flags; argv: string[] }
+  | { command: "browser"; flags: Flags; args: string[]; headless?: boolean }
   | { command: "diff"; flags: Flags; a: string; b: string; json?: boolean; ignore?: string[] }
   | { command: "ca-path"; flags: Flags }
   | { command: "ca-export"; flags: Flags; format: string };
@@ -189,6 +190,16 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
       out.invocation = { command: "run", flags: program.opts<Flags>(), argv };
     });
 
+  program.command("browser")
+    .description("open a browser with a fresh profile that uses the proxy and trusts the CA")
+    .usage("[chromium|firefox] [--headless] [-- BROWSER ARGS...]")
+    .argument("[args...]", "chromium (default) or firefox, then arguments and URLs for it")
+    .option("--headless", "run the browser without a window")
+    .exitOverride()
+    .action((args: string[], opts: { headless?: boolean }) => {
+      const flags = program.opts<Flags>();
+      out.invocation = { command: "browser", flags, args, headless: opts.headless };
+    });
   program.command("diff")
     .description("compare two recordings flow by flow; exit 1 when they differ")
     .argument("<a>", "a --record file (JSON lines) or a HAR file")

@@ -144,8 +144,7 @@ console.log(await get(http, process.argv[5]));
         "python3 has no requests module (Debian: python3-requests)",
       );
     }
-    const requests =
-      `import requests,sys\nfor u in sys.argv[1:]: print(requests.get(u).text)`;
+    const requests = `import requests,sys\nfor u in sys.argv[1:]: print(requests.get(u).text)`;
     await capture(
       ["python3", "-c", requests, https("/requests"), http("/requests")],
       [https("/requests"), http("/requests")],
@@ -153,8 +152,7 @@ console.log(await get(http, process.argv[5]));
   });
 
   test("Deno fetch", async () => {
-    const code =
-      `for (const u of Deno.args) console.log(await (await fetch(u)).text());`;
+    const code = `for (const u of Deno.args) console.log(await (await fetch(u)).text());`;
     await capture(
       [DENO, "eval", code, https("/deno"), http("/deno")],
       [https("/deno"), http("/deno")],
@@ -163,8 +161,7 @@ console.log(await get(http, process.argv[5]));
 
   test("Bun fetch", async () => {
     const urls = JSON.stringify([https("/bun"), http("/bun")]);
-    const code =
-      `for (const u of ${urls}) console.log(await (await fetch(u)).text());`;
+    const code = `for (const u of ${urls}) console.log(await (await fetch(u)).text());`;
     await capture(
       [BUN, "-e", code],
       [https("/bun"), http("/bun")],

@@ -1,11 +1,7 @@
 /** The environment and CA bundle of `mitm run`, as pure functions. */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  BUNDLE_VARIABLES,
-  runEnvironment,
-  type RunFiles,
-} from "../../src/run/env.ts";
+import { BUNDLE_VARIABLES, runEnvironment, type RunFiles } from "../../src/run/env.ts";
 import { bundlePem, systemRootsPem } from "../../src/run/run_files.ts";
 
 const FILES: RunFiles = {

@@ -20,9 +20,7 @@ function startApi(): Promise<{ url: string; stop: () => Promise<void> }> {
     env: { ...process.env, API_PORT: "0" },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const exited = new Promise<void>((resolve) =>
-    child.on("exit", () => resolve())
-  );
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
   return new Promise((resolve, reject) => {
     let out = "";
     const timer = setTimeout(

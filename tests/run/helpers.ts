@@ -18,8 +18,7 @@ export const BUN = join(ROOT, "node_modules", ".bin", "bun");
  */
 export async function mitmRun(
   args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } =
-    {},
+  options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
 ): Promise<RunResult> {
   const [cmd, argv] = cliArgv([
     "run",
@@ -40,9 +39,7 @@ export function recordedRequests(file: string): string[] {
   } catch {
     return [];
   }
-  return readFlows(file).flows.map((f) =>
-    `${f.request.method} ${f.request.url}`
-  );
+  return readFlows(file).flows.map((f) => `${f.request.method} ${f.request.url}`);
 }
 
 /** Whether `cmd args` runs and exits 0 (a tool that is present and works). */

@@ -25,9 +25,7 @@ async function signalled(script: string, signal: NodeJS.Signals) {
   ]);
   const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", (code) => resolve(code))
-  );
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`never ready: ${out}`)),
@@ -92,8 +90,7 @@ describe("mitm run: status, signals, environment", () => {
   });
 
   test("the environment: proxy variables, no NO_PROXY, a bundle of system roots + CA", async () => {
-    const script =
-      'printf "%s\\n" "$HTTP_PROXY" "$https_proxy" "$NO_PROXY$no_proxy" ' +
+    const script = 'printf "%s\\n" "$HTTP_PROXY" "$https_proxy" "$NO_PROXY$no_proxy" ' +
       '"$SSL_CERT_FILE" "$NODE_EXTRA_CA_CERTS" "$NODE_OPTIONS"';
     const r = await mitmRun(["-q", "--", "sh", "-c", script], {
       env: {
