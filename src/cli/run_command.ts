@@ -73,6 +73,15 @@ export async function withProxy(
   const started = await startCliProxy(options, flags.scripts ?? [], output, log);
   if (typeof started === "number") return started;
   const proxy = started;
+  if (!proxy.listeners.some((l) => l.mode.kind === "regular" || l.mode.kind === "upstream")) {
+    // Programs are pointed at the proxy with HTTP_PROXY: a mode they can use that way is needed.
+    await proxy.close();
+    console.error(
+      `mitm: this command needs a regular or upstream mode (--mode regular, or ` +
+        `--mode upstream:URL) for programs to use through HTTP_PROXY. Run "mitm --help" for usage.`,
+    );
+    return 2;
+  }
   let web = null;
   let prepared: PreparedRunFiles | null = null;
   try {

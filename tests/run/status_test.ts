@@ -71,6 +71,12 @@ describe("mitm run: status, signals, environment", () => {
     assert.match(r.stderr, /missing required argument/);
   });
 
+  test("a mode programs cannot use through HTTP_PROXY is a usage error", async () => {
+    const r = await mitmRun(["--mode", "socks5", "--", "true"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^mitm: this command needs a regular or upstream mode/m);
+  });
+
   test("SIGTERM sent to mitm reaches the command, and its status is ours", async () => {
     const r = await signalled(
       `trap 'echo got-term; exit 5' TERM; echo ready; while :; do sleep 0.1; done`,
