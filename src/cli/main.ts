@@ -123,6 +123,13 @@ export async function main(argv: string[]): Promise<number> {
     buildProgram(parsed).parse(argv, { from: "user" });
     const invocation = parsed.invocation!;
     const flags = invocation.flags;
+    if (invocation.command === "run" && !argv.includes("--")) {
+      // Without it the command's own options would be read as ours (curl -s as --scripts).
+      return usageError(
+        `"run" needs -- before the command, as in: mitm run -w flows.jsonl -- curl -s URL`,
+        "--help",
+      );
+    }
     if (flags.options) {
       // With --set (or flags), says what those would set: a bad value is the usual usage error.
       const given = optionsFromFlags(flags);

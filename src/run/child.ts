@@ -29,47 +29,56 @@ const FORWARDED = ["SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2
  * when our standard input is not a terminal (a supervisor signalling our pid alone). We keep
  * running until the command has exited, whatever it does with the signal.
  */
-export function runChild(
+export async function runChild(
   argv: readonly string[],
   env: Record<string, string>,
   options: { cwd?: string; stdin?: "inherit" | "ignore" } = {},
 ): Promise<number> {
   const [command, ...args] = argv;
-  return new Promise((resolve, reject) => {
+  let pid: number | undefined;
+  let running = false;
+  const fromTerminal = Boolean(process.stdin.isTTY);
+  const forward = (signal: NodeJS.Signals) => {
+    if (fromTerminal && (signal === "SIGINT" || signal === "SIGQUIT")) return;
+    try {
+      // process.kill rather than child.kill: on Deno child.kill() loses the exit status.
+      if (pid !== undefined && running) process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const listeners = FORWARDED.map((signal) => {
+    const listener = () => forward(signal);
+    try {
+      process.on(signal, listener);
+    } catch {
+      // a signal this platform or runtime cannot listen for
+    }
+    return [signal, listener] as const;
+  });
+  const cleanUp = () => {
+    for (const [signal, listener] of listeners) process.off(signal, listener);
+  };
+  // The command starts once the listeners are in place, and a turn of the event loop later: Deno
+  // binds them asynchronously, and a SIGINT right after spawning killed us in 5 of 15 tries.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  return await new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       env,
       cwd: options.cwd,
       stdio: [options.stdin ?? "inherit", "inherit", "inherit"],
     });
-    const fromTerminal = Boolean(process.stdin.isTTY);
-    const forward = (signal: NodeJS.Signals) => {
-      if (fromTerminal && (signal === "SIGINT" || signal === "SIGQUIT")) return;
-      try {
-        // process.kill rather than child.kill: on Deno child.kill() loses the exit status.
-        if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, signal);
-      } catch {
-        // already gone
-      }
-    };
-    const listeners = FORWARDED.map((signal) => {
-      const listener = () => forward(signal);
-      try {
-        process.on(signal, listener);
-      } catch {
-        // a signal this platform or runtime cannot listen for
-      }
-      return [signal, listener] as const;
-    });
-    const cleanUp = () => {
-      for (const [signal, listener] of listeners) process.off(signal, listener);
-    };
+    pid = child.pid;
+    running = true;
     child.once("error", (e: NodeJS.ErrnoException) => {
+      running = false;
       cleanUp();
       const status = e.code === "ENOENT" ? 127 : 126;
       const why = e.code === "ENOENT" ? "command not found" : e.message;
       reject(new CommandStartError(`cannot run ${command}: ${why}`, status));
     });
     child.once("exit", (code, signal) => {
+      running = false;
       cleanUp();
       if (code !== null) return resolve(code);
       const number = signal ? (constants.signals as Record<string, number>)[signal] : undefined;

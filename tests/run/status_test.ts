@@ -65,10 +65,18 @@ describe("mitm run: status, signals, environment", () => {
     );
   });
 
-  test("no command is a usage error", async () => {
+  test("no command, or no -- before it, is a usage error", async () => {
     const r = await mitmRun([]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /missing required argument/);
+    // Without --, curl's -s would be taken for mitm's --scripts.
+    const noDashes = await mitmRun(["curl", "-s", "http://127.0.0.1:9/"]);
+    assert.equal(noDashes.code, 2);
+    assert.equal(
+      noDashes.stderr,
+      'mitm: "run" needs -- before the command, as in: mitm run -w flows.jsonl -- curl -s URL. ' +
+        'Run "mitm --help" for usage.\n',
+    );
   });
 
   test("a mode programs cannot use through HTTP_PROXY is a usage error", async () => {
