@@ -30,6 +30,9 @@ import { checkRecordFile, StartupError, startupFsError } from "./startup_checks.
 import { StdoutClosed, stdoutWriter } from "./stdout.ts";
 import { mistypedCommand, PENDING_SUBCOMMANDS } from "./typos.ts";
 import { loadClientReplay, replayCommand, replayInBackground } from "./replay_command.ts";
+import { runCommand } from "./run_command.ts";
+import { diffCommand } from "./diff_command.ts";
+import { browserCommand } from "./browser_command.ts";
 
 /** Exit status for usage errors (unknown flag, bad value), as in mitmproxy and most Unix tools. */
 export const USAGE_ERROR = 2;
@@ -138,6 +141,13 @@ export async function main(argv: string[]): Promise<number> {
         return USAGE_ERROR;
       }
     }
+    if (invocation.command === "run" && !argv.includes("--")) {
+      // Without it the command's own options would be read as ours (curl -s as --scripts).
+      return usageError(
+        `"run" needs -- before the command, as in: mitm run -w flows.jsonl -- curl -s URL`,
+        "--help",
+      );
+    }
     if (flags.options) {
       // With --set (or flags), says what those would set: a bad value is the usual usage error.
       const given = optionsFromFlags(flags);
@@ -219,6 +229,21 @@ export async function main(argv: string[]): Promise<number> {
           invocation.api,
           webPortChosen(invocation.flags),
         );
+      case "run":
+        return await runCommand(options, invocation.flags, invocation.argv, viewFilter);
+      case "browser":
+        return await browserCommand(
+          options,
+          invocation.flags,
+          invocation.args,
+          invocation.headless === true,
+          viewFilter,
+        );
+      case "diff":
+        return diffCommand(invocation.a, invocation.b, options, {
+          json: invocation.json,
+          ignoreHeaders: invocation.ignore,
+        });
       case "ca-path":
         console.log((await loadOrCreateCa(options.confdir)).certPemFile);
         return 0;

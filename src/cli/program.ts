@@ -43,6 +43,9 @@ export type Invocation =
   | { command: "har"; flags: Flags; file: string; filter: string; out?: string }
   | { command: "replay"; flags: Flags; files: string[]; concurrency?: string }
   | { command: "mcp"; flags: Flags; api?: string }
+  | { command: "run"; flags: Flags; argv: string[] }
+  | { command: "browser"; flags: Flags; args: string[]; headless?: boolean }
+  | { command: "diff"; flags: Flags; a: string; b: string; json?: boolean; ignore?: string[] }
   | { command: "ca-path"; flags: Flags }
   | { command: "ca-export"; flags: Flags; format: string };
 
@@ -198,6 +201,40 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
     .exitOverride()
     .action((opts: { api?: string }) => {
       out.invocation = { command: "mcp", flags: program.opts<Flags>(), api: opts.api };
+    });
+
+  program.command("run")
+    .description("run COMMAND with its HTTP(S) through the proxy; exit with its status")
+    .usage("[proxy options] -- COMMAND [ARGS...]")
+    .argument("<command...>", "the command and its arguments, after --")
+    .exitOverride()
+    .action((argv: string[]) => {
+      out.invocation = { command: "run", flags: program.opts<Flags>(), argv };
+    });
+
+  program.command("browser")
+    .description("open a browser with a fresh profile that uses the proxy and trusts the CA")
+    .usage("[chromium|firefox] [--headless] [-- BROWSER ARGS...]")
+    .argument("[args...]", "chromium (default) or firefox, then arguments and URLs for it")
+    .option("--headless", "run the browser without a window")
+    .exitOverride()
+    .action((args: string[], opts: { headless?: boolean }) => {
+      const flags = program.opts<Flags>();
+      out.invocation = { command: "browser", flags, args, headless: opts.headless };
+    });
+  program.command("diff")
+    .description("compare two recordings flow by flow; exit 1 when they differ")
+    .argument("<a>", "a --record file (JSON lines) or a HAR file")
+    .argument("<b>", "another, compared with the first")
+    .option("--json", "print the differences as JSON")
+    .addOption(
+      new Option("--ignore-header <name>", "also leave this response header out (repeatable)")
+        .argParser(repeatable),
+    )
+    .exitOverride()
+    .action((a: string, b: string, opts: { json?: boolean; ignoreHeader?: string[] }) => {
+      const flags = program.opts<Flags>();
+      out.invocation = { command: "diff", flags, a, b, json: opts.json, ignore: opts.ignoreHeader };
     });
 
   const ca = program.command("ca")

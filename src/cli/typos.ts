@@ -8,9 +8,6 @@
  * one of them is refused too. Drop a name once its command exists (the registered list covers it).
  */
 export const PENDING_SUBCOMMANDS: readonly string[] = [
-  "run",
-  "browser",
-  "diff",
   "web",
 ];
 
