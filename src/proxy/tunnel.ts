@@ -41,8 +41,13 @@ export interface TunnelHow {
 /** Distinct host and cause pairs of handshake failures remembered, so as to log each once. */
 const MAX_FAILURES_REMEMBERED = 10_000;
 
-/** How long a silent client may wait before we assume the server speaks first (SMTP, ...). */
-const CLIENT_FIRST_MS = 1000;
+/**
+ * How long a silent client may wait before we assume the server speaks first (SMTP, ...). A client
+ * that is merely slow (a loaded machine; Python loads its CA bundle between CONNECT and its
+ * ClientHello, over a second under load) would be passed through untouched after it, so this errs
+ * long: a server-first protocol's banner is delayed by it once per connection.
+ */
+const CLIENT_FIRST_MS = 3000;
 
 /**
  * The origin side of a tunnel: the TCP connection opened for the CONNECT, "pooled" when none was
