@@ -10,9 +10,8 @@ import { createLogger, type LogLevel } from "../log.ts";
 import type { Options } from "../options.ts";
 import { onShutdownSignal } from "../runtime/mod.ts";
 import type { Flags } from "./program.ts";
-import { startProxyOrExplain } from "./proxy_start.ts";
+import { startProxyAndWeb } from "./proxy_start.ts";
 import { checkRecordFile } from "./startup_checks.ts";
-import { startWebUi, WebStartError } from "./web_start.ts";
 
 export async function runConsole(
   options: Options,
@@ -35,17 +34,9 @@ export async function runConsole(
     if (app) app.log(message);
     else early.push(message);
   });
-  const proxy = await startProxyOrExplain(options, flags.scripts ?? [], [], log);
-  if (typeof proxy === "number") return proxy;
-  let web;
-  try {
-    web = await startWebUi(proxy, options, flags.apiToken, webPortChosen, log);
-  } catch (e) {
-    await proxy.close();
-    if (!(e instanceof WebStartError)) throw e;
-    console.error(`mitm: ${e.message}.`);
-    return 1;
-  }
+  const started = await startProxyAndWeb(options, flags, [], log, webPortChosen);
+  if (typeof started === "number") return started;
+  const { proxy, web } = started;
   const control = web?.control ?? await Control.attach(proxy);
   for (const l of proxy.listeners) early.push(`${l.mode.kind} proxy listening at ${l.url}`);
   early.push(`HTTPS: clients must trust ${proxy.ca.files.certPemFile}`);

@@ -22,8 +22,7 @@ import { formatAuthority } from "../http1/mod.ts";
 import { onShutdownSignal, runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { buildProgram, type Flags, type Invocation } from "./program.ts";
-import { startWebUi, WebStartError } from "./web_start.ts";
-import { startProxyOrExplain } from "./proxy_start.ts";
+import { startProxyAndWeb } from "./proxy_start.ts";
 import { runConsole } from "./console_command.ts";
 import { mcpCommand } from "./mcp_command.ts";
 import { checkRecordFile, StartupError, startupFsError } from "./startup_checks.ts";
@@ -330,18 +329,9 @@ async function runProxy(
   const replaying = options.client_replay.length > 0
     ? loadClientReplay(options.client_replay)
     : null;
-  const proxy = await startProxyOrExplain(options, flags.scripts ?? [], output, log);
-  if (typeof proxy === "number") return proxy;
-
-  let web;
-  try {
-    web = await startWebUi(proxy, options, flags.apiToken, webPortChosen, log);
-  } catch (e) {
-    await proxy.close();
-    if (!(e instanceof WebStartError)) throw e;
-    console.error(`mitm: ${e.message}.`);
-    return 1;
-  }
+  const started = await startProxyAndWeb(options, flags, output, log, webPortChosen);
+  if (typeof started === "number") return started;
+  const { proxy, web } = started;
 
   // Signal handlers go in before the address is printed: whoever reads the address may signal at
   // once, and without a handler the signal would kill the process instead of closing it.

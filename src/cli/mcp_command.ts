@@ -10,7 +10,6 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { createApi } from "../api/app.ts";
 import { Control } from "../api/control.ts";
 import { newToken } from "../api/security.ts";
-import type { WebServer } from "../api/web.ts";
 import { createLogger, type Logger, type LogLevel, type LogSink } from "../log.ts";
 import { type ControlApi, httpControlApi, inProcessControlApi } from "../mcp/control_api.ts";
 import { createMcpServer } from "../mcp/server.ts";
@@ -19,8 +18,7 @@ import type { Options } from "../options.ts";
 import { onShutdownSignal, runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import type { Flags } from "./program.ts";
-import { startWebUi, WebStartError } from "./web_start.ts";
-import { startProxyOrExplain } from "./proxy_start.ts";
+import { startProxyAndWeb } from "./proxy_start.ts";
 
 const stderrSink: LogSink = (_level, message) => console.error(message);
 
@@ -119,20 +117,12 @@ async function ownProxy(
   webPortChosen: boolean,
   log: Logger,
 ): Promise<Backend | number> {
-  const proxy = await startProxyOrExplain(options, flags.scripts ?? [], [], log, {
+  const started = await startProxyAndWeb(options, flags, [], log, webPortChosen, {
     prefix: "mitm mcp",
     listenHint: " Choose another port with -p, or attach to a running proxy with --api.",
   });
-  if (typeof proxy === "number") return proxy;
-  let web: WebServer | null;
-  try {
-    web = await startWebUi(proxy, options, flags.apiToken, webPortChosen, log);
-  } catch (e) {
-    await proxy.close();
-    if (!(e instanceof WebStartError)) throw e;
-    console.error(`mitm mcp: ${e.message}.`);
-    return 1;
-  }
+  if (typeof started === "number") return started;
+  const { proxy, web } = started;
   let api: ControlApi;
   let control: Control | null = null;
   if (web !== null) {

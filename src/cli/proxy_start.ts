@@ -4,6 +4,9 @@ import type { Addon } from "../addons/types.ts";
 import { formatAuthority } from "../http1/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Options } from "../options.ts";
+import type { WebServer } from "../api/web.ts";
+import type { Flags } from "./program.ts";
+import { startWebUi, WebStartError } from "./web_start.ts";
 import { ListenError, type ProxyServer, startProxy } from "../proxy/server.ts";
 import { NetError } from "../runtime/mod.ts";
 
@@ -40,6 +43,33 @@ export async function startProxyOrExplain(
         ? " Choose an address of this machine with --listen-host (127.0.0.1, or 0.0.0.0 for all)."
         : "");
     console.error(`${prefix}: cannot listen on ${where}: ${e.message}.${hint}`);
+    return 1;
+  }
+}
+
+/** The proxy and, unless --no-web, its web UI and API. */
+export interface Started {
+  proxy: ProxyServer;
+  web: WebServer | null;
+}
+
+/** Starts the proxy, then the web UI; or explains in one line why not and gives the exit status. */
+export async function startProxyAndWeb(
+  options: Options,
+  flags: Flags,
+  addons: Addon[],
+  log: Logger,
+  webPortChosen: boolean,
+  explain: Explain = {},
+): Promise<Started | number> {
+  const proxy = await startProxyOrExplain(options, flags.scripts ?? [], addons, log, explain);
+  if (typeof proxy === "number") return proxy;
+  try {
+    return { proxy, web: await startWebUi(proxy, options, flags.apiToken, webPortChosen, log) };
+  } catch (e) {
+    await proxy.close();
+    if (!(e instanceof WebStartError)) throw e;
+    console.error(`${explain.prefix ?? "mitm"}: ${e.message}.`);
     return 1;
   }
 }
