@@ -20,6 +20,9 @@ import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from 
 import { summarize } from "./summary.ts";
 import { UI_ASSETS } from "./ui/mod.ts";
 
+/** Flows listed when no ?limit= is given (the in-memory store's old default bound). */
+const DEFAULT_LIST_LIMIT = 10_000;
+
 type Status = 400 | 404 | 409 | 422 | 500 | 502;
 
 function fail(c: Context, status: Status, message: string) {
@@ -93,23 +96,49 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   app.get("/api/flows", (c) => {
     const filter = queryFilter(c);
     const limitText = c.req.query("limit");
-    const limit = limitText === undefined ? undefined : Number(limitText);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+    // Without a limit, at most what the in-memory store used to hold by default.
+    const limit = limitText === undefined ? DEFAULT_LIST_LIMIT : Number(limitText);
+    if (!(Number.isInteger(limit) && limit >= 0)) {
       return fail(c, 400, `limit must be a whole number, got "${limitText}"`);
     }
-    const flows = store.list({ filter, limit, after: c.req.query("after") });
-    return c.json({ flows: flows.map(summary), ...statsOf(store, interceptor) });
+    const page = store.page({
+      filter,
+      limit,
+      after: c.req.query("after"),
+      before: c.req.query("before"),
+    });
+    const flows = page.summaries.map((s) => ({ ...s, intercepted: interceptor.phaseOf(s.id) }));
+    return c.json({
+      flows,
+      ...statsOf(store, interceptor),
+      total: page.total,
+      more: page.more,
+      // Pass as ?before= for the page of older flows.
+      cursor: page.more && flows.length > 0 ? flows[0].id : null,
+    });
   });
   app.get("/api/flows.har", (c) => {
-    const har = flowsToHar(store.list({ filter: queryFilter(c) }), {
+    const har = flowsToHar(store.flows({ filter: queryFilter(c) }), {
       creator: { name: "mitm.ts", version: VERSION },
     });
     c.header("Content-Disposition", 'attachment; filename="flows.har"');
     return c.json(har);
   });
   app.get("/api/flows.jsonl", (c) => {
-    const lines = store.list({ filter: queryFilter(c) }).map((f) => JSON.stringify(flowToJson(f)));
-    return c.body(lines.join("\n") + (lines.length ? "\n" : ""), 200, {
+    const flows = store.flows({ filter: queryFilter(c) });
+    const encoder = new TextEncoder();
+    // One flow at a time: an export of a million flows does not sit in memory.
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = flows.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(JSON.stringify(flowToJson(next.value)) + "\n"));
+      },
+      cancel() {
+        flows.return(undefined);
+      },
+    });
+    return c.body(body, 200, {
       "Content-Type": "application/x-ndjson",
       "Content-Disposition": 'attachment; filename="flows.jsonl"',
     });
@@ -205,7 +234,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   app.put("/api/options", async (c) => {
     const body = await jsonBody(c);
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      return fail(c, 400, 'send a JSON object of options, like {"max_flows": 500}');
+      return fail(c, 400, 'send a JSON object of options, like {"intercept": "~d example.com"}');
     }
     await control.options.set(body as Record<string, unknown>);
     return c.json(control.options.values());

@@ -1,10 +1,18 @@
 /**
- * The flows the web UI and API show: in arrival order, bounded by count (max_flows) and by kept
- * body bytes (max_flow_bytes). The oldest go first and are counted in `dropped`. Recording to a
- * file does not go through here, so it is never bounded by this.
+ * The flows the web UI and API show, kept on disk in SQLite (src/store/) within a byte budget
+ * (flow_store_max_bytes): past it the oldest go and are counted in `dropped`.
+ *
+ * The proxy never waits on the disk: add() and update() only note the flow and tell listeners;
+ * the noted flows are written in one transaction every FLUSH_MS (sooner past FLUSH_FLOWS), by a
+ * timer. Reads write the queue first, so they see every flow. No Flow object is kept beyond the
+ * queue: memory stays flat however many flows there are. A flow whose request or response is still
+ * on its way is written as it is now and written again at its next change.
  */
-import type { Flow } from "../flow/flow.ts";
 import type { Filter } from "../filter/mod.ts";
+import type { Flow } from "../flow/flow.ts";
+import { FlowDb, type PageRow } from "../store/flow_db.ts";
+import { type StoreLocation, storeLocation } from "../store/location.ts";
+import type { FlowSummary } from "./summary.ts";
 
 export type StoreEvent =
   | { type: "added" | "updated"; flow: Flow }
@@ -17,99 +25,189 @@ export interface ListQuery {
   limit?: number;
   /** Only flows that arrived after the flow with this id. */
   after?: string;
+  /** Only flows that arrived before the flow with this id (the cursor of the previous page). */
+  before?: string;
+}
+
+export interface StoreOptions {
+  /** A session file to keep (created, or opened and added to); default: a temporary one. */
+  file?: string;
+  /** The budget: past it the oldest flows go. */
+  maxBytes: number;
+  /** Body chunk size (stream_large_bodies: no kept body is larger). */
+  chunkSize?: number;
+}
+
+export interface Page {
+  /** Stored summaries (JSON text, `intercepted` not set), oldest first. */
+  summaries: FlowSummary[];
+  /** Matching flows in the whole store. */
+  total: number;
+  /** True when older matching flows exist before this page. */
+  more: boolean;
+}
+
+const FLUSH_MS = 100;
+const FLUSH_FLOWS = 512;
+/** Explicitly deleted ids remembered so that a late update does not bring the flow back. */
+const REMOVED_MEMORY = 4096;
+
+/** Per live Flow object: its number, and whether it has been written. */
+interface FlowState {
+  seq: number;
+  written: boolean;
 }
 
 export class FlowStore {
-  maxFlows: number;
   maxBytes: number;
-  /** Flows evicted to stay within the bounds since the start. */
-  dropped = 0;
-  #flows = new Map<string, { flow: Flow; bytes: number }>();
-  #bytes = 0;
-  #listeners = new Set<(event: StoreEvent) => void>();
+  readonly location: StoreLocation;
+  readonly #db: FlowDb;
+  readonly #states = new WeakMap<Flow, FlowState>();
+  readonly #pending = new Map<string, Flow>();
+  readonly #removed = new Set<string>();
+  readonly #listeners = new Set<(event: StoreEvent) => void>();
+  #nextSeq: number;
+  /** Flows numbered below this were evicted or cleared: their updates are ignored. */
+  #floor = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
 
-  constructor(maxFlows: number, maxBytes: number) {
-    this.maxFlows = maxFlows;
-    this.maxBytes = maxBytes;
+  constructor(options: StoreOptions) {
+    this.maxBytes = options.maxBytes;
+    this.location = storeLocation(options.file);
+    try {
+      this.#db = new FlowDb(this.location.path, { chunkSize: options.chunkSize });
+    } catch (e) {
+      this.location.remove();
+      throw e;
+    }
+    this.#nextSeq = this.#db.maxSeq + 1;
   }
 
+  /** Where the database is. */
+  get path(): string {
+    return this.location.path;
+  }
+
+  /** Flows kept (written and waiting to be). */
   get size(): number {
-    return this.#flows.size;
+    let unwritten = 0;
+    for (const flow of this.#pending.values()) if (!this.#written(flow)) unwritten++;
+    return this.#db.count + unwritten;
   }
 
-  /** Body bytes held by the flows kept. */
+  /** What the written flows take on disk, as the budget counts it. */
   get bytes(): number {
-    return this.#bytes;
+    return this.#db.bytes;
+  }
+
+  /** Flows evicted to stay within the budget (over the life of the session file). */
+  get dropped(): number {
+    return this.#db.dropped;
   }
 
   get(id: string): Flow | undefined {
-    return this.#flows.get(id)?.flow;
+    const pending = this.#pending.get(id);
+    if (pending !== undefined) return pending;
+    const seq = this.#db.seqOf(id);
+    return seq === undefined ? undefined : this.#db.read(seq);
   }
 
   /** Adds a flow that has just begun. */
   add(flow: Flow): void {
-    if (this.#flows.has(flow.id)) return this.update(flow);
-    const bytes = bodyBytes(flow);
-    this.#flows.set(flow.id, { flow, bytes });
-    this.#bytes += bytes;
+    if (this.#closed) return;
+    if (this.#states.has(flow)) return this.update(flow);
+    this.#states.set(flow, { seq: this.#nextSeq++, written: false });
+    this.#queue(flow);
     this.#emit({ type: "added", flow });
-    this.#evict();
   }
 
-  /**
-   * Reports a change to a kept flow and re-counts its bodies. A flow no longer here (deleted,
-   * cleared, dropped) stays gone.
-   */
+  /** Reports a change to a kept flow. A flow no longer here (deleted, cleared, dropped) stays gone. */
   update(flow: Flow): void {
-    const entry = this.#flows.get(flow.id);
-    if (entry === undefined) return;
-    const bytes = bodyBytes(flow);
-    this.#bytes += bytes - entry.bytes;
-    entry.bytes = bytes;
+    const state = this.#states.get(flow);
+    if (state === undefined || state.seq < this.#floor || this.#closed) return;
+    if (this.#removed.has(flow.id)) return;
+    this.#queue(flow);
     this.#emit({ type: "updated", flow });
-    this.#evict();
   }
 
-  /** Reports a change to a kept flow (intercepted, resumed) without re-counting it. */
+  /** Reports a change to a kept flow (intercepted, resumed) that needs no write. */
   touch(flow: Flow): void {
-    if (this.#flows.has(flow.id)) this.#emit({ type: "updated", flow });
+    const state = this.#states.get(flow);
+    if (state !== undefined && state.seq >= this.#floor && !this.#removed.has(flow.id)) {
+      this.#emit({ type: "updated", flow });
+    }
   }
 
   remove(id: string): boolean {
-    const entry = this.#flows.get(id);
-    if (entry === undefined) return false;
-    this.#flows.delete(id);
-    this.#bytes -= entry.bytes;
+    this.flush();
+    if (!this.#db.remove(id)) return false;
+    this.#removed.add(id);
+    if (this.#removed.size > REMOVED_MEMORY) {
+      this.#removed.delete(this.#removed.values().next().value as string);
+    }
     this.#emit({ type: "removed", id });
     return true;
   }
 
   clear(): void {
-    this.#flows.clear();
-    this.#bytes = 0;
+    this.#pending.clear();
+    this.#db.clear();
+    this.#floor = this.#nextSeq;
     this.#emit({ type: "cleared" });
   }
 
-  /** Changes the bounds; flows over the new ones are dropped at once. */
-  setLimits(maxFlows: number, maxBytes: number): void {
-    this.maxFlows = maxFlows;
+  /** Changes the budget; flows over it go at once. */
+  setLimits(maxBytes: number): void {
     this.maxBytes = maxBytes;
-    this.#evict();
+    this.flush();
   }
 
-  /** Flows in arrival order. */
+  /** Flows in arrival order, read back one at a time (for exports). */
+  *flows(query: ListQuery = {}): Generator<Flow> {
+    this.flush();
+    yield* this.#db.flows({ filter: query.filter, ...this.#cursors(query) });
+  }
+
+  /** Flows in arrival order, whole (the newest `limit` when more match). */
   list(query: ListQuery = {}): Flow[] {
-    const out: Flow[] = [];
-    let started = query.after === undefined || !this.#flows.has(query.after);
-    for (const [id, { flow }] of this.#flows) {
-      if (!started) {
-        started = id === query.after;
-        continue;
-      }
-      if (!query.filter || query.filter(flow)) out.push(flow);
+    this.flush();
+    const { rows } = this.#db.page({
+      filter: query.filter,
+      limit: query.limit,
+      ...this.#cursors(query),
+    });
+    return rows.map((r) => this.#db.read(r.seq)).filter((f): f is Flow => f !== undefined);
+  }
+
+  /** A page of summaries, oldest first, with the count of all matching flows. */
+  page(query: ListQuery): Page {
+    this.flush();
+    const { rows, more } = this.#db.page({
+      filter: query.filter,
+      limit: query.limit,
+      ...this.#cursors(query),
+    });
+    return {
+      summaries: rows.map((r: PageRow) => JSON.parse(this.#db.summaryText(r.seq) ?? "null"))
+        .filter((s) => s !== null),
+      total: this.#db.total({ filter: query.filter }),
+      more,
+    };
+  }
+
+  #cursors(query: ListQuery): { afterSeq?: number; beforeSeq?: number } {
+    const out: { afterSeq?: number; beforeSeq?: number } = {};
+    if (query.after !== undefined) {
+      const seq = this.#db.seqOf(query.after);
+      // An unknown cursor (deleted, dropped) lists from the start, as before.
+      if (seq !== undefined) out.afterSeq = seq;
     }
-    const limit = query.limit ?? Infinity;
-    return out.length > limit ? out.slice(out.length - limit) : out;
+    if (query.before !== undefined) {
+      const seq = this.#db.seqOf(query.before);
+      if (seq !== undefined) out.beforeSeq = seq;
+    }
+    return out;
   }
 
   /** Calls `fn` on every change; returns a function that stops it. */
@@ -118,23 +216,63 @@ export class FlowStore {
     return () => this.#listeners.delete(fn);
   }
 
+  /** Writes the queued flows now, then evicts past the budget. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#closed) return;
+    if (this.#pending.size > 0) this.#write();
+    const evicted = this.#db.evict(this.maxBytes);
+    if (evicted.count > 0) {
+      this.#floor = Math.max(this.#floor, evicted.lastSeq + 1);
+      for (const id of evicted.ids) this.#emit({ type: "removed", id });
+    }
+  }
+
+  #write(): void {
+    const batch = [];
+    for (const flow of this.#pending.values()) {
+      const state = this.#states.get(flow);
+      if (state !== undefined && state.seq >= this.#floor) {
+        batch.push({ seq: state.seq, flow, written: state.written });
+        state.written = true;
+      }
+    }
+    this.#pending.clear();
+    this.#db.write(batch);
+  }
+
+  #written(flow: Flow): boolean {
+    return this.#states.get(flow)?.written ?? false;
+  }
+
+  /** Writes what is queued and closes the database; a temporary store is deleted. */
+  close(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
+    this.#db.close();
+    this.location.remove();
+  }
+
+  #queue(flow: Flow): void {
+    this.#pending.set(flow.id, flow);
+    if (this.#pending.size >= FLUSH_FLOWS) {
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => this.#flushSafely(), 0);
+    } else this.#timer ??= setTimeout(() => this.#flushSafely(), FLUSH_MS);
+  }
+
+  #flushSafely(): void {
+    try {
+      this.flush();
+    } catch (e) {
+      // A full disk or a removed file must not end the proxy: the batch is lost, and said so.
+      console.error(`mitm: cannot write flows to ${this.path}: ${(e as Error).message}`);
+    }
+  }
+
   #emit(event: StoreEvent): void {
     for (const fn of this.#listeners) fn(event);
   }
-
-  #evict(): void {
-    // The newest flow stays even when it alone is over the byte bound.
-    while (
-      this.#flows.size > this.maxFlows ||
-      (this.#bytes > this.maxBytes && this.#flows.size > 1)
-    ) {
-      const oldest = this.#flows.keys().next().value as string;
-      this.remove(oldest);
-      this.dropped++;
-    }
-  }
-}
-
-function bodyBytes(flow: Flow): number {
-  return (flow.request.body?.length ?? 0) + (flow.response?.body?.length ?? 0);
 }

@@ -24,6 +24,8 @@ import { NetError, onShutdownSignal, runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { buildProgram, type Flags, type Invocation } from "./program.ts";
 import { startWebUi, WebStartError } from "./web_start.ts";
+import type { FlowStore } from "../api/store.ts";
+import { openForWeb, StoreFileError } from "../store/open_file.ts";
 import { loadClientReplay, replayCommand, replayInBackground } from "./replay_command.ts";
 
 /** Exit status for usage errors (unknown flag, bad value), as in mitmproxy and most Unix tools. */
@@ -53,6 +55,7 @@ export function optionsFromFlags(flags: Flags): Partial<Options> {
   flag("record_filter", flags.recordFilter);
   flag("web_host", flags.webHost);
   flag("web_port", flags.webPort);
+  flag("save_session", flags.saveSession);
   if (flags.web === false) overrides.web = false;
   for (const m of flags.mode ?? []) flag("mode", m);
   for (const r of flags.ignoreHosts ?? []) flag("ignore_hosts", r);
@@ -167,6 +170,35 @@ export async function main(argv: string[]): Promise<number> {
           viewFilter,
           webPortChosen(invocation.flags),
         );
+      case "web": {
+        if (!options.web) {
+          return usageError('"mitm web FILE" shows FILE in the web UI: drop --no-web', "--help");
+        }
+        let opened;
+        try {
+          opened = await openForWeb(invocation.file, {
+            file: options.save_session || undefined,
+            maxBytes: options.flow_store_max_bytes,
+            chunkSize: options.stream_large_bodies,
+          });
+        } catch (e) {
+          if (!(e instanceof StoreFileError)) throw e;
+          console.error(`mitm: ${e.message}.`);
+          return 1;
+        }
+        if (opened.skipped > 0) {
+          console.error(
+            `mitm: ${invocation.file}: skipped ${opened.skipped} lines that are not flows`,
+          );
+        }
+        return await runProxy(
+          options,
+          invocation.flags,
+          viewFilter,
+          webPortChosen(invocation.flags),
+          opened.store,
+        );
+      }
       case "read":
         await readCommand(invocation.file, viewFilter, options.flow_detail, useColor());
         return 0;
@@ -239,6 +271,7 @@ async function runProxy(
   flags: Flags,
   viewFilter: Filter | null,
   webPortChosen: boolean,
+  store?: FlowStore,
 ): Promise<number> {
   const level: LogLevel = flags.quiet ? "error" : flags.verbose ? "debug" : "info";
   const log = createLogger(level, consoleSink);
@@ -258,6 +291,7 @@ async function runProxy(
   try {
     proxy = await startProxy(options, { log, scripts: flags.scripts ?? [], addons: output });
   } catch (e) {
+    store?.close();
     if (e instanceof ScriptError) {
       console.error(`mitm: ${e.message.replace(/\s+/g, " ")}`);
       return 1;
@@ -275,9 +309,14 @@ async function runProxy(
 
   let web;
   try {
-    web = await startWebUi(proxy, options, flags.apiToken, webPortChosen, log);
+    web = await startWebUi(proxy, options, flags.apiToken, webPortChosen, log, store);
   } catch (e) {
+    store?.close();
     await proxy.close();
+    if (e instanceof StoreFileError) {
+      console.error(`mitm: ${e.message}.`);
+      return 1;
+    }
     if (!(e instanceof WebStartError)) throw e;
     console.error(`mitm: ${e.message}.`);
     return 1;

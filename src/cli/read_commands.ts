@@ -6,13 +6,31 @@ import type { Filter } from "../filter/mod.ts";
 import type { Flow } from "../flow/flow.ts";
 import { flowsToHar } from "../flow/har.ts";
 import { streamFlows } from "../flow/record_file.ts";
+import { looksLikeSqlite, sessionFlows, StoreFileError } from "../store/open_file.ts";
 import { VERSION } from "../version.ts";
 
 export class ReadError extends Error {}
 
-/** Each readable flow of a recording, in order; skipped lines are reported on stderr. */
-async function* flowsIn(file: string): AsyncGenerator<Flow> {
+/**
+ * Each readable flow of a recording or a saved session, in order; skipped lines are reported on
+ * stderr. A session answers the filter itself (with its indexes); `filtered` says so.
+ */
+async function* flowsIn(
+  file: string,
+  filter: Filter | null,
+  filtered: { done: boolean },
+): AsyncGenerator<Flow> {
   if (!fs.existsSync(file)) throw new ReadError(`cannot read ${file}: no such file`);
+  if (looksLikeSqlite(file)) {
+    filtered.done = true;
+    try {
+      yield* sessionFlows(file, filter);
+    } catch (e) {
+      if (e instanceof StoreFileError) throw new ReadError(e.message);
+      throw e;
+    }
+    return;
+  }
   for await (const item of streamFlows(file)) {
     if ("flow" in item) yield item.flow;
     else if (item.torn) {
@@ -31,8 +49,9 @@ export async function readCommand(
   color: boolean,
 ): Promise<number> {
   let shown = 0;
-  for await (const flow of flowsIn(file)) {
-    if (filter && !filter(flow)) continue;
+  const filtered = { done: false };
+  for await (const flow of flowsIn(file, filter, filtered)) {
+    if (filter && !filtered.done && !filter(flow)) continue;
     shown++;
     if (detail > 0) process.stdout.write(formatFlow(flow, detail, color));
   }
@@ -47,7 +66,10 @@ export async function harCommand(
   bodyLimit: number,
 ): Promise<number> {
   const flows: Flow[] = [];
-  for await (const flow of flowsIn(file)) if (!filter || filter(flow)) flows.push(flow);
+  const filtered = { done: false };
+  for await (const flow of flowsIn(file, filter, filtered)) {
+    if (!filter || filtered.done || filter(flow)) flows.push(flow);
+  }
   const har = flowsToHar(flows, { creator: { name: "mitm.ts", version: VERSION }, bodyLimit });
   const text = JSON.stringify(har, null, 2) + "\n";
   if (out === undefined) process.stdout.write(text);

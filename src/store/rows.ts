@@ -1,0 +1,160 @@
+/**
+ * A flow as the store's rows, and back. The flow's JSON (the recording format, bodies left out) is
+ * the document; bodies are blobs in chunks, WebSocket messages one row each. Columns that filters
+ * read are derived here, once, when the flow is written.
+ */
+import { compileMatcher } from "../filter/matcher.ts";
+import type { Flow, FlowRequest, FlowResponse } from "../flow/flow.ts";
+import { flowFromJson, flowToJson } from "../flow/serialize.ts";
+import { WebSocketMessage, type WebSocketMessageType } from "../flow/websocket.ts";
+import { tokens } from "../http1/headers.ts";
+import type { SqlValue } from "../runtime/mod.ts";
+import { summarize } from "../api/summary.ts";
+import { BODY_NONE, BODY_OTHER, BODY_PLAIN } from "./schema.ts";
+
+type Message = FlowRequest | FlowResponse;
+
+const isAsset = compileMatcher({ type: "flag", name: "a" });
+const isWebSocket = compileMatcher({ type: "flag", name: "websocket" });
+
+export interface FlowRows {
+  /** Values for the `flows` columns after seq, in schema order. */
+  flow: SqlValue[];
+  /** summary, doc, req_heads, res_heads */
+  doc: [string, string, string, string];
+  /** [part, idx, data]: part 0 is the request body, 1 the response's. */
+  chunks: [number, number, Uint8Array][];
+  ws: WebSocketMessage[];
+  /** What the flow takes in the store, roughly: the budget counts this. */
+  bytes: number;
+}
+
+/**
+ * Lines as "\nA\nB\n" (empty for none), so that a LIKE pattern can anchor a literal to the start
+ * and end of one line with the newlines around it.
+ */
+export function joinLines(lines: readonly string[]): string {
+  return lines.length === 0 ? "" : `\n${lines.join("\n")}\n`;
+}
+
+function headerBlock(message: Message | null): string {
+  if (message === null) return "";
+  const raw = message.headers.raw;
+  const lines: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
+  return joinLines(lines);
+}
+
+function contentTypes(message: Message | null): string {
+  return message === null ? "" : joinLines(message.headers.getAll("content-type"));
+}
+
+function keptBody(message: Message | null): Uint8Array | null {
+  return message === null || message.streamed ? null : message.body;
+}
+
+function bodyState(message: Message | null, chunkSize: number): number {
+  const body = keptBody(message);
+  if (body === null) return BODY_NONE;
+  const encoded = tokens(message!.headers.get("content-encoding")).length > 0;
+  return encoded || body.length > chunkSize ? BODY_OTHER : BODY_PLAIN;
+}
+
+function chunksOf(body: Uint8Array | null, part: number, size: number, out: FlowRows["chunks"]) {
+  if (body === null) return;
+  for (let i = 0, idx = 0; i < body.length; i += size, idx++) {
+    out.push([part, idx, body.subarray(i, Math.min(body.length, i + size))]);
+  }
+}
+
+export function flowToRows(flow: Flow, chunkSize: number): FlowRows {
+  const req = flow.request;
+  const res = flow.response;
+  const summary = summarize(flow, null);
+  const summaryText = JSON.stringify(summary);
+  const doc = JSON.stringify(flowToJson(flow, { bodyLimit: 0 }));
+  const doc4: FlowRows["doc"] = [summaryText, doc, headerBlock(req), headerBlock(res)];
+  const chunks: FlowRows["chunks"] = [];
+  chunksOf(keptBody(req), 0, chunkSize, chunks);
+  chunksOf(keptBody(res), 1, chunkSize, chunks);
+  const ws = flow.websocket?.messages ?? [];
+  let bytes = 200;
+  for (const text of doc4) bytes += text.length;
+  for (const [, , data] of chunks) bytes += data.length + 20;
+  for (const m of ws) bytes += m.content.length + 40;
+  return {
+    flow: [
+      flow.id,
+      req.timestampStart,
+      req.method,
+      req.host,
+      req.url,
+      res === null ? null : res.status,
+      contentTypes(req),
+      contentTypes(res),
+      flow.error ? 1 : 0,
+      flow.marked ? 1 : 0,
+      isWebSocket(flow) ? 1 : 0,
+      isAsset(flow) ? 1 : 0,
+      bodyState(req, chunkSize),
+      bodyState(res, chunkSize),
+      bytes,
+    ],
+    doc: doc4,
+    chunks,
+    ws,
+    bytes,
+  };
+}
+
+export const FLOW_COLUMNS = "id, started, method, host, url, status, req_type, res_type, error, " +
+  "marked, websocket, asset, req_body, res_body, bytes";
+
+function joinChunks(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return new Uint8Array(parts[0]);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export interface StoredParts {
+  doc: string;
+  reqBody: number;
+  resBody: number;
+  /** [part, data] in idx order */
+  chunks: [number, Uint8Array][];
+  ws: {
+    from_client: number;
+    type: string;
+    ts: number;
+    dropped: number;
+    injected: number;
+    content: Uint8Array;
+  }[];
+}
+
+/** The flow back from its rows. */
+export function flowFromRows(parts: StoredParts): Flow {
+  const flow = flowFromJson(JSON.parse(parts.doc));
+  const bodies: Uint8Array[][] = [[], []];
+  for (const [part, data] of parts.chunks) bodies[part].push(data);
+  if (parts.reqBody !== BODY_NONE) flow.request.body = joinChunks(bodies[0]);
+  if (parts.resBody !== BODY_NONE && flow.response) flow.response.body = joinChunks(bodies[1]);
+  if (flow.websocket) {
+    flow.websocket.messages = parts.ws.map((m) =>
+      new WebSocketMessage({
+        fromClient: m.from_client === 1,
+        type: m.type as WebSocketMessageType,
+        content: new Uint8Array(m.content),
+        timestamp: m.ts,
+        dropped: m.dropped === 1,
+        injected: m.injected === 1,
+      })
+    );
+  }
+  return flow;
+}
