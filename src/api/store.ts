@@ -76,7 +76,9 @@ export class FlowStore {
     this.maxBytes = options.maxBytes;
     this.location = storeLocation(options.file);
     try {
-      this.#db = new FlowDb(this.location.path, { chunkSize: options.chunkSize });
+      // stream_large_bodies may be tiny (or 0, nothing kept): chunks stay a sensible size.
+      const chunkSize = Math.max(64 * 1024, options.chunkSize ?? 4 << 20);
+      this.#db = new FlowDb(this.location.path, { chunkSize });
     } catch (e) {
       this.location.remove();
       throw e;

@@ -54,7 +54,7 @@ export class FlowDb {
 
   constructor(path: string, options: { chunkSize?: number; readOnly?: boolean } = {}) {
     this.path = path;
-    this.chunkSize = Math.max(64 * 1024, options.chunkSize ?? 4 << 20);
+    this.chunkSize = Math.max(1, options.chunkSize ?? 4 << 20);
     this.db = openStoreFile(path, options);
     const db = this.db;
     const prepare = (sql: string) => db.prepare(sql);
