@@ -237,7 +237,7 @@ const filterArb: fc.Arbitrary<FilterNode> = fc.letrec<{ node: FilterNode }>((tie
 })).node;
 
 test("filters answered by the store list and count the flows the matcher picks", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir((dir) => {
     const db = new FlowDb(path.join(dir, "flows.db"), { chunkSize: 16 });
     try {
       let run = 0;
