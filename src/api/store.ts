@@ -39,7 +39,7 @@ export interface StoreOptions {
 }
 
 export interface Page {
-  /** Stored summaries (JSON text, `intercepted` not set), oldest first. */
+  /** Summaries (`intercepted` null), oldest first. */
   summaries: FlowSummary[];
   /** Matching flows in the whole store. */
   total: number;
@@ -191,8 +191,8 @@ export class FlowStore {
       ...this.#cursors(query),
     });
     return {
-      summaries: rows.map((r: PageRow) => JSON.parse(this.#db.summaryText(r.seq) ?? "null"))
-        .filter((s) => s !== null),
+      summaries: rows.map((r: PageRow) => this.#db.summary(r.seq))
+        .filter((s): s is FlowSummary => s !== undefined),
       total: this.#db.total({ filter: query.filter }),
       more,
     };

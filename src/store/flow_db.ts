@@ -6,6 +6,8 @@
 import type { Filter } from "../filter/mod.ts";
 import type { Flow } from "../flow/flow.ts";
 import type { SqlDatabase, SqlStatement, SqlValue } from "../runtime/mod.ts";
+import { type FlowSummary, summarize } from "../api/summary.ts";
+import { flowFromJson } from "../flow/serialize.ts";
 import { filterToSql } from "./filter_sql.ts";
 import { FLOW_COLUMNS, flowFromRows, flowToRows, type StoredParts } from "./rows.ts";
 import { openStoreFile } from "./schema.ts";
@@ -63,8 +65,7 @@ export class FlowDb {
         `INSERT OR REPLACE INTO flows (seq, ${FLOW_COLUMNS}) VALUES (${"?, ".repeat(15)}?)`,
       ),
       insertDoc: prepare(
-        "INSERT OR REPLACE INTO flow_docs (seq, summary, doc, req_heads, res_heads) " +
-          "VALUES (?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO flow_docs (seq, doc, req_heads, res_heads) VALUES (?, ?, ?, ?)",
       ),
       insertChunk: prepare("INSERT INTO bodies (seq, part, idx, data) VALUES (?, ?, ?, ?)"),
       insertWs: prepare(
@@ -84,7 +85,7 @@ export class FlowDb {
         "SELECT from_client, type, ts, dropped, injected, content FROM ws_messages WHERE seq = ? " +
           "ORDER BY idx",
       ),
-      summary: prepare("SELECT summary FROM flow_docs WHERE seq = ?"),
+      summary: prepare("SELECT doc FROM flow_docs WHERE seq = ?"),
     };
     const totals = db.prepare(
       "SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b, " +
@@ -252,10 +253,12 @@ export class FlowDb {
     return flowFromRows(parts);
   }
 
-  /** The list summary stored with the flow (JSON text). */
-  summaryText(seq: number): string | undefined {
+  /** The list summary of a flow (`intercepted` null), made from its document without bodies. */
+  summary(seq: number): FlowSummary | undefined {
     const row = this.#st.summary.get(seq);
-    return row === undefined ? undefined : String(row.summary);
+    return row === undefined
+      ? undefined
+      : summarize(flowFromJson(JSON.parse(String(row.doc))), null);
   }
 
   #where(query: PageQuery): {

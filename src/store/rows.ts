@@ -9,7 +9,6 @@ import { flowFromJson, flowToJson } from "../flow/serialize.ts";
 import { WebSocketMessage, type WebSocketMessageType } from "../flow/websocket.ts";
 import { tokens } from "../http1/headers.ts";
 import type { SqlValue } from "../runtime/mod.ts";
-import { summarize } from "../api/summary.ts";
 import { BODY_NONE, BODY_OTHER, BODY_PLAIN } from "./schema.ts";
 
 type Message = FlowRequest | FlowResponse;
@@ -20,8 +19,8 @@ const isWebSocket = compileMatcher({ type: "flag", name: "websocket" });
 export interface FlowRows {
   /** Values for the `flows` columns after seq, in schema order. */
   flow: SqlValue[];
-  /** summary, doc, req_heads, res_heads */
-  doc: [string, string, string, string];
+  /** doc, req_heads, res_heads */
+  doc: [string, string, string];
   /** [part, idx, data]: part 0 is the request body, 1 the response's. */
   chunks: [number, number, Uint8Array][];
   ws: WebSocketMessage[];
@@ -70,16 +69,14 @@ function chunksOf(body: Uint8Array | null, part: number, size: number, out: Flow
 export function flowToRows(flow: Flow, chunkSize: number): FlowRows {
   const req = flow.request;
   const res = flow.response;
-  const summary = summarize(flow, null);
-  const summaryText = JSON.stringify(summary);
   const doc = JSON.stringify(flowToJson(flow, { bodyLimit: 0 }));
-  const doc4: FlowRows["doc"] = [summaryText, doc, headerBlock(req), headerBlock(res)];
+  const doc3: FlowRows["doc"] = [doc, headerBlock(req), headerBlock(res)];
   const chunks: FlowRows["chunks"] = [];
   chunksOf(keptBody(req), 0, chunkSize, chunks);
   chunksOf(keptBody(res), 1, chunkSize, chunks);
   const ws = flow.websocket?.messages ?? [];
   let bytes = 200;
-  for (const text of doc4) bytes += text.length;
+  for (const text of doc3) bytes += text.length;
   for (const [, , data] of chunks) bytes += data.length + 20;
   for (const m of ws) bytes += m.content.length + 40;
   return {
@@ -100,7 +97,7 @@ export function flowToRows(flow: Flow, chunkSize: number): FlowRows {
       bodyState(res, chunkSize),
       bytes,
     ],
-    doc: doc4,
+    doc: doc3,
     chunks,
     ws,
     bytes,

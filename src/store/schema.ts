@@ -1,7 +1,7 @@
 /**
  * The flow store's tables. One row per flow in `flows` holds only what filters and paging read
  * (kept narrow so that a scan over a million rows stays fast); the rest of the flow is in
- * `flow_docs` (its JSON without bodies, the list summary, the header blocks), `bodies` (chunks) and
+ * `flow_docs` (its JSON without bodies, and the header blocks filters search), `bodies` (chunks) and
  * `ws_messages`. `seq` is the arrival order and the key everything else hangs on.
  */
 import fs from "node:fs";
@@ -40,7 +40,6 @@ CREATE INDEX IF NOT EXISTS flows_started ON flows (started);
 CREATE INDEX IF NOT EXISTS flows_marked ON flows (seq) WHERE marked = 1;
 CREATE TABLE IF NOT EXISTS flow_docs (
   seq INTEGER PRIMARY KEY,
-  summary TEXT NOT NULL,
   doc TEXT NOT NULL,
   req_heads TEXT NOT NULL,
   res_heads TEXT NOT NULL
