@@ -8,6 +8,7 @@ import type { Flow } from "../flow/flow.ts";
 import type { SqlDatabase, SqlStatement, SqlValue } from "../runtime/mod.ts";
 import { type FlowSummary, summarize } from "../api/summary.ts";
 import { flowFromJson } from "../flow/serialize.ts";
+import { toFlowJson } from "./doc.ts";
 import { filterToSql } from "./filter_sql.ts";
 import { FLOW_COLUMNS, flowFromRows, flowToRows, type StoredParts } from "./rows.ts";
 import { openStoreFile } from "./schema.ts";
@@ -77,15 +78,18 @@ export class FlowDb {
       oldest: prepare("SELECT seq, id, bytes FROM flows WHERE seq > ? ORDER BY seq LIMIT 512"),
       setInfo: prepare("INSERT OR REPLACE INTO store_info (key, value) VALUES (?, ?)"),
       doc: prepare(
-        "SELECT d.doc, f.req_body, f.res_body FROM flow_docs d JOIN flows f ON f.seq = d.seq " +
-          "WHERE d.seq = ?",
+        "SELECT f.id, d.doc, d.req_heads, d.res_heads, f.req_body, f.res_body FROM flow_docs d " +
+          "JOIN flows f ON f.seq = d.seq WHERE d.seq = ?",
       ),
       chunks: prepare("SELECT part, data FROM bodies WHERE seq = ? ORDER BY part, idx"),
       ws: prepare(
         "SELECT from_client, type, ts, dropped, injected, content FROM ws_messages WHERE seq = ? " +
           "ORDER BY idx",
       ),
-      summary: prepare("SELECT doc FROM flow_docs WHERE seq = ?"),
+      summary: prepare(
+        "SELECT f.id, d.doc, d.req_heads, d.res_heads FROM flow_docs d JOIN flows f ON " +
+          "f.seq = d.seq WHERE d.seq = ?",
+      ),
     };
     const totals = db.prepare(
       "SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b, " +
@@ -244,7 +248,10 @@ export class FlowDb {
     const row = this.#st.doc.get(seq);
     if (row === undefined) return undefined;
     const parts: StoredParts = {
+      id: String(row.id),
       doc: String(row.doc),
+      reqHeads: String(row.req_heads),
+      resHeads: String(row.res_heads),
       reqBody: Number(row.req_body),
       resBody: Number(row.res_body),
       chunks: this.#st.chunks.all(seq).map((c) => [Number(c.part), c.data as Uint8Array]),
@@ -256,9 +263,14 @@ export class FlowDb {
   /** The list summary of a flow (`intercepted` null), made from its document without bodies. */
   summary(seq: number): FlowSummary | undefined {
     const row = this.#st.summary.get(seq);
-    return row === undefined
-      ? undefined
-      : summarize(flowFromJson(JSON.parse(String(row.doc))), null);
+    if (row === undefined) return undefined;
+    const json = toFlowJson(
+      String(row.id),
+      String(row.doc),
+      String(row.req_heads),
+      String(row.res_heads),
+    );
+    return summarize(flowFromJson(json), null);
   }
 
   #where(query: PageQuery): {

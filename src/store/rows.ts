@@ -5,10 +5,11 @@
  */
 import { compileMatcher } from "../filter/matcher.ts";
 import type { Flow, FlowRequest, FlowResponse } from "../flow/flow.ts";
-import { flowFromJson, flowToJson } from "../flow/serialize.ts";
+import { flowFromJson } from "../flow/serialize.ts";
 import { WebSocketMessage, type WebSocketMessageType } from "../flow/websocket.ts";
 import { tokens } from "../http1/headers.ts";
 import type { SqlValue } from "../runtime/mod.ts";
+import { flowDoc, headerBlock, toFlowJson } from "./doc.ts";
 import { BODY_NONE, BODY_OTHER, BODY_PLAIN } from "./schema.ts";
 
 type Message = FlowRequest | FlowResponse;
@@ -36,9 +37,10 @@ export function joinLines(lines: readonly string[]): string {
   return lines.length === 0 ? "" : `\n${lines.join("\n")}\n`;
 }
 
-function headerBlock(message: Message | null): string {
-  if (message === null) return "";
-  const raw = message.headers.raw;
+/** The header lines filters search; joinLines even when the block could not be read back. */
+function searchBlock(message: Message | null, block: string | null): string {
+  if (block !== null) return block;
+  const raw = message!.headers.raw;
   const lines: string[] = [];
   for (let i = 0; i < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
   return joinLines(lines);
@@ -69,8 +71,13 @@ function chunksOf(body: Uint8Array | null, part: number, size: number, out: Flow
 export function flowToRows(flow: Flow, chunkSize: number): FlowRows {
   const req = flow.request;
   const res = flow.response;
-  const doc = JSON.stringify(flowToJson(flow, { bodyLimit: 0 }));
-  const doc3: FlowRows["doc"] = [doc, headerBlock(req), headerBlock(res)];
+  const reqBlock = headerBlock(req.headers);
+  const resBlock = headerBlock(res?.headers ?? null);
+  const doc3: FlowRows["doc"] = [
+    flowDoc(flow, reqBlock, resBlock),
+    searchBlock(req, reqBlock),
+    searchBlock(res, resBlock),
+  ];
   const chunks: FlowRows["chunks"] = [];
   chunksOf(keptBody(req), 0, chunkSize, chunks);
   chunksOf(keptBody(res), 1, chunkSize, chunks);
@@ -119,7 +126,10 @@ function joinChunks(parts: Uint8Array[]): Uint8Array {
 }
 
 export interface StoredParts {
+  id: string;
   doc: string;
+  reqHeads: string;
+  resHeads: string;
   reqBody: number;
   resBody: number;
   /** [part, data] in idx order */
@@ -136,7 +146,7 @@ export interface StoredParts {
 
 /** The flow back from its rows. */
 export function flowFromRows(parts: StoredParts): Flow {
-  const flow = flowFromJson(JSON.parse(parts.doc));
+  const flow = flowFromJson(toFlowJson(parts.id, parts.doc, parts.reqHeads, parts.resHeads));
   const bodies: Uint8Array[][] = [[], []];
   for (const [part, data] of parts.chunks) bodies[part].push(data);
   if (parts.reqBody !== BODY_NONE) flow.request.body = joinChunks(bodies[0]);

@@ -36,7 +36,6 @@ CREATE TABLE IF NOT EXISTS flows (
 );
 CREATE INDEX IF NOT EXISTS flows_host ON flows (host);
 CREATE INDEX IF NOT EXISTS flows_status ON flows (status);
-CREATE INDEX IF NOT EXISTS flows_started ON flows (started);
 CREATE INDEX IF NOT EXISTS flows_marked ON flows (seq) WHERE marked = 1;
 CREATE TABLE IF NOT EXISTS flow_docs (
   seq INTEGER PRIMARY KEY,

@@ -44,7 +44,7 @@ test("a new store file has the schema, WAL journal and its format mark", async (
       assert.deepEqual(tables, ["bodies", "flow_docs", "flows", "store_info", "ws_messages"]);
       const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all()
         .map((r) => String(r.name));
-      for (const i of ["flows_host", "flows_status", "flows_started", "flows_marked"]) {
+      for (const i of ["flows_host", "flows_status", "flows_marked"]) {
         assert.ok(indexes.includes(i), i);
       }
       assert.equal(db.prepare("PRAGMA journal_mode").get()!.journal_mode, "wal");
