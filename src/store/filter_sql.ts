@@ -145,13 +145,15 @@ function headsColumn(column: "req_heads" | "res_heads", pattern: string): Part {
 /** A body: SQL searches plain single-chunk bodies; the JS matcher decodes the others. */
 function bodyPart(part: 0 | 1, pattern: string): Part {
   const state = part === 0 ? "f.req_body" : "f.res_body";
+  const data = part === 0 ? "d.req_data" : "d.res_data";
   const lit = literalOf(pattern);
   if (lit === null || lit.dots || lit.start || lit.end) {
     return { sure: FALSE, sureParams: [], maybe: `${state} <> 0`, maybeParams: [] };
   }
   const needle = lit.text.toLowerCase();
-  const found = `(${state} = ${BODY_PLAIN} AND EXISTS (SELECT 1 FROM bodies b WHERE ` +
-    `b.seq = f.seq AND b.part = ${part} AND instr(lower(b.data), ?) > 0))`;
+  // A plain body is one chunk, the one in the flow's flow_docs row.
+  const found = `(${state} = ${BODY_PLAIN} AND EXISTS (SELECT 1 FROM flow_docs d WHERE ` +
+    `d.seq = f.seq AND instr(lower(${data}), ?) > 0))`;
   return {
     sure: found,
     sureParams: [needle],

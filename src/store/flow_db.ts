@@ -11,7 +11,7 @@ import { flowFromJson } from "../flow/serialize.ts";
 import { toFlowJson } from "./doc.ts";
 import { filterToSql } from "./filter_sql.ts";
 import { FLOW_COLUMNS, flowFromRows, flowToRows, type StoredParts } from "./rows.ts";
-import { openStoreFile } from "./schema.ts";
+import { bodyKey, CHUNKS_PER_FLOW, openStoreFile, wsKey } from "./schema.ts";
 
 /** A flow to write and the number it is kept under (arrival order). */
 export interface PendingFlow {
@@ -66,25 +66,26 @@ export class FlowDb {
         `INSERT OR REPLACE INTO flows (seq, ${FLOW_COLUMNS}) VALUES (${"?, ".repeat(15)}?)`,
       ),
       insertDoc: prepare(
-        "INSERT OR REPLACE INTO flow_docs (seq, doc, req_heads, res_heads) VALUES (?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO flow_docs (seq, doc, req_heads, res_heads, req_data, res_data) " +
+          "VALUES (?, ?, ?, ?, ?, ?)",
       ),
-      insertChunk: prepare("INSERT INTO bodies (seq, part, idx, data) VALUES (?, ?, ?, ?)"),
+      insertChunk: prepare("INSERT INTO bodies (key, data) VALUES (?, ?)"),
       insertWs: prepare(
-        "INSERT INTO ws_messages (seq, idx, from_client, type, ts, dropped, injected, content) " +
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ws_messages (key, from_client, type, ts, dropped, injected, content) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?)",
       ),
       oldBytes: prepare("SELECT bytes FROM flows WHERE seq = ?"),
       seqOf: prepare("SELECT seq FROM flows WHERE id = ?"),
       oldest: prepare("SELECT seq, id, bytes FROM flows WHERE seq > ? ORDER BY seq LIMIT 512"),
       setInfo: prepare("INSERT OR REPLACE INTO store_info (key, value) VALUES (?, ?)"),
       doc: prepare(
-        "SELECT f.id, d.doc, d.req_heads, d.res_heads, f.req_body, f.res_body FROM flow_docs d " +
-          "JOIN flows f ON f.seq = d.seq WHERE d.seq = ?",
+        "SELECT f.id, d.doc, d.req_heads, d.res_heads, d.req_data, d.res_data, f.req_body, " +
+          "f.res_body FROM flow_docs d JOIN flows f ON f.seq = d.seq WHERE d.seq = ?",
       ),
-      chunks: prepare("SELECT part, data FROM bodies WHERE seq = ? ORDER BY part, idx"),
+      chunks: prepare("SELECT key, data FROM bodies WHERE key BETWEEN ? AND ? ORDER BY key"),
       ws: prepare(
-        "SELECT from_client, type, ts, dropped, injected, content FROM ws_messages WHERE seq = ? " +
-          "ORDER BY idx",
+        "SELECT from_client, type, ts, dropped, injected, content FROM ws_messages " +
+          "WHERE key BETWEEN ? AND ? ORDER BY key",
       ),
       summary: prepare(
         "SELECT f.id, d.doc, d.req_heads, d.res_heads FROM flow_docs d JOIN flows f ON " +
@@ -135,16 +136,17 @@ export class FlowDb {
           if (old !== undefined) {
             this.#bytes -= Number(old.bytes);
             this.#count--;
-            this.#deleteParts(`= ${seq}`);
+            this.#deleteParts(seq, seq);
           }
         }
         st.insertFlow.run(seq, ...rows.flow);
         st.insertDoc.run(seq, ...rows.doc);
-        for (const [part, idx, data] of rows.chunks) st.insertChunk.run(seq, part, idx, data);
+        for (const [part, idx, data] of rows.chunks) {
+          st.insertChunk.run(bodyKey(seq, part, idx), data);
+        }
         rows.ws.forEach((m, i) =>
           st.insertWs.run(
-            seq,
-            i,
+            wsKey(seq, i),
             m.fromClient ? 1 : 0,
             m.type,
             m.timestamp,
@@ -164,9 +166,11 @@ export class FlowDb {
     }
   }
 
-  #deleteParts(where: string): void {
+  /** Deletes the extra body chunks and WebSocket messages of flows lo..hi (inclusive). */
+  #deleteParts(lo: number, hi: number): void {
     this.db.exec(
-      `DELETE FROM bodies WHERE seq ${where}; DELETE FROM ws_messages WHERE seq ${where};`,
+      `DELETE FROM bodies WHERE key BETWEEN ${bodyKey(lo, 0, 0)} AND ${bodyKey(hi + 1, 0, 0) - 1};` +
+        `DELETE FROM ws_messages WHERE key BETWEEN ${wsKey(lo, 0)} AND ${wsKey(hi + 1, 0) - 1};`,
     );
   }
 
@@ -196,7 +200,7 @@ export class FlowDb {
     out.lastSeq = last;
     this.db.exec("BEGIN");
     try {
-      this.#deleteRange(`<= ${last}`);
+      this.#deleteRange(0, last);
       this.#dropped += out.count;
       this.#st.setInfo.run("dropped", String(this.#dropped));
       this.db.exec("COMMIT");
@@ -209,11 +213,13 @@ export class FlowDb {
     return out;
   }
 
-  #deleteRange(where: string): void {
+  /** Deletes flows lo..hi (inclusive) with all their rows. */
+  #deleteRange(lo: number, hi: number): void {
     this.db.exec(
-      `DELETE FROM flows WHERE seq ${where}; DELETE FROM flow_docs WHERE seq ${where};`,
+      `DELETE FROM flows WHERE seq BETWEEN ${lo} AND ${hi};` +
+        `DELETE FROM flow_docs WHERE seq BETWEEN ${lo} AND ${hi};`,
     );
-    this.#deleteParts(where);
+    this.#deleteParts(lo, hi);
   }
 
   /** Deletes one flow; false when it is not stored. */
@@ -223,7 +229,7 @@ export class FlowDb {
     const seq = Number(row.seq);
     const bytes = Number(this.#st.oldBytes.get(seq)?.bytes ?? 0);
     this.db.exec("BEGIN");
-    this.#deleteRange(`= ${seq}`);
+    this.#deleteRange(seq, seq);
     this.db.exec("COMMIT");
     this.#bytes -= bytes;
     this.#count--;
@@ -232,7 +238,7 @@ export class FlowDb {
 
   clear(): void {
     this.db.exec("BEGIN");
-    this.#deleteRange(">= 0");
+    this.#deleteRange(0, this.#maxSeq);
     this.db.exec("COMMIT");
     this.#bytes = 0;
     this.#count = 0;
@@ -254,8 +260,13 @@ export class FlowDb {
       resHeads: String(row.res_heads),
       reqBody: Number(row.req_body),
       resBody: Number(row.res_body),
-      chunks: this.#st.chunks.all(seq).map((c) => [Number(c.part), c.data as Uint8Array]),
-      ws: this.#st.ws.all(seq) as unknown as StoredParts["ws"],
+      reqData: row.req_data as Uint8Array | null,
+      resData: row.res_data as Uint8Array | null,
+      chunks: this.#st.chunks.all(bodyKey(seq, 0, 0), bodyKey(seq + 1, 0, 0) - 1).map((c) => [
+        Number(c.key) % CHUNKS_PER_FLOW >= CHUNKS_PER_FLOW / 2 ? 1 : 0,
+        c.data as Uint8Array,
+      ]),
+      ws: this.#st.ws.all(wsKey(seq, 0), wsKey(seq + 1, 0) - 1) as unknown as StoredParts["ws"],
     };
     return flowFromRows(parts);
   }

@@ -3,7 +3,7 @@
  * the document; bodies are blobs in chunks, WebSocket messages one row each. Columns that filters
  * read are derived here, once, when the flow is written.
  */
-import { compileMatcher } from "../filter/matcher.ts";
+import { ASSET_TYPES, compileMatcher } from "../filter/matcher.ts";
 import type { Flow, FlowRequest, FlowResponse } from "../flow/flow.ts";
 import { flowFromJson } from "../flow/serialize.ts";
 import { WebSocketMessage, type WebSocketMessageType } from "../flow/websocket.ts";
@@ -14,15 +14,16 @@ import { BODY_NONE, BODY_OTHER, BODY_PLAIN } from "./schema.ts";
 
 type Message = FlowRequest | FlowResponse;
 
-const isAsset = compileMatcher({ type: "flag", name: "a" });
 const isWebSocket = compileMatcher({ type: "flag", name: "websocket" });
+/** ~a in one regex over the response's Content-Type values (the matcher's list, joined). */
+const ASSET = new RegExp(ASSET_TYPES.map((re) => re.source).join("|"), "i");
 
 export interface FlowRows {
   /** Values for the `flows` columns after seq, in schema order. */
   flow: SqlValue[];
-  /** doc, req_heads, res_heads */
-  doc: [string, string, string];
-  /** [part, idx, data]: part 0 is the request body, 1 the response's. */
+  /** doc, req_heads, res_heads, req_data, res_data (a body's first chunk; null when not kept) */
+  doc: [string, string, string, Uint8Array | null, Uint8Array | null];
+  /** Chunks after the first: [part, idx, data]; part 0 is the request body, 1 the response's. */
   chunks: [number, number, Uint8Array][];
   ws: WebSocketMessage[];
   /** What the flow takes in the store, roughly: the budget counts this. */
@@ -61,11 +62,18 @@ function bodyState(message: Message | null, chunkSize: number): number {
   return encoded || body.length > chunkSize ? BODY_OTHER : BODY_PLAIN;
 }
 
-function chunksOf(body: Uint8Array | null, part: number, size: number, out: FlowRows["chunks"]) {
-  if (body === null) return;
-  for (let i = 0, idx = 0; i < body.length; i += size, idx++) {
+/** The first chunk (null for a body not kept); the others go to `out`. */
+function chunksOf(
+  body: Uint8Array | null,
+  part: number,
+  size: number,
+  out: FlowRows["chunks"],
+): Uint8Array | null {
+  if (body === null) return null;
+  for (let i = size, idx = 1; i < body.length; i += size, idx++) {
     out.push([part, idx, body.subarray(i, Math.min(body.length, i + size))]);
   }
+  return body.length > size ? body.subarray(0, size) : body;
 }
 
 export function flowToRows(flow: Flow, chunkSize: number): FlowRows {
@@ -73,17 +81,18 @@ export function flowToRows(flow: Flow, chunkSize: number): FlowRows {
   const res = flow.response;
   const reqBlock = headerBlock(req.headers);
   const resBlock = headerBlock(res?.headers ?? null);
-  const doc3: FlowRows["doc"] = [
+  const chunks: FlowRows["chunks"] = [];
+  const doc: FlowRows["doc"] = [
     flowDoc(flow, reqBlock, resBlock),
     searchBlock(req, reqBlock),
     searchBlock(res, resBlock),
+    chunksOf(keptBody(req), 0, chunkSize, chunks),
+    chunksOf(keptBody(res), 1, chunkSize, chunks),
   ];
-  const chunks: FlowRows["chunks"] = [];
-  chunksOf(keptBody(req), 0, chunkSize, chunks);
-  chunksOf(keptBody(res), 1, chunkSize, chunks);
   const ws = flow.websocket?.messages ?? [];
-  let bytes = 200;
-  for (const text of doc3) bytes += text.length;
+  // Row headers, index entries and page slack (docs/BENCHMARKS.md has the measurement).
+  let bytes = FLOW_OVERHEAD;
+  for (const part of doc) bytes += part?.length ?? 0;
   for (const [, , data] of chunks) bytes += data.length + 20;
   for (const m of ws) bytes += m.content.length + 40;
   return {
@@ -99,12 +108,12 @@ export function flowToRows(flow: Flow, chunkSize: number): FlowRows {
       flow.error ? 1 : 0,
       flow.marked ? 1 : 0,
       isWebSocket(flow) ? 1 : 0,
-      isAsset(flow) ? 1 : 0,
+      res !== null && res.headers.getAll("content-type").some((v) => ASSET.test(v)) ? 1 : 0,
       bodyState(req, chunkSize),
       bodyState(res, chunkSize),
       bytes,
     ],
-    doc: doc3,
+    doc,
     chunks,
     ws,
     bytes,
@@ -125,6 +134,9 @@ function joinChunks(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** What a flow takes beyond its documents and bodies, as measured on a million flows. */
+const FLOW_OVERHEAD = 400;
+
 export interface StoredParts {
   id: string;
   doc: string;
@@ -132,7 +144,10 @@ export interface StoredParts {
   resHeads: string;
   reqBody: number;
   resBody: number;
-  /** [part, data] in idx order */
+  /** First chunks (null: not kept). */
+  reqData: Uint8Array | null;
+  resData: Uint8Array | null;
+  /** The other chunks: [part, data] in idx order. */
   chunks: [number, Uint8Array][];
   ws: {
     from_client: number;
@@ -147,7 +162,10 @@ export interface StoredParts {
 /** The flow back from its rows. */
 export function flowFromRows(parts: StoredParts): Flow {
   const flow = flowFromJson(toFlowJson(parts.id, parts.doc, parts.reqHeads, parts.resHeads));
-  const bodies: Uint8Array[][] = [[], []];
+  const bodies: Uint8Array[][] = [
+    parts.reqData === null ? [] : [parts.reqData],
+    parts.resData === null ? [] : [parts.resData],
+  ];
   for (const [part, data] of parts.chunks) bodies[part].push(data);
   if (parts.reqBody !== BODY_NONE) flow.request.body = joinChunks(bodies[0]);
   if (parts.resBody !== BODY_NONE && flow.response) flow.response.body = joinChunks(bodies[1]);

@@ -41,31 +41,39 @@ CREATE TABLE IF NOT EXISTS flow_docs (
   seq INTEGER PRIMARY KEY,
   doc TEXT NOT NULL,
   req_heads TEXT NOT NULL,
-  res_heads TEXT NOT NULL
+  res_heads TEXT NOT NULL,
+  req_data BLOB,
+  res_data BLOB
 );
 CREATE TABLE IF NOT EXISTS bodies (
-  seq INTEGER NOT NULL,
-  part INTEGER NOT NULL,
-  idx INTEGER NOT NULL,
-  data BLOB NOT NULL,
-  PRIMARY KEY (seq, part, idx)
+  key INTEGER PRIMARY KEY,
+  data BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ws_messages (
-  seq INTEGER NOT NULL,
-  idx INTEGER NOT NULL,
+  key INTEGER PRIMARY KEY,
   from_client INTEGER NOT NULL,
   type TEXT NOT NULL,
   ts REAL NOT NULL,
   dropped INTEGER NOT NULL,
   injected INTEGER NOT NULL,
-  content BLOB NOT NULL,
-  PRIMARY KEY (seq, idx)
+  content BLOB NOT NULL
 );
 `;
 
+/**
+ * A body's first chunk is in flow_docs (req_data, res_data: one row per flow for the usual
+ * body); the next ones in `bodies`, keyed by BODY_KEY(seq, part, idx). WebSocket messages are keyed
+ * by WS_KEY(seq, idx). Integer keys: one B-tree per table, no extra index to write.
+ */
+export const CHUNKS_PER_FLOW = 1024;
+export const WS_PER_FLOW = 2 ** 20;
+export const bodyKey = (seq: number, part: number, idx: number): number =>
+  seq * CHUNKS_PER_FLOW + part * (CHUNKS_PER_FLOW / 2) + idx;
+export const wsKey = (seq: number, idx: number): number => seq * WS_PER_FLOW + idx;
+
 /** Body states in flows.req_body / res_body. */
 export const BODY_NONE = 0; // not kept: never matches a body filter
-export const BODY_PLAIN = 1; // one chunk, no Content-Encoding, valid UTF-8: SQL can search it
+export const BODY_PLAIN = 1; // one chunk, no Content-Encoding: SQL can search it
 export const BODY_OTHER = 2; // kept, but only the JS matcher can say
 
 const SQLITE_MAGIC = "SQLite format 3\0";
