@@ -21,7 +21,14 @@ import { parseArgs } from "node:util";
 import { BUN_FLAGS } from "./bun_compile.ts";
 import { startOrigins } from "./bench/origin.ts";
 import { runLoadgen } from "./bench/loadgen_run.ts";
-import { freePort, memoryOf, run, sleep, startService, stopServicesOnSignal } from "./bench/util.ts";
+import {
+  freePort,
+  memoryOf,
+  run,
+  sleep,
+  startService,
+  stopServicesOnSignal,
+} from "./bench/util.ts";
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2),
@@ -77,14 +84,25 @@ async function throughProxy(runtime: string, target: string) {
   const rss: Record<"defaults" | "noWeb", number[]> = { defaults: [], noWeb: [] };
   let stored: Record<string, unknown> = {};
   for (let round = 0; round < rounds; round++) {
-    for (const kind of round % 2 === 0 ? ["defaults", "noWeb"] as const : ["noWeb", "defaults"] as const) {
+    for (
+      const kind of round % 2 === 0
+        ? ["defaults", "noWeb"] as const
+        : ["noWeb", "defaults"] as const
+    ) {
       const proxy = await startMitm(runtime, kind === "defaults");
       try {
         const r = await runLoadgen(
           path.join(BIN, "bun"),
           proxy,
           target,
-          ["--mode", "keepalive", "--connections", args.connections!, "--duration", String(duration)],
+          [
+            "--mode",
+            "keepalive",
+            "--connections",
+            args.connections!,
+            "--duration",
+            String(duration),
+          ],
           (duration + 60) * 1000,
         );
         rps[kind].push(r.rps);
@@ -92,7 +110,9 @@ async function throughProxy(runtime: string, target: string) {
           await sleep(500); // the last batch
           const newest = await api(proxy.webPort, "?limit=1");
           let oldest = newest;
-          while (oldest.more) oldest = await api(proxy.webPort, `?limit=1000&before=${oldest.cursor}`);
+          while (oldest.more) {
+            oldest = await api(proxy.webPort, `?limit=1000&before=${oldest.cursor}`);
+          }
           stored = {
             answered: r.answered,
             stored: newest.count,

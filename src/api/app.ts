@@ -45,7 +45,9 @@ async function jsonBody(c: Context): Promise<unknown> {
 export function createApi(control: Control, security: SecurityConfig): Hono {
   const { store, interceptor, replayer, streams } = control;
   const app = new Hono();
-  const find = (id: string): Flow | undefined => store.get(id) ?? interceptor.pausedFlow(id);
+  // A paused flow is the live object the proxy holds; the store has a copy.
+  const find = async (id: string): Promise<Flow | undefined> =>
+    interceptor.pausedFlow(id) ?? await store.get(id);
   const summary = (flow: Flow) => summarize(flow, interceptor.phaseOf(flow.id));
 
   app.onError((e, c) => {
@@ -93,7 +95,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
 
   // --- flows
   app.get("/api/status", (c) => c.json({ version: VERSION, ...statsOf(store, interceptor) }));
-  app.get("/api/flows", (c) => {
+  app.get("/api/flows", async (c) => {
     const filter = queryFilter(c);
     const limitText = c.req.query("limit");
     // Without a limit, at most what the in-memory store used to hold by default.
@@ -101,7 +103,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     if (!(Number.isInteger(limit) && limit >= 0)) {
       return fail(c, 400, `limit must be a whole number, got "${limitText}"`);
     }
-    const page = store.page({
+    const page = await store.page({
       filter,
       limit,
       after: c.req.query("after"),
@@ -117,8 +119,10 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
       cursor: page.more && flows.length > 0 ? flows[0].id : null,
     });
   });
-  app.get("/api/flows.har", (c) => {
-    const har = flowsToHar(store.flows({ filter: queryFilter(c) }), {
+  app.get("/api/flows.har", async (c) => {
+    const flows: Flow[] = [];
+    for await (const flow of store.flows({ filter: queryFilter(c) })) flows.push(flow);
+    const har = flowsToHar(flows, {
       creator: { name: "mitm.ts", version: VERSION },
     });
     c.header("Content-Disposition", 'attachment; filename="flows.har"');
@@ -129,8 +133,8 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     const encoder = new TextEncoder();
     // One flow at a time: an export of a million flows does not sit in memory.
     const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        const next = flows.next();
+      async pull(controller) {
+        const next = await flows.next();
         if (next.done) controller.close();
         else controller.enqueue(encoder.encode(JSON.stringify(flowToJson(next.value)) + "\n"));
       },
@@ -143,8 +147,8 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
       "Content-Disposition": 'attachment; filename="flows.jsonl"',
     });
   });
-  app.get("/api/flows/:id", (c) => {
-    const flow = find(c.req.param("id"));
+  app.get("/api/flows/:id", async (c) => {
+    const flow = await find(c.req.param("id"));
     if (!flow) return fail(c, 404, `no flow ${c.req.param("id")}`);
     const limit = c.req.query("body_limit");
     const bodyLimit = limit === undefined ? Infinity : Number(limit);
@@ -154,8 +158,8 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
       intercepted: interceptor.phaseOf(flow.id),
     });
   });
-  app.get("/api/flows/:id/:part{request|response}/body", (c) => {
-    const flow = find(c.req.param("id"));
+  app.get("/api/flows/:id/:part{request|response}/body", async (c) => {
+    const flow = await find(c.req.param("id"));
     if (!flow) return fail(c, 404, `no flow ${c.req.param("id")}`);
     const part = c.req.param("part");
     const message = part === "request" ? flow.request : flow.response;
@@ -180,18 +184,18 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     if (c.req.query("download") === "1") c.header("Content-Disposition", "attachment");
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "Content-Type": safeHeader(type) });
   });
-  app.delete("/api/flows/:id", (c) => {
+  app.delete("/api/flows/:id", async (c) => {
     const id = c.req.param("id");
     if (interceptor.phaseOf(id) !== null) interceptor.kill(id);
-    if (!store.remove(id)) return fail(c, 404, `no flow ${id}`);
+    if (!(await store.remove(id))) return fail(c, 404, `no flow ${id}`);
     return c.json({ ok: true });
   });
-  app.post("/api/clear", (c) => {
-    store.clear();
+  app.post("/api/clear", async (c) => {
+    await store.clear();
     return c.json({ ok: true });
   });
   app.post("/api/flows/:id/replay", async (c) => {
-    const flow = find(c.req.param("id"));
+    const flow = await find(c.req.param("id"));
     if (!flow) return fail(c, 404, `no flow ${c.req.param("id")}`);
     try {
       const fresh = await replayer.replay(flow);

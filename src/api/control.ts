@@ -69,6 +69,6 @@ export class Control {
   async close(): Promise<void> {
     this.streams.closeAll();
     await this.interceptor.close();
-    this.store.close();
+    await this.store.close();
   }
 }

@@ -59,7 +59,7 @@ export class RuntimeOptions {
       if (name === "intercept") await this.#interceptor.setFilter(checked.intercept);
       else (this.#options as Record<string, unknown>)[name] = checked[name];
     }
-    this.#store.setLimits(this.#options.flow_store_max_bytes);
+    await this.#store.setLimits(this.#options.flow_store_max_bytes);
     if ("ignore_hosts" in changes || "allow_hosts" in changes) {
       this.#policy = interceptPolicy(this.#options.ignore_hosts, this.#options.allow_hosts);
     }

@@ -2,18 +2,20 @@
  * The flows the web UI and API show, kept on disk in SQLite (src/store/) within a byte budget
  * (flow_store_max_bytes): past it the oldest go and are counted in `dropped`.
  *
- * The proxy never waits on the disk: add() and update() only note the flow and tell listeners;
- * the noted flows are written in one transaction every FLUSH_MS (sooner past FLUSH_FLOWS), by a
- * timer. Reads write the queue first, so they see every flow. No Flow object is kept beyond the
- * queue: memory stays flat however many flows there are. A flow whose request or response is still
- * on its way is written as it is now and written again at its next change.
+ * The proxy never waits on the disk: add() and update() only note the flow and tell listeners.
+ * Every FLUSH_MS (sooner past FLUSH_FLOWS) the noted flows are copied as plain data and handed to
+ * the writer thread (src/store/writer.ts), which writes each batch in one transaction. Reads
+ * wait until what was handed over is written, then read through a connection of their own. No
+ * Flow object is kept beyond the queue: memory stays flat however many flows there are. A flow
+ * still on its way is written as it is and written again at its next change.
  */
 import type { Filter } from "../filter/mod.ts";
 import type { Flow } from "../flow/flow.ts";
 import { FlowDb, type PageRow } from "../store/flow_db.ts";
 import { type StoreLocation, storeLocation } from "../store/location.ts";
+import { snapshotFlow } from "../store/snapshot.ts";
+import { StoreWriter, type WriterReply, type WriterRequest } from "../store/writer.ts";
 import type { FlowSummary } from "./summary.ts";
-
 export type StoreEvent =
   | { type: "added" | "updated"; flow: Flow }
   | { type: "removed"; id: string }
@@ -52,7 +54,7 @@ const FLUSH_FLOWS = 512;
 /** Explicitly deleted ids remembered so that a late update does not bring the flow back. */
 const REMOVED_MEMORY = 4096;
 
-/** Per live Flow object: its number, and whether it has been written. */
+/** Per live Flow object: its number, and whether it has been handed to the writer. */
 interface FlowState {
   seq: number;
   written: boolean;
@@ -61,7 +63,9 @@ interface FlowState {
 export class FlowStore {
   maxBytes: number;
   readonly location: StoreLocation;
+  /** Reads only: the writer thread has the connection that writes. */
   readonly #db: FlowDb;
+  readonly #writer: StoreWriter;
   readonly #states = new WeakMap<Flow, FlowState>();
   readonly #pending = new Map<string, Flow>();
   readonly #removed = new Set<string>();
@@ -71,19 +75,34 @@ export class FlowStore {
   #floor = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** The last request handed to the writer (reads wait for it). */
+  #last: Promise<unknown> = Promise.resolve();
+  /** New flows handed over but not yet answered for (counted in size meanwhile). */
+  #inFlight = 0;
+  #count: number;
+  #bytes: number;
+  #dropped: number;
+  /** A write that failed, said once. */
+  #failure: string | null = null;
 
-  constructor(options: StoreOptions) {
+  constructor(options: StoreOptions & { inlineWriter?: boolean }) {
     this.maxBytes = options.maxBytes;
     this.location = storeLocation(options.file);
+    // stream_large_bodies may be tiny (or 0, nothing kept): chunks stay a sensible size.
+    const chunkSize = Math.max(64 * 1024, options.chunkSize ?? 4 << 20);
     try {
-      // stream_large_bodies may be tiny (or 0, nothing kept): chunks stay a sensible size.
-      const chunkSize = Math.max(64 * 1024, options.chunkSize ?? 4 << 20);
       this.#db = new FlowDb(this.location.path, { chunkSize });
     } catch (e) {
       this.location.remove();
       throw e;
     }
+    this.#writer = new StoreWriter(this.location.path, chunkSize, {
+      inline: options.inlineWriter,
+    });
     this.#nextSeq = this.#db.maxSeq + 1;
+    this.#count = this.#db.count;
+    this.#bytes = this.#db.bytes;
+    this.#dropped = this.#db.dropped;
   }
 
   /** Where the database is. */
@@ -91,26 +110,32 @@ export class FlowStore {
     return this.location.path;
   }
 
-  /** Flows kept (written and waiting to be). */
+  /** "worker" when writes happen on a thread of their own, else "inline". */
+  get writerMode(): string {
+    return this.#writer.mode;
+  }
+
+  /** Flows kept (written, being written and waiting to be). */
   get size(): number {
     let unwritten = 0;
     for (const flow of this.#pending.values()) if (!this.#written(flow)) unwritten++;
-    return this.#db.count + unwritten;
+    return this.#count + this.#inFlight + unwritten;
   }
 
   /** What the written flows take on disk, as the budget counts it. */
   get bytes(): number {
-    return this.#db.bytes;
+    return this.#bytes;
   }
 
   /** Flows evicted to stay within the budget (over the life of the session file). */
   get dropped(): number {
-    return this.#db.dropped;
+    return this.#dropped;
   }
 
-  get(id: string): Flow | undefined {
+  async get(id: string): Promise<Flow | undefined> {
     const pending = this.#pending.get(id);
     if (pending !== undefined) return pending;
+    await this.sync();
     const seq = this.#db.seqOf(id);
     return seq === undefined ? undefined : this.#db.read(seq);
   }
@@ -141,9 +166,10 @@ export class FlowStore {
     }
   }
 
-  remove(id: string): boolean {
+  async remove(id: string): Promise<boolean> {
     this.flush();
-    if (!this.#db.remove(id)) return false;
+    const reply = await this.#request({ op: "remove", id });
+    if (!reply.removed) return false;
     this.#removed.add(id);
     if (this.#removed.size > REMOVED_MEMORY) {
       this.#removed.delete(this.#removed.values().next().value as string);
@@ -152,28 +178,29 @@ export class FlowStore {
     return true;
   }
 
-  clear(): void {
+  async clear(): Promise<void> {
     this.#pending.clear();
-    this.#db.clear();
     this.#floor = this.#nextSeq;
     this.#emit({ type: "cleared" });
+    await this.#request({ op: "clear" });
   }
 
   /** Changes the budget; flows over it go at once. */
-  setLimits(maxBytes: number): void {
+  async setLimits(maxBytes: number): Promise<void> {
     this.maxBytes = maxBytes;
     this.flush();
+    await this.#request({ op: "evict", maxBytes });
   }
 
   /** Flows in arrival order, read back one at a time (for exports). */
-  *flows(query: ListQuery = {}): Generator<Flow> {
-    this.flush();
+  async *flows(query: ListQuery = {}): AsyncGenerator<Flow> {
+    await this.sync();
     yield* this.#db.flows({ filter: query.filter, ...this.#cursors(query) });
   }
 
   /** Flows in arrival order, whole (the newest `limit` when more match). */
-  list(query: ListQuery = {}): Flow[] {
-    this.flush();
+  async list(query: ListQuery = {}): Promise<Flow[]> {
+    await this.sync();
     const { rows } = this.#db.page({
       filter: query.filter,
       limit: query.limit,
@@ -183,8 +210,8 @@ export class FlowStore {
   }
 
   /** A page of summaries, oldest first, with the count of all matching flows. */
-  page(query: ListQuery): Page {
-    this.flush();
+  async page(query: ListQuery): Promise<Page> {
+    await this.sync();
     const { rows, more } = this.#db.page({
       filter: query.filter,
       limit: query.limit,
@@ -218,30 +245,33 @@ export class FlowStore {
     return () => this.#listeners.delete(fn);
   }
 
-  /** Writes the queued flows now, then evicts past the budget. */
+  /** Hands the queued flows to the writer now (it writes them in one transaction). */
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#closed) return;
-    if (this.#pending.size > 0) this.#write();
-    const evicted = this.#db.evict(this.maxBytes);
-    if (evicted.count > 0) {
-      this.#floor = Math.max(this.#floor, evicted.lastSeq + 1);
-      for (const id of evicted.ids) this.#emit({ type: "removed", id });
-    }
-  }
-
-  #write(): void {
+    if (this.#closed || this.#pending.size === 0) return;
     const batch = [];
+    let fresh = 0;
     for (const flow of this.#pending.values()) {
       const state = this.#states.get(flow);
       if (state !== undefined && state.seq >= this.#floor) {
-        batch.push({ seq: state.seq, flow, written: state.written });
+        batch.push({ seq: state.seq, written: state.written, snapshot: snapshotFlow(flow) });
+        if (!state.written) fresh++;
         state.written = true;
       }
     }
     this.#pending.clear();
-    this.#db.write(batch);
+    if (batch.length === 0) return;
+    this.#inFlight += fresh;
+    void this.#request({ op: "write", batch, maxBytes: this.maxBytes })
+      .catch(() => {}) // said once in #request
+      .finally(() => (this.#inFlight -= fresh));
+  }
+
+  /** Resolves once everything added so far is written. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.#last.catch(() => {});
   }
 
   #written(flow: Flow): boolean {
@@ -249,29 +279,44 @@ export class FlowStore {
   }
 
   /** Writes what is queued and closes the database; a temporary store is deleted. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.#closed) return;
-    this.flush();
+    await this.sync();
     this.#closed = true;
+    await this.#writer.close().catch(() => {});
     this.#db.close();
     this.location.remove();
+  }
+
+  /** Sends a request after the ones before it; applies its reply to the totals. */
+  #request(req: WriterRequest): Promise<WriterReply> {
+    const result = this.#writer.request(req).then((reply) => {
+      this.#count = reply.count;
+      this.#bytes = reply.bytes;
+      this.#dropped = reply.dropped;
+      if (reply.evicted.ids.length > 0) {
+        this.#floor = Math.max(this.#floor, reply.evicted.lastSeq + 1);
+        for (const id of reply.evicted.ids) this.#emit({ type: "removed", id });
+      }
+      return reply;
+    }, (e: Error) => {
+      // A full disk or a removed file must not end the proxy: the batch is lost, and said so.
+      if (this.#failure === null) {
+        this.#failure = e.message;
+        console.error(`mitm: cannot write flows to ${this.path}: ${e.message}`);
+      }
+      throw e;
+    });
+    this.#last = result;
+    return result;
   }
 
   #queue(flow: Flow): void {
     this.#pending.set(flow.id, flow);
     if (this.#pending.size >= FLUSH_FLOWS) {
       clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => this.#flushSafely(), 0);
-    } else this.#timer ??= setTimeout(() => this.#flushSafely(), FLUSH_MS);
-  }
-
-  #flushSafely(): void {
-    try {
-      this.flush();
-    } catch (e) {
-      // A full disk or a removed file must not end the proxy: the batch is lost, and said so.
-      console.error(`mitm: cannot write flows to ${this.path}: ${(e as Error).message}`);
-    }
+      this.#timer = setTimeout(() => this.flush(), 0);
+    } else this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
   #emit(event: StoreEvent): void {

@@ -291,7 +291,7 @@ async function runProxy(
   try {
     proxy = await startProxy(options, { log, scripts: flags.scripts ?? [], addons: output });
   } catch (e) {
-    store?.close();
+    await store?.close();
     if (e instanceof ScriptError) {
       console.error(`mitm: ${e.message.replace(/\s+/g, " ")}`);
       return 1;
@@ -311,7 +311,7 @@ async function runProxy(
   try {
     web = await startWebUi(proxy, options, flags.apiToken, webPortChosen, log, store);
   } catch (e) {
-    store?.close();
+    await store?.close();
     await proxy.close();
     if (e instanceof StoreFileError) {
       console.error(`mitm: ${e.message}.`);

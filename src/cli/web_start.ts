@@ -40,7 +40,7 @@ export async function startWebUi(
     });
   } catch (e) {
     if (!(e instanceof NetError)) throw e;
-    store?.close();
+    await store?.close();
     if (!portChosen && e.code === "address-in-use") {
       log.warn(
         `warning: cannot serve the web UI on ${where}: ${e.message}; running without it ` +

@@ -169,7 +169,9 @@ export class FlowDb {
   /** Deletes the extra body chunks and WebSocket messages of flows lo..hi (inclusive). */
   #deleteParts(lo: number, hi: number): void {
     this.db.exec(
-      `DELETE FROM bodies WHERE key BETWEEN ${bodyKey(lo, 0, 0)} AND ${bodyKey(hi + 1, 0, 0) - 1};` +
+      `DELETE FROM bodies WHERE key BETWEEN ${bodyKey(lo, 0, 0)} AND ${
+        bodyKey(hi + 1, 0, 0) - 1
+      };` +
         `DELETE FROM ws_messages WHERE key BETWEEN ${wsKey(lo, 0)} AND ${wsKey(hi + 1, 0) - 1};`,
     );
   }

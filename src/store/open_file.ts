@@ -48,13 +48,13 @@ export async function openForWeb(
         imported++;
       } else skipped++;
     }
-    store.flush();
+    await store.sync();
   } catch (e) {
-    store.close();
+    await store.close();
     throw new StoreFileError(`cannot read ${file}: ${(e as Error).message}`);
   }
   if (imported === 0 && skipped > 0) {
-    store.close();
+    await store.close();
     throw new StoreFileError(
       `${file} is not a mitm.ts session, a -w recording or a HAR file (no flow in it)`,
     );

@@ -110,71 +110,73 @@ test("add() returns without writing; the batch is written by a timer in one go",
       assert.equal(rowCount(file), 300);
       await waitUntil("the second batch", () => rowCount(file) === 1000);
     } finally {
-      store.close();
+      await store.close();
     }
     assert.ok(fs.existsSync(file), "a named session stays");
   });
 });
 
 test("updates rewrite the flow in place; deleted, cleared and dropped flows stay gone", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const store = new FlowStore({ file: path.join(dir, "s.db"), maxBytes: GIB });
     try {
       const a = makeFlow(1);
       const b = makeFlow(2);
       store.add(a);
       store.add(b);
-      store.flush();
+      await store.sync();
       a.marked = true;
       a.response!.status = 500;
       store.update(a);
-      store.flush();
-      assert.deepEqual(store.list().map((f) => f.id), [a.id, b.id], "order kept");
-      assert.equal(store.get(a.id)!.response!.status, 500);
-      assert.deepEqual(store.list({ filter: parseFilter("~marked") }).map((f) => f.id), [a.id]);
+      await store.sync();
+      assert.deepEqual((await store.list()).map((f) => f.id), [a.id, b.id], "order kept");
+      assert.equal((await store.get(a.id))!.response!.status, 500);
+      assert.deepEqual((await store.list({ filter: parseFilter("~marked") })).map((f) => f.id), [
+        a.id,
+      ]);
 
-      assert.equal(store.remove(b.id), true);
+      assert.equal(await store.remove(b.id), true);
       store.update(b);
-      store.flush();
-      assert.equal(store.get(b.id), undefined, "a late update does not bring it back");
+      await store.sync();
+      assert.equal(await store.get(b.id), undefined, "a late update does not bring it back");
 
-      store.clear();
+      await store.clear();
       store.update(a);
-      store.flush();
+      await store.sync();
       assert.equal(store.size, 0);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
 
 test("the budget drops the oldest flows, counts them, and keeps the newest", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const file = path.join(dir, "s.db");
     const store = new FlowStore({ file, maxBytes: GIB });
     const flows = Array.from({ length: 50 }, (_, i) => makeFlow(i, { body: "x".repeat(1000) }));
     try {
       for (const f of flows) store.add(f);
-      store.flush();
+      await store.sync();
       const perFlow = store.bytes / 50;
       assert.ok(perFlow > 1000, `${perFlow} bytes per flow`);
-      store.setLimits(Math.floor(perFlow * 20));
+      await store.setLimits(Math.floor(perFlow * 20));
       assert.ok(store.size <= 20 && store.size >= 18, `${store.size} kept`);
       assert.equal(store.dropped, 50 - store.size);
       assert.ok(store.bytes <= perFlow * 20);
-      const kept = store.list().map((f) => f.id);
+      const kept = (await store.list()).map((f) => f.id);
       assert.deepEqual(kept, flows.slice(50 - kept.length).map((f) => f.id), "the newest stay");
-      assert.equal(store.get(flows[0].id), undefined);
+      assert.equal(await store.get(flows[0].id), undefined);
 
       // An update of a dropped flow is ignored.
       store.update(flows[0]);
-      store.flush();
-      assert.equal(store.get(flows[0].id), undefined);
+      await store.sync();
+      assert.equal(await store.get(flows[0].id), undefined);
 
-      store.setLimits(1);
-      assert.deepEqual(store.list().map((f) => f.id), [flows[49].id]);
+      await store.setLimits(1);
+      assert.deepEqual((await store.list()).map((f) => f.id), [flows[49].id]);
     } finally {
-      store.close();
+      await store.close();
     }
     // The count of dropped flows is part of the session.
     const db = new FlowDb(file, { readOnly: true });
@@ -232,12 +234,12 @@ test("bodies in chunks and WebSocket messages come back as they went in", async 
   });
 });
 
-test("a temporary store is deleted when closed", () => {
+test("a temporary store is deleted when closed", async () => {
   const store = new FlowStore({ maxBytes: GIB });
   store.add(makeFlow(1));
-  store.flush();
+  await store.sync();
   const dir = path.dirname(store.path);
   assert.ok(fs.existsSync(store.path));
-  store.close();
+  await store.close();
   assert.equal(fs.existsSync(dir), false);
 });
