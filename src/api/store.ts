@@ -49,7 +49,7 @@ export interface Page {
   more: boolean;
 }
 
-const FLUSH_MS = 100;
+const FLUSH_MS = 250;
 const FLUSH_FLOWS = 512;
 /** Explicitly deleted ids remembered so that a late update does not bring the flow back. */
 const REMOVED_MEMORY = 4096;

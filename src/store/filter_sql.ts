@@ -91,6 +91,88 @@ export function literalOf(pattern: string): Literal | null {
   return { text, start, end, dots };
 }
 
+/**
+ * A run of text any match of the regex must contain (case aside), or null: the longest literal
+ * run outside groups and classes, each character kept only when it is not made optional by a
+ * quantifier after it. None when the regex has a `|` outside groups (either side may match).
+ * SQL can then rule out the rows without it, and the JS matcher decides the rest.
+ */
+export function requiredText(pattern: string): string | null {
+  let best = "";
+  let run = "";
+  let depth = 0;
+  const end = () => {
+    if (run.length > best.length) best = run;
+    run = "";
+  };
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") {
+      const next = pattern[i + 1] ?? "";
+      i++;
+      if (depth > 0) continue;
+      if (/[A-Za-z0-9]/.test(next)) end();
+      else run += next;
+      continue;
+    }
+    if (c === "[") {
+      end();
+      // Skip the class; `]` right after `[` or `[^` is part of it.
+      let j = i + 1;
+      if (pattern[j] === "^") j++;
+      if (pattern[j] === "]") j++;
+      while (j < pattern.length && pattern[j] !== "]") j += pattern[j] === "\\" ? 2 : 1;
+      i = j;
+      continue;
+    }
+    if (c === "(") {
+      end();
+      depth++;
+      continue;
+    }
+    if (c === ")") {
+      depth = Math.max(0, depth - 1);
+      continue;
+    }
+    if (depth > 0) continue;
+    if (c === "|") return null;
+    if (c === "?" || c === "*" || c === "{") {
+      run = run.slice(0, -1); // the character before is optional (or repeated a number of times)
+      end();
+      if (c === "{") while (i < pattern.length && pattern[i] !== "}") i++;
+      continue;
+    }
+    if (c === "+") {
+      end();
+      continue;
+    }
+    if (".^$".includes(c)) {
+      end();
+      continue;
+    }
+    run += c;
+  }
+  end();
+  return best.length >= 3 && /^[\x20-\x7e]+$/.test(best) ? best : null;
+}
+
+/** Escapes LIKE's wildcards (ESCAPE '\'). */
+function likeEscape(text: string): string {
+  return text.replace(/[%_\\]/g, "\\$&");
+}
+
+/** For a regex SQL cannot decide: rows whose column lacks its required text are ruled out. */
+function prefilter(column: string, pattern: string): Part {
+  const text = requiredText(pattern);
+  if (text === null) return UNKNOWN;
+  return {
+    sure: FALSE,
+    sureParams: [],
+    maybe: `coalesce((${column} LIKE ? ESCAPE '\\'), 0)`,
+    maybeParams: ["%" + likeEscape(text) + "%"],
+  };
+}
+
 /** A LIKE pattern (ESCAPE '\') for the literal; `.` becomes `_`. */
 function likeBody(lit: Literal): string {
   let out = "";
@@ -108,7 +190,7 @@ const NOT_PLAIN_ASCII = "[^ -~]";
 /** One text column holding one value. */
 function singleColumn(column: string, pattern: string): Part {
   const lit = literalOf(pattern);
-  if (lit === null) return UNKNOWN;
+  if (lit === null) return prefilter(column, pattern);
   const like = (lit.start ? "" : "%") + likeBody(lit) + (lit.end ? "" : "%");
   const match = `${column} LIKE ? ESCAPE '\\'`;
   if (!lit.dots) return exact(match, [like]);
@@ -128,7 +210,7 @@ function singleColumn(column: string, pattern: string): Part {
  */
 function linesColumn(column: string, pattern: string): Part {
   const lit = literalOf(pattern);
-  if (lit === null || lit.dots) return UNKNOWN;
+  if (lit === null || lit.dots) return prefilter(column, pattern);
   const like = "%" + (lit.start ? "\n" : "") + likeBody(lit) + (lit.end ? "\n" : "") + "%";
   return exact(`${column} LIKE ? ESCAPE '\\'`, [like]);
 }
@@ -136,10 +218,14 @@ function linesColumn(column: string, pattern: string): Part {
 function headsColumn(column: "req_heads" | "res_heads", pattern: string): Part {
   const inner = linesColumn(`d.${column}`, pattern);
   if (inner === UNKNOWN) return UNKNOWN;
-  return exact(
-    `EXISTS (SELECT 1 FROM flow_docs d WHERE d.seq = f.seq AND ${inner.sure})`,
-    inner.sureParams,
-  );
+  const exists = (cond: string) =>
+    `EXISTS (SELECT 1 FROM flow_docs d WHERE d.seq = f.seq AND ${cond})`;
+  return {
+    sure: inner.sure === FALSE ? FALSE : exists(inner.sure),
+    sureParams: inner.sureParams,
+    maybe: exists(inner.maybe),
+    maybeParams: inner.maybeParams,
+  };
 }
 
 /** A body: SQL searches plain single-chunk bodies; the JS matcher decodes the others. */
@@ -148,7 +234,18 @@ function bodyPart(part: 0 | 1, pattern: string): Part {
   const data = part === 0 ? "d.req_data" : "d.res_data";
   const lit = literalOf(pattern);
   if (lit === null || lit.dots || lit.start || lit.end) {
-    return { sure: FALSE, sureParams: [], maybe: `${state} <> 0`, maybeParams: [] };
+    // A body must hold the regex's required text, if it has one, where SQL can read it.
+    const text = requiredText(pattern);
+    if (text === null) {
+      return { sure: FALSE, sureParams: [], maybe: `${state} <> 0`, maybeParams: [] };
+    }
+    return {
+      sure: FALSE,
+      sureParams: [],
+      maybe: `(${state} = ${BODY_OTHER} OR (${state} = ${BODY_PLAIN} AND EXISTS (SELECT 1 FROM ` +
+        `flow_docs d WHERE d.seq = f.seq AND instr(lower(${data}), ?) > 0)))`,
+      maybeParams: [text.toLowerCase()],
+    };
   }
   const needle = lit.text.toLowerCase();
   // A plain body is one chunk, the one in the flow's flow_docs row.

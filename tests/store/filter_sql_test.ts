@@ -17,7 +17,7 @@ import {
 import { Flow, FlowRequest, FlowResponse } from "../../src/flow/flow.ts";
 import { HeaderList } from "../../src/http1/headers.ts";
 import { FlowDb } from "../../src/store/flow_db.ts";
-import { filterToSql, literalOf } from "../../src/store/filter_sql.ts";
+import { filterToSql, literalOf, requiredText } from "../../src/store/filter_sql.ts";
 import { withTempDir } from "./helpers.ts";
 
 // ---- values: ASCII of both cases, LIKE's and regex's special characters, non-ASCII, astral
@@ -189,6 +189,16 @@ const patternArb = fc.oneof(
     "é|json",
     "^/",
     "\\\\",
+    // Real regexes: SQL rules out rows without their required text, the matcher decides.
+    "js+on",
+    "ap?i",
+    "x(y)?z",
+    "json[0-9]*",
+    "a{2}pi",
+    "pad{1,3}ing-",
+    "(exa|bü)mple",
+    "^/a.*b",
+    "ding-p+add",
     // `.` is one UTF-16 unit: an astral character is two of them, LIKE's `_` one code point.
     "/..$",
     "^.{0}/.$",
@@ -280,6 +290,12 @@ test("SQL alone decides indexed filters; regexes and encoded bodies go to the ma
   assert.equal(literalOf("é"), null);
   assert.equal(literalOf("a.b")?.dots, true);
   assert.equal(literalOf("x\\$")?.end, false);
+  assert.equal(requiredText("needle-12 [a-z]"), "needle-12 ");
+  assert.equal(requiredText("jsonx+yz"), "jsonx");
+  assert.equal(requiredText("js+on"), null); // too short to be worth a LIKE
+  assert.equal(requiredText("abc{0,3}def"), "def");
+  assert.equal(requiredText("abcd|efgh"), null);
+  assert.equal(requiredText("(abcd|x)efg"), "efg");
 });
 
 test("a `.` next to astral characters and line breaks is left to the matcher", async () => {
