@@ -94,7 +94,12 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   app.get("/style.css", (c) => c.body(UI_ASSETS["style.css"], 200, { "Content-Type": "text/css" }));
 
   // --- flows
-  app.get("/api/status", (c) => c.json({ version: VERSION, ...statsOf(store, interceptor) }));
+  app.get("/api/status", (c) =>
+    c.json({
+      version: VERSION,
+      ...statsOf(store, interceptor),
+      store: { path: store.path, writer: store.writerMode },
+    }));
   app.get("/api/flows", async (c) => {
     const filter = queryFilter(c);
     const limitText = c.req.query("limit");

@@ -139,7 +139,7 @@ export function requiredText(pattern: string): string | null {
     if (c === "?" || c === "*" || c === "{") {
       run = run.slice(0, -1); // the character before is optional (or repeated a number of times)
       end();
-      if (c === "{") while (i < pattern.length && pattern[i] !== "}") i++;
+      if (c === "{") { while (i < pattern.length && pattern[i] !== "}") i++; }
       continue;
     }
     if (c === "+") {

@@ -84,7 +84,11 @@ export class StoreWriter {
       return;
     }
     try {
-      const url = new URL("./writer_worker.ts", import.meta.url);
+      // From source this module is src/store/writer.ts; in Bun's executable every module has the
+      // bundle's URL and the worker is the entry point src/store/writer_worker.ts beside it.
+      const url = import.meta.url.endsWith("/writer.ts")
+        ? new URL("./writer_worker.ts", import.meta.url)
+        : new URL("./src/store/writer_worker.ts", import.meta.url);
       this.#worker = new Worker(url.href, { type: "module" });
     } catch {
       this.#inline = new FlowDb(path, { chunkSize });
