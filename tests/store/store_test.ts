@@ -9,6 +9,7 @@ import path from "node:path";
 import { FlowStore } from "../../src/api/store.ts";
 import { parseFilter } from "../../src/filter/mod.ts";
 import { WebSocketData, WebSocketMessage } from "../../src/flow/websocket.ts";
+import { HeaderList } from "../../src/http1/headers.ts";
 import { openSqlite } from "../../src/runtime/mod.ts";
 import { FlowDb } from "../../src/store/flow_db.ts";
 import { openStoreFile, STORE_FORMAT, StoreFileError } from "../../src/store/schema.ts";
@@ -228,6 +229,30 @@ test("bodies in chunks and WebSocket messages come back as they went in", async 
       ]);
       assert.deepEqual(back.websocket!.messages[1].content, new Uint8Array([0, 255]));
       assert.equal(back.request.headers.get("x-index"), "7");
+    } finally {
+      db.close();
+    }
+  });
+});
+
+test("headers come back as they were, odd ones included", async () => {
+  await withTempDir((dir) => {
+    const db = new FlowDb(path.join(dir, "s.db"));
+    try {
+      const plain = makeFlow(1);
+      plain.request.headers.append("X-Colon", "a: b:c");
+      plain.request.headers.append("x-empty", "");
+      plain.request.headers.append("X-Spaces", "  padded  ");
+      // What an addon could set but the wire never carries: kept in the document instead.
+      const odd = makeFlow(2);
+      odd.response!.headers.append("Weird:Name", "v");
+      odd.response!.headers.append("X-Lines", "one\ntwo");
+      odd.response!.trailers = HeaderList.from({ "X-Trailer": "t" });
+      db.write([{ seq: 1, flow: plain, written: false }, { seq: 2, flow: odd, written: false }]);
+      assert.deepEqual(db.read(1)!.request.headers.raw, plain.request.headers.raw);
+      assert.deepEqual(db.read(1)!.response!.headers.raw, plain.response!.headers.raw);
+      assert.deepEqual(db.read(2)!.response!.headers.raw, odd.response!.headers.raw);
+      assert.deepEqual(db.read(2)!.response!.trailers!.raw, ["X-Trailer", "t"]);
     } finally {
       db.close();
     }
