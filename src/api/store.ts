@@ -51,6 +51,11 @@ export interface Page {
 
 const FLUSH_MS = 250;
 const FLUSH_FLOWS = 512;
+/**
+ * Flows handed to the writer and not yet written, past which new ones are dropped (and counted)
+ * rather than queued: memory stays bounded even if the disk cannot keep up with the proxy.
+ */
+const MAX_BACKLOG = 20_000;
 /** Explicitly deleted ids remembered so that a late update does not bring the flow back. */
 const REMOVED_MEMORY = 4096;
 
@@ -58,6 +63,8 @@ const REMOVED_MEMORY = 4096;
 interface FlowState {
   seq: number;
   written: boolean;
+  /** Dropped before it was written (the writer had fallen behind). */
+  gone?: boolean;
 }
 
 export class FlowStore {
@@ -84,6 +91,8 @@ export class FlowStore {
   #dropped: number;
   /** A write that failed, said once. */
   #failure: string | null = null;
+  /** Flows dropped because the writer fell behind (added to `dropped`). */
+  #behind = 0;
 
   constructor(options: StoreOptions & { inlineWriter?: boolean }) {
     this.maxBytes = options.maxBytes;
@@ -129,7 +138,7 @@ export class FlowStore {
 
   /** Flows evicted to stay within the budget (over the life of the session file). */
   get dropped(): number {
-    return this.#dropped;
+    return this.#dropped + this.#behind;
   }
 
   async get(id: string): Promise<Flow | undefined> {
@@ -153,7 +162,7 @@ export class FlowStore {
   update(flow: Flow): void {
     const state = this.#states.get(flow);
     if (state === undefined || state.seq < this.#floor || this.#closed) return;
-    if (this.#removed.has(flow.id)) return;
+    if (state.gone || this.#removed.has(flow.id)) return;
     this.#queue(flow);
     this.#emit({ type: "updated", flow });
   }
@@ -250,6 +259,7 @@ export class FlowStore {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#closed || this.#pending.size === 0) return;
+    if (this.#inFlight > MAX_BACKLOG) return this.#fellBehind();
     const batch = [];
     let fresh = 0;
     for (const flow of this.#pending.values()) {
@@ -266,6 +276,22 @@ export class FlowStore {
     void this.#request({ op: "write", batch, maxBytes: this.maxBytes })
       .catch(() => {}) // said once in #request
       .finally(() => (this.#inFlight -= fresh));
+  }
+
+  /** The writer has no room: the queued new flows are counted as dropped and stay gone. */
+  #fellBehind(): void {
+    if (this.#behind === 0) {
+      console.error(
+        "mitm: the flow store cannot keep up with the traffic; flows are dropped until it does",
+      );
+    }
+    for (const flow of this.#pending.values()) {
+      const state = this.#states.get(flow);
+      if (state === undefined || state.written || state.gone) continue;
+      state.gone = true;
+      this.#behind++;
+    }
+    this.#pending.clear();
   }
 
   /** Resolves once everything added so far is written. */
