@@ -52,11 +52,21 @@ export interface FlowSnapshot {
   } | null;
 }
 
+/**
+ * The bytes on their own: postMessage copies a typed array's whole buffer, and a body is often a
+ * view into a larger read buffer.
+ */
+function own(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes
+    : bytes.slice();
+}
+
 function message(m: FlowRequest | FlowResponse): MessageSnapshot {
   return {
     httpVersion: m.httpVersion,
     headers: m.headers.raw,
-    body: m.body,
+    body: m.body && own(m.body),
     trailers: m.trailers?.raw ?? null,
     bodySize: m.bodySize,
     streamed: m.streamed,
@@ -100,7 +110,7 @@ export function snapshotFlow(flow: Flow): FlowSnapshot {
       messages: ws.messages.map((m) => ({
         fromClient: m.fromClient,
         type: m.type,
-        content: m.content,
+        content: own(m.content),
         timestamp: m.timestamp,
         dropped: m.dropped,
         injected: m.injected,
