@@ -238,6 +238,13 @@ export const OPTION_SPECS = {
     help: "Disk the web UI and API's flow store may take (k, m, g suffixes); past it the oldest " +
       "flows are dropped and counted. Replaces max_flows and max_flow_bytes.",
   }),
+  flow_store_writer: opt({
+    type: "string",
+    default: "worker",
+    help: "Where the flow store writes: worker (a thread of its own, off the proxy's) or inline " +
+      "(on the proxy's thread: less memory, for small machines).",
+    check: (v) => v === "worker" || v === "inline" ? null : 'is not "worker" or "inline"',
+  }),
   save_session: opt({
     type: "string",
     default: "",

@@ -30,6 +30,7 @@ export class Control {
       file: o.save_session || undefined,
       maxBytes: o.flow_store_max_bytes,
       chunkSize: o.stream_large_bodies,
+      inlineWriter: o.flow_store_writer === "inline",
     });
     this.interceptor = new Interceptor(proxy.addons, (flow) => this.store.update(flow));
     this.replayer = new Replayer(network);

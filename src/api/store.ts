@@ -38,6 +38,8 @@ export interface StoreOptions {
   maxBytes: number;
   /** Body chunk size (stream_large_bodies: no kept body is larger). */
   chunkSize?: number;
+  /** Write on this thread instead of a worker (flow_store_writer=inline). */
+  inlineWriter?: boolean;
 }
 
 export interface Page {
@@ -94,7 +96,7 @@ export class FlowStore {
   /** Flows dropped because the writer fell behind (added to `dropped`). */
   #behind = 0;
 
-  constructor(options: StoreOptions & { inlineWriter?: boolean }) {
+  constructor(options: StoreOptions) {
     this.maxBytes = options.maxBytes;
     this.location = storeLocation(options.file);
     // stream_large_bodies may be tiny (or 0, nothing kept): chunks stay a sensible size.

@@ -180,6 +180,7 @@ export async function main(argv: string[]): Promise<number> {
             file: options.save_session || undefined,
             maxBytes: options.flow_store_max_bytes,
             chunkSize: options.stream_large_bodies,
+            inlineWriter: options.flow_store_writer === "inline",
           });
         } catch (e) {
           if (!(e instanceof StoreFileError)) throw e;

@@ -259,6 +259,24 @@ test("headers come back as they were, odd ones included", async () => {
   });
 });
 
+test("the inline writer (flow_store_writer=inline) stores the same", async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, "s.db");
+    const store = new FlowStore({ file, maxBytes: GIB, inlineWriter: true });
+    try {
+      assert.equal(store.writerMode, "inline");
+      const flows = [makeFlow(1), makeFlow(2), makeFlow(3)];
+      for (const f of flows) store.add(f);
+      assert.equal(rowCount(file), 0, "not written during add()");
+      assert.deepEqual((await store.list()).map((f) => f.id), flows.map((f) => f.id));
+      assert.equal(await store.remove(flows[1].id), true);
+      assert.equal(store.size, 2);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 test("a temporary store is deleted when closed", async () => {
   const store = new FlowStore({ maxBytes: GIB });
   store.add(makeFlow(1));
