@@ -10,8 +10,16 @@
  */
 export const BUN_FLAGS: readonly string[] = ["--smol"];
 
+/**
+ * Modules started as worker threads: a second entry point each, or the executable cannot load
+ * them (the flow store then writes on the main thread). Relative to cli.ts.
+ */
+export const WORKER_ENTRIES: readonly string[] = ["src/store/writer_worker.ts"];
+
 /** `bun` arguments that build `entry` into one executable with {@link BUN_FLAGS} built in. */
 export function bunCompileArgs(entry: string, outfile: string): string[] {
   const execArgv = BUN_FLAGS.map((f) => `--compile-exec-argv=${f}`);
-  return ["build", "--compile", ...execArgv, entry, "--outfile", outfile];
+  const dir = entry.includes("/") ? entry.slice(0, entry.lastIndexOf("/") + 1) : "";
+  const workers = WORKER_ENTRIES.map((w) => dir + w);
+  return ["build", "--compile", ...execArgv, entry, ...workers, "--outfile", outfile];
 }

@@ -240,19 +240,25 @@ export const OPTION_SPECS = {
       "web UI or the API resumes or kills them.",
     check: filterProblem,
   }),
-  max_flows: opt({
-    type: "int",
-    default: 10000,
-    min: 1,
-    max: 10_000_000,
-    help: "Flows the web UI and API keep in memory; the oldest are dropped first.",
-  }),
-  max_flow_bytes: opt({
+  flow_store_max_bytes: opt({
     type: "size",
-    default: 256 * 1024 * 1024,
+    default: 2 * 1024 * 1024 * 1024,
     min: 0,
-    help: "Body bytes the web UI and API keep in memory over all flows; the oldest flows are " +
-      "dropped first (k, m, g suffixes).",
+    help: "Disk the web UI and API's flow store may take (k, m, g suffixes); past it the oldest " +
+      "flows are dropped and counted. Replaces max_flows and max_flow_bytes.",
+  }),
+  flow_store_writer: opt({
+    type: "string",
+    default: "worker",
+    help: "Where the flow store writes: worker (a thread of its own, off the proxy's) or inline " +
+      "(on the proxy's thread: less memory, for small machines).",
+    check: (v) => v === "worker" || v === "inline" ? null : 'is not "worker" or "inline"',
+  }),
+  save_session: opt({
+    type: "string",
+    default: "",
+    help: "Keep the flow store in this file (an SQLite session that `mitm web FILE` opens) " +
+      "instead of a temporary one removed at exit (--save-session).",
   }),
   web_host: opt({
     type: "string",

@@ -22,6 +22,9 @@ import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from 
 import { summarize } from "./summary.ts";
 import { UI_ASSETS } from "./ui/mod.ts";
 
+/** Flows listed when no ?limit= is given (the in-memory store's old default bound). */
+const DEFAULT_LIST_LIMIT = 10_000;
+
 type Status = 400 | 404 | 409 | 422 | 500 | 502;
 
 function fail(c: Context, status: Status, message: string) {
@@ -44,7 +47,9 @@ async function jsonBody(c: Context): Promise<unknown> {
 export function createApi(control: Control, security: SecurityConfig): Hono {
   const { store, interceptor, replayer, streams } = control;
   const app = new Hono();
-  const find = (id: string): Flow | undefined => store.get(id) ?? interceptor.pausedFlow(id);
+  // A paused flow is the live object the proxy holds; the store has a copy.
+  const find = async (id: string): Promise<Flow | undefined> =>
+    interceptor.pausedFlow(id) ?? await store.get(id);
   const summary = (flow: Flow) => summarize(flow, interceptor.phaseOf(flow.id));
 
   app.onError((e, c) => {
@@ -91,33 +96,66 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   app.get("/style.css", (c) => c.body(UI_ASSETS["style.css"], 200, { "Content-Type": "text/css" }));
 
   // --- flows
-  app.get("/api/status", (c) => c.json({ version: VERSION, ...statsOf(store, interceptor) }));
-  app.get("/api/flows", (c) => {
+  app.get("/api/status", (c) =>
+    c.json({
+      version: VERSION,
+      ...statsOf(store, interceptor),
+      store: { path: store.path, writer: store.writerMode },
+    }));
+  app.get("/api/flows", async (c) => {
     const filter = queryFilter(c);
     const limitText = c.req.query("limit");
-    const limit = limitText === undefined ? undefined : Number(limitText);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+    // Without a limit, at most what the in-memory store used to hold by default.
+    const limit = limitText === undefined ? DEFAULT_LIST_LIMIT : Number(limitText);
+    if (!(Number.isInteger(limit) && limit >= 0)) {
       return fail(c, 400, `limit must be a whole number, got "${limitText}"`);
     }
-    const flows = store.list({ filter, limit, after: c.req.query("after") });
-    return c.json({ flows: flows.map(summary), ...statsOf(store, interceptor) });
+    const page = await store.page({
+      filter,
+      limit,
+      after: c.req.query("after"),
+      before: c.req.query("before"),
+    });
+    const flows = page.summaries.map((s) => ({ ...s, intercepted: interceptor.phaseOf(s.id) }));
+    return c.json({
+      flows,
+      ...statsOf(store, interceptor),
+      total: page.total,
+      more: page.more,
+      // Pass as ?before= for the page of older flows.
+      cursor: page.more && flows.length > 0 ? flows[0].id : null,
+    });
   });
-  app.get("/api/flows.har", (c) => {
-    const har = flowsToHar(store.list({ filter: queryFilter(c) }), {
+  app.get("/api/flows.har", async (c) => {
+    const flows: Flow[] = [];
+    for await (const flow of store.flows({ filter: queryFilter(c) })) flows.push(flow);
+    const har = flowsToHar(flows, {
       creator: { name: "mitm.ts", version: VERSION },
     });
     c.header("Content-Disposition", 'attachment; filename="flows.har"');
     return c.json(har);
   });
   app.get("/api/flows.jsonl", (c) => {
-    const lines = store.list({ filter: queryFilter(c) }).map((f) => JSON.stringify(flowToJson(f)));
-    return c.body(lines.join("\n") + (lines.length ? "\n" : ""), 200, {
+    const flows = store.flows({ filter: queryFilter(c) });
+    const encoder = new TextEncoder();
+    // One flow at a time: an export of a million flows does not sit in memory.
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await flows.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(JSON.stringify(flowToJson(next.value)) + "\n"));
+      },
+      cancel() {
+        flows.return(undefined);
+      },
+    });
+    return c.body(body, 200, {
       "Content-Type": "application/x-ndjson",
       "Content-Disposition": 'attachment; filename="flows.jsonl"',
     });
   });
-  app.get("/api/flows/:id", (c) => {
-    const flow = find(c.req.param("id"));
+  app.get("/api/flows/:id", async (c) => {
+    const flow = await find(c.req.param("id"));
     if (!flow) return fail(c, 404, `no flow ${c.req.param("id")}`);
     const limit = c.req.query("body_limit");
     const bodyLimit = limit === undefined ? Infinity : Number(limit);
@@ -127,8 +165,8 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
       intercepted: interceptor.phaseOf(flow.id),
     });
   });
-  app.get("/api/flows/:id/:part{request|response}/body", (c) => {
-    const flow = find(c.req.param("id"));
+  app.get("/api/flows/:id/:part{request|response}/body", async (c) => {
+    const flow = await find(c.req.param("id"));
     if (!flow) return fail(c, 404, `no flow ${c.req.param("id")}`);
     const part = c.req.param("part");
     const message = part === "request" ? flow.request : flow.response;
@@ -153,18 +191,18 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     if (c.req.query("download") === "1") c.header("Content-Disposition", "attachment");
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "Content-Type": safeHeader(type) });
   });
-  app.delete("/api/flows/:id", (c) => {
+  app.delete("/api/flows/:id", async (c) => {
     const id = c.req.param("id");
     if (interceptor.phaseOf(id) !== null) interceptor.kill(id);
-    if (!store.remove(id)) return fail(c, 404, `no flow ${id}`);
+    if (!(await store.remove(id))) return fail(c, 404, `no flow ${id}`);
     return c.json({ ok: true });
   });
-  app.post("/api/clear", (c) => {
-    store.clear();
+  app.post("/api/clear", async (c) => {
+    await store.clear();
     return c.json({ ok: true });
   });
   app.post("/api/flows/:id/replay", async (c) => {
-    const flow = find(c.req.param("id"));
+    const flow = await find(c.req.param("id"));
     if (!flow) return fail(c, 404, `no flow ${c.req.param("id")}`);
     // An optional {"request": {...}} changes what is sent (as resume does), not the kept flow.
     const edits = await jsonBody(c);
@@ -218,7 +256,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   app.put("/api/options", async (c) => {
     const body = await jsonBody(c);
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      return fail(c, 400, 'send a JSON object of options, like {"max_flows": 500}');
+      return fail(c, 400, 'send a JSON object of options, like {"intercept": "~d example.com"}');
     }
     await control.options.set(body as Record<string, unknown>);
     return c.json(control.options.values());

@@ -23,10 +23,15 @@ export class Control {
   readonly options: RuntimeOptions;
   readonly streams: EventStreams;
 
-  private constructor(proxy: ControlledProxy, network: Network) {
+  private constructor(proxy: ControlledProxy, network: Network, store?: FlowStore) {
     this.proxy = proxy;
     const o = proxy.options;
-    this.store = new FlowStore(o.max_flows, o.max_flow_bytes);
+    this.store = store ?? new FlowStore({
+      file: o.save_session || undefined,
+      maxBytes: o.flow_store_max_bytes,
+      chunkSize: o.stream_large_bodies,
+      inlineWriter: o.flow_store_writer === "inline",
+    });
     this.interceptor = new Interceptor(proxy.addons, (flow) => this.store.update(flow));
     this.replayer = new Replayer(network);
     this.replayer.proxyAddress = proxy.address;
@@ -34,9 +39,16 @@ export class Control {
     this.streams = new EventStreams(this.store, this.interceptor);
   }
 
-  /** Adds the store, replay and option addons to the proxy, and the intercept filter if set. */
-  static async attach(proxy: ControlledProxy, network = defaultNetwork): Promise<Control> {
-    const control = new Control(proxy, network);
+  /**
+   * Adds the store, replay and option addons to the proxy, and the intercept filter if set. The
+   * store is `store` when given (a session opened by the caller), else one from the options.
+   */
+  static async attach(
+    proxy: ControlledProxy,
+    network = defaultNetwork,
+    given?: FlowStore,
+  ): Promise<Control> {
+    const control = new Control(proxy, network, given);
     const store = control.store;
     const storeAddon: Addon = {
       name: "flow-store",
@@ -51,9 +63,13 @@ export class Control {
     return control;
   }
 
-  /** Releases paused flows (killing them) and ends event streams; call before proxy.close(). */
+  /**
+   * Releases paused flows (killing them), ends event streams and closes the store (a temporary one
+   * is deleted); call before proxy.close().
+   */
   async close(): Promise<void> {
     this.streams.closeAll();
     await this.interceptor.close();
+    await this.store.close();
   }
 }

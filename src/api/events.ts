@@ -19,9 +19,14 @@ const FLUSH_MS = 100;
 const HEARTBEAT_MS = 15_000;
 
 export interface Stats {
+  /** Flows in the store. */
   count: number;
+  /** Flows evicted by the disk budget (flow_store_max_bytes). */
   dropped: number;
+  /** What the stored flows take, as the budget counts it. */
   bytes: number;
+  /** The budget. */
+  maxBytes: number;
   paused: number;
   intercept: string;
 }
@@ -31,6 +36,7 @@ export function statsOf(store: FlowStore, interceptor: Interceptor): Stats {
     count: store.size,
     dropped: store.dropped,
     bytes: store.bytes,
+    maxBytes: store.maxBytes,
     paused: interceptor.pausedCount,
     intercept: interceptor.filter,
   };

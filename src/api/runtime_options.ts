@@ -12,8 +12,7 @@ export const RUNTIME_OPTIONS = [
   "intercept",
   "ignore_hosts",
   "allow_hosts",
-  "max_flows",
-  "max_flow_bytes",
+  "flow_store_max_bytes",
   "stream_large_bodies",
   "ssl_insecure",
   "connect_timeout",
@@ -60,7 +59,7 @@ export class RuntimeOptions {
       if (name === "intercept") await this.#interceptor.setFilter(checked.intercept);
       else (this.#options as Record<string, unknown>)[name] = checked[name];
     }
-    this.#store.setLimits(this.#options.max_flows, this.#options.max_flow_bytes);
+    await this.#store.setLimits(this.#options.flow_store_max_bytes);
     if ("ignore_hosts" in changes || "allow_hosts" in changes) {
       this.#policy = interceptPolicy(this.#options.ignore_hosts, this.#options.allow_hosts);
     }

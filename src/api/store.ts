@@ -1,11 +1,21 @@
 /**
- * The flows the web UI and API show: in arrival order, bounded by count (max_flows) and by kept
- * body bytes (max_flow_bytes). The oldest go first and are counted in `dropped`. Recording to a
- * file does not go through here, so it is never bounded by this.
+ * The flows the web UI and API show, kept on disk in SQLite (src/store/) within a byte budget
+ * (flow_store_max_bytes): past it the oldest go and are counted in `dropped`.
+ *
+ * The proxy never waits on the disk: add() and update() only note the flow and tell listeners.
+ * Every FLUSH_MS (sooner past FLUSH_FLOWS) the noted flows are copied as plain data and handed to
+ * the writer thread (src/store/writer.ts), which writes each batch in one transaction. Reads
+ * wait until what was handed over is written, then read through a connection of their own. No
+ * Flow object is kept beyond the queue: memory stays flat however many flows there are. A flow
+ * still on its way is written as it is and written again at its next change.
  */
-import type { Flow } from "../flow/flow.ts";
 import type { Filter } from "../filter/mod.ts";
-
+import type { Flow } from "../flow/flow.ts";
+import { FlowDb, type PageRow } from "../store/flow_db.ts";
+import { type StoreLocation, storeLocation } from "../store/location.ts";
+import { snapshotFlow } from "../store/snapshot.ts";
+import { StoreWriter, type WriterReply, type WriterRequest } from "../store/writer.ts";
+import type { FlowSummary } from "./summary.ts";
 export type StoreEvent =
   | { type: "added" | "updated"; flow: Flow }
   | { type: "removed"; id: string }
@@ -17,99 +27,227 @@ export interface ListQuery {
   limit?: number;
   /** Only flows that arrived after the flow with this id. */
   after?: string;
+  /** Only flows that arrived before the flow with this id (the cursor of the previous page). */
+  before?: string;
+}
+
+export interface StoreOptions {
+  /** A session file to keep (created, or opened and added to); default: a temporary one. */
+  file?: string;
+  /** The budget: past it the oldest flows go. */
+  maxBytes: number;
+  /** Body chunk size (stream_large_bodies: no kept body is larger). */
+  chunkSize?: number;
+  /** Write on this thread instead of a worker (flow_store_writer=inline). */
+  inlineWriter?: boolean;
+}
+
+export interface Page {
+  /** Summaries (`intercepted` null), oldest first. */
+  summaries: FlowSummary[];
+  /** Matching flows in the whole store. */
+  total: number;
+  /** True when older matching flows exist before this page. */
+  more: boolean;
+}
+
+const FLUSH_MS = 250;
+const FLUSH_FLOWS = 512;
+/**
+ * Flows handed to the writer and not yet written, past which new ones are dropped (and counted)
+ * rather than queued: memory stays bounded even if the disk cannot keep up with the proxy.
+ */
+const MAX_BACKLOG = 20_000;
+/** Explicitly deleted ids remembered so that a late update does not bring the flow back. */
+const REMOVED_MEMORY = 4096;
+
+/** Per live Flow object: its number, and whether it has been handed to the writer. */
+interface FlowState {
+  seq: number;
+  written: boolean;
+  /** Dropped before it was written (the writer had fallen behind). */
+  gone?: boolean;
 }
 
 export class FlowStore {
-  maxFlows: number;
   maxBytes: number;
-  /** Flows evicted to stay within the bounds since the start. */
-  dropped = 0;
-  #flows = new Map<string, { flow: Flow; bytes: number }>();
-  #bytes = 0;
-  #listeners = new Set<(event: StoreEvent) => void>();
+  readonly location: StoreLocation;
+  /** Reads only: the writer thread has the connection that writes. */
+  readonly #db: FlowDb;
+  readonly #writer: StoreWriter;
+  readonly #states = new WeakMap<Flow, FlowState>();
+  readonly #pending = new Map<string, Flow>();
+  readonly #removed = new Set<string>();
+  readonly #listeners = new Set<(event: StoreEvent) => void>();
+  #nextSeq: number;
+  /** Flows numbered below this were evicted or cleared: their updates are ignored. */
+  #floor = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  /** The last request handed to the writer (reads wait for it). */
+  #last: Promise<unknown> = Promise.resolve();
+  /** New flows handed over but not yet answered for (counted in size meanwhile). */
+  #inFlight = 0;
+  #count: number;
+  #bytes: number;
+  #dropped: number;
+  /** A write that failed, said once. */
+  #failure: string | null = null;
+  /** Flows dropped because the writer fell behind (added to `dropped`). */
+  #behind = 0;
 
-  constructor(maxFlows: number, maxBytes: number) {
-    this.maxFlows = maxFlows;
-    this.maxBytes = maxBytes;
+  constructor(options: StoreOptions) {
+    this.maxBytes = options.maxBytes;
+    this.location = storeLocation(options.file);
+    // stream_large_bodies may be tiny (or 0, nothing kept): chunks stay a sensible size.
+    const chunkSize = Math.max(64 * 1024, options.chunkSize ?? 4 << 20);
+    try {
+      this.#db = new FlowDb(this.location.path, { chunkSize });
+    } catch (e) {
+      this.location.remove();
+      throw e;
+    }
+    this.#writer = new StoreWriter(this.location.path, chunkSize, {
+      inline: options.inlineWriter,
+    });
+    this.#nextSeq = this.#db.maxSeq + 1;
+    this.#count = this.#db.count;
+    this.#bytes = this.#db.bytes;
+    this.#dropped = this.#db.dropped;
   }
 
+  /** Where the database is. */
+  get path(): string {
+    return this.location.path;
+  }
+
+  /** "worker" when writes happen on a thread of their own, else "inline". */
+  get writerMode(): string {
+    return this.#writer.mode;
+  }
+
+  /** Flows kept (written, being written and waiting to be). */
   get size(): number {
-    return this.#flows.size;
+    let unwritten = 0;
+    for (const flow of this.#pending.values()) if (!this.#written(flow)) unwritten++;
+    return this.#count + this.#inFlight + unwritten;
   }
 
-  /** Body bytes held by the flows kept. */
+  /** What the written flows take on disk, as the budget counts it. */
   get bytes(): number {
     return this.#bytes;
   }
 
-  get(id: string): Flow | undefined {
-    return this.#flows.get(id)?.flow;
+  /** Flows evicted to stay within the budget (over the life of the session file). */
+  get dropped(): number {
+    return this.#dropped + this.#behind;
+  }
+
+  async get(id: string): Promise<Flow | undefined> {
+    const pending = this.#pending.get(id);
+    if (pending !== undefined) return pending;
+    await this.sync();
+    const seq = this.#db.seqOf(id);
+    return seq === undefined ? undefined : this.#db.read(seq);
   }
 
   /** Adds a flow that has just begun. */
   add(flow: Flow): void {
-    if (this.#flows.has(flow.id)) return this.update(flow);
-    const bytes = bodyBytes(flow);
-    this.#flows.set(flow.id, { flow, bytes });
-    this.#bytes += bytes;
+    if (this.#closed) return;
+    if (this.#states.has(flow)) return this.update(flow);
+    this.#states.set(flow, { seq: this.#nextSeq++, written: false });
+    this.#queue(flow);
     this.#emit({ type: "added", flow });
-    this.#evict();
   }
 
-  /**
-   * Reports a change to a kept flow and re-counts its bodies. A flow no longer here (deleted,
-   * cleared, dropped) stays gone.
-   */
+  /** Reports a change to a kept flow. A flow no longer here (deleted, cleared, dropped) stays gone. */
   update(flow: Flow): void {
-    const entry = this.#flows.get(flow.id);
-    if (entry === undefined) return;
-    const bytes = bodyBytes(flow);
-    this.#bytes += bytes - entry.bytes;
-    entry.bytes = bytes;
+    const state = this.#states.get(flow);
+    if (state === undefined || state.seq < this.#floor || this.#closed) return;
+    if (state.gone || this.#removed.has(flow.id)) return;
+    this.#queue(flow);
     this.#emit({ type: "updated", flow });
-    this.#evict();
   }
 
-  /** Reports a change to a kept flow (intercepted, resumed) without re-counting it. */
+  /** Reports a change to a kept flow (intercepted, resumed) that needs no write. */
   touch(flow: Flow): void {
-    if (this.#flows.has(flow.id)) this.#emit({ type: "updated", flow });
+    const state = this.#states.get(flow);
+    if (state !== undefined && state.seq >= this.#floor && !this.#removed.has(flow.id)) {
+      this.#emit({ type: "updated", flow });
+    }
   }
 
-  remove(id: string): boolean {
-    const entry = this.#flows.get(id);
-    if (entry === undefined) return false;
-    this.#flows.delete(id);
-    this.#bytes -= entry.bytes;
+  async remove(id: string): Promise<boolean> {
+    this.flush();
+    const reply = await this.#request({ op: "remove", id });
+    if (!reply.removed) return false;
+    this.#removed.add(id);
+    if (this.#removed.size > REMOVED_MEMORY) {
+      this.#removed.delete(this.#removed.values().next().value as string);
+    }
     this.#emit({ type: "removed", id });
     return true;
   }
 
-  clear(): void {
-    this.#flows.clear();
-    this.#bytes = 0;
+  async clear(): Promise<void> {
+    this.#pending.clear();
+    this.#floor = this.#nextSeq;
     this.#emit({ type: "cleared" });
+    await this.#request({ op: "clear" });
   }
 
-  /** Changes the bounds; flows over the new ones are dropped at once. */
-  setLimits(maxFlows: number, maxBytes: number): void {
-    this.maxFlows = maxFlows;
+  /** Changes the budget; flows over it go at once. */
+  async setLimits(maxBytes: number): Promise<void> {
     this.maxBytes = maxBytes;
-    this.#evict();
+    this.flush();
+    await this.#request({ op: "evict", maxBytes });
   }
 
-  /** Flows in arrival order. */
-  list(query: ListQuery = {}): Flow[] {
-    const out: Flow[] = [];
-    let started = query.after === undefined || !this.#flows.has(query.after);
-    for (const [id, { flow }] of this.#flows) {
-      if (!started) {
-        started = id === query.after;
-        continue;
-      }
-      if (!query.filter || query.filter(flow)) out.push(flow);
+  /** Flows in arrival order, read back one at a time (for exports). */
+  async *flows(query: ListQuery = {}): AsyncGenerator<Flow> {
+    await this.sync();
+    yield* this.#db.flows({ filter: query.filter, ...this.#cursors(query) });
+  }
+
+  /** Flows in arrival order, whole (the newest `limit` when more match). */
+  async list(query: ListQuery = {}): Promise<Flow[]> {
+    await this.sync();
+    const { rows } = this.#db.page({
+      filter: query.filter,
+      limit: query.limit,
+      ...this.#cursors(query),
+    });
+    return rows.map((r) => this.#db.read(r.seq)).filter((f): f is Flow => f !== undefined);
+  }
+
+  /** A page of summaries, oldest first, with the count of all matching flows. */
+  async page(query: ListQuery): Promise<Page> {
+    await this.sync();
+    const { rows, more } = this.#db.page({
+      filter: query.filter,
+      limit: query.limit,
+      ...this.#cursors(query),
+    });
+    return {
+      summaries: rows.map((r: PageRow) => this.#db.summary(r.seq))
+        .filter((s): s is FlowSummary => s !== undefined),
+      total: this.#db.total({ filter: query.filter }),
+      more,
+    };
+  }
+
+  #cursors(query: ListQuery): { afterSeq?: number; beforeSeq?: number } {
+    const out: { afterSeq?: number; beforeSeq?: number } = {};
+    if (query.after !== undefined) {
+      const seq = this.#db.seqOf(query.after);
+      // An unknown cursor (deleted, dropped) lists from the start, as before.
+      if (seq !== undefined) out.afterSeq = seq;
     }
-    const limit = query.limit ?? Infinity;
-    return out.length > limit ? out.slice(out.length - limit) : out;
+    if (query.before !== undefined) {
+      const seq = this.#db.seqOf(query.before);
+      if (seq !== undefined) out.beforeSeq = seq;
+    }
+    return out;
   }
 
   /** Calls `fn` on every change; returns a function that stops it. */
@@ -118,23 +256,98 @@ export class FlowStore {
     return () => this.#listeners.delete(fn);
   }
 
+  /** Hands the queued flows to the writer now (it writes them in one transaction). */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#closed || this.#pending.size === 0) return;
+    if (this.#inFlight > MAX_BACKLOG) return this.#fellBehind();
+    const batch = [];
+    let fresh = 0;
+    for (const flow of this.#pending.values()) {
+      const state = this.#states.get(flow);
+      if (state !== undefined && state.seq >= this.#floor) {
+        batch.push({ seq: state.seq, written: state.written, snapshot: snapshotFlow(flow) });
+        if (!state.written) fresh++;
+        state.written = true;
+      }
+    }
+    this.#pending.clear();
+    if (batch.length === 0) return;
+    this.#inFlight += fresh;
+    void this.#request({ op: "write", batch, maxBytes: this.maxBytes })
+      .catch(() => {}) // said once in #request
+      .finally(() => (this.#inFlight -= fresh));
+  }
+
+  /** The writer has no room: the queued new flows are counted as dropped and stay gone. */
+  #fellBehind(): void {
+    if (this.#behind === 0) {
+      console.error(
+        "mitm: the flow store cannot keep up with the traffic; flows are dropped until it does",
+      );
+    }
+    for (const flow of this.#pending.values()) {
+      const state = this.#states.get(flow);
+      if (state === undefined || state.written || state.gone) continue;
+      state.gone = true;
+      this.#behind++;
+    }
+    this.#pending.clear();
+  }
+
+  /** Resolves once everything added so far is written. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.#last.catch(() => {});
+  }
+
+  #written(flow: Flow): boolean {
+    return this.#states.get(flow)?.written ?? false;
+  }
+
+  /** Writes what is queued and closes the database; a temporary store is deleted. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.sync();
+    this.#closed = true;
+    await this.#writer.close().catch(() => {});
+    this.#db.close();
+    this.location.remove();
+  }
+
+  /** Sends a request after the ones before it; applies its reply to the totals. */
+  #request(req: WriterRequest): Promise<WriterReply> {
+    const result = this.#writer.request(req).then((reply) => {
+      this.#count = reply.count;
+      this.#bytes = reply.bytes;
+      this.#dropped = reply.dropped;
+      if (reply.evicted.ids.length > 0) {
+        this.#floor = Math.max(this.#floor, reply.evicted.lastSeq + 1);
+        for (const id of reply.evicted.ids) this.#emit({ type: "removed", id });
+      }
+      return reply;
+    }, (e: Error) => {
+      // A full disk or a removed file must not end the proxy: the batch is lost, and said so.
+      if (this.#failure === null) {
+        this.#failure = e.message;
+        console.error(`mitm: cannot write flows to ${this.path}: ${e.message}`);
+      }
+      throw e;
+    });
+    this.#last = result;
+    return result;
+  }
+
+  #queue(flow: Flow): void {
+    this.#pending.set(flow.id, flow);
+    if (this.#pending.size >= FLUSH_FLOWS) {
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => this.flush(), 0);
+    } else this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
   #emit(event: StoreEvent): void {
     for (const fn of this.#listeners) fn(event);
   }
-
-  #evict(): void {
-    // The newest flow stays even when it alone is over the byte bound.
-    while (
-      this.#flows.size > this.maxFlows ||
-      (this.#bytes > this.maxBytes && this.#flows.size > 1)
-    ) {
-      const oldest = this.#flows.keys().next().value as string;
-      this.remove(oldest);
-      this.dropped++;
-    }
-  }
-}
-
-function bodyBytes(flow: Flow): number {
-  return (flow.request.body?.length ?? 0) + (flow.response?.body?.length ?? 0);
 }

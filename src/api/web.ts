@@ -17,6 +17,7 @@ import type { Address } from "../runtime/types.ts";
 import { createApi } from "./app.ts";
 import { Control, type ControlledProxy } from "./control.ts";
 import { newToken } from "./security.ts";
+import type { FlowStore } from "./store.ts";
 
 export interface WebOptions {
   /** Default 127.0.0.1. */
@@ -25,6 +26,8 @@ export interface WebOptions {
   port?: number;
   /** Default: a random one. */
   token?: string;
+  /** The flow store to show (a session opened by the caller); default: one from the options. */
+  store?: FlowStore;
 }
 
 export interface WebServer {
@@ -46,7 +49,7 @@ export async function startWeb(
 ): Promise<WebServer> {
   const host = options.host ?? "127.0.0.1";
   const token = options.token ?? newToken();
-  const control = await Control.attach(proxy);
+  const control = await Control.attach(proxy, undefined, options.store);
   // The port is known only once listening, and the security check needs it: the app is made
   // on the first request.
   let app: Hono | null = null;

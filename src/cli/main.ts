@@ -28,6 +28,8 @@ import { mcpCommand } from "./mcp_command.ts";
 import { checkRecordFile, StartupError, startupFsError } from "./startup_checks.ts";
 import { StdoutClosed, stdoutWriter } from "./stdout.ts";
 import { mistypedCommand, PENDING_SUBCOMMANDS } from "./typos.ts";
+import type { FlowStore } from "../api/store.ts";
+import { openForWeb, StoreFileError } from "../store/open_file.ts";
 import { loadClientReplay, replayCommand, replayInBackground } from "./replay_command.ts";
 import { runCommand } from "./run_command.ts";
 import { diffCommand } from "./diff_command.ts";
@@ -60,6 +62,7 @@ export function optionsFromFlags(flags: Flags): Partial<Options> {
   flag("record_filter", flags.recordFilter);
   flag("web_host", flags.webHost);
   flag("web_port", flags.webPort);
+  flag("save_session", flags.saveSession);
   if (flags.web === false) overrides.web = false;
   for (const m of flags.mode ?? []) flag("mode", m);
   for (const r of flags.ignoreHosts ?? []) flag("ignore_hosts", r);
@@ -201,6 +204,36 @@ export async function main(argv: string[]): Promise<number> {
           viewFilter,
           webPortChosen(invocation.flags),
         );
+      case "web": {
+        if (!options.web) {
+          return usageError('"mitm web FILE" shows FILE in the web UI: drop --no-web', "--help");
+        }
+        let opened;
+        try {
+          opened = await openForWeb(invocation.file, {
+            file: options.save_session || undefined,
+            maxBytes: options.flow_store_max_bytes,
+            chunkSize: options.stream_large_bodies,
+            inlineWriter: options.flow_store_writer === "inline",
+          });
+        } catch (e) {
+          if (!(e instanceof StoreFileError)) throw e;
+          console.error(`mitm: ${e.message}.`);
+          return 1;
+        }
+        if (opened.skipped > 0) {
+          console.error(
+            `mitm: ${invocation.file}: skipped ${opened.skipped} lines that are not flows`,
+          );
+        }
+        return await runProxy(
+          options,
+          invocation.flags,
+          viewFilter,
+          webPortChosen(invocation.flags),
+          opened.store,
+        );
+      }
       case "read":
         await readCommand(invocation.file, viewFilter, options.flow_detail, useColor());
         return 0;
@@ -305,6 +338,7 @@ async function runProxy(
   flags: Flags,
   viewFilter: Filter | null,
   webPortChosen: boolean,
+  store?: FlowStore,
 ): Promise<number> {
   const level: LogLevel = flags.quiet ? "error" : flags.verbose ? "debug" : "info";
   const log = createLogger(level, consoleSink);
@@ -329,10 +363,9 @@ async function runProxy(
   const replaying = options.client_replay.length > 0
     ? loadClientReplay(options.client_replay)
     : null;
-  const started = await startProxyAndWeb(options, flags, output, log, webPortChosen);
+  const started = await startProxyAndWeb(options, flags, output, log, webPortChosen, {}, store);
   if (typeof started === "number") return started;
   const { proxy, web } = started;
-
   // Signal handlers go in before the address is printed: whoever reads the address may signal at
   // once, and without a handler the signal would kill the process instead of closing it.
   const exitCode = new Promise<number>((resolve) => {

@@ -22,6 +22,7 @@ export interface Flags {
   recordFilter?: string;
   read?: string;
   web?: boolean;
+  saveSession?: string;
   webHost?: string;
   webPort?: string;
   apiToken?: string;
@@ -41,6 +42,7 @@ export type Invocation =
   | { command: "console"; flags: Flags; filter: string }
   | { command: "read"; flags: Flags; file: string; filter: string; detail?: string }
   | { command: "har"; flags: Flags; file: string; filter: string; out?: string }
+  | { command: "web"; flags: Flags; file: string; filter: string }
   | { command: "replay"; flags: Flags; files: string[]; concurrency?: string }
   | { command: "mcp"; flags: Flags; api?: string }
   | { command: "run"; flags: Flags; argv: string[] }
@@ -94,6 +96,7 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
     .option("--web-host <host>", "address of the web UI and API (default 127.0.0.1)")
     .option("--web-port <port>", "port of the web UI and API (default 8081)")
     .option("--no-web", "do not serve the web UI and API")
+    .option("--save-session <file>", "keep the web UI's flows in this session file (SQLite)")
     .option("--api-token <token>", "API token (default: MITM_API_TOKEN, else a random one)")
     .addOption(
       new Option("-S, --server-replay <file>", "answer requests from this recording (repeatable)")
@@ -178,6 +181,20 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
         file,
         filter: filter.join(" "),
         out: opts.output,
+      };
+    });
+
+  program.command("web")
+    .description("run the proxy with the web UI showing a saved session, a recording or a HAR file")
+    .argument("<file>", "a --save-session file, a --record file (JSON lines) or a HAR file")
+    .argument("[filter...]", "show only flows matching this filter expression")
+    .exitOverride()
+    .action((file: string, filter: string[]) => {
+      out.invocation = {
+        command: "web",
+        flags: program.opts<Flags>(),
+        file,
+        filter: filter.join(" "),
       };
     });
 

@@ -5,6 +5,8 @@ import { formatAuthority } from "../http1/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Options } from "../options.ts";
 import type { WebServer } from "../api/web.ts";
+import type { FlowStore } from "../api/store.ts";
+import { StoreFileError } from "../store/open_file.ts";
 import type { Flags } from "./program.ts";
 import { startWebUi, WebStartError } from "./web_start.ts";
 import { ListenError, type ProxyServer, startProxy } from "../proxy/server.ts";
@@ -61,14 +63,23 @@ export async function startProxyAndWeb(
   log: Logger,
   webPortChosen: boolean,
   explain: Explain = {},
+  /** An opened flow store for the web UI (`mitm web FILE`); closed here if anything fails. */
+  store?: FlowStore,
 ): Promise<Started | number> {
   const proxy = await startProxyOrExplain(options, flags.scripts ?? [], addons, log, explain);
-  if (typeof proxy === "number") return proxy;
+  if (typeof proxy === "number") {
+    await store?.close();
+    return proxy;
+  }
   try {
-    return { proxy, web: await startWebUi(proxy, options, flags.apiToken, webPortChosen, log) };
+    return {
+      proxy,
+      web: await startWebUi(proxy, options, flags.apiToken, webPortChosen, log, store),
+    };
   } catch (e) {
+    await store?.close();
     await proxy.close();
-    if (!(e instanceof WebStartError)) throw e;
+    if (!(e instanceof WebStartError) && !(e instanceof StoreFileError)) throw e;
     console.error(`${explain.prefix ?? "mitm"}: ${e.message}.`);
     return 1;
   }

@@ -5,6 +5,7 @@ import type { Filter } from "../filter/mod.ts";
 import type { Flow } from "../flow/flow.ts";
 import { flowsToHar } from "../flow/har.ts";
 import { type FlowLine, streamFlows } from "../flow/record_file.ts";
+import { looksLikeSqlite, sessionFlows, StoreFileError } from "../store/open_file.ts";
 import { VERSION } from "../version.ts";
 import { fsReason } from "./startup_checks.ts";
 import { writeStdout } from "./stdout.ts";
@@ -15,14 +16,29 @@ export class ReadError extends Error {}
 const HELD_BACK = 20;
 
 /**
- * Each readable flow of a recording, in order; skipped lines are reported on stderr. Until the
- * first flow the reports are held back: a file in which no line is a flow is not a recording with
- * bad lines but not a recording at all, and that is one line (a ReadError), not one per line.
+ * Each readable flow of a recording or a saved session, in order; skipped lines are reported on
+ * stderr. Until the first flow the reports are held back: a file in which no line is a flow is not
+ * a recording with bad lines but not a recording at all, and that is one line (a ReadError), not
+ * one per line. A session answers the filter itself (with its indexes); `filtered` says so.
  */
-async function* flowsIn(file: string): AsyncGenerator<Flow> {
+async function* flowsIn(
+  file: string,
+  filter: Filter | null,
+  filtered: { done: boolean },
+): AsyncGenerator<Flow> {
   if (!fs.existsSync(file)) throw new ReadError(`cannot read ${file}: no such file`);
   if (fs.statSync(file).isDirectory()) {
     throw new ReadError(`cannot read ${file}: it is a directory`);
+  }
+  if (looksLikeSqlite(file)) {
+    filtered.done = true;
+    try {
+      yield* sessionFlows(file, filter);
+    } catch (e) {
+      if (e instanceof StoreFileError) throw new ReadError(e.message);
+      throw e;
+    }
+    return;
   }
   let sawFlow = false;
   const held: string[] = [];
@@ -79,8 +95,9 @@ export async function readCommand(
   color: boolean,
 ): Promise<number> {
   let shown = 0;
-  for await (const flow of flowsIn(file)) {
-    if (filter && !filter(flow)) continue;
+  const filtered = { done: false };
+  for await (const flow of flowsIn(file, filter, filtered)) {
+    if (filter && !filtered.done && !filter(flow)) continue;
     shown++;
     if (detail > 0) await writeStdout(formatFlow(flow, detail, color));
   }
@@ -95,7 +112,10 @@ export async function harCommand(
   bodyLimit: number,
 ): Promise<number> {
   const flows: Flow[] = [];
-  for await (const flow of flowsIn(file)) if (!filter || filter(flow)) flows.push(flow);
+  const filtered = { done: false };
+  for await (const flow of flowsIn(file, filter, filtered)) {
+    if (!filter || filtered.done || filter(flow)) flows.push(flow);
+  }
   const har = flowsToHar(flows, { creator: { name: "mitm.ts", version: VERSION }, bodyLimit });
   const text = JSON.stringify(har, null, 2) + "\n";
   if (out === undefined) await writeStdout(text);

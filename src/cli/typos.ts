@@ -7,9 +7,7 @@
  * Subcommands being added in parallel work that are not registered with the parser yet; a typo of
  * one of them is refused too. Drop a name once its command exists (the registered list covers it).
  */
-export const PENDING_SUBCOMMANDS: readonly string[] = [
-  "web",
-];
+export const PENDING_SUBCOMMANDS: readonly string[] = [];
 
 /** How many edits most: a word further from every command is a filter. */
 const MAX_EDITS = 2;

@@ -1,6 +1,7 @@
 /** Starting the web UI from the command line: token, address, and what to say when it fails. */
 import process from "node:process";
 import { startWeb, type WebServer } from "../api/web.ts";
+import type { FlowStore } from "../api/store.ts";
 import type { Logger } from "../log.ts";
 import type { Options } from "../options.ts";
 import type { ProxyServer } from "../proxy/server.ts";
@@ -19,6 +20,7 @@ export async function startWebUi(
   token: string | undefined,
   portChosen: boolean,
   log: Logger,
+  store?: FlowStore,
 ): Promise<WebServer | null> {
   if (!options.web) return null;
   const given = token ?? process.env.MITM_API_TOKEN;
@@ -34,9 +36,11 @@ export async function startWebUi(
       host: options.web_host,
       port: options.web_port,
       token: given || undefined,
+      store,
     });
   } catch (e) {
     if (!(e instanceof NetError)) throw e;
+    await store?.close();
     if (!portChosen && e.code === "address-in-use") {
       log.warn(
         `warning: cannot serve the web UI on ${where}: ${e.message}; running without it ` +

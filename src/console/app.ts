@@ -25,6 +25,10 @@ import { Screen } from "./screen.ts";
 /** At most ~30 frames a second, however busy the proxy is. */
 const FRAME_MS = 33;
 const MAX_EVENTS = 1000;
+/** The newest flows listed at most (the store on disk may hold millions). */
+const MAX_LISTED = 20_000;
+/** Flow objects kept at hand for drawing (the rows in view, the one opened, recent ones). */
+const MAX_CACHED = 2_000;
 
 /** The terminal the console draws on: process.stdin/stdout, or a stand-in in tests. */
 export interface Terminal {
@@ -51,6 +55,9 @@ export class ConsoleApp {
   readonly #term: Terminal;
   #filter: Filter | null = null;
   #listed = new Set<string>();
+  /** Flows by id, most recently used last: the store reads from disk, drawing must not wait. */
+  #cache = new Map<string, Flow>();
+  #loading = new Set<string>();
   #drawTimer: ReturnType<typeof setTimeout> | undefined;
   #lastDraw = 0;
   #unsubscribe = () => {};
@@ -67,7 +74,7 @@ export class ConsoleApp {
     const interceptor = this.#control.interceptor;
     this.model = new ConsoleModel(
       {
-        hasResponse: (id) => this.#control.store.get(id)?.response != null,
+        hasResponse: (id) => this.#flow(id)?.response != null,
         pausedAt: (id) => interceptor.phaseOf(id),
       },
       [...RUNTIME_OPTIONS],
@@ -165,7 +172,7 @@ export class ConsoleApp {
   #source(): RenderSource {
     const control = this.#control;
     return {
-      get: (id) => control.store.get(id) ?? control.interceptor.pausedFlow(id),
+      get: (id) => this.#flow(id),
       pausedAt: (id) => control.interceptor.phaseOf(id),
       title: this.#title,
       events: this.events,
@@ -182,10 +189,25 @@ export class ConsoleApp {
     return this.#filter === null || this.#filter(flow);
   }
 
+  /** Lists the newest matching flows again (after a filter change); the store answers. */
   #relist(): void {
-    const flows = this.#control.store.list({ filter: this.#filter });
-    this.#listed = new Set(flows.map((f) => f.id));
-    this.model.setIds(flows.map((f) => f.id));
+    const filter = this.#filter;
+    this.#control.store.page({ filter, limit: MAX_LISTED }).then((page) => {
+      if (filter !== this.#filter || !this.#running) return; // a newer filter won
+      const ids = page.summaries.map((s) => s.id);
+      this.#listed = new Set(ids);
+      this.model.setIds(ids);
+      this.#dirty();
+    }, (e) => this.#say(`cannot list flows: ${(e as Error).message}`));
+  }
+
+  /** Keeps a flow object at hand, dropping the least recently used past MAX_CACHED. */
+  #remember(flow: Flow): void {
+    this.#cache.delete(flow.id);
+    this.#cache.set(flow.id, flow);
+    if (this.#cache.size > MAX_CACHED) {
+      this.#cache.delete(this.#cache.keys().next().value as string);
+    }
   }
 
   #onStore(event: StoreEvent): void {
@@ -193,6 +215,7 @@ export class ConsoleApp {
       case "added":
       case "updated": {
         const id = event.flow.id;
+        this.#remember(event.flow);
         const match = this.#matches(event.flow);
         if (match && !this.#listed.has(id)) {
           this.#listed.add(id);
@@ -217,9 +240,11 @@ export class ConsoleApp {
         break;
       }
       case "removed":
+        this.#cache.delete(event.id);
         if (this.#listed.delete(event.id)) this.model.removed(event.id);
         break;
       case "cleared":
+        this.#cache.clear();
         this.#listed.clear();
         this.model.setIds([]);
         break;
@@ -227,8 +252,21 @@ export class ConsoleApp {
     this.#dirty();
   }
 
+  /** The flow if it is at hand; otherwise undefined now, and a redraw once it is read. */
   #flow(id: string): Flow | undefined {
-    return this.#control.store.get(id) ?? this.#control.interceptor.pausedFlow(id);
+    const cached = this.#cache.get(id) ?? this.#control.interceptor.pausedFlow(id);
+    if (cached !== undefined) return cached;
+    if (!this.#loading.has(id)) {
+      this.#loading.add(id);
+      this.#control.store.get(id).then((flow) => {
+        this.#loading.delete(id);
+        if (flow !== undefined && this.#listed.has(id)) {
+          this.#remember(flow);
+          this.#dirty();
+        }
+      }, () => this.#loading.delete(id));
+    }
+    return undefined;
   }
 
   #say(message: string): void {
@@ -285,11 +323,13 @@ export class ConsoleApp {
       }
       case "delete":
         interceptor.kill(effect.id);
-        control.store.remove(effect.id);
+        control.store.remove(effect.id).catch((e) => this.#say((e as Error).message));
         return;
       case "clear":
-        control.store.clear();
-        this.#say("cleared the list");
+        control.store.clear().then(
+          () => this.#say("cleared the list"),
+          (e) => this.#say((e as Error).message),
+        );
         return;
       case "mark": {
         const flow = this.#flow(effect.id);
@@ -299,7 +339,7 @@ export class ConsoleApp {
         return;
       }
       case "save":
-        this.#save(effect.path);
+        this.#save(effect.path).catch((e) => this.#say((e as Error).message));
         return;
       case "edit":
         this.#edit(effect.id, effect.part);
@@ -319,12 +359,12 @@ export class ConsoleApp {
     }
   }
 
-  #save(path: string): void {
+  async #save(path: string): Promise<void> {
     let recorder: FlowRecorder | null = null;
     try {
       recorder = new FlowRecorder(path);
-      for (const id of this.model.ids) {
-        const flow = this.#flow(id);
+      for (const id of [...this.model.ids]) {
+        const flow = this.#cache.get(id) ?? await this.#control.store.get(id);
         if (flow) recorder.write(flow);
       }
       this.#say(`saved ${recorder.count} flows to ${path}`);

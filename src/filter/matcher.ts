@@ -78,7 +78,7 @@ function contentTypeMatches(re: RegExp, message: Message | null): boolean {
 }
 
 /** Response Content-Types that make a flow an asset (~a), as in mitmproxy. */
-const ASSET_TYPES = [
+export const ASSET_TYPES = [
   /text\/javascript/i,
   /application\/x-javascript/i,
   /application\/javascript/i,

@@ -104,7 +104,7 @@ export function registerTools(server: McpServer, api: ControlApi, events: ToolEv
       }
       if (list.dropped > 0) {
         lines.push(
-          `(${list.dropped} old flows were dropped to stay within max_flows/max_flow_bytes)`,
+          `(${list.dropped} old flows were dropped to stay within flow_store_max_bytes)`,
         );
       }
       if (list.paused > 0) {
@@ -245,10 +245,10 @@ export function registerTools(server: McpServer, api: ControlApi, events: ToolEv
   tool(
     "set_option",
     "Change one run-time option (see get_options), e.g. intercept, ignore_hosts, allow_hosts, " +
-      "max_flows, max_flow_bytes, stream_large_bodies, ssl_insecure, connect_timeout. Text is " +
+      "flow_store_max_bytes, stream_large_bodies, ssl_insecure, connect_timeout. Text is " +
       'read like --set ("4m", "true"); list options take a list of strings.',
     {
-      name: z.string().min(1).describe("the option's name, e.g. max_flows"),
+      name: z.string().min(1).describe("the option's name, e.g. ssl_insecure"),
       value: z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]).describe(
         "the new value",
       ),

@@ -60,3 +60,11 @@ export function onShutdownSignal(handler: (signal: string, count: number) => voi
     process.off("SIGTERM", listener);
   };
 }
+export {
+  openSqlite,
+  type SqlDatabase,
+  sqliteBinding,
+  type SqlRow,
+  type SqlStatement,
+  type SqlValue,
+} from "./sqlite.ts";

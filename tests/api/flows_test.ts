@@ -142,48 +142,107 @@ test("HAR and JSON-lines exports, delete, clear, and the CA certificate", async 
   });
 });
 
-test("the store keeps at most max_flows and max_flow_bytes, dropping the oldest", async () => {
+test("the store keeps flows within flow_store_max_bytes, dropping the oldest", async () => {
   await withOrigin(async (origin) => {
-    await withApi({ max_flows: 3 }, async ({ proxy, req }) => {
+    await withApi({}, async ({ proxy, req }) => {
       const base = `http://127.0.0.1:${origin.port}`;
       for (let i = 0; i < 5; i++) await viaProxy(proxy.address.port, `${base}/n${i}`);
-      const body = await waitFor("5 flows seen", async () => {
+      const body = await waitFor("5 finished flows", async () => {
         const b = await (await req("/api/flows")).json();
-        return b.dropped === 2 && b.flows.every((f: Summary) => f.response) && b;
+        return b.flows.length === 5 && b.flows.every((f: Summary) => f.response) && b;
       });
-      assert.deepEqual(body.flows.map((f: Summary) => f.request.path), ["/n2", "/n3", "/n4"]);
+      assert.equal(body.dropped, 0);
+      assert.equal(body.maxBytes, 2 * 1024 ** 3);
+      assert.ok(body.bytes > 0);
 
-      // Lower the byte bound at run time: only the newest flow fits.
-      const put = await req("/api/options", { method: "PUT", json: { max_flow_bytes: 10 } });
+      // One byte under what the five take: the oldest goes, and is counted.
+      let put = await req("/api/options", {
+        method: "PUT",
+        json: { flow_store_max_bytes: body.bytes - 1 },
+      });
       assert.equal(put.status, 200);
-      const after = await (await req("/api/flows")).json();
+      let after = await (await req("/api/flows")).json();
+      assert.deepEqual(after.flows.map((f: Summary) => f.request.path), [
+        "/n1",
+        "/n2",
+        "/n3",
+        "/n4",
+      ]);
+      assert.equal(after.dropped, 1);
+      assert.equal(after.count, 4);
+
+      // Lower still: only the newest flow stays, even though it alone is over.
+      put = await req("/api/options", { method: "PUT", json: { flow_store_max_bytes: 10 } });
+      assert.equal(put.status, 200);
+      after = await (await req("/api/flows")).json();
       assert.deepEqual(after.flows.map((f: Summary) => f.request.path), ["/n4"]);
       assert.equal(after.dropped, 4);
+      assert.equal((await req(`/api/flows/${body.flows[0].id}`)).status, 404);
+    });
+  });
+});
+
+test("the list pages backwards with a cursor and says how many match", async () => {
+  await withOrigin(async (origin) => {
+    await withApi({}, async ({ proxy, req }) => {
+      const base = `http://127.0.0.1:${origin.port}`;
+      for (let i = 0; i < 7; i++) await viaProxy(proxy.address.port, `${base}/p${i}`);
+      await waitFor("7 finished flows", async () => {
+        const b = await (await req("/api/flows")).json();
+        return b.flows.length === 7 && b.flows.every((f: Summary) => f.response);
+      });
+      const get = async (query: string) => await (await req(`/api/flows?${query}`)).json();
+      const first = await get("limit=3");
+      assert.deepEqual(first.flows.map((f: Summary) => f.request.path), ["/p4", "/p5", "/p6"]);
+      assert.equal(first.total, 7);
+      assert.equal(first.more, true);
+      assert.equal(first.cursor, first.flows[0].id);
+      const second = await get(`limit=3&before=${first.cursor}`);
+      assert.deepEqual(second.flows.map((f: Summary) => f.request.path), ["/p1", "/p2", "/p3"]);
+      const third = await get(`limit=3&before=${second.cursor}`);
+      assert.deepEqual(third.flows.map((f: Summary) => f.request.path), ["/p0"]);
+      assert.equal(third.more, false);
+      assert.equal(third.cursor, null);
+
+      // Filtered: the total counts matching flows only.
+      const filtered = await get("limit=1&filter=" + encodeURIComponent("~u p[135]"));
+      assert.deepEqual(filtered.flows.map((f: Summary) => f.request.path), ["/p5"]);
+      assert.equal(filtered.total, 3);
+      assert.equal(filtered.count, 7);
+      const older = await get(
+        `limit=5&before=${filtered.cursor}&filter=` + encodeURIComponent("~u p[135]"),
+      );
+      assert.deepEqual(older.flows.map((f: Summary) => f.request.path), ["/p1", "/p3"]);
     });
   });
 });
 
 test("options: the run-time ones are listed and changed; bad or fixed ones are refused", async () => {
-  await withApi({ max_flows: 50 }, async ({ proxy, req }) => {
+  await withApi({ flow_store_max_bytes: 5_000_000 }, async ({ proxy, req }) => {
     const options = await (await req("/api/options")).json();
-    assert.equal(options.max_flows, 50);
+    assert.equal(options.flow_store_max_bytes, 5_000_000);
     assert.equal(options.intercept, "");
     assert.deepEqual(options.ignore_hosts, []);
 
     const put = await req("/api/options", {
       method: "PUT",
-      json: { max_flows: 7, ignore_hosts: ["example\\.com"], ssl_insecure: true },
+      json: {
+        flow_store_max_bytes: 7_000_000,
+        ignore_hosts: ["example\\.com"],
+        ssl_insecure: true,
+      },
     });
     assert.equal(put.status, 200);
     const changed = await put.json();
-    assert.equal(changed.max_flows, 7);
+    assert.equal(changed.flow_store_max_bytes, 7_000_000);
     assert.deepEqual(changed.ignore_hosts, ["example\\.com"]);
     assert.equal(proxy.options.ssl_insecure, true);
 
     for (
       const [json, message] of [
-        [{ max_flows: "many" }, /expects a number/],
-        [{ max_flows: 0 }, /at least 1/],
+        [{ flow_store_max_bytes: "many" }, /expects a number/],
+        [{ flow_store_max_bytes: -1 }, /at least 0/],
+        [{ max_flows: 10 }, /unknown option/],
         [{ intercept: "~x" }, /not a valid filter/],
         [{ ignore_hosts: ["("] }, /regular expression/],
         [{ listen_port: 1 }, /cannot be changed while running/],
@@ -194,6 +253,10 @@ test("options: the run-time ones are listed and changed; bad or fixed ones are r
       assert.equal(r.status, 400, JSON.stringify(json));
       assert.match((await r.json()).error, message);
     }
-    assert.equal((await (await req("/api/options")).json()).max_flows, 7, "unchanged by errors");
+    assert.equal(
+      (await (await req("/api/options")).json()).flow_store_max_bytes,
+      7_000_000,
+      "unchanged by errors",
+    );
   });
 });

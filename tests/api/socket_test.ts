@@ -69,7 +69,7 @@ test("the command line prints the UI address (with a random token only); --no-we
     assert.doesNotMatch(proc.output(), /cli-token-1234/);
     const ui = /Web UI: {2}(http:\/\/[^/\s]+)/.exec(proc.output())![1];
     const r = await curl(["-H", "Authorization: Bearer cli-token-1234", `${ui}/api/options`]);
-    assert.match(r.stdout, /"max_flows":10000/);
+    assert.match(r.stdout, /"flow_store_max_bytes":2147483648/);
   } finally {
     assert.equal(await proc.stop(), 0);
   }

@@ -255,13 +255,13 @@ export async function exerciseAllTools(
   assert.match(content.comment, /left out to fit max_bytes/);
 
   // get_options / set_option.
-  assert.match(await ok(client, "get_options"), /^max_flows = 10000 - /m);
+  assert.match(await ok(client, "get_options"), /^connect_timeout = 10 - /m);
   assert.equal(
-    await ok(client, "set_option", { name: "max_flows", value: "500" }),
-    "max_flows = 500",
+    await ok(client, "set_option", { name: "connect_timeout", value: "5" }),
+    "connect_timeout = 5",
   );
-  assert.match(await ok(client, "get_options"), /^max_flows = 500 - /m);
-  await ok(client, "set_option", { name: "max_flows", value: 10000 });
+  assert.match(await ok(client, "get_options"), /^connect_timeout = 5 - /m);
+  await ok(client, "set_option", { name: "connect_timeout", value: 10 });
   await fails(
     client,
     "set_option",

@@ -7,10 +7,15 @@ export const APP_JS = String.raw`
 "use strict";
 (function () {
   var ROW = 22;
+  // The list is paged from the store: the newest PAGE first, older ones when scrolled to the top;
+  // at most KEEP rows are held here (the oldest are let go and paged in again when needed).
+  var PAGE = 500;
+  var KEEP = 20000;
   var $ = function (id) { return document.getElementById(id); };
   var state = {
     flows: [], index: new Map(), selected: null, filter: "", source: null,
-    loading: false, queued: [], stats: null, detailsFor: null
+    loading: false, queued: [], stats: null, detailsFor: null,
+    total: 0, more: false, cursor: null, loadingOlder: false, generation: 0
   };
 
   function h(tag, attrs) {
@@ -83,13 +88,25 @@ export const APP_JS = String.raw`
   }
   function upsert(f) {
     var i = state.index.get(f.id);
-    if (i === undefined) { state.index.set(f.id, state.flows.length); state.flows.push(f); }
+    if (i === undefined) { state.index.set(f.id, state.flows.length); state.flows.push(f); state.total++; }
     else state.flows[i] = f;
+  }
+  function trim() {
+    if (state.flows.length <= KEEP) return;
+    var vp = $("viewport");
+    var cut = state.flows.length - KEEP;
+    state.flows = state.flows.slice(cut);
+    state.more = true;
+    state.cursor = state.flows[0].id;
+    reindex();
+    vp.scrollTop = Math.max(0, vp.scrollTop - cut * ROW);
   }
   function removeIds(ids) {
     if (!ids.length) return;
     var gone = new Set(ids);
+    var before = state.flows.length;
     state.flows = state.flows.filter(function (f) { return !gone.has(f.id); });
+    state.total = Math.max(0, state.total - (before - state.flows.length));
     reindex();
     if (state.selected && gone.has(state.selected)) select(null);
   }
@@ -110,6 +127,7 @@ export const APP_JS = String.raw`
     rows.replaceChildren();
     for (var i = first; i < last; i++) rows.appendChild(rowFor(state.flows[i]));
     drawStats();
+    if (state.more && vp.scrollTop < ROW * 50) loadOlder();
   }
   function rowFor(f) {
     var res = f.response;
@@ -132,8 +150,9 @@ export const APP_JS = String.raw`
   function drawStats() {
     var s = state.stats;
     if (!s) return;
-    var parts = [state.flows.length + (state.filter ? " shown of " + s.count : "") + " flows"];
-    if (s.dropped) parts.push(s.dropped + " dropped (max_flows / max_flow_bytes)");
+    var parts = [(state.filter ? state.total + " shown of " : "") + s.count + " flows"];
+    if (state.flows.length < (state.filter ? state.total : s.count)) parts.push(state.flows.length + " loaded");
+    if (s.dropped) parts.push(s.dropped + " dropped (flow_store_max_bytes)");
     if (s.paused) parts.push(s.paused + " paused");
     $("stats").textContent = parts.join(" \u00b7 ");
   }
@@ -144,10 +163,11 @@ export const APP_JS = String.raw`
 
   // ---- loading and live updates
   function applyEvent(ev) {
-    if (ev.clear) { state.flows = []; reindex(); select(null); }
+    if (ev.clear) { state.flows = []; state.total = 0; state.more = false; reindex(); select(null); }
     var follow = atBottom();
     removeIds(ev.remove);
     for (var i = 0; i < ev.upsert.length; i++) upsert(ev.upsert[i]);
+    trim();
     state.stats = ev.stats;
     render();
     if (follow) requestAnimationFrame(function () { $("viewport").scrollTop = 1e9; });
@@ -157,8 +177,10 @@ export const APP_JS = String.raw`
   }
   function load(filter) {
     var q = filter ? "?filter=" + encodeURIComponent(filter) : "";
-    return api("/api/flows" + q).then(function (res) {
+    var generation = ++state.generation;
+    return api("/api/flows?limit=" + PAGE + (filter ? "&filter=" + encodeURIComponent(filter) : "")).then(function (res) {
       return res.json().then(function (body) {
+        if (generation !== state.generation) return;
         if (res.status === 400) { showError("filter-error", body.error); return; }
         if (!res.ok) return;
         showError("filter-error", "");
@@ -167,12 +189,35 @@ export const APP_JS = String.raw`
         if (state.source) state.source.close();
         state.flows = body.flows;
         state.stats = body;
+        state.total = body.total;
+        state.more = body.more;
+        state.cursor = body.cursor;
         reindex();
         if (state.selected && !state.index.has(state.selected)) select(null);
         render();
         listen(q);
       });
     });
+  }
+  /** The page before the oldest row held, put on top without moving what is in view. */
+  function loadOlder() {
+    if (state.loadingOlder || !state.more || !state.cursor) return;
+    state.loadingOlder = true;
+    var generation = state.generation;
+    var q = "?limit=" + PAGE + "&before=" + encodeURIComponent(state.cursor) +
+      (state.filter ? "&filter=" + encodeURIComponent(state.filter) : "");
+    apiJson("/api/flows" + q).then(function (body) {
+      state.loadingOlder = false;
+      if (generation !== state.generation) return;
+      var older = body.flows.filter(function (f) { return !state.index.has(f.id); });
+      state.flows = older.concat(state.flows);
+      state.more = body.more;
+      state.cursor = body.cursor;
+      reindex();
+      $("spacer").style.height = (state.flows.length * ROW) + "px";
+      $("viewport").scrollTop += older.length * ROW;
+      render();
+    }).catch(function () { state.loadingOlder = false; });
   }
   function listen(q) {
     var source = new EventSource("/api/events" + q);

@@ -1,0 +1,387 @@
+/**
+ * The flow store's database: writing batches of flows in one transaction, evicting the oldest
+ * past the byte budget, and reading pages, counts and whole flows back. Synchronous (SQLite is);
+ * the caller decides when to write (src/api/store.ts batches off the proxy's path).
+ */
+import type { Filter } from "../filter/mod.ts";
+import type { Flow } from "../flow/flow.ts";
+import type { SqlDatabase, SqlStatement, SqlValue } from "../runtime/mod.ts";
+import { type FlowSummary, summarize } from "../api/summary.ts";
+import { flowFromJson } from "../flow/serialize.ts";
+import { toFlowJson } from "./doc.ts";
+import { filterToSql } from "./filter_sql.ts";
+import { FLOW_COLUMNS, flowFromRows, flowToRows, type StoredParts } from "./rows.ts";
+import { bodyKey, CHUNKS_PER_FLOW, openStoreFile, wsKey } from "./schema.ts";
+
+/** A flow to write and the number it is kept under (arrival order). */
+export interface PendingFlow {
+  seq: number;
+  flow: Flow;
+  /** Written before: its rows are replaced. */
+  written: boolean;
+}
+
+export interface Evicted {
+  count: number;
+  ids: string[];
+  /** The newest seq evicted (0 when none). */
+  lastSeq: number;
+}
+
+export interface PageQuery {
+  filter?: Filter | null;
+  limit?: number;
+  /** Only flows that arrived before / after the one with this seq. */
+  beforeSeq?: number;
+  afterSeq?: number;
+}
+
+export interface PageRow {
+  seq: number;
+  id: string;
+}
+
+/** Rows read per round when the JS matcher has to look at candidates. */
+const SCAN_BATCH = 256;
+
+export class FlowDb {
+  readonly path: string;
+  readonly db: SqlDatabase;
+  /** Body chunks are at most this long. */
+  chunkSize: number;
+  #count = 0;
+  #bytes = 0;
+  #dropped = 0;
+  #maxSeq = 0;
+  readonly #st: Record<string, SqlStatement>;
+
+  constructor(path: string, options: { chunkSize?: number; readOnly?: boolean } = {}) {
+    this.path = path;
+    this.chunkSize = Math.max(1, options.chunkSize ?? 4 << 20);
+    this.db = openStoreFile(path, options);
+    const db = this.db;
+    const prepare = (sql: string) => db.prepare(sql);
+    this.#st = {
+      insertFlow: prepare(
+        `INSERT OR REPLACE INTO flows (seq, ${FLOW_COLUMNS}) VALUES (${"?, ".repeat(15)}?)`,
+      ),
+      insertDoc: prepare(
+        "INSERT OR REPLACE INTO flow_docs (seq, doc, req_heads, res_heads, req_data, res_data) " +
+          "VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      insertChunk: prepare("INSERT INTO bodies (key, data) VALUES (?, ?)"),
+      insertWs: prepare(
+        "INSERT INTO ws_messages (key, from_client, type, ts, dropped, injected, content) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      oldBytes: prepare("SELECT bytes FROM flows WHERE seq = ?"),
+      seqOf: prepare("SELECT seq FROM flows WHERE id = ?"),
+      oldest: prepare("SELECT seq, id, bytes FROM flows WHERE seq > ? ORDER BY seq LIMIT 512"),
+      setInfo: prepare("INSERT OR REPLACE INTO store_info (key, value) VALUES (?, ?)"),
+      doc: prepare(
+        "SELECT f.id, d.doc, d.req_heads, d.res_heads, d.req_data, d.res_data, f.req_body, " +
+          "f.res_body FROM flow_docs d JOIN flows f ON f.seq = d.seq WHERE d.seq = ?",
+      ),
+      chunks: prepare("SELECT key, data FROM bodies WHERE key BETWEEN ? AND ? ORDER BY key"),
+      ws: prepare(
+        "SELECT from_client, type, ts, dropped, injected, content FROM ws_messages " +
+          "WHERE key BETWEEN ? AND ? ORDER BY key",
+      ),
+      summary: prepare(
+        "SELECT f.id, d.doc, d.req_heads, d.res_heads FROM flow_docs d JOIN flows f ON " +
+          "f.seq = d.seq WHERE d.seq = ?",
+      ),
+    };
+    const totals = db.prepare(
+      "SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b, " +
+        "coalesce(max(seq), 0) AS m FROM flows",
+    ).get()!;
+    this.#count = Number(totals.n);
+    this.#bytes = Number(totals.b);
+    this.#maxSeq = Number(totals.m);
+    const dropped = db.prepare("SELECT value FROM store_info WHERE key = 'dropped'").get();
+    this.#dropped = Number(dropped?.value ?? 0);
+  }
+
+  /** Flows stored. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** What the stored flows take, as the budget counts it. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Flows evicted by the budget over the life of this file. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** The highest seq stored (0 when empty): new flows number after it. */
+  get maxSeq(): number {
+    return this.#maxSeq;
+  }
+
+  /** Writes flows (new or changed) in one transaction. */
+  write(batch: PendingFlow[]): void {
+    if (batch.length === 0) return;
+    const st = this.#st;
+    this.db.exec("BEGIN");
+    try {
+      for (const { seq, flow, written } of batch) {
+        const rows = flowToRows(flow, this.chunkSize);
+        if (written) {
+          const old = st.oldBytes.get(seq);
+          if (old !== undefined) {
+            this.#bytes -= Number(old.bytes);
+            this.#count--;
+            this.#deleteParts(seq, seq);
+          }
+        }
+        st.insertFlow.run(seq, ...rows.flow);
+        st.insertDoc.run(seq, ...rows.doc);
+        for (const [part, idx, data] of rows.chunks) {
+          st.insertChunk.run(bodyKey(seq, part, idx), data);
+        }
+        rows.ws.forEach((m, i) =>
+          st.insertWs.run(
+            wsKey(seq, i),
+            m.fromClient ? 1 : 0,
+            m.type,
+            m.timestamp,
+            m.dropped ? 1 : 0,
+            m.injected ? 1 : 0,
+            m.content,
+          )
+        );
+        this.#bytes += rows.bytes;
+        this.#count++;
+        if (seq > this.#maxSeq) this.#maxSeq = seq;
+      }
+      this.db.exec("COMMIT");
+    } catch (e) {
+      this.db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  /** Deletes the extra body chunks and WebSocket messages of flows lo..hi (inclusive). */
+  #deleteParts(lo: number, hi: number): void {
+    this.db.exec(
+      `DELETE FROM bodies WHERE key BETWEEN ${bodyKey(lo, 0, 0)} AND ${
+        bodyKey(hi + 1, 0, 0) - 1
+      };` +
+        `DELETE FROM ws_messages WHERE key BETWEEN ${wsKey(lo, 0)} AND ${wsKey(hi + 1, 0) - 1};`,
+    );
+  }
+
+  /**
+   * Deletes the oldest flows until the rest take at most `maxBytes`; the newest one stays even when
+   * it alone is over. Returns what went.
+   */
+  evict(maxBytes: number): Evicted {
+    const out: Evicted = { count: 0, ids: [], lastSeq: 0 };
+    if (this.#bytes <= maxBytes || this.#count <= 1) return out;
+    let excess = this.#bytes - maxBytes;
+    let last = 0;
+    let freed = 0;
+    scan: while (excess > 0) {
+      const rows = this.#st.oldest.all(last);
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        if (out.count >= this.#count - 1 || excess <= 0) break scan;
+        last = Number(row.seq);
+        excess -= Number(row.bytes);
+        freed += Number(row.bytes);
+        out.ids.push(String(row.id));
+        out.count++;
+      }
+    }
+    if (out.count === 0) return out;
+    out.lastSeq = last;
+    this.db.exec("BEGIN");
+    try {
+      this.#deleteRange(0, last);
+      this.#dropped += out.count;
+      this.#st.setInfo.run("dropped", String(this.#dropped));
+      this.db.exec("COMMIT");
+    } catch (e) {
+      this.db.exec("ROLLBACK");
+      throw e;
+    }
+    this.#bytes -= freed;
+    this.#count -= out.count;
+    return out;
+  }
+
+  /** Deletes flows lo..hi (inclusive) with all their rows. */
+  #deleteRange(lo: number, hi: number): void {
+    this.db.exec(
+      `DELETE FROM flows WHERE seq BETWEEN ${lo} AND ${hi};` +
+        `DELETE FROM flow_docs WHERE seq BETWEEN ${lo} AND ${hi};`,
+    );
+    this.#deleteParts(lo, hi);
+  }
+
+  /** Deletes one flow; false when it is not stored. */
+  remove(id: string): boolean {
+    const row = this.#st.seqOf.get(id);
+    if (row === undefined) return false;
+    const seq = Number(row.seq);
+    const bytes = Number(this.#st.oldBytes.get(seq)?.bytes ?? 0);
+    this.db.exec("BEGIN");
+    this.#deleteRange(seq, seq);
+    this.db.exec("COMMIT");
+    this.#bytes -= bytes;
+    this.#count--;
+    return true;
+  }
+
+  clear(): void {
+    this.db.exec("BEGIN");
+    this.#deleteRange(0, this.#maxSeq);
+    this.db.exec("COMMIT");
+    this.#bytes = 0;
+    this.#count = 0;
+  }
+
+  seqOf(id: string): number | undefined {
+    const row = this.#st.seqOf.get(id);
+    return row === undefined ? undefined : Number(row.seq);
+  }
+
+  /** The whole flow, bodies and WebSocket messages included. */
+  read(seq: number): Flow | undefined {
+    const row = this.#st.doc.get(seq);
+    if (row === undefined) return undefined;
+    const parts: StoredParts = {
+      id: String(row.id),
+      doc: String(row.doc),
+      reqHeads: String(row.req_heads),
+      resHeads: String(row.res_heads),
+      reqBody: Number(row.req_body),
+      resBody: Number(row.res_body),
+      reqData: row.req_data as Uint8Array | null,
+      resData: row.res_data as Uint8Array | null,
+      chunks: this.#st.chunks.all(bodyKey(seq, 0, 0), bodyKey(seq + 1, 0, 0) - 1).map((c) => [
+        Number(c.key) % CHUNKS_PER_FLOW >= CHUNKS_PER_FLOW / 2 ? 1 : 0,
+        c.data as Uint8Array,
+      ]),
+      ws: this.#st.ws.all(wsKey(seq, 0), wsKey(seq + 1, 0) - 1) as unknown as StoredParts["ws"],
+    };
+    return flowFromRows(parts);
+  }
+
+  /** The list summary of a flow (`intercepted` null), made from its document without bodies. */
+  summary(seq: number): FlowSummary | undefined {
+    const row = this.#st.summary.get(seq);
+    if (row === undefined) return undefined;
+    const json = toFlowJson(
+      String(row.id),
+      String(row.doc),
+      String(row.req_heads),
+      String(row.res_heads),
+    );
+    return summarize(flowFromJson(json), null);
+  }
+
+  #where(query: PageQuery): {
+    sql: string;
+    params: SqlValue[];
+    sure: string;
+    sureParams: SqlValue[];
+    exact: boolean;
+  } {
+    const conds: string[] = [];
+    const params: SqlValue[] = [];
+    let sure = "1";
+    let sureParams: SqlValue[] = [];
+    let exact = true;
+    if (query.filter) {
+      const c = filterToSql(query.filter.ast);
+      conds.push(c.maybe);
+      params.push(...c.maybeParams);
+      sure = c.sure;
+      sureParams = c.sureParams;
+      exact = c.exact;
+    }
+    if (query.beforeSeq !== undefined) {
+      conds.push("f.seq < ?");
+      params.push(query.beforeSeq);
+    }
+    if (query.afterSeq !== undefined) {
+      conds.push("f.seq > ?");
+      params.push(query.afterSeq);
+    }
+    return { sql: conds.length ? conds.join(" AND ") : "1", params, sure, sureParams, exact };
+  }
+
+  /**
+   * The newest `limit` matching flows (before/after the cursors), oldest first, and whether there
+   * are older matching ones beyond them.
+   */
+  page(query: PageQuery): { rows: PageRow[]; more: boolean } {
+    const limit = query.limit ?? Infinity;
+    const out: PageRow[] = [];
+    let more = false;
+    for (const row of this.#scan(query, "DESC")) {
+      if (out.length >= limit) {
+        more = true;
+        break;
+      }
+      out.push(row);
+    }
+    return { rows: out.reverse(), more };
+  }
+
+  /** Matching flows in arrival order (or newest first), read a batch at a time. */
+  *#scan(query: PageQuery, order: "ASC" | "DESC"): Generator<PageRow> {
+    const w = this.#where(query);
+    const filter = query.filter;
+    const cursorOp = order === "DESC" ? "<" : ">";
+    const st = this.db.prepare(
+      `SELECT f.seq, f.id, (${w.sure}) AS sure FROM flows f WHERE (${w.sql}) AND f.seq ${cursorOp} ?` +
+        ` ORDER BY f.seq ${order} LIMIT ${SCAN_BATCH}`,
+    );
+    let cursor = order === "DESC" ? Number.MAX_SAFE_INTEGER : -1;
+    while (true) {
+      const rows = st.all(...w.sureParams, ...w.params, cursor);
+      for (const row of rows) {
+        const seq = Number(row.seq);
+        cursor = seq;
+        if (!w.exact && Number(row.sure) !== 1) {
+          const flow = this.read(seq);
+          if (flow === undefined || !filter!(flow)) continue;
+        }
+        yield { seq, id: String(row.id) };
+      }
+      if (rows.length < SCAN_BATCH) return;
+    }
+  }
+
+  /** Matching flows in arrival order, read back whole one at a time. */
+  *flows(query: PageQuery = {}): Generator<Flow> {
+    for (const row of this.#scan(query, "ASC")) {
+      const flow = this.read(row.seq);
+      if (flow !== undefined) yield flow;
+    }
+  }
+
+  /** How many flows match (SQL alone when it can decide, else with the JS matcher). */
+  total(query: PageQuery = {}): number {
+    const w = this.#where(query);
+    if (w.exact) {
+      return Number(
+        this.db.prepare(`SELECT count(*) AS n FROM flows f WHERE ${w.sql}`).get(...w.params)!.n,
+      );
+    }
+    let n = 0;
+    for (const _ of this.#scan(query, "DESC")) n++;
+    return n;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

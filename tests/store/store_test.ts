@@ -1,0 +1,288 @@
+/**
+ * The flow store: its file (schema, WAL, format check), batched writes off the caller's path,
+ * the byte budget, flows read back whole, and the temporary file's removal.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { FlowStore } from "../../src/api/store.ts";
+import { parseFilter } from "../../src/filter/mod.ts";
+import { WebSocketData, WebSocketMessage } from "../../src/flow/websocket.ts";
+import { HeaderList } from "../../src/http1/headers.ts";
+import { openSqlite } from "../../src/runtime/mod.ts";
+import { FlowDb } from "../../src/store/flow_db.ts";
+import { openStoreFile, STORE_FORMAT, StoreFileError } from "../../src/store/schema.ts";
+import { makeFlow, withTempDir } from "./helpers.ts";
+
+const GIB = 1024 ** 3;
+
+function rowCount(file: string): number {
+  // A second connection, as another process would see the file.
+  const db = openSqlite(file, { readOnly: true });
+  try {
+    return Number(db.prepare("SELECT count(*) AS n FROM flows").get()!.n);
+  } finally {
+    db.close();
+  }
+}
+
+async function waitUntil(what: string, check: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test("a new store file has the schema, WAL journal and its format mark", async () => {
+  await withTempDir((dir) => {
+    const file = path.join(dir, "s.db");
+    const db = openStoreFile(file);
+    try {
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .all().map((r) => r.name);
+      assert.deepEqual(tables, ["bodies", "flow_docs", "flows", "store_info", "ws_messages"]);
+      const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all()
+        .map((r) => String(r.name));
+      for (const i of ["flows_host", "flows_status", "flows_marked"]) {
+        assert.ok(indexes.includes(i), i);
+      }
+      assert.equal(db.prepare("PRAGMA journal_mode").get()!.journal_mode, "wal");
+      assert.equal(
+        db.prepare("SELECT value FROM store_info WHERE key = 'format'").get()!.value,
+        STORE_FORMAT,
+      );
+    } finally {
+      db.close();
+    }
+  });
+});
+
+test("a foreign, damaged or newer file is refused with one line", async () => {
+  await withTempDir((dir) => {
+    const text = path.join(dir, "notes.txt");
+    fs.writeFileSync(text, "hello\n");
+    assert.throws(() => openStoreFile(text), (e) => {
+      assert.ok(e instanceof StoreFileError);
+      assert.match(e.message, /not a mitm\.ts session \(not an SQLite database\)/);
+      assert.doesNotMatch(e.message, /\n/);
+      return true;
+    });
+
+    const other = path.join(dir, "other.db");
+    const db = openSqlite(other);
+    db.exec("CREATE TABLE t (x INTEGER)");
+    db.close();
+    assert.throws(() => openStoreFile(other), /an SQLite database but not a mitm\.ts session/);
+
+    // The SQLite header followed by garbage.
+    const damaged = path.join(dir, "damaged.db");
+    const bytes = new Uint8Array(8192).fill(0xab);
+    bytes.set(new TextEncoder().encode("SQLite format 3\0"));
+    fs.writeFileSync(damaged, bytes);
+    assert.throws(() => openStoreFile(damaged), (e) => {
+      assert.ok(e instanceof StoreFileError, String(e));
+      assert.doesNotMatch(e.message, /\n/);
+      return true;
+    });
+
+    const newer = path.join(dir, "newer.db");
+    openStoreFile(newer).close();
+    const n = openSqlite(newer);
+    n.exec("UPDATE store_info SET value = '99' WHERE key = 'version'");
+    n.close();
+    assert.throws(() => openStoreFile(newer), /newer mitm\.ts/);
+  });
+});
+
+test("add() returns without writing; the batch is written by a timer in one go", async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, "s.db");
+    const store = new FlowStore({ file, maxBytes: GIB });
+    try {
+      for (let i = 0; i < 300; i++) store.add(makeFlow(i));
+      assert.equal(rowCount(file), 0, "nothing on disk right after add()");
+      assert.equal(store.size, 300, "yet counted");
+      await waitUntil("the batch on disk", () => rowCount(file) === 300);
+
+      // Over FLUSH_FLOWS (512) pending: written soon, still not during add().
+      for (let i = 300; i < 1000; i++) store.add(makeFlow(i));
+      assert.equal(rowCount(file), 300);
+      await waitUntil("the second batch", () => rowCount(file) === 1000);
+    } finally {
+      await store.close();
+    }
+    assert.ok(fs.existsSync(file), "a named session stays");
+  });
+});
+
+test("updates rewrite the flow in place; deleted, cleared and dropped flows stay gone", async () => {
+  await withTempDir(async (dir) => {
+    const store = new FlowStore({ file: path.join(dir, "s.db"), maxBytes: GIB });
+    try {
+      const a = makeFlow(1);
+      const b = makeFlow(2);
+      store.add(a);
+      store.add(b);
+      await store.sync();
+      a.marked = true;
+      a.response!.status = 500;
+      store.update(a);
+      await store.sync();
+      assert.deepEqual((await store.list()).map((f) => f.id), [a.id, b.id], "order kept");
+      assert.equal((await store.get(a.id))!.response!.status, 500);
+      assert.deepEqual((await store.list({ filter: parseFilter("~marked") })).map((f) => f.id), [
+        a.id,
+      ]);
+
+      assert.equal(await store.remove(b.id), true);
+      store.update(b);
+      await store.sync();
+      assert.equal(await store.get(b.id), undefined, "a late update does not bring it back");
+
+      await store.clear();
+      store.update(a);
+      await store.sync();
+      assert.equal(store.size, 0);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test("the budget drops the oldest flows, counts them, and keeps the newest", async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, "s.db");
+    const store = new FlowStore({ file, maxBytes: GIB });
+    const flows = Array.from({ length: 50 }, (_, i) => makeFlow(i, { body: "x".repeat(1000) }));
+    try {
+      for (const f of flows) store.add(f);
+      await store.sync();
+      const perFlow = store.bytes / 50;
+      assert.ok(perFlow > 1000, `${perFlow} bytes per flow`);
+      await store.setLimits(Math.floor(perFlow * 20));
+      assert.ok(store.size <= 20 && store.size >= 18, `${store.size} kept`);
+      assert.equal(store.dropped, 50 - store.size);
+      assert.ok(store.bytes <= perFlow * 20);
+      const kept = (await store.list()).map((f) => f.id);
+      assert.deepEqual(kept, flows.slice(50 - kept.length).map((f) => f.id), "the newest stay");
+      assert.equal(await store.get(flows[0].id), undefined);
+
+      // An update of a dropped flow is ignored.
+      store.update(flows[0]);
+      await store.sync();
+      assert.equal(await store.get(flows[0].id), undefined);
+
+      await store.setLimits(1);
+      assert.deepEqual((await store.list()).map((f) => f.id), [flows[49].id]);
+    } finally {
+      await store.close();
+    }
+    // The count of dropped flows is part of the session.
+    const db = new FlowDb(file, { readOnly: true });
+    assert.equal(db.dropped, 49);
+    assert.equal(db.count, 1);
+    db.close();
+  });
+});
+
+test("bodies in chunks and WebSocket messages come back as they went in", async () => {
+  await withTempDir((dir) => {
+    const db = new FlowDb(path.join(dir, "s.db"), { chunkSize: 1000 });
+    try {
+      const big = new Uint8Array(4500).map((_, i) => i % 251);
+      const flow = makeFlow(7);
+      flow.response!.body = big;
+      flow.response!.bodySize = big.length;
+      flow.request.body = null;
+      flow.request.streamed = true;
+      flow.request.bodySize = 1 << 30;
+      flow.websocket = new WebSocketData();
+      flow.websocket.messages.push(
+        new WebSocketMessage({
+          fromClient: true,
+          type: "text",
+          content: new TextEncoder().encode("hi"),
+          timestamp: 5,
+        }),
+        new WebSocketMessage({
+          fromClient: false,
+          type: "binary",
+          content: new Uint8Array([0, 255]),
+          timestamp: 6,
+          dropped: true,
+        }),
+      );
+      db.write([{ seq: 1, flow, written: false }]);
+      // The first chunk is in the flow's row, the next four in `bodies`.
+      const chunks = db.db.prepare("SELECT count(*) AS n FROM bodies").get()!.n;
+      assert.equal(Number(chunks), 4);
+      const back = db.read(1)!;
+      assert.deepEqual(back.response!.body, big);
+      assert.equal(back.request.body, null);
+      assert.equal(back.request.streamed, true);
+      assert.equal(back.request.bodySize, 1 << 30);
+      assert.deepEqual(back.websocket!.messages.map((m) => [m.type, m.text, m.dropped]), [
+        ["text", "hi", false],
+        ["binary", "\u0000\ufffd", true],
+      ]);
+      assert.deepEqual(back.websocket!.messages[1].content, new Uint8Array([0, 255]));
+      assert.equal(back.request.headers.get("x-index"), "7");
+    } finally {
+      db.close();
+    }
+  });
+});
+
+test("headers come back as they were, odd ones included", async () => {
+  await withTempDir((dir) => {
+    const db = new FlowDb(path.join(dir, "s.db"));
+    try {
+      const plain = makeFlow(1);
+      plain.request.headers.append("X-Colon", "a: b:c");
+      plain.request.headers.append("x-empty", "");
+      plain.request.headers.append("X-Spaces", "  padded  ");
+      // What an addon could set but the wire never carries: kept in the document instead.
+      const odd = makeFlow(2);
+      odd.response!.headers.append("Weird:Name", "v");
+      odd.response!.headers.append("X-Lines", "one\ntwo");
+      odd.response!.trailers = HeaderList.from({ "X-Trailer": "t" });
+      db.write([{ seq: 1, flow: plain, written: false }, { seq: 2, flow: odd, written: false }]);
+      assert.deepEqual(db.read(1)!.request.headers.raw, plain.request.headers.raw);
+      assert.deepEqual(db.read(1)!.response!.headers.raw, plain.response!.headers.raw);
+      assert.deepEqual(db.read(2)!.response!.headers.raw, odd.response!.headers.raw);
+      assert.deepEqual(db.read(2)!.response!.trailers!.raw, ["X-Trailer", "t"]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+test("the inline writer (flow_store_writer=inline) stores the same", async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, "s.db");
+    const store = new FlowStore({ file, maxBytes: GIB, inlineWriter: true });
+    try {
+      assert.equal(store.writerMode, "inline");
+      const flows = [makeFlow(1), makeFlow(2), makeFlow(3)];
+      for (const f of flows) store.add(f);
+      assert.equal(rowCount(file), 0, "not written during add()");
+      assert.deepEqual((await store.list()).map((f) => f.id), flows.map((f) => f.id));
+      assert.equal(await store.remove(flows[1].id), true);
+      assert.equal(store.size, 2);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test("a temporary store is deleted when closed", async () => {
+  const store = new FlowStore({ maxBytes: GIB });
+  store.add(makeFlow(1));
+  await store.sync();
+  const dir = path.dirname(store.path);
+  assert.ok(fs.existsSync(store.path));
+  await store.close();
+  assert.equal(fs.existsSync(dir), false);
+});
