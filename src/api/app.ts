@@ -19,14 +19,10 @@ import { statsOf } from "./events.ts";
 import { applyEdits, editProblem, type Edits } from "./intercept.ts";
 import { ReplayError } from "./replay.ts";
 import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from "./security.ts";
+import { marksRoutes } from "./marks.ts";
+import { fail, jsonBody, type RouteContext } from "./route_kit.ts";
 import { summarize } from "./summary.ts";
 import { UI_ASSETS } from "./ui/mod.ts";
-
-type Status = 400 | 404 | 409 | 422 | 500 | 502;
-
-function fail(c: Context, status: Status, message: string) {
-  return c.json({ error: message }, status);
-}
 
 /** The filter in ?filter=, null when absent or empty; a FilterError says what is wrong. */
 function queryFilter(c: Context): Filter | null {
@@ -34,18 +30,16 @@ function queryFilter(c: Context): Filter | null {
   return text.trim() === "" ? null : parseFilter(text);
 }
 
-/** Parses the JSON body; an empty body is `{}`. */
-async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === "") return {};
-  return JSON.parse(text);
-}
-
 export function createApi(control: Control, security: SecurityConfig): Hono {
   const { store, interceptor, replayer, streams } = control;
   const app = new Hono();
   const find = (id: string): Flow | undefined => store.get(id) ?? interceptor.pausedFlow(id);
   const summary = (flow: Flow) => summarize(flow, interceptor.phaseOf(flow.id));
+  const routes: RouteContext = {
+    control,
+    find: async (id) => (await store.get(id)) ?? interceptor.pausedFlow(id),
+    summary,
+  };
 
   app.onError((e, c) => {
     if (e instanceof FilterError) return fail(c, 400, `bad filter: ${e.message}`);
@@ -185,6 +179,8 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
       return fail(c, 502, `replay failed: ${(e as Error).message}`);
     }
   });
+
+  marksRoutes(app, routes);
 
   // --- interception
   app.get("/api/intercept", (c) => c.json({ filter: interceptor.filter }));

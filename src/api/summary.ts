@@ -33,6 +33,8 @@ export interface FlowSummary {
   duration: number | null;
   isReplay: boolean;
   marked: boolean;
+  /** A person's note on the flow ("" when none). */
+  comment: string;
   /** Where the flow is paused by interception, or null. */
   intercepted: Phase | null;
 }
@@ -70,6 +72,7 @@ export function summarize(flow: Flow, intercepted: Phase | null): FlowSummary {
     duration: end === null ? null : Math.max(0, end - req.timestampStart),
     isReplay: flow.isReplay,
     marked: flow.marked,
+    comment: flow.comment,
     intercepted,
   };
 }

@@ -100,6 +100,7 @@ export function summaryOf(flow: FlowDetail): FlowSummary {
     duration: end === null ? null : Math.max(0, end - req.timestampStart),
     isReplay: flow.isReplay,
     marked: flow.marked,
+    comment: flow.comment ?? "",
     intercepted: flow.intercepted,
   };
 }
