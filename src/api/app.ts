@@ -19,6 +19,7 @@ import { statsOf } from "./events.ts";
 import { applyEdits, editProblem, type Edits } from "./intercept.ts";
 import { ReplayError } from "./replay.ts";
 import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from "./security.ts";
+import { exportRoutes } from "./export_routes.ts";
 import { marksRoutes } from "./marks.ts";
 import { fail, jsonBody, type RouteContext } from "./route_kit.ts";
 import { summarize } from "./summary.ts";
@@ -181,6 +182,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   });
 
   marksRoutes(app, routes);
+  exportRoutes(app, routes);
 
   // --- interception
   app.get("/api/intercept", (c) => c.json({ filter: interceptor.filter }));
