@@ -83,7 +83,7 @@ test("end to end: a binary POST through the proxy, exported as curl, run again, 
         const { flows } = await apiJson("/api/flows") as {
           flows: { id: string; response: unknown }[];
         };
-        return flows.length === 1 && flows[0].response && flows;
+        return flows.length === 1 && flows[0].response !== null && flows;
       });
       const snippet = (await api(`/api/flows/${flow.id}/export?format=curl`)).stdout;
       assert.match(snippet, /^printf '/);
