@@ -19,6 +19,7 @@ import { statsOf } from "./events.ts";
 import { applyEdits, editProblem, type Edits } from "./intercept.ts";
 import { ReplayError } from "./replay.ts";
 import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from "./security.ts";
+import { composeRoutes } from "./compose.ts";
 import { exportRoutes } from "./export_routes.ts";
 import { marksRoutes } from "./marks.ts";
 import { fail, jsonBody, type RouteContext } from "./route_kit.ts";
@@ -183,6 +184,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
 
   marksRoutes(app, routes);
   exportRoutes(app, routes);
+  composeRoutes(app, routes);
 
   // --- interception
   app.get("/api/intercept", (c) => c.json({ filter: interceptor.filter }));
