@@ -23,6 +23,7 @@ import { composeRoutes } from "./compose.ts";
 import { exportRoutes } from "./export_routes.ts";
 import { marksRoutes } from "./marks.ts";
 import { fail, jsonBody, type RouteContext } from "./route_kit.ts";
+import { selectionRoutes } from "./selection.ts";
 import { summarize } from "./summary.ts";
 import { UI_ASSETS } from "./ui/mod.ts";
 
@@ -185,6 +186,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   marksRoutes(app, routes);
   exportRoutes(app, routes);
   composeRoutes(app, routes);
+  selectionRoutes(app, routes);
 
   // --- interception
   app.get("/api/intercept", (c) => c.json({ filter: interceptor.filter }));
