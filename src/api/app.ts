@@ -21,6 +21,7 @@ import { ReplayError } from "./replay.ts";
 import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from "./security.ts";
 import { composeRoutes } from "./compose.ts";
 import { exportRoutes } from "./export_routes.ts";
+import { importRoutes } from "./import.ts";
 import { marksRoutes } from "./marks.ts";
 import { fail, jsonBody, type RouteContext } from "./route_kit.ts";
 import { selectionRoutes } from "./selection.ts";
@@ -187,6 +188,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   exportRoutes(app, routes);
   composeRoutes(app, routes);
   selectionRoutes(app, routes);
+  importRoutes(app, routes);
 
   // --- interception
   app.get("/api/intercept", (c) => c.json({ filter: interceptor.filter }));
