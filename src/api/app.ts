@@ -24,6 +24,7 @@ import { exportRoutes } from "./export_routes.ts";
 import { importRoutes } from "./import.ts";
 import { marksRoutes } from "./marks.ts";
 import { fail, jsonBody, type RouteContext } from "./route_kit.ts";
+import { rulesRoutes } from "./rules_routes.ts";
 import { selectionRoutes } from "./selection.ts";
 import { summarize } from "./summary.ts";
 import { UI_ASSETS } from "./ui/mod.ts";
@@ -189,6 +190,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   composeRoutes(app, routes);
   selectionRoutes(app, routes);
   importRoutes(app, routes);
+  rulesRoutes(app, control.rules);
 
   // --- interception
   app.get("/api/intercept", (c) => c.json({ filter: interceptor.filter }));

@@ -9,6 +9,7 @@ import type { Network } from "../runtime/types.ts";
 import { EventStreams } from "./events.ts";
 import { Interceptor } from "./intercept.ts";
 import { Replayer } from "./replay.ts";
+import { RuleSet } from "./rules.ts";
 import { RuntimeOptions } from "./runtime_options.ts";
 import { FlowStore } from "./store.ts";
 
@@ -22,6 +23,7 @@ export class Control {
   readonly replayer: Replayer;
   readonly options: RuntimeOptions;
   readonly streams: EventStreams;
+  readonly rules: RuleSet;
 
   private constructor(proxy: ControlledProxy, network: Network) {
     this.proxy = proxy;
@@ -32,6 +34,7 @@ export class Control {
     this.replayer.proxyAddress = proxy.address;
     this.options = new RuntimeOptions(o, this.store, this.interceptor);
     this.streams = new EventStreams(this.store, this.interceptor);
+    this.rules = new RuleSet(proxy.addons, o, this.interceptor);
   }
 
   /** Adds the store, replay and option addons to the proxy, and the intercept filter if set. */
