@@ -20,6 +20,7 @@ import { applyEdits, editProblem, type Edits } from "./intercept.ts";
 import { ReplayError } from "./replay.ts";
 import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from "./security.ts";
 import { composeRoutes } from "./compose.ts";
+import { eventLogRoutes } from "./event_log_routes.ts";
 import { exportRoutes } from "./export_routes.ts";
 import { importRoutes } from "./import.ts";
 import { marksRoutes } from "./marks.ts";
@@ -191,6 +192,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   selectionRoutes(app, routes);
   importRoutes(app, routes);
   rulesRoutes(app, control.rules);
+  eventLogRoutes(app, control.eventLog);
 
   // --- interception
   app.get("/api/intercept", (c) => c.json({ filter: interceptor.filter }));

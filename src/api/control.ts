@@ -6,6 +6,7 @@ import type { Addon } from "../addons/types.ts";
 import type { ProxyServer } from "../proxy/server.ts";
 import { network as defaultNetwork } from "../runtime/mod.ts";
 import type { Network } from "../runtime/types.ts";
+import { EventLog } from "./event_log.ts";
 import { EventStreams } from "./events.ts";
 import { Interceptor } from "./intercept.ts";
 import { Replayer } from "./replay.ts";
@@ -24,9 +25,12 @@ export class Control {
   readonly options: RuntimeOptions;
   readonly streams: EventStreams;
   readonly rules: RuleSet;
+  /** Recent log lines for the UI's event log (empty unless the logger writes to it). */
+  readonly eventLog: EventLog;
 
-  private constructor(proxy: ControlledProxy, network: Network) {
+  private constructor(proxy: ControlledProxy, network: Network, eventLog: EventLog) {
     this.proxy = proxy;
+    this.eventLog = eventLog;
     const o = proxy.options;
     this.store = new FlowStore(o.max_flows, o.max_flow_bytes);
     this.interceptor = new Interceptor(proxy.addons, (flow) => this.store.update(flow));
@@ -38,8 +42,12 @@ export class Control {
   }
 
   /** Adds the store, replay and option addons to the proxy, and the intercept filter if set. */
-  static async attach(proxy: ControlledProxy, network = defaultNetwork): Promise<Control> {
-    const control = new Control(proxy, network);
+  static async attach(
+    proxy: ControlledProxy,
+    network = defaultNetwork,
+    eventLog = new EventLog(),
+  ): Promise<Control> {
+    const control = new Control(proxy, network, eventLog);
     const store = control.store;
     const storeAddon: Addon = {
       name: "flow-store",
@@ -57,6 +65,7 @@ export class Control {
   /** Releases paused flows (killing them) and ends event streams; call before proxy.close(). */
   async close(): Promise<void> {
     this.streams.closeAll();
+    this.eventLog.closeAll();
     await this.interceptor.close();
   }
 }

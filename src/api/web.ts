@@ -16,6 +16,7 @@ import { serveHttp } from "../runtime/serve.ts";
 import type { Address } from "../runtime/types.ts";
 import { createApi } from "./app.ts";
 import { Control, type ControlledProxy } from "./control.ts";
+import type { EventLog } from "./event_log.ts";
 import { newToken } from "./security.ts";
 
 export interface WebOptions {
@@ -25,6 +26,8 @@ export interface WebOptions {
   port?: number;
   /** Default: a random one. */
   token?: string;
+  /** The log lines GET /api/log serves (give the logger `eventLog.tee(sink)`); default: none. */
+  eventLog?: EventLog;
 }
 
 export interface WebServer {
@@ -46,7 +49,7 @@ export async function startWeb(
 ): Promise<WebServer> {
   const host = options.host ?? "127.0.0.1";
   const token = options.token ?? newToken();
-  const control = await Control.attach(proxy);
+  const control = await Control.attach(proxy, undefined, options.eventLog);
   // The port is known only once listening, and the security check needs it: the app is made
   // on the first request.
   let app: Hono | null = null;

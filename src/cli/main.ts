@@ -9,6 +9,7 @@ import { type Filter, parseFilter } from "../filter/mod.ts";
 import { harCommand, readCommand, ReadError } from "./read_commands.ts";
 import { CaFileError, expandHome, loadOrCreateCa } from "../ca/mod.ts";
 import { consoleSink, createLogger, type LogLevel } from "../log.ts";
+import { EventLog } from "../api/event_log.ts";
 import {
   OPTION_SPECS,
   OptionError,
@@ -257,7 +258,9 @@ async function runProxy(
   webPortChosen: boolean,
 ): Promise<number> {
   const level: LogLevel = flags.quiet ? "error" : flags.verbose ? "debug" : "info";
-  const log = createLogger(level, consoleSink);
+  // What the console prints is also kept for the web UI's event log.
+  const eventLog = new EventLog();
+  const log = createLogger(level, eventLog.tee(consoleSink));
   const output = flags.quiet ? [] : [
     dumper({
       detail: options.flow_detail,
@@ -275,7 +278,7 @@ async function runProxy(
 
   let web;
   try {
-    web = await startWebUi(proxy, options, flags.apiToken, webPortChosen, log);
+    web = await startWebUi(proxy, options, flags.apiToken, webPortChosen, log, eventLog);
   } catch (e) {
     await proxy.close();
     if (!(e instanceof WebStartError)) throw e;

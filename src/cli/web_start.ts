@@ -1,5 +1,6 @@
 /** Starting the web UI from the command line: token, address, and what to say when it fails. */
 import process from "node:process";
+import type { EventLog } from "../api/event_log.ts";
 import { startWeb, type WebServer } from "../api/web.ts";
 import type { Logger } from "../log.ts";
 import type { Options } from "../options.ts";
@@ -19,6 +20,7 @@ export async function startWebUi(
   token: string | undefined,
   portChosen: boolean,
   log: Logger,
+  eventLog?: EventLog,
 ): Promise<WebServer | null> {
   if (!options.web) return null;
   const given = token ?? process.env.MITM_API_TOKEN;
@@ -34,6 +36,7 @@ export async function startWebUi(
       host: options.web_host,
       port: options.web_port,
       token: given || undefined,
+      eventLog,
     });
   } catch (e) {
     if (!(e instanceof NetError)) throw e;
