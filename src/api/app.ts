@@ -23,6 +23,7 @@ import { composeRoutes } from "./compose.ts";
 import { eventLogRoutes } from "./event_log_routes.ts";
 import { exportRoutes } from "./export_routes.ts";
 import { importRoutes } from "./import.ts";
+import { interceptBulkRoutes } from "./intercept_bulk.ts";
 import { marksRoutes } from "./marks.ts";
 import { fail, jsonBody, type RouteContext } from "./route_kit.ts";
 import { rulesRoutes } from "./rules_routes.ts";
@@ -193,6 +194,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   importRoutes(app, routes);
   rulesRoutes(app, control.rules);
   eventLogRoutes(app, control.eventLog);
+  interceptBulkRoutes(app, routes);
 
   // --- interception
   app.get("/api/intercept", (c) => c.json({ filter: interceptor.filter }));
