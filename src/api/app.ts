@@ -151,7 +151,9 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
       "Content-Security-Policy",
       "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
     );
-    if (c.req.query("download") === "1") c.header("Content-Disposition", "attachment");
+    if (c.req.query("download") === "1") {
+      c.header("Content-Disposition", `attachment; filename="${downloadName(flow, part)}"`);
+    }
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "Content-Type": safeHeader(type) });
   });
   app.delete("/api/flows/:id", (c) => {
@@ -243,6 +245,20 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
       "Content-Disposition": 'attachment; filename="mitm-ca-cert.pem"',
     }));
   return app;
+}
+
+/**
+ * A file name for a downloaded body: the last path segment when it looks like one, else the flow
+ * id and the part. Only [A-Za-z0-9._-], so it is safe inside the quoted header parameter.
+ */
+export function downloadName(flow: Flow, part: string): string {
+  const segment = flow.request.path.split("?")[0].split("/").pop() ?? "";
+  let name = "";
+  try {
+    name = decodeURIComponent(segment);
+  } catch { /* a bad escape: use the id */ }
+  name = name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "").slice(0, 100);
+  return part === "response" && name !== "" ? name : `${flow.id}-${part}.bin`;
 }
 
 /** A header value safe to send back (flows may carry any bytes Latin-1 allows). */

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { recordingOrigin, runShell } from "../export/helpers.ts";
-import { viaProxy, waitFor, withApi } from "./helpers.ts";
+import { viaProxy, waitFor, withApi, withOrigin } from "./helpers.ts";
 import { withWeb } from "./web_helpers.ts";
 
 test("export formats through app.request(); bad format and unknown flow are one-line errors", async () => {
@@ -105,4 +105,35 @@ test("end to end: a binary POST through the proxy, exported as curl, run again, 
     rmSync(dir, { recursive: true, force: true });
     await origin.close();
   }
+});
+
+test("bodies download as recorded or decoded, with a file name", async () => {
+  await withOrigin(async (origin) => {
+    await withApi({}, async ({ proxy, req }) => {
+      await viaProxy(
+        proxy.address.port,
+        `http://127.0.0.1:${origin.port}/gzip/report%20v1.txt?x=1`,
+        {
+          method: "POST",
+          body: "the request",
+        },
+      );
+      const [flow] = await waitFor("the flow", async () => {
+        const { flows } = await (await req("/api/flows")).json();
+        return flows.length === 1 && flows[0].response && flows;
+      });
+      const raw = await req(`/api/flows/${flow.id}/response/body?download=1`);
+      assert.equal(raw.headers.get("content-disposition"), 'attachment; filename="report_v1.txt"');
+      const gz = new Uint8Array(await raw.arrayBuffer());
+      assert.deepEqual([gz[0], gz[1]], [0x1f, 0x8b], "as recorded: still gzip");
+      const decoded = await req(`/api/flows/${flow.id}/response/body?decode=1`);
+      assert.equal(await decoded.text(), "zipped text from the origin");
+      const request = await req(`/api/flows/${flow.id}/request/body?download=1`);
+      assert.equal(
+        request.headers.get("content-disposition"),
+        `attachment; filename="${flow.id}-request.bin"`,
+      );
+      assert.equal(await request.text(), "the request");
+    });
+  });
 });
