@@ -55,6 +55,8 @@ export class Control {
       responseheaders: (flow) => store.update(flow),
       error: (flow) => store.update(flow),
       flow_done: (flow) => store.update(flow),
+      // Each WebSocket message: open UIs see the conversation live, not only once it has ended.
+      websocket_message: (flow) => store.touch(flow),
     };
     // Replay first: the store and every later addon see isReplay already set.
     await proxy.addons.add(control.replayer.addon, storeAddon, control.options.addon);

@@ -37,6 +37,8 @@ export interface FlowSummary {
   comment: string;
   /** Where the flow is paused by interception, or null. */
   intercepted: Phase | null;
+  /** For a WebSocket flow: how many messages so far, and the close code once it has closed. */
+  websocket: { messages: number; closeCode: number | null; closed: boolean } | null;
 }
 
 export function summarize(flow: Flow, intercepted: Phase | null): FlowSummary {
@@ -74,5 +76,10 @@ export function summarize(flow: Flow, intercepted: Phase | null): FlowSummary {
     marked: flow.marked,
     comment: flow.comment,
     intercepted,
+    websocket: flow.websocket === null ? null : {
+      messages: flow.websocket.messages.length,
+      closeCode: flow.websocket.closeCode,
+      closed: flow.websocket.timestampEnd !== null,
+    },
   };
 }

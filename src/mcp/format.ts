@@ -102,6 +102,11 @@ export function summaryOf(flow: FlowDetail): FlowSummary {
     marked: flow.marked,
     comment: flow.comment ?? "",
     intercepted: flow.intercepted,
+    websocket: flow.websocket === undefined ? null : {
+      messages: flow.websocket.messages.length,
+      closeCode: flow.websocket.closeCode,
+      closed: flow.websocket.timestampEnd !== null,
+    },
   };
 }
 
