@@ -205,7 +205,19 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     if (typeof body?.filter !== "string") {
       return fail(c, 400, 'send {"filter": "EXPR"} ("" turns interception off)');
     }
-    await interceptor.setFilter(body.filter);
+    try {
+      await interceptor.setFilter(body.filter);
+    } catch (e) {
+      if (!(e instanceof FilterError)) throw e;
+      // The UI shows what is still in force, not the text that was refused.
+      const active = interceptor.filter;
+      return c.json({
+        error: `bad filter: ${e.message}; ${
+          active === "" ? "interception stays off" : `"${active}" stays in force`
+        }`,
+        filter: active,
+      }, 400);
+    }
     return c.json({ filter: interceptor.filter });
   });
   app.post("/api/flows/:id/resume", async (c) => {

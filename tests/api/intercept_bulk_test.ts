@@ -38,3 +38,14 @@ test("POST /api/intercept/resume lets every paused flow go on; /kill drops the g
     });
   });
 });
+
+test("a refused intercept filter says which filter stays in force", async () => {
+  await withApi({ intercept: "~u /keep" }, async ({ req }) => {
+    const bad = await req("/api/intercept", { method: "PUT", json: { filter: "~u /new & (" } });
+    assert.equal(bad.status, 400);
+    const body = await bad.json();
+    assert.equal(body.filter, "~u /keep");
+    assert.match(body.error, /^bad filter: .*; "~u \/keep" stays in force$/);
+    assert.equal((await (await req("/api/intercept")).json()).filter, "~u /keep");
+  });
+});
