@@ -19,29 +19,25 @@ import { statsOf } from "./events.ts";
 import { applyEdits, editProblem, type Edits } from "./intercept.ts";
 import { ReplayError } from "./replay.ts";
 import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from "./security.ts";
+import { composeRoutes } from "./compose.ts";
+import { eventLogRoutes } from "./event_log_routes.ts";
+import { exportRoutes } from "./export_routes.ts";
+import { importRoutes } from "./import.ts";
+import { interceptBulkRoutes } from "./intercept_bulk.ts";
+import { marksRoutes } from "./marks.ts";
+import { fail, jsonBody, type RouteContext } from "./route_kit.ts";
+import { rulesRoutes } from "./rules_routes.ts";
+import { selectionRoutes } from "./selection.ts";
 import { summarize } from "./summary.ts";
 import { UI_ASSETS } from "./ui/mod.ts";
 
 /** Flows listed when no ?limit= is given (the in-memory store's old default bound). */
 const DEFAULT_LIST_LIMIT = 10_000;
 
-type Status = 400 | 404 | 409 | 422 | 500 | 502;
-
-function fail(c: Context, status: Status, message: string) {
-  return c.json({ error: message }, status);
-}
-
 /** The filter in ?filter=, null when absent or empty; a FilterError says what is wrong. */
 function queryFilter(c: Context): Filter | null {
   const text = c.req.query("filter") ?? "";
   return text.trim() === "" ? null : parseFilter(text);
-}
-
-/** Parses the JSON body; an empty body is `{}`. */
-async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === "") return {};
-  return JSON.parse(text);
 }
 
 export function createApi(control: Control, security: SecurityConfig): Hono {
@@ -51,6 +47,11 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   const find = async (id: string): Promise<Flow | undefined> =>
     interceptor.pausedFlow(id) ?? await store.get(id);
   const summary = (flow: Flow) => summarize(flow, interceptor.phaseOf(flow.id));
+  const routes: RouteContext = {
+    control,
+    find: async (id) => (await store.get(id)) ?? interceptor.pausedFlow(id),
+    summary,
+  };
 
   app.onError((e, c) => {
     if (e instanceof FilterError) return fail(c, 400, `bad filter: ${e.message}`);
@@ -188,7 +189,9 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
       "Content-Security-Policy",
       "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
     );
-    if (c.req.query("download") === "1") c.header("Content-Disposition", "attachment");
+    if (c.req.query("download") === "1") {
+      c.header("Content-Disposition", `attachment; filename="${downloadName(flow, part)}"`);
+    }
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "Content-Type": safeHeader(type) });
   });
   app.delete("/api/flows/:id", async (c) => {
@@ -224,6 +227,15 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     }
   });
 
+  marksRoutes(app, routes);
+  exportRoutes(app, routes);
+  composeRoutes(app, routes);
+  selectionRoutes(app, routes);
+  importRoutes(app, routes);
+  rulesRoutes(app, control.rules);
+  eventLogRoutes(app, control.eventLog);
+  interceptBulkRoutes(app, routes);
+
   // --- interception
   app.get("/api/intercept", (c) => c.json({ filter: interceptor.filter }));
   app.put("/api/intercept", async (c) => {
@@ -231,7 +243,19 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     if (typeof body?.filter !== "string") {
       return fail(c, 400, 'send {"filter": "EXPR"} ("" turns interception off)');
     }
-    await interceptor.setFilter(body.filter);
+    try {
+      await interceptor.setFilter(body.filter);
+    } catch (e) {
+      if (!(e instanceof FilterError)) throw e;
+      // The UI shows what is still in force, not the text that was refused.
+      const active = interceptor.filter;
+      return c.json({
+        error: `bad filter: ${e.message}; ${
+          active === "" ? "interception stays off" : `"${active}" stays in force`
+        }`,
+        filter: active,
+      }, 400);
+    }
     return c.json({ filter: interceptor.filter });
   });
   app.post("/api/flows/:id/resume", async (c) => {
@@ -271,6 +295,20 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
       "Content-Disposition": 'attachment; filename="mitm-ca-cert.pem"',
     }));
   return app;
+}
+
+/**
+ * A file name for a downloaded body: the last path segment when it looks like one, else the flow
+ * id and the part. Only [A-Za-z0-9._-], so it is safe inside the quoted header parameter.
+ */
+export function downloadName(flow: Flow, part: string): string {
+  const segment = flow.request.path.split("?")[0].split("/").pop() ?? "";
+  let name = "";
+  try {
+    name = decodeURIComponent(segment);
+  } catch { /* a bad escape: use the id */ }
+  name = name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "").slice(0, 100);
+  return part === "response" && name !== "" ? name : `${flow.id}-${part}.bin`;
 }
 
 /** A header value safe to send back (flows may carry any bytes Latin-1 allows). */

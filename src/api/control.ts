@@ -6,9 +6,11 @@ import type { Addon } from "../addons/types.ts";
 import type { ProxyServer } from "../proxy/server.ts";
 import { network as defaultNetwork } from "../runtime/mod.ts";
 import type { Network } from "../runtime/types.ts";
+import { EventLog } from "./event_log.ts";
 import { EventStreams } from "./events.ts";
 import { Interceptor } from "./intercept.ts";
 import { Replayer } from "./replay.ts";
+import { RuleSet } from "./rules.ts";
 import { RuntimeOptions } from "./runtime_options.ts";
 import { FlowStore } from "./store.ts";
 
@@ -22,9 +24,18 @@ export class Control {
   readonly replayer: Replayer;
   readonly options: RuntimeOptions;
   readonly streams: EventStreams;
+  readonly rules: RuleSet;
+  /** Recent log lines for the UI's event log (empty unless the logger writes to it). */
+  readonly eventLog: EventLog;
 
-  private constructor(proxy: ControlledProxy, network: Network, store?: FlowStore) {
+  private constructor(
+    proxy: ControlledProxy,
+    network: Network,
+    eventLog: EventLog,
+    store?: FlowStore,
+  ) {
     this.proxy = proxy;
+    this.eventLog = eventLog;
     const o = proxy.options;
     this.store = store ?? new FlowStore({
       file: o.save_session || undefined,
@@ -37,18 +48,20 @@ export class Control {
     this.replayer.proxyAddress = proxy.address;
     this.options = new RuntimeOptions(o, this.store, this.interceptor);
     this.streams = new EventStreams(this.store, this.interceptor);
+    this.rules = new RuleSet(proxy.addons, o, this.interceptor);
   }
 
   /**
    * Adds the store, replay and option addons to the proxy, and the intercept filter if set. The
-   * store is `store` when given (a session opened by the caller), else one from the options.
+   * store is `given.store` when given (a session opened by the caller), else one from the options;
+   * `given.eventLog` holds the log lines the UI's event log shows.
    */
   static async attach(
     proxy: ControlledProxy,
     network = defaultNetwork,
-    given?: FlowStore,
+    given: { store?: FlowStore; eventLog?: EventLog } = {},
   ): Promise<Control> {
-    const control = new Control(proxy, network, given);
+    const control = new Control(proxy, network, given.eventLog ?? new EventLog(), given.store);
     const store = control.store;
     const storeAddon: Addon = {
       name: "flow-store",
@@ -56,6 +69,8 @@ export class Control {
       responseheaders: (flow) => store.update(flow),
       error: (flow) => store.update(flow),
       flow_done: (flow) => store.update(flow),
+      // Each WebSocket message: open UIs see the conversation live, not only once it has ended.
+      websocket_message: (flow) => store.touch(flow),
     };
     // Replay first: the store and every later addon see isReplay already set.
     await proxy.addons.add(control.replayer.addon, storeAddon, control.options.addon);
@@ -69,6 +84,7 @@ export class Control {
    */
   async close(): Promise<void> {
     this.streams.closeAll();
+    this.eventLog.closeAll();
     await this.interceptor.close();
     await this.store.close();
   }

@@ -8,23 +8,53 @@ import type { AddonManager } from "../addons/manager.ts";
 import type { Addon } from "../addons/types.ts";
 import { type Filter, parseFilter } from "../filter/mod.ts";
 import type { Flow } from "../flow/flow.ts";
+import { base64Decode } from "../flow/serialize.ts";
 import { HeaderList } from "../http1/headers.ts";
 import type { Phase } from "./summary.ts";
+
+/**
+ * A body in an edit: text (sent as UTF-8), or `{"base64": ...}` / `{"text": ...}` as in the
+ * recording format, so that binary bodies (images) survive an edit byte for byte.
+ */
+export type EditBody = string | { text: string } | { base64: string };
 
 export interface RequestEdit {
   method?: string;
   /** Absolute http(s) URL: changes scheme, host, port and path. */
   url?: string;
   headers?: [string, string][];
-  /** The body as text (the message's Content-Encoding is applied again). */
-  body?: string;
+  /** The body, decoded (the message's Content-Encoding is applied again). */
+  body?: EditBody;
 }
 
 export interface ResponseEdit {
   status?: number;
   reason?: string;
   headers?: [string, string][];
-  body?: string;
+  body?: EditBody;
+}
+
+/** The bytes (or text) of a body checked by editBodyProblem. */
+export function editBodyValue(body: EditBody): Uint8Array | string {
+  if (typeof body === "string") return body;
+  return "base64" in body ? base64Decode(body.base64) : body.text;
+}
+
+/** What is wrong with an edit's body, or null. */
+export function editBodyProblem(body: unknown): string | null {
+  if (typeof body === "string") return null;
+  const keys = typeof body === "object" && body !== null ? Object.keys(body) : [];
+  const o = body as Record<string, unknown>;
+  if (keys.length === 1 && typeof o.text === "string") return null;
+  if (keys.length === 1 && typeof o.base64 === "string") {
+    try {
+      base64Decode(o.base64);
+      return null;
+    } catch (e) {
+      return `body.base64: ${(e as Error).message}`;
+    }
+  }
+  return 'body must be a string, {"text": "..."} or {"base64": "..."}';
 }
 
 export interface Edits {
@@ -180,7 +210,10 @@ export function editProblem(edits: unknown, phase: Phase): string | null {
   ) {
     return "reason must be a string without line breaks";
   }
-  if (part.body !== undefined && typeof part.body !== "string") return "body must be a string";
+  if (part.body !== undefined) {
+    const problem = editBodyProblem(part.body);
+    if (problem !== null) return problem;
+  }
   if (part.headers !== undefined) {
     if (!Array.isArray(part.headers)) return "headers must be a list of [name, value] pairs";
     for (const h of part.headers) {
@@ -201,7 +234,7 @@ export function applyEdits(flow: Flow, phase: Phase, edits: Edits): void {
     if (r.method !== undefined) req.method = r.method;
     if (r.url !== undefined) req.url = r.url;
     if (r.headers !== undefined) replaceHeaders(req.headers, r.headers);
-    if (r.body !== undefined) req.setText(r.body);
+    if (r.body !== undefined) req.setBody(editBodyValue(r.body));
   }
   if (phase === "response" && edits.response && flow.response) {
     const r = edits.response;
@@ -209,7 +242,7 @@ export function applyEdits(flow: Flow, phase: Phase, edits: Edits): void {
     if (r.status !== undefined) res.status = r.status;
     if (r.reason !== undefined) res.reason = r.reason;
     if (r.headers !== undefined) replaceHeaders(res.headers, r.headers);
-    if (r.body !== undefined) res.setText(r.body);
+    if (r.body !== undefined) res.setBody(editBodyValue(r.body));
   }
 }
 

@@ -7,7 +7,9 @@
 import type { Addon } from "../addons/types.ts";
 import type { Flow } from "../flow/flow.ts";
 import { serializeRequestHead } from "../http1/head.ts";
+import type { HeaderList } from "../http1/headers.ts";
 import type { Address, Conn, Network } from "../runtime/types.ts";
+import { isWebSocketFlow, resendMessages, webSocketHandshake } from "./websocket_replay.ts";
 
 /** How long to wait for the proxy to take the replayed request before giving up. */
 const START_TIMEOUT_MS = 10_000;
@@ -61,7 +63,10 @@ export class Replayer {
     },
   };
 
-  /** Sends the flow's request again; resolves with the new flow once the proxy has it. */
+  /**
+   * Sends the flow's request again; resolves with the new flow once the proxy has it. A
+   * WebSocket flow opens the socket again and resends the client's messages (websocket_replay.ts).
+   */
   async replay(flow: Flow): Promise<Flow> {
     const req = flow.request;
     if (req.body === null && req.bodySize > 0) {
@@ -70,12 +75,14 @@ export class Replayer {
       );
     }
     if (this.#proxy === null) throw new ReplayError("the proxy is not running");
-    const body = req.body ?? new Uint8Array(0);
-    const headers = req.headers.clone();
-    for (const [name] of [...pairs(headers.raw)]) {
-      if (CONNECTION_FIELDS.has(name.toLowerCase())) headers.delete(name);
+    if (isWebSocketFlow(flow)) {
+      const head = serializeRequestHead(webSocketHandshake(flow, requestHeaders(flow)));
+      const { conn, fresh } = await this.#start([head]);
+      resendMessages(conn, flow, ANSWER_TIMEOUT_MS);
+      return fresh;
     }
-    if (!headers.has("host")) headers.raw.splice(0, 0, "Host", req.authority);
+    const body = req.body ?? new Uint8Array(0);
+    const headers = requestHeaders(flow);
     if (body.length > 0 || !["GET", "HEAD", "DELETE", "OPTIONS", "TRACE"].includes(req.method)) {
       headers.append("Content-Length", String(body.length));
     }
@@ -86,8 +93,14 @@ export class Replayer {
       version: "HTTP/1.1",
       headers,
     });
+    const { conn, fresh } = await this.#start(body.length > 0 ? [head, body] : [head]);
+    drain(conn);
+    return fresh;
+  }
 
-    const conn = await this.#network.connect({ ...this.#proxy, timeoutMs: START_TIMEOUT_MS });
+  /** Opens a connection to the proxy, writes `chunks`, and waits for the flow the proxy makes. */
+  async #start(chunks: Uint8Array[]): Promise<{ conn: Conn; fresh: Flow }> {
+    const conn = await this.#network.connect({ ...this.#proxy!, timeoutMs: START_TIMEOUT_MS });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const started = new Promise<Flow>((resolve, reject) => {
       this.#waiting.set(conn.local.port, resolve);
@@ -102,19 +115,29 @@ export class Replayer {
       this.#waiting.delete(conn.local.port);
     });
     try {
-      await conn.writev(body.length > 0 ? [head, body] : [head]);
+      await conn.writev(chunks);
     } catch (e) {
       conn.close();
       throw new ReplayError(`could not send the request to the proxy: ${(e as Error).message}`);
     }
-    drain(conn);
     try {
-      return await started;
+      return { conn, fresh: await started };
     } catch (e) {
       conn.close();
       throw e;
     }
   }
+}
+
+/** The request's headers without those about the original connection, Host first if missing. */
+function requestHeaders(flow: Flow): HeaderList {
+  const req = flow.request;
+  const headers = req.headers.clone();
+  for (const [name] of [...pairs(headers.raw)]) {
+    if (CONNECTION_FIELDS.has(name.toLowerCase())) headers.delete(name);
+  }
+  if (!headers.has("host")) headers.raw.splice(0, 0, "Host", req.authority);
+  return headers;
 }
 
 /** Reads the answer to the end (the proxy records it on the new flow), then closes. */

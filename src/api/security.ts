@@ -7,10 +7,12 @@
  * - /api and /mcp need the token: `Authorization: Bearer TOKEN`, or the HttpOnly SameSite=Strict
  *   cookie set when the UI is opened with ?token=TOKEN (compared in constant time);
  * - a request with a body that changes state must say `Content-Type: application/json`, which an
- *   HTML form cannot send.
+ *   HTML form cannot send (an import may also be JSON lines or octet-stream, which forms cannot
+ *   send either).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
+import { IMPORT_TYPES } from "./import_types.ts";
 
 export interface SecurityConfig {
   token: string;
@@ -109,7 +111,8 @@ export function securityMiddleware(config: SecurityConfig): MiddlewareHandler {
         const type = c.req.header("content-type");
         const hasBody = (c.req.header("content-length") ?? "0") !== "0" ||
           c.req.header("transfer-encoding") !== undefined;
-        if ((type !== undefined || hasBody) && !/^application\/json\s*(;|$)/i.test(type ?? "")) {
+        const allowed = c.req.path === "/api/import" ? IMPORT_TYPES : /^application\/json\s*(;|$)/i;
+        if ((type !== undefined || hasBody) && !allowed.test(type ?? "")) {
           return jsonError(
             c,
             415,

@@ -33,8 +33,12 @@ export interface FlowSummary {
   duration: number | null;
   isReplay: boolean;
   marked: boolean;
+  /** A person's note on the flow ("" when none). */
+  comment: string;
   /** Where the flow is paused by interception, or null. */
   intercepted: Phase | null;
+  /** For a WebSocket flow: how many messages so far, and the close code once it has closed. */
+  websocket: { messages: number; closeCode: number | null; closed: boolean } | null;
 }
 
 export function summarize(flow: Flow, intercepted: Phase | null): FlowSummary {
@@ -70,6 +74,12 @@ export function summarize(flow: Flow, intercepted: Phase | null): FlowSummary {
     duration: end === null ? null : Math.max(0, end - req.timestampStart),
     isReplay: flow.isReplay,
     marked: flow.marked,
+    comment: flow.comment,
     intercepted,
+    websocket: flow.websocket === null ? null : {
+      messages: flow.websocket.messages.length,
+      closeCode: flow.websocket.closeCode,
+      closed: flow.websocket.timestampEnd !== null,
+    },
   };
 }

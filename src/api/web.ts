@@ -16,6 +16,7 @@ import { serveHttp } from "../runtime/serve.ts";
 import type { Address } from "../runtime/types.ts";
 import { createApi } from "./app.ts";
 import { Control, type ControlledProxy } from "./control.ts";
+import type { EventLog } from "./event_log.ts";
 import { newToken } from "./security.ts";
 import type { FlowStore } from "./store.ts";
 
@@ -28,6 +29,8 @@ export interface WebOptions {
   token?: string;
   /** The flow store to show (a session opened by the caller); default: one from the options. */
   store?: FlowStore;
+  /** The log lines GET /api/log serves (give the logger `eventLog.tee(sink)`); default: none. */
+  eventLog?: EventLog;
 }
 
 export interface WebServer {
@@ -49,7 +52,10 @@ export async function startWeb(
 ): Promise<WebServer> {
   const host = options.host ?? "127.0.0.1";
   const token = options.token ?? newToken();
-  const control = await Control.attach(proxy, undefined, options.store);
+  const control = await Control.attach(proxy, undefined, {
+    store: options.store,
+    eventLog: options.eventLog,
+  });
   // The port is known only once listening, and the security check needs it: the app is made
   // on the first request.
   let app: Hono | null = null;

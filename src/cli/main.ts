@@ -9,6 +9,7 @@ import { type Filter, parseFilter } from "../filter/mod.ts";
 import { harCommand, readCommand, ReadError } from "./read_commands.ts";
 import { CaFileError, expandHome, loadOrCreateCa } from "../ca/mod.ts";
 import { consoleSink, createLogger, type LogLevel } from "../log.ts";
+import { EventLog } from "../api/event_log.ts";
 import {
   OPTION_SPECS,
   OptionError,
@@ -341,7 +342,9 @@ async function runProxy(
   store?: FlowStore,
 ): Promise<number> {
   const level: LogLevel = flags.quiet ? "error" : flags.verbose ? "debug" : "info";
-  const log = createLogger(level, consoleSink);
+  // What the console prints is also kept for the web UI's event log.
+  const eventLog = new EventLog();
+  const log = createLogger(level, eventLog.tee(consoleSink));
   const output = flags.quiet ? [] : [
     dumper({
       detail: options.flow_detail,
@@ -363,7 +366,10 @@ async function runProxy(
   const replaying = options.client_replay.length > 0
     ? loadClientReplay(options.client_replay)
     : null;
-  const started = await startProxyAndWeb(options, flags, output, log, webPortChosen, {}, store);
+  const started = await startProxyAndWeb(options, flags, output, log, webPortChosen, {}, {
+    store,
+    eventLog,
+  });
   if (typeof started === "number") return started;
   const { proxy, web } = started;
   // Signal handlers go in before the address is printed: whoever reads the address may signal at

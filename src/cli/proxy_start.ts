@@ -6,6 +6,7 @@ import type { Logger } from "../log.ts";
 import type { Options } from "../options.ts";
 import type { WebServer } from "../api/web.ts";
 import type { FlowStore } from "../api/store.ts";
+import type { EventLog } from "../api/event_log.ts";
 import { StoreFileError } from "../store/open_file.ts";
 import type { Flags } from "./program.ts";
 import { startWebUi, WebStartError } from "./web_start.ts";
@@ -63,9 +64,13 @@ export async function startProxyAndWeb(
   log: Logger,
   webPortChosen: boolean,
   explain: Explain = {},
-  /** An opened flow store for the web UI (`mitm web FILE`); closed here if anything fails. */
-  store?: FlowStore,
+  /**
+   * For the web UI: an opened flow store (`mitm web FILE`), closed here if anything fails, and the
+   * log lines its event log shows.
+   */
+  given: { store?: FlowStore; eventLog?: EventLog } = {},
 ): Promise<Started | number> {
+  const store = given.store;
   const proxy = await startProxyOrExplain(options, flags.scripts ?? [], addons, log, explain);
   if (typeof proxy === "number") {
     await store?.close();
@@ -74,7 +79,15 @@ export async function startProxyAndWeb(
   try {
     return {
       proxy,
-      web: await startWebUi(proxy, options, flags.apiToken, webPortChosen, log, store),
+      web: await startWebUi(
+        proxy,
+        options,
+        flags.apiToken,
+        webPortChosen,
+        log,
+        store,
+        given.eventLog,
+      ),
     };
   } catch (e) {
     await store?.close();

@@ -1,5 +1,6 @@
 /** Starting the web UI from the command line: token, address, and what to say when it fails. */
 import process from "node:process";
+import type { EventLog } from "../api/event_log.ts";
 import { startWeb, type WebServer } from "../api/web.ts";
 import type { FlowStore } from "../api/store.ts";
 import type { Logger } from "../log.ts";
@@ -21,6 +22,7 @@ export async function startWebUi(
   portChosen: boolean,
   log: Logger,
   store?: FlowStore,
+  eventLog?: EventLog,
 ): Promise<WebServer | null> {
   if (!options.web) return null;
   const given = token ?? process.env.MITM_API_TOKEN;
@@ -37,6 +39,7 @@ export async function startWebUi(
       port: options.web_port,
       token: given || undefined,
       store,
+      eventLog,
     });
   } catch (e) {
     if (!(e instanceof NetError)) throw e;

@@ -13,6 +13,7 @@ export type RegexFilterName =
   | "b"
   | "bq"
   | "bs"
+  | "comment"
   | "d"
   | "dst"
   | "h"
@@ -66,6 +67,7 @@ export const FILTERS: Readonly<Record<FilterName, FilterSpec>> = {
   bq: { arg: "regex", help: "Request body (decoded)" },
   bs: { arg: "regex", help: "Response body (decoded)" },
   c: { arg: "int", help: "Response status code" },
+  comment: { arg: "regex", help: "Flow comment" },
   d: { arg: "regex", help: "Domain (request host)" },
   dst: { arg: "regex", help: "Destination address (server address:port)" },
   h: { arg: "regex", help: 'Header of request or response ("Name: value")' },

@@ -122,6 +122,8 @@ function regexTest(name: RegexFilterName, re: RegExp): Test {
       return (ctx) => body(ctx.requestText());
     case "bs":
       return (ctx) => body(ctx.responseText());
+    case "comment":
+      return ({ flow }) => re.test(flow.comment ?? "");
     case "d":
       return ({ flow }) => re.test(flow.request.host);
     case "dst":

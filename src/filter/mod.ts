@@ -25,6 +25,7 @@
  * | `~bq regex`   | request body                                                            |
  * | `~bs regex`   | response body                                                           |
  * | `~c int`      | response status code                                                    |
+ * | `~comment regex` | the flow's comment                                                   |
  * | `~d regex`    | request host                                                            |
  * | `~dst regex`  | server `address:port` (request `host:port` before there is a server)    |
  * | `~h regex`    | a request or response header `Name: value` line, or the whole block      |

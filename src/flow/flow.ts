@@ -199,6 +199,8 @@ export class Flow {
   websocket: WebSocketData | null = null;
   /** Marked in a UI or by an addon (~marked matches it). */
   marked = false;
+  /** A note a person wrote on the flow in a UI ("" when none; ~comment matches it). */
+  comment = "";
   /** True for a flow made by replaying another. */
   isReplay = false;
   /** Free-form data for addons. */
@@ -251,7 +253,7 @@ export class Flow {
    * throws leaves the flow as it found it.
    */
   snapshot(): () => void {
-    const { request, response, killed, responded, marked, error } = this;
+    const { request, response, killed, responded, marked, comment, error } = this;
     const saved = {
       request: saveMessage(request),
       method: request.method,
@@ -284,6 +286,7 @@ export class Flow {
       this.killed = killed;
       this.responded = responded;
       this.marked = marked;
+      this.comment = comment;
       this.error = error;
     };
   }

@@ -557,6 +557,7 @@ export function flowToHarEntry(flow: Flow, options: { bodyLimit?: number } = {})
     if (isIP(address) !== 0) entry.serverIPAddress = address;
   }
   entry.connection = String(flow.client.port);
+  if (flow.comment !== "") entry.comment = flow.comment;
   entry._mitm = mitmExtension(flow, limit);
   if (flow.websocket !== null) {
     const ws = flow.websocket;
@@ -835,6 +836,7 @@ export function harEntryToFlow(entry: unknown): Flow {
       timestamp: respEnd ?? respStart,
     };
   }
+  if (typeof entry.comment === "string") flow.comment = entry.comment;
   flow.websocket = websocketFromHar(entry, ext);
   return flow;
 }

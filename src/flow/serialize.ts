@@ -101,6 +101,8 @@ export interface FlowJson {
   response: ResponseJson | null;
   error: FlowError | null;
   marked: boolean;
+  /** A person's note on the flow; present only when not empty. */
+  comment?: string;
   isReplay: boolean;
   metadata: Record<string, JsonValue>;
   /** Present only for a WebSocket flow (the request/response are its Upgrade handshake). */
@@ -383,6 +385,7 @@ export function flowToJson(flow: Flow, options: SerializeOptions = {}): FlowJson
       ? null
       : { message: String(flow.error.message), timestamp: flow.error.timestamp },
     marked: flow.marked,
+    ...(flow.comment === "" ? {} : { comment: flow.comment }),
     isReplay: flow.isReplay,
     metadata: metadata !== null && typeof metadata === "object" && !Array.isArray(metadata)
       ? metadata
@@ -575,6 +578,7 @@ export function flowFromJson(json: unknown): Flow {
     flow.error = { message: str(e, "message", "error"), timestamp: num(e, "timestamp", "error") };
   }
   flow.marked = bool(o, "marked", "flow");
+  flow.comment = strOrNull(o, "comment", "flow") ?? "";
   flow.isReplay = bool(o, "isReplay", "flow");
   if (o.metadata !== undefined && o.metadata !== null) {
     flow.metadata = { ...obj(o.metadata, "metadata") };

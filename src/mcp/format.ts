@@ -100,7 +100,13 @@ export function summaryOf(flow: FlowDetail): FlowSummary {
     duration: end === null ? null : Math.max(0, end - req.timestampStart),
     isReplay: flow.isReplay,
     marked: flow.marked,
+    comment: flow.comment ?? "",
     intercepted: flow.intercepted,
+    websocket: flow.websocket === undefined ? null : {
+      messages: flow.websocket.messages.length,
+      closeCode: flow.websocket.closeCode,
+      closed: flow.websocket.timestampEnd !== null,
+    },
   };
 }
 

@@ -83,6 +83,7 @@ export function flowDoc(flow: Flow, reqBlock: string | null, resBlock: string | 
     o.error = { message: String(flow.error.message), timestamp: flow.error.timestamp };
   }
   if (flow.marked) o.marked = true;
+  if (flow.comment !== "") o.comment = flow.comment;
   if (flow.isReplay) o.isReplay = true;
   for (const _ in flow.metadata) {
     o.metadata = jsonSafe(flow.metadata);

@@ -298,6 +298,9 @@ function regexPart(name: RegexFilterName, pattern: string): Part {
       return headsColumn("req_heads", pattern);
     case "hs":
       return headsColumn("res_heads", pattern);
+    case "comment":
+      // Comments live in the flow document only: each row is read and matched in JavaScript.
+      return UNKNOWN;
     case "b":
       return or([bodyPart(0, pattern), bodyPart(1, pattern)]);
     case "bq":

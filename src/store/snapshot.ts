@@ -32,6 +32,7 @@ export interface FlowSnapshot {
   response: (MessageSnapshot & { status: number; reason: string }) | null;
   error: { message: string; timestamp: number } | null;
   marked: boolean;
+  comment: string;
   isReplay: boolean;
   metadata: unknown;
   websocket: {
@@ -104,6 +105,7 @@ export function snapshotFlow(flow: Flow): FlowSnapshot {
     response: res && { ...message(res), status: res.status, reason: res.reason },
     error: flow.error && { message: String(flow.error.message), timestamp: flow.error.timestamp },
     marked: flow.marked,
+    comment: flow.comment,
     isReplay: flow.isReplay,
     metadata,
     websocket: ws && {
@@ -161,6 +163,7 @@ export function flowFromSnapshot(s: FlowSnapshot): Flow {
   }
   flow.error = s.error;
   flow.marked = s.marked;
+  flow.comment = s.comment;
   flow.isReplay = s.isReplay;
   if (s.metadata !== undefined) flow.metadata = s.metadata as Record<string, unknown>;
   if (s.websocket) {

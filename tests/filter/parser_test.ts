@@ -51,7 +51,7 @@ test("parse: the filter table and the parser agree", () => {
       spec.arg === "none" ? "flag" : spec.arg === "int" ? "code" : "regex",
     );
   }
-  assert.equal(Object.keys(FILTERS).length, 23);
+  assert.equal(Object.keys(FILTERS).length, 24);
 });
 
 test("parse: ~c takes a decimal integer", () => {
@@ -243,7 +243,7 @@ test("describe: an indented tree with help for each filter", () => {
 test("filterHelp: one line per filter and operator", () => {
   const help = filterHelp();
   const syntax = help.map(([s]) => s);
-  assert.equal(help.length, 23 + 5);
+  assert.equal(help.length, 24 + 5);
   for (const s of ["~c int", "~d regex", "~websocket", "regex", "!", "&", "|", "(...)"]) {
     assert.ok(syntax.includes(s), s);
   }

@@ -119,6 +119,8 @@ test("summaryLine is one line with the marks an agent needs", () => {
     duration: 5,
     isReplay: true,
     marked: false,
+    comment: "",
+    websocket: null,
     intercepted: "request",
   });
   assert.equal(
