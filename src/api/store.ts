@@ -143,12 +143,18 @@ export class FlowStore {
     return this.#dropped + this.#behind;
   }
 
+  /**
+   * The flow with this id: the live object while it is queued, else read from the database. A flow
+   * read back can be changed and given to update() (marks, comments), which writes it in place.
+   */
   async get(id: string): Promise<Flow | undefined> {
     const pending = this.#pending.get(id);
     if (pending !== undefined) return pending;
     await this.sync();
     const seq = this.#db.seqOf(id);
-    return seq === undefined ? undefined : this.#db.read(seq);
+    const flow = seq === undefined ? undefined : this.#db.read(seq);
+    if (flow !== undefined) this.#states.set(flow, { seq: seq!, written: true });
+    return flow;
   }
 
   /** Adds a flow that has just begun. */
