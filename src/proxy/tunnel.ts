@@ -21,6 +21,7 @@ import type { TlsClientHelloData } from "../addons/types.ts";
 import { ClientSession } from "./session.ts";
 import { MAGIC_HOST } from "./mitm_it.ts";
 import { dialTcp, upstreamOf } from "./modes/upstream.ts";
+import { watchSilence } from "./watched_silence.ts";
 
 /** Where the tunnel leads: the CONNECT or SOCKS5 target, the original destination, the origin. */
 export interface TunnelTarget {
@@ -97,7 +98,13 @@ export async function runTunnel(
       : 0;
     const chunk = await readWithin(session, ms);
     if (chunk === "timeout" && reverse) return session.conn.close();
-    if (chunk === "timeout") return await passthrough(session, target, origin, buffered);
+    if (chunk === "timeout") {
+      ctx.log.debug(
+        `CONNECT ${target.host}:${target.port}: the client sent nothing for ${ms} ms; ` +
+          "relaying untouched (a protocol where the server speaks first)",
+      );
+      return await passthrough(session, target, origin, buffered);
+    }
     if (chunk === null) {
       if (typeof origin === "object") origin?.close(); // the client left before saying anything
       return;
@@ -128,17 +135,19 @@ async function interceptDecision(
   return !data.ignoreConnection;
 }
 
-/** The next chunk; "timeout" if none within `ms` (0: no limit). */
+/**
+ * The next chunk; "timeout" if none within `ms` (0: no limit) of silence the proxy watched (a
+ * stalled event loop does not turn a ClientHello that arrived meanwhile into a timeout).
+ */
 async function readWithin(
   session: ClientSession,
   ms: number,
 ): Promise<Uint8Array | null | "timeout"> {
   const read = session.read();
   if (ms === 0) return await read;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), ms)));
-  const result = await Promise.race([read, timeout]);
-  clearTimeout(timer);
+  const silence = watchSilence(ms);
+  const result = await Promise.race([read, silence.elapsed.then(() => "timeout" as const)]);
+  silence.cancel();
   // A read still outstanding must not be lost: the relay consumes it first.
   if (result === "timeout") session.unread(read);
   return result;
