@@ -3,7 +3,7 @@
  * first bytes and either intercept TLS (terminate it with a leaf from our CA and proxy the HTTP
  * inside), parse plain HTTP, or relay bytes untouched (passthrough, other protocols).
  */
-import { type Conn, NetError, startTlsServer } from "../runtime/mod.ts";
+import { type Conn, NetError, startTlsServer, watchedTimeout } from "../runtime/mod.ts";
 import {
   acceptsEcdsa,
   type ClientHello,
@@ -21,7 +21,6 @@ import type { TlsClientHelloData } from "../addons/types.ts";
 import { ClientSession } from "./session.ts";
 import { MAGIC_HOST } from "./mitm_it.ts";
 import { dialTcp, upstreamOf } from "./modes/upstream.ts";
-import { watchSilence } from "./watched_silence.ts";
 
 /** Where the tunnel leads: the CONNECT or SOCKS5 target, the original destination, the origin. */
 export interface TunnelTarget {
@@ -145,7 +144,7 @@ async function readWithin(
 ): Promise<Uint8Array | null | "timeout"> {
   const read = session.read();
   if (ms === 0) return await read;
-  const silence = watchSilence(ms);
+  const silence = watchedTimeout(ms);
   const result = await Promise.race([read, silence.elapsed.then(() => "timeout" as const)]);
   silence.cancel();
   // A read still outstanding must not be lost: the relay consumes it first.
