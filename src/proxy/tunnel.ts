@@ -3,7 +3,7 @@
  * first bytes and either intercept TLS (terminate it with a leaf from our CA and proxy the HTTP
  * inside), parse plain HTTP, or relay bytes untouched (passthrough, other protocols).
  */
-import { type Conn, NetError, startTlsServer } from "../runtime/mod.ts";
+import { type Conn, NetError, startTlsServer, watchedTimeout } from "../runtime/mod.ts";
 import {
   acceptsEcdsa,
   type ClientHello,
@@ -102,7 +102,13 @@ export async function runTunnel(
       : 0;
     const chunk = await readWithin(session, ms);
     if (chunk === "timeout" && reverse) return session.conn.close();
-    if (chunk === "timeout") return await passthrough(session, target, origin, buffered);
+    if (chunk === "timeout") {
+      ctx.log.debug(
+        `CONNECT ${target.host}:${target.port}: the client sent nothing for ${ms} ms; ` +
+          "relaying untouched (a protocol where the server speaks first)",
+      );
+      return await passthrough(session, target, origin, buffered);
+    }
     if (chunk === null) {
       if (typeof origin === "object") origin?.close(); // the client left before saying anything
       return;
@@ -133,17 +139,19 @@ async function interceptDecision(
   return !data.ignoreConnection;
 }
 
-/** The next chunk; "timeout" if none within `ms` (0: no limit). */
+/**
+ * The next chunk; "timeout" if none within `ms` (0: no limit) of silence the proxy watched (a
+ * stalled event loop does not turn a ClientHello that arrived meanwhile into a timeout).
+ */
 async function readWithin(
   session: ClientSession,
   ms: number,
 ): Promise<Uint8Array | null | "timeout"> {
   const read = session.read();
   if (ms === 0) return await read;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), ms)));
-  const result = await Promise.race([read, timeout]);
-  clearTimeout(timer);
+  const silence = watchedTimeout(ms);
+  const result = await Promise.race([read, silence.elapsed.then(() => "timeout" as const)]);
+  silence.cancel();
   // A read still outstanding must not be lost: the relay consumes it first.
   if (result === "timeout") session.unread(read);
   return result;

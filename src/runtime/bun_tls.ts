@@ -11,6 +11,7 @@
 import { BunConn, type BunSocket, type BunSocketHandler, HANDLERS } from "./bun_native.ts";
 import { joinChunks } from "./conn_parts.ts";
 import { NetError } from "./types.ts";
+import { watchedTimeout } from "./watched_time.ts";
 
 /** The upgrade call on Bun 1.4.5 sockets (`isServer` and `initialData` are undocumented). */
 interface UpgradableSocket extends BunSocket {
@@ -209,18 +210,20 @@ function upgrade(
     return Promise.reject(new NetError("closed", "connection closed before the TLS handshake"));
   }
   const tlsSocket = upgraded[1];
-  const timer = setTimeout(() => {
+  // Watched time: a stalled event loop must not time out a handshake whose bytes are waiting.
+  const timer = watchedTimeout(timeoutMs);
+  timer.elapsed.then(() => {
     handshake.reject(new NetError("timeout", `TLS handshake not done after ${timeoutMs} ms`));
-  }, timeoutMs);
+  });
   return handshake.done.then(
     (session) => {
-      clearTimeout(timer);
+      timer.cancel();
       // Whoever holds the raw side's Conn (the server, closing all at shutdown) closes both.
       conn.successor = session.conn;
       return session;
     },
     (error) => {
-      clearTimeout(timer);
+      timer.cancel();
       const tlsConn = tlsSocket.data;
       if (tlsConn) {
         pending.delete(tlsConn);

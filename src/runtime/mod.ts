@@ -19,6 +19,7 @@ export {
 } from "./tls.ts";
 export { listenTransparent, normalizeHost, type SockAddr } from "./original_dst.ts";
 export { closeWhenFlushed } from "./conn_parts.ts";
+export { watchedTimeout } from "./watched_time.ts";
 export { installLastResort } from "./last_resort.ts";
 
 declare const Bun: { version: string } | undefined;

@@ -16,6 +16,7 @@ import { canUpgradeInPlace, upgradeClientTls, upgradeServerTls } from "./bun_tls
 import { closeWhenFlushed } from "./conn_parts.ts";
 import { claimUncaught } from "./last_resort.ts";
 import { trustedCas } from "./trust.ts";
+import { watchedTimeout } from "./watched_time.ts";
 import { toNetError } from "./net_errors.ts";
 import { type Conn, NetError } from "./types.ts";
 
@@ -215,9 +216,10 @@ function handshake(
       fail(new NetError("closed", `connection closed during the TLS handshake${when}`));
     };
     // A peer that leaves mid-handshake may show up only as end-of-input (over a stream adapter).
-    const timer = setTimeout(
-      () => fail(new NetError("timeout", `TLS handshake not done after ${timeoutMs} ms`)),
-      timeoutMs,
+    // Watched time: a stalled event loop must not time out a handshake whose bytes are waiting.
+    const timer = watchedTimeout(timeoutMs);
+    timer.elapsed.then(() =>
+      fail(new NetError("timeout", `TLS handshake not done after ${timeoutMs} ms`))
     );
     const done = () => {
       cleanup();
@@ -233,7 +235,7 @@ function handshake(
     });
     const cleanup = () => {
       unclaim();
-      clearTimeout(timer);
+      timer.cancel();
       socket.off(event, done);
       socket.off("error", fail);
       socket.off("close", closed);

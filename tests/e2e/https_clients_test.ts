@@ -18,6 +18,7 @@ import {
 } from "./https_helpers.ts";
 
 const HOSTS = Array.from({ length: 20 }, (_, i) => `h${i + 1}.test`);
+const ROUTINE_LOG_LINE = /^[\d.:]+: (CONNECT \S+|GET \/c\d+) HTTP\/1\.1$/;
 
 test("100 concurrent handshakes to 20 host names issue exactly 20 leaves", {
   timeout: 120_000,
@@ -31,7 +32,7 @@ test("100 concurrent handshakes to 20 host names issue exactly 20 leaves", {
       await withProxy({
         ssl_verify_upstream_trusted_ca: cert.caFile,
         upstream_cert: upstreamCert,
-      }, async (proxy) => {
+      }, async (proxy, log) => {
         assert.equal(proxy.ca.leaves.issued, 0);
         origin.requests.length = 0;
         // Each client CONNECTs to 127.0.0.1 and names its host only in the SNI (and Host).
@@ -44,13 +45,25 @@ test("100 concurrent handshakes to 20 host names issue exactly 20 leaves", {
               host,
               ca.ca.certPem,
               `/c${i}`,
-            ).then((r) => ({ host, i, ...r }));
+            ).then(
+              (r) => ({ host, i, ...r, error: null }),
+              // Kept so that the failure below names the client and shows the proxy's log.
+              (e) => ({ host, i, certDer: new Uint8Array(0), response: "", error: e as Error }),
+            );
           }),
         );
-        for (const { host, i, certDer, response } of results) {
-          const what = `upstream_cert=${upstreamCert} client ${i}`;
-          assert.match(response, /^HTTP\/1\.1 200 OK\r\n/, `${what}: ${response.slice(0, 300)}`);
-          assert.ok(response.endsWith(`GET /c${i} (Host: ${host})`), `${what}: ${response}`);
+        for (const { host, i, certDer, response, error } of results) {
+          // On failure: the whole response, and the proxy's lines about this client's host or
+          // path and every line other than the routine CONNECT and GET of each client.
+          const what = `upstream_cert=${upstreamCert} client ${i} (${host}): ` +
+            (error ? `failed: ${error.message}` : `response ${JSON.stringify(response)}`) +
+            `\nproxy log:\n` +
+            log.filter((l) =>
+              l.includes(host) || l.includes(`/c${i} `) || !ROUTINE_LOG_LINE.test(l)
+            ).join("\n");
+          assert.equal(error, null, what);
+          assert.match(response, /^HTTP\/1\.1 200 OK\r\n/, what);
+          assert.ok(response.endsWith(`GET /c${i} (Host: ${host})`), what);
           const leaf = certInfo(certDer);
           assert.equal(leaf.subjectCn, host, what);
           assert.ok(leaf.dnsNames.includes(host), what);
