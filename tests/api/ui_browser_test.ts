@@ -98,6 +98,8 @@ test("flows appear live; filter, details, intercept -> edit -> resume, j/k", {
           await page.waitForSelector("#details pre.json");
           assert.match(await page.textContent("#details pre.json") ?? "", /"hello": "world"/);
           assert.match(await page.textContent("#details") ?? "", /Content-Type/);
+          await page.click("#details [data-tab=timing]");
+          await page.waitForSelector("#details .waterfall .phase[data-phase=request]");
           assert.match(await page.textContent("#details") ?? "", /duration/);
 
           // Keyboard: k goes up, j goes down.
@@ -121,8 +123,9 @@ test("flows appear live; filter, details, intercept -> edit -> resume, j/k", {
           await page.click(pausedRow);
           await page.click("#edit");
           await page.fill("#edit-first", `GET ${base}/edited`);
-          const headers = await page.inputValue("#edit-headers");
-          await page.fill("#edit-headers", headers + "\nX-Edit: from-the-browser");
+          await page.click("#add-header");
+          await page.fill(".edit-header:last-child .h-name", "X-Edit");
+          await page.fill(".edit-header:last-child .h-value", "from-the-browser");
           await page.screenshot({ path: artifact("web-ui-editing.png") });
           await page.click("#send-edit");
           assert.match(await held, /origin: GET \/edited x-edit=from-the-browser/);
