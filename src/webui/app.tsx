@@ -22,7 +22,7 @@ import { Live } from "./live.ts";
 import { useShortcuts } from "./shortcuts.ts";
 import { FlowStore } from "./store.ts";
 import { Toolbar } from "./toolbar.tsx";
-import type { FlowDetail, FlowPage, Stats, Summary } from "./types.ts";
+import type { FlowDetail, FlowPage, FlowsEvent, Stats, Summary } from "./types.ts";
 
 function saved<T>(key: string, fallback: T): T {
   try {
@@ -80,17 +80,16 @@ export function App() {
 
   const live = useMemo(() =>
     new Live({
-      hello(s) {
+      hello(s, back) {
         setStats(s);
-        setBanner((b) => {
-          if (b) {
-            log.add("info", "the proxy is back: list reloaded");
-            void load(currentFilter.current);
-          }
-          return null;
-        });
+        if (!back) return;
+        setBanner(null);
+        log.add("info", "the proxy is back: list reloaded");
+        void load(currentFilter.current);
       },
       flows(ev) {
+        // Events that arrive while the list loads are applied after it (upserts are idempotent).
+        if (pending.current) return void pending.current.push(ev);
         const follow = atBottom();
         for (const f of ev.upsert) {
           const before = store.get(f.id);
@@ -121,20 +120,36 @@ export function App() {
       },
     }), []);
   const currentFilter = useRef("");
+  const pending = useRef<FlowsEvent[] | null>(null);
 
   async function load(text: string): Promise<void> {
     const q = text ? `?filter=${encodeURIComponent(text)}` : "";
     try {
-      const body = await callJson<FlowPage>(`/api/flows${q}`);
+      // Listen first, then list: nothing that happens in between is lost.
+      const previous = currentFilter.current;
+      pending.current = [];
+      await live.open(q);
+      let body: FlowPage;
+      try {
+        body = await callJson<FlowPage>(`/api/flows${q}`);
+      } catch (e) {
+        pending.current = null;
+        if (text !== previous) {
+          void live.open(previous ? `?filter=${encodeURIComponent(previous)}` : "");
+        }
+        throw e;
+      }
       setFilterError(null);
       currentFilter.current = text;
       store.replaceAll(body.flows);
+      const queued = pending.current ?? [];
+      pending.current = null;
+      for (const ev of queued) store.apply(ev);
       setStats(body);
       setPage({ total: body.total, more: body.more === true, cursor: body.cursor ?? null });
       setSelected((s) => new Set([...s].filter((id) => store.has(id))));
       if (focusRef.current && !store.has(focusRef.current)) setFocus(null);
       rerender();
-      live.open(q);
     } catch (e) {
       const message = (e as Error).message;
       if (/filter/i.test(message) || text !== currentFilter.current) {

@@ -5,7 +5,8 @@
 import type { FlowsEvent, Stats } from "./types.ts";
 
 export interface LiveHandlers {
-  hello(stats: Stats): void;
+  /** `back` is true when the proxy had been lost and answers again. */
+  hello(stats: Stats, back: boolean): void;
   flows(ev: FlowsEvent): void;
   log?(entry: { level: string; message: string; timestamp?: number }): void;
   lost(): void;
@@ -18,13 +19,24 @@ export class Live {
 
   constructor(private handlers: LiveHandlers) {}
 
-  open(query: string): void {
+  /**
+   * Opens the stream; resolves once the server has registered it (its `hello`), or after an
+   * error or 5 s, so that a list fetched afterwards misses nothing the stream will not carry.
+   */
+  open(query: string): Promise<void> {
     this.close();
     const source = new EventSource(`/api/events${query}`);
     this.source = source;
+    let ready: () => void = () => {};
+    const registered = new Promise<void>((resolve) => {
+      ready = resolve;
+      setTimeout(resolve, 5000);
+    });
     source.addEventListener("hello", (e) => {
+      const wasLost = this.wasLost;
       this.wasLost = false;
-      this.handlers.hello(JSON.parse((e as MessageEvent).data));
+      ready();
+      this.handlers.hello(JSON.parse((e as MessageEvent).data), wasLost);
     });
     source.addEventListener(
       "flows",
@@ -35,17 +47,24 @@ export class Live {
       (e) => this.handlers.log?.(JSON.parse((e as MessageEvent).data)),
     );
     source.onerror = () => {
+      ready();
       if (this.source !== source) return;
-      if (!this.wasLost) {
-        this.wasLost = true;
-        this.handlers.lost();
-      }
-      // The browser retries a CONNECTING source by itself; a CLOSED one (the server answered
-      // with an error, e.g. while restarting) we reopen ourselves.
-      if (source.readyState === EventSource.CLOSED) {
-        this.retry = setTimeout(() => this.open(query), 2000);
-      }
+      // EventSource retries by itself only sometimes; we decide: a proxy that still answers
+      // refused this stream (a bad filter: the list fetch says why), else it is gone.
+      source.close();
+      fetch("/api/status", { credentials: "same-origin" }).then(
+        () => {},
+        () => {
+          if (this.source !== source) return;
+          if (!this.wasLost) {
+            this.wasLost = true;
+            this.handlers.lost();
+          }
+          this.retry = setTimeout(() => void this.open(query), 2000);
+        },
+      );
     };
+    return registered;
   }
 
   close(): void {

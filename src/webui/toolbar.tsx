@@ -41,6 +41,8 @@ export function Toolbar(props: ToolbarProps) {
   const [text, setText] = useState(props.filter);
   const [intercept, setIntercept] = useState("");
   const [interceptError, setInterceptError] = useState<string | null>(null);
+  /** The filter the proxy has now: what we set last, or what its stats say. */
+  const active = useRef("");
   const [theme, setTheme] = useState<Theme>(
     (localStorage.getItem("mitm.theme") as Theme | null) ?? "auto",
   );
@@ -52,6 +54,7 @@ export function Toolbar(props: ToolbarProps) {
   useEffect(() => applyTheme(theme), [theme]);
   // Shows the active intercept filter unless the user is typing in the box.
   useEffect(() => {
+    if (props.stats) active.current = props.stats.intercept;
     if (props.stats && document.activeElement !== interceptBox.current) {
       setIntercept(props.stats.intercept);
     }
@@ -94,13 +97,14 @@ export function Toolbar(props: ToolbarProps) {
     try {
       await callJson("/api/intercept", { method: "PUT", json: { filter: wanted } });
       setInterceptError(null);
+      active.current = wanted;
       props.log.add("info", wanted ? `intercepting ${wanted}` : "interception off");
     } catch (e) {
-      const active = props.stats?.intercept ?? "";
+      const kept = active.current;
       setInterceptError(
-        `${(e as Error).message}: kept the active filter ${active ? `"${active}"` : "(none)"}`,
+        `${(e as Error).message}: kept the active filter ${kept ? `"${kept}"` : "(none)"}`,
       );
-      setIntercept(active);
+      setIntercept(kept);
       props.log.add("warn", `intercept filter refused: ${(e as Error).message}`);
     }
   };
@@ -142,7 +146,6 @@ export function Toolbar(props: ToolbarProps) {
             autocomplete="off"
             onInput={(e) => setIntercept(e.currentTarget.value)}
             onKeyDown={(e) => e.key === "Enter" && setInterceptFilter()}
-            onChange={setInterceptFilter}
           />
         </label>
         <span id="stats">{props.statsText}</span>
