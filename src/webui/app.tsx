@@ -24,6 +24,9 @@ import { FlowStore } from "./store.ts";
 import { Toolbar } from "./toolbar.tsx";
 import type { FlowDetail, FlowPage, FlowsEvent, Stats, Summary } from "./types.ts";
 
+/** Flows per request: the first paint needs only these; older ones load on scrolling up. */
+const PAGE = 10_000;
+
 function saved<T>(key: string, fallback: T): T {
   try {
     const v = localStorage.getItem(`mitm.${key}`);
@@ -43,10 +46,9 @@ export function App() {
   const [filter, setFilter] = useState("");
   const [filterError, setFilterError] = useState<string | null>(null);
   const [stats, setStats] = useState<Stats | null>(null);
-  const [page, setPage] = useState<{ total?: number; more: boolean; cursor: string | null }>({
-    more: false,
-    cursor: null,
-  });
+  const [page, setPage] = useState<
+    { total?: number; more: boolean; cursor: string | null; capped?: boolean }
+  >({ more: false, cursor: null });
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [focus, setFocus] = useState<string | null>(null);
   const [detail, setDetail] = useState<FlowDetail | null>(null);
@@ -131,7 +133,7 @@ export function App() {
       await live.open(q);
       let body: FlowPage;
       try {
-        body = await callJson<FlowPage>(`/api/flows${q}`);
+        body = await callJson<FlowPage>(`/api/flows${q ? `${q}&` : "?"}limit=${PAGE}`);
       } catch (e) {
         pending.current = null;
         if (text !== previous) {
@@ -146,7 +148,13 @@ export function App() {
       pending.current = null;
       for (const ev of queued) store.apply(ev);
       setStats(body);
-      setPage({ total: body.total, more: body.more === true, cursor: body.cursor ?? null });
+      setPage({
+        total: body.total,
+        more: body.more === true,
+        cursor: body.cursor ?? null,
+        // A proxy without paging gives no cursor: say that older flows were left out.
+        capped: body.more === undefined && body.flows.length >= PAGE,
+      });
       setSelected((s) => new Set([...s].filter((id) => store.has(id))));
       if (focusRef.current && !store.has(focusRef.current)) setFocus(null);
       rerender();
@@ -163,7 +171,7 @@ export function App() {
     if (!page.more || !page.cursor || loadingOlder.current) return;
     loadingOlder.current = true;
     try {
-      const q = new URLSearchParams({ before: page.cursor });
+      const q = new URLSearchParams({ before: page.cursor, limit: String(PAGE) });
       if (currentFilter.current) q.set("filter", currentFilter.current);
       const body = await callJson<FlowPage>(`/api/flows?${q}`);
       const vp = document.getElementById("viewport");
@@ -328,6 +336,8 @@ export function App() {
   const shownOf = stats ? (filter ? ` shown of ${stats.count}` : "") : "";
   const total = page.total !== undefined && page.total > store.flows.length
     ? ` (${page.total} in the store)`
+    : page.capped
+    ? ` (the newest ${PAGE} loaded; filter to see older ones)`
     : "";
 
   return (

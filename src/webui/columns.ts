@@ -72,7 +72,7 @@ export const COLUMNS: Column[] = [
   {
     id: "status",
     label: "Status",
-    width: 62,
+    width: 72,
     text: statusText,
     sortValue: (f) => (f.response ? f.response.status : f.error ? 1000 : 0),
     title: (f) => f.error ?? "",
