@@ -41,10 +41,21 @@ function isJson(res: Response): boolean {
   return (res.headers.get("content-type") ?? "").includes("json");
 }
 
+/**
+ * Whether the proxy lacks this route (an older proxy): a 404/405 that is not JSON, or the API's
+ * own "no such endpoint" answer. A 404 about a missing flow is not that.
+ */
+export async function missingRoute(res: Response): Promise<boolean> {
+  if (res.status !== 404 && res.status !== 405) return false;
+  if (!isJson(res)) return true;
+  const body = await res.clone().json().catch(() => null);
+  return typeof body?.error === "string" && body.error.startsWith("no such endpoint");
+}
+
 /** JSON from the API, or an Error carrying the API's one-line `error`. */
 export async function callJson<T>(path: string, options: CallOptions = {}): Promise<T> {
   const res = await call(path, options);
-  if ((res.status === 404 || res.status === 405) && !isJson(res)) {
+  if (await missingRoute(res)) {
     throw new NeedsNewerProxy(options.what ?? `${options.method ?? "GET"} ${path.split("?")[0]}`);
   }
   const body = isJson(res) ? await res.json() : null;

@@ -188,6 +188,23 @@ export function App() {
     }
   }
 
+  // The proxy's own log lines, on a proxy that streams them (GET /api/log/events).
+  useEffect(() => {
+    const source = new EventSource("/api/log/events");
+    source.addEventListener("log", (e) => {
+      const { lines } = JSON.parse((e as MessageEvent).data) as {
+        lines: { time: number; level: string; message: string }[];
+      };
+      for (const l of lines) {
+        const level = l.level === "error" ? "error" : l.level === "warn" ? "warn" : "info";
+        log.add(level, l.message, l.time);
+      }
+    });
+    // An older proxy has no such stream: stop asking.
+    source.onerror = () => source.readyState === EventSource.CLOSED && source.close();
+    return () => source.close();
+  }, []);
+
   useEffect(() => {
     setUnauthorizedHandler((m) => setBanner(m));
     void load("");
@@ -261,7 +278,7 @@ export function App() {
     },
     async resumeAll() {
       const all = paused();
-      for (const f of all) await act.resume(f.id).catch(fail);
+      await act.resumeAll(all.map((f) => f.id)).catch(fail);
       if (all.length) log.add("info", `resumed ${all.length} paused flows`);
     },
     async kill() {
@@ -277,16 +294,13 @@ export function App() {
         fail(e);
       }
     },
-    editAndResend() {
-      say("Edit and resend needs a newer proxy", "warn");
-    },
     resumed() {
       bumpDetail();
     },
     async exportSelection(kind: "jsonl" | "har") {
       const ids = targets();
       if (!ids.length) return say("select flows to export first", "warn");
-      await (kind === "jsonl" ? act.exportJsonl(ids) : act.exportHar(ids)).catch(fail);
+      await act.exportSelection(ids, kind).catch(fail);
     },
   };
   const detailActions: DetailActions = actions;

@@ -20,7 +20,6 @@ export interface DetailActions {
   resume(): void;
   kill(): void;
   copyAs(format: string): void;
-  editAndResend(): void;
   resumed(): void;
 }
 
@@ -36,10 +35,11 @@ export function Details(props: { flow: FlowDetail; actions: DetailActions; versi
   const shown = tabs.includes(tab) ? tab : "request";
   const version = String(props.version);
 
-  if (editing === flow.id && flow.intercepted) {
+  if (editing === "resend" || (editing === flow.id && flow.intercepted)) {
     return (
       <Editor
         flow={flow}
+        resend={editing === "resend"}
         onDone={() => {
           setEditing(null);
           actions.resumed();
@@ -62,7 +62,9 @@ export function Details(props: { flow: FlowDetail; actions: DetailActions; versi
           )
           : null}
         <button type="button" id="replay" onClick={actions.replay}>Replay (r)</button>
-        <button type="button" id="resend" onClick={actions.editAndResend}>Edit and resend</button>
+        <button type="button" id="resend" onClick={() => setEditing("resend")}>
+          Edit and resend
+        </button>
         <button type="button" id="mark" onClick={actions.toggleMark}>
           {flow.marked ? "Unmark (m)" : "Mark (m)"}
         </button>

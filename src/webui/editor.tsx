@@ -2,7 +2,7 @@
 /**
  * Editing a paused flow before it goes on. Binary-safe: the body is sent only if it was changed,
  * so changing a status leaves an image's bytes alone; bytes that are not UTF-8 are edited as hex
- * and sent as base64 (which needs a proxy that takes `bodyBase64`). Headers are a table.
+ * and sent as base64 (which needs a proxy that takes `{"base64": ...}` bodies). Headers are a table.
  */
 import { useEffect, useState } from "preact/hooks";
 import { call, callJson, flowPath } from "./api.ts";
@@ -116,15 +116,25 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export function bodyEdit(
   original: Uint8Array | null,
   edited: Uint8Array | null,
-): { body?: string; bodyBase64?: string } {
+): { body?: string | { base64: string } } {
   if (edited === null || (original !== null && sameBytes(original, edited))) return {};
   const text = utf8(edited);
-  return text !== null ? { body: text } : { bodyBase64: bytesToBase64(edited) };
+  return { body: text !== null ? text : { base64: bytesToBase64(edited) } };
 }
 
-export function Editor(props: { flow: FlowDetail; onDone(): void; onCancel(): void }) {
+/**
+ * Edits a paused flow's message before Resume, or (`resend`) a finished flow's request to send it
+ * again as a new flow (a replay with edits).
+ */
+export function Editor(props: {
+  flow: FlowDetail;
+  resend?: boolean;
+  onDone(): void;
+  onCancel(): void;
+}) {
   const { flow } = props;
-  const atRequest = flow.intercepted === "request";
+  const atRequest = props.resend || flow.intercepted === "request";
+  const part = atRequest ? "request" : "response";
   const msg = atRequest ? flow.request : flow.response!;
   const [first, setFirst] = useState(
     atRequest
@@ -138,7 +148,7 @@ export function Editor(props: { flow: FlowDetail; onDone(): void; onCancel(): vo
 
   useEffect(() => {
     if (!msg.bodySize) return setOriginal(new Uint8Array(0));
-    call(`${flowPath(flow.id)}/${flow.intercepted}/body?decode=1`)
+    call(`${flowPath(flow.id)}/${part}/body?decode=1`)
       .then((r) => r.arrayBuffer())
       .then((b) => setOriginal(new Uint8Array(b)));
   }, [flow.id]);
@@ -155,7 +165,7 @@ export function Editor(props: { flow: FlowDetail; onDone(): void; onCancel(): vo
       edit.reason = sp < 0 ? "" : line.slice(sp + 1);
     }
     try {
-      await callJson(`${flowPath(flow.id)}/resume`, {
+      await callJson(`${flowPath(flow.id)}/${props.resend ? "replay" : "resume"}`, {
         method: "POST",
         json: atRequest ? { request: edit } : { response: edit },
       });
@@ -163,8 +173,8 @@ export function Editor(props: { flow: FlowDetail; onDone(): void; onCancel(): vo
     } catch (e) {
       const message = (e as Error).message;
       setError(
-        edit.bodyBase64 !== undefined
-          ? `${message} (binary bodies need a newer proxy that takes bodyBase64)`
+        typeof edit.body === "object"
+          ? `${message} (binary bodies need a newer proxy that takes {"base64": ...})`
           : message,
       );
     }
@@ -172,7 +182,9 @@ export function Editor(props: { flow: FlowDetail; onDone(): void; onCancel(): vo
 
   return (
     <div class="editor">
-      <h2>Edit the {flow.intercepted} before it goes on</h2>
+      <h2>
+        {props.resend ? "Edit the request and send it again" : `Edit the ${part} before it goes on`}
+      </h2>
       <label for="edit-first">{atRequest ? "Method and URL" : "Status and reason"}</label>
       <input id="edit-first" value={first} onInput={(e) => setFirst(e.currentTarget.value)} />
       <label>Headers</label>
@@ -180,7 +192,9 @@ export function Editor(props: { flow: FlowDetail; onDone(): void; onCancel(): vo
       {original ? <BodyEditor bytes={original} onChange={setEdited} /> : <p>Loading the body…</p>}
       {error ? <p class="error">{error}</p> : null}
       <div class="actions">
-        <button type="button" id="send-edit" onClick={send}>Resume with changes</button>
+        <button type="button" id="send-edit" onClick={send}>
+          {props.resend ? "Send" : "Resume with changes"}
+        </button>
         <button type="button" onClick={props.onCancel}>Cancel</button>
       </div>
     </div>

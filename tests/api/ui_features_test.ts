@@ -155,6 +155,21 @@ test("details: tabs, query table, connection, waterfall, gzip label, views, imag
           await page.click(".row[data-id]:has(.path:text-is('/json'))");
           await page.waitForSelector("#details pre.json .k-key");
           await page.screenshot({ path: artifact("web-ui-details.png") });
+
+          // Edit and resend: a changed request goes out as a new flow (a replay with edits).
+          await page.click("#resend");
+          await page.fill("#edit-first", `GET ${base}/resent`);
+          await page.click("#send-edit");
+          await page.waitForSelector(".row.replay:has(.path:text-is('/resent'))");
+          await waitFor(
+            "the resent request",
+            () => origin.requests.some((r) => r.line === "GET /resent"),
+          );
+
+          // Routes this proxy may lack: the UI says so instead of failing silently.
+          await page.click(".row[data-id]:has(.path:text-is('/json'))");
+          await page.keyboard.press("m");
+          await page.waitForSelector("#notice:has-text('needs a newer proxy'), .row.marked");
         });
       } finally {
         await web.close();
