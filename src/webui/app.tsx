@@ -17,6 +17,7 @@ import { columnById, COLUMNS, DEFAULT_COLUMNS } from "./columns.ts";
 import { type DetailActions, Details } from "./details.tsx";
 import { EventLog, EventLogPane } from "./event_log.tsx";
 import { FlowList } from "./flow_list.tsx";
+import { Compose } from "./compose.tsx";
 import { Help } from "./help.tsx";
 import { Live } from "./live.ts";
 import { useShortcuts } from "./shortcuts.ts";
@@ -63,6 +64,7 @@ export function App() {
   const [notice, setNotice] = useState<string | null>(null);
   const [showLog, setShowLog] = useState(false);
   const [showHelp, setShowHelp] = useState(false);
+  const [composing, setComposing] = useState(false);
   const [scrollRequest, setScrollRequest] = useState({ to: "focus" as "bottom" | "focus", n: 0 });
   const loadingOlder = useRef(false);
   const focusRef = useRef<string | null>(null);
@@ -385,6 +387,7 @@ export function App() {
         onMark={actions.toggleMark}
         onToggleLog={() => setShowLog((v) => !v)}
         onHelp={() => setShowHelp(true)}
+        onCompose={() => setComposing(true)}
         onOpened={(m) => say(m)}
         onFailed={fail}
         log={log}
@@ -458,6 +461,18 @@ export function App() {
           : null}
       </main>
       {showHelp ? <Help onClose={() => setShowHelp(false)} /> : null}
+      {composing
+        ? (
+          <Compose
+            onClose={() => setComposing(false)}
+            onSent={(f) => {
+              setComposing(false);
+              store.upsert(f);
+              select(f.id);
+            }}
+          />
+        )
+        : null}
     </>
   );
 }

@@ -25,6 +25,7 @@ export interface ToolbarProps {
   onMark(): void;
   onToggleLog(): void;
   onHelp(): void;
+  onCompose(): void;
   onOpened(message: string): void;
   onFailed(e: unknown): void;
   log: EventLog;
@@ -177,6 +178,7 @@ export function Toolbar(props: ToolbarProps) {
           Export HAR
         </button>
         <a id="har" href="/api/flows.har" download="flows.har">Download all as HAR</a>
+        <button type="button" id="compose-button" onClick={props.onCompose}>Compose…</button>
         <button type="button" id="open-file" onClick={() => fileInput.current?.click()}>
           Open file…
         </button>

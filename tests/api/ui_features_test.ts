@@ -170,6 +170,15 @@ test("details: tabs, query table, connection, waterfall, gzip label, views, imag
           await page.click(".row[data-id]:has(.path:text-is('/json'))");
           await page.keyboard.press("m");
           await page.waitForSelector("#notice:has-text('needs a newer proxy'), .row.marked");
+
+          // Compose: sent through the proxy where it has POST /api/requests, else said why not.
+          await page.click("#compose-button");
+          await page.fill("#compose-first", `POST ${base}/composed`);
+          await page.fill("#compose #edit-body", "hello from compose");
+          await page.click("#compose-send");
+          await page.waitForSelector(
+            "#compose .error:has-text('needs a newer proxy'), .row:has(.path:text-is('/composed'))",
+          );
         });
       } finally {
         await web.close();

@@ -133,7 +133,9 @@ table.ws-messages td { vertical-align: top; padding-right: 8px; }
 .log-line.error { color: var(--err); } .log-line.warn { color: var(--warn-fg); }
 .overlay { position: fixed; inset: 0; background: rgba(0,0,0,.35); display: flex;
   align-items: center; justify-content: center; z-index: 10; }
-.overlay-box { background: var(--bg); padding: 16px 20px; border-radius: 6px; min-width: 360px; }
+.overlay-box { background: var(--bg); padding: 16px 20px; border-radius: 6px; min-width: 360px;
+  max-width: 90vw; max-height: 90vh; overflow: auto; }
+#compose .overlay-box { width: 760px; }
 .overlay-box th { text-align: left; padding-right: 16px; }
 kbd { font: 12px ui-monospace, monospace; border: 1px solid var(--line); border-radius: 3px; padding: 0 4px; }
 `;
