@@ -19,6 +19,7 @@ import { EventLog, EventLogPane } from "./event_log.tsx";
 import { FlowList } from "./flow_list.tsx";
 import { Compose } from "./compose.tsx";
 import { Help } from "./help.tsx";
+import { Rules } from "./rules.tsx";
 import { Live } from "./live.ts";
 import { useShortcuts } from "./shortcuts.ts";
 import { FlowStore } from "./store.ts";
@@ -65,6 +66,7 @@ export function App() {
   const [showLog, setShowLog] = useState(false);
   const [showHelp, setShowHelp] = useState(false);
   const [composing, setComposing] = useState(false);
+  const [showRules, setShowRules] = useState(false);
   const [scrollRequest, setScrollRequest] = useState({ to: "focus" as "bottom" | "focus", n: 0 });
   const loadingOlder = useRef(false);
   const focusRef = useRef<string | null>(null);
@@ -388,6 +390,7 @@ export function App() {
         onToggleLog={() => setShowLog((v) => !v)}
         onHelp={() => setShowHelp(true)}
         onCompose={() => setComposing(true)}
+        onRules={() => setShowRules(true)}
         onOpened={(m) => say(m)}
         onFailed={fail}
         log={log}
@@ -461,6 +464,7 @@ export function App() {
           : null}
       </main>
       {showHelp ? <Help onClose={() => setShowHelp(false)} /> : null}
+      {showRules ? <Rules onClose={() => setShowRules(false)} /> : null}
       {composing
         ? (
           <Compose

@@ -26,6 +26,7 @@ export interface ToolbarProps {
   onToggleLog(): void;
   onHelp(): void;
   onCompose(): void;
+  onRules(): void;
   onOpened(message: string): void;
   onFailed(e: unknown): void;
   log: EventLog;
@@ -179,6 +180,7 @@ export function Toolbar(props: ToolbarProps) {
         </button>
         <a id="har" href="/api/flows.har" download="flows.har">Download all as HAR</a>
         <button type="button" id="compose-button" onClick={props.onCompose}>Compose…</button>
+        <button type="button" id="rules-button" onClick={props.onRules}>Rules…</button>
         <button type="button" id="open-file" onClick={() => fileInput.current?.click()}>
           Open file…
         </button>

@@ -179,6 +179,12 @@ test("details: tabs, query table, connection, waterfall, gzip label, views, imag
           await page.waitForSelector(
             "#compose .error:has-text('needs a newer proxy'), .row:has(.path:text-is('/composed'))",
           );
+
+          // Rules at run time: listed where the proxy has /api/rules, else said why not.
+          await page.keyboard.press("Escape");
+          await page.click("#compose >> text=Cancel");
+          await page.click("#rules-button");
+          await page.waitForSelector("#rules .error:has-text('needs a newer proxy'), #rule-kind");
         });
       } finally {
         await web.close();

@@ -135,7 +135,8 @@ table.ws-messages td { vertical-align: top; padding-right: 8px; }
   align-items: center; justify-content: center; z-index: 10; }
 .overlay-box { background: var(--bg); padding: 16px 20px; border-radius: 6px; min-width: 360px;
   max-width: 90vw; max-height: 90vh; overflow: auto; }
-#compose .overlay-box { width: 760px; }
+#compose .overlay-box, #rules .overlay-box { width: 760px; }
+table.rules { width: 100%; margin-bottom: 8px; } table.rules input { width: 100%; }
 .overlay-box th { text-align: left; padding-right: 16px; }
 kbd { font: 12px ui-monospace, monospace; border: 1px solid var(--line); border-radius: 3px; padding: 0 4px; }
 `;
