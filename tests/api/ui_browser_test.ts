@@ -5,58 +5,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { chromium, type Page } from "playwright-core";
-import { startWeb, type WebServer } from "../../src/api/web.ts";
-import { Flow, FlowRequest, FlowResponse } from "../../src/flow/flow.ts";
-import { HeaderList } from "../../src/http1/headers.ts";
-import { ROOT } from "../e2e/helpers.ts";
+import type { Page } from "playwright-core";
+import { startWeb } from "../../src/api/web.ts";
 import { withProxy } from "../e2e/https_helpers.ts";
 import { viaProxy, waitFor, withOrigin } from "./helpers.ts";
+import { artifact, skipBrowser as skip, syntheticFlow, withBrowserOn } from "./ui_helpers.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `${CHROMIUM} is not installed (Debian package chromium)`;
 if (skip) console.log(`skipping the web UI browser tests: ${skip}`);
-
-const ARTIFACTS = join(ROOT, "test-artifacts");
-
-function artifact(name: string): string {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  // Keep the folder out of git without touching the shared .gitignore.
-  writeFileSync(join(ARTIFACTS, ".gitignore"), "*\n");
-  return join(ARTIFACTS, name);
-}
-
-async function withBrowserOn(web: WebServer, fn: (page: Page) => Promise<void>): Promise<void> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: 60_000,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
-    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-    await page.goto(web.uiUrl, { timeout: 30_000 });
-    assert.equal(new URL(page.url()).search, "", "the token left the address bar");
-    await fn(page);
-    assert.deepEqual(errors.filter((e) => !/401|Failed to load resource/.test(e)), []);
-  } finally {
-    await browser.close();
-  }
-}
 
 const rowPaths = (page: Page) =>
   page.$$eval(".row[data-id] .path", (els) => els.map((e) => e.textContent));
@@ -98,6 +53,8 @@ test("flows appear live; filter, details, intercept -> edit -> resume, j/k", {
           await page.waitForSelector("#details pre.json");
           assert.match(await page.textContent("#details pre.json") ?? "", /"hello": "world"/);
           assert.match(await page.textContent("#details") ?? "", /Content-Type/);
+          await page.click("#details [data-tab=timing]");
+          await page.waitForSelector("#details .waterfall .phase[data-phase=request]");
           assert.match(await page.textContent("#details") ?? "", /duration/);
 
           // Keyboard: k goes up, j goes down.
@@ -121,8 +78,9 @@ test("flows appear live; filter, details, intercept -> edit -> resume, j/k", {
           await page.click(pausedRow);
           await page.click("#edit");
           await page.fill("#edit-first", `GET ${base}/edited`);
-          const headers = await page.inputValue("#edit-headers");
-          await page.fill("#edit-headers", headers + "\nX-Edit: from-the-browser");
+          await page.click("#add-header");
+          await page.fill(".edit-header:last-child .h-name", "X-Edit");
+          await page.fill(".edit-header:last-child .h-value", "from-the-browser");
           await page.screenshot({ path: artifact("web-ui-editing.png") });
           await page.click("#send-edit");
           assert.match(await held, /origin: GET \/edited x-edit=from-the-browser/);
@@ -199,31 +157,3 @@ test("10,000 flows: the list stays small in the DOM and moves quickly", {
     }
   });
 });
-
-function syntheticFlow(i: number): Flow {
-  const now = Date.now();
-  const request = new FlowRequest({
-    method: i % 3 === 0 ? "POST" : "GET",
-    scheme: "https",
-    host: `host${i % 50}.example`,
-    port: 443,
-    path: `/item/${i}`,
-    httpVersion: "HTTP/1.1",
-    headers: HeaderList.from({ Host: `host${i % 50}.example` }),
-    timestampStart: now,
-  });
-  request.body = new Uint8Array(0);
-  request.timestampEnd = now;
-  const flow = new Flow({ address: "127.0.0.1", port: 40000 + (i % 1000), tls: null }, request);
-  const response = new FlowResponse({
-    status: 200,
-    reason: "OK",
-    httpVersion: "HTTP/1.1",
-    headers: HeaderList.from({ "Content-Type": "application/json" }),
-    timestampStart: now + 5,
-  });
-  response.setBody(`{"i":${i}}`);
-  response.timestampEnd = now + 7;
-  flow.response = response;
-  return flow;
-}

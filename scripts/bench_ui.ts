@@ -1,0 +1,62 @@
+/// <reference lib="dom" />
+/**
+ * The web UI with 100,000 flows in the store, in headless Chromium: how long until the list's
+ * first rows are painted after opening the page, and how long a filter takes to apply (from the
+ * moment the filter box's 250 ms typing pause ends to the filtered rows on screen). Medians of
+ * a few rounds; a benchmark, not a test.
+ *
+ *   node_modules/.bin/bun scripts/bench_ui.ts [flows=100000] [rounds=3]
+ */
+import process from "node:process";
+import { chromium } from "playwright-core";
+import { startWeb } from "../src/api/web.ts";
+import { withProxy } from "../tests/e2e/https_helpers.ts";
+import { CHROMIUM, CHROMIUM_ARGS, syntheticFlow } from "../tests/api/ui_helpers.ts";
+
+const count = Number(process.argv[2] ?? 100_000);
+const rounds = Number(process.argv[3] ?? 3);
+const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+await withProxy({ flow_store_max_bytes: 8 << 30 }, async (proxy) => {
+  const web = await startWeb(proxy, { port: 0 });
+  const now = Date.now();
+  for (let i = 0; i < count; i++) web.control.store.add(syntheticFlow(i, now + i));
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const paints: number[] = [];
+  const filters: number[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+      const t0 = Date.now();
+      await page.goto(web.uiUrl);
+      await page.waitForSelector(".row[data-id]", { timeout: 120_000 });
+      paints.push(Date.now() - t0);
+      const shown = await page.$$eval(".row[data-id]", (e) => e.length);
+      // The filter: time from the debounced request going out to the filtered rows shown.
+      await page.fill("#filter", "~d host7.example");
+      const t1 = Date.now();
+      await page.waitForSelector("#stats:has-text('shown of')", { timeout: 120_000 });
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll(".row[data-id] .host")].every((e) =>
+            e.textContent === "host7.example"
+          ),
+        undefined,
+        { timeout: 120_000 },
+      );
+      filters.push(Date.now() - t1 - 250);
+      console.log(
+        `round ${r + 1}: first paint ${paints[r]} ms (${shown} rows in the DOM), ` +
+          `filter ${filters[r]} ms after the 250 ms typing pause`,
+      );
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    await web.close();
+  }
+  console.log(
+    `${count} flows: first paint ${median(paints)} ms, filter applied ${median(filters)} ms ` +
+      `(medians of ${rounds})`,
+  );
+});

@@ -1,0 +1,482 @@
+/** @jsxImportSource preact */
+/**
+ * The web UI's root: the toolbar, the flow list, the details pane and the event log, wired to
+ * the control API and its live events. State that must survive a reload (columns, widths, theme)
+ * lives in localStorage.
+ */
+import { useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
+
+/** A counter and a function that bumps it: a re-render on demand. */
+function useTick(): [number, () => void] {
+  const [n, dispatch] = useReducer((x: number, _: null) => x + 1, 0);
+  return [n, () => dispatch(null)];
+}
+import * as act from "./actions.ts";
+import { callJson, flowPath, setUnauthorizedHandler } from "./api.ts";
+import { columnById, COLUMNS, DEFAULT_COLUMNS } from "./columns.ts";
+import { type DetailActions, Details } from "./details.tsx";
+import { EventLog, EventLogPane } from "./event_log.tsx";
+import { FlowList } from "./flow_list.tsx";
+import { Compose } from "./compose.tsx";
+import { Help } from "./help.tsx";
+import { Rules } from "./rules.tsx";
+import { Live } from "./live.ts";
+import { useShortcuts } from "./shortcuts.ts";
+import { FlowStore } from "./store.ts";
+import { Toolbar } from "./toolbar.tsx";
+import type { FlowDetail, FlowPage, FlowsEvent, Stats, Summary } from "./types.ts";
+
+/** Flows per request: the first paint needs only these; older ones load on scrolling up. */
+const PAGE = 10_000;
+
+function saved<T>(key: string, fallback: T): T {
+  try {
+    const v = localStorage.getItem(`mitm.${key}`);
+    return v === null ? fallback : JSON.parse(v) as T;
+  } catch {
+    return fallback;
+  }
+}
+function save(key: string, value: unknown): void {
+  localStorage.setItem(`mitm.${key}`, JSON.stringify(value));
+}
+
+export function App() {
+  const store = useMemo(() => new FlowStore(), []);
+  const [, rerender] = useTick();
+  const log = useMemo(() => new EventLog(rerender), []);
+  const [filter, setFilter] = useState("");
+  const [filterError, setFilterError] = useState<string | null>(null);
+  const [stats, setStats] = useState<Stats | null>(null);
+  const [page, setPage] = useState<
+    { total?: number; more: boolean; cursor: string | null; capped?: boolean }
+  >({ more: false, cursor: null });
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [focus, setFocus] = useState<string | null>(null);
+  const [detail, setDetail] = useState<FlowDetail | null>(null);
+  const [detailVersion, bumpDetail] = useTick();
+  const [sort, setSort] = useState<{ key: string | null; descending: boolean }>({
+    key: null,
+    descending: false,
+  });
+  const [columnIds, setColumnIds] = useState<string[]>(saved("columns", DEFAULT_COLUMNS));
+  const [widths, setWidths] = useState<Record<string, number>>(saved("widths", {}));
+  const [banner, setBanner] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [showLog, setShowLog] = useState(false);
+  const [showHelp, setShowHelp] = useState(false);
+  const [composing, setComposing] = useState(false);
+  const [showRules, setShowRules] = useState(false);
+  const [scrollRequest, setScrollRequest] = useState({ to: "focus" as "bottom" | "focus", n: 0 });
+  const loadingOlder = useRef(false);
+  const focusRef = useRef<string | null>(null);
+  focusRef.current = focus;
+
+  const scroll = (to: "bottom" | "focus") => setScrollRequest((s) => ({ to, n: s.n + 1 }));
+  const say = (text: string, level: "info" | "warn" | "error" = "info") => {
+    setNotice(text);
+    log.add(level, text);
+  };
+  const fail = (e: unknown) => say((e as Error).message ?? String(e), "error");
+
+  const atBottom = () => {
+    const vp = document.getElementById("viewport");
+    return !vp || vp.scrollTop + vp.clientHeight >= vp.scrollHeight - 30;
+  };
+
+  const live = useMemo(() =>
+    new Live({
+      hello(s, back) {
+        setStats(s);
+        if (!back) return;
+        setBanner(null);
+        log.add("info", "the proxy is back: list reloaded");
+        void load(currentFilter.current);
+      },
+      flows(ev) {
+        // Events that arrive while the list loads are applied after it (upserts are idempotent).
+        if (pending.current) return void pending.current.push(ev);
+        const follow = atBottom();
+        for (const f of ev.upsert) {
+          const before = store.get(f.id);
+          if (f.error && !before?.error) log.add("error", `${f.request.url}: ${f.error}`);
+          if (f.intercepted && !before?.intercepted) {
+            log.add("warn", `paused at its ${f.intercepted}: ${f.request.method} ${f.request.url}`);
+          }
+        }
+        store.apply(ev);
+        setStats(ev.stats);
+        if (focusRef.current && ev.upsert.some((f) => f.id === focusRef.current)) {
+          bumpDetail();
+        }
+        if (focusRef.current && ev.remove.includes(focusRef.current)) setFocus(null);
+        rerender();
+        if (follow && sort.key === null) scroll("bottom");
+      },
+      log(entry) {
+        log.add(
+          entry.level === "error" ? "error" : entry.level === "warn" ? "warn" : "info",
+          entry.message,
+          entry.timestamp,
+        );
+      },
+      lost() {
+        setBanner("The proxy is gone (stopped or unreachable): reconnecting…");
+        log.add("error", "lost the connection to the proxy");
+      },
+    }), []);
+  const currentFilter = useRef("");
+  const pending = useRef<FlowsEvent[] | null>(null);
+
+  async function load(text: string): Promise<void> {
+    const q = text ? `?filter=${encodeURIComponent(text)}` : "";
+    try {
+      // Listen first, then list: nothing that happens in between is lost.
+      const previous = currentFilter.current;
+      pending.current = [];
+      await live.open(q);
+      let body: FlowPage;
+      try {
+        body = await callJson<FlowPage>(`/api/flows${q ? `${q}&` : "?"}limit=${PAGE}`);
+      } catch (e) {
+        pending.current = null;
+        if (text !== previous) {
+          void live.open(previous ? `?filter=${encodeURIComponent(previous)}` : "");
+        }
+        throw e;
+      }
+      setFilterError(null);
+      currentFilter.current = text;
+      store.replaceAll(body.flows);
+      const queued = pending.current ?? [];
+      pending.current = null;
+      for (const ev of queued) store.apply(ev);
+      setStats(body);
+      setPage({
+        total: body.total,
+        more: body.more === true,
+        cursor: body.cursor ?? null,
+        // A proxy without paging gives no cursor: say that older flows were left out.
+        capped: body.more === undefined && body.flows.length >= PAGE,
+      });
+      setSelected((s) => new Set([...s].filter((id) => store.has(id))));
+      if (focusRef.current && !store.has(focusRef.current)) setFocus(null);
+      rerender();
+    } catch (e) {
+      const message = (e as Error).message;
+      if (/filter/i.test(message) || text !== currentFilter.current) {
+        setFilterError(`${message} (still showing: ${currentFilter.current || "all flows"})`);
+        log.add("warn", `filter refused: ${message}`);
+      } else fail(e);
+    }
+  }
+
+  async function loadOlder(): Promise<void> {
+    if (!page.more || !page.cursor || loadingOlder.current) return;
+    loadingOlder.current = true;
+    try {
+      const q = new URLSearchParams({ before: page.cursor, limit: String(PAGE) });
+      if (currentFilter.current) q.set("filter", currentFilter.current);
+      const body = await callJson<FlowPage>(`/api/flows?${q}`);
+      const vp = document.getElementById("viewport");
+      const keep = vp ? vp.scrollHeight - vp.scrollTop : 0;
+      store.prepend(body.flows);
+      setPage({ total: body.total, more: body.more === true, cursor: body.cursor ?? null });
+      rerender();
+      // Stay on the same rows after the older ones went in above them.
+      requestAnimationFrame(() => vp && (vp.scrollTop = vp.scrollHeight - keep));
+    } catch (e) {
+      fail(e);
+    } finally {
+      loadingOlder.current = false;
+    }
+  }
+
+  // The proxy's own log lines, on a proxy that streams them (GET /api/log/events).
+  useEffect(() => {
+    const source = new EventSource("/api/log/events");
+    source.addEventListener("log", (e) => {
+      const { lines } = JSON.parse((e as MessageEvent).data) as {
+        lines: { time: number; level: string; message: string }[];
+      };
+      for (const l of lines) {
+        const level = l.level === "error" ? "error" : l.level === "warn" ? "warn" : "info";
+        log.add(level, l.message, l.time);
+      }
+    });
+    // An older proxy has no such stream: stop asking.
+    source.onerror = () => source.readyState === EventSource.CLOSED && source.close();
+    return () => source.close();
+  }, []);
+
+  useEffect(() => {
+    setUnauthorizedHandler((m) => setBanner(m));
+    void load("");
+    return () => live.close();
+  }, []);
+
+  // The focused flow's whole record, refetched when its summary changes.
+  useEffect(() => {
+    if (focus === null) return setDetail(null);
+    let current = true;
+    callJson<FlowDetail>(`${flowPath(focus)}?body_limit=0`)
+      .then((d) => current && setDetail(d))
+      .catch(fail);
+    return () => {
+      current = false;
+    };
+  }, [focus, detailVersion]);
+
+  // An open WebSocket's messages arrive without a summary change: poll while it is open.
+  useEffect(() => {
+    if (!detail?.websocket || detail.websocket.timestampEnd !== null) return;
+    const t = setInterval(bumpDetail, 1000);
+    return () => clearInterval(t);
+  }, [detail?.id, detail?.websocket?.timestampEnd]);
+
+  const columns = columnIds.map(columnById).filter((c) => c !== undefined);
+  const sortColumn = sort.key ? columnById(sort.key) : undefined;
+  const rows = sortColumn
+    ? store.sorted(sortColumn.id, sort.descending, sortColumn.sortValue)
+    : store.flows;
+
+  const targets = (): string[] => selected.size ? [...selected] : focus !== null ? [focus] : [];
+  const paused = (): Summary[] => store.flows.filter((f) => f.intercepted);
+
+  const actions = {
+    async replay() {
+      for (const id of targets()) {
+        try {
+          const f = await act.replay(id);
+          store.upsert(f);
+        } catch (e) {
+          fail(e);
+        }
+      }
+      rerender();
+    },
+    async remove() {
+      const ids = targets();
+      for (const id of ids) await act.remove(id).catch(fail);
+      store.remove(ids);
+      setSelected(new Set());
+      setFocus(null);
+    },
+    async toggleMark() {
+      const ids = targets();
+      const mark = !ids.every((id) => store.get(id)?.marked);
+      for (const id of ids) {
+        try {
+          store.upsert(await act.setMarked(id, mark));
+        } catch (e) {
+          fail(e);
+          break;
+        }
+      }
+      bumpDetail();
+      rerender();
+    },
+    async resume() {
+      const f = focus !== null ? store.get(focus) : undefined;
+      if (f?.intercepted) await act.resume(f.id).catch(fail);
+    },
+    async resumeAll() {
+      const all = paused();
+      await act.resumeAll(all.map((f) => f.id)).catch(fail);
+      if (all.length) log.add("info", `resumed ${all.length} paused flows`);
+    },
+    async kill() {
+      if (focus !== null) await act.kill(focus).catch(fail);
+    },
+    async copyAs(format: string) {
+      if (focus === null) return;
+      try {
+        const text = await act.copyAs(focus, format);
+        await navigator.clipboard.writeText(text).catch(() => {});
+        say(`copied as ${format}`);
+      } catch (e) {
+        fail(e);
+      }
+    },
+    resumed() {
+      bumpDetail();
+    },
+    async exportSelection(kind: "jsonl" | "har") {
+      const ids = targets();
+      if (!ids.length) return say("select flows to export first", "warn");
+      await act.exportSelection(ids, kind).catch(fail);
+    },
+  };
+  const detailActions: DetailActions = actions;
+
+  const select = (id: string | null) => {
+    setFocus(id);
+    setSelected(id === null ? new Set() : new Set([id]));
+    scroll("focus");
+  };
+  const onRowClick = (id: string, e: MouseEvent) => {
+    if (e.ctrlKey || e.metaKey) {
+      const next = new Set(selected);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      setSelected(next);
+      setFocus(id);
+    } else if (e.shiftKey && focus !== null) {
+      const a = rows.findIndex((f) => f.id === focus);
+      const b = rows.findIndex((f) => f.id === id);
+      const [lo, hi] = a < b ? [a, b] : [b, a];
+      setSelected(new Set(rows.slice(lo, hi + 1).map((f) => f.id)));
+    } else select(id);
+  };
+  const move = (delta: number) => {
+    if (!rows.length) return;
+    let i = focus === null ? -1 : rows.findIndex((f) => f.id === focus);
+    i = Math.max(0, Math.min(rows.length - 1, i + delta));
+    select(rows[i].id);
+  };
+
+  useShortcuts({
+    next: () => move(1),
+    previous: () => move(-1),
+    open: () => focus === null && rows.length && select(rows[0].id),
+    close: () => (showHelp ? setShowHelp(false) : select(null)),
+    focusFilter: () => document.getElementById("filter")?.focus(),
+    focusIntercept: () => document.getElementById("intercept")?.focus(),
+    resume: actions.resume,
+    resumeAll: actions.resumeAll,
+    replay: actions.replay,
+    remove: actions.remove,
+    mark: actions.toggleMark,
+    help: () => setShowHelp((v) => !v),
+  });
+
+  const pausedCount = stats?.paused ?? paused().length;
+  const shownOf = stats ? (filter ? ` shown of ${stats.count}` : "") : "";
+  const total = page.total !== undefined && page.total > store.flows.length
+    ? ` (${page.total} in the store)`
+    : page.capped
+    ? ` (the newest ${PAGE} loaded; filter to see older ones)`
+    : "";
+
+  return (
+    <>
+      <Toolbar
+        filter={filter}
+        onFilter={(text) => {
+          setFilter(text);
+          void load(text.trim());
+        }}
+        filterError={filterError}
+        stats={stats}
+        statsText={stats
+          ? `${store.flows.length}${shownOf} flows${total}${
+            stats.dropped ? ` · ${stats.dropped} dropped (max_flows / max_flow_bytes)` : ""
+          }${pausedCount ? ` · ${pausedCount} paused` : ""}`
+          : ""}
+        selectedCount={selected.size}
+        columns={COLUMNS.map((c) => ({
+          id: c.id,
+          label: c.label,
+          shown: columnIds.includes(c.id),
+        }))}
+        onColumns={(ids) => {
+          setColumnIds(ids);
+          save("columns", ids);
+        }}
+        onExport={actions.exportSelection}
+        onDelete={actions.remove}
+        onReplay={actions.replay}
+        onMark={actions.toggleMark}
+        onToggleLog={() => setShowLog((v) => !v)}
+        onHelp={() => setShowHelp(true)}
+        onCompose={() => setComposing(true)}
+        onRules={() => setShowRules(true)}
+        onOpened={(m) => say(m)}
+        onFailed={fail}
+        log={log}
+      />
+      {banner ? <div id="banner">{banner}</div> : null}
+      {pausedCount
+        ? (
+          <div id="paused-notice">
+            {pausedCount} flow{pausedCount === 1 ? " is" : "s are"} paused by the intercept filter.
+            <button type="button" id="resume-all" onClick={actions.resumeAll}>
+              Resume all (A)
+            </button>
+          </div>
+        )
+        : null}
+      {notice
+        ? (
+          <div id="notice" onClick={() => setNotice(null)} title="Click to dismiss">
+            {notice}
+          </div>
+        )
+        : null}
+      <main class={focus !== null ? "with-details" : ""}>
+        <div class="list-column">
+          {page.more
+            ? (
+              <button type="button" id="load-older" onClick={loadOlder}>
+                Load older flows
+              </button>
+            )
+            : null}
+          <FlowList
+            rows={rows}
+            columns={columns}
+            widths={widths}
+            selected={selected}
+            focus={focus}
+            sort={sort}
+            onSort={(key) =>
+              setSort((s) =>
+                s.key !== key
+                  ? { key, descending: false }
+                  : s.descending
+                  ? { key: null, descending: false }
+                  : { key, descending: true }
+              )}
+            onResize={(key, w) => {
+              const next = { ...widths, [key]: w };
+              setWidths(next);
+              save("widths", next);
+            }}
+            onRowClick={onRowClick}
+            onNearTop={page.more ? loadOlder : undefined}
+            scrollRequest={scrollRequest}
+          />
+          {showLog
+            ? <EventLogPane entries={log.entries} onClose={() => setShowLog(false)} />
+            : null}
+        </div>
+        {focus !== null && detail && detail.id === focus
+          ? (
+            <section id="details">
+              <Details
+                key={detail.id}
+                flow={detail}
+                actions={detailActions}
+                version={detailVersion}
+              />
+            </section>
+          )
+          : null}
+      </main>
+      {showHelp ? <Help onClose={() => setShowHelp(false)} /> : null}
+      {showRules ? <Rules onClose={() => setShowRules(false)} /> : null}
+      {composing
+        ? (
+          <Compose
+            onClose={() => setComposing(false)}
+            onSent={(f) => {
+              setComposing(false);
+              store.upsert(f);
+              select(f.id);
+            }}
+          />
+        )
+        : null}
+    </>
+  );
+}

@@ -1,0 +1,174 @@
+/** @jsxImportSource preact */
+/**
+ * The flow table, virtualised: only the rows in view (plus a margin) are in the DOM, so 100,000
+ * flows cost what 50 do. Rows are positioned absolutely by their index, so stripes and positions
+ * never shift while scrolling. Column headers sort on click and resize by dragging their edge.
+ */
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { type Column, statusClass } from "./columns.ts";
+import type { Summary } from "./types.ts";
+
+export const ROW_HEIGHT = 22;
+const MARGIN = 8;
+
+export interface ListProps {
+  rows: Summary[];
+  columns: Column[];
+  widths: Record<string, number>;
+  selected: Set<string>;
+  focus: string | null;
+  sort: { key: string | null; descending: boolean };
+  onSort(key: string): void;
+  onResize(key: string, width: number): void;
+  onRowClick(id: string, e: MouseEvent): void;
+  /** Scrolled to the top while older flows can be loaded. */
+  onNearTop?(): void;
+  /** Bumped by the app to follow new flows or show the focused row. */
+  scrollRequest: { to: "bottom" | "focus"; n: number };
+}
+
+export function gridTemplate(columns: Column[], widths: Record<string, number>): string {
+  return columns.map((c) =>
+    c.id === "path" ? `minmax(${widths[c.id] ?? c.width}px, 1fr)` : `${widths[c.id] ?? c.width}px`
+  ).join(" ");
+}
+
+export function FlowList(props: ListProps) {
+  const viewport = useRef<HTMLDivElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [height, setHeight] = useState(600);
+  const { rows, columns } = props;
+  const template = gridTemplate(columns, props.widths);
+
+  useEffect(() => {
+    const el = viewport.current!;
+    const observer = new ResizeObserver(() => setHeight(el.clientHeight));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
+  useLayoutEffect(() => {
+    const el = viewport.current!;
+    if (props.scrollRequest.to === "bottom") {
+      el.scrollTop = el.scrollHeight;
+    } else if (props.focus !== null) {
+      const i = rows.findIndex((f) => f.id === props.focus);
+      if (i < 0) return;
+      const top = i * ROW_HEIGHT;
+      if (top < el.scrollTop) el.scrollTop = top;
+      else if (top + ROW_HEIGHT > el.scrollTop + el.clientHeight) {
+        el.scrollTop = top + ROW_HEIGHT - el.clientHeight;
+      }
+    }
+    setScrollTop(el.scrollTop);
+  }, [props.scrollRequest.n]);
+
+  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - MARGIN);
+  const last = Math.min(rows.length, first + Math.ceil(height / ROW_HEIGHT) + 2 * MARGIN);
+  const visible = [];
+  for (let i = first; i < last; i++) {
+    const f = rows[i];
+    let cls = `row ${i % 2 ? "odd" : "even"} ${statusClass(f)}`;
+    if (props.selected.has(f.id)) cls += " selected";
+    if (f.id === props.focus) cls += " focus";
+    if (f.intercepted) cls += " paused";
+    if (f.error) cls += " failed";
+    if (f.isReplay) cls += " replay";
+    if (f.marked) cls += " marked";
+    visible.push(
+      <div
+        key={f.id}
+        class={cls}
+        data-id={f.id}
+        style={{ top: `${i * ROW_HEIGHT}px`, gridTemplateColumns: template }}
+        onClick={(e) => props.onRowClick(f.id, e)}
+      >
+        {columns.map((c) => (
+          <span class={`cell ${c.id}`} title={c.title?.(f)}>
+            {c.text(f)}
+            {c.id === "path" ? <Badges f={f} /> : null}
+          </span>
+        ))}
+      </div>,
+    );
+  }
+
+  return (
+    <section id="list">
+      <div class="row head" style={{ gridTemplateColumns: template }}>
+        {columns.map((c) => (
+          <HeaderCell
+            column={c}
+            sort={props.sort}
+            onSort={props.onSort}
+            onResize={props.onResize}
+            width={props.widths[c.id] ?? c.width}
+          />
+        ))}
+      </div>
+      <div
+        id="viewport"
+        tabIndex={0}
+        ref={viewport}
+        onScroll={(e) => {
+          const top = (e.currentTarget as HTMLDivElement).scrollTop;
+          setScrollTop(top);
+          if (top < ROW_HEIGHT * 5) props.onNearTop?.();
+        }}
+      >
+        <div id="spacer" style={{ height: `${rows.length * ROW_HEIGHT}px` }}>
+          {visible}
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function Badges({ f }: { f: Summary }) {
+  const version = f.request.httpVersion;
+  return (
+    <>
+      {version && version !== "HTTP/1.1"
+        ? <b class="badge version">{version.replace("HTTP/", "h")}</b>
+        : null}
+      {f.intercepted ? <b class="badge paused-badge">paused</b> : null}
+      {f.comment ? <b class="badge comment" title={f.comment}>✎</b> : null}
+    </>
+  );
+}
+
+function HeaderCell(props: {
+  column: Column;
+  width: number;
+  sort: { key: string | null; descending: boolean };
+  onSort(key: string): void;
+  onResize(key: string, width: number): void;
+}) {
+  const { column, sort } = props;
+  const arrow = sort.key === column.id ? (sort.descending ? " ▼" : " ▲") : "";
+  const startDrag = (e: MouseEvent) => {
+    e.preventDefault();
+    e.stopPropagation();
+    const x0 = e.clientX;
+    const move = (m: MouseEvent) =>
+      props.onResize(column.id, Math.max(24, props.width + m.clientX - x0));
+    const up = () => {
+      removeEventListener("mousemove", move);
+      removeEventListener("mouseup", up);
+    };
+    addEventListener("mousemove", move);
+    addEventListener("mouseup", up);
+  };
+  return (
+    <span
+      class={`cell ${column.id} sortable`}
+      data-col={column.id}
+      onClick={() => props.onSort(column.id)}
+      title="Sort; drag the right edge to resize"
+    >
+      {column.label}
+      {arrow}
+      <i class="resizer" onMouseDown={startDrag} onClick={(e) => e.stopPropagation()} />
+    </span>
+  );
+}
