@@ -1,0 +1,51 @@
+/**
+ * What the layers of one client connection share: the client, the server chosen so far, and the
+ * settings layers need. A layer that starts a child gives it a fork, so a child's choice of
+ * server does not change what its parent sees.
+ */
+import type { Client, Server } from "./connection.ts";
+
+/** The settings the layers read (a plain subset of the proxy's options). */
+export interface LayerOptions {
+  /** Largest request/response head and most header fields accepted. */
+  maxHeadBytes: number;
+  maxHeaderCount: number;
+  /** Largest body accepted (Infinity: no limit). */
+  maxBodyBytes: number;
+  /** Bodies larger than this stream through without being kept (Infinity: keep all). */
+  streamLargeBodies: number;
+  /** Connect to the origin before TLS with the client (to sniff its certificate). */
+  connectionStrategy: "eager" | "lazy";
+  /** The Proxy-Authorization value clients must send, or null. */
+  proxyAuth: string | null;
+}
+
+export const DEFAULT_LAYER_OPTIONS: LayerOptions = {
+  maxHeadBytes: 64 * 1024,
+  maxHeaderCount: 256,
+  maxBodyBytes: Infinity,
+  streamLargeBodies: Infinity,
+  connectionStrategy: "lazy",
+  proxyAuth: null,
+};
+
+export class Context {
+  readonly client: Client;
+  /** The server this part of the stack talks to, once known (CONNECT target, reverse origin). */
+  server: Server | null;
+  readonly options: LayerOptions;
+
+  constructor(
+    client: Client,
+    options: LayerOptions = DEFAULT_LAYER_OPTIONS,
+    server: Server | null = null,
+  ) {
+    this.client = client;
+    this.options = options;
+    this.server = server;
+  }
+
+  fork(): Context {
+    return new Context(this.client, this.options, this.server);
+  }
+}
