@@ -17,11 +17,21 @@
  * its writes is not behaviour. Log commands are ignored unless `logs: true`; with `hooks: false`
  * every CallHook is answered at once and left out of the comparison. Comparing: same class, and
  * fields equal (bytes by content, connections by identity, a Placeholder binds on first use).
+ * Like the driver, it keeps the connection model up to date: a successful dial opens the
+ * connection, ConnectionClosed and CloseConnection close it, TlsEstablished fills in `tls`.
  */
 import { type Command, SendData } from "../../src/proxy/core/commands.ts";
-import { CallHook, Log, OpenConnection, Splice, StartTls } from "../../src/proxy/core/commands.ts";
-import { Connection } from "../../src/proxy/core/connection.ts";
 import {
+  CallHook,
+  CloseConnection,
+  Log,
+  OpenConnection,
+  Splice,
+  StartTls,
+} from "../../src/proxy/core/commands.ts";
+import { Client, Connection, ConnState, tlsState } from "../../src/proxy/core/connection.ts";
+import {
+  ConnectionClosed,
   Event,
   HookAnswered,
   OpenConnectionCompleted,
@@ -128,12 +138,18 @@ export class Playbook {
   }
 
   #feed(event: Event): void {
+    emulateDriver(event);
     this.#actual.push(event);
     const queue: Event[] = [event];
     while (queue.length > 0) {
       const ev = queue.shift()!;
       for (const command of this.layer.handleEvent(ev)) {
         this.commands.push(command);
+        if (command instanceof CloseConnection) {
+          command.conn.state = command.half
+            ? command.conn.state & ~ConnState.CanWrite
+            : ConnState.Closed;
+        }
         if (command instanceof Log && !this.#logs) continue;
         if (command instanceof CallHook && !this.#hooks) {
           queue.push(new HookAnswered(command));
@@ -141,6 +157,26 @@ export class Playbook {
         }
         this.#actual.push(command);
       }
+    }
+  }
+}
+
+/** What the driver does to the connection model before it hands these events on. */
+function emulateDriver(event: Event): void {
+  if (event instanceof OpenConnectionCompleted && event.error === null) {
+    event.command.conn.state = ConnState.Open;
+    event.command.conn.timestampStart = 1_000_000;
+  } else if (event instanceof ConnectionClosed) {
+    event.conn.state &= ~ConnState.CanRead;
+  } else if (event instanceof TlsEstablished) {
+    const conn = event.command.conn;
+    const tls = conn.tls ?? (conn.tls = tlsState(null));
+    tls.established = true;
+    tls.version = "TLSv1.3";
+    if (tls.alpn === null) {
+      tls.alpn = conn instanceof Client
+        ? (event.command.alpn.find((p) => tls.alpnOffers.includes(p)) ?? null)
+        : (tls.alpnOffers[0] ?? null);
     }
   }
 }
@@ -212,7 +248,15 @@ export function same(a: unknown, b: unknown, depth: number): boolean {
 
 function line(x: Event | Command | undefined): string {
   if (x === undefined) return "   (nothing)";
-  return (x instanceof Event ? ">> " : "<< ") + x.toString();
+  let text: string;
+  try {
+    text = x.toString();
+  } catch {
+    // A placeholder stands where toString() expected a real value.
+    const fields = Object.values(x).map((v) => v instanceof Placeholder ? String(v) : "...");
+    text = `${x.constructor.name}(${fields.join(", ")})`;
+  }
+  return (x instanceof Event ? ">> " : "<< ") + text;
 }
 
 function diff(expected: Array<Event | Command>, actual: Array<Event | Command>, at: number) {

@@ -18,6 +18,14 @@ export interface LayerOptions {
   connectionStrategy: "eager" | "lazy";
   /** The Proxy-Authorization value clients must send, or null. */
   proxyAuth: string | null;
+  /**
+   * Whole bodies are held for hooks that may change them: true when some addon implements
+   * `request` (resp. `response`); otherwise bodies stream and a copy is kept for observers.
+   */
+  holdRequestBodies: boolean;
+  holdResponseBodies: boolean;
+  /** The clock for flow timestamps (ms since the epoch); fixed in tests. */
+  now: () => number;
 }
 
 export const DEFAULT_LAYER_OPTIONS: LayerOptions = {
@@ -27,6 +35,9 @@ export const DEFAULT_LAYER_OPTIONS: LayerOptions = {
   streamLargeBodies: Infinity,
   connectionStrategy: "lazy",
   proxyAuth: null,
+  holdRequestBodies: true,
+  holdResponseBodies: true,
+  now: () => Date.now(),
 };
 
 export class Context {

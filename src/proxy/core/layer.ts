@@ -56,6 +56,16 @@ export abstract class Layer {
     return this.#paused !== null;
   }
 
+  /**
+   * Marks a blocking command this layer yields but does not wait for: the answer arrives as an
+   * ordinary event to `run` (a layer that multiplexes children, like the HTTP layer dialling
+   * for one stream while others go on, uses this).
+   */
+  protected detached<C extends Command>(command: C): C {
+    pausedOn.set(command, this);
+    return command;
+  }
+
   /** Feeds one event; returns the commands to carry out, in order. */
   handleEvent(event: Event): Command[] {
     const out: Command[] = [];

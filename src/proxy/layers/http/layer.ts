@@ -1,0 +1,243 @@
+/**
+ * The HTTP layer of one client connection: it owns the connection layers (the client's and one
+ * per origin connection) and the streams, and routes stream events between them. Streams get
+ * origin connections from a pool where each connection has a capacity (1 stream for HTTP/1; an
+ * HTTP/2 connection layer will offer more). A CONNECT the stream accepted hands the client
+ * connection to a new layer stack (made by `tunnel`), which from then on gets every event.
+ */
+import { CloseConnection, type Command, OpenConnection, StartTls } from "../../core/commands.ts";
+import { type Connection, Server, tlsState } from "../../core/connection.ts";
+import type { Context } from "../../core/context.ts";
+import {
+  CommandCompleted,
+  ConnectionClosed,
+  DataReceived,
+  type Event,
+  OpenConnectionCompleted,
+  Start,
+  TlsEstablished,
+  TlsFailed,
+  WriteDrained,
+} from "../../core/events.ts";
+import { type CommandGenerator, delegate, Layer } from "../../core/layer.ts";
+import {
+  GetHttpConnection,
+  HandOffClient,
+  HttpConnectionReady,
+  ReceiveHttp,
+  ReleaseConnection,
+  RequestHeaders,
+  RequestProtocolError,
+  SendHttp,
+} from "./events.ts";
+import { Http1Client, Http1Server } from "./http1.ts";
+import { type HttpMode, HttpStream } from "./stream.ts";
+
+interface PoolEntry {
+  layer: Http1Client;
+  /** Streams using the connection now. */
+  streams: Set<number>;
+  /** How many streams it may carry at once. */
+  capacity: number;
+  tls: boolean;
+}
+
+interface Dial {
+  stream: HttpStream;
+  request: GetHttpConnection;
+  server: Server;
+}
+
+/** Makes the layer stack that takes over a client connection after CONNECT. */
+export type TunnelFactory = (context: Context) => Layer;
+
+export class HttpLayer extends Layer {
+  readonly mode: HttpMode;
+  readonly client: Http1Server;
+  readonly streams = new Map<number, HttpStream>();
+  readonly pool = new Map<Connection, PoolEntry>();
+  #dials = new Map<Command, Dial>();
+  /** Which child paused on a blocking command, so its answer goes back to it. */
+  #waiting = new Map<Command, Layer>();
+  #tunnel: Layer | null = null;
+  readonly #makeTunnel: TunnelFactory | null;
+
+  constructor(
+    context: Context,
+    mode: HttpMode,
+    scheme: "http" | "https" = "http",
+    tunnel: TunnelFactory | null = null,
+  ) {
+    super(context);
+    this.mode = mode;
+    this.client = new Http1Server(context, scheme);
+    this.#makeTunnel = tunnel;
+  }
+
+  protected *run(event: Event): CommandGenerator {
+    if (this.#tunnel !== null) {
+      yield* delegate(this.#tunnel, event);
+      return;
+    }
+    if (event instanceof Start) return;
+    if (
+      event instanceof DataReceived || event instanceof ConnectionClosed ||
+      event instanceof WriteDrained
+    ) {
+      const layer = event.conn === this.context.client
+        ? this.client
+        : this.pool.get(event.conn)?.layer;
+      if (layer) yield* this.#feed(layer, event);
+      return;
+    }
+    if (event instanceof CommandCompleted) {
+      const dial = this.#dials.get(event.command);
+      if (dial) {
+        this.#dials.delete(event.command);
+        yield* this.#dialed(dial, event);
+        return;
+      }
+      const child = this.#waiting.get(event.command);
+      if (child) {
+        this.#waiting.delete(event.command);
+        yield* this.#feed(child, event);
+      }
+    }
+  }
+
+  /** Feeds a child and carries out, routes or passes on each command it yields. */
+  *#feed(child: Layer, event: Event): CommandGenerator {
+    for (const command of child.handleEvent(event)) {
+      if (command instanceof ReceiveHttp) {
+        yield* this.#receive(command);
+      } else if (command instanceof SendHttp) {
+        const target = command.conn === this.context.client
+          ? this.client
+          : this.pool.get(command.conn)?.layer;
+        if (target) yield* this.#feed(target, command.event);
+      } else if (command instanceof GetHttpConnection) {
+        yield* this.#getConnection(child as HttpStream, command);
+      } else if (command instanceof ReleaseConnection) {
+        yield* this.#release(command);
+      } else if (command instanceof HandOffClient) {
+        yield* this.#handOff(command);
+        return;
+      } else {
+        if (command.blocking) this.#waiting.set(command, child);
+        if (command instanceof CloseConnection) yield* this.#forget(command.conn);
+        yield command;
+      }
+    }
+    if (child instanceof HttpStream && child.finished) this.streams.delete(child.streamId);
+  }
+
+  /** A stream event from a connection layer: to its stream (a new request makes one). */
+  *#receive(command: ReceiveHttp): CommandGenerator {
+    const ev = command.event;
+    let stream = this.streams.get(ev.streamId);
+    if (stream === undefined) {
+      if (!(ev instanceof RequestHeaders || ev instanceof RequestProtocolError)) return;
+      stream = new HttpStream(this.context, ev.streamId, this.mode);
+      this.streams.set(ev.streamId, stream);
+    }
+    yield* this.#feed(stream, ev);
+  }
+
+  *#getConnection(stream: HttpStream, request: GetHttpConnection): CommandGenerator {
+    for (const [conn, entry] of this.pool) {
+      const s = conn as Server;
+      if (
+        entry.tls === request.tls && entry.streams.size < entry.capacity && entry.layer.idle &&
+        s.address.host === request.address.host && s.address.port === request.address.port &&
+        sameVia(s.via, request.via)
+      ) {
+        entry.streams.add(stream.streamId);
+        yield* this.#feed(stream, new HttpConnectionReady(request, s, null, false));
+        return;
+      }
+    }
+    const server = new Server(request.address, request.via);
+    if (request.tls) server.tls = tlsState(request.address.host, ["http/1.1"]);
+    const open = this.detached(new OpenConnection(server));
+    this.#dials.set(open, { stream, request, server });
+    yield open;
+  }
+
+  /** The answer to a dial or to the TLS handshake that follows it. */
+  *#dialed(dial: Dial, event: CommandCompleted): CommandGenerator {
+    const { stream, request, server } = dial;
+    let error: string | null = null;
+    if (event instanceof OpenConnectionCompleted) {
+      error = event.error;
+      if (error === null && request.tls) {
+        const tls = this.detached(new StartTls(server, null, ["http/1.1"]));
+        this.#dials.set(tls, dial);
+        yield tls;
+        return;
+      }
+    } else if (event instanceof TlsFailed) {
+      error = event.error;
+      yield new CloseConnection(server);
+    } else if (!(event instanceof TlsEstablished)) {
+      return;
+    }
+    if (error !== null) {
+      yield* this.#feed(stream, new HttpConnectionReady(request, null, error, true));
+      return;
+    }
+    const entry: PoolEntry = {
+      layer: new Http1Client(this.context, server),
+      streams: new Set([stream.streamId]),
+      capacity: 1,
+      tls: request.tls,
+    };
+    this.pool.set(server, entry);
+    yield* this.#feed(stream, new HttpConnectionReady(request, server, null, true));
+  }
+
+  *#release(command: ReleaseConnection): CommandGenerator {
+    const entry = this.pool.get(command.conn);
+    if (!entry) return;
+    entry.streams.delete(command.streamId);
+    if (!command.reusable && command.conn.open) {
+      yield* this.#forget(command.conn);
+      yield new CloseConnection(command.conn);
+    }
+  }
+
+  /** A connection is being closed: the pool must not hand it out again. */
+  *#forget(conn: Connection): CommandGenerator {
+    if (conn === this.context.client) {
+      // The client is gone: its origin connections have no one to serve.
+      for (const other of [...this.pool.keys()]) {
+        this.pool.delete(other);
+        if (other.open) yield new CloseConnection(other);
+      }
+      return;
+    }
+    this.pool.delete(conn);
+  }
+
+  *#handOff(command: HandOffClient): CommandGenerator {
+    this.streams.delete(command.streamId);
+    for (const other of [...this.pool.keys()]) {
+      this.pool.delete(other);
+      if (other.open) yield new CloseConnection(other);
+    }
+    if (this.#makeTunnel === null) {
+      yield new CloseConnection(this.context.client);
+      return;
+    }
+    const context = this.context.fork();
+    context.server = command.server;
+    const tunnel = this.#makeTunnel(context);
+    this.#tunnel = tunnel;
+    const early = this.client.h1.takeTrailingData();
+    yield* delegate(tunnel, new Start());
+    if (early.length > 0) yield* delegate(tunnel, new DataReceived(this.context.client, early));
+  }
+}
+
+function sameVia(a: { host: string; port: number } | null, b: typeof a): boolean {
+  return a === b || (a !== null && b !== null && a.host === b.host && a.port === b.port);
+}

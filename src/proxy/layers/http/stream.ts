@@ -1,0 +1,465 @@
+/**
+ * One HTTP exchange as a flow: the version-neutral stream logic. It runs the hooks in order
+ * (requestheaders, request, responseheaders, response, error), holds a body for the hooks that
+ * may change it or streams it through, answers from a hook (respond) or drops the client (kill),
+ * and turns every failure into a response or a flow error. It never sees bytes: it gets stream
+ * events from the HttpLayer and sends stream events to a connection by its id.
+ */
+import { Flow, FlowRequest, FlowResponse } from "../../../flow/flow.ts";
+import { HeaderList } from "../../../http/headers.ts";
+import type { HttpRequestHead, HttpResponseHead } from "../../../http/message.ts";
+import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
+import { reasonPhrase } from "../../../proxy/responses.ts";
+import { CallHook, type Command } from "../../core/commands.ts";
+import { Server, type TlsState } from "../../core/connection.ts";
+import type { Context } from "../../core/context.ts";
+import type { Event } from "../../core/events.ts";
+import { callHook, type CommandGenerator, Layer } from "../../core/layer.ts";
+import { BodyBuffer } from "./body_buffer.ts";
+import {
+  GetHttpConnection,
+  HandOffClient,
+  type HttpConnectionReady,
+  InformationalResponse,
+  ReleaseConnection,
+  RequestData,
+  RequestEnd,
+  RequestHeaders,
+  RequestProtocolError,
+  ResponseData,
+  ResponseEnd,
+  ResponseHeaders,
+  ResponseProtocolError,
+  SendHttp,
+} from "./events.ts";
+
+/** How the listener's mode shapes a request (set by the mode layer). */
+export type HttpMode =
+  | { kind: "regular" }
+  | { kind: "transparent" }
+  | { kind: "reverse"; scheme: "http" | "https"; host: string; port: number }
+  | { kind: "upstream"; host: string; port: number };
+
+export type StreamState =
+  | "waitRequestHeaders"
+  | "holdRequest"
+  | "streamRequest"
+  | "waitResponseHeaders"
+  | "holdResponse"
+  | "streamResponse"
+  | "tunnel"
+  | "done"
+  | "failed";
+
+const utf8 = new TextEncoder();
+
+export class HttpStream extends Layer {
+  readonly streamId: number;
+  readonly mode: HttpMode;
+  state: StreamState = "waitRequestHeaders";
+  flow: Flow | null = null;
+  server: Server | null = null;
+  #requestBody: BodyBuffer;
+  #responseBody: BodyBuffer;
+  /** Something of the response reached the client: an error can no longer be a response. */
+  #responseStarted = false;
+  #requestEnded = false;
+
+  constructor(context: Context, streamId: number, mode: HttpMode) {
+    super(context);
+    this.streamId = streamId;
+    this.mode = mode;
+    const limit = context.options.streamLargeBodies;
+    this.#requestBody = new BodyBuffer(limit);
+    this.#responseBody = new BodyBuffer(limit);
+  }
+
+  /** Over, and not waiting for any answer: the HTTP layer may forget it. */
+  get finished(): boolean {
+    return (this.state === "done" || this.state === "failed") && !this.paused;
+  }
+
+  override toString(): string {
+    return `HttpStream(#${this.streamId} ${this.state})`;
+  }
+
+  protected *run(event: Event): CommandGenerator {
+    if (event instanceof RequestHeaders) yield* this.#onRequestHeaders(event.head);
+    else if (event instanceof RequestData) yield* this.#onRequestData(event.data);
+    else if (event instanceof RequestEnd) yield* this.#onRequestEnd(event.trailers);
+    else if (event instanceof InformationalResponse) yield* this.#toClient(event);
+    else if (event instanceof ResponseHeaders) yield* this.#onResponseHeaders(event.head);
+    else if (event instanceof ResponseData) yield* this.#onResponseData(event.data);
+    else if (event instanceof ResponseEnd) yield* this.#onResponseEnd(event.trailers);
+    else if (event instanceof ResponseProtocolError) yield* this.#fail(502, event.message);
+    else if (event instanceof RequestProtocolError) yield* this.#onClientError(event);
+  }
+
+  // ---- request ----
+
+  *#onRequestHeaders(head: HttpRequestHead): CommandGenerator {
+    const o = this.context.options;
+    const client = this.context.client;
+    const request = new FlowRequest({
+      method: head.method,
+      scheme: head.scheme,
+      host: head.host,
+      port: head.port,
+      path: head.path,
+      httpVersion: head.version,
+      headers: head.headers,
+      timestampStart: o.now(),
+    });
+    const flow = new Flow(
+      { address: client.peer.host, port: client.peer.port, tls: flowTls(client.tls) },
+      request,
+    );
+    this.flow = flow;
+    if (head.method === "CONNECT" && this.mode.kind === "regular") {
+      yield* this.#connect(head);
+      return;
+    }
+    if (this.mode.kind === "reverse") {
+      request.scheme = this.mode.scheme;
+      request.host = this.mode.host;
+      request.port = this.mode.port;
+      request.headers.set("Host", request.authority);
+    } else if (head.host === "") {
+      yield* this.#fail(400, "request has no host; send it through the proxy, not to it");
+      return;
+    }
+    yield* callHook("requestheaders", flow);
+    if (yield* this.#answeredByHook()) return;
+    const length = Number(request.headers.get("content-length") ?? "0");
+    const hold = o.holdRequestBodies && !request.stream && !(length > o.streamLargeBodies);
+    if (hold) {
+      this.state = "holdRequest";
+      if ((request.headers.get("expect") ?? "").toLowerCase() === "100-continue") {
+        // The body is needed before the origin is asked: answer the client's wait ourselves.
+        request.headers.delete("expect");
+        const head100 = { status: 100, reason: "Continue", version: "HTTP/1.1" };
+        yield* this.#toClient(
+          new InformationalResponse(this.streamId, { ...head100, headers: new HeaderList() }),
+        );
+      }
+      return;
+    }
+    this.state = "streamRequest";
+    if (!(yield* this.#sendRequestHead())) return;
+  }
+
+  *#onRequestData(data: Uint8Array): CommandGenerator {
+    const flow = this.flow!;
+    flow.request.bodySize += data.length;
+    if (this.state === "holdRequest") {
+      if (this.#requestBody.add(data)) return;
+      // Over stream_large_bodies: stop holding, send what was kept, stream the rest.
+      this.state = "streamRequest";
+      flow.request.streamed = true;
+      if (!(yield* this.#sendRequestHead())) return;
+      for (const chunk of this.#requestBody.takeChunks()) {
+        yield* this.#toServer(new RequestData(this.streamId, chunk));
+      }
+      yield* this.#toServer(new RequestData(this.streamId, data));
+      return;
+    }
+    if (this.state === "streamRequest") {
+      this.#requestBody.add(data);
+      yield* this.#toServer(new RequestData(this.streamId, data));
+    }
+  }
+
+  *#onRequestEnd(trailers: HeaderList | null): CommandGenerator {
+    const flow = this.flow!;
+    const request = flow.request;
+    request.trailers = trailers;
+    request.timestampEnd = this.context.options.now();
+    this.#requestEnded = true;
+    if (this.state === "holdRequest") {
+      request.body = this.#requestBody.bytes();
+      yield* callHook("request", flow);
+      if (yield* this.#answeredByHook()) return;
+      if (request.bodyChanged || request.headers.has("content-length") || request.body?.length) {
+        request.headers.delete("transfer-encoding");
+        request.headers.set("Content-Length", String(request.body?.length ?? 0));
+      }
+      if (!(yield* this.#sendRequestHead())) return;
+      if (request.body && request.body.length > 0) {
+        yield* this.#toServer(new RequestData(this.streamId, request.body));
+      }
+      yield* this.#toServer(new RequestEnd(this.streamId, trailers));
+    } else if (this.state === "streamRequest") {
+      request.body = this.#requestBody.bytes();
+      request.streamed = request.body === null;
+      yield* this.#toServer(new RequestEnd(this.streamId, trailers));
+      yield* callHook("request", flow);
+    } else {
+      return;
+    }
+    if (this.state === "holdRequest" || this.state === "streamRequest") {
+      this.state = "waitResponseHeaders";
+    }
+  }
+
+  /** Gets an origin connection (once) and sends the request head; false when it failed. */
+  *#sendRequestHead(): CommandGenerator<boolean> {
+    const flow = this.flow!;
+    const r = flow.request;
+    if (this.server === null) {
+      const via = this.mode.kind === "upstream"
+        ? { host: this.mode.host, port: this.mode.port }
+        : null;
+      const get = new GetHttpConnection({ host: r.host, port: r.port }, r.scheme === "https", via);
+      const ready = (yield get) as HttpConnectionReady;
+      if (ready.conn === null) {
+        yield* this.#fail(502, ready.error ?? "could not connect to the origin");
+        return false;
+      }
+      this.server = ready.conn;
+      const s = ready.conn;
+      flow.server = {
+        address: s.address.host,
+        port: s.address.port,
+        tls: flowTls(s.tls),
+        reused: !ready.fresh,
+        ...(ready.fresh
+          ? {
+            timestampTcpStart: s.timestampTcpStart ?? undefined,
+            timestampTcpEnd: s.timestampTcpEnd ?? undefined,
+            timestampTlsStart: s.timestampTlsStart ?? undefined,
+            timestampTlsEnd: s.timestampTlsEnd ?? undefined,
+          }
+          : {}),
+      };
+    }
+    const headers = r.headers.clone();
+    dropHopByHop(headers, true);
+    const head: HttpRequestHead = {
+      method: r.method,
+      scheme: r.scheme,
+      host: r.host,
+      port: r.port,
+      path: r.path,
+      version: r.httpVersion,
+      headers,
+      form: "origin",
+    };
+    yield* this.#toServer(new RequestHeaders(this.streamId, head, false));
+    return true;
+  }
+
+  // ---- response ----
+
+  *#onResponseHeaders(head: HttpResponseHead): CommandGenerator {
+    const flow = this.flow!;
+    const o = this.context.options;
+    const response = new FlowResponse({
+      status: head.status,
+      reason: head.reason,
+      httpVersion: head.version,
+      headers: head.headers,
+      timestampStart: o.now(),
+    });
+    flow.response = response;
+    yield* callHook("responseheaders", flow);
+    if (flow.killed) {
+      yield* this.#kill();
+      return;
+    }
+    const length = Number(response.headers.get("content-length") ?? "0");
+    const hold = o.holdResponseBodies && !response.stream && !(length > o.streamLargeBodies);
+    if (hold) {
+      this.state = "holdResponse";
+      return;
+    }
+    this.state = "streamResponse";
+    yield* this.#sendResponseHead(response);
+  }
+
+  *#onResponseData(data: Uint8Array): CommandGenerator {
+    const response = this.flow!.response!;
+    response.bodySize += data.length;
+    if (this.state === "holdResponse") {
+      if (this.#responseBody.add(data)) return;
+      this.state = "streamResponse";
+      response.streamed = true;
+      yield* this.#sendResponseHead(response);
+      for (const chunk of this.#responseBody.takeChunks()) {
+        yield* this.#toClient(new ResponseData(this.streamId, chunk));
+      }
+      yield* this.#toClient(new ResponseData(this.streamId, data));
+      return;
+    }
+    if (this.state === "streamResponse") {
+      this.#responseBody.add(data);
+      yield* this.#toClient(new ResponseData(this.streamId, data));
+    }
+  }
+
+  *#onResponseEnd(trailers: HeaderList | null): CommandGenerator {
+    const flow = this.flow!;
+    const response = flow.response!;
+    response.trailers = trailers;
+    response.timestampEnd = this.context.options.now();
+    response.body = this.#responseBody.bytes();
+    response.streamed = response.body === null;
+    if (this.state === "holdResponse") {
+      yield* this.#release(true);
+      yield* callHook("response", flow);
+      if (flow.killed) {
+        yield* this.#kill();
+        return;
+      }
+      yield* this.#sendWholeResponse(response);
+    } else if (this.state === "streamResponse") {
+      yield* this.#toClient(new ResponseEnd(this.streamId, trailers));
+      yield* this.#release(true);
+      yield* callHook("response", flow);
+    } else {
+      return;
+    }
+    this.state = "done";
+    yield new CallHook("flow_done", flow);
+  }
+
+  *#sendResponseHead(response: FlowResponse): CommandGenerator {
+    const headers = response.headers.clone();
+    dropHopByHop(headers, response.status === 101);
+    const head = {
+      status: response.status,
+      reason: response.reason,
+      version: response.httpVersion,
+    };
+    yield* this.#toClient(new ResponseHeaders(this.streamId, { ...head, headers }, false));
+  }
+
+  /** A held or hook-made response, with the Content-Length of the body really sent. */
+  *#sendWholeResponse(response: FlowResponse): CommandGenerator {
+    const body = response.body ?? new Uint8Array(0);
+    if (response.bodyChanged || !response.headers.has("transfer-encoding")) {
+      response.headers.delete("transfer-encoding");
+      const bodyless = this.flow!.request.method === "HEAD" || response.status === 204 ||
+        response.status === 304;
+      if (!bodyless) response.headers.set("Content-Length", String(body.length));
+    }
+    yield* this.#sendResponseHead(response);
+    if (body.length > 0) yield* this.#toClient(new ResponseData(this.streamId, body));
+    yield* this.#toClient(new ResponseEnd(this.streamId, response.trailers));
+  }
+
+  // ---- answers, failures, hand-offs ----
+
+  /** After a hook: a kill or a respond() ends the stream here. Returns true if it did. */
+  *#answeredByHook(): CommandGenerator<boolean> {
+    const flow = this.flow!;
+    if (flow.killed) {
+      yield* this.#kill();
+      return true;
+    }
+    if (flow.response !== null) {
+      this.state = "done";
+      yield* this.#release(this.#requestEnded);
+      yield* this.#sendWholeResponse(flow.response);
+      yield new CallHook("flow_done", flow);
+      return true;
+    }
+    return false;
+  }
+
+  /** CONNECT in regular mode: say yes and give the client connection to a new layer stack. */
+  *#connect(head: HttpRequestHead): CommandGenerator {
+    const server = new Server({ host: head.host, port: head.port });
+    this.state = "tunnel";
+    const ok = { status: 200, reason: "Connection established", version: "HTTP/1.1" };
+    yield* this.#toClient(
+      new ResponseHeaders(this.streamId, { ...ok, headers: new HeaderList() }, true),
+    );
+    yield new HandOffClient(this.streamId, server);
+  }
+
+  /** Fails the flow: an error response if nothing was sent yet, else the client is cut off. */
+  *#fail(status: number, message: string): CommandGenerator {
+    const flow = this.flow;
+    this.state = "failed";
+    yield* this.#release(false);
+    if (flow !== null) {
+      flow.error = { message, timestamp: this.context.options.now() };
+      yield* callHook("error", flow);
+    }
+    if (this.#responseStarted) {
+      yield* this.#toClient(new ResponseProtocolError(this.streamId, message));
+    } else {
+      yield* this.#answerError(status, message);
+    }
+    if (flow !== null) yield new CallHook("flow_done", flow);
+  }
+
+  *#onClientError(event: RequestProtocolError): CommandGenerator {
+    if (this.server !== null) yield* this.#toServer(event);
+    if (event.status === 0 || this.#responseStarted) {
+      this.state = "failed";
+      yield* this.#release(false);
+      if (this.flow) {
+        this.flow.error = { message: event.message, timestamp: this.context.options.now() };
+        yield* callHook("error", this.flow);
+        yield new CallHook("flow_done", this.flow);
+      }
+      return;
+    }
+    yield* this.#fail(event.status, event.message);
+  }
+
+  *#answerError(status: number, message: string): CommandGenerator {
+    const body = utf8.encode(`${message}\n`);
+    const headers = new HeaderList([
+      "Content-Type",
+      "text/plain; charset=utf-8",
+      "Content-Length",
+      String(body.length),
+      "Connection",
+      "close",
+    ]);
+    const head = { status, reason: reasonPhrase(status), version: "HTTP/1.1", headers };
+    yield* this.#toClient(new ResponseHeaders(this.streamId, head, false));
+    yield* this.#toClient(new ResponseData(this.streamId, body));
+    yield* this.#toClient(new ResponseEnd(this.streamId, null));
+  }
+
+  *#kill(): CommandGenerator {
+    this.state = "failed";
+    yield* this.#release(false);
+    yield* this.#toClient(new ResponseProtocolError(this.streamId, "killed by an addon"));
+    const flow = this.flow!;
+    flow.error = { message: "killed by an addon", timestamp: this.context.options.now() };
+    yield new CallHook("flow_done", flow);
+  }
+
+  *#release(reusable: boolean): CommandGenerator {
+    if (this.server === null) return;
+    yield new ReleaseConnection(this.streamId, this.server, reusable);
+    this.server = null;
+  }
+
+  *#toClient(
+    event:
+      | InformationalResponse
+      | ResponseHeaders
+      | ResponseData
+      | ResponseEnd
+      | ResponseProtocolError,
+  ): CommandGenerator {
+    if (!(event instanceof InformationalResponse)) this.#responseStarted = true;
+    yield new SendHttp(event, this.context.client);
+  }
+
+  *#toServer(
+    event: RequestHeaders | RequestData | RequestEnd | RequestProtocolError,
+  ): Generator<Command, void, unknown> {
+    if (this.server !== null) yield new SendHttp(event, this.server);
+  }
+}
+
+/** The flow's TLS summary of a connection. */
+function flowTls(tls: TlsState | null) {
+  return tls && tls.established ? { sni: tls.sni, alpn: tls.alpn, version: tls.version } : null;
+}
