@@ -13,3 +13,32 @@ export function context(options: Partial<LayerOptions> = {}): Context {
   const client = new Client({ host: "127.0.0.1", port: 50000 }, { host: "127.0.0.1", port: 8080 });
   return new Context(client, { ...DEFAULT_LAYER_OPTIONS, now: () => 1_000_000, ...options });
 }
+
+/** A minimal TLS 1.2-style ClientHello record with SNI and ALPN, for the peek tests. */
+export function clientHello(sni: string | null, alpn: string[] = []): Uint8Array {
+  const u16 = (n: number) => [n >> 8, n & 0xff];
+  const ext: number[] = [];
+  if (sni !== null) {
+    const name = [...enc.encode(sni)];
+    const list = [0, ...u16(name.length), ...name];
+    ext.push(...u16(0x0000), ...u16(list.length + 2), ...u16(list.length), ...list);
+  }
+  if (alpn.length > 0) {
+    const list = alpn.flatMap((p) => [p.length, ...enc.encode(p)]);
+    ext.push(...u16(0x0010), ...u16(list.length + 2), ...u16(list.length), ...list);
+  }
+  const body = [
+    ...u16(0x0303),
+    ...new Array(32).fill(7),
+    0,
+    ...u16(2),
+    0x13,
+    0x01,
+    1,
+    0,
+    ...u16(ext.length),
+    ...ext,
+  ];
+  const hs = [1, 0, ...u16(body.length), ...body];
+  return Uint8Array.from([0x16, 0x03, 0x01, ...u16(hs.length), ...hs]);
+}

@@ -86,6 +86,8 @@ export class StartTls extends Command {
     readonly conn: Connection,
     readonly identity: TlsIdentity = null,
     readonly alpn: readonly string[] = [],
+    /** Bytes of the handshake the layers already received (the peeked ClientHello). */
+    readonly received: Uint8Array | null = null,
   ) {
     super();
   }
@@ -146,6 +148,9 @@ export type SpliceKind = "raw" | "websocket";
  * layers had buffered. Answered by SpliceEnded once both connections are closed.
  */
 export class Splice extends Command {
+  /** Side `a` already sent FIN before the splice began: send it on once `pending.a` is out. */
+  clientEof = false;
+
   constructor(
     readonly a: Connection,
     readonly b: Connection,

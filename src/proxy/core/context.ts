@@ -24,6 +24,13 @@ export interface LayerOptions {
    */
   holdRequestBodies: boolean;
   holdResponseBodies: boolean;
+  /**
+   * Whether TLS to host:port (with this SNI, null when none) is intercepted; the rest passes
+   * through untouched (--ignore-hosts / --allow-hosts). A tls_clienthello hook may overrule it.
+   */
+  intercepts: (host: string, port: number, sni: string | null) => boolean;
+  /** How long to wait for a client to speak first before treating it as server-first TCP. */
+  clientFirstWaitMs: number;
   /** The clock for flow timestamps (ms since the epoch); fixed in tests. */
   now: () => number;
 }
@@ -37,6 +44,8 @@ export const DEFAULT_LAYER_OPTIONS: LayerOptions = {
   proxyAuth: null,
   holdRequestBodies: true,
   holdResponseBodies: true,
+  intercepts: () => true,
+  clientFirstWaitMs: 3000,
   now: () => Date.now(),
 };
 

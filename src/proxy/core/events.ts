@@ -77,7 +77,12 @@ export abstract class CommandCompleted extends Event {
 
 export class OpenConnectionCompleted extends CommandCompleted {
   /** `error` is null on success, else one line ("connection refused"). */
-  constructor(readonly command: OpenConnection, readonly error: string | null = null) {
+  constructor(
+    readonly command: OpenConnection,
+    readonly error: string | null = null,
+    /** The kind of failure ("refused", "dns", "timeout"... as the runtime reports it). */
+    readonly code: string | null = null,
+  ) {
     super();
   }
   override get reply(): unknown {

@@ -124,8 +124,9 @@ export function* startTls(
   conn: Connection,
   identity: TlsIdentity = null,
   alpn: readonly string[] = [],
+  received: Uint8Array | null = null,
 ): CommandGenerator<string | null> {
-  return (yield new StartTls(conn, identity, alpn)) as string | null;
+  return (yield new StartTls(conn, identity, alpn, received)) as string | null;
 }
 
 /** Runs a hook; returns its (possibly changed) data. */

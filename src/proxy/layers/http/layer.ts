@@ -60,6 +60,7 @@ export class HttpLayer extends Layer {
   /** Which child paused on a blocking command, so its answer goes back to it. */
   #waiting = new Map<Command, Layer>();
   #tunnel: Layer | null = null;
+  #adopted = false;
   readonly #makeTunnel: TunnelFactory | null;
 
   constructor(
@@ -156,7 +157,23 @@ export class HttpLayer extends Layer {
         return;
       }
     }
-    const server = new Server(request.address, request.via);
+    let server: Server | null = null;
+    const own = this.context.server;
+    if (
+      own !== null && !this.#adopted && own.address.host === request.address.host &&
+      own.address.port === request.address.port
+    ) {
+      // The tunnel's own server (CONNECT, SOCKS5, transparent): the first stream uses it, as
+      // an earlier layer opened it (server-first TLS, SOCKS5) or dialling it now.
+      this.#adopted = true;
+      if (own.open && (own.tls !== null) === request.tls) {
+        this.pool.set(own, this.#entry(own, stream.streamId, request.tls));
+        yield* this.#feed(stream, new HttpConnectionReady(request, own, null, true));
+        return;
+      }
+      if (!own.open && own.timestampStart === null) server = own;
+    }
+    server ??= new Server(request.address, request.via);
     if (request.tls) server.tls = tlsState(request.address.host, ["http/1.1"]);
     const open = this.detached(new OpenConnection(server));
     this.#dials.set(open, { stream, request, server });
@@ -185,14 +202,14 @@ export class HttpLayer extends Layer {
       yield* this.#feed(stream, new HttpConnectionReady(request, null, error, true));
       return;
     }
-    const entry: PoolEntry = {
-      layer: new Http1Client(this.context, server),
-      streams: new Set([stream.streamId]),
-      capacity: 1,
-      tls: request.tls,
-    };
-    this.pool.set(server, entry);
+    this.pool.set(server, this.#entry(server, stream.streamId, request.tls));
     yield* this.#feed(stream, new HttpConnectionReady(request, server, null, true));
+  }
+
+  /** A pool entry: HTTP/1 carries one stream at a time. */
+  #entry(server: Server, streamId: number, tls: boolean): PoolEntry {
+    const layer = new Http1Client(this.context, server);
+    return { layer, streams: new Set([streamId]), capacity: 1, tls };
   }
 
   *#release(command: ReleaseConnection): CommandGenerator {

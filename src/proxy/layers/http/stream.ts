@@ -124,6 +124,11 @@ export class HttpStream extends Layer {
       request.host = this.mode.host;
       request.port = this.mode.port;
       request.headers.set("Host", request.authority);
+    } else if (this.mode.kind === "transparent" && this.context.server !== null) {
+      // Inside a tunnel (CONNECT, SOCKS5) or transparently redirected: the connection's
+      // destination is where the request goes, whatever Host says.
+      request.host = this.context.server.address.host;
+      request.port = this.context.server.address.port;
     } else if (head.host === "") {
       yield* this.#fail(400, "request has no host; send it through the proxy, not to it");
       return;
