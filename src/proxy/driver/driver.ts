@@ -1,0 +1,343 @@
+/**
+ * The driver: the one loop per client connection that does I/O for a layer stack. It turns
+ * socket reads, closes, timers and finished work into events, feeds them to the top layer one
+ * at a time, and carries out the commands that come back. It makes no protocol decisions.
+ *
+ * Backpressure: a connection is read only when (1) everything written because of earlier
+ * events has been handed to the OS, (2) no layer waits for the answer to a blocking command
+ * (a dial, a handshake, a hook), and (3) no layer paused reading it. So bytes flow at the pace
+ * of the slowest side and memory stays flat however large a body is.
+ */
+import {
+  Arm,
+  CallHook,
+  CloseConnection,
+  type Command,
+  Disarm,
+  Log,
+  OpenConnection,
+  PauseReading,
+  ResumeReading,
+  SendData,
+  Splice,
+  StartTls,
+} from "../core/commands.ts";
+import { Client, type Connection, ConnState, type Server, tlsState } from "../core/connection.ts";
+import {
+  ConnectionClosed,
+  DataReceived,
+  type Event,
+  HookAnswered,
+  OpenConnectionCompleted,
+  SpliceEnded,
+  Start,
+  TlsEstablished,
+  TlsFailed,
+  Wakeup,
+} from "../core/events.ts";
+import type { Layer } from "../core/layer.ts";
+import { closeWhenFlushed } from "../../runtime/conn_parts.ts";
+import { type Conn, NetError } from "../../runtime/types.ts";
+import type { DriverServices } from "./services.ts";
+import { spliceRaw } from "./splice.ts";
+
+const EMPTY = new Uint8Array(0);
+
+export class Driver {
+  readonly #root: Layer;
+  readonly #services: DriverServices;
+  readonly #client: Client;
+  readonly #conns = new Map<Connection, Conn>();
+  readonly #queue: Event[] = [];
+  #processing = false;
+  /** Blocking commands (not splices) whose answers have not been processed yet. */
+  #blocking = 0;
+  #writes: Promise<unknown>[] = [];
+  readonly #paused = new Set<Connection>();
+  readonly #spliced = new Set<Connection>();
+  readonly #inFlight = new Map<Connection, Promise<Uint8Array | null>>();
+  readonly #timers = new Map<Arm, ReturnType<typeof setTimeout>>();
+  /** Outstanding asynchronous work: dials, handshakes, hooks, splices, reads, closes. */
+  #tasks = 0;
+  #wake: (() => void) | null = null;
+  #wakeup: Promise<void> | null = null;
+  #resolveDone!: () => void;
+  readonly done: Promise<void>;
+  #failed = false;
+
+  constructor(root: Layer, client: Client, conn: Conn, services: DriverServices) {
+    this.#root = root;
+    this.#client = client;
+    this.#services = services;
+    this.#conns.set(client, conn);
+    client.timestampStart ??= Date.now();
+    this.done = new Promise((r) => (this.#resolveDone = r));
+  }
+
+  /** Starts the stack and the client's read loop; resolves when every connection is closed. */
+  run(): Promise<void> {
+    // The read loop first: it is the work that keeps the driver alive while Start is handled.
+    this.#startReading(this.#client);
+    this.#enqueue(new Start());
+    return this.done;
+  }
+
+  // ---- the event loop ----
+
+  #enqueue(event: Event): void {
+    this.#queue.push(event);
+    if (this.#processing) return;
+    this.#processing = true;
+    try {
+      while (this.#queue.length > 0) this.#dispatch(this.#queue.shift()!);
+    } finally {
+      this.#processing = false;
+    }
+    this.#notify();
+    this.#checkDone();
+  }
+
+  #dispatch(event: Event): void {
+    if (this.#failed) return;
+    let commands: Command[];
+    try {
+      commands = this.#root.handleEvent(event);
+    } catch (e) {
+      // A bug in a layer: this connection ends, the process does not.
+      this.#failed = true;
+      this.#services.log("error", `internal error on ${this.#client.label}: ${errorText(e)}`);
+      for (const c of this.#conns.values()) c.close();
+      return;
+    }
+    for (const command of commands) this.#execute(command);
+  }
+
+  #execute(command: Command): void {
+    if (command instanceof SendData) this.#send(command);
+    else if (command instanceof OpenConnection) this.#open(command);
+    else if (command instanceof StartTls) this.#startTls(command);
+    else if (command instanceof CloseConnection) this.#close(command);
+    else if (command instanceof CallHook) this.#hook(command);
+    else if (command instanceof Arm) this.#arm(command);
+    else if (command instanceof Disarm) this.#disarm(command.timer);
+    else if (command instanceof Splice) this.#splice(command);
+    else if (command instanceof PauseReading) this.#paused.add(command.conn);
+    else if (command instanceof ResumeReading) this.#paused.delete(command.conn);
+    else if (command instanceof Log) this.#services.log(command.level, command.message);
+    else this.#services.log("debug", `driver: ignored ${command}`);
+  }
+
+  // ---- reading ----
+
+  /** Resolves once `conn` may be read (see the module comment), or false if it never will. */
+  async #readable(conn: Connection): Promise<boolean> {
+    for (;;) {
+      if (this.#failed || this.#spliced.has(conn) || !(conn.state & ConnState.CanRead)) {
+        return false;
+      }
+      if (this.#writes.length > 0) {
+        const writes = this.#writes;
+        this.#writes = [];
+        await Promise.all(writes);
+        continue;
+      }
+      if (this.#blocking === 0 && !this.#paused.has(conn)) return true;
+      await (this.#wakeup ??= new Promise<void>((r) => (this.#wake = r)));
+    }
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    this.#wakeup = null;
+    wake?.();
+  }
+
+  #startReading(conn: Connection): void {
+    this.#track((async () => {
+      while (await this.#readable(conn)) {
+        const c = this.#conns.get(conn)!;
+        const read = c.read();
+        this.#inFlight.set(conn, read);
+        let chunk: Uint8Array | null;
+        try {
+          chunk = await read;
+        } catch (e) {
+          chunk = null;
+          conn.error ??= errorText(e);
+          conn.state = ConnState.Closed;
+        } finally {
+          this.#inFlight.delete(conn);
+        }
+        // A splice that began meanwhile took this read over.
+        if (this.#spliced.has(conn)) return;
+        if (chunk === null) {
+          conn.state &= ~ConnState.CanRead;
+          if (conn.state === ConnState.Closed) c.close();
+          this.#enqueue(new ConnectionClosed(conn));
+          return;
+        }
+        this.#enqueue(new DataReceived(conn, chunk));
+      }
+    })());
+  }
+
+  // ---- commands ----
+
+  #send(command: SendData): void {
+    const c = this.#conns.get(command.conn);
+    if (c === undefined || c.isClosed || !(command.conn.state & ConnState.CanWrite)) return;
+    try {
+      const full = c.write(command.data);
+      if (full) this.#writes.push(full.catch(() => {}));
+    } catch {
+      // Closed under us: the read side reports it.
+    }
+  }
+
+  #open(command: OpenConnection): void {
+    const server = command.conn;
+    const target = server.via ?? server.address;
+    this.#blocking++;
+    server.timestampTcpStart = Date.now();
+    this.#track(
+      this.#services.network.connect({
+        host: target.host,
+        port: target.port,
+        timeoutMs: this.#services.connectTimeoutMs,
+      }).then((conn) => {
+        this.#conns.set(server, conn);
+        server.state = ConnState.Open;
+        server.timestampStart = server.timestampTcpEnd = Date.now();
+        this.#answer(new OpenConnectionCompleted(command, null));
+        this.#startReading(server);
+      }, (e) => {
+        server.error = errorText(e);
+        const code = e instanceof NetError ? e.code : "other";
+        this.#answer(new OpenConnectionCompleted(command, server.error, code));
+      }),
+    );
+  }
+
+  #startTls(command: StartTls): void {
+    const conn = command.conn;
+    const raw = this.#conns.get(conn);
+    const tls = this.#services.tls;
+    this.#blocking++;
+    if (raw === undefined || tls === null) {
+      queueMicrotask(() => this.#answer(new TlsFailed(command, "TLS is not available")));
+      return;
+    }
+    conn.tls ??= tlsState(null);
+    const isClient = conn instanceof Client;
+    if (!isClient) (conn as Server).timestampTlsStart = Date.now();
+    const handshake = isClient
+      ? tls.accept(raw, command.received ?? EMPTY, command.identity, command.alpn)
+      : tls.connect(raw, {
+        host: (conn as Server).address.host,
+        sni: conn.tls.sni,
+        alpn: conn.tls.alpnOffers,
+      });
+    this.#track(handshake.then((outcome) => {
+      this.#conns.set(conn, outcome.conn);
+      const state = conn.tls!;
+      state.established = true;
+      state.alpn = outcome.alpn;
+      state.version = outcome.version;
+      if (!isClient) (conn as Server).timestampTlsEnd = Date.now();
+      this.#answer(new TlsEstablished(command));
+    }, (e) => this.#answer(new TlsFailed(command, errorText(e)))));
+  }
+
+  #close(command: CloseConnection): void {
+    const conn = command.conn;
+    const c = this.#conns.get(conn);
+    if (command.half) {
+      conn.state &= ~ConnState.CanWrite;
+      if (c && !c.isClosed) c.closeWrite();
+      return;
+    }
+    conn.state = ConnState.Closed;
+    conn.timestampEnd ??= Date.now();
+    if (c && !c.isClosed) this.#track(closeWhenFlushed(c, this.#services.closeFlushMs));
+  }
+
+  #hook(command: CallHook): void {
+    this.#blocking++;
+    this.#track((async () => {
+      try {
+        await this.#services.hook(command.name, command.data);
+      } catch (e) {
+        this.#services.log("warn", `hook ${command.name} failed: ${errorText(e)}`);
+      }
+      this.#answer(new HookAnswered(command));
+    })());
+  }
+
+  #arm(command: Arm): void {
+    this.#tasks++;
+    this.#timers.set(
+      command,
+      setTimeout(() => {
+        this.#timers.delete(command);
+        this.#tasks--;
+        this.#enqueue(new Wakeup(command));
+      }, command.ms),
+    );
+  }
+
+  #disarm(timer: Arm): void {
+    const t = this.#timers.get(timer);
+    if (t === undefined) return;
+    clearTimeout(t);
+    this.#timers.delete(timer);
+    this.#tasks--;
+  }
+
+  #splice(command: Splice): void {
+    const { a, b } = command;
+    const ca = this.#conns.get(a);
+    const cb = this.#conns.get(b);
+    if (ca === undefined || cb === undefined || command.kind !== "raw") {
+      const why = command.kind !== "raw" ? "only raw splices are supported" : "not connected";
+      queueMicrotask(() => this.#enqueue(new SpliceEnded(command, why)));
+      return;
+    }
+    this.#spliced.add(a);
+    this.#spliced.add(b);
+    const inFlight = { a: this.#inFlight.get(a) ?? null, b: this.#inFlight.get(b) ?? null };
+    this.#track(
+      spliceRaw(ca, cb, command.pending, inFlight, command.clientEof).then((error) => {
+        a.state = b.state = ConnState.Closed;
+        this.#enqueue(new SpliceEnded(command, error));
+      }),
+    );
+  }
+
+  /** The answer to a blocking command: reads may resume once it has been processed. */
+  #answer(event: Event): void {
+    this.#blocking--;
+    this.#enqueue(event);
+  }
+
+  // ---- lifetime ----
+
+  #track(work: Promise<unknown>): void {
+    this.#tasks++;
+    work.catch((e) => this.#services.log("error", `driver: ${errorText(e)}`)).finally(() => {
+      this.#tasks--;
+      this.#checkDone();
+    });
+  }
+
+  #checkDone(): void {
+    if (this.#tasks > 0 || this.#processing) return;
+    for (const c of this.#conns.values()) if (!c.isClosed) c.close();
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#resolveDone();
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
