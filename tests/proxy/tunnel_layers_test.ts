@@ -15,8 +15,11 @@ import { Server } from "../../src/proxy/core/connection.ts";
 import { ConnectionClosed, DataReceived, Start, Wakeup } from "../../src/proxy/core/events.ts";
 import { NextLayer } from "../../src/proxy/layers/next_layer.ts";
 import { TcpLayer } from "../../src/proxy/layers/tcp.ts";
-import { ClientTlsLayer, type TlsStartClientData } from "../../src/proxy/layers/tls.ts";
-import type { TlsClientHelloData } from "../../src/addons/types.ts";
+import {
+  type ClientHelloData,
+  ClientTlsLayer,
+  type TlsStartClientData,
+} from "../../src/proxy/layers/tls.ts";
 import { parseClientHello } from "../../src/tls/client_hello.ts";
 import { any, Playbook, reply } from "./playbook.ts";
 import { b, clientHello, context } from "./layer_helpers.ts";
@@ -79,7 +82,7 @@ describe("NextLayer", () => {
     const ctx = tunnelContext();
     const layer = new NextLayer(ctx, TRANSPARENT);
     const hello = clientHello("example.com", ["h2", "http/1.1"]);
-    const data = any<TlsClientHelloData>("hello data");
+    const data = any<ClientHelloData>("hello data");
     new Playbook(layer)
       .send(new Start())
       .expect(any<Arm>("timer"))

@@ -8,7 +8,6 @@
  *   - anything else, or a client that waits for the server to speak first: TCP passthrough.
  */
 import { looksLikeTls, parseClientHello } from "../../tls/client_hello.ts";
-import type { TlsClientHelloData } from "../../addons/types.ts";
 import { Arm, CloseConnection, Disarm, Log } from "../core/commands.ts";
 import { formatEndpoint } from "../core/connection.ts";
 import type { Context } from "../core/context.ts";
@@ -17,7 +16,7 @@ import { callHook, type CommandGenerator, delegate, Layer } from "../core/layer.
 import { HttpLayer } from "./http/layer.ts";
 import type { HttpMode } from "./http/stream.ts";
 import { TcpLayer } from "./tcp.ts";
-import { ClientTlsLayer } from "./tls.ts";
+import { type ClientHelloData, ClientTlsLayer } from "./tls.ts";
 
 export type Decision = "undecided" | "tls" | "tls-passthrough" | "http" | "tcp" | "closed";
 
@@ -106,7 +105,7 @@ export class NextLayer extends Layer {
       const host = server?.address.host ?? hello.sni ?? "";
       const port = server?.address.port ?? 443;
       const c = this.context.client;
-      const data = yield* callHook<TlsClientHelloData>("tls_clienthello", {
+      const data = yield* callHook<ClientHelloData>("tls_clienthello", {
         client: {
           id: c.id,
           address: c.peer.host,

@@ -27,6 +27,20 @@ import {
 /** The protocols the layers behind TLS speak, in preference order (HTTP/2 comes next). */
 export const SUPPORTED_ALPN: readonly string[] = ["http/1.1"];
 
+/**
+ * What the tls_clienthello hook gets (the same shape as the addon API's TlsClientHelloData):
+ * set `ignoreConnection` to pass the connection through untouched.
+ */
+export interface ClientHelloData {
+  client: { id: string; address: string; port: number; timestampStart: number };
+  host: string;
+  port: number;
+  sni: string | null;
+  alpn: string[];
+  versions: number[];
+  ignoreConnection: boolean;
+}
+
 /** What the tls_start_client hook gets and fills in. */
 export interface TlsStartClientData {
   clientId: string;

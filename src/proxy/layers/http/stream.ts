@@ -5,17 +5,18 @@
  * and turns every failure into a response or a flow error. It never sees bytes: it gets stream
  * events from the HttpLayer and sends stream events to a connection by its id.
  */
-import { Flow, FlowRequest, FlowResponse } from "../../../flow/flow.ts";
+import type { Flow } from "../../../flow/flow.ts";
+import { FlowResponse } from "../../../flow/flow.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import type { HttpRequestHead, HttpResponseHead } from "../../../http/message.ts";
 import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
-import { reasonPhrase } from "../../../proxy/responses.ts";
 import { CallHook, type Command } from "../../core/commands.ts";
-import { Server, type TlsState } from "../../core/connection.ts";
+import { Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
 import type { Event } from "../../core/events.ts";
 import { callHook, type CommandGenerator, Layer } from "../../core/layer.ts";
 import { BodyBuffer } from "./body_buffer.ts";
+import { errorResponse, newFlow, requestHeadOf, serverPeer } from "./flow_parts.ts";
 import {
   GetHttpConnection,
   HandOffClient,
@@ -50,8 +51,6 @@ export type StreamState =
   | "tunnel"
   | "done"
   | "failed";
-
-const utf8 = new TextEncoder();
 
 export class HttpStream extends Layer {
   readonly streamId: number;
@@ -100,20 +99,8 @@ export class HttpStream extends Layer {
   *#onRequestHeaders(head: HttpRequestHead): CommandGenerator {
     const o = this.context.options;
     const client = this.context.client;
-    const request = new FlowRequest({
-      method: head.method,
-      scheme: head.scheme,
-      host: head.host,
-      port: head.port,
-      path: head.path,
-      httpVersion: head.version,
-      headers: head.headers,
-      timestampStart: o.now(),
-    });
-    const flow = new Flow(
-      { address: client.peer.host, port: client.peer.port, tls: flowTls(client.tls) },
-      request,
-    );
+    const flow = newFlow(head, client, o.now());
+    const request = flow.request;
     this.flow = flow;
     if (head.method === "CONNECT" && this.mode.kind === "regular") {
       yield* this.#connect(head);
@@ -221,34 +208,9 @@ export class HttpStream extends Layer {
         return false;
       }
       this.server = ready.conn;
-      const s = ready.conn;
-      flow.server = {
-        address: s.address.host,
-        port: s.address.port,
-        tls: flowTls(s.tls),
-        reused: !ready.fresh,
-        ...(ready.fresh
-          ? {
-            timestampTcpStart: s.timestampTcpStart ?? undefined,
-            timestampTcpEnd: s.timestampTcpEnd ?? undefined,
-            timestampTlsStart: s.timestampTlsStart ?? undefined,
-            timestampTlsEnd: s.timestampTlsEnd ?? undefined,
-          }
-          : {}),
-      };
+      flow.server = serverPeer(ready.conn, ready.fresh);
     }
-    const headers = r.headers.clone();
-    dropHopByHop(headers, true);
-    const head: HttpRequestHead = {
-      method: r.method,
-      scheme: r.scheme,
-      host: r.host,
-      port: r.port,
-      path: r.path,
-      version: r.httpVersion,
-      headers,
-      form: "origin",
-    };
+    const head = requestHeadOf(r);
     yield* this.#toServer(new RequestHeaders(this.streamId, head, false));
     return true;
   }
@@ -415,16 +377,7 @@ export class HttpStream extends Layer {
   }
 
   *#answerError(status: number, message: string): CommandGenerator {
-    const body = utf8.encode(`${message}\n`);
-    const headers = new HeaderList([
-      "Content-Type",
-      "text/plain; charset=utf-8",
-      "Content-Length",
-      String(body.length),
-      "Connection",
-      "close",
-    ]);
-    const head = { status, reason: reasonPhrase(status), version: "HTTP/1.1", headers };
+    const { head, body } = errorResponse(status, message);
     yield* this.#toClient(new ResponseHeaders(this.streamId, head, false));
     yield* this.#toClient(new ResponseData(this.streamId, body));
     yield* this.#toClient(new ResponseEnd(this.streamId, null));
@@ -462,9 +415,4 @@ export class HttpStream extends Layer {
   ): Generator<Command, void, unknown> {
     if (this.server !== null) yield new SendHttp(event, this.server);
   }
-}
-
-/** The flow's TLS summary of a connection. */
-function flowTls(tls: TlsState | null) {
-  return tls && tls.established ? { sni: tls.sni, alpn: tls.alpn, version: tls.version } : null;
 }

@@ -1,0 +1,88 @@
+/**
+ * The stream layer's translations between the wire-neutral heads and the flow model that addons,
+ * filters and recordings see, and the error responses the proxy writes itself.
+ */
+import { Flow, FlowRequest, type ServerPeer } from "../../../flow/flow.ts";
+import { HeaderList } from "../../../http/headers.ts";
+import type { HttpRequestHead, HttpResponseHead } from "../../../http/message.ts";
+import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
+import { reasonPhrase } from "../../../proxy/responses.ts";
+import type { Client, Server, TlsState } from "../../core/connection.ts";
+
+/** A new flow for a request head from `client`. */
+export function newFlow(head: HttpRequestHead, client: Client, now: number): Flow {
+  const request = new FlowRequest({
+    method: head.method,
+    scheme: head.scheme,
+    host: head.host,
+    port: head.port,
+    path: head.path,
+    httpVersion: head.version,
+    headers: head.headers,
+    timestampStart: now,
+  });
+  return new Flow(
+    { address: client.peer.host, port: client.peer.port, tls: flowTls(client.tls) },
+    request,
+  );
+}
+
+/**
+ * The server side of a flow. Connect and TLS times belong to the flow that opened the
+ * connection; a reused connection's flows say `reused` instead.
+ */
+export function serverPeer(s: Server, fresh: boolean): ServerPeer {
+  const peer: ServerPeer = {
+    address: s.address.host,
+    port: s.address.port,
+    tls: flowTls(s.tls),
+    reused: !fresh,
+  };
+  if (fresh) {
+    peer.timestampTcpStart = s.timestampTcpStart ?? undefined;
+    peer.timestampTcpEnd = s.timestampTcpEnd ?? undefined;
+    peer.timestampTlsStart = s.timestampTlsStart ?? undefined;
+    peer.timestampTlsEnd = s.timestampTlsEnd ?? undefined;
+  }
+  return peer;
+}
+
+/** The head to send to the origin for a flow's request: hop-by-hop fields dropped. */
+export function requestHeadOf(r: FlowRequest): HttpRequestHead {
+  const headers = r.headers.clone();
+  dropHopByHop(headers, true);
+  return {
+    method: r.method,
+    scheme: r.scheme,
+    host: r.host,
+    port: r.port,
+    path: r.path,
+    version: r.httpVersion,
+    headers,
+    form: "origin",
+  };
+}
+
+const utf8 = new TextEncoder();
+
+/** A plain-text error response (one line saying what happened), closing the connection. */
+export function errorResponse(
+  status: number,
+  message: string,
+): { head: HttpResponseHead; body: Uint8Array } {
+  const body = utf8.encode(`${message}\n`);
+  const headers = new HeaderList([
+    "Content-Type",
+    "text/plain; charset=utf-8",
+    "Content-Length",
+    String(body.length),
+    "Connection",
+    "close",
+  ]);
+  return { head: { status, reason: reasonPhrase(status), version: "HTTP/1.1", headers }, body };
+}
+
+/** The flow's TLS summary of a connection (null when it does not speak TLS). */
+export function flowTls(tls: TlsState | null) {
+  return tls && tls.established ? { sni: tls.sni, alpn: tls.alpn, version: tls.version } : null;
+}
