@@ -122,3 +122,11 @@ export function formatEndpoint(e: Endpoint): string {
 export function tlsState(sni: string | null, alpnOffers: string[] = []): TlsState {
   return { sni, alpnOffers, alpn: null, version: null, established: false };
 }
+
+/**
+ * The SNI to send for a host: none for an IP address (RFC 6066 section 3: "Literal IPv4 and
+ * IPv6 addresses are not permitted in HostName").
+ */
+export function sniFor(host: string): string | null {
+  return host.includes(":") || /^[0-9.]+$/.test(host) ? null : host;
+}

@@ -231,13 +231,17 @@ export class Driver {
     conn.tls ??= tlsState(null);
     const isClient = conn instanceof Client;
     if (!isClient) (conn as Server).timestampTlsStart = Date.now();
-    const handshake = isClient
-      ? tls.accept(raw, command.received ?? EMPTY, command.identity, command.alpn)
-      : tls.connect(raw, {
-        host: (conn as Server).address.host,
-        sni: conn.tls.sni,
-        alpn: conn.tls.alpnOffers,
-      });
+    const state = conn.tls;
+    // Started from a resolved promise, so that a synchronous throw becomes a failed handshake.
+    const handshake = Promise.resolve().then(() =>
+      isClient
+        ? tls.accept(raw, command.received ?? EMPTY, command.identity, command.alpn)
+        : tls.connect(raw, {
+          host: (conn as Server).address.host,
+          sni: state.sni,
+          alpn: state.alpnOffers,
+        })
+    );
     this.#track(handshake.then((outcome) => {
       this.#conns.set(conn, outcome.conn);
       const state = conn.tls!;

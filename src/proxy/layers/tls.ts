@@ -12,7 +12,7 @@
  */
 import type { ClientHello } from "../../tls/client_hello.ts";
 import { CloseConnection, Log } from "../core/commands.ts";
-import { formatEndpoint, tlsState } from "../core/connection.ts";
+import { formatEndpoint, sniFor, tlsState } from "../core/connection.ts";
 import type { Context } from "../core/context.ts";
 import { type Event, Start } from "../core/events.ts";
 import {
@@ -106,7 +106,7 @@ export class ClientTlsLayer extends Layer {
       // Server first: the origin is (or is to be) connected already (SOCKS5 dials before it
       // replies), so its handshake goes first and its ALPN choice is what the client is offered.
       this.state = "serverHandshake";
-      server.tls = tlsState(hello.sni ?? server.address.host, offer);
+      server.tls = tlsState(hello.sni ?? sniFor(server.address.host), offer);
       const error = (server.open ? null : yield* openConnection(server)) ??
         (yield* startTls(server));
       if (error !== null) {

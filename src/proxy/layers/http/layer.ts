@@ -6,7 +6,7 @@
  * connection to a new layer stack (made by `tunnel`), which from then on gets every event.
  */
 import { CloseConnection, type Command, OpenConnection, StartTls } from "../../core/commands.ts";
-import { type Connection, Server, tlsState } from "../../core/connection.ts";
+import { type Connection, Server, sniFor, tlsState } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
 import {
   CommandCompleted,
@@ -174,7 +174,7 @@ export class HttpLayer extends Layer {
       if (!own.open && own.timestampStart === null) server = own;
     }
     server ??= new Server(request.address, request.via);
-    if (request.tls) server.tls = tlsState(request.address.host, ["http/1.1"]);
+    if (request.tls) server.tls = tlsState(sniFor(request.address.host), ["http/1.1"]);
     const open = this.detached(new OpenConnection(server));
     this.#dials.set(open, { stream, request, server });
     yield open;
