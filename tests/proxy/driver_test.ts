@@ -141,6 +141,38 @@ describe("Driver over the in-memory network", () => {
   });
 });
 
+test("an Upgrade answered 101: the relay carries both directions after the handshake", async () => {
+  const net = new MemoryNetwork();
+  await net.listen({ host: "ws.test", port: 80 }, async (conn) => {
+    let head = "";
+    while (!head.includes("\r\n\r\n")) head += dec.decode((await conn.read())!);
+    await conn.write(
+      enc.encode(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-echo\r\nConnection: Upgrade\r\n\r\nready;",
+      ),
+    );
+    for (let c = await conn.read(); c !== null; c = await conn.read()) await conn.write(c);
+    conn.close();
+  });
+  const [client, proxySide] = MemoryConn.pair(
+    { host: "127.0.0.1", port: 50004 },
+    { host: "127.0.0.1", port: 8080 },
+  );
+  const hooks: string[] = [];
+  const done = drive(proxySide, services(net, hooks));
+  await client.write(enc.encode(
+    "GET http://ws.test/ HTTP/1.1\r\nHost: ws.test\r\nConnection: Upgrade\r\nUpgrade: x-echo\r\n\r\n",
+  ));
+  const switched = await readUntil(client, (t) => t.endsWith("ready;"));
+  assert.match(switched, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+  await client.write(enc.encode("ping"));
+  assert.equal(await readUntil(client, (t) => t === "ping"), "ping");
+  client.closeWrite();
+  assert.equal(await readUntil(client, () => false), "");
+  await done;
+  assert.deepEqual(hooks, ["requestheaders", "request", "flow_done"]);
+});
+
 describe("Driver over real sockets", () => {
   test("curl through a regular-mode listener to an origin on 127.0.0.1", async () => {
     const big = "x".repeat(3 * 1024 * 1024);

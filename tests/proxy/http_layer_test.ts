@@ -7,6 +7,7 @@ import {
   CloseConnection,
   OpenConnection,
   SendData,
+  Splice,
   StartTls,
 } from "../../src/proxy/core/commands.ts";
 import { ConnectionClosed, DataReceived, Start } from "../../src/proxy/core/events.ts";
@@ -291,5 +292,45 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
       .expect(new CloseConnection(server))
       .expect(new CloseConnection(ctx.client))
       .check();
+  });
+
+  test("101 Switching Protocols: the 101 goes to the client, then both sides are spliced", () => {
+    const ctx = context();
+    const layer = new HttpLayer(ctx, REGULAR);
+    const server = any<Server>("server");
+    const upgrade = "GET http://ws.test/chat HTTP/1.1\r\nHost: ws.test\r\nConnection: Upgrade\r\n" +
+      "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    const switching =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+    new Playbook(layer, { hooks: false })
+      .send(new Start())
+      .send(new DataReceived(ctx.client, b(upgrade)))
+      .expect(new OpenConnection(server))
+      .send(reply())
+      .expect(
+        new SendData(
+          server,
+          b(
+            "GET /chat HTTP/1.1\r\nHost: ws.test\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+              "Sec-WebSocket-Version: 13\r\nConnection: upgrade\r\n\r\n",
+          ),
+        ),
+      )
+      .send((p) => new DataReceived(p.last(OpenConnection).conn, b(switching + "\x81\x02hi")))
+      .expect(
+        new SendData(
+          ctx.client,
+          b(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" +
+              "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nConnection: upgrade\r\n\r\n",
+          ),
+        ),
+      )
+      .expect(new Splice(ctx.client, server, "raw", { a: new Uint8Array(0), b: b("\x81\x02hi") }))
+      .send(reply())
+      .check();
+    assert.equal(layer.streams.size, 0);
+    assert.equal(layer.pool.size, 0, "the upgraded connection left the pool");
   });
 });

@@ -188,3 +188,17 @@ export class HandOffClient extends Command {
     return `HandOffClient(#${this.streamId}, ${this.server.id})`;
   }
 }
+
+/**
+ * The origin switched protocols (101, e.g. WebSocket) and the 101 went to the client: both
+ * connections leave HTTP. The HttpLayer splices them, with the bytes each side already sent
+ * past the handshake, and tells the stream with SpliceEnded when the relay is over.
+ */
+export class UpgradeStream extends Command {
+  constructor(readonly streamId: number, readonly server: Server) {
+    super();
+  }
+  toString(): string {
+    return `UpgradeStream(#${this.streamId}, ${this.server.id})`;
+  }
+}

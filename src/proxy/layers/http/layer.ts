@@ -5,7 +5,13 @@
  * HTTP/2 connection layer will offer more). A CONNECT the stream accepted hands the client
  * connection to a new layer stack (made by `tunnel`), which from then on gets every event.
  */
-import { CloseConnection, type Command, OpenConnection, StartTls } from "../../core/commands.ts";
+import {
+  CloseConnection,
+  type Command,
+  OpenConnection,
+  Splice,
+  StartTls,
+} from "../../core/commands.ts";
 import { type Connection, Server, sniFor, tlsState } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
 import {
@@ -29,6 +35,7 @@ import {
   RequestHeaders,
   RequestProtocolError,
   SendHttp,
+  UpgradeStream,
 } from "./events.ts";
 import { Http1Client, Http1Server } from "./http1.ts";
 import { type HttpMode, HttpStream } from "./stream.ts";
@@ -120,6 +127,8 @@ export class HttpLayer extends Layer {
         yield* this.#getConnection(child as HttpStream, command);
       } else if (command instanceof ReleaseConnection) {
         yield* this.#release(command);
+      } else if (command instanceof UpgradeStream) {
+        yield* this.#upgrade(child as HttpStream, command);
       } else if (command instanceof HandOffClient) {
         yield* this.#handOff(command);
         return;
@@ -233,6 +242,19 @@ export class HttpLayer extends Layer {
       return;
     }
     this.pool.delete(conn);
+  }
+
+  /** After a 101: both connections go to a splice; the stream hears when it ends. */
+  *#upgrade(stream: HttpStream, command: UpgradeStream): CommandGenerator {
+    const entry = this.pool.get(command.server);
+    this.pool.delete(command.server);
+    const fromClient = this.client.h1.takeTrailingData();
+    const fromServer = entry?.layer.h1.takeTrailingData() ?? null;
+    const splice = this.detached(
+      new Splice(this.context.client, command.server, "raw", { a: fromClient, b: fromServer }),
+    );
+    this.#waiting.set(splice, stream);
+    yield splice;
   }
 
   *#handOff(command: HandOffClient): CommandGenerator {
