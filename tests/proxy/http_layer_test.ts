@@ -333,4 +333,42 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
     assert.equal(layer.streams.size, 0);
     assert.equal(layer.pool.size, 0, "the upgraded connection left the pool");
   });
+
+  test("an origin whose TLS handshake fails: a 502 saying why, and a flow carrying the error", () => {
+    const ctx = context();
+    const layer = new HttpLayer(ctx, REGULAR);
+    const server = any<Server>("server");
+    const flow = any<Flow>("flow");
+    const why = "certificate verify failed: self-signed certificate";
+    new Playbook(layer)
+      .send(new Start())
+      .send(
+        new DataReceived(ctx.client, b("GET https://bad.test/ HTTP/1.1\r\nHost: bad.test\r\n\r\n")),
+      )
+      .expect(new CallHook("requestheaders", flow))
+      .send(reply())
+      .expect(new CallHook("request", flow))
+      .send(reply())
+      .expect(new OpenConnection(server))
+      .send(reply())
+      .expect(new StartTls(server, null, ["http/1.1"]))
+      .send(reply(why))
+      .expect(new CloseConnection(server))
+      .expect(new CallHook("error", flow))
+      .send(reply())
+      .expect(
+        new SendData(
+          ctx.client,
+          b(
+            "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+              `Content-Length: ${why.length + 1}\r\nConnection: close\r\n\r\n${why}\n`,
+          ),
+        ),
+      )
+      .expect(new CloseConnection(ctx.client))
+      .expect(new CallHook("flow_done", flow))
+      .check();
+    assert.equal(flow.value.error?.message, why);
+    assert.equal(flow.value.response, null, "no response came from the origin");
+  });
 });

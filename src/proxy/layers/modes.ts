@@ -26,7 +26,7 @@ import {
 } from "../core/events.ts";
 import { type CommandGenerator, delegate, Layer } from "../core/layer.ts";
 import { HttpLayer } from "./http/layer.ts";
-import type { HttpMode } from "./http/stream.ts";
+import type { HttpMode } from "./http/mode.ts";
 import { NextLayer } from "./next_layer.ts";
 
 /** A layer that, once it knows what follows, hands every event to one child. */

@@ -14,7 +14,7 @@ import type { Context } from "../core/context.ts";
 import { ConnectionClosed, DataReceived, type Event, Start, Wakeup } from "../core/events.ts";
 import { callHook, type CommandGenerator, delegate, Layer } from "../core/layer.ts";
 import { HttpLayer } from "./http/layer.ts";
-import type { HttpMode } from "./http/stream.ts";
+import type { HttpMode } from "./http/mode.ts";
 import { TcpLayer } from "./tcp.ts";
 import { type ClientHelloData, ClientTlsLayer } from "./tls.ts";
 

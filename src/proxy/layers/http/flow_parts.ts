@@ -2,7 +2,8 @@
  * The stream layer's translations between the wire-neutral heads and the flow model that addons,
  * filters and recordings see, and the error responses the proxy writes itself.
  */
-import { Flow, FlowRequest, type ServerPeer } from "../../../flow/flow.ts";
+import { Flow, FlowRequest, type FlowResponse, type ServerPeer } from "../../../flow/flow.ts";
+import type { HeaderList as Headers } from "../../../http/headers.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import type { HttpRequestHead, HttpResponseHead } from "../../../http/message.ts";
 import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
@@ -85,4 +86,41 @@ export function errorResponse(
 /** The flow's TLS summary of a connection (null when it does not speak TLS). */
 export function flowTls(tls: TlsState | null) {
   return tls && tls.established ? { sni: tls.sni, alpn: tls.alpn, version: tls.version } : null;
+}
+
+/**
+ * Whether a body is held whole for the hooks that may change it: when such hooks exist (`hold`),
+ * the message was not marked `stream` in a *headers hook, and its declared length is within
+ * stream_large_bodies (longer bodies stream, and the hook sees none).
+ */
+export function holdsBody(
+  hold: boolean,
+  message: { stream: boolean; headers: Headers },
+  limit: number,
+): boolean {
+  const length = Number(message.headers.get("content-length") ?? "0");
+  return hold && !message.stream && !(length > limit);
+}
+
+/**
+ * A held request goes on with the Content-Length of the body really sent (so the flow records
+ * the framing that went on the wire); an unchanged empty chunked body keeps its framing.
+ */
+export function frameHeldRequest(request: FlowRequest): void {
+  if (request.bodyChanged || request.headers.has("content-length") || request.body?.length) {
+    request.headers.delete("transfer-encoding");
+    request.headers.set("Content-Length", String(request.body?.length ?? 0));
+  }
+}
+
+/** The same for a held (or hook-made) response; returns the body to send. */
+export function frameHeldResponse(response: FlowResponse, requestMethod: string): Uint8Array {
+  const body = response.body ?? new Uint8Array(0);
+  if (response.bodyChanged || !response.headers.has("transfer-encoding")) {
+    response.headers.delete("transfer-encoding");
+    const bodyless = requestMethod === "HEAD" || response.status === 204 ||
+      response.status === 304;
+    if (!bodyless) response.headers.set("Content-Length", String(body.length));
+  }
+  return body;
 }

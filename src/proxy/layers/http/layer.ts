@@ -38,7 +38,8 @@ import {
   UpgradeStream,
 } from "./events.ts";
 import { Http1Client, Http1Server } from "./http1.ts";
-import { type HttpMode, HttpStream } from "./stream.ts";
+import type { HttpMode } from "./mode.ts";
+import { HttpStream } from "./stream.ts";
 
 interface PoolEntry {
   layer: Http1Client;

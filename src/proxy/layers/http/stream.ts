@@ -16,7 +16,16 @@ import type { Context } from "../../core/context.ts";
 import { type Event, SpliceEnded } from "../../core/events.ts";
 import { callHook, type CommandGenerator, Layer } from "../../core/layer.ts";
 import { BodyBuffer } from "./body_buffer.ts";
-import { errorResponse, newFlow, requestHeadOf, serverPeer } from "./flow_parts.ts";
+import type { HttpMode } from "./mode.ts";
+import {
+  errorResponse,
+  frameHeldRequest,
+  frameHeldResponse,
+  holdsBody,
+  newFlow,
+  requestHeadOf,
+  serverPeer,
+} from "./flow_parts.ts";
 import {
   GetHttpConnection,
   HandOffClient,
@@ -34,13 +43,6 @@ import {
   SendHttp,
   UpgradeStream,
 } from "./events.ts";
-
-/** How the listener's mode shapes a request (set by the mode layer). */
-export type HttpMode =
-  | { kind: "regular" }
-  | { kind: "transparent" }
-  | { kind: "reverse"; scheme: "http" | "https"; host: string; port: number }
-  | { kind: "upstream"; host: string; port: number };
 
 export type StreamState =
   | "waitRequestHeaders"
@@ -126,9 +128,7 @@ export class HttpStream extends Layer {
     }
     yield* callHook("requestheaders", flow);
     if (yield* this.#answeredByHook()) return;
-    const length = Number(request.headers.get("content-length") ?? "0");
-    const hold = o.holdRequestBodies && !request.stream && !(length > o.streamLargeBodies);
-    if (hold) {
+    if (holdsBody(o.holdRequestBodies, request, o.streamLargeBodies)) {
       this.state = "holdRequest";
       if ((request.headers.get("expect") ?? "").toLowerCase() === "100-continue") {
         // The body is needed before the origin is asked: answer the client's wait ourselves.
@@ -175,10 +175,7 @@ export class HttpStream extends Layer {
       request.body = this.#requestBody.bytes();
       yield* callHook("request", flow);
       if (yield* this.#answeredByHook()) return;
-      if (request.bodyChanged || request.headers.has("content-length") || request.body?.length) {
-        request.headers.delete("transfer-encoding");
-        request.headers.set("Content-Length", String(request.body?.length ?? 0));
-      }
+      frameHeldRequest(request);
       if (!(yield* this.#sendRequestHead())) return;
       if (request.body && request.body.length > 0) {
         yield* this.#toServer(new RequestData(this.streamId, request.body));
@@ -241,9 +238,7 @@ export class HttpStream extends Layer {
       yield* this.#kill();
       return;
     }
-    const length = Number(response.headers.get("content-length") ?? "0");
-    const hold = o.holdResponseBodies && !response.stream && !(length > o.streamLargeBodies);
-    if (hold) {
+    if (holdsBody(o.holdResponseBodies, response, o.streamLargeBodies)) {
       this.state = "holdResponse";
       return;
     }
@@ -310,13 +305,7 @@ export class HttpStream extends Layer {
 
   /** A held or hook-made response, with the Content-Length of the body really sent. */
   *#sendWholeResponse(response: FlowResponse): CommandGenerator {
-    const body = response.body ?? new Uint8Array(0);
-    if (response.bodyChanged || !response.headers.has("transfer-encoding")) {
-      response.headers.delete("transfer-encoding");
-      const bodyless = this.flow!.request.method === "HEAD" || response.status === 204 ||
-        response.status === 304;
-      if (!bodyless) response.headers.set("Content-Length", String(body.length));
-    }
+    const body = frameHeldResponse(response, this.flow!.request.method);
     yield* this.#sendResponseHead(response);
     if (body.length > 0) yield* this.#toClient(new ResponseData(this.streamId, body));
     yield* this.#toClient(new ResponseEnd(this.streamId, response.trailers));
