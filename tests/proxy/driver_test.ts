@@ -173,6 +173,43 @@ test("an Upgrade answered 101: the relay carries both directions after the hands
   assert.deepEqual(hooks, ["requestheaders", "request", "flow_done"]);
 });
 
+test("backpressure: a client that stops reading stops the origin; all bytes arrive later", async () => {
+  const net = new MemoryNetwork();
+  const total = 16 * 1024 * 1024;
+  const chunk = new Uint8Array(64 * 1024).fill(0x61);
+  let written = 0;
+  await net.listen({ host: "big.test", port: 80 }, async (conn) => {
+    let head = "";
+    while (!head.includes("\r\n\r\n")) head += dec.decode((await conn.read())!);
+    await conn.write(enc.encode(`HTTP/1.1 200 OK\r\nContent-Length: ${total}\r\n\r\n`));
+    while (written < total) {
+      const full = conn.write(chunk);
+      written += chunk.length;
+      if (full) await full;
+    }
+  });
+  const [client, proxySide] = MemoryConn.pair(
+    { host: "127.0.0.1", port: 50005 },
+    { host: "127.0.0.1", port: 8080 },
+  );
+  const done = drive(proxySide, services(net), { holdResponseBodies: false });
+  await client.write(enc.encode("GET http://big.test/ HTTP/1.1\r\nHost: big.test\r\n\r\n"));
+  // The client reads nothing for a while: the origin must soon be unable to write more.
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(written > 0, "the origin started sending");
+  assert.ok(written <= 1024 * 1024, `at most 1 MiB in flight while the client waits (${written})`);
+  let received = 0;
+  for (;;) {
+    const c = await client.read();
+    if (c === null) break;
+    received += c.length;
+    if (received >= total + 38) break;
+  }
+  assert.equal(received, total + `HTTP/1.1 200 OK\r\nContent-Length: ${total}\r\n\r\n`.length);
+  client.close();
+  await done;
+});
+
 describe("Driver over real sockets", () => {
   test("curl through a regular-mode listener to an origin on 127.0.0.1", async () => {
     const big = "x".repeat(3 * 1024 * 1024);
