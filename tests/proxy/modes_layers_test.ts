@@ -21,6 +21,8 @@ import {
 import type { TlsStartClientData } from "../../src/proxy/layers/tls.ts";
 import type { Flow } from "../../src/flow/flow.ts";
 import { any, Playbook, reply } from "./playbook.ts";
+
+const dec = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 import { b, clientHello, context } from "./layer_helpers.ts";
 
 describe("RegularMode", () => {
@@ -79,6 +81,34 @@ describe("RegularMode", () => {
         ),
       )
       .expect(new CloseConnection(ctx.client))
+      .check();
+  });
+});
+
+describe("RegularMode with proxyauth", () => {
+  test("no credentials: 407 with the challenge; the right ones: the request goes on", () => {
+    const auth = "Basic dXNlcjpwYXNz"; // user:pass
+    const ctx = context({ proxyAuth: auth });
+    const answer = any<Uint8Array>("407");
+    new Playbook(new RegularMode(ctx), { hooks: false })
+      .send(new Start())
+      .send(new DataReceived(ctx.client, b("GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+      .expect(new SendData(ctx.client, answer), new CloseConnection(ctx.client))
+      .check();
+    const sent = dec(answer.value);
+    assert.match(sent, /^HTTP\/1\.1 407 Proxy Authentication Required\r\n/);
+    assert.match(sent, /\r\nProxy-Authenticate: Basic realm="mitm.ts"\r\n/);
+
+    const ctx2 = context({ proxyAuth: auth });
+    new Playbook(new RegularMode(ctx2), { hooks: false })
+      .send(new Start())
+      .send(
+        new DataReceived(
+          ctx2.client,
+          b(`GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nProxy-Authorization: ${auth}\r\n\r\n`),
+        ),
+      )
+      .expect(new OpenConnection(any("server")))
       .check();
   });
 });

@@ -70,9 +70,11 @@ const utf8 = new TextEncoder();
 export function errorResponse(
   status: number,
   message: string,
+  extra: string[] = [],
 ): { head: HttpResponseHead; body: Uint8Array } {
   const body = utf8.encode(`${message}\n`);
   const headers = new HeaderList([
+    ...extra,
     "Content-Type",
     "text/plain; charset=utf-8",
     "Content-Length",

@@ -8,9 +8,10 @@
 import type { Flow } from "../../../flow/flow.ts";
 import { FlowResponse } from "../../../flow/flow.ts";
 import { HeaderList } from "../../../http/headers.ts";
-import type { HttpRequestHead, HttpResponseHead } from "../../../http/message.ts";
+import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../http/message.ts";
+import { constantTimeEqual, PROXY_AUTHENTICATE } from "../../../proxy/modes/proxy_auth.ts";
 import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
-import { CallHook, type Command } from "../../core/commands.ts";
+import { CallHook, type Command, Log } from "../../core/commands.ts";
 import { Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
 import { type Event, SpliceEnded } from "../../core/events.ts";
@@ -108,6 +109,17 @@ export class HttpStream extends Layer {
     const flow = newFlow(head, client, o.now());
     const request = flow.request;
     this.flow = flow;
+    if (!this.#authorized(head)) {
+      this.state = "failed";
+      yield new Log(`${client.label}: 407 for ${head.method} ${urlOf(head)}`, "info");
+      yield* this.#answerError(
+        407,
+        "mitm.ts: proxy authentication required; send the proxyauth user and password " +
+          "(curl -U user:pass, or http://user:pass@host:port as the proxy URL).",
+        ["Proxy-Authenticate", PROXY_AUTHENTICATE],
+      );
+      return;
+    }
     if (head.method === "CONNECT" && this.mode.kind === "regular") {
       yield* this.#connect(head);
       return;
@@ -396,8 +408,18 @@ export class HttpStream extends Layer {
     yield* this.#fail(event.status, event.message);
   }
 
-  *#answerError(status: number, message: string): CommandGenerator {
-    const { head, body } = errorResponse(status, message);
+  /** Requests addressed to a forward proxy need the proxyauth credentials when set. */
+  #authorized(head: HttpRequestHead): boolean {
+    const expected = this.context.options.proxyAuth;
+    if (expected === null || (this.mode.kind !== "regular" && this.mode.kind !== "upstream")) {
+      return true;
+    }
+    if (head.form !== "authority" && head.form !== "absolute") return true;
+    return constantTimeEqual(head.headers.get("proxy-authorization") ?? "", expected);
+  }
+
+  *#answerError(status: number, message: string, extra: string[] = []): CommandGenerator {
+    const { head, body } = errorResponse(status, message, extra);
     yield* this.#toClient(new ResponseHeaders(this.streamId, head, false));
     yield* this.#toClient(new ResponseData(this.streamId, body));
     yield* this.#toClient(new ResponseEnd(this.streamId, null));
