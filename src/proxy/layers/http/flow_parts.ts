@@ -8,7 +8,9 @@ import { HeaderList } from "../../../http/headers.ts";
 import type { HttpRequestHead, HttpResponseHead } from "../../../http/message.ts";
 import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
 import { reasonPhrase } from "../../../proxy/responses.ts";
+import { constantTimeEqual } from "../../../proxy/modes/proxy_auth.ts";
 import type { Client, Server, TlsState } from "../../core/connection.ts";
+import type { HttpMode } from "./mode.ts";
 
 /** A new flow for a request head from `client`. */
 export function newFlow(head: HttpRequestHead, client: Client, now: number): Flow {
@@ -125,4 +127,21 @@ export function frameHeldResponse(response: FlowResponse, requestMethod: string)
     if (!bodyless) response.headers.set("Content-Length", String(body.length));
   }
   return body;
+}
+
+export const AUTH_REQUIRED = "mitm.ts: proxy authentication required; send the proxyauth user " +
+  "and password (curl -U user:pass, or http://user:pass@host:port as the proxy URL).";
+
+/**
+ * Requests addressed to a forward proxy (absolute-form, CONNECT) need the proxyauth credentials
+ * when they are set; requests inside a tunnel were authorized with its CONNECT.
+ */
+export function proxyAuthorized(
+  head: HttpRequestHead,
+  mode: HttpMode,
+  expected: string | null,
+): boolean {
+  if (expected === null || (mode.kind !== "regular" && mode.kind !== "upstream")) return true;
+  if (head.form !== "authority" && head.form !== "absolute") return true;
+  return constantTimeEqual(head.headers.get("proxy-authorization") ?? "", expected);
 }

@@ -9,7 +9,7 @@ import type { Flow } from "../../../flow/flow.ts";
 import { FlowResponse } from "../../../flow/flow.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../http/message.ts";
-import { constantTimeEqual, PROXY_AUTHENTICATE } from "../../../proxy/modes/proxy_auth.ts";
+import { PROXY_AUTHENTICATE } from "../../../proxy/modes/proxy_auth.ts";
 import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
 import { CallHook, type Command, Log } from "../../core/commands.ts";
 import { Server } from "../../core/connection.ts";
@@ -19,11 +19,13 @@ import { callHook, type CommandGenerator, Layer } from "../../core/layer.ts";
 import { BodyBuffer } from "./body_buffer.ts";
 import type { HttpMode } from "./mode.ts";
 import {
+  AUTH_REQUIRED,
   errorResponse,
   frameHeldRequest,
   frameHeldResponse,
   holdsBody,
   newFlow,
+  proxyAuthorized,
   requestHeadOf,
   serverPeer,
 } from "./flow_parts.ts";
@@ -109,15 +111,10 @@ export class HttpStream extends Layer {
     const flow = newFlow(head, client, o.now());
     const request = flow.request;
     this.flow = flow;
-    if (!this.#authorized(head)) {
+    if (!proxyAuthorized(head, this.mode, this.context.options.proxyAuth)) {
       this.state = "failed";
       yield new Log(`${client.label}: 407 for ${head.method} ${urlOf(head)}`, "info");
-      yield* this.#answerError(
-        407,
-        "mitm.ts: proxy authentication required; send the proxyauth user and password " +
-          "(curl -U user:pass, or http://user:pass@host:port as the proxy URL).",
-        ["Proxy-Authenticate", PROXY_AUTHENTICATE],
-      );
+      yield* this.#answerError(407, AUTH_REQUIRED, ["Proxy-Authenticate", PROXY_AUTHENTICATE]);
       return;
     }
     if (head.method === "CONNECT" && this.mode.kind === "regular") {
@@ -406,16 +403,6 @@ export class HttpStream extends Layer {
       return;
     }
     yield* this.#fail(event.status, event.message);
-  }
-
-  /** Requests addressed to a forward proxy need the proxyauth credentials when set. */
-  #authorized(head: HttpRequestHead): boolean {
-    const expected = this.context.options.proxyAuth;
-    if (expected === null || (this.mode.kind !== "regular" && this.mode.kind !== "upstream")) {
-      return true;
-    }
-    if (head.form !== "authority" && head.form !== "absolute") return true;
-    return constantTimeEqual(head.headers.get("proxy-authorization") ?? "", expected);
   }
 
   *#answerError(status: number, message: string, extra: string[] = []): CommandGenerator {
