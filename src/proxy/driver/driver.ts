@@ -302,16 +302,21 @@ export class Driver {
     const { a, b } = command;
     const ca = this.#conns.get(a);
     const cb = this.#conns.get(b);
-    if (ca === undefined || cb === undefined || command.kind !== "raw") {
-      const why = command.kind !== "raw" ? "only raw splices are supported" : "not connected";
+    const relay = this.#services.relayWebSocket;
+    const usable = command.kind === "raw" || relay !== undefined;
+    if (ca === undefined || cb === undefined || !usable) {
+      const why = usable ? "not connected" : "no WebSocket relay is configured";
       queueMicrotask(() => this.#enqueue(new SpliceEnded(command, why)));
       return;
     }
     this.#spliced.add(a);
     this.#spliced.add(b);
     const inFlight = { a: this.#inFlight.get(a) ?? null, b: this.#inFlight.get(b) ?? null };
+    const work = command.kind === "raw"
+      ? spliceRaw(ca, cb, command.pending, inFlight, command.clientEof)
+      : relay!(ca, cb, command.pending, command.data, inFlight);
     this.#track(
-      spliceRaw(ca, cb, command.pending, inFlight, command.clientEof).then((error) => {
+      work.then((error) => {
         a.state = b.state = ConnState.Closed;
         this.#enqueue(new SpliceEnded(command, error));
       }),

@@ -40,6 +40,19 @@ export interface DriverServices {
    */
   hook(name: string, data: unknown): Promise<void> | void;
   log(level: DriverLogLevel, message: string): void;
+  /**
+   * Relays an intercepted WebSocket between `client` and `server` (positioned just past the
+   * handshake; `pending` are the bytes each side already sent) until both are done; resolves
+   * with the error that ended it, or null. Without it, "websocket" splices fail.
+   */
+  relayWebSocket?(
+    client: Conn,
+    server: Conn,
+    pending: { a: Uint8Array | null; b: Uint8Array | null },
+    data: unknown,
+    /** Reads the driver had already started on either side: their results come first. */
+    inFlight: { a: Promise<Uint8Array | null> | null; b: Promise<Uint8Array | null> | null },
+  ): Promise<string | null>;
   /** Give up on a dial after this long. */
   connectTimeoutMs: number;
   /** How long a closing connection may take to flush what is queued. */

@@ -8,7 +8,7 @@
  */
 import type { HeaderList } from "../../../http/headers.ts";
 import type { HttpRequestHead, HttpResponseHead } from "../../../http/message.ts";
-import { Command, previewBytes } from "../../core/commands.ts";
+import { Command, previewBytes, type SpliceKind } from "../../core/commands.ts";
 import type { Connection, Endpoint, Server } from "../../core/connection.ts";
 import { CommandCompleted, Event } from "../../core/events.ts";
 
@@ -195,10 +195,16 @@ export class HandOffClient extends Command {
  * past the handshake, and tells the stream with SpliceEnded when the relay is over.
  */
 export class UpgradeStream extends Command {
-  constructor(readonly streamId: number, readonly server: Server) {
+  constructor(
+    readonly streamId: number,
+    readonly server: Server,
+    readonly kind: SpliceKind = "raw",
+    /** For a "websocket" relay: the flow and the negotiated extensions. */
+    readonly data: unknown = null,
+  ) {
     super();
   }
   toString(): string {
-    return `UpgradeStream(#${this.streamId}, ${this.server.id})`;
+    return `UpgradeStream(#${this.streamId}, ${this.server.id}, ${this.kind})`;
   }
 }

@@ -252,7 +252,13 @@ export class HttpLayer extends Layer {
     const fromClient = this.client.h1.takeTrailingData();
     const fromServer = entry?.layer.h1.takeTrailingData() ?? null;
     const splice = this.detached(
-      new Splice(this.context.client, command.server, "raw", { a: fromClient, b: fromServer }),
+      new Splice(
+        this.context.client,
+        command.server,
+        command.kind,
+        { a: fromClient, b: fromServer },
+        command.data,
+      ),
     );
     this.#waiting.set(splice, stream);
     yield splice;

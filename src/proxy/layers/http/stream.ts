@@ -16,8 +16,14 @@ import { Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
 import { type Event, SpliceEnded } from "../../core/events.ts";
 import { callHook, type CommandGenerator, Layer } from "../../core/layer.ts";
+import type { UpgradeRequest } from "../../../websocket/handshake.ts";
 import { BodyBuffer } from "./body_buffer.ts";
 import type { HttpMode } from "./mode.ts";
+import {
+  type WebSocketHandshakeData,
+  webSocketOffer,
+  type WebSocketRelayData,
+} from "./websocket.ts";
 import {
   AUTH_REQUIRED,
   errorResponse,
@@ -69,6 +75,8 @@ export class HttpStream extends Layer {
   /** Something of the response reached the client: an error can no longer be a response. */
   #responseStarted = false;
   #requestEnded = false;
+  /** The client's WebSocket handshake, when the request is one. */
+  #webSocket: UpgradeRequest | null = null;
 
   constructor(context: Context, streamId: number, mode: HttpMode) {
     super(context);
@@ -220,6 +228,7 @@ export class HttpStream extends Layer {
       this.server = ready.conn;
       flow.server = serverPeer(ready.conn, ready.fresh);
     }
+    this.#webSocket ??= webSocketOffer(r);
     const head = requestHeadOf(r);
     yield* this.#toServer(new RequestHeaders(this.streamId, head, false));
     return true;
@@ -351,16 +360,29 @@ export class HttpStream extends Layer {
   }
 
   /**
-   * 101 Switching Protocols: the 101 goes to the client and both connections are relayed as
-   * they are. FIXME: WebSocket messages are not inspected yet (the relay in src/websocket and
-   * the websocket_* hooks come with the swap); the flow ends when the relay does.
+   * 101 Switching Protocols: the 101 goes to the client and both connections go to a relay:
+   * the WebSocket relay (messages, websocket_* hooks) for a valid WebSocket handshake, raw bytes
+   * otherwise. The flow ends when the relay does.
    */
   *#upgrade(response: FlowResponse): CommandGenerator {
+    const flow = this.flow!;
     this.state = "tunnel";
+    let relay: WebSocketRelayData | null = null;
+    if (this.#webSocket !== null) {
+      const answer = yield* callHook<WebSocketHandshakeData>("websocket_handshake", {
+        flow,
+        offer: this.#webSocket,
+        deflate: null,
+      });
+      if (answer.deflate !== null && flow.websocket !== null) {
+        relay = { flow, deflate: answer.deflate };
+        yield* callHook("websocket_start", flow);
+      }
+    }
     yield* this.#sendResponseHead(response);
     const server = this.server!;
     this.server = null; // the HTTP layer gives the connection to the relay, not back to the pool
-    yield new UpgradeStream(this.streamId, server);
+    yield new UpgradeStream(this.streamId, server, relay ? "websocket" : "raw", relay);
   }
 
   *#onUpgradeEnded(error: string | null): CommandGenerator {
