@@ -152,6 +152,11 @@ export class H1Connection {
     return this.#expects100 && !this.#sentResponse && this.#states.client === "SEND_BODY";
   }
 
+  /** Bytes received and not yet read as events (the start of a pipelined request, say). */
+  get bufferedLength(): number {
+    return this.#reader.bufferedLength;
+  }
+
   receiveData(chunk: Uint8Array): void {
     this.#reader.feed(chunk);
   }

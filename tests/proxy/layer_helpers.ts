@@ -11,7 +11,9 @@ export function b(s: string): Uint8Array {
 
 export function context(options: Partial<LayerOptions> = {}): Context {
   const client = new Client({ host: "127.0.0.1", port: 50000 }, { host: "127.0.0.1", port: 8080 });
-  return new Context(client, { ...DEFAULT_LAYER_OPTIONS, now: () => 1_000_000, ...options });
+  // No deadlines unless a test asks: they would add Arm/Disarm to every conversation.
+  const base = { idleTimeoutMs: Infinity, headerTimeoutMs: Infinity, now: () => 1_000_000 };
+  return new Context(client, { ...DEFAULT_LAYER_OPTIONS, ...base, ...options });
 }
 
 /** A minimal TLS 1.2-style ClientHello record with SNI and ALPN, for the peek tests. */

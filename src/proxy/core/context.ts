@@ -29,6 +29,12 @@ export interface LayerOptions {
    * through untouched (--ignore-hosts / --allow-hosts). A tls_clienthello hook may overrule it.
    */
   intercepts: (host: string, port: number, sni: string | null) => boolean;
+  /**
+   * A client connection that sends nothing between requests for this long is closed; one whose
+   * request head is not complete this long after its first byte gets a 408 (Infinity: never).
+   */
+  idleTimeoutMs: number;
+  headerTimeoutMs: number;
   /** How long to wait for a client to speak first before treating it as server-first TCP. */
   clientFirstWaitMs: number;
   /** The clock for flow timestamps (ms since the epoch); fixed in tests. */
@@ -46,6 +52,8 @@ export const DEFAULT_LAYER_OPTIONS: LayerOptions = {
   holdResponseBodies: true,
   intercepts: () => true,
   clientFirstWaitMs: 3000,
+  idleTimeoutMs: 60_000,
+  headerTimeoutMs: 30_000,
   now: () => Date.now(),
 };
 

@@ -278,13 +278,12 @@ export class Driver {
     })());
   }
 
+  /** Timers do not keep the driver alive: with every connection closed there is nothing to time. */
   #arm(command: Arm): void {
-    this.#tasks++;
     this.#timers.set(
       command,
       setTimeout(() => {
         this.#timers.delete(command);
-        this.#tasks--;
         this.#enqueue(new Wakeup(command));
       }, command.ms),
     );
@@ -295,7 +294,6 @@ export class Driver {
     if (t === undefined) return;
     clearTimeout(t);
     this.#timers.delete(timer);
-    this.#tasks--;
   }
 
   #splice(command: Splice): void {
@@ -343,6 +341,7 @@ export class Driver {
     if (this.#tasks > 0 || this.#processing) return;
     for (const c of this.#conns.values()) if (!c.isClosed) c.close();
     for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
     this.#resolveDone();
   }
 }

@@ -9,10 +9,10 @@ import { H1Connection, type H1Event } from "../../../http1/connection.ts";
 import { HttpError } from "../../../http1/errors.ts";
 import type { HeaderList } from "../../../http/headers.ts";
 import type { Scheme } from "../../../http/message.ts";
-import { CloseConnection, Log, SendData } from "../../core/commands.ts";
+import { Arm, CloseConnection, Disarm, Log, SendData } from "../../core/commands.ts";
 import type { Connection, Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
-import { ConnectionClosed, DataReceived, type Event } from "../../core/events.ts";
+import { ConnectionClosed, DataReceived, type Event, Start, Wakeup } from "../../core/events.ts";
 import { type CommandGenerator, Layer } from "../../core/layer.ts";
 import {
   InformationalResponse,
@@ -121,12 +121,22 @@ export class Http1Server extends Http1Layer {
   }
 
   protected *run(event: Event): CommandGenerator {
-    if (event instanceof DataReceived && event.conn === this.conn) {
+    if (event instanceof Start) {
+      yield* this.#armTimer("idle");
+    } else if (event instanceof DataReceived && event.conn === this.conn) {
       this.h1.receiveData(event.data);
       yield* this.pull();
+      // Part of a request head arrived: from now on the head must complete in time. (A head
+      // that arrives whole, the common case, costs no timer.)
+      if (this.streamId === 0 && this.h1.bufferedLength > 0 && this.#timerKind !== "header") {
+        yield* this.#armTimer("header");
+      }
     } else if (event instanceof ConnectionClosed && event.conn === this.conn) {
+      yield* this.#disarm();
       this.h1.receiveEof();
       yield* this.pull();
+    } else if (event instanceof Wakeup && event.command === this.#timer) {
+      yield* this.#expired();
     } else if (event instanceof InformationalResponse) {
       // HTTP/1.0 has no interim responses (RFC 9110 section 15.2).
       if (this.#version !== "HTTP/1.0") {
@@ -164,11 +174,50 @@ export class Http1Server extends Http1Layer {
       return;
     }
     yield* this.finishExchange();
+    // Waiting for the next request (unless one already began or the connection ends).
+    if (this.streamId === 0 && this.h1.ourState === "IDLE") {
+      yield* this.#armTimer(this.h1.bufferedLength > 0 ? "header" : "idle");
+    }
+  }
+
+  // ---- deadlines: idle between requests, and the time a request head may take ----
+
+  #timer: Arm | null = null;
+  #timerKind: "idle" | "header" | null = null;
+
+  *#armTimer(kind: "idle" | "header"): CommandGenerator {
+    yield* this.#disarm();
+    const o = this.context.options;
+    const ms = kind === "idle" ? o.idleTimeoutMs : o.headerTimeoutMs;
+    if (ms === Infinity) return;
+    this.#timer = new Arm(ms);
+    this.#timerKind = kind;
+    yield this.#timer;
+  }
+
+  *#disarm(): CommandGenerator {
+    if (this.#timer === null) return;
+    yield new Disarm(this.#timer);
+    this.#timer = null;
+    this.#timerKind = null;
+  }
+
+  *#expired(): CommandGenerator {
+    const kind = this.#timerKind;
+    this.#timer = null;
+    this.#timerKind = null;
+    if (kind === "idle") {
+      yield* this.close();
+      return;
+    }
+    const s = this.context.options.headerTimeoutMs / 1000;
+    yield* this.onProtocolError(new HttpError(408, `request head not complete within ${s} s`));
   }
 
   protected *onEvent(ev: H1Event): CommandGenerator {
     switch (ev.type) {
       case "request": {
+        yield* this.#disarm();
         this.streamId = this.#nextStreamId;
         this.#nextStreamId += 2;
         this.#method = ev.head.method;

@@ -6,6 +6,7 @@
  * connection to a new layer stack (made by `tunnel`), which from then on gets every event.
  */
 import {
+  Arm,
   CloseConnection,
   type Command,
   OpenConnection,
@@ -88,7 +89,10 @@ export class HttpLayer extends Layer {
       yield* delegate(this.#tunnel, event);
       return;
     }
-    if (event instanceof Start) return;
+    if (event instanceof Start) {
+      yield* this.#feed(this.client, event);
+      return;
+    }
     if (
       event instanceof DataReceived || event instanceof ConnectionClosed ||
       event instanceof WriteDrained
@@ -134,7 +138,8 @@ export class HttpLayer extends Layer {
         yield* this.#handOff(command);
         return;
       } else {
-        if (command.blocking) this.#waiting.set(command, child);
+        // Answers (and timer wakeups) go back to the child that asked.
+        if (command.blocking || command instanceof Arm) this.#waiting.set(command, child);
         if (command instanceof CloseConnection) yield* this.#forget(command.conn);
         yield command;
       }
