@@ -200,12 +200,15 @@ export class Driver {
     const target = server.via ?? server.address;
     this.#blocking++;
     server.timestampTcpStart = Date.now();
-    this.#track(
+    const dial = Promise.resolve().then(() =>
       this.#services.network.connect({
         host: target.host,
         port: target.port,
         timeoutMs: this.#services.connectTimeoutMs,
-      }).then((conn) => {
+      })
+    );
+    this.#track(
+      dial.then((conn) => {
         this.#conns.set(server, conn);
         server.state = ConnState.Open;
         server.timestampStart = server.timestampTcpEnd = Date.now();
