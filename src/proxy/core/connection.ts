@@ -94,8 +94,15 @@ export class Client extends Connection {
 /** A connection the proxy opens: to an origin, or to the upstream proxy in `via`. */
 export class Server extends Connection {
   address: Endpoint;
-  /** The upstream proxy this connection is tunnelled through, if any. */
+  /** The upstream proxy this connection goes through, if any. */
   via: Endpoint | null;
+  /**
+   * With `via`: open a CONNECT tunnel through it to `address` (for TLS and raw tunnels), rather
+   * than talking HTTP to the upstream proxy itself (absolute-form requests).
+   */
+  tunnel = false;
+  /** Proxy-Authorization for the upstream proxy, or null. */
+  viaAuth: string | null = null;
   /** TCP connect and TLS handshake times (ms since the epoch), for HAR timings. */
   timestampTcpStart: number | null = null;
   timestampTcpEnd: number | null = null;

@@ -18,6 +18,8 @@ export interface LayerOptions {
   connectionStrategy: "eager" | "lazy";
   /** The Proxy-Authorization value clients must send, or null. */
   proxyAuth: string | null;
+  /** The Proxy-Authorization value to send to an upstream proxy (upstream mode), or null. */
+  upstreamAuth: string | null;
   /**
    * Whole bodies are held for hooks that may change them: true when some addon implements
    * `request` (resp. `response`); otherwise bodies stream and a copy is kept for observers.
@@ -48,6 +50,7 @@ export const DEFAULT_LAYER_OPTIONS: LayerOptions = {
   streamLargeBodies: Infinity,
   connectionStrategy: "lazy",
   proxyAuth: null,
+  upstreamAuth: null,
   holdRequestBodies: true,
   holdResponseBodies: true,
   intercepts: () => true,

@@ -40,6 +40,7 @@ import { closeWhenFlushed } from "../../runtime/conn_parts.ts";
 import { type Conn, NetError } from "../../runtime/types.ts";
 import type { DriverServices } from "./services.ts";
 import { spliceRaw } from "./splice.ts";
+import { connectThrough } from "./upstream_connect.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -208,13 +209,24 @@ export class Driver {
       })
     );
     this.#track(
-      dial.then((conn) => {
+      dial.then(async (conn) => {
+        let early: Uint8Array | null = null;
+        if (server.via !== null && server.tunnel) {
+          try {
+            early = await connectThrough(conn, server.via, server.address, server.viaAuth);
+          } catch (e) {
+            conn.close();
+            throw e;
+          }
+        }
         this.#conns.set(server, conn);
         server.state = ConnState.Open;
         server.timestampStart = server.timestampTcpEnd = Date.now();
         this.#answer(new OpenConnectionCompleted(command, null));
+        // Bytes the origin sent right behind the upstream proxy's answer come first.
+        if (early !== null && early.length > 0) this.#enqueue(new DataReceived(server, early));
         this.#startReading(server);
-      }, (e) => {
+      }).catch((e) => {
         server.error = errorText(e);
         const code = e instanceof NetError ? e.code : "other";
         this.#answer(new OpenConnectionCompleted(command, server.error, code));

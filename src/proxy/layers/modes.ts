@@ -62,7 +62,6 @@ export class UpstreamMode extends ModeLayer {
   protected *run(event: Event): CommandGenerator {
     if (event instanceof Start && this.child === null) {
       const mode: HttpMode = { kind: "upstream", ...this.upstream };
-      // FIXME: CONNECT is not yet forwarded to the upstream proxy; it is answered locally.
       yield* this.startChild(
         new HttpLayer(this.context, mode, "http", (ctx) => new NextLayer(ctx, mode)),
       );

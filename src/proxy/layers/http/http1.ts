@@ -284,8 +284,13 @@ export class Http1Client extends Http1Layer {
       yield* this.pull();
     } else if (event instanceof RequestHeaders) {
       this.streamId = event.streamId;
-      const absolute = this.server.via !== null && this.server.tls === null;
-      yield* this.write({ type: "request", head: requestToH1(event.head, absolute) });
+      // Through an upstream proxy without a tunnel: absolute-form, with its credentials.
+      const absolute = this.server.via !== null && !this.server.tunnel;
+      const head = requestToH1(event.head, absolute);
+      if (absolute && this.server.viaAuth !== null) {
+        head.headers.set("Proxy-Authorization", this.server.viaAuth);
+      }
+      yield* this.write({ type: "request", head });
       if (event.endStream) yield* this.write({ type: "end", trailers: null });
     } else if (event instanceof RequestData) {
       yield* this.write({ type: "data", data: event.data });

@@ -188,7 +188,14 @@ export class HttpLayer extends Layer {
       }
       if (!own.open && own.timestampStart === null) server = own;
     }
-    server ??= new Server(request.address, request.via);
+    if (server === null) {
+      server = new Server(request.address, request.via);
+      if (request.via !== null) {
+        // https through an upstream proxy needs a tunnel; plain http goes to it in absolute-form.
+        server.tunnel = request.tls;
+        server.viaAuth = this.context.options.upstreamAuth;
+      }
+    }
     if (request.tls) server.tls = tlsState(sniFor(request.address.host), ["http/1.1"]);
     const open = this.detached(new OpenConnection(server));
     this.#dials.set(open, { stream, request, server });

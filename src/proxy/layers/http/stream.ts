@@ -125,7 +125,9 @@ export class HttpStream extends Layer {
       yield* this.#answerError(407, AUTH_REQUIRED, ["Proxy-Authenticate", PROXY_AUTHENTICATE]);
       return;
     }
-    if (head.method === "CONNECT" && this.mode.kind === "regular") {
+    if (
+      head.method === "CONNECT" && (this.mode.kind === "regular" || this.mode.kind === "upstream")
+    ) {
       yield* this.#connect(head);
       return;
     }
@@ -348,9 +350,15 @@ export class HttpStream extends Layer {
     return false;
   }
 
-  /** CONNECT in regular mode: say yes and give the client connection to a new layer stack. */
+  /** CONNECT (regular, upstream): say yes and give the client connection to a new layer stack. */
   *#connect(head: HttpRequestHead): CommandGenerator {
     const server = new Server({ host: head.host, port: head.port });
+    if (this.mode.kind === "upstream") {
+      // The tunnel goes through the upstream proxy; inside it, this proxy still intercepts.
+      server.via = { host: this.mode.host, port: this.mode.port };
+      server.tunnel = true;
+      server.viaAuth = this.context.options.upstreamAuth;
+    }
     this.state = "tunnel";
     const ok = { status: 200, reason: "Connection established", version: "HTTP/1.1" };
     yield* this.#toClient(
