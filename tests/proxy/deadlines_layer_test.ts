@@ -64,3 +64,31 @@ test("the head completing disarms; after the response the idle timer runs again"
     .expect(new SendData(ctx.client, b("HTTP/1.1 204 No Content\r\n\r\n")), new Arm(60_000))
     .check();
 });
+
+test("an origin that does not start its response within read_timeout: 504 with the reason", () => {
+  const ctx = context({ readTimeoutMs: 5000 });
+  const server = any<Server>("server");
+  const body = "the origin did not start its response within 5 s\n";
+  const pb = new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
+    .send(new Start())
+    .send(
+      new DataReceived(ctx.client, b("GET http://slow.test/ HTTP/1.1\r\nHost: slow.test\r\n\r\n")),
+    )
+    .expect(new OpenConnection(server))
+    .send(reply())
+    .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: slow.test\r\n\r\n")), new Arm(5000));
+  pb.check();
+  pb.send(new Wakeup(pb.last(Arm)))
+    .expect(
+      new CloseConnection(server),
+      new SendData(
+        ctx.client,
+        b(
+          "HTTP/1.1 504 Gateway Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+            `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        ),
+      ),
+      new CloseConnection(ctx.client),
+    )
+    .check();
+});

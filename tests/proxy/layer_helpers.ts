@@ -12,7 +12,12 @@ export function b(s: string): Uint8Array {
 export function context(options: Partial<LayerOptions> = {}): Context {
   const client = new Client({ host: "127.0.0.1", port: 50000 }, { host: "127.0.0.1", port: 8080 });
   // No deadlines unless a test asks: they would add Arm/Disarm to every conversation.
-  const base = { idleTimeoutMs: Infinity, headerTimeoutMs: Infinity, now: () => 1_000_000 };
+  const base = {
+    idleTimeoutMs: Infinity,
+    headerTimeoutMs: Infinity,
+    readTimeoutMs: Infinity,
+    now: () => 1_000_000,
+  };
   return new Context(client, { ...DEFAULT_LAYER_OPTIONS, ...base, ...options });
 }
 

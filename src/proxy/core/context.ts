@@ -37,6 +37,8 @@ export interface LayerOptions {
    */
   idleTimeoutMs: number;
   headerTimeoutMs: number;
+  /** How long the origin may take to start its response once the request is sent (504). */
+  readTimeoutMs: number;
   /** How long to wait for a client to speak first before treating it as server-first TCP. */
   clientFirstWaitMs: number;
   /** The clock for flow timestamps (ms since the epoch); fixed in tests. */
@@ -57,6 +59,7 @@ export const DEFAULT_LAYER_OPTIONS: LayerOptions = {
   clientFirstWaitMs: 3000,
   idleTimeoutMs: 60_000,
   headerTimeoutMs: 30_000,
+  readTimeoutMs: 60_000,
   now: () => Date.now(),
 };
 

@@ -11,10 +11,10 @@ import { HeaderList } from "../../../http/headers.ts";
 import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../http/message.ts";
 import { PROXY_AUTHENTICATE } from "../../../proxy/modes/proxy_auth.ts";
 import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
-import { CallHook, type Command, Log } from "../../core/commands.ts";
+import { Arm, CallHook, type Command, Disarm, Log } from "../../core/commands.ts";
 import { Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
-import { type Event, SpliceEnded } from "../../core/events.ts";
+import { type Event, SpliceEnded, Wakeup } from "../../core/events.ts";
 import { callHook, type CommandGenerator, Layer } from "../../core/layer.ts";
 import type { UpgradeRequest } from "../../../websocket/handshake.ts";
 import { BodyBuffer } from "./body_buffer.ts";
@@ -75,6 +75,8 @@ export class HttpStream extends Layer {
   /** Something of the response reached the client: an error can no longer be a response. */
   #responseStarted = false;
   #requestEnded = false;
+  /** Armed while waiting for the response head (read_timeout). */
+  #readTimer: Arm | null = null;
   /** The client's WebSocket handshake, when the request is one. */
   #webSocket: UpgradeRequest | null = null;
 
@@ -106,7 +108,12 @@ export class HttpStream extends Layer {
     else if (event instanceof ResponseEnd) yield* this.#onResponseEnd(event.trailers);
     else if (event instanceof ResponseProtocolError) yield* this.#fail(502, event.message);
     else if (event instanceof RequestProtocolError) yield* this.#onClientError(event);
-    else if (event instanceof SpliceEnded && this.state === "tunnel") {
+    else if (event instanceof Wakeup && event.command === this.#readTimer) {
+      this.#readTimer = null;
+      if (this.state !== "waitResponseHeaders") return;
+      const s = this.context.options.readTimeoutMs / 1000;
+      yield* this.#fail(504, `the origin did not start its response within ${s} s`);
+    } else if (event instanceof SpliceEnded && this.state === "tunnel") {
       yield* this.#onUpgradeEnded(event.error);
     }
   }
@@ -210,6 +217,8 @@ export class HttpStream extends Layer {
     }
     if (this.state === "holdRequest" || this.state === "streamRequest") {
       this.state = "waitResponseHeaders";
+      const ms = this.context.options.readTimeoutMs;
+      if (ms !== Infinity) yield (this.#readTimer = new Arm(ms));
     }
   }
 
@@ -240,6 +249,10 @@ export class HttpStream extends Layer {
 
   *#onResponseHeaders(head: HttpResponseHead): CommandGenerator {
     const flow = this.flow!;
+    if (this.#readTimer !== null) {
+      yield new Disarm(this.#readTimer);
+      this.#readTimer = null;
+    }
     const o = this.context.options;
     const response = new FlowResponse({
       status: head.status,
