@@ -5,19 +5,18 @@
  * and turns every failure into a response or a flow error. It never sees bytes: it gets stream
  * events from the HttpLayer and sends stream events to a connection by its id.
  */
-import type { Flow } from "../../../flow/flow.ts";
 import { FlowResponse } from "../../../flow/flow.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../http/message.ts";
 import { PROXY_AUTHENTICATE } from "../../../proxy/modes/proxy_auth.ts";
-import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
-import { Arm, CallHook, type Command, Disarm, Log } from "../../core/commands.ts";
+import { Arm, CallHook, Disarm, Log } from "../../core/commands.ts";
 import { Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
 import { type Event, SpliceEnded, Wakeup } from "../../core/events.ts";
-import { callHook, type CommandGenerator, Layer } from "../../core/layer.ts";
+import { callHook, type CommandGenerator } from "../../core/layer.ts";
 import type { UpgradeRequest } from "../../../websocket/handshake.ts";
 import { BodyBuffer } from "./body_buffer.ts";
+import { StreamBase } from "./stream_base.ts";
 import type { HttpMode } from "./mode.ts";
 import {
   type WebSocketHandshakeData,
@@ -26,9 +25,7 @@ import {
 } from "./websocket.ts";
 import {
   AUTH_REQUIRED,
-  errorResponse,
   frameHeldRequest,
-  frameHeldResponse,
   holdsBody,
   newFlow,
   proxyAuthorized,
@@ -40,7 +37,6 @@ import {
   HandOffClient,
   type HttpConnectionReady,
   InformationalResponse,
-  ReleaseConnection,
   RequestData,
   RequestEnd,
   RequestHeaders,
@@ -49,70 +45,39 @@ import {
   ResponseEnd,
   ResponseHeaders,
   ResponseProtocolError,
-  SendHttp,
   UpgradeStream,
 } from "./events.ts";
 
-export type StreamState =
-  | "waitRequestHeaders"
-  | "holdRequest"
-  | "streamRequest"
-  | "waitResponseHeaders"
-  | "holdResponse"
-  | "streamResponse"
-  | "tunnel"
-  | "done"
-  | "failed";
-
-export class HttpStream extends Layer {
-  readonly streamId: number;
-  readonly mode: HttpMode;
-  state: StreamState = "waitRequestHeaders";
-  flow: Flow | null = null;
-  server: Server | null = null;
+export class HttpStream extends StreamBase {
   #requestBody: BodyBuffer;
   #responseBody: BodyBuffer;
-  /** Something of the response reached the client: an error can no longer be a response. */
-  #responseStarted = false;
-  #requestEnded = false;
   /** Armed while waiting for the response head (read_timeout). */
   #readTimer: Arm | null = null;
   /** The client's WebSocket handshake, when the request is one. */
   #webSocket: UpgradeRequest | null = null;
 
   constructor(context: Context, streamId: number, mode: HttpMode) {
-    super(context);
-    this.streamId = streamId;
-    this.mode = mode;
+    super(context, streamId, mode);
     const limit = context.options.streamLargeBodies;
     this.#requestBody = new BodyBuffer(limit);
     this.#responseBody = new BodyBuffer(limit);
-  }
-
-  /** Over, and not waiting for any answer: the HTTP layer may forget it. */
-  get finished(): boolean {
-    return (this.state === "done" || this.state === "failed") && !this.paused;
-  }
-
-  override toString(): string {
-    return `HttpStream(#${this.streamId} ${this.state})`;
   }
 
   protected *run(event: Event): CommandGenerator {
     if (event instanceof RequestHeaders) yield* this.#onRequestHeaders(event.head);
     else if (event instanceof RequestData) yield* this.#onRequestData(event.data);
     else if (event instanceof RequestEnd) yield* this.#onRequestEnd(event.trailers);
-    else if (event instanceof InformationalResponse) yield* this.#toClient(event);
+    else if (event instanceof InformationalResponse) yield* this.toClient(event);
     else if (event instanceof ResponseHeaders) yield* this.#onResponseHeaders(event.head);
     else if (event instanceof ResponseData) yield* this.#onResponseData(event.data);
     else if (event instanceof ResponseEnd) yield* this.#onResponseEnd(event.trailers);
-    else if (event instanceof ResponseProtocolError) yield* this.#fail(502, event.message);
-    else if (event instanceof RequestProtocolError) yield* this.#onClientError(event);
+    else if (event instanceof ResponseProtocolError) yield* this.fail(502, event.message);
+    else if (event instanceof RequestProtocolError) yield* this.onClientError(event);
     else if (event instanceof Wakeup && event.command === this.#readTimer) {
       this.#readTimer = null;
       if (this.state !== "waitResponseHeaders") return;
       const s = this.context.options.readTimeoutMs / 1000;
-      yield* this.#fail(504, `the origin did not start its response within ${s} s`);
+      yield* this.fail(504, `the origin did not start its response within ${s} s`);
     } else if (event instanceof SpliceEnded && this.state === "tunnel") {
       yield* this.#onUpgradeEnded(event.error);
     }
@@ -129,7 +94,7 @@ export class HttpStream extends Layer {
     if (!proxyAuthorized(head, this.mode, this.context.options.proxyAuth)) {
       this.state = "failed";
       yield new Log(`${client.label}: 407 for ${head.method} ${urlOf(head)}`, "info");
-      yield* this.#answerError(407, AUTH_REQUIRED, ["Proxy-Authenticate", PROXY_AUTHENTICATE]);
+      yield* this.answerError(407, AUTH_REQUIRED, ["Proxy-Authenticate", PROXY_AUTHENTICATE]);
       return;
     }
     if (
@@ -149,18 +114,18 @@ export class HttpStream extends Layer {
       request.host = this.context.server.address.host;
       request.port = this.context.server.address.port;
     } else if (head.host === "") {
-      yield* this.#fail(400, "request has no host; send it through the proxy, not to it");
+      yield* this.fail(400, "request has no host; send it through the proxy, not to it");
       return;
     }
     yield* callHook("requestheaders", flow);
-    if (yield* this.#answeredByHook()) return;
+    if (yield* this.answeredByHook()) return;
     if (holdsBody(o.holdRequestBodies, request, o.streamLargeBodies)) {
       this.state = "holdRequest";
       if ((request.headers.get("expect") ?? "").toLowerCase() === "100-continue") {
         // The body is needed before the origin is asked: answer the client's wait ourselves.
         request.headers.delete("expect");
         const head100 = { status: 100, reason: "Continue", version: "HTTP/1.1" };
-        yield* this.#toClient(
+        yield* this.toClient(
           new InformationalResponse(this.streamId, { ...head100, headers: new HeaderList() }),
         );
       }
@@ -180,14 +145,14 @@ export class HttpStream extends Layer {
       flow.request.streamed = true;
       if (!(yield* this.#sendRequestHead())) return;
       for (const chunk of this.#requestBody.takeChunks()) {
-        yield* this.#toServer(new RequestData(this.streamId, chunk));
+        yield* this.toServer(new RequestData(this.streamId, chunk));
       }
-      yield* this.#toServer(new RequestData(this.streamId, data));
+      yield* this.toServer(new RequestData(this.streamId, data));
       return;
     }
     if (this.state === "streamRequest") {
       this.#requestBody.add(data);
-      yield* this.#toServer(new RequestData(this.streamId, data));
+      yield* this.toServer(new RequestData(this.streamId, data));
     }
   }
 
@@ -196,21 +161,21 @@ export class HttpStream extends Layer {
     const request = flow.request;
     request.trailers = trailers;
     request.timestampEnd = this.context.options.now();
-    this.#requestEnded = true;
+    this.requestEnded = true;
     if (this.state === "holdRequest") {
       request.body = this.#requestBody.bytes();
       yield* callHook("request", flow);
-      if (yield* this.#answeredByHook()) return;
+      if (yield* this.answeredByHook()) return;
       frameHeldRequest(request);
       if (!(yield* this.#sendRequestHead())) return;
       if (request.body && request.body.length > 0) {
-        yield* this.#toServer(new RequestData(this.streamId, request.body));
+        yield* this.toServer(new RequestData(this.streamId, request.body));
       }
-      yield* this.#toServer(new RequestEnd(this.streamId, trailers));
+      yield* this.toServer(new RequestEnd(this.streamId, trailers));
     } else if (this.state === "streamRequest") {
       request.body = this.#requestBody.bytes();
       request.streamed = request.body === null;
-      yield* this.#toServer(new RequestEnd(this.streamId, trailers));
+      yield* this.toServer(new RequestEnd(this.streamId, trailers));
       yield* callHook("request", flow);
     } else {
       return;
@@ -233,7 +198,7 @@ export class HttpStream extends Layer {
       const get = new GetHttpConnection({ host: r.host, port: r.port }, r.scheme === "https", via);
       const ready = (yield get) as HttpConnectionReady;
       if (ready.conn === null) {
-        yield* this.#fail(502, ready.error ?? "could not connect to the origin");
+        yield* this.fail(502, ready.error ?? "could not connect to the origin");
         return false;
       }
       this.server = ready.conn;
@@ -241,7 +206,7 @@ export class HttpStream extends Layer {
     }
     this.#webSocket ??= webSocketOffer(r);
     const head = requestHeadOf(r);
-    yield* this.#toServer(new RequestHeaders(this.streamId, head, false));
+    yield* this.toServer(new RequestHeaders(this.streamId, head, false));
     return true;
   }
 
@@ -268,7 +233,7 @@ export class HttpStream extends Layer {
     }
     yield* callHook("responseheaders", flow);
     if (flow.killed) {
-      yield* this.#kill();
+      yield* this.kill();
       return;
     }
     if (holdsBody(o.holdResponseBodies, response, o.streamLargeBodies)) {
@@ -276,7 +241,7 @@ export class HttpStream extends Layer {
       return;
     }
     this.state = "streamResponse";
-    yield* this.#sendResponseHead(response);
+    yield* this.sendResponseHead(response);
   }
 
   *#onResponseData(data: Uint8Array): CommandGenerator {
@@ -286,16 +251,16 @@ export class HttpStream extends Layer {
       if (this.#responseBody.add(data)) return;
       this.state = "streamResponse";
       response.streamed = true;
-      yield* this.#sendResponseHead(response);
+      yield* this.sendResponseHead(response);
       for (const chunk of this.#responseBody.takeChunks()) {
-        yield* this.#toClient(new ResponseData(this.streamId, chunk));
+        yield* this.toClient(new ResponseData(this.streamId, chunk));
       }
-      yield* this.#toClient(new ResponseData(this.streamId, data));
+      yield* this.toClient(new ResponseData(this.streamId, data));
       return;
     }
     if (this.state === "streamResponse") {
       this.#responseBody.add(data);
-      yield* this.#toClient(new ResponseData(this.streamId, data));
+      yield* this.toClient(new ResponseData(this.streamId, data));
     }
   }
 
@@ -307,60 +272,22 @@ export class HttpStream extends Layer {
     response.body = this.#responseBody.bytes();
     response.streamed = response.body === null;
     if (this.state === "holdResponse") {
-      yield* this.#release(true);
+      yield* this.release(true);
       yield* callHook("response", flow);
       if (flow.killed) {
-        yield* this.#kill();
+        yield* this.kill();
         return;
       }
-      yield* this.#sendWholeResponse(response);
+      yield* this.sendWholeResponse(response);
     } else if (this.state === "streamResponse") {
-      yield* this.#toClient(new ResponseEnd(this.streamId, trailers));
-      yield* this.#release(true);
+      yield* this.toClient(new ResponseEnd(this.streamId, trailers));
+      yield* this.release(true);
       yield* callHook("response", flow);
     } else {
       return;
     }
     this.state = "done";
     yield new CallHook("flow_done", flow);
-  }
-
-  *#sendResponseHead(response: FlowResponse): CommandGenerator {
-    const headers = response.headers.clone();
-    dropHopByHop(headers, response.status === 101);
-    const head = {
-      status: response.status,
-      reason: response.reason,
-      version: response.httpVersion,
-    };
-    yield* this.#toClient(new ResponseHeaders(this.streamId, { ...head, headers }, false));
-  }
-
-  /** A held or hook-made response, with the Content-Length of the body really sent. */
-  *#sendWholeResponse(response: FlowResponse): CommandGenerator {
-    const body = frameHeldResponse(response, this.flow!.request.method);
-    yield* this.#sendResponseHead(response);
-    if (body.length > 0) yield* this.#toClient(new ResponseData(this.streamId, body));
-    yield* this.#toClient(new ResponseEnd(this.streamId, response.trailers));
-  }
-
-  // ---- answers, failures, hand-offs ----
-
-  /** After a hook: a kill or a respond() ends the stream here. Returns true if it did. */
-  *#answeredByHook(): CommandGenerator<boolean> {
-    const flow = this.flow!;
-    if (flow.killed) {
-      yield* this.#kill();
-      return true;
-    }
-    if (flow.response !== null) {
-      this.state = "done";
-      yield* this.#release(this.#requestEnded);
-      yield* this.#sendWholeResponse(flow.response);
-      yield new CallHook("flow_done", flow);
-      return true;
-    }
-    return false;
   }
 
   /** CONNECT (regular, upstream): say yes and give the client connection to a new layer stack. */
@@ -374,7 +301,7 @@ export class HttpStream extends Layer {
     }
     this.state = "tunnel";
     const ok = { status: 200, reason: "Connection established", version: "HTTP/1.1" };
-    yield* this.#toClient(
+    yield* this.toClient(
       new ResponseHeaders(this.streamId, { ...ok, headers: new HeaderList() }, true),
     );
     yield new HandOffClient(this.streamId, server);
@@ -400,7 +327,7 @@ export class HttpStream extends Layer {
         yield* callHook("websocket_start", flow);
       }
     }
-    yield* this.#sendResponseHead(response);
+    yield* this.sendResponseHead(response);
     const server = this.server!;
     this.server = null; // the HTTP layer gives the connection to the relay, not back to the pool
     yield new UpgradeStream(this.streamId, server, relay ? "websocket" : "raw", relay);
@@ -414,77 +341,5 @@ export class HttpStream extends Layer {
       yield* callHook("error", flow);
     }
     yield new CallHook("flow_done", flow);
-  }
-
-  /** Fails the flow: an error response if nothing was sent yet, else the client is cut off. */
-  *#fail(status: number, message: string): CommandGenerator {
-    const flow = this.flow;
-    this.state = "failed";
-    yield* this.#release(false);
-    if (flow !== null) {
-      flow.error = { message, timestamp: this.context.options.now() };
-      yield* callHook("error", flow);
-    }
-    if (this.#responseStarted) {
-      yield* this.#toClient(new ResponseProtocolError(this.streamId, message));
-    } else {
-      yield* this.#answerError(status, message);
-    }
-    if (flow !== null) yield new CallHook("flow_done", flow);
-  }
-
-  *#onClientError(event: RequestProtocolError): CommandGenerator {
-    if (this.server !== null) yield* this.#toServer(event);
-    if (event.status === 0 || this.#responseStarted) {
-      this.state = "failed";
-      yield* this.#release(false);
-      if (this.flow) {
-        this.flow.error = { message: event.message, timestamp: this.context.options.now() };
-        yield* callHook("error", this.flow);
-        yield new CallHook("flow_done", this.flow);
-      }
-      return;
-    }
-    yield* this.#fail(event.status, event.message);
-  }
-
-  *#answerError(status: number, message: string, extra: string[] = []): CommandGenerator {
-    const { head, body } = errorResponse(status, message, extra);
-    yield* this.#toClient(new ResponseHeaders(this.streamId, head, false));
-    yield* this.#toClient(new ResponseData(this.streamId, body));
-    yield* this.#toClient(new ResponseEnd(this.streamId, null));
-  }
-
-  *#kill(): CommandGenerator {
-    this.state = "failed";
-    yield* this.#release(false);
-    yield* this.#toClient(new ResponseProtocolError(this.streamId, "killed by an addon"));
-    const flow = this.flow!;
-    flow.error = { message: "killed by an addon", timestamp: this.context.options.now() };
-    yield new CallHook("flow_done", flow);
-  }
-
-  *#release(reusable: boolean): CommandGenerator {
-    if (this.server === null) return;
-    yield new ReleaseConnection(this.streamId, this.server, reusable);
-    this.server = null;
-  }
-
-  *#toClient(
-    event:
-      | InformationalResponse
-      | ResponseHeaders
-      | ResponseData
-      | ResponseEnd
-      | ResponseProtocolError,
-  ): CommandGenerator {
-    if (!(event instanceof InformationalResponse)) this.#responseStarted = true;
-    yield new SendHttp(event, this.context.client);
-  }
-
-  *#toServer(
-    event: RequestHeaders | RequestData | RequestEnd | RequestProtocolError,
-  ): Generator<Command, void, unknown> {
-    if (this.server !== null) yield new SendHttp(event, this.server);
   }
 }
