@@ -83,12 +83,14 @@ test("curl -x: CONNECT, intercepted TLS, an https origin; the flow records both 
 test("a client that refuses our certificate: tls_failed_client with the reason", async () => {
   const proxyCa = await testCa();
   const failures: { error: string }[] = [];
+  const flows: Flow[] = [];
   const services = runtimeServices({
     network,
     leaves: new LeafCache(proxyCa.ca),
     verifyUpstream: true,
     hook(name, data) {
       if (name === "tls_failed_client") failures.push(data as { error: string });
+      if (name === "flow_done") flows.push(data as Flow);
     },
     log() {},
   });
@@ -116,6 +118,9 @@ test("a client that refuses our certificate: tls_failed_client with the reason",
     await Promise.all(drivers);
     assert.equal(failures.length, 1);
     assert.ok(failures[0].error.length > 0);
+    assert.equal(flows.length, 1, "the failure is a flow");
+    assert.match(flows[0].error?.message ?? "", /^client TLS handshake failed: /);
+    assert.equal(flows[0].request.method, "CONNECT");
   } finally {
     await listener.close();
   }

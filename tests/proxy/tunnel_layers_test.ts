@@ -24,6 +24,7 @@ import { parseClientHello } from "../../src/tls/client_hello.ts";
 import { any, Playbook, reply } from "./playbook.ts";
 import { b, clientHello, context } from "./layer_helpers.ts";
 import type { Context } from "../../src/proxy/core/context.ts";
+import type { Flow } from "../../src/flow/flow.ts";
 import type { Layer } from "../../src/proxy/core/layer.ts";
 
 function tunnelContext(options = {}): Context {
@@ -189,6 +190,7 @@ describe("ClientTlsLayer", () => {
     const ctx = tunnelContext();
     const hello = clientHello("example.com");
     const failed = any<{ error: string }>("failed data");
+    const flow = any<Flow>("flow");
     new Playbook(tls(ctx, hello))
       .send(new Start())
       .expect(new CallHook("tls_start_client", any("start data")))
@@ -197,8 +199,17 @@ describe("ClientTlsLayer", () => {
       .send(reply("client refused the certificate (unknown CA)"))
       .expect(new CallHook("tls_failed_client", failed))
       .send(reply())
-      .expect(new CloseConnection(ctx.client))
+      .expect(new CallHook("error", flow))
+      .send(reply())
+      .expect(new CloseConnection(ctx.client), new CallHook("flow_done", flow))
       .check();
     assert.equal(failed.value.error, "client refused the certificate (unknown CA)");
+    assert.equal(flow.value.request.method, "CONNECT");
+    assert.equal(flow.value.request.host, "example.com");
+    assert.equal(
+      flow.value.error?.message,
+      "client TLS handshake failed: the client does not trust the proxy's certificate for " +
+        "example.com (client refused the certificate (unknown CA))",
+    );
   });
 });

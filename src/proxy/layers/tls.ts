@@ -11,7 +11,9 @@
  * Then the child layer (HTTP over TLS) gets the connection.
  */
 import type { ClientHello } from "../../tls/client_hello.ts";
-import { CloseConnection, Log } from "../core/commands.ts";
+import { Flow, FlowRequest } from "../../flow/flow.ts";
+import { HeaderList } from "../../http/headers.ts";
+import { CallHook, CloseConnection, Log } from "../core/commands.ts";
 import { formatEndpoint, sniFor, tlsState } from "../core/connection.ts";
 import type { Context } from "../core/context.ts";
 import { type Event, Start } from "../core/events.ts";
@@ -150,7 +152,37 @@ export class ClientTlsLayer extends Layer {
       sni: this.hello.sni,
       error,
     });
+    // The failure is a flow too (the CONNECT it happened in, carrying the error), so that the
+    // live output, recordings and the API show it, as mitmproxy does.
+    const flow = this.#failedFlow(side, error);
+    if (flow !== null) yield* callHook("error", flow);
     if (this.context.server?.open) yield new CloseConnection(this.context.server);
     yield new CloseConnection(client);
+    if (flow !== null) yield new CallHook("flow_done", flow);
+  }
+
+  #failedFlow(side: "client" | "origin", error: string): Flow | null {
+    const server = this.context.server;
+    if (server === null) return null;
+    const client = this.context.client;
+    const now = this.context.options.now();
+    const name = this.hello.sni ?? server.address.host;
+    const request = new FlowRequest({
+      method: "CONNECT",
+      scheme: "https",
+      host: server.address.host,
+      port: server.address.port,
+      path: "",
+      httpVersion: "HTTP/1.1",
+      headers: new HeaderList(),
+      timestampStart: client.timestampStart ?? now,
+    });
+    const peer = { address: client.peer.host, port: client.peer.port, tls: null };
+    const flow = new Flow(peer, request);
+    const message = side === "client"
+      ? `client TLS handshake failed: the client does not trust the proxy's certificate for ${name} (${error})`
+      : `TLS handshake with the origin ${formatEndpoint(server.address)} failed: ${error}`;
+    flow.error = { message, timestamp: now };
+    return flow;
   }
 }
