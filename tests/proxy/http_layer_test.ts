@@ -371,4 +371,47 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
     assert.equal(flow.value.error?.message, why);
     assert.equal(flow.value.response, null, "no response came from the origin");
   });
+
+  test("a malformed response from the origin: 502 saying what was wrong", () => {
+    const ctx = context();
+    const layer = new HttpLayer(ctx, REGULAR);
+    const server = any<Server>("server");
+    const answer = any<Uint8Array>("answer");
+    new Playbook(layer, { hooks: false })
+      .send(new Start())
+      .send(new DataReceived(ctx.client, b("GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+      .expect(new OpenConnection(server))
+      .send(reply())
+      .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+      .send((p) =>
+        new DataReceived(
+          p.last(OpenConnection).conn,
+          b("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"),
+        )
+      )
+      .expect(new CloseConnection(server), new SendData(ctx.client, answer))
+      .expect(new CloseConnection(ctx.client))
+      .check();
+    const text = new TextDecoder().decode(answer.value);
+    assert.match(text, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
+    assert.match(text, /response Content-Length "x" is invalid\n$/);
+  });
+
+  test("a request head over the limit: 431 with the reason", () => {
+    const ctx = context({ maxHeadBytes: 64 });
+    const answer = any<Uint8Array>("answer");
+    new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
+      .send(new Start())
+      .send(
+        new DataReceived(
+          ctx.client,
+          b("GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nX-Long: " + "y".repeat(100)),
+        ),
+      )
+      .expect(new SendData(ctx.client, answer), new CloseConnection(ctx.client))
+      .check();
+    const text = new TextDecoder().decode(answer.value);
+    assert.match(text, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    assert.match(text, /request head is larger than 64 bytes\n$/);
+  });
 });
