@@ -92,3 +92,27 @@ test("an origin that does not start its response within read_timeout: 504 with t
     )
     .check();
 });
+
+test("a pooled origin connection unused for origin_idle_timeout is closed; reuse disarms", () => {
+  const ctx = context({ originIdleTimeoutMs: 30_000 });
+  const server = any<Server>("server");
+  const req = "GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n";
+  const res = "HTTP/1.1 204 No Content\r\n\r\n";
+  const pb = new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
+    .send(new Start())
+    .send(new DataReceived(ctx.client, b(req)))
+    .expect(new OpenConnection(server))
+    .send(reply())
+    .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+    .send((p) => new DataReceived(p.last(OpenConnection).conn, b(res)))
+    .expect(new Arm(30_000), new SendData(ctx.client, b(res)))
+    .send(new DataReceived(ctx.client, b(req)))
+    .expect(
+      new Disarm(any("idle")),
+      new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")),
+    )
+    .send((p) => new DataReceived(p.last(OpenConnection).conn, b(res)))
+    .expect(new Arm(30_000), new SendData(ctx.client, b(res)));
+  pb.check();
+  pb.send(new Wakeup(pb.last(Arm))).expect(new CloseConnection(server.value)).check();
+});

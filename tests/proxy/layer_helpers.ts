@@ -16,6 +16,7 @@ export function context(options: Partial<LayerOptions> = {}): Context {
     idleTimeoutMs: Infinity,
     headerTimeoutMs: Infinity,
     readTimeoutMs: Infinity,
+    originIdleTimeoutMs: Infinity,
     now: () => 1_000_000,
   };
   return new Context(client, { ...DEFAULT_LAYER_OPTIONS, ...base, ...options });

@@ -39,6 +39,8 @@ export interface LayerOptions {
   headerTimeoutMs: number;
   /** How long the origin may take to start its response once the request is sent (504). */
   readTimeoutMs: number;
+  /** A pooled origin connection unused for this long is closed. */
+  originIdleTimeoutMs: number;
   /** How long to wait for a client to speak first before treating it as server-first TCP. */
   clientFirstWaitMs: number;
   /** The clock for flow timestamps (ms since the epoch); fixed in tests. */
@@ -60,6 +62,7 @@ export const DEFAULT_LAYER_OPTIONS: LayerOptions = {
   idleTimeoutMs: 60_000,
   headerTimeoutMs: 30_000,
   readTimeoutMs: 60_000,
+  originIdleTimeoutMs: 30_000,
   now: () => Date.now(),
 };
 

@@ -9,6 +9,7 @@ import {
   Arm,
   CloseConnection,
   type Command,
+  Disarm,
   OpenConnection,
   Splice,
   StartTls,
@@ -24,6 +25,7 @@ import {
   Start,
   TlsEstablished,
   TlsFailed,
+  Wakeup,
   WriteDrained,
 } from "../../core/events.ts";
 import { type CommandGenerator, delegate, Layer } from "../../core/layer.ts";
@@ -49,6 +51,8 @@ interface PoolEntry {
   /** How many streams it may carry at once. */
   capacity: number;
   tls: boolean;
+  /** Armed while no stream uses the connection (origin_idle_timeout). */
+  idle: Arm | null;
 }
 
 interface Dial {
@@ -66,6 +70,7 @@ export class HttpLayer extends Layer {
   readonly streams = new Map<number, HttpStream>();
   readonly pool = new Map<Connection, PoolEntry>();
   #dials = new Map<Command, Dial>();
+  readonly #idleTimers = new Map<Arm, Connection>();
   /** Which child paused on a blocking command, so its answer goes back to it. */
   #waiting = new Map<Command, Layer>();
   #tunnel: Layer | null = null;
@@ -101,6 +106,10 @@ export class HttpLayer extends Layer {
         ? this.client
         : this.pool.get(event.conn)?.layer;
       if (layer) yield* this.#feed(layer, event);
+      return;
+    }
+    if (event instanceof Wakeup && this.#idleTimers.has(event.command)) {
+      yield* this.#idleExpired(event.command);
       return;
     }
     if (event instanceof CommandCompleted) {
@@ -168,6 +177,7 @@ export class HttpLayer extends Layer {
         sameVia(s.via, request.via)
       ) {
         entry.streams.add(stream.streamId);
+        yield* this.#stopIdle(entry);
         yield* this.#feed(stream, new HttpConnectionReady(request, s, null, false));
         return;
       }
@@ -231,7 +241,7 @@ export class HttpLayer extends Layer {
   /** A pool entry: HTTP/1 carries one stream at a time. */
   #entry(server: Server, streamId: number, tls: boolean): PoolEntry {
     const layer = new Http1Client(this.context, server);
-    return { layer, streams: new Set([streamId]), capacity: 1, tls };
+    return { layer, streams: new Set([streamId]), capacity: 1, tls, idle: null };
   }
 
   *#release(command: ReleaseConnection): CommandGenerator {
@@ -241,19 +251,47 @@ export class HttpLayer extends Layer {
     if (!command.reusable && command.conn.open) {
       yield* this.#forget(command.conn);
       yield new CloseConnection(command.conn);
+      return;
     }
+    const ms = this.context.options.originIdleTimeoutMs;
+    if (entry.streams.size === 0 && ms !== Infinity) {
+      entry.idle = this.detached(new Arm(ms));
+      this.#idleTimers.set(entry.idle, command.conn);
+      yield entry.idle;
+    }
+  }
+
+  /** A pooled connection's idle timer fired: close it if still unused. */
+  *#idleExpired(timer: Arm): CommandGenerator {
+    const conn = this.#idleTimers.get(timer)!;
+    this.#idleTimers.delete(timer);
+    const entry = this.pool.get(conn);
+    if (entry === undefined || entry.idle !== timer || entry.streams.size > 0) return;
+    entry.idle = null; // fired: nothing to disarm
+    yield* this.#forget(conn);
+    yield new CloseConnection(conn);
+  }
+
+  *#stopIdle(entry: PoolEntry): CommandGenerator {
+    if (entry.idle === null) return;
+    this.#idleTimers.delete(entry.idle);
+    yield new Disarm(entry.idle);
+    entry.idle = null;
   }
 
   /** A connection is being closed: the pool must not hand it out again. */
   *#forget(conn: Connection): CommandGenerator {
     if (conn === this.context.client) {
       // The client is gone: its origin connections have no one to serve.
-      for (const other of [...this.pool.keys()]) {
+      for (const [other, entry] of [...this.pool]) {
+        yield* this.#stopIdle(entry);
         this.pool.delete(other);
         if (other.open) yield new CloseConnection(other);
       }
       return;
     }
+    const entry = this.pool.get(conn);
+    if (entry !== undefined) yield* this.#stopIdle(entry);
     this.pool.delete(conn);
   }
 
