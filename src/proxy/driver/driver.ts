@@ -28,6 +28,7 @@ import {
   DataReceived,
   type Event,
   HookAnswered,
+  type MessageInjected,
   OpenConnectionCompleted,
   SpliceEnded,
   Start,
@@ -65,12 +66,18 @@ export class Driver {
   #resolveDone!: () => void;
   readonly done: Promise<void>;
   #failed = false;
+  #finished = false;
 
-  constructor(root: Layer, client: Client, conn: Conn, services: DriverServices) {
+  /**
+   * `conn` is the client's connection; null for a stack that only serves injected requests
+   * (replay, the API), which lives until finish().
+   */
+  constructor(root: Layer, client: Client, conn: Conn | null, services: DriverServices) {
     this.#root = root;
     this.#client = client;
     this.#services = services;
-    this.#conns.set(client, conn);
+    if (conn !== null) this.#conns.set(client, conn);
+    else this.#tasks++; // held open by finish()
     client.timestampStart ??= Date.now();
     this.done = new Promise((r) => (this.#resolveDone = r));
   }
@@ -78,9 +85,29 @@ export class Driver {
   /** Starts the stack and the client's read loop; resolves when every connection is closed. */
   run(): Promise<void> {
     // The read loop first: it is the work that keeps the driver alive while Start is handled.
-    this.#startReading(this.#client);
+    if (this.#conns.has(this.#client)) this.#startReading(this.#client);
     this.#enqueue(new Start());
     return this.done;
+  }
+
+  /** Hands the layers something from outside: a replayed or API-made request. */
+  inject(event: MessageInjected): void {
+    this.#enqueue(event);
+  }
+
+  /**
+   * For a driver without a client connection, once the injected flows are done: closes the
+   * origin connections it kept for reuse and ends.
+   */
+  finish(): void {
+    if (this.#conns.has(this.#client) || this.#finished) return;
+    this.#finished = true;
+    this.#tasks--;
+    for (const [conn, c] of this.#conns) {
+      conn.state = ConnState.Closed;
+      if (!c.isClosed) this.#track(closeWhenFlushed(c, this.#services.closeFlushMs));
+    }
+    this.#checkDone();
   }
 
   // ---- the event loop ----

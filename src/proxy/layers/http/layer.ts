@@ -21,6 +21,7 @@ import {
   ConnectionClosed,
   DataReceived,
   type Event,
+  MessageInjected,
   OpenConnectionCompleted,
   Start,
   TlsEstablished,
@@ -71,6 +72,7 @@ export class HttpLayer extends Layer {
   readonly pool = new Map<Connection, PoolEntry>();
   #dials = new Map<Command, Dial>();
   readonly #idleTimers = new Map<Arm, Connection>();
+  #nextInjectedId = 2;
   /** Which child paused on a blocking command, so its answer goes back to it. */
   #waiting = new Map<Command, Layer>();
   #tunnel: Layer | null = null;
@@ -96,6 +98,14 @@ export class HttpLayer extends Layer {
     }
     if (event instanceof Start) {
       yield* this.#feed(this.client, event);
+      return;
+    }
+    if (event instanceof MessageInjected && event.kind === "request") {
+      // Injected requests get even stream ids, apart from the client's odd ones.
+      const stream = new HttpStream(this.context, this.#nextInjectedId, this.mode);
+      this.#nextInjectedId += 2;
+      this.streams.set(stream.streamId, stream);
+      yield* this.#feed(stream, event);
       return;
     }
     if (

@@ -5,14 +5,14 @@
  * and turns every failure into a response or a flow error. It never sees bytes: it gets stream
  * events from the HttpLayer and sends stream events to a connection by its id.
  */
-import { FlowResponse } from "../../../flow/flow.ts";
+import { type Flow, FlowResponse } from "../../../flow/flow.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../http/message.ts";
 import { PROXY_AUTHENTICATE } from "../../../proxy/modes/proxy_auth.ts";
 import { Arm, CallHook, Disarm, Log } from "../../core/commands.ts";
 import { Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
-import { type Event, SpliceEnded, Wakeup } from "../../core/events.ts";
+import { type Event, MessageInjected, SpliceEnded, Wakeup } from "../../core/events.ts";
 import { callHook, type CommandGenerator } from "../../core/layer.ts";
 import type { UpgradeRequest } from "../../../websocket/handshake.ts";
 import { BodyBuffer } from "./body_buffer.ts";
@@ -48,6 +48,11 @@ import {
   UpgradeStream,
 } from "./events.ts";
 
+/** What MessageInjected("request") carries: the flow whose request to send. */
+export interface InjectedRequest {
+  flow: Flow;
+}
+
 export class HttpStream extends StreamBase {
   #requestBody: BodyBuffer;
   #responseBody: BodyBuffer;
@@ -80,7 +85,24 @@ export class HttpStream extends StreamBase {
       yield* this.fail(504, `the origin did not start its response within ${s} s`);
     } else if (event instanceof SpliceEnded && this.state === "tunnel") {
       yield* this.#onUpgradeEnded(event.error);
+    } else if (event instanceof MessageInjected && this.state === "waitRequestHeaders") {
+      yield* this.#onInjected((event.message as InjectedRequest).flow);
     }
+  }
+
+  /**
+   * A whole request from outside (replay, the API): it runs the hooks and goes to the origin
+   * like a client's held request; the response is recorded on the flow and sent nowhere.
+   */
+  *#onInjected(flow: Flow): CommandGenerator {
+    this.injected = true;
+    this.flow = flow;
+    flow.response = null;
+    flow.error = null;
+    yield* callHook("requestheaders", flow);
+    if (yield* this.answeredByHook()) return;
+    this.state = "holdRequest";
+    yield* this.#onRequestEnd(flow.request.trailers);
   }
 
   // ---- request ----
@@ -163,7 +185,7 @@ export class HttpStream extends StreamBase {
     request.timestampEnd = this.context.options.now();
     this.requestEnded = true;
     if (this.state === "holdRequest") {
-      request.body = this.#requestBody.bytes();
+      if (!this.injected) request.body = this.#requestBody.bytes();
       yield* callHook("request", flow);
       if (yield* this.answeredByHook()) return;
       frameHeldRequest(request);

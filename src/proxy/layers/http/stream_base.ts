@@ -47,6 +47,8 @@ export abstract class StreamBase extends Layer {
   /** Something of the response reached the client: an error can no longer be a response. */
   protected responseStarted = false;
   protected requestEnded = false;
+  /** A request injected from outside (replay, the API): there is no client to answer. */
+  protected injected = false;
 
   constructor(context: Context, streamId: number, mode: HttpMode) {
     super(context);
@@ -164,7 +166,7 @@ export abstract class StreamBase extends Layer {
       | ResponseProtocolError,
   ): CommandGenerator {
     if (!(event instanceof InformationalResponse)) this.responseStarted = true;
-    yield new SendHttp(event, this.context.client);
+    if (!this.injected) yield new SendHttp(event, this.context.client);
   }
 
   protected *toServer(
