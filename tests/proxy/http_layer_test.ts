@@ -414,4 +414,23 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
     assert.match(text, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
     assert.match(text, /request head is larger than 64 bytes\n$/);
   });
+
+  test("a client that half-closes after its request still gets the response, then the close", () => {
+    const ctx = context();
+    const server = any<Server>("server");
+    new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
+      .send(new Start())
+      .send(new DataReceived(ctx.client, b("GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+      .expect(new OpenConnection(server))
+      .send(new ConnectionClosed(ctx.client))
+      .send(reply())
+      .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+      .send((p) =>
+        new DataReceived(p.last(OpenConnection).conn, b("HTTP/1.1 204 No Content\r\n\r\n"))
+      )
+      .expect(new SendData(ctx.client, b("HTTP/1.1 204 No Content\r\n\r\n")))
+      // The client is gone: its origin connection closes with it.
+      .expect(new CloseConnection(server), new CloseConnection(ctx.client))
+      .check();
+  });
 });

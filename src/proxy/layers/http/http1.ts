@@ -37,6 +37,9 @@ function limitsOf(context: Context) {
   };
 }
 
+/** The client's states once its request has been read whole. */
+const REQUEST_READ = new Set(["DONE", "MIGHT_SWITCH_PROTOCOL", "CLOSED"]);
+
 /** States after which this connection carries nothing more. */
 const ENDING = new Set(["MUST_CLOSE", "ERROR", "CLOSED"]);
 
@@ -148,7 +151,7 @@ export class Http1Server extends Http1Layer {
     } else if (event instanceof ResponseHeaders) {
       const { head, closeAfter } = responseToH1(event.head, this.#method, this.#version);
       this.#closeAfter = closeAfter;
-      if (this.h1.theirState !== "DONE" && this.h1.theirState !== "MIGHT_SWITCH_PROTOCOL") {
+      if (!REQUEST_READ.has(this.h1.theirState)) {
         // Answering before the request body was read: the rest of it cannot be skipped
         // reliably, so the connection ends after this response (RFC 9112 section 9.6).
         if (!head.headers.has("connection")) head.headers.set("Connection", "close");
