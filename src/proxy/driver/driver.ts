@@ -54,7 +54,13 @@ export class Driver {
   #processing = false;
   /** Blocking commands (not splices) whose answers have not been processed yet. */
   #blocking = 0;
-  #writes: Promise<unknown>[] = [];
+  /**
+   * Writes not yet handed to the OS, by the connection whose bytes caused them (null: a hook's
+   * answer, a timer, a dial). Reading a connection waits for its own and for the null ones, so
+   * each direction is held back by its own receiver, not by the other direction's.
+   */
+  readonly #writes = new Map<Connection | null, Promise<unknown>[]>();
+  #cause: Connection | null = null;
   readonly #paused = new Set<Connection>();
   readonly #spliced = new Set<Connection>();
   readonly #inFlight = new Map<Connection, Promise<Uint8Array | null>>();
@@ -127,6 +133,9 @@ export class Driver {
 
   #dispatch(event: Event): void {
     if (this.#failed) return;
+    this.#cause = event instanceof DataReceived || event instanceof ConnectionClosed
+      ? event.conn
+      : null;
     let commands: Command[];
     try {
       commands = this.#root.handleEvent(event);
@@ -163,9 +172,9 @@ export class Driver {
       if (this.#failed || this.#spliced.has(conn) || !(conn.state & ConnState.CanRead)) {
         return false;
       }
-      if (this.#writes.length > 0) {
-        const writes = this.#writes;
-        this.#writes = [];
+      const writes = this.#writes.get(conn) ?? this.#writes.get(null);
+      if (writes !== undefined) {
+        this.#writes.delete(this.#writes.get(conn) === writes ? conn : null);
         await Promise.all(writes);
         continue;
       }
@@ -217,7 +226,12 @@ export class Driver {
     if (c === undefined || c.isClosed || !(command.conn.state & ConnState.CanWrite)) return;
     try {
       const full = c.write(command.data);
-      if (full) this.#writes.push(full.catch(() => {}));
+      if (full) {
+        const list = this.#writes.get(this.#cause);
+        const pending = full.catch(() => {});
+        if (list) list.push(pending);
+        else this.#writes.set(this.#cause, [pending]);
+      }
     } catch {
       // Closed under us: the read side reports it.
     }
