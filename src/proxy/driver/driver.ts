@@ -3,10 +3,11 @@
  * socket reads, closes, timers and finished work into events, feeds them to the top layer one
  * at a time, and carries out the commands that come back. It makes no protocol decisions.
  *
- * Backpressure: a connection is read only when (1) everything written because of earlier
- * events has been handed to the OS, (2) no layer waits for the answer to a blocking command
- * (a dial, a handshake, a hook), and (3) no layer paused reading it. So bytes flow at the pace
- * of the slowest side and memory stays flat however large a body is.
+ * Backpressure: a connection is read only when (1) everything written because of its earlier
+ * bytes (or of a hook's answer, a timer, a dial) has been handed to the OS, (2) no layer waits
+ * for the answer to a blocking command (a dial, a handshake, a hook), and (3) no layer paused
+ * reading it. So each direction flows at the pace of its receiver and memory stays flat however
+ * large a body is.
  */
 import {
   Arm,
