@@ -120,6 +120,14 @@ export const OPTION_SPECS = {
     help: "Give up waiting for an origin's response head after this many seconds, counted from " +
       "when the whole request was sent (504); 0 waits for ever.",
   }),
+  body_timeout: opt({
+    type: "seconds",
+    default: 60,
+    min: 0,
+    help: "Give up on a request or response body that brings no bytes for this many seconds: a " +
+      "stalled upload gets 408 (or, once answering has begun, both connections close), a " +
+      "stalled download closes both; 0 waits for ever.",
+  }),
   max_connections: opt({
     type: "int",
     default: 10000,

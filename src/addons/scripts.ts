@@ -77,9 +77,10 @@ export class ScriptLoader {
     try {
       fresh = await importAddons(script.file, ++script.version);
     } catch (e) {
+      // One line: a multi-line message (a code frame) would scatter through the live output.
       this.#log.error(
         `reloading ${script.file} failed, keeping the previous version: ${
-          (e as Error)?.message ?? e
+          String((e as Error)?.message ?? e).replace(/\s+/g, " ")
         }`,
       );
       return;
@@ -114,7 +115,9 @@ async function importAddons(file: string, version: number): Promise<Addon[]> {
   try {
     mod = await import(pathToFileURL(target).href);
   } catch (e) {
-    throw new ScriptError(`cannot load addon script ${file}: ${(e as Error)?.message ?? e}`);
+    throw new ScriptError(
+      `cannot load addon script ${file}: ${describeLoadError(e, target, file)}`,
+    );
   } finally {
     if (target !== file) fs.rmSync(target, { force: true });
   }
@@ -130,4 +133,61 @@ async function importAddons(file: string, version: number): Promise<Addon[]> {
     if (a.name === undefined) a.name = list.length === 1 ? base : `${base}[${i}]`;
     return a;
   });
+}
+
+// Terminal colour sequences, which Deno puts in some module errors.
+// deno-lint-ignore no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/**
+ * An import failure in one line: the error's first line (not the code frame under it) and where
+ * in the user's file it happened. `imported` is the path actually imported (a reload copy), shown
+ * as `file`. Runtimes differ: Bun gives a syntax error as a BuildMessage with `position`, Deno
+ * puts "at file:///...:L:C" in the message, and an error thrown while running has a stack.
+ */
+function describeLoadError(e: unknown, imported: string, file: string): string {
+  // Bun reports several syntax errors as an AggregateError of BuildMessages: the first says most.
+  const all = (e as { errors?: unknown })?.errors;
+  if (e instanceof AggregateError && Array.isArray(all) && all.length > 0) {
+    const more = all.length > 1 ? ` (and ${all.length - 1} more errors)` : "";
+    return describeLoadError(all[0], imported, file) + more;
+  }
+  const err = e as { message?: unknown; stack?: unknown; position?: unknown; name?: unknown };
+  const raw = String(err?.message ?? e).replace(ANSI, "");
+  const firstLine = raw.split("\n").map((l) => l.trim()).find((l) =>
+    l !== "" && !l.startsWith("|")
+  );
+  let message = (firstLine ?? raw).replace(/\s+at \S+:\d+:\d+$/, "").replace(/\.$/, "");
+  // Bun's BuildMessage is a syntax error; its ResolveMessage already says "Cannot find module".
+  const name = err?.name === "BuildMessage" ? "SyntaxError" : String(err?.name ?? "");
+  const plain = ["", "Error", "TypeError", "ResolveMessage"].includes(name);
+  if (!plain && !message.startsWith(name)) message = `${name}: ${message}`;
+  const where = locationIn(err, raw, imported);
+  message = message.split(imported).join(file); // a reload copy's name means nothing to the user
+  return where === null ? message : `${message} (at ${file}:${where})`;
+}
+
+/** "line:column" of the first place in `imported` that the error names, or null. */
+function locationIn(
+  err: { stack?: unknown; position?: unknown },
+  message: string,
+  imported: string,
+): string | null {
+  const pos = err?.position as { file?: string; line?: number; column?: number } | undefined;
+  if (pos && typeof pos.line === "number" && (pos.file === undefined || pos.file === imported)) {
+    return `${pos.line}:${pos.column ?? 0}`;
+  }
+  const url = pathToFileURL(imported).href;
+  const texts = [message, String(err?.stack ?? "").replace(ANSI, "")];
+  for (const text of texts) {
+    for (const prefix of [url, imported]) {
+      let at = text.indexOf(prefix + ":");
+      while (at >= 0) {
+        const m = /^:(\d+):(\d+)/.exec(text.slice(at + prefix.length));
+        if (m) return `${m[1]}:${m[2]}`;
+        at = text.indexOf(prefix + ":", at + 1);
+      }
+    }
+  }
+  return null;
 }

@@ -9,12 +9,14 @@ import { FilterError, parseFilter } from "../filter/mod.ts";
 import type { Filter } from "../filter/mod.ts";
 import type { Flow } from "../flow/flow.ts";
 import { flowsToHar } from "../flow/har.ts";
-import { flowToJson } from "../flow/serialize.ts";
+import { flowFromJson, flowToJson } from "../flow/serialize.ts";
+import { inProcessControlApi } from "../mcp/control_api.ts";
+import { handleMcpRequest } from "../mcp/http.ts";
 import { OptionError } from "../options.ts";
 import { VERSION } from "../version.ts";
 import type { Control } from "./control.ts";
 import { statsOf } from "./events.ts";
-import { editProblem, type Edits } from "./intercept.ts";
+import { applyEdits, editProblem, type Edits } from "./intercept.ts";
 import { ReplayError } from "./replay.ts";
 import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from "./security.ts";
 import { summarize } from "./summary.ts";
@@ -164,8 +166,19 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   app.post("/api/flows/:id/replay", async (c) => {
     const flow = find(c.req.param("id"));
     if (!flow) return fail(c, 404, `no flow ${c.req.param("id")}`);
+    // An optional {"request": {...}} changes what is sent (as resume does), not the kept flow.
+    const edits = await jsonBody(c);
+    const problem = (edits as Edits)?.response !== undefined
+      ? 'a replay sends a request: only {"request": {...}} can be changed'
+      : editProblem(edits, "request");
+    if (problem !== null) return fail(c, 400, problem);
+    let toSend = flow;
+    if ((edits as Edits).request !== undefined) {
+      toSend = flowFromJson(flowToJson(flow));
+      applyEdits(toSend, "request", edits as Edits);
+    }
     try {
-      const fresh = await replayer.replay(flow);
+      const fresh = await replayer.replay(toSend);
       return c.json(summary(fresh), 201);
     } catch (e) {
       if (e instanceof ReplayError) return fail(c, 409, e.message);
@@ -210,6 +223,10 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     await control.options.set(body as Record<string, unknown>);
     return c.json(control.options.values());
   });
+  // --- MCP for AI agents (docs/mcp.md): the tools call this same app, in this process.
+  const mcpApi = inProcessControlApi((request) => app.fetch(request), security.token);
+  app.all("/mcp", (c) => handleMcpRequest(c.req.raw, mcpApi));
+
   app.get("/api/ca.pem", (c) =>
     c.body(control.proxy.ca.authority.certPem, 200, {
       "Content-Type": "application/x-pem-file",

@@ -66,6 +66,11 @@ export class Interceptor {
     return this.#paused.get(id)?.phase ?? null;
   }
 
+  /** The ids of the paused flows, in the order they paused. */
+  pausedIds(): string[] {
+    return [...this.#paused.keys()];
+  }
+
   /** The paused flow with this id (it may have left the store). */
   pausedFlow(id: string): Flow | undefined {
     return this.#paused.get(id)?.flow;
@@ -188,7 +193,8 @@ export function editProblem(edits: unknown, phase: Phase): string | null {
   return null;
 }
 
-function applyEdits(flow: Flow, phase: Phase, edits: Edits): void {
+/** Applies edits checked by editProblem (also used to change a replayed request). */
+export function applyEdits(flow: Flow, phase: Phase, edits: Edits): void {
   if (phase === "request" && edits.request) {
     const r = edits.request;
     const req = flow.request;

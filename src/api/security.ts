@@ -4,8 +4,8 @@
  *   a DNS-rebinding page reaches us under its own host name and is refused;
  * - a request that says it comes from another origin (Origin, Sec-Fetch-Site) is refused, and no
  *   CORS headers are ever sent;
- * - /api needs the token: `Authorization: Bearer TOKEN`, or the HttpOnly SameSite=Strict cookie
- *   set when the UI is opened with ?token=TOKEN (compared in constant time);
+ * - /api and /mcp need the token: `Authorization: Bearer TOKEN`, or the HttpOnly SameSite=Strict
+ *   cookie set when the UI is opened with ?token=TOKEN (compared in constant time);
  * - a request with a body that changes state must say `Content-Type: application/json`, which an
  *   HTML form cannot send.
  */
@@ -95,7 +95,7 @@ export function securityMiddleware(config: SecurityConfig): MiddlewareHandler {
     if (c.req.header("sec-fetch-site") === "cross-site") {
       return jsonError(c, 403, "refused: cross-site requests are not allowed");
     }
-    if (c.req.path.startsWith("/api/") || c.req.path === "/api") {
+    if (c.req.path.startsWith("/api/") || c.req.path === "/api" || c.req.path === "/mcp") {
       const token = givenToken(c, config);
       if (token === null) {
         return jsonError(

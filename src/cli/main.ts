@@ -4,7 +4,6 @@
  */
 import { CommanderError } from "commander";
 import process from "node:process";
-import { ScriptError } from "../addons/scripts.ts";
 import { dumper } from "../addons/builtin/dumper.ts";
 import { type Filter, parseFilter } from "../filter/mod.ts";
 import { harCommand, readCommand, ReadError } from "./read_commands.ts";
@@ -18,12 +17,18 @@ import {
   parseOptionValue,
   resolveOptions,
 } from "../options.ts";
-import { ListenError, type ModeListener, startProxy } from "../proxy/server.ts";
+import type { ModeListener } from "../proxy/server.ts";
 import { formatAuthority } from "../http1/mod.ts";
-import { NetError, onShutdownSignal, runtime } from "../runtime/mod.ts";
+import { onShutdownSignal, runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { buildProgram, type Flags, type Invocation } from "./program.ts";
 import { startWebUi, WebStartError } from "./web_start.ts";
+import { startProxyOrExplain } from "./proxy_start.ts";
+import { runConsole } from "./console_command.ts";
+import { mcpCommand } from "./mcp_command.ts";
+import { checkRecordFile, StartupError, startupFsError } from "./startup_checks.ts";
+import { StdoutClosed, stdoutWriter } from "./stdout.ts";
+import { mistypedCommand, PENDING_SUBCOMMANDS } from "./typos.ts";
 import { loadClientReplay, replayCommand, replayInBackground } from "./replay_command.ts";
 
 /** Exit status for usage errors (unknown flag, bad value), as in mitmproxy and most Unix tools. */
@@ -117,9 +122,22 @@ export async function main(argv: string[]): Promise<number> {
   const parsed: { invocation?: Invocation } = {};
   let options: Options;
   try {
-    buildProgram(parsed).parse(argv, { from: "user" });
+    const program = buildProgram(parsed);
+    program.parse(argv, { from: "user" });
     const invocation = parsed.invocation!;
     const flags = invocation.flags;
+    if (invocation.command === "proxy" || (invocation.command === "read" && flags.read)) {
+      const word = invocation.filter.trim().split(/\s+/)[0];
+      const commands = [...program.commands.map((c) => c.name()), ...PENDING_SUBCOMMANDS];
+      const meant = mistypedCommand(word, commands);
+      if (meant !== null) {
+        console.error(
+          `mitm: "${word}" is not a command; did you mean "mitm ${meant}"? ` +
+            `To show only flows whose URL matches "${word}", write the filter as "~u ${word}".`,
+        );
+        return USAGE_ERROR;
+      }
+    }
     if (flags.options) {
       // With --set (or flags), says what those would set: a bad value is the usual usage error.
       const given = optionsFromFlags(flags);
@@ -167,6 +185,13 @@ export async function main(argv: string[]): Promise<number> {
           viewFilter,
           webPortChosen(invocation.flags),
         );
+      case "console":
+        return await runConsole(
+          options,
+          invocation.flags,
+          viewFilter,
+          webPortChosen(invocation.flags),
+        );
       case "read":
         await readCommand(invocation.file, viewFilter, options.flow_detail, useColor());
         return 0;
@@ -187,6 +212,13 @@ export async function main(argv: string[]): Promise<number> {
         const log = createLogger(level, consoleSink);
         return await replayCommand(invocation.files, options, log, useColor());
       }
+      case "mcp":
+        return await mcpCommand(
+          options,
+          invocation.flags,
+          invocation.api,
+          webPortChosen(invocation.flags),
+        );
       case "ca-path":
         console.log((await loadOrCreateCa(options.confdir)).certPemFile);
         return 0;
@@ -199,6 +231,16 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof OptionError) return usageError(e.message, "--options");
+    if (e instanceof StdoutClosed) return 0; // the reader of a pipe had enough (| head)
+    if (e instanceof StartupError) {
+      console.error(`mitm: ${e.message}.`);
+      return e.exitCode;
+    }
+    const fsError = startupFsError(e, options.confdir);
+    if (fsError !== null) {
+      console.error(`mitm: ${fsError.message}.`);
+      return fsError.exitCode;
+    }
     if (e instanceof ReadError) {
       console.error(`mitm: ${e.message}.`);
       return 1;
@@ -247,31 +289,24 @@ async function runProxy(
       detail: options.flow_detail,
       filter: viewFilter,
       color: useColor(),
-      write: (text) => process.stdout.write(text),
+      write: stdoutWriter(() =>
+        log.warn("standard output is closed; flows are no longer printed (the proxy carries on)")
+      ),
     }),
   ];
+  if (options.record) checkRecordFile(options.record, USAGE_ERROR);
+  if (options.intercept && !options.web) {
+    log.warn(
+      `warning: --set intercept does nothing with --no-web: nothing could resume paused flows ` +
+        `(the web UI and its API do that), so no flow is paused.`,
+    );
+  }
   // Read before starting, so that a missing file is a usage error, not a half-started proxy.
   const replaying = options.client_replay.length > 0
     ? loadClientReplay(options.client_replay)
     : null;
-  let proxy;
-  try {
-    proxy = await startProxy(options, { log, scripts: flags.scripts ?? [], addons: output });
-  } catch (e) {
-    if (e instanceof ScriptError) {
-      console.error(`mitm: ${e.message.replace(/\s+/g, " ")}`);
-      return 1;
-    }
-    if (!(e instanceof NetError)) throw e;
-    const where = e instanceof ListenError
-      ? formatAuthority(e.address.host, e.address.port)
-      : `${options.listen_host}:${options.listen_port}`;
-    const hint = e.code === "address-in-use"
-      ? " Stop the program using it or choose another port with -p (or --mode MODE@PORT)."
-      : "";
-    console.error(`mitm: cannot listen on ${where}: ${e.message}.${hint}`);
-    return 1;
-  }
+  const proxy = await startProxyOrExplain(options, flags.scripts ?? [], output, log);
+  if (typeof proxy === "number") return proxy;
 
   let web;
   try {
@@ -323,6 +358,9 @@ async function runProxy(
         ]
         : []),
       `HTTPS:   clients must trust ${proxy.ca.files.certPemFile} (see http://mitm.it)`,
+      ...(options.view_filter && !flags.quiet
+        ? [`Showing: only flows matching the filter ${JSON.stringify(options.view_filter)}`]
+        : []),
       // A token the user chose is not echoed (logs are often shared); a random one must be.
       ...(web ? [`Web UI:  ${tokenWasGiven(flags.apiToken) ? web.url : web.uiUrl}`] : []),
     ].join("\n"),

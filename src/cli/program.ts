@@ -38,9 +38,11 @@ export interface Flags {
 
 export type Invocation =
   | { command: "proxy"; flags: Flags; filter: string }
+  | { command: "console"; flags: Flags; filter: string }
   | { command: "read"; flags: Flags; file: string; filter: string; detail?: string }
   | { command: "har"; flags: Flags; file: string; filter: string; out?: string }
   | { command: "replay"; flags: Flags; files: string[]; concurrency?: string }
+  | { command: "mcp"; flags: Flags; api?: string }
   | { command: "ca-path"; flags: Flags }
   | { command: "ca-export"; flags: Flags; format: string };
 
@@ -133,6 +135,18 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
         : { command: "proxy", flags, filter: filter.join(" ") };
     });
 
+  program.command("console")
+    .description("run the proxy with an interactive terminal UI (? in it lists the keys)")
+    .argument("[filter...]", "list only flows matching this filter expression")
+    .exitOverride()
+    .action((filter: string[]) => {
+      out.invocation = {
+        command: "console",
+        flags: program.opts<Flags>(),
+        filter: filter.join(" "),
+      };
+    });
+
   program.command("read")
     .description("print the flows in a recording (or a HAR file) like the live output")
     .argument("<file>", "a --record file (JSON lines) or a HAR file")
@@ -176,6 +190,14 @@ export function buildProgram(out: { invocation?: Invocation }): Command {
         files,
         concurrency: opts.concurrency,
       };
+    });
+
+  program.command("mcp")
+    .description("serve the MCP tools for AI agents on stdin/stdout (docs/mcp.md)")
+    .option("--api <url>", "use the running proxy whose web UI is at URL, not a new one")
+    .exitOverride()
+    .action((opts: { api?: string }) => {
+      out.invocation = { command: "mcp", flags: program.opts<Flags>(), api: opts.api };
     });
 
   const ca = program.command("ca")

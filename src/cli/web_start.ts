@@ -44,9 +44,11 @@ export async function startWebUi(
       );
       return null;
     }
+    const instead = e.code === "address-not-available"
+      ? "Choose an address of this machine with --web-host"
+      : "Choose another port with --web-port";
     throw new WebStartError(
-      `cannot serve the web UI on ${where}: ${e.message}. Choose another port with --web-port, ` +
-        `or --no-web`,
+      `cannot serve the web UI on ${where}: ${e.message}. ${instead}, or --no-web`,
     );
   }
 }

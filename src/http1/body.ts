@@ -2,10 +2,11 @@
  * Body readers (one small state object per framing, as in h11's _readers.py) and the matching
  * writer. Readers hand out views into the receive buffer, never copies.
  */
-import { CR, CRLF, encodeString, HTAB, indexOfByte, LF, SP } from "./bytes.ts";
+import { CR, CRLF, encodeString, LF } from "./bytes.ts";
+import { ChunkLineScanner } from "./chunk_line.ts";
 import { HttpError } from "./errors.ts";
 import type { Framing } from "./framing.ts";
-import { type HeadLimits, HeadScanner, parseFields, serializeFields } from "./head.ts";
+import { fieldsEnd, type HeadLimits, HeadScanner, parseFields, serializeFields } from "./head.ts";
 import type { HeaderList } from "./headers.ts";
 import type { ReceiveBuffer } from "./receive_buffer.ts";
 
@@ -70,32 +71,28 @@ const enum Chunk {
   Done,
 }
 
-/** Longest chunk-size line (size plus extensions) accepted; longer ones are abusive. */
-export const MAX_CHUNK_LINE = 4096;
-
-/**
- * Most chunk-extension bytes accepted over one body. Extensions are dropped when re-chunking, so a
- * body of one-byte chunks each carrying a long extension would make the proxy read far more than
- * it forwards (Node.js caps them at 16 KiB for the same reason, CVE-2024-22019).
- */
-export const MAX_CHUNK_EXTENSIONS = 16 * 1024;
-
 export class ChunkedReader implements BodyReader {
   #state = Chunk.Size;
   #remaining = 0;
-  #extensionBytes = 0;
+  readonly #sizeLine: ChunkLineScanner;
   readonly #status: number;
   readonly #limits: HeadLimits;
   readonly #trailerScanner: HeadScanner;
+  /** A response body: lines may end with a bare LF, as browsers read them. */
+  readonly #bareLf: boolean;
 
-  constructor(status: number, limits: HeadLimits) {
+  constructor(status: number, limits: HeadLimits, bareLf = false) {
     this.#status = status;
     this.#limits = limits;
+    this.#bareLf = bareLf;
+    this.#sizeLine = new ChunkLineScanner(status, bareLf);
     this.#trailerScanner = new HeadScanner(
       limits.maxHeadBytes,
       status,
       () => new HttpError(status, `trailer section is larger than ${limits.maxHeadBytes} bytes`),
       false,
+      bareLf,
+      "trailer line contains a CR not followed by LF",
     );
   }
 
@@ -103,8 +100,10 @@ export class ChunkedReader implements BodyReader {
     for (;;) {
       switch (this.#state) {
         case Chunk.Size: {
-          const size = this.#readSize(buf);
+          const line = this.#sizeLine;
+          const size = line.scan(buf.bytes, buf.start, buf.end);
           if (size < 0) return null;
+          buf.skip(line.lineLength);
           if (size === 0) {
             this.#state = Chunk.Trailers;
           } else {
@@ -121,14 +120,16 @@ export class ChunkedReader implements BodyReader {
           return buf.take(n);
         }
         case Chunk.DataEnd: {
-          if (buf.length < 2) {
-            if (buf.length === 1 && buf.bytes[buf.start] !== CR) throw this.#error(noCrlf);
-            return null;
+          if (buf.length === 0) return null;
+          const first = buf.bytes[buf.start];
+          if (first === LF && this.#bareLf) {
+            buf.skip(1);
+          } else {
+            if (first !== CR) throw this.#error(noCrlf);
+            if (buf.length < 2) return null;
+            if (buf.bytes[buf.start + 1] !== LF) throw this.#error(noCrlf);
+            buf.skip(2);
           }
-          if (buf.bytes[buf.start] !== CR || buf.bytes[buf.start + 1] !== LF) {
-            throw this.#error(noCrlf);
-          }
-          buf.skip(2);
           this.#state = Chunk.Size;
           continue;
         }
@@ -136,15 +137,15 @@ export class ChunkedReader implements BodyReader {
           const size = this.#trailerScanner.scan(buf);
           if (size < 0) return null;
           this.#state = Chunk.Done;
-          if (size === 2) {
-            buf.skip(2);
+          if (size <= 2) {
+            buf.skip(size); // CRLF (or, in a response, LF): no trailers
             return END;
           }
           const s = buf.start;
           const trailers = parseFields(
             buf.bytes,
             s,
-            s + size - 2,
+            fieldsEnd(buf.bytes, s, s + size),
             this.#limits.maxHeaderCount,
             this.#status,
             "trailer",
@@ -163,60 +164,12 @@ export class ChunkedReader implements BodyReader {
     throw this.#error("connection closed in the middle of a chunked body");
   }
 
-  /** Parses `chunk-size [ chunk-ext ] CRLF`; returns -1 when the line is incomplete. */
-  #readSize(buf: ReceiveBuffer): number {
-    const b = buf.bytes;
-    const s = buf.start;
-    const lf = indexOfByte(b, LF, s, Math.min(buf.end, s + MAX_CHUNK_LINE));
-    if (lf < 0) {
-      if (buf.length >= MAX_CHUNK_LINE) {
-        throw this.#error(`chunk-size line is longer than ${MAX_CHUNK_LINE} bytes`);
-      }
-      return -1;
-    }
-    if (lf === s || b[lf - 1] !== CR) throw this.#error("chunk-size line ends with a bare LF");
-    const lineEnd = lf - 1;
-    let i = s;
-    let size = 0;
-    while (i < lineEnd) {
-      const d = hexValue(b[i]);
-      if (d < 0) break;
-      size = size * 16 + d;
-      if (size > Number.MAX_SAFE_INTEGER) throw this.#error("chunk size is too large");
-      i++;
-    }
-    if (i === s) throw this.#error("chunk size is not a hexadecimal number");
-    // Anything after the size must be a chunk extension: BWS ";" ... Extensions carry no meaning
-    // for a proxy and are dropped when the body is re-chunked.
-    while (i < lineEnd && (b[i] === SP || b[i] === HTAB)) i++;
-    if (i < lineEnd && b[i] !== 0x3b) throw this.#error("chunk size is not a hexadecimal number");
-    this.#extensionBytes += lineEnd - i;
-    if (this.#extensionBytes > MAX_CHUNK_EXTENSIONS) {
-      throw this.#error(`chunk extensions exceed ${MAX_CHUNK_EXTENSIONS} bytes in one body`);
-    }
-    for (; i < lineEnd; i++) {
-      const c = b[i];
-      if ((c < 0x20 && c !== HTAB) || c === 0x7f) {
-        throw this.#error("chunk extension contains a control character");
-      }
-    }
-    buf.skip(lf + 1 - s);
-    return size;
-  }
-
   #error(message: string): HttpError {
     return new HttpError(this.#status, message);
   }
 }
 
 const noCrlf = "chunk data is not followed by CRLF";
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const l = c | 0x20;
-  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
-  return -1;
-}
 
 /**
  * Counts the bytes of a body whose length is not declared up front and refuses it (413 for a
@@ -278,7 +231,7 @@ function plainBodyReader(framing: Framing, status: number, limits: HeadLimits): 
     case "length":
       return new ContentLengthReader(framing.length, status);
     case "chunked":
-      return new ChunkedReader(status, limits);
+      return new ChunkedReader(status, limits, status === 502); // 502: a response
     case "close":
       return new UntilCloseReader();
     default:

@@ -70,8 +70,12 @@ export function responseFraming(head: ResponseHead, requestMethod: string): Fram
     }
     // "If a Transfer-Encoding header field is present in a response and the chunked transfer
     // coding is not the final encoding, the message body length is determined by reading the
-    // connection until it is closed by the server."
-    const codings = knownCodings(te, 502, "response");
+    // connection until it is closed by the server." That holds whatever the final coding is
+    // (known, unknown or malformed): a body read until close cannot desync the connection, which
+    // is not reused. Only a list that ends in chunked frames by chunks, and is checked as strictly
+    // as a request's.
+    const codings = tokens(te.join(","));
+    if (codings.length === 0) throw new HttpError(502, "response Transfer-Encoding is empty");
     if (codings[codings.length - 1] !== "chunked") return CLOSE;
     checkChunkedLast(te, 502, "response");
     return CHUNKED;
@@ -139,6 +143,38 @@ function lengthFraming(values: string[], status: number, what: string): Framing 
     }
   }
   return length === 0 ? NONE : { kind: "length", length };
+}
+
+/**
+ * Rewrites the framing fields of a message about to be forwarded into their canonical form: one
+ * Content-Length field holding the plain decimal length ("0005", "5, 5" and two equal fields
+ * become "5"), and one Transfer-Encoding field listing the codings in lower case (",chunked" and
+ * " CHUNKED" become "chunked"; two fields "gzip" and "chunked" become "gzip, chunked"). Some
+ * origins misread the spellings this parser accepts, which is how smuggling starts; the canonical
+ * form means the same to every parser. Values this parser would refuse (only an addon can set
+ * them) are left alone. Callers pass a copy, so the flow keeps what the peer sent.
+ */
+export function canonicalizeFraming(headers: HeaderList): void {
+  const cl = headers.getAll("content-length");
+  if (cl.length > 0) {
+    let length = -1;
+    for (const field of cl) {
+      for (const part of field.split(",")) {
+        const v = trimOws(part);
+        if (!/^[0-9]{1,15}$/.test(v) || (length >= 0 && Number(v) !== length)) return;
+        length = Number(v);
+      }
+    }
+    const canonical = String(length);
+    if (cl.length > 1 || cl[0] !== canonical) headers.set("Content-Length", canonical);
+  }
+  const te = headers.getAll("transfer-encoding");
+  if (te.length > 0) {
+    const codings = tokens(te.join(","));
+    if (codings.length === 0) return;
+    const canonical = codings.join(", ");
+    if (te.length > 1 || te[0] !== canonical) headers.set("Transfer-Encoding", canonical);
+  }
 }
 
 /** Whether the connection option `name` is listed in the Connection header. */

@@ -1,7 +1,9 @@
 /**
  * Request line, status line and header block: parsing (RFC 9112 sections 2-5) and serializing.
  * Parsing is strict where leniency enables request smuggling (bare LF, bare CR, NUL, obs-fold,
- * whitespace before the colon) and keeps everything else byte for byte.
+ * whitespace before the colon) and keeps everything else byte for byte. Responses may end lines
+ * with a bare LF, as browsers accept (RFC 9112 section 2.2 lets a recipient do so); they are sent
+ * on with CRLF, since every head is serialized anew.
  */
 import { byteLength, CR, HTAB, indexOfByte, latin1, LF, SP, writeString } from "./bytes.ts";
 import { HttpError } from "./errors.ts";
@@ -43,7 +45,7 @@ export const DEFAULT_LIMITS: HeadLimits = {
 };
 
 /** tchar from RFC 9110 section 5.6.2, as a lookup table. */
-const TCHAR = new Uint8Array(256);
+export const TCHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
 for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
 for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
@@ -69,17 +71,29 @@ export class HeadScanner {
   readonly #tooLarge: () => HttpError;
   readonly #status: number;
   readonly #skipLeadingEmptyLines: boolean;
+  readonly #bareLf: boolean;
+  readonly #bareCr: string | null;
 
+  /**
+   * `bareLf`: accept a line ended by LF alone (responses only: in a request, a bare LF that the
+   * next hop reads differently is a smuggling vector). `bareCr`: the error for a CR followed by
+   * anything but LF, raised as soon as that byte arrives rather than once the section is whole
+   * (for trailers, which no head deadline covers); null leaves it to the field parser.
+   */
   constructor(
     limit: number,
     status: number,
     tooLarge: () => HttpError,
     skipLeadingEmptyLines: boolean,
+    bareLf = false,
+    bareCr: string | null = null,
   ) {
     this.#limit = limit;
     this.#status = status;
     this.#tooLarge = tooLarge;
     this.#skipLeadingEmptyLines = skipLeadingEmptyLines;
+    this.#bareLf = bareLf;
+    this.#bareCr = bareCr;
   }
 
   /**
@@ -96,20 +110,23 @@ export class HeadScanner {
       let lineStart = s + this.#lineStart;
       for (;;) {
         const lf = indexOfByte(b, LF, i, e);
+        // From the byte before the new ones: a CR that ended the last call's bytes.
+        if (this.#bareCr !== null) this.#checkBareCr(b, Math.max(s, i - 1), lf < 0 ? e : lf);
         if (lf < 0) {
           this.#scanned = e - s;
           this.#lineStart = lineStart - s;
           if (e - s > this.#limit) throw this.#tooLarge();
           return -1;
         }
-        if (lf === s || b[lf - 1] !== CR) {
+        const crlf = lf > lineStart && b[lf - 1] === CR;
+        if (!crlf && !this.#bareLf) {
           throw new HttpError(this.#status, "line ends with a bare LF instead of CRLF");
         }
         const size = lf + 1 - s;
         if (size > this.#limit) throw this.#tooLarge();
-        if (lf - 1 === lineStart) {
+        if ((crlf ? lf - 1 : lf) === lineStart) {
           if (lineStart === s && this.#skipLeadingEmptyLines) {
-            buf.skip(2);
+            buf.skip(size);
             this.reset();
             break; // rescan from the new start
           }
@@ -125,6 +142,12 @@ export class HeadScanner {
   reset(): void {
     this.#scanned = 0;
     this.#lineStart = 0;
+  }
+
+  #checkBareCr(b: Uint8Array, from: number, to: number): void {
+    for (let cr = indexOfByte(b, CR, from, to); cr >= 0; cr = indexOfByte(b, CR, cr + 1, to)) {
+      if (cr + 1 < to && b[cr + 1] !== LF) throw new HttpError(this.#status, this.#bareCr!);
+    }
   }
 }
 
@@ -147,6 +170,10 @@ export function parseRequestHead(
   for (let i = sp1 + 1; i < sp2; i++) {
     const c = b[i];
     if (c <= 0x20 || c === 0x7f) throw bad("request-target contains a control character");
+    // RFC 9112 section 3.2 allows only ASCII in a request-target (RFC 3986 characters, with
+    // anything else percent-encoded). Origins disagree on what raw bytes >= 0x80 mean (Latin-1,
+    // UTF-8, refused), so they are refused rather than guessed at or re-encoded.
+    if (c >= 0x80) throw bad("request-target contains a byte above 0x7F (not percent-encoded)");
   }
   const target = latin1(b, sp1 + 1, sp2);
   const version = latin1(b, sp2 + 1, lineEnd);
@@ -166,7 +193,7 @@ export function parseRequestHead(
   return { method, target, version, headers };
 }
 
-/** Parses a complete response head occupying b[start, end). */
+/** Parses a complete response head occupying b[start, end); lines may end with a bare LF. */
 export function parseResponseHead(
   b: Uint8Array,
   start: number,
@@ -174,7 +201,7 @@ export function parseResponseHead(
   limits: HeadLimits,
 ): ResponseHead {
   const lf = indexOfByte(b, LF, start, end);
-  const lineEnd = lf - 1;
+  const lineEnd = lf > start && b[lf - 1] === CR ? lf - 1 : lf;
   const version = latin1(b, start, Math.min(start + 8, lineEnd));
   if (!isHttpVersion(version) || version.charCodeAt(5) !== 0x31) {
     throw badResponse("status line does not start with HTTP/1.x");
@@ -191,13 +218,28 @@ export function parseResponseHead(
     if (b[i] === 0 || b[i] === CR) throw badResponse("reason phrase contains NUL or CR");
   }
   const reason = lineEnd > p + 4 ? latin1(b, p + 5, lineEnd) : "";
-  const headers = parseFields(b, lf + 1, end - 2, limits.maxHeaderCount, 502, "response");
+  const headers = parseFields(
+    b,
+    lf + 1,
+    fieldsEnd(b, lf + 1, end),
+    limits.maxHeaderCount,
+    502,
+    "response",
+  );
   return { version, status, reason, headers };
 }
 
 /**
- * Parses header field lines in b[pos, end), where `end` is the start of the CRLF that closes the
- * section. Every LF in the range is known to be preceded by CR (HeadScanner checked).
+ * Where the empty line closing the section b[start, end) begins: `end` is just past its LF, and
+ * it is CRLF or (in a response) a bare LF.
+ */
+export function fieldsEnd(b: Uint8Array, start: number, end: number): number {
+  return end - start >= 2 && b[end - 2] === CR ? end - 2 : end - 1;
+}
+
+/**
+ * Parses header field lines in b[pos, end), where `end` is the start of the empty line that
+ * closes the section. Lines end with CRLF, or with a bare LF where HeadScanner allowed it.
  */
 export function parseFields(
   b: Uint8Array,
@@ -209,8 +251,8 @@ export function parseFields(
 ): HeaderList {
   const raw: string[] = [];
   while (pos < end) {
-    const lf = indexOfByte(b, LF, pos, end + 2);
-    const lineEnd = lf - 1;
+    const lf = indexOfByte(b, LF, pos, end);
+    const lineEnd = lf > pos && b[lf - 1] === CR ? lf - 1 : lf;
     const first = b[pos];
     if (first === SP || first === HTAB) {
       throw new HttpError(status, `${what} header uses obsolete line folding`);

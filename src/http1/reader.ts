@@ -52,6 +52,7 @@ abstract class MessageReader<H> {
       status,
       () => new HttpError(tooLargeStatus, `${what} head is larger than ${max} bytes`),
       true,
+      status === 502, // responses may end lines with a bare LF
     );
   }
 

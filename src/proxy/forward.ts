@@ -9,6 +9,7 @@
  */
 import {
   BodyWriter,
+  canonicalizeFraming,
   EMPTY,
   type Framing,
   HeaderList,
@@ -21,12 +22,13 @@ import {
 } from "../http1/mod.ts";
 import { Flow, FlowRequest, FlowResponse } from "../flow/flow.ts";
 import type { ProxyContext } from "./context.ts";
-import { dropHopByHop, normalizeContentLength } from "./hop_by_hop.ts";
+import { dropHopByHop } from "./hop_by_hop.ts";
 import type { OriginConn } from "./origin_pool.ts";
 import { connectOrigin, originFailureText } from "./origin_connect.ts";
 import { upstreamTarget } from "./modes/upstream.ts";
 import { type Route, routeAuthority, routeKey, sniFor } from "./route.ts";
 import { BodyCollector, nextEvent, pumpBody, readWholeBody, relay } from "./pump.ts";
+import { type BodyIdle, requestBodyIdle, responseBodyIdle } from "./body_idle.ts";
 import { reasonPhrase, textResponse } from "./responses.ts";
 import type { ClientSession } from "./session.ts";
 import type { UpgradeRequest } from "../websocket/handshake.ts";
@@ -81,6 +83,11 @@ class Exchange {
   deadline = 0;
   /** Set when read_timeout passed before the origin sent a response head. */
   timedOut = false;
+  /** body_timeout for the request body (the client stalls) and the response body (the origin). */
+  readonly requestIdle: BodyIdle;
+  readonly responseIdle: BodyIdle;
+  /** The client's reads of the request body, under body_timeout. */
+  readonly readRequestBody: () => Promise<Uint8Array | null>;
 
   constructor(
     session: ClientSession,
@@ -110,6 +117,9 @@ class Exchange {
       timestampStart: session.requestStartedAt,
     });
     this.flow = new Flow(session.peer(), request);
+    this.requestIdle = requestBodyIdle(this.ctx);
+    this.responseIdle = responseBodyIdle(this.ctx, () => this.authority);
+    this.readRequestBody = this.hasBody ? this.requestIdle.wrap(session.read) : session.read;
   }
 
   get authority(): string {
@@ -129,6 +139,8 @@ class Exchange {
     } catch (e) {
       return await this.#fail(e);
     } finally {
+      this.requestIdle.done();
+      this.responseIdle.done();
       this.session.unwatch();
       this.ctx.flowDone(this.flow);
     }
@@ -163,7 +175,7 @@ class Exchange {
       request.timestampEnd = Date.now();
     } else if (hooks.has("request") && !request.stream && !this.#tooBig(this.requestFraming)) {
       await this.#continueIfExpected();
-      const whole = await readWholeBody(session.reader, session.read, this.limit);
+      const whole = await readWholeBody(session.reader, this.readRequestBody, this.limit);
       if (whole.complete) {
         held = request.body = whole.body;
         request.bodySize = whole.body.length;
@@ -184,7 +196,13 @@ class Exchange {
       // An addon set a new body: that is what goes out (with its own Content-Length). What the
       // client still sends of a body that was streaming is read and dropped first.
       if (held === null && this.hasBody) {
-        await pumpBody(session.reader, session.read, null, new BodyWriter(this.requestFraming), []);
+        await pumpBody(
+          session.reader,
+          this.readRequestBody,
+          null,
+          new BodyWriter(this.requestFraming),
+          [],
+        );
         prefix = [];
         request.timestampEnd = Date.now();
       }
@@ -274,7 +292,7 @@ class Exchange {
     const request = this.flow.request;
     const headers = request.headers.clone();
     dropHopByHop(headers, true);
-    normalizeContentLength(headers);
+    canonicalizeFraming(headers); // "0005" goes on as "5", ",chunked" as "chunked"
     if (this.continued) headers.delete("expect"); // met already: the body comes with the head
     const authority = this.authority;
     const host = headers.get("host");
@@ -366,7 +384,7 @@ class Exchange {
     try {
       request.trailers = await pumpBody(
         session.reader,
-        session.read,
+        this.readRequestBody,
         origin.conn,
         writer,
         out,
@@ -539,7 +557,7 @@ class Exchange {
     try {
       response.trailers = await pumpBody(
         origin.reader,
-        origin.read,
+        this.responseIdle.wrap(origin.read),
         client,
         writer,
         out,
@@ -578,9 +596,11 @@ class Exchange {
   }
 
   #readResponseBody(origin: OriginConn) {
-    return readWholeBody(origin.reader, origin.read, this.limit).catch((e) => {
-      throw e instanceof HttpError ? e : new HttpError(502, (e as Error).message);
-    });
+    return readWholeBody(origin.reader, this.responseIdle.wrap(origin.read), this.limit).catch(
+      (e) => {
+        throw e instanceof HttpError ? e : new HttpError(502, (e as Error).message);
+      },
+    );
   }
 
   /** Whether the client connection can carry another request after this response. */
@@ -599,7 +619,7 @@ class Exchange {
     const response = this.flow.response!;
     const headers = response.headers.clone();
     dropHopByHop(headers, switching || response.status === 101);
-    normalizeContentLength(headers);
+    canonicalizeFraming(headers); // "0005" goes on as "5", ",chunked" as "chunked"
     if (contentLength !== null) {
       headers.delete("transfer-encoding");
       headers.set("Content-Length", String(contentLength));
@@ -727,6 +747,8 @@ class Exchange {
   async #fail(e: unknown): Promise<boolean> {
     this.origin?.close();
     const { session, flow } = this;
+    // A request body that broke (or stalled) is why the origin side failed too: report that.
+    if (this.requestError instanceof HttpError && this.aborted !== null) e = this.requestError;
     const label = `${flow.request.method} ${flow.request.url}`;
     if (e instanceof Aborted || session.conn.isClosed) {
       await this.#flowError(this.aborted ?? (e as Error)?.message ?? "client connection closed");
@@ -743,7 +765,9 @@ class Exchange {
       session.conn.close();
       return false;
     }
-    const text = e.status === 504
+    const text = e.status === 408
+      ? `mitm.ts: ${e.message}; closing the connection.`
+      : e.status === 504
       ? `mitm.ts: ${e.message}.`
       : e.status >= 500 && e.status !== 505
       ? `mitm.ts got a bad response from ${this.authority}: ${e.message}.`

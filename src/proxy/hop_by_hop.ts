@@ -51,14 +51,3 @@ function isAlwaysHop(name: string): boolean {
   if (n !== 10 && n !== 2 && n !== 16 && n !== 19) return false;
   return ALWAYS.includes(name.toLowerCase());
 }
-
-/**
- * Collapses repeated identical Content-Length values ("5, 5" or two fields) into one field, so
- * the next hop sees exactly one length. The codec has already refused differing values.
- */
-export function normalizeContentLength(headers: HeaderList): void {
-  const values = headers.getAll("content-length");
-  if (values.length === 1 && !values[0].includes(",")) return;
-  if (values.length === 0) return;
-  headers.set("Content-Length", values[0].split(",")[0].trim());
-}

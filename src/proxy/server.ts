@@ -136,6 +136,7 @@ export async function startProxy(
       options.header_timeout * 1000,
       options.origin_idle_timeout * 1000,
       options.read_timeout > 0 ? options.read_timeout * 1000 : Infinity,
+      options.body_timeout > 0 ? options.body_timeout * 1000 : Infinity,
     ),
   );
   const pool = new OriginPool(

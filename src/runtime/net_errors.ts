@@ -15,8 +15,12 @@ export function toNetError(e: unknown): NetError {
       return new NetError("dns", "DNS lookup failed", { cause: e });
     case "EHOSTUNREACH":
     case "ENETUNREACH":
-    case "EADDRNOTAVAIL":
       return new NetError("unreachable", "host unreachable", { cause: e });
+    case "EADDRNOTAVAIL":
+      // Binding an address no interface of this machine has (or, connecting, no local port left).
+      return new NetError("address-not-available", "address not available on this machine", {
+        cause: e,
+      });
     case "ETIMEDOUT":
       return new NetError("timeout", "connection timed out", { cause: e });
     case "ECONNRESET":

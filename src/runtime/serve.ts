@@ -51,7 +51,13 @@ export function serveHttp(address: Address, handler: FetchHandler): Promise<Http
     });
   } catch (e) {
     const name = (e as Error)?.name;
-    const code = name === "AddrInUse" ? "EADDRINUSE" : name === "PermissionDenied" ? "EACCES" : "";
+    const code = name === "AddrInUse"
+      ? "EADDRINUSE"
+      : name === "AddrNotAvailable"
+      ? "EADDRNOTAVAIL"
+      : name === "PermissionDenied"
+      ? "EACCES"
+      : "";
     return Promise.reject(toNetError(code ? { code, message: (e as Error).message } : e));
   }
 }

@@ -77,6 +77,7 @@ export type NetErrorCode =
   | "tls-verify"
   | "closed"
   | "address-in-use"
+  | "address-not-available"
   | "permission"
   | "other";
 

@@ -64,7 +64,16 @@ test("-s script: edits are picked up; a broken edit keeps the previous version",
       await eventually(() => /reloading .*versioned\.ts failed/.test(proxy.output()), 15_000),
       proxy.output(),
     );
-    assert.match(proxy.output(), /failed, keeping the previous version: cannot load addon script/);
+    const failed = proxy.output().split("\n").filter((l) => /reloading .*failed/.test(l));
+    assert.equal(failed.length, 1, proxy.output());
+    // One line naming the file (not the hidden copy that was imported) and the place in it.
+    assert.match(
+      failed[0],
+      new RegExp(
+        `failed, keeping the previous version: cannot load addon script ${file}: .*\\(at ${file}:\\d+:\\d+\\)`,
+      ),
+    );
+    assert.doesNotMatch(proxy.output(), /mitm-reload|\n\s+at /);
     assert.equal(await version(), "two", "the broken edit did not replace the working version");
 
     writeFileSync(file, script("four"));
@@ -84,14 +93,14 @@ test("-s script: edits are picked up; a broken edit keeps the previous version",
   assert.match(proxy.output(), /done four/);
 });
 
-test("-s with a missing file is a one-line error and exit 1", async () => {
+test("-s with a missing file is a one-line error and exit 2", async () => {
   const r = await mitmProxy(["-s", "no/such/addon.ts"]);
-  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
   assert.equal(r.stderr, "mitm: addon script no/such/addon.ts does not exist\n");
   assert.doesNotMatch(r.stdout, /listening/);
 });
 
-test("-s with a script that does not export an addon object says so and exits 1", async () => {
+test("-s with a script that cannot load: one line with the place in the file, exit 2", async () => {
   const tmp = tempDir("mitm-script-");
   try {
     const cases: Array<[string, string, RegExp]> = [
@@ -99,16 +108,29 @@ test("-s with a script that does not export an addon object says so and exits 1"
       ["none.ts", "export const x = 1;\n", /must export default an addon object/],
       ["nulls.ts", "export default [null];\n", /must export default an addon object/],
       ["empty.ts", "export default [];\n", /must export default an addon object/],
-      ["syntax.ts", "export default {{\n", /cannot load addon script .*syntax\.ts/],
-      ["throws.ts", 'throw new Error("at import");\n', /cannot load addon script.*at import/],
+      [
+        "syntax.ts",
+        "export default {\n  request(f) {\n    f.x = ;\n  },\n};\n",
+        /cannot load addon script .*syntax\.ts: SyntaxError: .*\(at .*syntax\.ts:3:\d+\)$/,
+      ],
+      [
+        "throws.ts",
+        'const x = 1;\nthrow new Error("at import");\n',
+        /cannot load addon script .*throws\.ts: at import \(at .*throws\.ts:2:\d+\)$/,
+      ],
+      [
+        "undefined.ts",
+        "export default {\n  name: nothing.here,\n};\n",
+        /cannot load addon script .*undefined\.ts: ReferenceError: .*nothing.* \(at .*undefined\.ts:2:\d+\)$/,
+      ],
     ];
     for (const [name, text, expected] of cases) {
       const file = join(tmp.dir, name);
       writeFileSync(file, text);
       const r = await mitmProxy(["-s", file]);
-      assert.equal(r.code, 1, `${name}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.code, 2, `${name}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, /^mitm: /, name);
-      assert.match(r.stderr, expected, name);
+      assert.match(r.stderr.trimEnd(), expected, name);
       assert.equal(r.stderr.trimEnd().split("\n").length, 1, `${name}: ${r.stderr}`);
       assert.doesNotMatch(r.stdout, /listening/, name);
     }

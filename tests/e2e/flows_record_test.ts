@@ -217,7 +217,7 @@ test("mitm read / -r print the same lines as the live output; a filter selects",
     assert.equal(detail.code, 0, detail.stderr);
     assert.match(detail.stdout, /^\s+> Content-Type: application\/octet-stream$/m);
     assert.match(detail.stdout, /^\s+> \[binary body: 512b\]$/m);
-    assert.match(detail.stdout, new RegExp(`"url":"/upload"`));
+    assert.match(detail.stdout, /"url": ?"\/upload"/);
     assert.ok(origin.received.length === 2);
   } finally {
     tmp.remove();

@@ -7,6 +7,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type net from "node:net";
+import type { Flow } from "../../src/flow/flow.ts";
+import { curl } from "../e2e/helpers.ts";
 import {
   connect,
   countRequests,
@@ -192,10 +194,38 @@ const refused: Refused[] = [
   },
   {
     name: "chunk extension with a bare CR",
-    request: POST + "Transfer-Encoding: chunked\r\n\r\n3;a=\rb\r\nabc\r\n0\r\n\r\n",
+    request: POST + "Transfer-Encoding: chunked\r\n\r\n3;a=b\rc\r\nabc\r\n0\r\n\r\n",
     status: 400,
-    reason: /chunk extension contains a control character/,
+    reason: /chunk-size line contains a CR not followed by LF/,
   },
+  // Chunk lines where parsers disagree: a bare ";" and whitespace around the size or extensions.
+  ...[
+    ["3;", /chunk extension has no name/],
+    ["3;;a", /chunk extension has no name/],
+    ["3 ", /chunk size is followed by whitespace/],
+    ["3\t;a", /chunk size is followed by whitespace/],
+    ["3; a=b", /chunk extension contains whitespace/],
+    ["3;a = b", /chunk extension contains whitespace/],
+  ].map(([line, reason]): Refused => ({
+    name: `chunk line ${JSON.stringify(line)}`,
+    request: POST + `Transfer-Encoding: chunked\r\n\r\n${line}\r\nabc\r\n0\r\n\r\n`,
+    status: 400,
+    reason: reason as RegExp,
+  })),
+  // Chunk lines that can no longer become valid: refused at once, with no line end (or EOF) sent.
+  ...[
+    ['3;a="b\r', /quoted string that does not close/],
+    ['3;a="b\r\nabc\r\n0\r\n\r\n', /quoted string that does not close/],
+    ["3;a b", /chunk extension contains whitespace/],
+    ["3;a\x01", /chunk extension contains a control character/],
+    ["3\rx", /CR not followed by LF/],
+    ["3\r\nabc\r\n0\r\nX: a\rb", /trailer line contains a CR not followed by LF/],
+  ].map(([partial, reason]): Refused => ({
+    name: `chunk line that cannot become valid: ${JSON.stringify(partial)}`,
+    request: POST + `Transfer-Encoding: chunked\r\n\r\n${partial}`,
+    status: 400,
+    reason: reason as RegExp,
+  })),
   // Line endings and forbidden bytes.
   {
     name: "bare CR inside a header value",
@@ -233,6 +263,12 @@ const refused: Refused[] = [
     status: 400,
     reason: /request-target contains a control character/,
   },
+  ...["caf\xe9", "\x80", "?q=\xff", "\xc3\xa9"].map((path): Refused => ({
+    name: `a byte above 0x7F in the request-target (${hexOf(path)})`,
+    request: `GET {url}${path} HTTP/1.1\r\nHost: {host}\r\n\r\n`,
+    status: 400,
+    reason: /request-target contains a byte above 0x7F/,
+  })),
   {
     name: "obs-fold",
     request: GET + "X: a\r\n\tb\r\n\r\n",
@@ -364,14 +400,39 @@ const normalised: Normalised[] = [
     forwarded: "GET / HTTP/1.0\r\nHost: {host}\r\n\r\n",
   },
   {
-    name: "Transfer-Encoding with OWS and upper case is chunked; extensions are dropped",
+    name: "Transfer-Encoding with OWS and upper case goes on as chunked; extensions are dropped",
     request: POST + 'Transfer-Encoding: \t CHUNKED \t\r\n\r\n3;a=b;c="d;e"\r\nabc\r\n0\r\n\r\n',
-    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: CHUNKED\r\n\r\n" +
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n" +
       "3\r\nabc\r\n0\r\n\r\n",
   },
+  // Framing values go on in canonical form: some origins misread the spellings accepted here.
+  ...[",chunked", "chunked,", " , chunked", "Chunked"].map((te): Normalised => ({
+    name: `Transfer-Encoding ${JSON.stringify(te)} goes on as "chunked"`,
+    request: POST + `Transfer-Encoding: ${te}\r\n\r\n3\r\nabc\r\n0\r\n\r\n`,
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      "3\r\nabc\r\n0\r\n\r\n",
+  })),
   {
-    name: "chunk sizes with leading zeros, upper-case hex and BWS are re-chunked canonically",
-    request: POST + "Transfer-Encoding: chunked\r\n\r\n000A \r\n0123456789\r\n00\r\n\r\n",
+    name: "two Transfer-Encoding fields go on as one canonical list",
+    request: POST + "Transfer-Encoding: GZIP\r\nX: 1\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      "3\r\nabc\r\n0\r\n\r\n",
+    forwarded:
+      "POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: gzip, chunked\r\nX: 1\r\n\r\n" +
+      "3\r\nabc\r\n0\r\n\r\n",
+  },
+  ...["0003", "03, 3", "000000000000003"].map((cl): Normalised => ({
+    name: `Content-Length ${JSON.stringify(cl)} goes on as "3"`,
+    request: POST + `Content-Length: ${cl}\r\n\r\nabc`,
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 3\r\n\r\nabc",
+  })),
+  {
+    name: 'Content-Length "000" goes on as "0"',
+    request: POST + "Content-Length: 000\r\n\r\n",
+    forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n",
+  },
+  {
+    name: "chunk sizes with leading zeros and upper-case hex are re-chunked canonically",
+    request: POST + "Transfer-Encoding: chunked\r\n\r\n000A\r\n0123456789\r\n00\r\n\r\n",
     forwarded: "POST / HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n" +
       "a\r\n0123456789\r\n0\r\n\r\n",
   },
@@ -437,6 +498,11 @@ const normalised: Normalised[] = [
     forwarded: "GET / HTTP/1.1\r\nHost: {host}\r\n\r\n",
   },
 ];
+
+/** "caf\xe9" as "63 61 66 e9", for test names that stay readable. */
+function hexOf(text: string): string {
+  return [...text].map((c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join(" ");
+}
 
 function fill(template: string, port: number): string {
   return template.replaceAll("{url}", `http://127.0.0.1:${port}/`).replaceAll(
@@ -511,7 +577,7 @@ const badResponses: BadResponse[] = [
     response: `HTTP/1.1 200 OK\r\nContent-Length: ${cl}\r\n\r\nok`,
     reason: /response Content-Length ".*" is invalid/,
   })),
-  ...["xchunked", "chunked, identity", "identity", "\x0cchunked"].map((te): BadResponse => ({
+  ...["identity, chunked", "xchunked, chunked"].map((te): BadResponse => ({
     name: `Transfer-Encoding ${JSON.stringify(te)}`,
     response: `HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\n\r\n2\r\nok\r\n0\r\n\r\n`,
     reason: /response Transfer-Encoding ".*" is not a supported coding/,
@@ -537,9 +603,9 @@ const badResponses: BadResponse[] = [
     reason: /value contains NUL/,
   },
   {
-    name: "bare LF line ends",
-    response: "HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
-    reason: /bare LF/,
+    name: "bare CR in a header value of an LF-only head",
+    response: "HTTP/1.1 200 OK\nX: a\rContent-Length: 9\nContent-Length: 2\n\nok",
+    reason: /value contains CR/,
   },
   {
     name: "space before the colon",
@@ -621,6 +687,11 @@ const badResponseBodies: Array<[string, string, RegExp]> = [
     /chunk-size line is longer/,
   ],
   ["obs-fold in trailers", "2\r\nok\r\n0\r\nX: a\r\n b\r\n\r\n", /obsolete line folding/],
+  // Lines that can no longer become valid: refused with no line end sent (the origin stays open).
+  ["an extension whose quoted string does not close", '2;a="b\r', /does not close/],
+  ["a control character in an extension", "2;a\x01", /control character/],
+  ["a chunk line with a CR not followed by LF", "2\rx", /CR not followed by LF/],
+  ["a trailer with a bare CR", "2\r\nok\r\n0\r\nX: a\rb", /trailer line contains a CR/],
 ];
 
 for (const [name, body, reason] of badResponseBodies) {
@@ -695,6 +766,159 @@ test("smuggling, a response version HTTP/1.7 goes to the client as HTTP/1.1", as
         (r) => r.endsWith("\r\nok"),
       );
       assert.equal(text, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+// RFC 9112 section 6.3: a response whose final transfer coding is not chunked has a body that runs
+// until the origin closes the connection, whatever that coding is.
+for (const te of ["xchunked", "chunked, identity", "identity", "\x0cchunked", "gzip"]) {
+  test(`response with Transfer-Encoding ${JSON.stringify(te)} is read until the origin closes`, async () => {
+    const body = "2\r\nok\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    const origin = await rawServer((s: net.Socket) => {
+      s.once("data", () => s.end(`HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\n\r\n${body}`));
+    });
+    try {
+      await withRealProxy({}, async (proxy) => {
+        const { text, closed } = await exchange(
+          proxy.address.port,
+          fill(GET + "\r\n", origin.port) + fill(GET + "\r\n", origin.port),
+        );
+        assert.equal(
+          text,
+          `HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\nConnection: close\r\n\r\n${body}`,
+        );
+        assert.ok(closed, "the client connection ends with the body");
+      });
+    } finally {
+      await origin.close();
+    }
+  });
+}
+
+/**
+ * RFC 9112 section 2.2 lets a recipient accept a bare LF as a line end, and browsers load such
+ * pages: responses with LF-only or mixed line ends are read that way and go to the client with
+ * CRLF (requests with them stay refused, above).
+ */
+const lfResponses: Array<[name: string, response: string, forwarded: string]> = [
+  [
+    "LF-only head",
+    "HTTP/1.1 200 OK\nContent-Length: 2\nX-A: 1\n\nok",
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n\r\nok",
+  ],
+  [
+    "mixed line ends",
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\nX-A: 1\r\n\nok",
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n\r\nok",
+  ],
+  [
+    "LF-only chunked body with trailers",
+    "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n2\nok\n0\nT: 1\n\n",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nT: 1\r\n\r\n",
+  ],
+  [
+    "LF-only 204 then the connection is reused",
+    "HTTP/1.1 204 No Content\nX-A: 1\n\n",
+    "HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n",
+  ],
+];
+
+for (const [name, response, forwarded] of lfResponses) {
+  test(`response line ends: ${name} is read and sent on with CRLF`, async () => {
+    const origin = await recordingOrigin(() => response);
+    try {
+      await withRealProxy({}, async (proxy) => {
+        const twice = forwarded + forwarded;
+        const { text } = await exchange(
+          proxy.address.port,
+          fill(GET + "\r\n", origin.port) + fill(GET + "\r\n", origin.port),
+          (r) => r.length >= twice.length,
+        );
+        assert.equal(text, twice);
+        // Both requests went over one origin connection: the framing was read exactly.
+        assert.equal(origin.connections.length, 1);
+        assert.equal(countRequests(origin.all()).complete, 2);
+      });
+    } finally {
+      await origin.close();
+    }
+  });
+}
+
+/**
+ * Chunk lines browsers read although RFC 9112 does not allow them (a bare ";", whitespace after
+ * the size or around extensions): read the same way, and sent on re-chunked canonically.
+ */
+test("response chunk lines with a bare ';' or whitespace are read as browsers read them", async () => {
+  const head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const lines = ["2;", "2 ", "2\t;", "2 ; a = b", "2;a b", "2;;"];
+  const response = head + lines.map((l) => `${l}\r\nok\r\n`).join("") + "0\r\n\r\n";
+  const origin = await recordingOrigin(() => response);
+  try {
+    await withRealProxy({}, async (proxy) => {
+      const { text } = await exchange(
+        proxy.address.port,
+        fill(GET + "\r\n", origin.port),
+        (r) => r.endsWith("\r\n0\r\n\r\n"),
+      );
+      assert.ok(text.startsWith(head), JSON.stringify(text));
+      const body = text.slice(head.length);
+      // Chunk boundaries depend on how the bytes arrived; the lines are bare sizes now.
+      const chunks = [...body.matchAll(/([0-9a-f]+)\r\n/g)];
+      assert.match(body, /^(?:[0-9a-f]+\r\n(?:ok)+\r\n)+0\r\n\r\n$/, JSON.stringify(body));
+      assert.ok(chunks.length >= 2);
+      assert.equal(body.replace(/[0-9a-f]+\r\n|\r\n/g, ""), "ok".repeat(lines.length));
+      assert.equal(origin.connections.length, 1);
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+test("framing values: the flow keeps what the client sent, the origin gets the canonical form", async () => {
+  const origin = await recordingOrigin(() => "HTTP/1.1 200 OK\r\nContent-Length: 0002\r\n\r\nok");
+  const seen: Array<[string, string][]> = [];
+  try {
+    await withRealProxy({}, async (proxy) => {
+      const request = fill(POST, origin.port) + "Content-Length: 0005\r\n\r\nhello";
+      const { text } = await exchange(proxy.address.port, request, (r) => r.endsWith("\r\nok"));
+      // The response's framing goes to the client canonical too.
+      assert.equal(text, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      assert.equal(
+        origin.all(),
+        fill("POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 5\r\n\r\nhello", origin.port),
+      );
+      assert.ok(await eventually(() => seen.length === 2));
+      assert.deepEqual(seen[0], [["Host", `127.0.0.1:${origin.port}`], ["Content-Length", "0005"]]);
+      assert.deepEqual(seen[1], [["Content-Length", "0002"]]);
+    }, {
+      addons: [{
+        flow_done: (f: Flow) => {
+          seen.push([...f.request.headers.entries()], [...f.response!.headers.entries()]);
+        },
+      }],
+    });
+  } finally {
+    await origin.close();
+  }
+});
+
+test("curl through the proxy reads an LF-only response as it would directly", async () => {
+  const origin = await recordingOrigin(() =>
+    "HTTP/1.1 200 OK\nContent-Type: text/plain\nTransfer-Encoding: chunked\n\n5\nhello\n0\n\n"
+  );
+  try {
+    await withRealProxy({}, async (proxy) => {
+      const url = `http://127.0.0.1:${origin.port}/page`;
+      const direct = await curl([url]);
+      const proxied = await curl(["-x", `http://127.0.0.1:${proxy.address.port}`, url]);
+      assert.equal(direct.code, 0, direct.stderr);
+      assert.equal(proxied.code, 0, proxied.stderr);
+      assert.equal(proxied.stdout, "hello");
+      assert.equal(proxied.stdout, direct.stdout);
     });
   } finally {
     await origin.close();

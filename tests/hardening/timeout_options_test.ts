@@ -15,6 +15,7 @@ const TIMEOUTS: Array<[name: string, defaultSeconds: number, value: string]> = [
   ["connect_timeout", 10, "0.25"],
   ["tls_handshake_timeout", 10, "0.3"],
   ["read_timeout", 60, "0.3"],
+  ["body_timeout", 60, "1"],
 ];
 const SET_ARGS = TIMEOUTS.flatMap(([name, , value]) => ["--set", `${name}=${value}`]);
 
@@ -75,6 +76,15 @@ test("each timeout set with --set takes effect in the command-line proxy", {
     const never = await exchange(port, get(`http://127.0.0.1:${silent.port}/`), completeResponse);
     assert.match(never.text, /^HTTP\/1\.1 504 Gateway Timeout\r\n/, JSON.stringify(never.text));
     assert.match(never.text, /sent no response within 0\.3 s \(read_timeout\)/);
+
+    // body_timeout: an upload that stops half way gets 408.
+    const stalled = await exchange(
+      port,
+      `POST http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nabc`,
+    );
+    assert.match(stalled.text, /^HTTP\/1\.1 408 Request Timeout\r\n/, JSON.stringify(stalled.text));
+    assert.match(stalled.text, /stopped sending the request body for 1 s \(body_timeout\)/);
+    assert.ok(stalled.closed);
 
     // connect_timeout: a connect to 127.0.0.1 cannot be made to hang here without root, so its
     // effect is covered by the runtime conformance checks; --options above shows it parsed.

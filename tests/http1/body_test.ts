@@ -75,6 +75,35 @@ test("Content-Length body: response", () => {
   ]);
 });
 
+test("close-delimited response: a final transfer coding other than chunked runs until EOF", () => {
+  // RFC 9112 section 6.3, also for codings the proxy does not know.
+  for (const te of ["identity", "gzip", "chunked, xchunked", "x-custom"]) {
+    checkIO(
+      res,
+      `HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\n\r\n5\r\nhello\r\n0\r\n\r\nmore`,
+      [
+        resHead(200, "OK", ["Transfer-Encoding", te]),
+        data("5\r\nhello\r\n0\r\n\r\nmore"),
+        end(),
+      ],
+      { eof: true },
+    );
+  }
+  // A request that tries the same is refused: its length could not be known.
+  checkError(
+    req,
+    "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
+    400,
+    /"identity" is not a supported coding/,
+  );
+  checkError(
+    req,
+    "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+    400,
+    /does not end with chunked/,
+  );
+});
+
 test("EOF in the middle of a Content-Length body is an error", () => {
   checkError(
     req,
@@ -128,11 +157,94 @@ test("chunked body: chunk extensions are accepted and dropped", () => {
   checkIO(
     req,
     CHUNKED_HEAD +
-      '5;name=value\r\nhello\r\n6 ; a ; b="q;\\"x" \r\n world\r\n3\t;x\r\n!!!\r\n0;last\r\n\r\n',
+      '5;name=value\r\nhello\r\n6;a;b="q; \\"x"\r\n world\r\n3;x\r\n!!!\r\n0;last\r\n\r\n',
     [chunkedHead, data("hello world!!!"), end()],
   );
-  // obs-text in an extension is allowed; only control characters are refused.
-  checkIO(req, CHUNKED_HEAD + "1;\xe9=\xff\r\nx\r\n0\r\n\r\n", [chunkedHead, data("x"), end()]);
+  // obs-text is allowed in a quoted value; only control characters are refused there.
+  checkIO(req, CHUNKED_HEAD + '1;a="\xe9\xff\t"\r\nx\r\n0\r\n\r\n', [
+    chunkedHead,
+    data("x"),
+    end(),
+  ]);
+});
+
+test("chunked request: a bare ';' or whitespace in a chunk line is refused (400)", () => {
+  const bad = (line: string, message: RegExp) =>
+    checkError(req, CHUNKED_HEAD + line + "\r\nhello\r\n0\r\n\r\n", 400, message);
+  bad("5;", /chunk extension has no name \(a bare ";"\)/);
+  bad("5;;a", /chunk extension has no name/);
+  bad("5;a;", /chunk extension has no name/);
+  bad("5;=b", /chunk extension has no name/);
+  bad("5 ", /chunk size is followed by whitespace/);
+  bad("5\t", /chunk size is followed by whitespace/);
+  bad("5 ;a", /chunk size is followed by whitespace/);
+  bad("5; a", /chunk extension contains whitespace/);
+  bad("5;a =b", /chunk extension contains whitespace/);
+  bad("5;a= b", /chunk extension contains whitespace/);
+  bad("5;a=b ", /chunk extension contains whitespace/);
+  bad('5;a="b" ', /chunk extension contains whitespace/);
+  bad("5;a=", /chunk extension value is invalid/);
+  bad("5;a=b=c", /chunk extension value is invalid/);
+  bad('5;a="b"c', /bytes after a quoted string/);
+  bad("5;\xe9=\xff", /chunk extension has no name/);
+  bad("5;a\xe9", /chunk extension name contains an invalid character/);
+});
+
+test("chunked response: a bare ';' or whitespace in a chunk line is read as browsers read it", () => {
+  const head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const events = [resHead(200, "OK", ["Transfer-Encoding", "chunked"]), data("hello"), end()];
+  for (
+    const line of [
+      "5;",
+      "5 ",
+      "5\t \t",
+      "5 ;a",
+      "5; a",
+      "5 ; a = b ; c",
+      '5;a="q; \\"x" ;',
+      "5;;;",
+      "5;\xe9=\xff",
+      "5;a b c",
+    ]
+  ) {
+    checkIO(res, head + line + "\r\nhello\r\n0\r\n\r\n", events);
+  }
+  // What no browser reads either stays refused.
+  const bad = (line: string, message: RegExp) =>
+    checkError(res, head + line + "\r\nhello\r\n0\r\n\r\n", 502, message);
+  bad(" 5", /chunk size is not a hexadecimal number/);
+  bad("5 x", /chunk size is not a hexadecimal number/);
+  bad("5;a\x00", /chunk extension contains a control character/);
+  bad('5;a="b', /quoted string that does not close/);
+});
+
+test("chunk lines that can no longer become valid are refused before their line end arrives", () => {
+  // No LF follows, and no EOF: the reader must not wait for either.
+  const reqCases: Array<[string, RegExp]> = [
+    ['5;a="b\r', /quoted string that does not close/],
+    ['5;a="b\\\r', /quoted string that does not close/],
+    ["5;a b", /chunk extension contains whitespace/],
+    ["5 ", /chunk size is followed by whitespace/],
+    ["5;;", /chunk extension has no name/],
+    ["5x", /chunk size is not a hexadecimal number/],
+    ["5;a\x01", /control character/],
+    ["5\rx", /CR not followed by LF/],
+    ["5;a=b\r;", /CR not followed by LF/],
+    ["5\r\nhello\r\n0\r\nX: a\rb", /trailer line contains a CR not followed by LF/],
+    ["0\r\nX: a\r\nY: b\r:", /trailer line contains a CR not followed by LF/],
+  ];
+  for (const [line, message] of reqCases) checkError(req, CHUNKED_HEAD + line, 400, message);
+  const head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const resCases: Array<[string, RegExp]> = [
+    ['5;a="b\r', /quoted string that does not close/],
+    ['5;a="b\n', /quoted string that does not close/],
+    ["5x", /chunk size is not a hexadecimal number/],
+    ["5 \x01", /chunk size is not a hexadecimal number/],
+    ["5;\x7f", /control character/],
+    ["5\rx", /CR not followed by LF/],
+    ["5\nhello\n0\nX: a\rb", /trailer line contains a CR not followed by LF/],
+  ];
+  for (const [line, message] of resCases) checkError(res, head + line, 502, message);
 });
 
 test("chunked body: trailers come back in the end event", () => {
@@ -173,10 +285,11 @@ test("chunked body: invalid chunk sizes are refused", () => {
   bad("-1", /chunk size is not a hexadecimal number/);
   bad("+1", /chunk size is not a hexadecimal number/);
   bad(" 5", /chunk size is not a hexadecimal number/);
-  bad("5 x", /chunk size is not a hexadecimal number/);
+  bad("5 x", /chunk size is followed by whitespace/);
+  bad("5x", /chunk size is not a hexadecimal number/);
   bad("5;a\x00b", /chunk extension contains a control character/);
   bad("5;a\x7fb", /chunk extension contains a control character/);
-  bad("5;a\rb", /chunk extension contains a control character/);
+  bad("5;a\rb", /chunk-size line contains a CR not followed by LF/);
   bad("20000000000000", /chunk size is too large/); // 2^53
   bad("FFFFFFFFFFFFFFFFFFFFFFFF", /chunk size is too large/);
   checkError(
@@ -195,6 +308,20 @@ test("chunked body: a chunk-size line with a bare LF is refused", () => {
     /chunk-size line ends with a bare LF/,
   );
   checkError(req, CHUNKED_HEAD + "\n", 400, /bare LF/);
+});
+
+test("chunked response: LF-only or mixed line ends are read as browsers read them", () => {
+  const head = "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n";
+  const expected = [resHead(200, "OK", ["Transfer-Encoding", "chunked"]), data("hello world")];
+  checkIO(res, head + "5\nhello\n6\n world\n0\n\n", [...expected, end()]);
+  checkIO(res, head + "5\r\nhello\n6;x=y\n world\r\n0\nT: 1\r\nU: 2\n\r\n", [
+    ...expected,
+    end(["T", "1", "U", "2"]),
+  ]);
+  checkIO(res, head + "5\nhello\n6\n world\n0\r\nT: 1\n\n", [...expected, end(["T", "1"])]);
+  // Requests stay strict: a bare LF anywhere in the chunked framing is refused.
+  checkError(req, CHUNKED_HEAD + "5\r\nhello\n0\r\n\r\n", 400, /not followed by CRLF/);
+  checkError(req, CHUNKED_HEAD + "0\r\nT: 1\n\r\n", 400, /bare LF/);
 });
 
 test("chunked body: chunk-size lines longer than 4096 bytes are refused", () => {
@@ -332,7 +459,7 @@ test("a chunked message parsed and re-serialized parses to the same events", () 
   const inputs = [
     CHUNKED_HEAD + "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: yes\r\nX-Two: 2\r\n\r\n",
     CHUNKED_HEAD + "0\r\n\r\n",
-    "PUT /\xe9 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" +
+    "PUT /%E9 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" +
     "1\r\n\x00\r\n2\r\n\r\n\r\n0\r\nT: \xff\r\n\r\n",
   ];
   for (const input of inputs) {

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  canonicalizeFraming,
   type Framing,
   hasConnectionOption,
   HeaderList,
@@ -8,6 +9,7 @@ import {
   keepsAlive,
   requestFraming,
   type RequestHead,
+  RequestReader,
   responseFraming,
   type ResponseHead,
 } from "../../src/http1/mod.ts";
@@ -217,21 +219,40 @@ test("responseFraming: Content-Length, chunked and close-delimited", () => {
 });
 
 test("responseFraming: Transfer-Encoding not ending with chunked means close-delimited", () => {
-  for (const te of ["gzip", "chunked, gzip"]) {
+  // RFC 9112 section 6.3: whatever the final coding is, known or not, the body runs until the
+  // origin closes the connection.
+  for (
+    const te of [
+      "gzip",
+      "chunked, gzip",
+      "identity",
+      "chunked, identity",
+      "xchunked",
+      "\fchunked",
+      "\xa0chunked",
+      "chunked;q=1",
+      '"chunked"',
+    ]
+  ) {
     assert.deepEqual(responseFraming(rs(200, ["Transfer-Encoding", te]), "GET"), {
       kind: "close",
-    });
+    }, JSON.stringify(te));
   }
 });
 
-test("responseFraming: unknown transfer codings are 502", () => {
-  for (const te of ["identity", "chunked, identity", "xchunked", "\fchunked", "\xa0chunked"]) {
+test("responseFraming: a list ending in chunked must name only known codings, chunked once", () => {
+  for (const te of ["identity, chunked", "xchunked, chunked", "\fgzip, chunked"]) {
     throwsHttp(
       () => responseFraming(rs(200, ["Transfer-Encoding", te]), "GET"),
       502,
       /response Transfer-Encoding ".*" is not a supported coding/,
     );
   }
+  throwsHttp(
+    () => responseFraming(rs(200, ["Transfer-Encoding", " , "]), "GET"),
+    502,
+    /response Transfer-Encoding is empty/,
+  );
 });
 
 test("responseFraming: refusals are 502", () => {
@@ -435,4 +456,62 @@ test("reader: no body for requests without framing headers", () => {
     reqHead("POST", "/", ["Content-Length", "0"]),
     end(),
   ]);
+});
+
+// ---- canonical framing fields for forwarding ----
+
+test("canonicalizeFraming: Content-Length and Transfer-Encoding in their canonical form", () => {
+  const canon = (raw: string[]) => {
+    const h = new HeaderList(raw.slice());
+    canonicalizeFraming(h);
+    return h.raw;
+  };
+  assert.deepEqual(canon(["Content-Length", "0005"]), ["Content-Length", "5"]);
+  assert.deepEqual(canon(["content-length", "00"]), ["content-length", "0"]);
+  assert.deepEqual(canon(["Content-Length", " 5 , 05"]), ["Content-Length", "5"]);
+  assert.deepEqual(
+    canon(["Content-Length", "5", "X", "1", "CONTENT-LENGTH", "5"]),
+    ["Content-Length", "5", "X", "1"],
+  );
+  assert.deepEqual(canon(["Transfer-Encoding", ",chunked"]), ["Transfer-Encoding", "chunked"]);
+  assert.deepEqual(canon(["Transfer-Encoding", " \tCHUNKED ,"]), [
+    "Transfer-Encoding",
+    "chunked",
+  ]);
+  assert.deepEqual(
+    canon(["Transfer-Encoding", "GZip", "A", "b", "transfer-encoding", ", chunked"]),
+    ["Transfer-Encoding", "gzip, chunked", "A", "b"],
+  );
+  // Already canonical: untouched (the same strings).
+  assert.deepEqual(canon(["Content-Length", "12", "Transfer-Encoding", "gzip, chunked"]), [
+    "Content-Length",
+    "12",
+    "Transfer-Encoding",
+    "gzip, chunked",
+  ]);
+  // What the parser would refuse (only an addon can set it) is left as it is.
+  assert.deepEqual(canon(["Content-Length", "5, 6"]), ["Content-Length", "5, 6"]);
+  assert.deepEqual(canon(["Content-Length", "abc"]), ["Content-Length", "abc"]);
+});
+
+test("canonicalizeFraming: what the reader parsed goes on canonical, the parsed head unchanged", () => {
+  for (
+    const [input, forwarded] of [
+      ["POST / HTTP/1.1\r\nContent-Length: 0005\r\n\r\nhello", ["Content-Length", "5"]],
+      [
+        "POST / HTTP/1.1\r\nTransfer-Encoding: ,chunked\r\n\r\n0\r\n\r\n",
+        ["Transfer-Encoding", "chunked"],
+      ],
+    ] as const
+  ) {
+    const r = new RequestReader();
+    r.feed(new TextEncoder().encode(input));
+    const ev = r.next();
+    assert.ok(ev !== null && ev.type === "head");
+    const before = ev.head.headers.raw.slice();
+    const copy = ev.head.headers.clone();
+    canonicalizeFraming(copy);
+    assert.deepEqual(copy.raw, forwarded);
+    assert.deepEqual(ev.head.headers.raw, before, "the parsed head keeps what was sent");
+  }
 });

@@ -261,6 +261,36 @@ test("property: random responses round-trip through serialize and parse under ra
   );
 });
 
+/** The bytes of `head` with every CRLF turned into LF (a head holds no other CR or LF). */
+function lfOnly(head: Uint8Array): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < head.length; i++) {
+    if (head[i] === 0x0d && head[i + 1] === 0x0a) continue;
+    out.push(head[i]);
+  }
+  return Uint8Array.from(out);
+}
+
+test("property: responses whose heads end lines with LF alone read the same as with CRLF", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(response, fc.boolean()), { minLength: 1, maxLength: 3 }),
+      cuts,
+      (ress, at) => {
+        const crlf = concat(ress.flatMap(([r]) => serializeResponse(r)));
+        const mixed = concat(ress.flatMap(([r, lf]) => {
+          const [head, ...body] = serializeResponse(r);
+          return [lf ? lfOnly(head) : head, ...body];
+        }));
+        const methods = ress.map(() => "GET");
+        const expected = normalize(run(responseDriver(methods), [crlf]));
+        assert.deepEqual(normalize(run(responseDriver(methods), split(mixed, at))), expected);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
 test("property: a close-delimited response body is everything until EOF", () => {
   fc.assert(
     fc.property(response, bodyBytes, cuts, (r, data, at) => {

@@ -71,6 +71,22 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: "LF-only and mixed responses, chunk lines read as browsers do",
+    make: () => responseDriver(["GET", "GET"]),
+    input: "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\nX-A: \xe9\r\n\n" +
+      "1 \na\r\n10;\n0123456789abcdef\n0\nT: 1\n\r\n" +
+      "HTTP/1.1 200 OK\r\nContent-Length: 3\n\nabc",
+    eof: false,
+    expected: [
+      resHead(200, "OK", ["Transfer-Encoding", "chunked", "X-A", "\xe9"]),
+      data("a0123456789abcdef"),
+      end(["T", "1"]),
+      resHead(200, "OK", ["Content-Length", "3"]),
+      data("abc"),
+      end(),
+    ],
+  },
+  {
     name: "close-delimited response",
     make: () => responseDriver(["GET"]),
     input: "HTTP/1.0 200 OK\r\nServer: s\r\n\r\n" + big,
@@ -121,6 +137,10 @@ test("random chunking: errors are the same however the input is split", () => {
     "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n",
     "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
     "GET / HTTP/1.1\r\nHost: a\n\r\n",
+    'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;a="b\r\nhello\r\n0\r\n\r\n',
+    "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;\r\nhello\r\n0\r\n\r\n",
+    "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\rb\r\n\r\n",
+    "GET /caf\xe9 HTTP/1.1\r\n\r\n",
   ];
   const rand = mulberry32(99);
   for (const input of bad) {

@@ -4,6 +4,7 @@
  *
  *   127.0.0.1:50012: GET https://example.com/ << 200 OK 1.2k 35ms
  */
+import { renderBody } from "../../contentviews/mod.ts";
 import type { Flow, FlowRequest, FlowResponse } from "../../flow/flow.ts";
 import type { Filter } from "../../filter/mod.ts";
 import type { Addon } from "../types.ts";
@@ -18,6 +19,7 @@ export interface DumperOptions {
   write: (text: string) => void;
 }
 
+/** Bodies are rendered from their first BODY_PREVIEW * 16 bytes (64 KiB). */
 const BODY_PREVIEW = 4096;
 
 export function dumper(options: DumperOptions): Addon {
@@ -68,6 +70,7 @@ export function formatFlow(flow: Flow, detail: number, color: boolean): string {
       out.push(...headerLines(response, "  < "));
       if (detail >= 3) out.push(...bodyLines(response, "  < "));
     }
+    out.push(...websocketLines(flow, detail >= 3));
   }
   return out.join("\n") + "\n";
 }
@@ -78,35 +81,50 @@ function headerLines(message: FlowRequest | FlowResponse, prefix: string): strin
   return lines;
 }
 
+/** Lines of a body at most; the rest is counted. */
+const BODY_LINES = 200;
+
+/** The body through the contentviews (pretty JSON, forms, protobuf...), as mitmdump shows it. */
 function bodyLines(message: FlowRequest | FlowResponse, prefix: string): string[] {
   if (message.body === null) {
     return message.bodySize > 0 ? [`${prefix}[body not kept: ${humanSize(message.bodySize)}]`] : [];
   }
   if (message.body.length === 0) return [];
-  let text: string | null;
+  let decoded: Uint8Array;
   try {
-    const decoded = message.decodedBody()!;
-    text = isMostlyText(decoded) ? message.text() : null;
-    if (text === null) return [`${prefix}[binary body: ${humanSize(decoded.length)}]`];
+    decoded = message.decodedBody()!;
   } catch (e) {
     return [`${prefix}[body cannot be decoded: ${(e as Error).message}]`];
   }
-  const shown = text.length > BODY_PREVIEW ? text.slice(0, BODY_PREVIEW) : text;
-  const lines = shown.split(/\r?\n/).map((l) => prefix + l);
-  if (shown.length < text.length) {
-    lines.push(`${prefix}[... ${text.length - BODY_PREVIEW} more characters]`);
+  const shown = renderBody(
+    decoded.subarray(0, BODY_PREVIEW * 16),
+    message.headers.get("content-type") ?? null,
+    "auto",
+    BODY_LINES,
+  );
+  if (shown.view === "hex") return [`${prefix}[binary body: ${humanSize(decoded.length)}]`];
+  const lines = shown.lines.map((l) => prefix + l.map((s) => s.text).join(""));
+  if (decoded.length > BODY_PREVIEW * 16) {
+    lines.push(`${prefix}[... ${humanSize(decoded.length - BODY_PREVIEW * 16)} more]`);
   }
   return lines;
 }
 
-function isMostlyText(bytes: Uint8Array): boolean {
-  const n = Math.min(bytes.length, 1024);
-  let control = 0;
-  for (let i = 0; i < n; i++) {
-    const b = bytes[i];
-    if (b < 0x09 || (b > 0x0d && b < 0x20)) control++;
+/** WebSocket messages, one line each: direction, type, size and the start of the text. */
+function websocketLines(flow: Flow, full: boolean): string[] {
+  const ws = flow.websocket;
+  if (ws === null) return [];
+  const out = [`  WebSocket: ${ws.messages.length} messages`];
+  for (const m of ws.messages) {
+    const dir = m.fromClient ? "  ws >" : "  ws <";
+    const text = m.type === "text" ? m.text.replace(/\s+/g, " ") : "";
+    const shown = full || text.length <= 80 ? text : text.slice(0, 80) + "…";
+    out.push(`${dir} ${m.type} ${humanSize(m.content.length)}${shown ? " " + shown : ""}`);
   }
-  return control <= n / 32;
+  if (ws.closeCode !== null) {
+    out.push(`  ws closed ${ws.closeCode} ${ws.closeReason ?? ""}`.trimEnd());
+  }
+  return out;
 }
 
 /** 1.2k, 3.4m, 512b, like mitmdump. */
