@@ -264,7 +264,7 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
       .send(new DataReceived(ctx.client, b("GET https://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n")))
       .expect(new OpenConnection(server))
       .send(reply())
-      .expect(new StartTls(server, null, ["http/1.1"]))
+      .expect(new StartTls(server, null, ["http/1.1", "h2"]))
       .send(reply())
       .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")))
       .check();
@@ -351,7 +351,7 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
       .send(reply())
       .expect(new OpenConnection(server))
       .send(reply())
-      .expect(new StartTls(server, null, ["http/1.1"]))
+      .expect(new StartTls(server, null, ["http/1.1", "h2"]))
       .send(reply(why))
       .expect(new CloseConnection(server))
       .expect(new CallHook("error", flow))

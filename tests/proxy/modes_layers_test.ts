@@ -56,7 +56,7 @@ describe("RegularMode", () => {
       .send(reply())
       .expect(new OpenConnection(server))
       .send(reply())
-      .expect(new StartTls(server, null, ["http/1.1"]))
+      .expect(new StartTls(server, null, ["http/1.1", "h2"]))
       .send(reply())
       .expect(new SendData(server, b("GET /x HTTP/1.1\r\nHost: secure.test\r\n\r\n")))
       .check();

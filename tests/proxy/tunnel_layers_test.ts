@@ -159,13 +159,27 @@ describe("ClientTlsLayer", () => {
       .send(new Start())
       .expect(new CallHook("tls_start_client", start))
       .send(reply(null, (d) => ((d as TlsStartClientData).identity = "LEAF")))
-      .expect(new StartTls(ctx.client, "LEAF", ["http/1.1"], hello))
+      .expect(new StartTls(ctx.client, "LEAF", ["h2", "http/1.1"], hello))
       .send(reply())
       .expect(new OpenConnection(ctx.server!)) // the child (here TCP) starts
       .check();
     assert.equal(start.value.name, "example.com");
-    assert.equal(ctx.client.tls?.alpn, "http/1.1");
+    assert.equal(ctx.client.tls?.alpn, "h2");
     assert.equal(layer.state, "established");
+  });
+
+  test("option http2 off: only http/1.1 is offered to the client", () => {
+    const ctx = tunnelContext({ http2: false });
+    const hello = clientHello("example.com", ["h2", "http/1.1"]);
+    new Playbook(tls(ctx, hello))
+      .send(new Start())
+      .expect(new CallHook("tls_start_client", any("start data")))
+      .send(reply(null, (d) => ((d as TlsStartClientData).identity = "LEAF")))
+      .expect(new StartTls(ctx.client, "LEAF", ["http/1.1"], hello))
+      .send(reply())
+      .expect(new OpenConnection(ctx.server!))
+      .check();
+    assert.equal(ctx.client.tls?.alpn, "http/1.1");
   });
 
   test("eager: the origin's handshake first; its ALPN choice is what the client is offered", () => {

@@ -41,6 +41,8 @@ export interface LayerOptions {
   readTimeoutMs: number;
   /** A pooled origin connection unused for this long is closed. */
   originIdleTimeoutMs: number;
+  /** Speak HTTP/2 (ALPN h2, h2c with prior knowledge); false: HTTP/1.1 only. */
+  http2: boolean;
   /** How long to wait for a client to speak first before treating it as server-first TCP. */
   clientFirstWaitMs: number;
   /** The clock for flow timestamps (ms since the epoch); fixed in tests. */
@@ -59,6 +61,7 @@ export const DEFAULT_LAYER_OPTIONS: LayerOptions = {
   holdResponseBodies: true,
   intercepts: () => true,
   clientFirstWaitMs: 3000,
+  http2: true,
   idleTimeoutMs: 60_000,
   headerTimeoutMs: 30_000,
   readTimeoutMs: 60_000,

@@ -134,13 +134,16 @@ export class NextLayer extends Layer {
       yield* this.#start("tls", tls, false);
       return;
     }
-    if (looksLikeHttp(bytes)) {
+    const h2c = this.context.options.http2 ? startsWithPreface(bytes) : "no";
+    if (h2c === "maybe" && !eof) return;
+    if (h2c === "yes" || looksLikeHttp(bytes)) {
       const mode = this.mode;
       const http = new HttpLayer(
         this.context,
         tunnelMode(mode),
         "http",
         (inner) => new NextLayer(inner, mode),
+        h2c === "yes",
       );
       yield* this.#start("http", http, true);
       return;
@@ -190,6 +193,15 @@ function looksLikeHttp(b: Uint8Array): boolean {
     if (!(c >= 0x41 && c <= 0x5a) && c !== 0x2d) return false;
   }
   return false;
+}
+
+const PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/** h2c with prior knowledge (RFC 9113 section 3.3): the client preface, or a prefix of it. */
+function startsWithPreface(b: Uint8Array): "yes" | "maybe" | "no" {
+  const n = Math.min(b.length, PREFACE.length);
+  for (let i = 0; i < n; i++) if (b[i] !== PREFACE.charCodeAt(i)) return "no";
+  return n === PREFACE.length ? "yes" : "maybe";
 }
 
 /** Too few bytes to tell yet, but so far uppercase letters as a method would be. */

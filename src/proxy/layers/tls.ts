@@ -26,8 +26,13 @@ import {
   startTls,
 } from "../core/layer.ts";
 
-/** The protocols the layers behind TLS speak, in preference order (HTTP/2 comes next). */
-export const SUPPORTED_ALPN: readonly string[] = ["http/1.1"];
+/** The protocols the layers behind TLS speak, in preference order. */
+export const SUPPORTED_ALPN: readonly string[] = ["h2", "http/1.1"];
+
+/** The protocols to accept with the option `http2` (false: HTTP/1.1 only). */
+export function supportedAlpn(http2: boolean): readonly string[] {
+  return http2 ? SUPPORTED_ALPN : ["http/1.1"];
+}
 
 /**
  * What the tls_clienthello hook gets (the same shape as the addon API's TlsClientHelloData):
@@ -101,22 +106,27 @@ export class ClientTlsLayer extends Layer {
     const hello = this.hello;
     client.tls = tlsState(hello.sni, hello.alpn.slice());
     const where = server ? formatEndpoint(server.address) : "?";
-    let offer = SUPPORTED_ALPN.filter((p) => hello.alpn.includes(p));
+    const supported = supportedAlpn(this.context.options.http2);
+    let offer = supported.filter((p) => hello.alpn.includes(p));
 
     const eager = this.context.options.connectionStrategy === "eager";
     if (server !== null && server.tls === null && (server.open || eager)) {
       // Server first: the origin is (or is to be) connected already (SOCKS5 dials before it
       // replies), so its handshake goes first and its ALPN choice is what the client is offered.
       this.state = "serverHandshake";
-      server.tls = tlsState(hello.sni ?? sniFor(server.address.host), offer);
+      // The client's protocols go to the origin in the client's order.
+      const clientOrder = hello.alpn.filter((p) => supported.includes(p));
+      server.tls = tlsState(hello.sni ?? sniFor(server.address.host), clientOrder);
       const error = (server.open ? null : yield* openConnection(server)) ??
         (yield* startTls(server));
       if (error !== null) {
         yield* this.#fail("tls_failed_server", where, error);
         return;
       }
-      // The origin chose: offer the client exactly that, or no ALPN if it chose none.
-      offer = server.tls.alpn !== null ? [server.tls.alpn] : [];
+      // The origin chose: offer the client that first (no translation), then the rest the
+      // connection layers translate between; no ALPN if the origin chose none.
+      const chosen = server.tls.alpn;
+      offer = chosen !== null ? [chosen, ...offer.filter((p) => p !== chosen)] : [];
     }
 
     this.state = "clientHandshake";

@@ -42,15 +42,17 @@ import {
   UpgradeStream,
 } from "./events.ts";
 import { Http1Client, Http1Server } from "./http1.ts";
+import { Http2Client } from "./http2_client.ts";
+import { Http2Server } from "./http2_server.ts";
 import type { HttpMode } from "./mode.ts";
 import { HttpStream } from "./stream.ts";
 
 interface PoolEntry {
-  layer: Http1Client;
+  layer: Http1Client | Http2Client;
   /** Streams using the connection now. */
   streams: Set<number>;
-  /** How many streams it may carry at once. */
-  capacity: number;
+  /** How many streams it may carry at once (an HTTP/2 one: as its origin allows now). */
+  readonly capacity: number;
   tls: boolean;
   /** Armed while no stream uses the connection (origin_idle_timeout). */
   idle: Arm | null;
@@ -67,7 +69,7 @@ export type TunnelFactory = (context: Context) => Layer;
 
 export class HttpLayer extends Layer {
   readonly mode: HttpMode;
-  readonly client: Http1Server;
+  readonly client: Http1Server | Http2Server;
   readonly streams = new Map<number, HttpStream>();
   readonly pool = new Map<Connection, PoolEntry>();
   #dials = new Map<Command, Dial>();
@@ -84,10 +86,12 @@ export class HttpLayer extends Layer {
     mode: HttpMode,
     scheme: "http" | "https" = "http",
     tunnel: TunnelFactory | null = null,
+    /** HTTP/2 with the client: ALPN chose h2, or h2c with prior knowledge. */
+    http2 = context.client.alpn === "h2",
   ) {
     super(context);
     this.mode = mode;
-    this.client = new Http1Server(context, scheme);
+    this.client = http2 ? new Http2Server(context, scheme) : new Http1Server(context, scheme);
     this.#makeTunnel = tunnel;
   }
 
@@ -216,7 +220,7 @@ export class HttpLayer extends Layer {
         server.viaAuth = this.context.options.upstreamAuth;
       }
     }
-    if (request.tls) server.tls = tlsState(sniFor(request.address.host), ["http/1.1"]);
+    if (request.tls) server.tls = tlsState(sniFor(request.address.host), this.#originAlpn());
     const open = this.detached(new OpenConnection(server));
     this.#dials.set(open, { stream, request, server });
     yield open;
@@ -229,7 +233,7 @@ export class HttpLayer extends Layer {
     if (event instanceof OpenConnectionCompleted) {
       error = event.error;
       if (error === null && request.tls) {
-        const tls = this.detached(new StartTls(server, null, ["http/1.1"]));
+        const tls = this.detached(new StartTls(server, null, server.tls?.alpnOffers ?? []));
         this.#dials.set(tls, dial);
         yield tls;
         return;
@@ -248,17 +252,45 @@ export class HttpLayer extends Layer {
     yield* this.#feed(stream, new HttpConnectionReady(request, server, null, true));
   }
 
-  /** A pool entry: HTTP/1 carries one stream at a time. */
+  /**
+   * What to offer an origin in ALPN: the client's protocol first (no translation needed when
+   * the origin has it), then the other one, which the connection layers translate to.
+   */
+  #originAlpn(): string[] {
+    if (!this.context.options.http2) return ["http/1.1"];
+    return this.client instanceof Http2Server ? ["h2", "http/1.1"] : ["http/1.1", "h2"];
+  }
+
+  /** A pool entry: HTTP/1 carries one stream at a time, HTTP/2 as many as the origin allows. */
   #entry(server: Server, streamId: number, tls: boolean): PoolEntry {
+    const streams = new Set([streamId]);
+    if (server.alpn === "h2") {
+      const layer = new Http2Client(this.context, server);
+      return {
+        layer,
+        streams,
+        get capacity() {
+          return layer.capacity;
+        },
+        tls,
+        idle: null,
+      };
+    }
     const layer = new Http1Client(this.context, server);
-    return { layer, streams: new Set([streamId]), capacity: 1, tls, idle: null };
+    return { layer, streams, capacity: 1, tls, idle: null };
   }
 
   *#release(command: ReleaseConnection): CommandGenerator {
     const entry = this.pool.get(command.conn);
     if (!entry) return;
     entry.streams.delete(command.streamId);
-    if (!command.reusable && command.conn.open) {
+    if (!command.reusable && entry.layer instanceof Http2Client) {
+      // One stream failed: reset it; the connection's other streams go on.
+      for (const c of entry.layer.abandon(command.streamId)) {
+        if (c instanceof CloseConnection) yield* this.#forget(c.conn);
+        yield c;
+      }
+    } else if (!command.reusable && command.conn.open) {
       yield* this.#forget(command.conn);
       yield new CloseConnection(command.conn);
       return;
@@ -309,8 +341,13 @@ export class HttpLayer extends Layer {
   *#upgrade(stream: HttpStream, command: UpgradeStream): CommandGenerator {
     const entry = this.pool.get(command.server);
     this.pool.delete(command.server);
-    const fromClient = this.client.h1.takeTrailingData();
-    const fromServer = entry?.layer.h1.takeTrailingData() ?? null;
+    // Only HTTP/1 switches protocols (HTTP/2 has no 101).
+    const fromClient = this.client instanceof Http1Server
+      ? this.client.h1.takeTrailingData()
+      : null;
+    const fromServer = entry?.layer instanceof Http1Client
+      ? entry.layer.h1.takeTrailingData()
+      : null;
     const splice = this.detached(
       new Splice(
         this.context.client,
@@ -338,7 +375,9 @@ export class HttpLayer extends Layer {
     context.server = command.server;
     const tunnel = this.#makeTunnel(context);
     this.#tunnel = tunnel;
-    const early = this.client.h1.takeTrailingData();
+    const early = this.client instanceof Http1Server
+      ? this.client.h1.takeTrailingData()
+      : new Uint8Array(0);
     yield* delegate(tunnel, new Start());
     if (early.length > 0) yield* delegate(tunnel, new DataReceived(this.context.client, early));
   }
