@@ -62,6 +62,11 @@ interface Dial {
   stream: HttpStream;
   request: GetHttpConnection;
   server: Server;
+  /**
+   * Streams for the same origin that wait to learn whether this connection speaks h2 (then
+   * they share it) before dialling their own.
+   */
+  waiters: { stream: HttpStream; request: GetHttpConnection }[];
 }
 
 /** Makes the layer stack that takes over a client connection after CONNECT. */
@@ -196,6 +201,18 @@ export class HttpLayer extends Layer {
         return;
       }
     }
+    if (request.tls && this.context.options.http2 && !this.#speaksH1(request)) {
+      for (const dial of this.#dials.values()) {
+        if (
+          dial.request.tls && dial.request.address.host === request.address.host &&
+          dial.request.address.port === request.address.port &&
+          sameVia(dial.request.via, request.via)
+        ) {
+          dial.waiters.push({ stream, request });
+          return;
+        }
+      }
+    }
     let server: Server | null = null;
     const own = this.context.server;
     if (
@@ -222,7 +239,7 @@ export class HttpLayer extends Layer {
     }
     if (request.tls) server.tls = tlsState(sniFor(request.address.host), this.#originAlpn());
     const open = this.detached(new OpenConnection(server));
-    this.#dials.set(open, { stream, request, server });
+    this.#dials.set(open, { stream, request, server, waiters: [] });
     yield open;
   }
 
@@ -246,10 +263,28 @@ export class HttpLayer extends Layer {
     }
     if (error !== null) {
       yield* this.#feed(stream, new HttpConnectionReady(request, null, error, true));
+      for (const w of dial.waiters) {
+        yield* this.#feed(w.stream, new HttpConnectionReady(w.request, null, error, true));
+      }
       return;
     }
     this.pool.set(server, this.#entry(server, stream.streamId, request.tls));
     yield* this.#feed(stream, new HttpConnectionReady(request, server, null, true));
+    // Now that the origin's protocol is known: an h2 connection takes the waiting streams up
+    // to its capacity; the others dial their own.
+    for (const w of dial.waiters) yield* this.#getConnection(w.stream, w.request);
+  }
+
+  /** Whether this origin is known to speak HTTP/1 here (a pooled connection chose it). */
+  #speaksH1(request: GetHttpConnection): boolean {
+    for (const [conn, entry] of this.pool) {
+      const s = conn as Server;
+      if (
+        entry.layer instanceof Http1Client && entry.tls === request.tls &&
+        s.address.host === request.address.host && s.address.port === request.address.port
+      ) return true;
+    }
+    return false;
   }
 
   /**
