@@ -69,8 +69,11 @@ test("curl -x: CONNECT, intercepted TLS, an https origin; the flow records both 
     assert.equal(flow.request.url, `https://127.0.0.1:${originPort}/s?x=1`);
     assert.equal(flow.response?.status, 200);
     assert.match(flow.client.tls?.version ?? "", /^TLSv1\.[23]$/);
-    // curl offered h2 and http/1.1; the core speaks HTTP/1 only, so it chose http/1.1.
-    assert.equal(flow.client.tls?.alpn, "http/1.1");
+    // curl offered h2 and http/1.1: it gets h2, translated to the HTTP/1.1-only origin.
+    assert.equal(flow.client.tls?.alpn, "h2");
+    assert.equal(flow.request.httpVersion, "HTTP/2.0");
+    assert.equal(flow.response?.httpVersion, "HTTP/1.1");
+    assert.notEqual(flow.server?.tls?.alpn, "h2", "the origin offers HTTP/1.1 only");
     assert.equal(flow.client.tls?.sni, null, "curl sends no SNI for an IP address");
     assert.match(flow.server?.tls?.version ?? "", /^TLSv1\.[23]$/);
     assert.ok((flow.server?.timestampTlsEnd ?? 0) >= (flow.server?.timestampTcpStart ?? Infinity));
