@@ -92,6 +92,8 @@ export class Drive {
 export class H2Peer {
   readonly h2: Http2Connection;
   readonly events: Http2Event[] = [];
+  /** Acknowledge received DATA at once (a reader that keeps up); off: the window stays shut. */
+  autoAck = true;
 
   constructor(readonly drive: Drive, readonly conn: Connection, role: "client" | "server") {
     this.h2 = new Http2Connection({ role });
@@ -109,7 +111,7 @@ export class H2Peer {
     const events = bytes.length > 0 ? this.h2.receive(bytes) : [];
     this.events.push(...events);
     for (const ev of events) {
-      if (ev.type === "data") this.h2.acknowledgeData(ev.streamId, ev.data.length);
+      if (ev.type === "data" && this.autoAck) this.h2.acknowledgeData(ev.streamId, ev.data.length);
     }
     return events;
   }

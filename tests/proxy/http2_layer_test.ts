@@ -315,6 +315,62 @@ describe("Http2Client: origins that speak h2", () => {
     assert.ok(b2 > a);
   });
 
+  test("per-stream backpressure h2 to h2: an origin that does not read holds back that upload only", () => {
+    const { drive, client } = h2Client(
+      { holdRequestBodies: false, holdResponseBodies: false },
+      () => "h2",
+    );
+    const up = client.h2.request(
+      [[":method", "POST"], [":scheme", "https"], [":authority", "h2.test"], [":path", "/up"]],
+      false,
+    );
+    client.flush();
+    const origin = new H2Peer(drive, drive.servers[0], "server");
+    origin.autoAck = false; // reads nothing: its windows stay shut
+    origin.read();
+    origin.flush();
+    const chunk = new Uint8Array(16 * 1024).fill(0x62);
+    let sent = 0;
+    const pump = () => {
+      for (let round = 0; round < 200; round++) {
+        while (client.h2.sendWindow(up) > 0 && client.h2.queuedBytes(up) === 0) {
+          client.h2.sendData(up, chunk);
+          sent += chunk.length;
+        }
+        client.flush();
+        client.read();
+        origin.read();
+        origin.flush();
+      }
+    };
+    pump();
+    const received = () =>
+      origin.events.reduce((n, e) => n + (e.type === "data" ? e.data.length : 0), 0);
+    // What the client may send: its window towards the proxy plus what the origin's window let
+    // through; nothing piles up in the proxy.
+    const windows = 256 * 1024 + 256 * 1024;
+    assert.ok(sent <= windows + chunk.length, `sent ${sent}`);
+    assert.ok(received() <= 256 * 1024, "the origin got no more than its window");
+    // A sibling stream still gets its response meanwhile.
+    const other = client.h2.request(get("/other", "h2.test", "https"), true);
+    client.flush();
+    origin.read();
+    const req = origin.events.filter((e) => e.type === "request").at(-1);
+    if (req?.type === "request") origin.h2.sendHeaders(req.streamId, [[":status", "204"]], true);
+    origin.flush();
+    client.read();
+    assert.deepEqual(client.kinds(other), ["response 204", "end"]);
+    // The origin reads what it got: the upload moves on.
+    const before = sent;
+    origin.autoAck = true;
+    for (const e of origin.events) {
+      if (e.type === "data") origin.h2.acknowledgeData(e.streamId, e.data.length);
+    }
+    origin.flush();
+    pump();
+    assert.ok(sent > before + 256 * 1024, `the upload resumed (${before} -> ${sent})`);
+  });
+
   test("option http2 off: only http/1.1 is offered to origins", () => {
     const ctx = context({ http2: false });
     const drive = new Drive(new HttpLayer(ctx, REGULAR), () => "http/1.1");

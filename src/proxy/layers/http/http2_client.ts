@@ -24,7 +24,7 @@ import {
   ResponseProtocolError,
 } from "./events.ts";
 import { requestToH2, responseFromH2, trailersFromH2, trailersToH2 } from "./h2_convert.ts";
-import { codeName, Http2Layer } from "./http2_base.ts";
+import { BodyAcknowledged, codeName, Http2Layer } from "./http2_base.ts";
 
 const EMPTY = new Uint8Array(0);
 /** Streams assumed allowed before the origin's SETTINGS say otherwise (RFC 9113 6.5.2). */
@@ -79,6 +79,9 @@ export class Http2Client extends Http2Layer {
     } else if (event instanceof ConnectionClosed && event.conn === this.conn) {
       yield* this.close();
       yield* this.#failAll("origin closed the connection");
+    } else if (event instanceof BodyAcknowledged) {
+      this.acknowledge(event);
+      yield* this.flush();
     } else if (
       event instanceof RequestHeaders || event instanceof RequestData ||
       event instanceof RequestEnd || event instanceof RequestProtocolError
@@ -107,7 +110,7 @@ export class Http2Client extends Http2Layer {
     const h2Id = this.#toH2.get(id);
     if (h2Id === undefined) return;
     if (event instanceof RequestData) {
-      this.attempt(() => this.h2.sendData(h2Id, event.data, false));
+      this.sendBody(id, h2Id, event.data, false);
     } else if (event instanceof RequestEnd) {
       const trailers = trailersToH2(event.trailers);
       this.attempt(() =>
@@ -160,8 +163,8 @@ export class Http2Client extends Http2Layer {
       }
       case "data":
         if (ev.data.length > 0) {
+          this.received(id, ev.streamId, ev.data.length);
           yield new ReceiveHttp(new ResponseData(id, ev.data));
-          this.h2.acknowledgeData(ev.streamId, ev.data.length);
         }
         if (ev.endStream) yield* this.#end(id, null);
         return;

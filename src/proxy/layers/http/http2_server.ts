@@ -24,7 +24,7 @@ import {
   ResponseProtocolError,
 } from "./events.ts";
 import { requestFromH2, responseToH2, trailersFromH2, trailersToH2 } from "./h2_convert.ts";
-import { codeName, Http2Layer } from "./http2_base.ts";
+import { BodyAcknowledged, codeName, Http2Layer } from "./http2_base.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -67,7 +67,10 @@ export class Http2Server extends Http2Layer {
       if (event.endStream) this.#ended(event.streamId);
       yield* this.flush();
     } else if (event instanceof ResponseData) {
-      this.attempt(() => this.h2.sendData(event.streamId, event.data, false));
+      this.sendBody(event.streamId, event.streamId, event.data, false);
+      yield* this.flush();
+    } else if (event instanceof BodyAcknowledged) {
+      this.acknowledge(event);
       yield* this.flush();
     } else if (event instanceof ResponseEnd) {
       const trailers = trailersToH2(event.trailers);
@@ -120,8 +123,8 @@ export class Http2Server extends Http2Layer {
       }
       case "data":
         if (ev.data.length > 0) {
+          this.received(ev.streamId, ev.streamId, ev.data.length);
           yield new ReceiveHttp(new RequestData(ev.streamId, ev.data));
-          this.h2.acknowledgeData(ev.streamId, ev.data.length);
         }
         if (ev.endStream) yield new ReceiveHttp(new RequestEnd(ev.streamId));
         return;

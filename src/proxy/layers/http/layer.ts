@@ -36,12 +36,15 @@ import {
   HttpConnectionReady,
   ReceiveHttp,
   ReleaseConnection,
+  RequestData,
   RequestHeaders,
   RequestProtocolError,
+  ResponseData,
   SendHttp,
   UpgradeStream,
 } from "./events.ts";
 import { Http1Client, Http1Server } from "./http1.ts";
+import { BodyAcknowledged, BodyTaken, type Http2Layer } from "./http2_base.ts";
 import { Http2Client } from "./http2_client.ts";
 import { Http2Server } from "./http2_server.ts";
 import type { HttpMode } from "./mode.ts";
@@ -83,6 +86,10 @@ export class HttpLayer extends Layer {
   /** Which child paused on a blocking command, so its answer goes back to it. */
   #waiting = new Map<Command, Layer>();
   #tunnel: Layer | null = null;
+  /** HTTP/2 origin connections whose response bodies are still owed acknowledgements. */
+  readonly #responseSource = new Map<number, Http2Layer>();
+  /** Set while routing: the body bytes just received went to an HTTP/2 connection's queue. */
+  #queuedOnH2 = false;
   #adopted = false;
   readonly #makeTunnel: TunnelFactory | null;
 
@@ -150,12 +157,18 @@ export class HttpLayer extends Layer {
   *#feed(child: Layer, event: Event): CommandGenerator {
     for (const command of child.handleEvent(event)) {
       if (command instanceof ReceiveHttp) {
-        yield* this.#receive(command);
+        yield* this.#receive(command, child);
       } else if (command instanceof SendHttp) {
         const target = command.conn === this.context.client
           ? this.client
           : this.pool.get(command.conn)?.layer;
+        if (
+          (target instanceof Http2Server || target instanceof Http2Client) &&
+          (command.event instanceof RequestData || command.event instanceof ResponseData)
+        ) this.#queuedOnH2 = true;
         if (target) yield* this.#feed(target, command.event);
+      } else if (command instanceof BodyTaken) {
+        yield* this.#bodyTaken(child, command);
       } else if (command instanceof GetHttpConnection) {
         yield* this.#getConnection(child as HttpStream, command);
       } else if (command instanceof ReleaseConnection) {
@@ -172,19 +185,64 @@ export class HttpLayer extends Layer {
         yield command;
       }
     }
-    if (child instanceof HttpStream && child.finished) this.streams.delete(child.streamId);
+    if (child instanceof HttpStream && child.finished) {
+      this.streams.delete(child.streamId);
+      if (!(this.client instanceof Http2Server) || this.client.queuedFor(child.streamId) === 0) {
+        this.#responseSource.delete(child.streamId);
+      }
+    }
+  }
+
+  /**
+   * An HTTP/2 connection framed body bytes of a stream: the connection they came from may
+   * reopen its window by that much (per-stream flow control end to end).
+   */
+  *#bodyTaken(target: Layer, taken: BodyTaken): CommandGenerator {
+    const source = target === this.client
+      ? this.#responseSource.get(taken.streamId)
+      : this.client instanceof Http2Server
+      ? this.client
+      : undefined;
+    if (source !== undefined) {
+      yield* this.#feed(source, new BodyAcknowledged(taken.streamId, taken.bytes));
+    }
   }
 
   /** A stream event from a connection layer: to its stream (a new request makes one). */
-  *#receive(command: ReceiveHttp): CommandGenerator {
+  *#receive(command: ReceiveHttp, source: Layer): CommandGenerator {
     const ev = command.event;
     let stream = this.streams.get(ev.streamId);
     if (stream === undefined) {
-      if (!(ev instanceof RequestHeaders || ev instanceof RequestProtocolError)) return;
+      if (!(ev instanceof RequestHeaders || ev instanceof RequestProtocolError)) {
+        if (ev instanceof RequestData || ev instanceof ResponseData) {
+          // No one takes these bytes (the stream is over): they must not hold the window.
+          yield* this.#acknowledge(source, ev.streamId, ev.data.length);
+        }
+        return;
+      }
       stream = new HttpStream(this.context, ev.streamId, this.mode);
       this.streams.set(ev.streamId, stream);
     }
+    if (!(ev instanceof RequestData || ev instanceof ResponseData)) {
+      yield* this.#feed(stream, ev);
+      return;
+    }
+    if (ev instanceof ResponseData && source instanceof Http2Client) {
+      this.#responseSource.set(ev.streamId, source);
+    }
+    const outer = this.#queuedOnH2;
+    this.#queuedOnH2 = false;
     yield* this.#feed(stream, ev);
+    // Held, dropped or written to an HTTP/1 connection (whose write the driver waits for):
+    // taken now. Queued on an HTTP/2 connection: BodyTaken says when.
+    if (!this.#queuedOnH2) yield* this.#acknowledge(source, ev.streamId, ev.data.length);
+    this.#queuedOnH2 = outer;
+  }
+
+  *#acknowledge(source: Layer, streamId: number, bytes: number): CommandGenerator {
+    if (source instanceof Http2Server || source instanceof Http2Client) {
+      yield* this.#feed(source, new BodyAcknowledged(streamId, bytes));
+    }
   }
 
   *#getConnection(stream: HttpStream, request: GetHttpConnection): CommandGenerator {
