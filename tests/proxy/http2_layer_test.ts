@@ -19,7 +19,7 @@ const REGULAR = { kind: "regular" } as const;
 const dec = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 /** An HttpLayer with an h2 client (prior knowledge), hooks recorded. */
-function h2Client(options = {}, alpn: (s: Server) => string | null = () => null) {
+function h2Client(options = {}, alpn: (s: Server) => string | null = () => "http/1.1") {
   const ctx = context(options);
   const layer = new HttpLayer(ctx, REGULAR, "http", null, true);
   const drive = new Drive(layer, alpn);
@@ -31,7 +31,7 @@ function h2Client(options = {}, alpn: (s: Server) => string | null = () => null)
   return { ctx, layer, drive, client };
 }
 
-function get(path: string, authority = "example.com", scheme = "http") {
+function get(path: string, authority = "example.com", scheme = "https") {
   return [
     [":method", "GET"],
     [":scheme", scheme],
@@ -58,7 +58,8 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
       [
         "CallHook(requestheaders)",
         "CallHook(request)",
-        `OpenConnection(${drive.servers[0].id} example.com:80)`,
+        `OpenConnection(${drive.servers[0].id} example.com:443)`,
+        `StartTls(${drive.servers[0].id}, alpn=h2,http/1.1)`,
       ],
     );
     const server = drive.servers[0];
@@ -80,7 +81,7 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     const [flow] = flows(drive);
     assert.equal(flow.request.httpVersion, "HTTP/2.0");
     assert.equal(flow.request.method, "GET");
-    assert.equal(flow.request.url, "http://example.com/a?b=1");
+    assert.equal(flow.request.url, "https://example.com/a?b=1");
     assert.equal(flow.response?.httpVersion, "HTTP/1.1");
     assert.equal(layer.streams.size, 0);
     assert.equal(ctx.client.open, true);
@@ -114,7 +115,7 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
   test("a request body with trailers, streamed to an HTTP/1.1 origin as chunked", () => {
     const { drive, client } = h2Client({ holdRequestBodies: false, holdResponseBodies: false });
     const id = client.h2.request(
-      [[":method", "POST"], [":scheme", "http"], [":authority", "example.com"], [":path", "/up"]],
+      [[":method", "POST"], [":scheme", "https"], [":authority", "example.com"], [":path", "/up"]],
       false,
     );
     client.h2.sendData(id, b("abc"));
@@ -157,7 +158,7 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
   test("a large upload is acknowledged as it is handed on, so the client never stalls", () => {
     const { drive, client } = h2Client({ holdRequestBodies: false, holdResponseBodies: false });
     const id = client.h2.request(
-      [[":method", "PUT"], [":scheme", "http"], [":authority", "example.com"], [":path", "/big"], [
+      [[":method", "PUT"], [":scheme", "https"], [":authority", "example.com"], [":path", "/big"], [
         "content-length",
         String(4 << 20),
       ]],
@@ -177,6 +178,29 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     }
     assert.equal(sent, 4 << 20, "the whole body went out");
     assert.ok(originGot >= 4 << 20, "and reached the origin");
+  });
+
+  test("h2c with prior knowledge to a plain-HTTP origin: h2c there too (as gRPC expects)", () => {
+    const { layer, drive, client } = h2Client();
+    const id = client.h2.request(get("/plain", "example.com", "http"), true);
+    client.flush();
+    const server = drive.servers[0];
+    assert.equal(server.tls, null);
+    assert.ok(layer.pool.get(server)?.layer instanceof Http2Client);
+    const origin = new H2Peer(drive, server, "server");
+    origin.read();
+    const req = origin.events.find((e) => e.type === "request");
+    assert.ok(req?.type === "request");
+    assert.deepEqual(req.pseudo, {
+      method: "GET",
+      scheme: "http",
+      authority: "example.com",
+      path: "/plain",
+    });
+    origin.h2.sendHeaders(req.streamId, [[":status", "200"]], true);
+    origin.flush();
+    client.read();
+    assert.deepEqual(client.kinds(id), ["response 200", "end"]);
   });
 
   test("CONNECT inside HTTP/2 is answered 501 on its stream", () => {

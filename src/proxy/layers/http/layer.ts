@@ -259,10 +259,12 @@ export class HttpLayer extends Layer {
         return;
       }
     }
-    if (request.tls && this.context.options.http2 && !this.#speaksH1(request)) {
+    const mayShare = request.tls ? this.context.options.http2 : this.#h2cOrigins();
+    if (mayShare && !this.#speaksH1(request)) {
       for (const dial of this.#dials.values()) {
         if (
-          dial.request.tls && dial.request.address.host === request.address.host &&
+          dial.request.tls === request.tls &&
+          dial.request.address.host === request.address.host &&
           dial.request.address.port === request.address.port &&
           sameVia(dial.request.via, request.via)
         ) {
@@ -333,6 +335,15 @@ export class HttpLayer extends Layer {
     for (const w of dial.waiters) yield* this.#getConnection(w.stream, w.request);
   }
 
+  /**
+   * h2c with prior knowledge towards plain-HTTP origins when the client spoke it to us: such a
+   * client (gRPC without TLS) expects an HTTP/2 server behind the proxy.
+   */
+  #h2cOrigins(): boolean {
+    return this.context.options.http2 && this.client instanceof Http2Server &&
+      this.context.client.tls === null;
+  }
+
   /** Whether this origin is known to speak HTTP/1 here (a pooled connection chose it). */
   #speaksH1(request: GetHttpConnection): boolean {
     for (const [conn, entry] of this.pool) {
@@ -357,7 +368,7 @@ export class HttpLayer extends Layer {
   /** A pool entry: HTTP/1 carries one stream at a time, HTTP/2 as many as the origin allows. */
   #entry(server: Server, streamId: number, tls: boolean): PoolEntry {
     const streams = new Set([streamId]);
-    if (server.alpn === "h2") {
+    if (server.alpn === "h2" || (!tls && this.#h2cOrigins())) {
       const layer = new Http2Client(this.context, server);
       return {
         layer,
