@@ -6,7 +6,7 @@
  * the client closing.
  */
 import { HttpError } from "../../../http1/errors.ts";
-import { ErrorCode, type Http2Event } from "../../../http2/mod.ts";
+import { type EncoderField, ErrorCode, type Http2Event } from "../../../http2/mod.ts";
 import type { Scheme } from "../../../http/message.ts";
 import type { Context } from "../../core/context.ts";
 import { ConnectionClosed, DataReceived, type Event, Start } from "../../core/events.ts";
@@ -33,6 +33,12 @@ export class Http2Server extends Http2Layer {
   /** Streams whose exchange is under way (request or response not finished). */
   readonly streams = new Set<number>();
   #goaway = false;
+  /**
+   * Response heads not sent yet: each waits for what follows it in the same step, so that a
+   * response without a body goes out as one HEADERS frame with END_STREAM (gRPC's
+   * "trailers-only" errors depend on it). The HttpLayer calls sendPendingHeads after each step.
+   */
+  readonly #pendingHeads = new Map<number, EncoderField[]>();
 
   constructor(context: Context, scheme: Scheme = "http") {
     super(context, context.client, "server");
@@ -63,10 +69,15 @@ export class Http2Server extends Http2Layer {
       }
     } else if (event instanceof ResponseHeaders) {
       const fields = responseToH2(event.head);
-      this.attempt(() => this.h2.sendHeaders(event.streamId, fields, event.endStream));
-      if (event.endStream) this.#ended(event.streamId);
-      yield* this.flush();
+      if (event.endStream) {
+        this.attempt(() => this.h2.sendHeaders(event.streamId, fields, true));
+        this.#ended(event.streamId);
+        yield* this.flush();
+      } else {
+        this.#pendingHeads.set(event.streamId, fields);
+      }
     } else if (event instanceof ResponseData) {
+      this.#sendHead(event.streamId, false);
       this.sendBody(event.streamId, event.streamId, event.data, false);
       yield* this.flush();
     } else if (event instanceof BodyAcknowledged) {
@@ -74,16 +85,20 @@ export class Http2Server extends Http2Layer {
       yield* this.flush();
     } else if (event instanceof ResponseEnd) {
       const trailers = trailersToH2(event.trailers);
-      this.attempt(() =>
-        trailers !== null
-          ? this.h2.sendTrailers(event.streamId, trailers)
-          : this.h2.sendData(event.streamId, EMPTY, true)
-      );
+      // A held head with nothing after it ends the stream itself (one HEADERS frame).
+      if (!this.#sendHead(event.streamId, trailers === null)) {
+        this.attempt(() =>
+          trailers !== null
+            ? this.h2.sendTrailers(event.streamId, trailers)
+            : this.h2.sendData(event.streamId, EMPTY, true)
+        );
+      }
       this.#ended(event.streamId);
       yield* this.flush();
       yield* this.#closeIfDone();
     } else if (event instanceof ResponseProtocolError) {
       // The response broke half way: the client learns it from the stream's reset.
+      this.#pendingHeads.delete(event.streamId);
       this.streams.delete(event.streamId);
       this.resetStream(event.streamId, ErrorCode.INTERNAL_ERROR);
       yield* this.flush();
@@ -154,6 +169,22 @@ export class Http2Server extends Http2Layer {
       default:
         return;
     }
+  }
+
+  /** Sends a held response head; true if there was one (with END_STREAM when `end`). */
+  #sendHead(streamId: number, end: boolean): boolean {
+    const fields = this.#pendingHeads.get(streamId);
+    if (fields === undefined) return false;
+    this.#pendingHeads.delete(streamId);
+    this.attempt(() => this.h2.sendHeaders(streamId, fields, end));
+    return end;
+  }
+
+  /** Sends the response heads nothing followed in this step (a body comes later). */
+  *sendPendingHeads(): CommandGenerator {
+    if (this.#pendingHeads.size === 0) return;
+    for (const id of [...this.#pendingHeads.keys()]) this.#sendHead(id, false);
+    yield* this.flush();
   }
 
   /** The response is complete; the stream is done once the request is too (or never mind it). */

@@ -185,6 +185,9 @@ export class HttpLayer extends Layer {
         yield command;
       }
     }
+    if (child instanceof HttpStream && this.client instanceof Http2Server) {
+      yield* this.client.sendPendingHeads();
+    }
     if (child instanceof HttpStream && child.finished) {
       this.streams.delete(child.streamId);
       if (!(this.client instanceof Http2Server) || this.client.queuedFor(child.streamId) === 0) {

@@ -60,6 +60,11 @@ export class HttpStream extends StreamBase {
   #readTimer: Arm | null = null;
   /** The client's WebSocket handshake, when the request is one. */
   #webSocket: UpgradeRequest | null = null;
+  /**
+   * The request body streams to the origin: it goes on after the response began (full duplex,
+   * as gRPC bidirectional calls over HTTP/2 need).
+   */
+  #requestStreams = false;
 
   constructor(context: Context, streamId: number, mode: HttpMode) {
     super(context, streamId, mode);
@@ -154,7 +159,14 @@ export class HttpStream extends StreamBase {
       return;
     }
     this.state = "streamRequest";
+    this.#requestStreams = true;
     if (!(yield* this.#sendRequestHead())) return;
+  }
+
+  /** The response began while the request body still streams. */
+  get #duplex(): boolean {
+    return this.#requestStreams &&
+      (this.state === "holdResponse" || this.state === "streamResponse");
   }
 
   *#onRequestData(data: Uint8Array): CommandGenerator {
@@ -164,6 +176,7 @@ export class HttpStream extends StreamBase {
       if (this.#requestBody.add(data)) return;
       // Over stream_large_bodies: stop holding, send what was kept, stream the rest.
       this.state = "streamRequest";
+      this.#requestStreams = true;
       flow.request.streamed = true;
       if (!(yield* this.#sendRequestHead())) return;
       for (const chunk of this.#requestBody.takeChunks()) {
@@ -172,7 +185,7 @@ export class HttpStream extends StreamBase {
       yield* this.toServer(new RequestData(this.streamId, data));
       return;
     }
-    if (this.state === "streamRequest") {
+    if (this.state === "streamRequest" || (this.#duplex && !this.requestEnded)) {
       this.#requestBody.add(data);
       yield* this.toServer(new RequestData(this.streamId, data));
     }
@@ -194,7 +207,7 @@ export class HttpStream extends StreamBase {
         yield* this.toServer(new RequestData(this.streamId, request.body));
       }
       yield* this.toServer(new RequestEnd(this.streamId, trailers));
-    } else if (this.state === "streamRequest") {
+    } else if (this.state === "streamRequest" || this.#duplex) {
       request.body = this.#requestBody.bytes();
       request.streamed = request.body === null;
       yield* this.toServer(new RequestEnd(this.streamId, trailers));
