@@ -35,7 +35,9 @@ const SERVICE = {
   slow: method("/t.Echo/Slow", false, false),
 };
 
-type Any = any; // grpc-js handler types are loose for generic services
+// grpc-js types handlers of generic (protobuf-less) services loosely.
+// deno-lint-ignore no-explicit-any
+type Any = any;
 let server: grpc.Server;
 let serverPort = 0;
 const flows: Flow[] = [];

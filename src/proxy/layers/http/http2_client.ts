@@ -73,7 +73,7 @@ export class Http2Client extends Http2Layer {
   protected *run(event: Event): CommandGenerator {
     if (event instanceof DataReceived && event.conn === this.conn) {
       for (const ev of this.receive(event.data)) yield* this.#onH2(ev);
-      yield* this.#openWaiting();
+      this.#openWaiting();
       yield* this.flush();
       yield* this.#closeIfDone();
     } else if (event instanceof ConnectionClosed && event.conn === this.conn) {
@@ -125,7 +125,7 @@ export class Http2Client extends Http2Layer {
   }
 
   /** Requests that waited for a free stream go out while the origin allows more. */
-  *#openWaiting(): CommandGenerator {
+  #openWaiting(): void {
     for (const [id, events] of this.#waiting) {
       if (!this.h2.canOpenStream) return;
       this.#waiting.delete(id);
