@@ -206,6 +206,25 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     assert.ok(head?.type === "response" && head.endStream);
   });
 
+  test("garbage from an h2 client ends its connection with GOAWAY, never with a throw", () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 50; round++) {
+      const { ctx, drive, client } = h2Client();
+      client.h2.request(get("/"), false);
+      client.flush();
+      const junk = new Uint8Array(1 + Math.floor(random() * 200));
+      for (let i = 0; i < junk.length; i++) junk[i] = Math.floor(random() * 256);
+      // A frame header that is plausible half the time, so the payload checks run too.
+      if (round % 2 === 0) junk.set([0, 0, junk.length > 9 ? junk.length - 9 : 0, round % 10], 0);
+      drive.send(new DataReceived(ctx.client, junk));
+      client.read();
+      if (!ctx.client.open) {
+        assert.ok(client.events.some((e) => e.type === "goaway"), "GOAWAY before the close");
+      }
+    }
+  });
+
   test("CONNECT inside HTTP/2 is answered 501 on its stream", () => {
     const { client } = h2Client();
     const id = client.h2.request(
@@ -396,6 +415,29 @@ describe("Http2Client: origins that speak h2", () => {
     origin.flush();
     pump();
     assert.ok(sent > before + 256 * 1024, `the upload resumed (${before} -> ${sent})`);
+  });
+
+  test("a request head over the origin's header list limit fails that stream only (502)", () => {
+    const { drive, client } = h2Client({}, () => "h2");
+    const first = client.h2.request(get("/small", "h2.test", "https"), true);
+    client.flush();
+    const origin = new H2Peer(drive, drive.servers[0], "server");
+    origin.h2.updateSettings({ maxHeaderListSize: 1024 });
+    origin.read();
+    origin.flush();
+    const big = client.h2.request(
+      [...get("/big", "h2.test", "https"), ["x-big", "y".repeat(4000)]],
+      true,
+    );
+    client.flush();
+    client.read();
+    assert.equal(client.kinds(big)[0], "response 502");
+    assert.match(client.body(big), /cannot send the request/);
+    const req = origin.events.find((e) => e.type === "request");
+    if (req?.type === "request") origin.h2.sendHeaders(req.streamId, [[":status", "204"]], true);
+    origin.flush();
+    client.read();
+    assert.deepEqual(client.kinds(first), ["response 204"]);
   });
 
   test("option http2 off: only http/1.1 is offered to origins", () => {

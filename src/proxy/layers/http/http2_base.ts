@@ -124,11 +124,16 @@ export abstract class Http2Layer extends Layer {
    * ended) makes it throw Http2UsageError, which only means there is no one left to send to.
    */
   protected attempt(send: () => void): boolean {
+    return this.tryToSend(send) === null;
+  }
+
+  /** As `attempt`, returning why it could not be sent (null when it was). */
+  protected tryToSend(send: () => void): string | null {
     try {
       send();
-      return true;
+      return null;
     } catch (e) {
-      if (e instanceof Http2UsageError) return false;
+      if (e instanceof Http2UsageError) return e.message;
       throw e;
     }
   }

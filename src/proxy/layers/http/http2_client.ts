@@ -73,7 +73,7 @@ export class Http2Client extends Http2Layer {
   protected *run(event: Event): CommandGenerator {
     if (event instanceof DataReceived && event.conn === this.conn) {
       for (const ev of this.receive(event.data)) yield* this.#onH2(ev);
-      this.#openWaiting();
+      yield* this.#openWaiting();
       yield* this.flush();
       yield* this.#closeIfDone();
     } else if (event instanceof ConnectionClosed && event.conn === this.conn) {
@@ -90,25 +90,31 @@ export class Http2Client extends Http2Layer {
       if (queue !== undefined) queue.push(event);
       else if (event instanceof RequestHeaders && !this.h2.canOpenStream) {
         this.#waiting.set(event.streamId, [event]);
-      } else this.#send(event);
+      } else {
+        const failed = this.#send(event);
+        if (failed !== null) yield new ReceiveHttp(failed);
+      }
       yield* this.flush();
       yield* this.#closeIfDone();
     }
   }
 
-  #send(event: HttpEvent): void {
+  /** Sends a request event; a request head that cannot be sent fails its stream. */
+  #send(event: HttpEvent): ResponseProtocolError | null {
     const id = event.streamId;
     if (event instanceof RequestHeaders) {
       const fields = requestToH2(event.head);
-      this.attempt(() => {
+      const error = this.tryToSend(() => {
         const h2Id = this.h2.request(fields, event.endStream);
         this.#toH2.set(id, h2Id);
         this.#fromH2.set(h2Id, id);
       });
-      return;
+      return error === null
+        ? null
+        : new ResponseProtocolError(id, `cannot send the request: ${error}`);
     }
     const h2Id = this.#toH2.get(id);
-    if (h2Id === undefined) return;
+    if (h2Id === undefined) return null;
     if (event instanceof RequestData) {
       this.sendBody(id, h2Id, event.data, false);
     } else if (event instanceof RequestEnd) {
@@ -122,14 +128,18 @@ export class Http2Client extends Http2Layer {
       this.#forget(id);
       this.resetStream(h2Id, ErrorCode.CANCEL);
     }
+    return null;
   }
 
   /** Requests that waited for a free stream go out while the origin allows more. */
-  #openWaiting(): void {
+  *#openWaiting(): CommandGenerator {
     for (const [id, events] of this.#waiting) {
       if (!this.h2.canOpenStream) return;
       this.#waiting.delete(id);
-      for (const ev of events) this.#send(ev);
+      for (const ev of events) {
+        const failed = this.#send(ev);
+        if (failed !== null) yield new ReceiveHttp(failed);
+      }
     }
   }
 

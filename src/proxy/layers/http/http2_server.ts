@@ -70,7 +70,7 @@ export class Http2Server extends Http2Layer {
     } else if (event instanceof ResponseHeaders) {
       const fields = responseToH2(event.head);
       if (event.endStream) {
-        this.attempt(() => this.h2.sendHeaders(event.streamId, fields, true));
+        this.#sendHeadOrReset(event.streamId, fields, true);
         this.#ended(event.streamId);
         yield* this.flush();
       } else {
@@ -176,8 +176,15 @@ export class Http2Server extends Http2Layer {
     const fields = this.#pendingHeads.get(streamId);
     if (fields === undefined) return false;
     this.#pendingHeads.delete(streamId);
-    this.attempt(() => this.h2.sendHeaders(streamId, fields, end));
+    this.#sendHeadOrReset(streamId, fields, end);
     return end;
+  }
+
+  /** A head the codec refuses (too large for the client's limit, say) resets the stream. */
+  #sendHeadOrReset(streamId: number, fields: EncoderField[], end: boolean): void {
+    if (!this.attempt(() => this.h2.sendHeaders(streamId, fields, end))) {
+      this.resetStream(streamId, ErrorCode.INTERNAL_ERROR);
+    }
   }
 
   /** Sends the response heads nothing followed in this step (a body comes later). */
