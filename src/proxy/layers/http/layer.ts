@@ -209,6 +209,10 @@ export class HttpLayer extends Layer {
     if (source !== undefined) {
       yield* this.#feed(source, new BodyAcknowledged(taken.streamId, taken.bytes));
     }
+    if (
+      this.client instanceof Http2Server && target === this.client &&
+      !this.streams.has(taken.streamId) && this.client.queuedFor(taken.streamId) === 0
+    ) this.#responseSource.delete(taken.streamId); // the last bytes of a finished stream
   }
 
   /** A stream event from a connection layer: to its stream (a new request makes one). */
