@@ -1,0 +1,223 @@
+/**
+ * The HTTP/2 connection layer towards an origin: several proxy streams share one connection,
+ * each on its own HTTP/2 stream (ids are mapped: the proxy's stream ids come from the client
+ * side). The HttpLayer hands it up to `capacity` streams at once: the origin's
+ * SETTINGS_MAX_CONCURRENT_STREAMS (100 until its SETTINGS arrive). A reset ends one stream
+ * (its siblings go on); GOAWAY lets the streams it covers finish and takes no new ones.
+ */
+import { ErrorCode, type Http2Event } from "../../../http2/mod.ts";
+import type { Server } from "../../core/connection.ts";
+import type { Context } from "../../core/context.ts";
+import { ConnectionClosed, DataReceived, type Event } from "../../core/events.ts";
+import type { CommandGenerator } from "../../core/layer.ts";
+import {
+  type HttpEvent,
+  InformationalResponse,
+  ReceiveHttp,
+  RequestData,
+  RequestEnd,
+  RequestHeaders,
+  RequestProtocolError,
+  ResponseData,
+  ResponseEnd,
+  ResponseHeaders,
+  ResponseProtocolError,
+} from "./events.ts";
+import { requestToH2, responseFromH2, trailersFromH2, trailersToH2 } from "./h2_convert.ts";
+import { BodyAcknowledged, codeName, Http2Layer } from "./http2_base.ts";
+
+const EMPTY = new Uint8Array(0);
+/** Streams assumed allowed before the origin's SETTINGS say otherwise (RFC 9113 6.5.2). */
+const ASSUMED_MAX_STREAMS = 100;
+
+export class Http2Client extends Http2Layer {
+  readonly server: Server;
+  /** Proxy stream id -> HTTP/2 stream id, and back. */
+  readonly #toH2 = new Map<number, number>();
+  readonly #fromH2 = new Map<number, number>();
+  /** Requests waiting for the origin to allow another stream, in order. */
+  readonly #waiting = new Map<number, HttpEvent[]>();
+  #maxStreams = ASSUMED_MAX_STREAMS;
+  #goaway = false;
+
+  constructor(context: Context, server: Server) {
+    super(context, server, "client");
+    this.server = server;
+  }
+
+  override toString(): string {
+    return `Http2Client(${this.#toH2.size} streams)`;
+  }
+
+  /** How many streams the HttpLayer may put on this connection at once. */
+  get capacity(): number {
+    return this.#goaway || this.isClosed ? 0 : Math.min(this.#maxStreams, 1000);
+  }
+
+  /** Takes new streams (the pool's test, as Http1Client.idle is for HTTP/1). */
+  get idle(): boolean {
+    return this.conn.open && !this.#goaway && !this.isClosed;
+  }
+
+  /** A stream the HttpLayer gives up (its flow failed): reset it, the siblings go on. */
+  *abandon(streamId: number): CommandGenerator {
+    this.#waiting.delete(streamId);
+    const h2Id = this.#toH2.get(streamId);
+    if (h2Id === undefined) return;
+    this.#forget(streamId);
+    this.resetStream(h2Id, ErrorCode.CANCEL);
+    yield* this.flush();
+    yield* this.#closeIfDone();
+  }
+
+  protected *run(event: Event): CommandGenerator {
+    if (event instanceof DataReceived && event.conn === this.conn) {
+      for (const ev of this.receive(event.data)) yield* this.#onH2(ev);
+      yield* this.#openWaiting();
+      yield* this.flush();
+      yield* this.#closeIfDone();
+    } else if (event instanceof ConnectionClosed && event.conn === this.conn) {
+      yield* this.close();
+      yield* this.#failAll("origin closed the connection");
+    } else if (event instanceof BodyAcknowledged) {
+      this.acknowledge(event);
+      yield* this.flush();
+    } else if (
+      event instanceof RequestHeaders || event instanceof RequestData ||
+      event instanceof RequestEnd || event instanceof RequestProtocolError
+    ) {
+      const queue = this.#waiting.get(event.streamId);
+      if (queue !== undefined) queue.push(event);
+      else if (event instanceof RequestHeaders && !this.h2.canOpenStream) {
+        this.#waiting.set(event.streamId, [event]);
+      } else {
+        const failed = this.#send(event);
+        if (failed !== null) yield new ReceiveHttp(failed);
+      }
+      yield* this.flush();
+      yield* this.#closeIfDone();
+    }
+  }
+
+  /** Sends a request event; a request head that cannot be sent fails its stream. */
+  #send(event: HttpEvent): ResponseProtocolError | null {
+    const id = event.streamId;
+    if (event instanceof RequestHeaders) {
+      const fields = requestToH2(event.head);
+      const error = this.tryToSend(() => {
+        const h2Id = this.h2.request(fields, event.endStream);
+        this.#toH2.set(id, h2Id);
+        this.#fromH2.set(h2Id, id);
+      });
+      return error === null
+        ? null
+        : new ResponseProtocolError(id, `cannot send the request: ${error}`);
+    }
+    const h2Id = this.#toH2.get(id);
+    if (h2Id === undefined) return null;
+    if (event instanceof RequestData) {
+      this.sendBody(id, h2Id, event.data, false);
+    } else if (event instanceof RequestEnd) {
+      const trailers = trailersToH2(event.trailers);
+      this.attempt(() =>
+        trailers !== null
+          ? this.h2.sendTrailers(h2Id, trailers)
+          : this.h2.sendData(h2Id, EMPTY, true)
+      );
+    } else if (event instanceof RequestProtocolError) {
+      this.#forget(id);
+      this.resetStream(h2Id, ErrorCode.CANCEL);
+    }
+    return null;
+  }
+
+  /** Requests that waited for a free stream go out while the origin allows more. */
+  *#openWaiting(): CommandGenerator {
+    for (const [id, events] of this.#waiting) {
+      if (!this.h2.canOpenStream) return;
+      this.#waiting.delete(id);
+      for (const ev of events) {
+        const failed = this.#send(ev);
+        if (failed !== null) yield new ReceiveHttp(failed);
+      }
+    }
+  }
+
+  *#onH2(ev: Http2Event): CommandGenerator {
+    if (ev.type === "settings") {
+      this.#maxStreams = ev.settings.maxConcurrentStreams;
+      return;
+    }
+    if (ev.type === "goaway") {
+      this.#goaway = true;
+      return;
+    }
+    if (ev.type === "connectionError") {
+      yield* this.close();
+      yield* this.#failAll(`HTTP/2 connection error with the origin: ${ev.message}`);
+      return;
+    }
+    if (!("streamId" in ev)) return;
+    const id = this.#fromH2.get(ev.streamId);
+    if (id === undefined) return;
+    switch (ev.type) {
+      case "response": {
+        const head = responseFromH2(ev.status, ev.headers);
+        if (ev.status < 200) {
+          if (ev.status !== 101) yield new ReceiveHttp(new InformationalResponse(id, head));
+          return;
+        }
+        yield new ReceiveHttp(new ResponseHeaders(id, head, ev.endStream));
+        if (ev.endStream) yield* this.#end(id, null);
+        return;
+      }
+      case "data":
+        if (ev.data.length > 0) {
+          this.received(id, ev.streamId, ev.data.length);
+          yield new ReceiveHttp(new ResponseData(id, ev.data));
+        }
+        if (ev.endStream) yield* this.#end(id, null);
+        return;
+      case "trailers":
+        yield* this.#end(id, trailersFromH2(ev.headers));
+        return;
+      case "reset": {
+        this.#forget(id);
+        const why = ev.remote
+          ? `origin reset the stream (${codeName(ev.code)})`
+          : `malformed response from the origin: ${ev.message ?? codeName(ev.code)}`;
+        yield new ReceiveHttp(new ResponseProtocolError(id, why));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  *#end(id: number, trailers: ReturnType<typeof trailersFromH2> | null): CommandGenerator {
+    this.#forget(id);
+    yield new ReceiveHttp(new ResponseEnd(id, trailers));
+  }
+
+  #forget(id: number): void {
+    const h2Id = this.#toH2.get(id);
+    this.#toH2.delete(id);
+    if (h2Id !== undefined) this.#fromH2.delete(h2Id);
+  }
+
+  *#failAll(message: string): CommandGenerator {
+    const ids = [...this.#toH2.keys(), ...this.#waiting.keys()];
+    this.#toH2.clear();
+    this.#fromH2.clear();
+    this.#waiting.clear();
+    for (const id of ids) yield new ReceiveHttp(new ResponseProtocolError(id, message));
+  }
+
+  /** After GOAWAY, the connection ends once the streams it covered are done. */
+  *#closeIfDone(): CommandGenerator {
+    if (this.isClosed) return;
+    if ((this.#goaway || this.h2.closed) && this.#toH2.size === 0 && this.#waiting.size === 0) {
+      yield* this.close();
+    }
+  }
+}

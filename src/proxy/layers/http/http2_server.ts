@@ -1,0 +1,205 @@
+/**
+ * The HTTP/2 connection layer towards a client: each HTTP/2 stream becomes a version-neutral
+ * stream event flow under the same id (requests in, responses out), so HttpStream and the
+ * HttpLayer work as for HTTP/1. A reset or malformed stream ends that stream only; the
+ * connection ends on a connection error, the client's GOAWAY once its streams are done, or
+ * the client closing.
+ */
+import { HttpError } from "../../../http1/errors.ts";
+import { type EncoderField, ErrorCode, type Http2Event } from "../../../http2/mod.ts";
+import type { Scheme } from "../../../http/message.ts";
+import type { Context } from "../../core/context.ts";
+import { ConnectionClosed, DataReceived, type Event, Start } from "../../core/events.ts";
+import type { CommandGenerator } from "../../core/layer.ts";
+import {
+  InformationalResponse,
+  ReceiveHttp,
+  RequestData,
+  RequestEnd,
+  RequestHeaders,
+  RequestProtocolError,
+  ResponseData,
+  ResponseEnd,
+  ResponseHeaders,
+  ResponseProtocolError,
+} from "./events.ts";
+import { requestFromH2, responseToH2, trailersFromH2, trailersToH2 } from "./h2_convert.ts";
+import { BodyAcknowledged, codeName, Http2Layer } from "./http2_base.ts";
+
+const EMPTY = new Uint8Array(0);
+
+export class Http2Server extends Http2Layer {
+  readonly #scheme: Scheme;
+  /** Streams whose exchange is under way (request or response not finished). */
+  readonly streams = new Set<number>();
+  #goaway = false;
+  /**
+   * Response heads not sent yet: each waits for what follows it in the same step, so that a
+   * response without a body goes out as one HEADERS frame with END_STREAM (gRPC's
+   * "trailers-only" errors depend on it). The HttpLayer calls sendPendingHeads after each step.
+   */
+  readonly #pendingHeads = new Map<number, EncoderField[]>();
+
+  constructor(context: Context, scheme: Scheme = "http") {
+    super(context, context.client, "server");
+    this.#scheme = scheme;
+  }
+
+  override toString(): string {
+    return `Http2Server(${this.streams.size} streams)`;
+  }
+
+  protected *run(event: Event): CommandGenerator {
+    if (event instanceof Start) {
+      yield* this.flush(); // our SETTINGS
+    } else if (event instanceof DataReceived && event.conn === this.conn) {
+      for (const ev of this.receive(event.data)) yield* this.#onH2(ev);
+      yield* this.flush();
+      yield* this.#closeIfDone();
+    } else if (event instanceof ConnectionClosed && event.conn === this.conn) {
+      for (const id of [...this.streams]) {
+        this.streams.delete(id);
+        yield new ReceiveHttp(new RequestProtocolError(id, "client closed the connection", 0));
+      }
+      yield* this.close();
+    } else if (event instanceof InformationalResponse) {
+      if (event.head.status !== 101) {
+        this.attempt(() => this.h2.sendHeaders(event.streamId, responseToH2(event.head), false));
+        yield* this.flush();
+      }
+    } else if (event instanceof ResponseHeaders) {
+      const fields = responseToH2(event.head);
+      if (event.endStream) {
+        this.#sendHeadOrReset(event.streamId, fields, true);
+        this.#ended(event.streamId);
+        yield* this.flush();
+      } else {
+        this.#pendingHeads.set(event.streamId, fields);
+      }
+    } else if (event instanceof ResponseData) {
+      this.#sendHead(event.streamId, false);
+      this.sendBody(event.streamId, event.streamId, event.data, false);
+      yield* this.flush();
+    } else if (event instanceof BodyAcknowledged) {
+      this.acknowledge(event);
+      yield* this.flush();
+    } else if (event instanceof ResponseEnd) {
+      const trailers = trailersToH2(event.trailers);
+      // A held head with nothing after it ends the stream itself (one HEADERS frame).
+      if (!this.#sendHead(event.streamId, trailers === null)) {
+        this.attempt(() =>
+          trailers !== null
+            ? this.h2.sendTrailers(event.streamId, trailers)
+            : this.h2.sendData(event.streamId, EMPTY, true)
+        );
+      }
+      this.#ended(event.streamId);
+      yield* this.flush();
+      yield* this.#closeIfDone();
+    } else if (event instanceof ResponseProtocolError) {
+      // The response broke half way: the client learns it from the stream's reset.
+      this.#pendingHeads.delete(event.streamId);
+      this.streams.delete(event.streamId);
+      this.resetStream(event.streamId, ErrorCode.INTERNAL_ERROR);
+      yield* this.flush();
+      yield* this.#closeIfDone();
+    }
+  }
+
+  *#onH2(ev: Http2Event): CommandGenerator {
+    switch (ev.type) {
+      case "request": {
+        let head;
+        try {
+          head = requestFromH2(
+            ev.pseudo,
+            ev.headers,
+            ev.endStream,
+            this.#scheme,
+            this.context.server?.address ?? null,
+          );
+        } catch (e) {
+          if (!(e instanceof HttpError)) throw e;
+          this.streams.add(ev.streamId);
+          yield new ReceiveHttp(new RequestProtocolError(ev.streamId, e.message, e.status));
+          return;
+        }
+        this.streams.add(ev.streamId);
+        if (head.method === "CONNECT") {
+          // A tunnel inside one stream (and RFC 8441 WebSockets) is not carried yet.
+          yield new ReceiveHttp(
+            new RequestProtocolError(ev.streamId, "CONNECT over HTTP/2 is not supported", 501),
+          );
+          return;
+        }
+        yield new ReceiveHttp(new RequestHeaders(ev.streamId, head, ev.endStream));
+        if (ev.endStream) yield new ReceiveHttp(new RequestEnd(ev.streamId));
+        return;
+      }
+      case "data":
+        if (ev.data.length > 0) {
+          this.received(ev.streamId, ev.streamId, ev.data.length);
+          yield new ReceiveHttp(new RequestData(ev.streamId, ev.data));
+        }
+        if (ev.endStream) yield new ReceiveHttp(new RequestEnd(ev.streamId));
+        return;
+      case "trailers":
+        yield new ReceiveHttp(new RequestEnd(ev.streamId, trailersFromH2(ev.headers)));
+        return;
+      case "reset":
+        if (this.streams.delete(ev.streamId)) {
+          const why = ev.remote
+            ? `client reset the stream (${codeName(ev.code)})`
+            : `malformed request: ${ev.message ?? codeName(ev.code)}`;
+          yield new ReceiveHttp(new RequestProtocolError(ev.streamId, why, 0));
+        }
+        return;
+      case "goaway":
+        this.#goaway = true;
+        return;
+      case "connectionError":
+        for (const id of [...this.streams]) {
+          this.streams.delete(id);
+          yield new ReceiveHttp(
+            new RequestProtocolError(id, `HTTP/2 connection error: ${ev.message}`, 0),
+          );
+        }
+        yield* this.close();
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Sends a held response head; true if there was one (with END_STREAM when `end`). */
+  #sendHead(streamId: number, end: boolean): boolean {
+    const fields = this.#pendingHeads.get(streamId);
+    if (fields === undefined) return false;
+    this.#pendingHeads.delete(streamId);
+    this.#sendHeadOrReset(streamId, fields, end);
+    return end;
+  }
+
+  /** A head the codec refuses (too large for the client's limit, say) resets the stream. */
+  #sendHeadOrReset(streamId: number, fields: EncoderField[], end: boolean): void {
+    if (!this.attempt(() => this.h2.sendHeaders(streamId, fields, end))) {
+      this.resetStream(streamId, ErrorCode.INTERNAL_ERROR);
+    }
+  }
+
+  /** Sends the response heads nothing followed in this step (a body comes later). */
+  *sendPendingHeads(): CommandGenerator {
+    if (this.#pendingHeads.size === 0) return;
+    for (const id of [...this.#pendingHeads.keys()]) this.#sendHead(id, false);
+    yield* this.flush();
+  }
+
+  /** The response is complete; the stream is done once the request is too (or never mind it). */
+  #ended(streamId: number): void {
+    this.streams.delete(streamId);
+  }
+
+  *#closeIfDone(): CommandGenerator {
+    if ((this.#goaway || this.h2.closed) && this.streams.size === 0) yield* this.close();
+  }
+}
