@@ -210,6 +210,61 @@ test("backpressure: a client that stops reading stops the origin; all bytes arri
   await done;
 });
 
+test("full duplex: an upload goes on while the client has not read the early response", async () => {
+  const net = new MemoryNetwork();
+  const size = 2 * 1024 * 1024;
+  const chunk = new Uint8Array(64 * 1024).fill(0x62);
+  let uploaded = 0;
+  const HEAD = `PUT / HTTP/1.1\r\nHost: duplex.test\r\nContent-Length: ${size}\r\n\r\n`;
+  await net.listen({ host: "duplex.test", port: 80 }, async (conn) => {
+    // Answer at once with a large body, and read the upload at the same time.
+    const send = (async () => {
+      await conn.write(enc.encode(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`));
+      for (let sent = 0; sent < size; sent += chunk.length) await conn.write(chunk);
+    })();
+    for (
+      let c = await conn.read();
+      c !== null && uploaded < size + HEAD.length;
+      c = await conn.read()
+    ) {
+      uploaded += c.length;
+    }
+    await send;
+  });
+  const [client, proxySide] = MemoryConn.pair(
+    { host: "127.0.0.1", port: 50007 },
+    { host: "127.0.0.1", port: 8080 },
+  );
+  const done = drive(proxySide, services(net), {
+    holdRequestBodies: false,
+    holdResponseBodies: false,
+  });
+  await client.write(enc.encode(
+    `PUT http://duplex.test/ HTTP/1.1\r\nHost: duplex.test\r\nContent-Length: ${size}\r\n\r\n`,
+  ));
+  // Let the response fill everything towards the client (which is not reading) before the
+  // upload starts: the proxy must still read the upload.
+  await new Promise((r) => setTimeout(r, 200));
+  const upload = (async () => {
+    for (let sent = 0; sent < size; sent += chunk.length) await client.write(chunk);
+  })();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`upload stuck at ${uploaded} bytes`)), 20_000);
+  });
+  try {
+    // The client reads nothing until its upload is done.
+    await Promise.race([upload, stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
+  let received = 0;
+  for (let c = await client.read(); c !== null; c = await client.read()) received += c.length;
+  assert.ok(received > size, `the whole response arrived (${received})`);
+  assert.equal(uploaded, size + HEAD.length, "the origin got the whole upload");
+  await done;
+});
+
 describe("Driver over real sockets", () => {
   test("curl through a regular-mode listener to an origin on 127.0.0.1", async () => {
     const big = "x".repeat(3 * 1024 * 1024);

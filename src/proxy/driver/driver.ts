@@ -60,7 +60,7 @@ export class Driver {
    * answer, a timer, a dial). Reading a connection waits for its own and for the null ones, so
    * each direction is held back by its own receiver, not by the other direction's.
    */
-  readonly #writes = new Map<Connection | null, Promise<unknown>[]>();
+  readonly #writes = new Map<Connection | null, Set<Promise<void>>>();
   #cause: Connection | null = null;
   readonly #paused = new Set<Connection>();
   readonly #spliced = new Set<Connection>();
@@ -173,10 +173,11 @@ export class Driver {
       if (this.#failed || this.#spliced.has(conn) || !(conn.state & ConnState.CanRead)) {
         return false;
       }
-      const writes = this.#writes.get(conn) ?? this.#writes.get(null);
-      if (writes !== undefined) {
-        this.#writes.delete(this.#writes.get(conn) === writes ? conn : null);
-        await Promise.all(writes);
+      // Every reader waits for its own list (entries leave it as they drain), not a taken copy.
+      const own = this.#writes.get(conn);
+      const shared = this.#writes.get(null);
+      if (own !== undefined || shared !== undefined) {
+        await Promise.all([...(own ?? []), ...(shared ?? [])]);
         continue;
       }
       if (this.#blocking === 0 && !this.#paused.has(conn)) return true;
@@ -228,10 +229,14 @@ export class Driver {
     try {
       const full = c.write(command.data);
       if (full) {
-        const list = this.#writes.get(this.#cause);
-        const pending = full.catch(() => {});
-        if (list) list.push(pending);
-        else this.#writes.set(this.#cause, [pending]);
+        const cause = this.#cause;
+        let list = this.#writes.get(cause);
+        if (list === undefined) this.#writes.set(cause, list = new Set());
+        const pending: Promise<void> = full.catch(() => {}).then(() => {
+          list.delete(pending);
+          if (list.size === 0 && this.#writes.get(cause) === list) this.#writes.delete(cause);
+        });
+        list.add(pending);
       }
     } catch {
       // Closed under us: the read side reports it.

@@ -94,6 +94,9 @@ abstract class Http1Layer extends Layer {
   /** Starts the next exchange once both sides are DONE; closes when either must close. */
   protected *finishExchange(): CommandGenerator {
     const { client, server } = this.h1.states;
+    // One message is still under way (an origin answered before the request body was all
+    // sent): the exchange finishes when that message ends.
+    if (client === "SEND_BODY" || server === "SEND_BODY") return;
     if (client === "DONE" && server === "DONE") {
       this.h1.startNextCycle();
       this.streamId = 0;
@@ -102,8 +105,6 @@ abstract class Http1Layer extends Layer {
       this.streamId = 0;
       yield* this.close();
     }
-    // Otherwise one message is still under way (an origin answered before the request body was
-    // all sent); the exchange finishes when it ends.
   }
 
   protected abstract onEvent(ev: H1Event): CommandGenerator;
@@ -242,6 +243,10 @@ export class Http1Server extends Http1Layer {
         return;
       case "end":
         yield new ReceiveHttp(new RequestEnd(this.streamId, ev.trailers));
+        // The response went out first: the exchange is over now.
+        if (this.h1.ourState === "DONE" || this.h1.ourState === "MUST_CLOSE") {
+          yield* this.finishExchange();
+        }
         return;
       case "closed":
         if (this.streamId === 0) yield* this.close();

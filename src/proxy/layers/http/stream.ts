@@ -56,6 +56,8 @@ export interface InjectedRequest {
 export class HttpStream extends StreamBase {
   #requestBody: BodyBuffer;
   #responseBody: BodyBuffer;
+  /** The request body is being relayed to the origin as it arrives. */
+  #requestStreaming = false;
   /** Armed while waiting for the response head (read_timeout). */
   #readTimer: Arm | null = null;
   /** The client's WebSocket handshake, when the request is one. */
@@ -154,6 +156,7 @@ export class HttpStream extends StreamBase {
       return;
     }
     this.state = "streamRequest";
+    this.#requestStreaming = true;
     if (!(yield* this.#sendRequestHead())) return;
   }
 
@@ -164,6 +167,7 @@ export class HttpStream extends StreamBase {
       if (this.#requestBody.add(data)) return;
       // Over stream_large_bodies: stop holding, send what was kept, stream the rest.
       this.state = "streamRequest";
+      this.#requestStreaming = true;
       flow.request.streamed = true;
       if (!(yield* this.#sendRequestHead())) return;
       for (const chunk of this.#requestBody.takeChunks()) {
@@ -172,7 +176,7 @@ export class HttpStream extends StreamBase {
       yield* this.toServer(new RequestData(this.streamId, data));
       return;
     }
-    if (this.state === "streamRequest") {
+    if (this.#requestStreaming) {
       this.#requestBody.add(data);
       yield* this.toServer(new RequestData(this.streamId, data));
     }
@@ -194,11 +198,19 @@ export class HttpStream extends StreamBase {
         yield* this.toServer(new RequestData(this.streamId, request.body));
       }
       yield* this.toServer(new RequestEnd(this.streamId, trailers));
-    } else if (this.state === "streamRequest") {
+    } else if (this.#requestStreaming) {
+      this.#requestStreaming = false;
       request.body = this.#requestBody.bytes();
       request.streamed = request.body === null;
       yield* this.toServer(new RequestEnd(this.streamId, trailers));
       yield* callHook("request", flow);
+      if (this.state === "finishRequest") {
+        // The origin answered before the upload ended; both are over now.
+        yield* this.release(true);
+        this.state = "done";
+        yield new CallHook("flow_done", flow);
+        return;
+      }
     } else {
       return;
     }
@@ -293,8 +305,11 @@ export class HttpStream extends StreamBase {
     response.timestampEnd = this.context.options.now();
     response.body = this.#responseBody.bytes();
     response.streamed = response.body === null;
+    // An origin may answer before the request body is all sent (and go on reading it): the
+    // stream keeps its connection until the upload ends.
+    const uploading = this.#requestStreaming;
     if (this.state === "holdResponse") {
-      yield* this.release(true);
+      if (!uploading) yield* this.release(true);
       yield* callHook("response", flow);
       if (flow.killed) {
         yield* this.kill();
@@ -303,9 +318,13 @@ export class HttpStream extends StreamBase {
       yield* this.sendWholeResponse(response);
     } else if (this.state === "streamResponse") {
       yield* this.toClient(new ResponseEnd(this.streamId, trailers));
-      yield* this.release(true);
+      if (!uploading) yield* this.release(true);
       yield* callHook("response", flow);
     } else {
+      return;
+    }
+    if (uploading && this.#requestStreaming) {
+      this.state = "finishRequest";
       return;
     }
     this.state = "done";

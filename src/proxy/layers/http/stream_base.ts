@@ -33,6 +33,8 @@ export type StreamState =
   | "waitResponseHeaders"
   | "holdResponse"
   | "streamResponse"
+  /** The response is complete, the request body is still streaming to the origin. */
+  | "finishRequest"
   | "tunnel"
   | "done"
   | "failed";
