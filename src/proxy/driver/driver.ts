@@ -41,6 +41,7 @@ import type { Layer } from "../core/layer.ts";
 import { closeWhenFlushed } from "../../runtime/conn_parts.ts";
 import { type Conn, NetError } from "../../runtime/types.ts";
 import type { DriverServices } from "./services.ts";
+import { ReadGate } from "./read_gate.ts";
 import { spliceRaw } from "./splice.ts";
 import { connectThrough } from "./upstream_connect.ts";
 
@@ -53,23 +54,12 @@ export class Driver {
   readonly #conns = new Map<Connection, Conn>();
   readonly #queue: Event[] = [];
   #processing = false;
-  /** Blocking commands (not splices) whose answers have not been processed yet. */
-  #blocking = 0;
-  /**
-   * Writes not yet handed to the OS, by the connection whose bytes caused them (null: a hook's
-   * answer, a timer, a dial). Reading a connection waits for its own and for the null ones, so
-   * each direction is held back by its own receiver, not by the other direction's.
-   */
-  readonly #writes = new Map<Connection | null, Set<Promise<void>>>();
-  #cause: Connection | null = null;
-  readonly #paused = new Set<Connection>();
+  readonly #gate = new ReadGate();
   readonly #spliced = new Set<Connection>();
   readonly #inFlight = new Map<Connection, Promise<Uint8Array | null>>();
   readonly #timers = new Map<Arm, ReturnType<typeof setTimeout>>();
   /** Outstanding asynchronous work: dials, handshakes, hooks, splices, reads, closes. */
   #tasks = 0;
-  #wake: (() => void) | null = null;
-  #wakeup: Promise<void> | null = null;
   #resolveDone!: () => void;
   readonly done: Promise<void>;
   #failed = false;
@@ -128,13 +118,13 @@ export class Driver {
     } finally {
       this.#processing = false;
     }
-    this.#notify();
+    this.#gate.notify();
     this.#checkDone();
   }
 
   #dispatch(event: Event): void {
     if (this.#failed) return;
-    this.#cause = event instanceof DataReceived || event instanceof ConnectionClosed
+    this.#gate.cause = event instanceof DataReceived || event instanceof ConnectionClosed
       ? event.conn
       : null;
     let commands: Command[];
@@ -159,37 +149,20 @@ export class Driver {
     else if (command instanceof Arm) this.#arm(command);
     else if (command instanceof Disarm) this.#disarm(command.timer);
     else if (command instanceof Splice) this.#splice(command);
-    else if (command instanceof PauseReading) this.#paused.add(command.conn);
-    else if (command instanceof ResumeReading) this.#paused.delete(command.conn);
+    else if (command instanceof PauseReading) this.#gate.pause(command.conn);
+    else if (command instanceof ResumeReading) this.#gate.resume(command.conn);
     else if (command instanceof Log) this.#services.log(command.level, command.message);
     else this.#services.log("debug", `driver: ignored ${command}`);
   }
 
   // ---- reading ----
 
-  /** Resolves once `conn` may be read (see the module comment), or false if it never will. */
-  async #readable(conn: Connection): Promise<boolean> {
-    for (;;) {
-      if (this.#failed || this.#spliced.has(conn) || !(conn.state & ConnState.CanRead)) {
-        return false;
-      }
-      // Every reader waits for its own list (entries leave it as they drain), not a taken copy.
-      const own = this.#writes.get(conn);
-      const shared = this.#writes.get(null);
-      if (own !== undefined || shared !== undefined) {
-        await Promise.all([...(own ?? []), ...(shared ?? [])]);
-        continue;
-      }
-      if (this.#blocking === 0 && !this.#paused.has(conn)) return true;
-      await (this.#wakeup ??= new Promise<void>((r) => (this.#wake = r)));
-    }
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    this.#wakeup = null;
-    wake?.();
+  /** Resolves once `conn` may be read (see read_gate.ts), or false if it never will. */
+  #readable(conn: Connection): Promise<boolean> {
+    return this.#gate.wait(
+      conn,
+      () => this.#failed || this.#spliced.has(conn) || !(conn.state & ConnState.CanRead),
+    );
   }
 
   #startReading(conn: Connection): void {
@@ -228,16 +201,7 @@ export class Driver {
     if (c === undefined || c.isClosed || !(command.conn.state & ConnState.CanWrite)) return;
     try {
       const full = c.write(command.data);
-      if (full) {
-        const cause = this.#cause;
-        let list = this.#writes.get(cause);
-        if (list === undefined) this.#writes.set(cause, list = new Set());
-        const pending: Promise<void> = full.catch(() => {}).then(() => {
-          list.delete(pending);
-          if (list.size === 0 && this.#writes.get(cause) === list) this.#writes.delete(cause);
-        });
-        list.add(pending);
-      }
+      if (full) this.#gate.wrote(full);
     } catch {
       // Closed under us: the read side reports it.
     }
@@ -246,7 +210,7 @@ export class Driver {
   #open(command: OpenConnection): void {
     const server = command.conn;
     const target = server.via ?? server.address;
-    this.#blocking++;
+    this.#gate.block();
     server.timestampTcpStart = Date.now();
     const dial = Promise.resolve().then(() =>
       this.#services.network.connect({
@@ -285,7 +249,7 @@ export class Driver {
     const conn = command.conn;
     const raw = this.#conns.get(conn);
     const tls = this.#services.tls;
-    this.#blocking++;
+    this.#gate.block();
     if (raw === undefined || tls === null) {
       queueMicrotask(() => this.#answer(new TlsFailed(command, "TLS is not available")));
       return;
@@ -329,7 +293,7 @@ export class Driver {
   }
 
   #hook(command: CallHook): void {
-    this.#blocking++;
+    this.#gate.block();
     this.#track((async () => {
       try {
         await this.#services.hook(command.name, command.data);
@@ -385,7 +349,7 @@ export class Driver {
 
   /** The answer to a blocking command: reads may resume once it has been processed. */
   #answer(event: Event): void {
-    this.#blocking--;
+    this.#gate.unblock();
     this.#enqueue(event);
   }
 
