@@ -265,6 +265,34 @@ test("full duplex: an upload goes on while the client has not read the early res
   await done;
 });
 
+test("timers come from the services: an idle client is closed when its timer fires", async () => {
+  const net = new MemoryNetwork();
+  const armed: Array<{ ms: number; fire: () => void; cleared: boolean }> = [];
+  const svc: DriverServices = {
+    ...services(net),
+    timers: {
+      set(ms, fire) {
+        const t = { ms, fire, cleared: false };
+        armed.push(t);
+        return t;
+      },
+      clear(handle) {
+        (handle as { cleared: boolean }).cleared = true;
+      },
+    },
+  };
+  const [client, proxySide] = MemoryConn.pair(
+    { host: "127.0.0.1", port: 50008 },
+    { host: "127.0.0.1", port: 8080 },
+  );
+  const done = drive(proxySide, svc, { idleTimeoutMs: 5000 });
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(armed.map((t) => [t.ms, t.cleared]), [[5000, false]]);
+  armed[0].fire(); // no real time passes: the test fires the idle timer itself
+  assert.equal(await readUntil(client, () => false), "", "the proxy closed the idle client");
+  await done;
+});
+
 describe("Driver over real sockets", () => {
   test("curl through a regular-mode listener to an origin on 127.0.0.1", async () => {
     const big = "x".repeat(3 * 1024 * 1024);

@@ -40,7 +40,7 @@ import {
 import type { Layer } from "../core/layer.ts";
 import { closeWhenFlushed } from "../../runtime/conn_parts.ts";
 import { type Conn, NetError } from "../../runtime/types.ts";
-import type { DriverServices } from "./services.ts";
+import { DEFAULT_TIMERS, type DriverServices, type DriverTimers } from "./services.ts";
 import { ReadGate } from "./read_gate.ts";
 import { spliceRaw } from "./splice.ts";
 import { connectThrough } from "./upstream_connect.ts";
@@ -57,7 +57,8 @@ export class Driver {
   readonly #gate = new ReadGate();
   readonly #spliced = new Set<Connection>();
   readonly #inFlight = new Map<Connection, Promise<Uint8Array | null>>();
-  readonly #timers = new Map<Arm, ReturnType<typeof setTimeout>>();
+  readonly #timers = new Map<Arm, unknown>();
+  readonly #clock: DriverTimers;
   /** Outstanding asynchronous work: dials, handshakes, hooks, splices, reads, closes. */
   #tasks = 0;
   #resolveDone!: () => void;
@@ -73,6 +74,7 @@ export class Driver {
     this.#root = root;
     this.#client = client;
     this.#services = services;
+    this.#clock = services.timers ?? DEFAULT_TIMERS;
     if (conn !== null) this.#conns.set(client, conn);
     else this.#tasks++; // held open by finish()
     client.timestampStart ??= Date.now();
@@ -308,17 +310,16 @@ export class Driver {
   #arm(command: Arm): void {
     this.#timers.set(
       command,
-      setTimeout(() => {
+      this.#clock.set(command.ms, () => {
         this.#timers.delete(command);
         this.#enqueue(new Wakeup(command));
-      }, command.ms),
+      }),
     );
   }
 
   #disarm(timer: Arm): void {
-    const t = this.#timers.get(timer);
-    if (t === undefined) return;
-    clearTimeout(t);
+    if (!this.#timers.has(timer)) return;
+    this.#clock.clear(this.#timers.get(timer));
     this.#timers.delete(timer);
   }
 
@@ -366,7 +367,7 @@ export class Driver {
   #checkDone(): void {
     if (this.#tasks > 0 || this.#processing) return;
     for (const c of this.#conns.values()) if (!c.isClosed) c.close();
-    for (const t of this.#timers.values()) clearTimeout(t);
+    for (const t of this.#timers.values()) this.#clock.clear(t);
     this.#timers.clear();
     this.#resolveDone();
   }
