@@ -1,0 +1,88 @@
+/**
+ * What the layers of one client connection share: the client, the server chosen so far, and the
+ * settings layers need. A layer that starts a child gives it a fork, so a child's choice of
+ * server does not change what its parent sees.
+ */
+import type { Client, Server } from "./connection.ts";
+
+/** The settings the layers read (a plain subset of the proxy's options). */
+export interface LayerOptions {
+  /** Largest request/response head and most header fields accepted. */
+  maxHeadBytes: number;
+  maxHeaderCount: number;
+  /** Largest body accepted (Infinity: no limit). */
+  maxBodyBytes: number;
+  /** Bodies larger than this stream through without being kept (Infinity: keep all). */
+  streamLargeBodies: number;
+  /** Connect to the origin before TLS with the client (to sniff its certificate). */
+  connectionStrategy: "eager" | "lazy";
+  /** The Proxy-Authorization value clients must send, or null. */
+  proxyAuth: string | null;
+  /** The Proxy-Authorization value to send to an upstream proxy (upstream mode), or null. */
+  upstreamAuth: string | null;
+  /**
+   * Whole bodies are held for hooks that may change them: true when some addon implements
+   * `request` (resp. `response`); otherwise bodies stream and a copy is kept for observers.
+   */
+  holdRequestBodies: boolean;
+  holdResponseBodies: boolean;
+  /**
+   * Whether TLS to host:port (with this SNI, null when none) is intercepted; the rest passes
+   * through untouched (--ignore-hosts / --allow-hosts). A tls_clienthello hook may overrule it.
+   */
+  intercepts: (host: string, port: number, sni: string | null) => boolean;
+  /**
+   * A client connection that sends nothing between requests for this long is closed; one whose
+   * request head is not complete this long after its first byte gets a 408 (Infinity: never).
+   */
+  idleTimeoutMs: number;
+  headerTimeoutMs: number;
+  /** How long the origin may take to start its response once the request is sent (504). */
+  readTimeoutMs: number;
+  /** A pooled origin connection unused for this long is closed. */
+  originIdleTimeoutMs: number;
+  /** How long to wait for a client to speak first before treating it as server-first TCP. */
+  clientFirstWaitMs: number;
+  /** The clock for flow timestamps (ms since the epoch); fixed in tests. */
+  now: () => number;
+}
+
+export const DEFAULT_LAYER_OPTIONS: LayerOptions = {
+  maxHeadBytes: 64 * 1024,
+  maxHeaderCount: 256,
+  maxBodyBytes: Infinity,
+  streamLargeBodies: Infinity,
+  connectionStrategy: "lazy",
+  proxyAuth: null,
+  upstreamAuth: null,
+  holdRequestBodies: true,
+  holdResponseBodies: true,
+  intercepts: () => true,
+  clientFirstWaitMs: 3000,
+  idleTimeoutMs: 60_000,
+  headerTimeoutMs: 30_000,
+  readTimeoutMs: 60_000,
+  originIdleTimeoutMs: 30_000,
+  now: () => Date.now(),
+};
+
+export class Context {
+  readonly client: Client;
+  /** The server this part of the stack talks to, once known (CONNECT target, reverse origin). */
+  server: Server | null;
+  readonly options: LayerOptions;
+
+  constructor(
+    client: Client,
+    options: LayerOptions = DEFAULT_LAYER_OPTIONS,
+    server: Server | null = null,
+  ) {
+    this.client = client;
+    this.options = options;
+    this.server = server;
+  }
+
+  fork(): Context {
+    return new Context(this.client, this.options, this.server);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The Layer base. A layer is sans-IO: `handleEvent(event)` returns the commands it wants carried
+ * out, nothing else happens. Layers are written as generators (`*run(event)`), like mitmproxy's:
+ *
+ * ```ts
+ * class Echo extends Layer {
+ *   protected *run(event: Event): CommandGenerator {
+ *     if (event instanceof DataReceived) yield new SendData(event.conn, event.data);
+ *     const error = yield* openConnection(server); // pauses here until the driver answers
+ *   }
+ * }
+ * ```
+ *
+ * Yielding a blocking command (OpenConnection, StartTls, CallHook, Splice) pauses the layer's
+ * generator until the matching answer event arrives; events arriving meanwhile are queued and
+ * replayed in order afterwards. Only the layer that yielded it pauses: a parent passing a
+ * child's commands on does not, so one stream waiting for a hook does not stop its siblings.
+ */
+import {
+  CallHook,
+  type Command,
+  OpenConnection,
+  Splice,
+  type SpliceKind,
+  StartTls,
+  type TlsIdentity,
+} from "./commands.ts";
+import type { Connection, Server } from "./connection.ts";
+import type { Context } from "./context.ts";
+import { CommandCompleted, type Event } from "./events.ts";
+
+export type CommandGenerator<T = void> = Generator<Command, T, unknown>;
+
+/** Which layer paused on a blocking command (kept off the command so commands stay data). */
+const pausedOn = new WeakMap<Command, Layer>();
+
+export abstract class Layer {
+  readonly context: Context;
+  #paused: { command: Command; gen: CommandGenerator } | null = null;
+  #queue: Event[] = [];
+
+  constructor(context: Context) {
+    this.context = context;
+  }
+
+  /** Handles one event (the rest of this layer's logic lives in `run`). */
+  protected abstract run(event: Event): CommandGenerator;
+
+  /** A name and state for debugging ("Http1Server(waitHeaders)"). */
+  toString(): string {
+    return this.constructor.name;
+  }
+
+  /** True while waiting for the answer to a blocking command. */
+  get paused(): boolean {
+    return this.#paused !== null;
+  }
+
+  /**
+   * Marks a blocking command this layer yields but does not wait for: the answer arrives as an
+   * ordinary event to `run` (a layer that multiplexes children, like the HTTP layer dialling
+   * for one stream while others go on, uses this).
+   */
+  protected detached<C extends Command>(command: C): C {
+    pausedOn.set(command, this);
+    return command;
+  }
+
+  /** Feeds one event; returns the commands to carry out, in order. */
+  handleEvent(event: Event): Command[] {
+    const out: Command[] = [];
+    const paused = this.#paused;
+    if (paused !== null) {
+      if (event instanceof CommandCompleted && event.command === paused.command) {
+        this.#paused = null;
+        this.#step(paused.gen, event.reply, out);
+        this.#drainQueue(out);
+      } else {
+        this.#queue.push(event);
+      }
+      return out;
+    }
+    this.#step(this.run(event), undefined, out);
+    return out;
+  }
+
+  #drainQueue(out: Command[]): void {
+    while (this.#paused === null && this.#queue.length > 0) {
+      const next = this.#queue.shift()!;
+      this.#step(this.run(next), undefined, out);
+    }
+  }
+
+  /** Runs a generator until it finishes or pauses on a blocking command of its own. */
+  #step(gen: CommandGenerator, send: unknown, out: Command[]): void {
+    let r = gen.next(send);
+    while (!r.done) {
+      const command = r.value;
+      out.push(command);
+      if (command.blocking && !pausedOn.has(command)) {
+        pausedOn.set(command, this);
+        this.#paused = { command, gen };
+        return;
+      }
+      r = gen.next();
+    }
+  }
+}
+
+/** A layer that hands every event to a child: the base of layers that wrap another. */
+export function* delegate(child: Layer, event: Event): CommandGenerator {
+  yield* child.handleEvent(event);
+}
+
+// ---- typed helpers for blocking commands ----
+
+/** Dials `conn`; returns null on success, else the error (one line). */
+export function* openConnection(conn: Server): CommandGenerator<string | null> {
+  return (yield new OpenConnection(conn)) as string | null;
+}
+
+/** Starts TLS on `conn`; returns null once established, else the error. */
+export function* startTls(
+  conn: Connection,
+  identity: TlsIdentity = null,
+  alpn: readonly string[] = [],
+  received: Uint8Array | null = null,
+): CommandGenerator<string | null> {
+  return (yield new StartTls(conn, identity, alpn, received)) as string | null;
+}
+
+/** Runs a hook; returns its (possibly changed) data. */
+export function* callHook<T>(name: string, data: T): CommandGenerator<T> {
+  return (yield new CallHook(name, data)) as T;
+}
+
+/** Relays two connections to each other until both close; returns the error if it broke. */
+export function* splice(
+  a: Connection,
+  b: Connection,
+  kind: SpliceKind = "raw",
+  pending: { a: Uint8Array | null; b: Uint8Array | null } = { a: null, b: null },
+  data: unknown = null,
+): CommandGenerator<string | null> {
+  return (yield new Splice(a, b, kind, pending, data)) as string | null;
+}

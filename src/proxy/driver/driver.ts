@@ -1,0 +1,378 @@
+/**
+ * The driver: the one loop per client connection that does I/O for a layer stack. It turns
+ * socket reads, closes, timers and finished work into events, feeds them to the top layer one
+ * at a time, and carries out the commands that come back. It makes no protocol decisions.
+ *
+ * Backpressure: a connection is read only when (1) everything written because of its earlier
+ * bytes (or of a hook's answer, a timer, a dial) has been handed to the OS, (2) no layer waits
+ * for the answer to a blocking command (a dial, a handshake, a hook), and (3) no layer paused
+ * reading it. So each direction flows at the pace of its receiver and memory stays flat however
+ * large a body is.
+ */
+import {
+  Arm,
+  CallHook,
+  CloseConnection,
+  type Command,
+  Disarm,
+  Log,
+  OpenConnection,
+  PauseReading,
+  ResumeReading,
+  SendData,
+  Splice,
+  StartTls,
+} from "../core/commands.ts";
+import { Client, type Connection, ConnState, type Server, tlsState } from "../core/connection.ts";
+import {
+  ConnectionClosed,
+  DataReceived,
+  type Event,
+  HookAnswered,
+  type MessageInjected,
+  OpenConnectionCompleted,
+  SpliceEnded,
+  Start,
+  TlsEstablished,
+  TlsFailed,
+  Wakeup,
+} from "../core/events.ts";
+import type { Layer } from "../core/layer.ts";
+import { closeWhenFlushed } from "../../runtime/conn_parts.ts";
+import { type Conn, NetError } from "../../runtime/types.ts";
+import { DEFAULT_TIMERS, type DriverServices, type DriverTimers } from "./services.ts";
+import { ReadGate } from "./read_gate.ts";
+import { spliceRaw } from "./splice.ts";
+import { connectThrough } from "./upstream_connect.ts";
+
+const EMPTY = new Uint8Array(0);
+
+export class Driver {
+  readonly #root: Layer;
+  readonly #services: DriverServices;
+  readonly #client: Client;
+  readonly #conns = new Map<Connection, Conn>();
+  readonly #queue: Event[] = [];
+  #processing = false;
+  readonly #gate = new ReadGate();
+  readonly #spliced = new Set<Connection>();
+  readonly #inFlight = new Map<Connection, Promise<Uint8Array | null>>();
+  readonly #timers = new Map<Arm, unknown>();
+  readonly #clock: DriverTimers;
+  /** Outstanding asynchronous work: dials, handshakes, hooks, splices, reads, closes. */
+  #tasks = 0;
+  #resolveDone!: () => void;
+  readonly done: Promise<void>;
+  #failed = false;
+  #finished = false;
+
+  /**
+   * `conn` is the client's connection; null for a stack that only serves injected requests
+   * (replay, the API), which lives until finish().
+   */
+  constructor(root: Layer, client: Client, conn: Conn | null, services: DriverServices) {
+    this.#root = root;
+    this.#client = client;
+    this.#services = services;
+    this.#clock = services.timers ?? DEFAULT_TIMERS;
+    if (conn !== null) this.#conns.set(client, conn);
+    else this.#tasks++; // held open by finish()
+    client.timestampStart ??= Date.now();
+    this.done = new Promise((r) => (this.#resolveDone = r));
+  }
+
+  /** Starts the stack and the client's read loop; resolves when every connection is closed. */
+  run(): Promise<void> {
+    // The read loop first: it is the work that keeps the driver alive while Start is handled.
+    if (this.#conns.has(this.#client)) this.#startReading(this.#client);
+    this.#enqueue(new Start());
+    return this.done;
+  }
+
+  /** Hands the layers something from outside: a replayed or API-made request. */
+  inject(event: MessageInjected): void {
+    this.#enqueue(event);
+  }
+
+  /**
+   * For a driver without a client connection, once the injected flows are done: closes the
+   * origin connections it kept for reuse and ends.
+   */
+  finish(): void {
+    if (this.#conns.has(this.#client) || this.#finished) return;
+    this.#finished = true;
+    this.#tasks--;
+    for (const [conn, c] of this.#conns) {
+      conn.state = ConnState.Closed;
+      if (!c.isClosed) this.#track(closeWhenFlushed(c, this.#services.closeFlushMs));
+    }
+    this.#checkDone();
+  }
+
+  // ---- the event loop ----
+
+  #enqueue(event: Event): void {
+    this.#queue.push(event);
+    if (this.#processing) return;
+    this.#processing = true;
+    try {
+      while (this.#queue.length > 0) this.#dispatch(this.#queue.shift()!);
+    } finally {
+      this.#processing = false;
+    }
+    this.#gate.notify();
+    this.#checkDone();
+  }
+
+  #dispatch(event: Event): void {
+    if (this.#failed) return;
+    this.#gate.cause = event instanceof DataReceived || event instanceof ConnectionClosed
+      ? event.conn
+      : null;
+    let commands: Command[];
+    try {
+      commands = this.#root.handleEvent(event);
+    } catch (e) {
+      // A bug in a layer: this connection ends, the process does not.
+      this.#failed = true;
+      this.#services.log("error", `internal error on ${this.#client.label}: ${errorText(e)}`);
+      for (const c of this.#conns.values()) c.close();
+      return;
+    }
+    for (const command of commands) this.#execute(command);
+  }
+
+  #execute(command: Command): void {
+    if (command instanceof SendData) this.#send(command);
+    else if (command instanceof OpenConnection) this.#open(command);
+    else if (command instanceof StartTls) this.#startTls(command);
+    else if (command instanceof CloseConnection) this.#close(command);
+    else if (command instanceof CallHook) this.#hook(command);
+    else if (command instanceof Arm) this.#arm(command);
+    else if (command instanceof Disarm) this.#disarm(command.timer);
+    else if (command instanceof Splice) this.#splice(command);
+    else if (command instanceof PauseReading) this.#gate.pause(command.conn);
+    else if (command instanceof ResumeReading) this.#gate.resume(command.conn);
+    else if (command instanceof Log) this.#services.log(command.level, command.message);
+    else this.#services.log("debug", `driver: ignored ${command}`);
+  }
+
+  // ---- reading ----
+
+  /** Resolves once `conn` may be read (see read_gate.ts), or false if it never will. */
+  #readable(conn: Connection): Promise<boolean> {
+    return this.#gate.wait(
+      conn,
+      () => this.#failed || this.#spliced.has(conn) || !(conn.state & ConnState.CanRead),
+    );
+  }
+
+  #startReading(conn: Connection): void {
+    this.#track((async () => {
+      while (await this.#readable(conn)) {
+        const c = this.#conns.get(conn)!;
+        const read = c.read();
+        this.#inFlight.set(conn, read);
+        let chunk: Uint8Array | null;
+        try {
+          chunk = await read;
+        } catch (e) {
+          chunk = null;
+          conn.error ??= errorText(e);
+          conn.state = ConnState.Closed;
+        } finally {
+          this.#inFlight.delete(conn);
+        }
+        // A splice that began meanwhile took this read over.
+        if (this.#spliced.has(conn)) return;
+        if (chunk === null) {
+          conn.state &= ~ConnState.CanRead;
+          if (conn.state === ConnState.Closed) c.close();
+          this.#enqueue(new ConnectionClosed(conn));
+          return;
+        }
+        this.#enqueue(new DataReceived(conn, chunk));
+      }
+    })());
+  }
+
+  // ---- commands ----
+
+  #send(command: SendData): void {
+    const c = this.#conns.get(command.conn);
+    if (c === undefined || c.isClosed || !(command.conn.state & ConnState.CanWrite)) return;
+    try {
+      const full = c.write(command.data);
+      if (full) this.#gate.wrote(full);
+    } catch {
+      // Closed under us: the read side reports it.
+    }
+  }
+
+  #open(command: OpenConnection): void {
+    const server = command.conn;
+    const target = server.via ?? server.address;
+    this.#gate.block();
+    server.timestampTcpStart = Date.now();
+    const dial = Promise.resolve().then(() =>
+      this.#services.network.connect({
+        host: target.host,
+        port: target.port,
+        timeoutMs: this.#services.connectTimeoutMs,
+      })
+    );
+    this.#track(
+      dial.then(async (conn) => {
+        let early: Uint8Array | null = null;
+        if (server.via !== null && server.tunnel) {
+          try {
+            early = await connectThrough(conn, server.via, server.address, server.viaAuth);
+          } catch (e) {
+            conn.close();
+            throw e;
+          }
+        }
+        this.#conns.set(server, conn);
+        server.state = ConnState.Open;
+        server.timestampStart = server.timestampTcpEnd = Date.now();
+        this.#answer(new OpenConnectionCompleted(command, null));
+        // Bytes the origin sent right behind the upstream proxy's answer come first.
+        if (early !== null && early.length > 0) this.#enqueue(new DataReceived(server, early));
+        this.#startReading(server);
+      }).catch((e) => {
+        server.error = errorText(e);
+        const code = e instanceof NetError ? e.code : "other";
+        this.#answer(new OpenConnectionCompleted(command, server.error, code));
+      }),
+    );
+  }
+
+  #startTls(command: StartTls): void {
+    const conn = command.conn;
+    const raw = this.#conns.get(conn);
+    const tls = this.#services.tls;
+    this.#gate.block();
+    if (raw === undefined || tls === null) {
+      queueMicrotask(() => this.#answer(new TlsFailed(command, "TLS is not available")));
+      return;
+    }
+    conn.tls ??= tlsState(null);
+    const isClient = conn instanceof Client;
+    if (!isClient) (conn as Server).timestampTlsStart = Date.now();
+    const state = conn.tls;
+    // Started from a resolved promise, so that a synchronous throw becomes a failed handshake.
+    const handshake = Promise.resolve().then(() =>
+      isClient
+        ? tls.accept(raw, command.received ?? EMPTY, command.identity, command.alpn)
+        : tls.connect(raw, {
+          host: (conn as Server).address.host,
+          sni: state.sni,
+          alpn: state.alpnOffers,
+        })
+    );
+    this.#track(handshake.then((outcome) => {
+      this.#conns.set(conn, outcome.conn);
+      const state = conn.tls!;
+      state.established = true;
+      state.alpn = outcome.alpn;
+      state.version = outcome.version;
+      if (!isClient) (conn as Server).timestampTlsEnd = Date.now();
+      this.#answer(new TlsEstablished(command));
+    }, (e) => this.#answer(new TlsFailed(command, errorText(e)))));
+  }
+
+  #close(command: CloseConnection): void {
+    const conn = command.conn;
+    const c = this.#conns.get(conn);
+    if (command.half) {
+      conn.state &= ~ConnState.CanWrite;
+      if (c && !c.isClosed) c.closeWrite();
+      return;
+    }
+    conn.state = ConnState.Closed;
+    conn.timestampEnd ??= Date.now();
+    if (c && !c.isClosed) this.#track(closeWhenFlushed(c, this.#services.closeFlushMs));
+  }
+
+  #hook(command: CallHook): void {
+    this.#gate.block();
+    this.#track((async () => {
+      try {
+        await this.#services.hook(command.name, command.data);
+      } catch (e) {
+        this.#services.log("warn", `hook ${command.name} failed: ${errorText(e)}`);
+      }
+      this.#answer(new HookAnswered(command));
+    })());
+  }
+
+  /** Timers do not keep the driver alive: with every connection closed there is nothing to time. */
+  #arm(command: Arm): void {
+    this.#timers.set(
+      command,
+      this.#clock.set(command.ms, () => {
+        this.#timers.delete(command);
+        this.#enqueue(new Wakeup(command));
+      }),
+    );
+  }
+
+  #disarm(timer: Arm): void {
+    if (!this.#timers.has(timer)) return;
+    this.#clock.clear(this.#timers.get(timer));
+    this.#timers.delete(timer);
+  }
+
+  #splice(command: Splice): void {
+    const { a, b } = command;
+    const ca = this.#conns.get(a);
+    const cb = this.#conns.get(b);
+    const relay = this.#services.relayWebSocket;
+    const usable = command.kind === "raw" || relay !== undefined;
+    if (ca === undefined || cb === undefined || !usable) {
+      const why = usable ? "not connected" : "no WebSocket relay is configured";
+      queueMicrotask(() => this.#enqueue(new SpliceEnded(command, why)));
+      return;
+    }
+    this.#spliced.add(a);
+    this.#spliced.add(b);
+    const inFlight = { a: this.#inFlight.get(a) ?? null, b: this.#inFlight.get(b) ?? null };
+    const work = command.kind === "raw"
+      ? spliceRaw(ca, cb, command.pending, inFlight, command.clientEof)
+      : relay!(ca, cb, command.pending, command.data, inFlight);
+    this.#track(
+      work.then((error) => {
+        a.state = b.state = ConnState.Closed;
+        this.#enqueue(new SpliceEnded(command, error));
+      }),
+    );
+  }
+
+  /** The answer to a blocking command: reads may resume once it has been processed. */
+  #answer(event: Event): void {
+    this.#gate.unblock();
+    this.#enqueue(event);
+  }
+
+  // ---- lifetime ----
+
+  #track(work: Promise<unknown>): void {
+    this.#tasks++;
+    work.catch((e) => this.#services.log("error", `driver: ${errorText(e)}`)).finally(() => {
+      this.#tasks--;
+      this.#checkDone();
+    });
+  }
+
+  #checkDone(): void {
+    if (this.#tasks > 0 || this.#processing) return;
+    for (const c of this.#conns.values()) if (!c.isClosed) c.close();
+    for (const t of this.#timers.values()) this.#clock.clear(t);
+    this.#timers.clear();
+    this.#resolveDone();
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

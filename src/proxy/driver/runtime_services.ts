@@ -1,0 +1,106 @@
+/**
+ * DriverServices from the runtime: its network, its TLS (src/runtime/tls.ts on both ends), the
+ * CA's leaves for the tls_start_client hook, the WebSocket handshake check and relay (for now the
+ * old core's websocket_upgrade.ts and websocket_driver.ts, which move here at the swap), and the
+ * caller's hooks and log for the rest.
+ */
+import { AddonManager } from "../../addons/manager.ts";
+import type { LeafCache } from "../../ca/leaf_cache.ts";
+import { type Logger, silentLogger } from "../../log.ts";
+import { driveWebSocket } from "../websocket_driver.ts";
+import { acceptWebSocket } from "../websocket_upgrade.ts";
+import type { WebSocketHandshakeData, WebSocketRelayData } from "../layers/http/websocket.ts";
+import { connectTls, startTlsServer } from "../../runtime/tls.ts";
+import type { Conn, Network } from "../../runtime/types.ts";
+import type { TlsStartClientData } from "../layers/tls.ts";
+import type { DriverLogLevel, DriverServices, DriverTls } from "./services.ts";
+
+export interface RuntimeServicesOptions {
+  network: Network;
+  /** Leaves for intercepted TLS; null: no CA, TLS with clients is refused. */
+  leaves: LeafCache | null;
+  /** Check origin certificates (ssl_insecure off). */
+  verifyUpstream: boolean;
+  /** PEM CA certificates trusted for origins besides the built-in roots. */
+  extraCa?: string[];
+  hook(name: string, data: unknown): Promise<void> | void;
+  /** For the WebSocket relay's websocket_message / websocket_end hooks. */
+  addons?: AddonManager;
+  logger?: Logger;
+  log(level: DriverLogLevel, message: string): void;
+  tlsTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export function runtimeServices(o: RuntimeServicesOptions): DriverServices {
+  const logger = o.logger ?? silentLogger;
+  const timeoutMs = o.tlsTimeoutMs ?? 10_000;
+  const tls: DriverTls = {
+    accept: (conn, received, identity, alpn) =>
+      startTlsServer(conn, received, {
+        identity: identity as { certPem: string; keyPem: string },
+        alpn: [...alpn],
+        timeoutMs,
+      }),
+    connect: (conn, options) =>
+      connectTls({
+        transport: conn,
+        host: options.host,
+        servername: options.sni,
+        alpn: [...options.alpn],
+        verify: o.verifyUpstream,
+        extraCa: o.extraCa,
+        timeoutMs,
+      }),
+  };
+  return {
+    network: o.network,
+    tls,
+    async hook(name, data) {
+      if (name === "tls_start_client") {
+        // The CA answers this one: the core only asks which certificate to present.
+        const d = data as TlsStartClientData;
+        if (o.leaves !== null) d.identity = await o.leaves.get([d.name]);
+        return;
+      }
+      if (name === "websocket_handshake") {
+        // Checking Sec-WebSocket-Accept needs (async) SHA-1: the core asks, this answers.
+        const d = data as WebSocketHandshakeData;
+        const accepted = await acceptWebSocket(d.flow, d.offer, logger);
+        d.deflate = accepted?.deflate ?? null;
+        return;
+      }
+      await o.hook(name, data);
+    },
+    log: o.log,
+    relayWebSocket: async (client, server, pending, data, inFlight) => {
+      const { flow, deflate } = data as WebSocketRelayData;
+      try {
+        await driveWebSocket({
+          flow,
+          client: { conn: client, read: reader(client, inFlight.a), leftover: pending.a ?? EMPTY },
+          server: { conn: server, read: reader(server, inFlight.b), leftover: pending.b ?? EMPTY },
+          deflate,
+          addons: o.addons ?? new AddonManager(logger),
+          log: logger,
+        });
+        return null;
+      } catch (e) {
+        return e instanceof Error ? e.message : String(e);
+      }
+    },
+    connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+    closeFlushMs: 2000,
+  };
+}
+
+/** Reads `conn`, starting with the result of a read already in flight. */
+function reader(conn: Conn, first: Promise<Uint8Array | null> | null) {
+  return (): Promise<Uint8Array | null> => {
+    const read = first ?? conn.read();
+    first = null;
+    return read;
+  };
+}

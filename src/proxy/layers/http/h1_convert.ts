@@ -1,0 +1,106 @@
+/**
+ * HTTP/1 heads to the version-neutral ones and back: where the request-target, Host and the
+ * framing fields of HTTP/1 meet the model the stream layer works on.
+ */
+import { HttpError } from "../../../http1/errors.ts";
+import type { RequestHead, ResponseHead } from "../../../http1/head.ts";
+import { parseAuthority, parseTarget } from "../../../http1/target.ts";
+import {
+  authorityOf,
+  defaultPort,
+  type HttpRequestHead,
+  type HttpResponseHead,
+  type Scheme,
+} from "../../../http/message.ts";
+import { reasonPhrase } from "../../../proxy/responses.ts";
+import type { Endpoint } from "../../core/connection.ts";
+
+/**
+ * Reads a request from a client. `scheme` is "https" inside TLS; `fallback` is where requests
+ * without a host go (the server a mode or a CONNECT chose). Throws HttpError(400) on a bad target.
+ */
+export function requestFromH1(
+  head: RequestHead,
+  scheme: Scheme,
+  fallback: Endpoint | null,
+): HttpRequestHead {
+  const t = parseTarget(head.method, head.target);
+  const base = { method: head.method, version: head.version, headers: head.headers };
+  switch (t.form) {
+    case "absolute": {
+      if (t.scheme !== "http" && t.scheme !== "https") {
+        throw new HttpError(400, `${t.scheme}: URLs cannot be proxied; use http: or https:`);
+      }
+      return { ...base, scheme: t.scheme, host: t.host, port: t.port, path: t.path, form: t.form };
+    }
+    case "authority":
+      return { ...base, scheme, host: t.host, port: t.port, path: "", form: t.form };
+    default: {
+      const path = t.form === "origin" ? t.path : "*";
+      const host = head.headers.get("host");
+      if (host !== undefined && host !== "") {
+        const a = parseAuthority(host, defaultPort(scheme), "Host header needs a port");
+        return { ...base, scheme, host: a.host, port: a.port, path, form: t.form };
+      }
+      if (head.version !== "HTTP/1.0" && host === undefined) {
+        // RFC 9112 section 3.2: "A server MUST respond with a 400 (Bad Request) status code to
+        // any HTTP/1.1 request message that lacks a Host header field".
+        throw new HttpError(400, "HTTP/1.1 request has no Host header");
+      }
+      const host0 = fallback?.host ?? "";
+      const port0 = fallback?.port ?? 0;
+      return { ...base, scheme, host: host0, port: port0, path, form: t.form };
+    }
+  }
+}
+
+/**
+ * Writes a request for an origin: origin-form, or absolute-form for a plain-HTTP upstream proxy.
+ * A request without Host gets one (RFC 9112 section 3.2: a client MUST send Host).
+ */
+export function requestToH1(head: HttpRequestHead, absolute: boolean): RequestHead {
+  const headers = head.headers.clone();
+  const authority = authorityOf(head.host, head.port, head.scheme);
+  if (!headers.has("host")) headers.set("Host", authority);
+  let target: string;
+  if (head.form === "authority" || head.method === "CONNECT") {
+    target = authorityOf(head.host, head.port);
+  } else if (absolute) {
+    target = `${head.scheme}://${authority}${head.path === "*" ? "" : head.path}`;
+  } else {
+    target = head.path === "" ? "/" : head.path;
+  }
+  return { method: head.method, target, version: "HTTP/1.1", headers };
+}
+
+export function responseFromH1(head: ResponseHead): HttpResponseHead {
+  return { status: head.status, reason: head.reason, version: head.version, headers: head.headers };
+}
+
+/**
+ * Writes a response for a client. A message without declared length (from HTTP/2, or a body an
+ * addon rebuilt) is chunked for an HTTP/1.1 client; an HTTP/1.0 client gets it close-delimited.
+ */
+export function responseToH1(
+  head: HttpResponseHead,
+  requestMethod: string,
+  clientVersion: string,
+): { head: ResponseHead; closeAfter: boolean } {
+  const headers = head.headers.clone();
+  let closeAfter = false;
+  const bodyless = requestMethod === "HEAD" || head.status < 200 || head.status === 204 ||
+    head.status === 304 || (requestMethod === "CONNECT" && head.status < 300);
+  if (!bodyless && !headers.has("content-length") && !headers.has("transfer-encoding")) {
+    if (clientVersion === "HTTP/1.0") closeAfter = true;
+    else headers.append("Transfer-Encoding", "chunked");
+  }
+  if (clientVersion === "HTTP/1.0" && headers.has("transfer-encoding")) {
+    // An HTTP/1.0 client cannot read chunked framing: the layer strips it and closes at the end.
+    headers.delete("transfer-encoding");
+    closeAfter = true;
+  }
+  if (closeAfter) headers.set("Connection", "close");
+  const version = clientVersion === "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1";
+  const reason = head.reason !== "" ? head.reason : reasonPhrase(head.status, "");
+  return { head: { version, status: head.status, reason, headers }, closeAfter };
+}

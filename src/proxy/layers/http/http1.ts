@@ -1,0 +1,368 @@
+/**
+ * HTTP/1 connection layers: bytes of one connection <-> stream events. Http1Server speaks to a
+ * client (reads requests, writes responses), Http1Client to an origin (writes requests, reads
+ * responses). Each carries one stream at a time; the H1Connection decides what may come next,
+ * so keep-alive, pipelining (the next request waits until this response is out), 1xx and
+ * protocol switches follow its state tables.
+ */
+import { H1Connection, type H1Event } from "../../../http1/connection.ts";
+import { HttpError } from "../../../http1/errors.ts";
+import type { HeaderList } from "../../../http/headers.ts";
+import type { Scheme } from "../../../http/message.ts";
+import { Arm, CloseConnection, Disarm, Log, SendData } from "../../core/commands.ts";
+import type { Connection, Server } from "../../core/connection.ts";
+import type { Context } from "../../core/context.ts";
+import { ConnectionClosed, DataReceived, type Event, Start, Wakeup } from "../../core/events.ts";
+import { type CommandGenerator, Layer } from "../../core/layer.ts";
+import {
+  InformationalResponse,
+  ReceiveHttp,
+  RequestData,
+  RequestEnd,
+  RequestHeaders,
+  RequestProtocolError,
+  ResponseData,
+  ResponseEnd,
+  ResponseHeaders,
+  ResponseProtocolError,
+} from "./events.ts";
+import { requestFromH1, requestToH1, responseFromH1, responseToH1 } from "./h1_convert.ts";
+
+function limitsOf(context: Context) {
+  const o = context.options;
+  return {
+    maxHeadBytes: o.maxHeadBytes,
+    maxHeaderCount: o.maxHeaderCount,
+    maxBodyBytes: o.maxBodyBytes,
+  };
+}
+
+/** The client's states once its request has been read whole. */
+const REQUEST_READ = new Set(["DONE", "MIGHT_SWITCH_PROTOCOL", "CLOSED"]);
+
+/** States after which this connection carries nothing more. */
+const ENDING = new Set(["MUST_CLOSE", "ERROR", "CLOSED"]);
+
+abstract class Http1Layer extends Layer {
+  readonly conn: Connection;
+  readonly h1: H1Connection;
+  /** The stream being carried, or 0 between exchanges. */
+  streamId = 0;
+
+  constructor(context: Context, conn: Connection, role: "client" | "server") {
+    super(context);
+    this.conn = conn;
+    this.h1 = new H1Connection(role, limitsOf(context));
+  }
+
+  override toString(): string {
+    return `${this.constructor.name}(${this.h1.states.client}/${this.h1.states.server})`;
+  }
+
+  #closed = false;
+
+  /** Closes the connection (once: several paths may decide it in one go). */
+  protected *close(): CommandGenerator {
+    if (this.#closed || !this.conn.open) return;
+    this.#closed = true;
+    yield new CloseConnection(this.conn);
+  }
+
+  /** Serializes our event and yields the bytes (one SendData). */
+  protected *write(event: H1Event): CommandGenerator {
+    const pieces = this.h1.send(event);
+    if (pieces.length === 1) yield new SendData(this.conn, pieces[0]);
+    else if (pieces.length > 1) yield new SendData(this.conn, concat(pieces));
+  }
+
+  /** Pulls every event the H1Connection can give now and hands each to `onEvent`. */
+  protected *pull(): CommandGenerator {
+    for (;;) {
+      let ev: ReturnType<H1Connection["nextEvent"]>;
+      try {
+        ev = this.h1.nextEvent();
+      } catch (e) {
+        if (!(e instanceof HttpError)) throw e;
+        yield* this.onProtocolError(e);
+        return;
+      }
+      if (ev.type === "need-data" || ev.type === "paused") return;
+      yield* this.onEvent(ev);
+    }
+  }
+
+  /** Starts the next exchange once both sides are DONE; closes when either must close. */
+  protected *finishExchange(): CommandGenerator {
+    const { client, server } = this.h1.states;
+    // One message is still under way (an origin answered before the request body was all
+    // sent): the exchange finishes when that message ends.
+    if (client === "SEND_BODY" || server === "SEND_BODY") return;
+    if (client === "DONE" && server === "DONE") {
+      this.h1.startNextCycle();
+      this.streamId = 0;
+      yield* this.pull();
+    } else if (ENDING.has(client) || ENDING.has(server)) {
+      this.streamId = 0;
+      yield* this.close();
+    }
+  }
+
+  protected abstract onEvent(ev: H1Event): CommandGenerator;
+  protected abstract onProtocolError(e: HttpError): CommandGenerator;
+}
+
+/** The client's side: requests in, responses out. Stream ids are 1, 3, 5... as in HTTP/2. */
+export class Http1Server extends Http1Layer {
+  #nextStreamId = 1;
+  #method = "GET";
+  #version = "HTTP/1.1";
+  #closeAfter = false;
+  readonly #scheme: Scheme;
+
+  constructor(context: Context, scheme: Scheme = "http") {
+    super(context, context.client, "server");
+    this.#scheme = scheme;
+  }
+
+  protected *run(event: Event): CommandGenerator {
+    if (event instanceof Start) {
+      yield* this.#armTimer("idle");
+    } else if (event instanceof DataReceived && event.conn === this.conn) {
+      this.h1.receiveData(event.data);
+      yield* this.pull();
+      // Part of a request head arrived: from now on the head must complete in time. (A head
+      // that arrives whole, the common case, costs no timer.)
+      if (this.streamId === 0 && this.h1.bufferedLength > 0 && this.#timerKind !== "header") {
+        yield* this.#armTimer("header");
+      }
+    } else if (event instanceof ConnectionClosed && event.conn === this.conn) {
+      yield* this.#disarm();
+      this.h1.receiveEof();
+      yield* this.pull();
+    } else if (event instanceof Wakeup && event.command === this.#timer) {
+      yield* this.#expired();
+    } else if (event instanceof InformationalResponse) {
+      // HTTP/1.0 has no interim responses (RFC 9110 section 15.2).
+      if (this.#version !== "HTTP/1.0") {
+        yield* this.write({
+          type: "informational",
+          head: responseToH1(event.head, this.#method, this.#version).head,
+        });
+      }
+    } else if (event instanceof ResponseHeaders) {
+      const { head, closeAfter } = responseToH1(event.head, this.#method, this.#version);
+      this.#closeAfter = closeAfter;
+      if (!REQUEST_READ.has(this.h1.theirState)) {
+        // Answering before the request body was read: the rest of it cannot be skipped
+        // reliably, so the connection ends after this response (RFC 9112 section 9.6).
+        if (!head.headers.has("connection")) head.headers.set("Connection", "close");
+      }
+      yield* this.write({ type: "response", head });
+      if (this.h1.ourState === "SWITCHED_PROTOCOL") return;
+      if (event.endStream) yield* this.#endResponse(null);
+    } else if (event instanceof ResponseData) {
+      yield* this.write({ type: "data", data: event.data });
+    } else if (event instanceof ResponseEnd) {
+      yield* this.#endResponse(event.trailers);
+    } else if (event instanceof ResponseProtocolError) {
+      // The response broke half way: the client can only learn it from the connection closing.
+      yield* this.close();
+    }
+  }
+
+  *#endResponse(trailers: HeaderList | null): CommandGenerator {
+    yield* this.write({ type: "end", trailers: this.#version === "HTTP/1.0" ? null : trailers });
+    if (this.#closeAfter) {
+      this.streamId = 0;
+      yield* this.close();
+      return;
+    }
+    yield* this.finishExchange();
+    // Waiting for the next request (unless one already began or the connection ends).
+    if (this.streamId === 0 && this.h1.ourState === "IDLE") {
+      yield* this.#armTimer(this.h1.bufferedLength > 0 ? "header" : "idle");
+    }
+  }
+
+  // ---- deadlines: idle between requests, and the time a request head may take ----
+
+  #timer: Arm | null = null;
+  #timerKind: "idle" | "header" | null = null;
+
+  *#armTimer(kind: "idle" | "header"): CommandGenerator {
+    yield* this.#disarm();
+    const o = this.context.options;
+    const ms = kind === "idle" ? o.idleTimeoutMs : o.headerTimeoutMs;
+    if (ms === Infinity) return;
+    this.#timer = new Arm(ms);
+    this.#timerKind = kind;
+    yield this.#timer;
+  }
+
+  *#disarm(): CommandGenerator {
+    if (this.#timer === null) return;
+    yield new Disarm(this.#timer);
+    this.#timer = null;
+    this.#timerKind = null;
+  }
+
+  *#expired(): CommandGenerator {
+    const kind = this.#timerKind;
+    this.#timer = null;
+    this.#timerKind = null;
+    if (kind === "idle") {
+      yield* this.close();
+      return;
+    }
+    const s = this.context.options.headerTimeoutMs / 1000;
+    yield* this.onProtocolError(new HttpError(408, `request head not complete within ${s} s`));
+  }
+
+  protected *onEvent(ev: H1Event): CommandGenerator {
+    switch (ev.type) {
+      case "request": {
+        yield* this.#disarm();
+        this.streamId = this.#nextStreamId;
+        this.#nextStreamId += 2;
+        this.#method = ev.head.method;
+        this.#version = ev.head.version;
+        this.#closeAfter = false;
+        let head;
+        try {
+          head = requestFromH1(ev.head, this.#scheme, this.context.server?.address ?? null);
+        } catch (e) {
+          if (!(e instanceof HttpError)) throw e;
+          yield new ReceiveHttp(new RequestProtocolError(this.streamId, e.message, e.status));
+          return;
+        }
+        yield new ReceiveHttp(new RequestHeaders(this.streamId, head, false));
+        return;
+      }
+      case "data":
+        yield new ReceiveHttp(new RequestData(this.streamId, ev.data));
+        return;
+      case "end":
+        yield new ReceiveHttp(new RequestEnd(this.streamId, ev.trailers));
+        // The response went out first: the exchange is over now.
+        if (this.h1.ourState === "DONE" || this.h1.ourState === "MUST_CLOSE") {
+          yield* this.finishExchange();
+        }
+        return;
+      case "closed":
+        if (this.streamId === 0) yield* this.close();
+        return;
+      default:
+        return;
+    }
+  }
+
+  protected *onProtocolError(e: HttpError): CommandGenerator {
+    if (this.streamId === 0 || this.h1.ourState === "IDLE") {
+      // A request we could not even start: it gets a stream of its own, to be answered.
+      if (this.streamId === 0) {
+        this.streamId = this.#nextStreamId;
+        this.#nextStreamId += 2;
+      }
+    }
+    yield new Log(`${this.conn.label}: ${e.message}`, "info");
+    yield new ReceiveHttp(new RequestProtocolError(this.streamId, e.message, e.status));
+  }
+}
+
+/** The origin's side: requests out, responses in. */
+export class Http1Client extends Http1Layer {
+  readonly server: Server;
+
+  constructor(context: Context, server: Server) {
+    super(context, server, "client");
+    this.server = server;
+  }
+
+  /** Free for a new stream (the pool's capacity check). */
+  get idle(): boolean {
+    return this.streamId === 0 && this.h1.ourState === "IDLE" && this.conn.open;
+  }
+
+  protected *run(event: Event): CommandGenerator {
+    if (event instanceof DataReceived && event.conn === this.conn) {
+      this.h1.receiveData(event.data);
+      yield* this.pull();
+    } else if (event instanceof ConnectionClosed && event.conn === this.conn) {
+      this.h1.receiveEof();
+      yield* this.pull();
+    } else if (event instanceof RequestHeaders) {
+      this.streamId = event.streamId;
+      // Through an upstream proxy without a tunnel: absolute-form, with its credentials.
+      const absolute = this.server.via !== null && !this.server.tunnel;
+      const head = requestToH1(event.head, absolute);
+      if (absolute && this.server.viaAuth !== null) {
+        head.headers.set("Proxy-Authorization", this.server.viaAuth);
+      }
+      yield* this.write({ type: "request", head });
+      if (event.endStream) yield* this.write({ type: "end", trailers: null });
+    } else if (event instanceof RequestData) {
+      yield* this.write({ type: "data", data: event.data });
+    } else if (event instanceof RequestEnd) {
+      yield* this.write({ type: "end", trailers: event.trailers });
+      if (this.h1.theirState !== "SEND_RESPONSE" && this.h1.theirState !== "SEND_BODY") {
+        yield* this.finishExchange(); // the response was complete before the request
+      }
+    } else if (event instanceof RequestProtocolError) {
+      // The client broke off its request: this connection carries half a message; drop it.
+      this.streamId = 0;
+      yield* this.close();
+    }
+  }
+
+  protected *onEvent(ev: H1Event): CommandGenerator {
+    const id = this.streamId;
+    switch (ev.type) {
+      case "informational":
+        yield new ReceiveHttp(new InformationalResponse(id, responseFromH1(ev.head)));
+        return;
+      case "response":
+        yield new ReceiveHttp(new ResponseHeaders(id, responseFromH1(ev.head), false));
+        return;
+      case "data":
+        yield new ReceiveHttp(new ResponseData(id, ev.data));
+        return;
+      case "end":
+        yield new ReceiveHttp(new ResponseEnd(id, ev.trailers));
+        yield* this.finishExchange();
+        return;
+      case "closed":
+        yield* this.close();
+        if (id !== 0) {
+          this.streamId = 0;
+          yield new ReceiveHttp(
+            new ResponseProtocolError(id, "origin closed the connection before responding"),
+          );
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  protected *onProtocolError(e: HttpError): CommandGenerator {
+    // Closed first, so that the pool forgets the connection before the stream hears of it.
+    yield* this.close();
+    if (this.streamId !== 0) {
+      const id = this.streamId;
+      this.streamId = 0;
+      yield new ReceiveHttp(new ResponseProtocolError(id, e.message));
+    }
+  }
+}
+
+function concat(pieces: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of pieces) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,386 @@
+/**
+ * One HTTP exchange as a flow: the version-neutral stream logic. It runs the hooks in order
+ * (requestheaders, request, responseheaders, response, error), holds a body for the hooks that
+ * may change it or streams it through, answers from a hook (respond) or drops the client (kill),
+ * and turns every failure into a response or a flow error. It never sees bytes: it gets stream
+ * events from the HttpLayer and sends stream events to a connection by its id.
+ */
+import { type Flow, FlowResponse } from "../../../flow/flow.ts";
+import { HeaderList } from "../../../http/headers.ts";
+import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../http/message.ts";
+import { PROXY_AUTHENTICATE } from "../../../proxy/modes/proxy_auth.ts";
+import { Arm, CallHook, Disarm, Log } from "../../core/commands.ts";
+import { Server } from "../../core/connection.ts";
+import type { Context } from "../../core/context.ts";
+import { type Event, MessageInjected, SpliceEnded, Wakeup } from "../../core/events.ts";
+import { callHook, type CommandGenerator } from "../../core/layer.ts";
+import type { UpgradeRequest } from "../../../websocket/handshake.ts";
+import { BodyBuffer } from "./body_buffer.ts";
+import { StreamBase } from "./stream_base.ts";
+import type { HttpMode } from "./mode.ts";
+import {
+  type WebSocketHandshakeData,
+  webSocketOffer,
+  type WebSocketRelayData,
+} from "./websocket.ts";
+import {
+  AUTH_REQUIRED,
+  frameHeldRequest,
+  holdsBody,
+  newFlow,
+  proxyAuthorized,
+  requestHeadOf,
+  serverPeer,
+} from "./flow_parts.ts";
+import {
+  GetHttpConnection,
+  HandOffClient,
+  type HttpConnectionReady,
+  InformationalResponse,
+  RequestData,
+  RequestEnd,
+  RequestHeaders,
+  RequestProtocolError,
+  ResponseData,
+  ResponseEnd,
+  ResponseHeaders,
+  ResponseProtocolError,
+  UpgradeStream,
+} from "./events.ts";
+
+/** What MessageInjected("request") carries: the flow whose request to send. */
+export interface InjectedRequest {
+  flow: Flow;
+}
+
+export class HttpStream extends StreamBase {
+  #requestBody: BodyBuffer;
+  #responseBody: BodyBuffer;
+  /** The request body is being relayed to the origin as it arrives. */
+  #requestStreaming = false;
+  /** Armed while waiting for the response head (read_timeout). */
+  #readTimer: Arm | null = null;
+  /** The client's WebSocket handshake, when the request is one. */
+  #webSocket: UpgradeRequest | null = null;
+
+  constructor(context: Context, streamId: number, mode: HttpMode) {
+    super(context, streamId, mode);
+    const limit = context.options.streamLargeBodies;
+    this.#requestBody = new BodyBuffer(limit);
+    this.#responseBody = new BodyBuffer(limit);
+  }
+
+  protected *run(event: Event): CommandGenerator {
+    if (event instanceof RequestHeaders) yield* this.#onRequestHeaders(event.head);
+    else if (event instanceof RequestData) yield* this.#onRequestData(event.data);
+    else if (event instanceof RequestEnd) yield* this.#onRequestEnd(event.trailers);
+    else if (event instanceof InformationalResponse) yield* this.toClient(event);
+    else if (event instanceof ResponseHeaders) yield* this.#onResponseHeaders(event.head);
+    else if (event instanceof ResponseData) yield* this.#onResponseData(event.data);
+    else if (event instanceof ResponseEnd) yield* this.#onResponseEnd(event.trailers);
+    else if (event instanceof ResponseProtocolError) yield* this.fail(502, event.message);
+    else if (event instanceof RequestProtocolError) yield* this.onClientError(event);
+    else if (event instanceof Wakeup && event.command === this.#readTimer) {
+      this.#readTimer = null;
+      if (this.state !== "waitResponseHeaders") return;
+      const s = this.context.options.readTimeoutMs / 1000;
+      yield* this.fail(504, `the origin did not start its response within ${s} s`);
+    } else if (event instanceof SpliceEnded && this.state === "tunnel") {
+      yield* this.#onUpgradeEnded(event.error);
+    } else if (event instanceof MessageInjected && this.state === "waitRequestHeaders") {
+      yield* this.#onInjected((event.message as InjectedRequest).flow);
+    }
+  }
+
+  /**
+   * A whole request from outside (replay, the API): it runs the hooks and goes to the origin
+   * like a client's held request; the response is recorded on the flow and sent nowhere.
+   */
+  *#onInjected(flow: Flow): CommandGenerator {
+    this.injected = true;
+    this.flow = flow;
+    flow.response = null;
+    flow.error = null;
+    yield* callHook("requestheaders", flow);
+    if (yield* this.answeredByHook()) return;
+    this.state = "holdRequest";
+    yield* this.#onRequestEnd(flow.request.trailers);
+  }
+
+  // ---- request ----
+
+  *#onRequestHeaders(head: HttpRequestHead): CommandGenerator {
+    const o = this.context.options;
+    const client = this.context.client;
+    const flow = newFlow(head, client, o.now());
+    const request = flow.request;
+    this.flow = flow;
+    if (!proxyAuthorized(head, this.mode, this.context.options.proxyAuth)) {
+      this.state = "failed";
+      yield new Log(`${client.label}: 407 for ${head.method} ${urlOf(head)}`, "info");
+      yield* this.answerError(407, AUTH_REQUIRED, ["Proxy-Authenticate", PROXY_AUTHENTICATE]);
+      return;
+    }
+    if (
+      head.method === "CONNECT" && (this.mode.kind === "regular" || this.mode.kind === "upstream")
+    ) {
+      yield* this.#connect(head);
+      return;
+    }
+    if (this.mode.kind === "reverse") {
+      request.scheme = this.mode.scheme;
+      request.host = this.mode.host;
+      request.port = this.mode.port;
+      request.headers.set("Host", request.authority);
+    } else if (this.mode.kind === "transparent" && this.context.server !== null) {
+      // Inside a tunnel (CONNECT, SOCKS5) or transparently redirected: the connection's
+      // destination is where the request goes, whatever Host says.
+      request.host = this.context.server.address.host;
+      request.port = this.context.server.address.port;
+    } else if (head.host === "") {
+      yield* this.fail(400, "request has no host; send it through the proxy, not to it");
+      return;
+    }
+    yield* callHook("requestheaders", flow);
+    if (yield* this.answeredByHook()) return;
+    if (holdsBody(o.holdRequestBodies, request, o.streamLargeBodies)) {
+      this.state = "holdRequest";
+      if ((request.headers.get("expect") ?? "").toLowerCase() === "100-continue") {
+        // The body is needed before the origin is asked: answer the client's wait ourselves.
+        request.headers.delete("expect");
+        const head100 = { status: 100, reason: "Continue", version: "HTTP/1.1" };
+        yield* this.toClient(
+          new InformationalResponse(this.streamId, { ...head100, headers: new HeaderList() }),
+        );
+      }
+      return;
+    }
+    this.state = "streamRequest";
+    this.#requestStreaming = true;
+    if (!(yield* this.#sendRequestHead())) return;
+  }
+
+  *#onRequestData(data: Uint8Array): CommandGenerator {
+    const flow = this.flow!;
+    flow.request.bodySize += data.length;
+    if (this.state === "holdRequest") {
+      if (this.#requestBody.add(data)) return;
+      // Over stream_large_bodies: stop holding, send what was kept, stream the rest.
+      this.state = "streamRequest";
+      this.#requestStreaming = true;
+      flow.request.streamed = true;
+      if (!(yield* this.#sendRequestHead())) return;
+      for (const chunk of this.#requestBody.takeChunks()) {
+        yield* this.toServer(new RequestData(this.streamId, chunk));
+      }
+      yield* this.toServer(new RequestData(this.streamId, data));
+      return;
+    }
+    if (this.#requestStreaming) {
+      this.#requestBody.add(data);
+      yield* this.toServer(new RequestData(this.streamId, data));
+    }
+  }
+
+  *#onRequestEnd(trailers: HeaderList | null): CommandGenerator {
+    const flow = this.flow!;
+    const request = flow.request;
+    request.trailers = trailers;
+    request.timestampEnd = this.context.options.now();
+    this.requestEnded = true;
+    if (this.state === "holdRequest") {
+      if (!this.injected) request.body = this.#requestBody.bytes();
+      yield* callHook("request", flow);
+      if (yield* this.answeredByHook()) return;
+      frameHeldRequest(request);
+      if (!(yield* this.#sendRequestHead())) return;
+      if (request.body && request.body.length > 0) {
+        yield* this.toServer(new RequestData(this.streamId, request.body));
+      }
+      yield* this.toServer(new RequestEnd(this.streamId, trailers));
+    } else if (this.#requestStreaming) {
+      this.#requestStreaming = false;
+      request.body = this.#requestBody.bytes();
+      request.streamed = request.body === null;
+      yield* this.toServer(new RequestEnd(this.streamId, trailers));
+      yield* callHook("request", flow);
+      if (this.state === "finishRequest") {
+        // The origin answered before the upload ended; both are over now.
+        yield* this.release(true);
+        this.state = "done";
+        yield new CallHook("flow_done", flow);
+        return;
+      }
+    } else {
+      return;
+    }
+    if (this.state === "holdRequest" || this.state === "streamRequest") {
+      this.state = "waitResponseHeaders";
+      const ms = this.context.options.readTimeoutMs;
+      if (ms !== Infinity) yield (this.#readTimer = new Arm(ms));
+    }
+  }
+
+  /** Gets an origin connection (once) and sends the request head; false when it failed. */
+  *#sendRequestHead(): CommandGenerator<boolean> {
+    const flow = this.flow!;
+    const r = flow.request;
+    if (this.server === null) {
+      const via = this.mode.kind === "upstream"
+        ? { host: this.mode.host, port: this.mode.port }
+        : null;
+      const get = new GetHttpConnection({ host: r.host, port: r.port }, r.scheme === "https", via);
+      const ready = (yield get) as HttpConnectionReady;
+      if (ready.conn === null) {
+        yield* this.fail(502, ready.error ?? "could not connect to the origin");
+        return false;
+      }
+      this.server = ready.conn;
+      flow.server = serverPeer(ready.conn, ready.fresh);
+    }
+    this.#webSocket ??= webSocketOffer(r);
+    const head = requestHeadOf(r);
+    yield* this.toServer(new RequestHeaders(this.streamId, head, false));
+    return true;
+  }
+
+  // ---- response ----
+
+  *#onResponseHeaders(head: HttpResponseHead): CommandGenerator {
+    const flow = this.flow!;
+    if (this.#readTimer !== null) {
+      yield new Disarm(this.#readTimer);
+      this.#readTimer = null;
+    }
+    const o = this.context.options;
+    const response = new FlowResponse({
+      status: head.status,
+      reason: head.reason,
+      httpVersion: head.version,
+      headers: head.headers,
+      timestampStart: o.now(),
+    });
+    flow.response = response;
+    if (head.status === 101 && this.server !== null) {
+      yield* this.#upgrade(response);
+      return;
+    }
+    yield* callHook("responseheaders", flow);
+    if (flow.killed) {
+      yield* this.kill();
+      return;
+    }
+    if (holdsBody(o.holdResponseBodies, response, o.streamLargeBodies)) {
+      this.state = "holdResponse";
+      return;
+    }
+    this.state = "streamResponse";
+    yield* this.sendResponseHead(response);
+  }
+
+  *#onResponseData(data: Uint8Array): CommandGenerator {
+    const response = this.flow!.response!;
+    response.bodySize += data.length;
+    if (this.state === "holdResponse") {
+      if (this.#responseBody.add(data)) return;
+      this.state = "streamResponse";
+      response.streamed = true;
+      yield* this.sendResponseHead(response);
+      for (const chunk of this.#responseBody.takeChunks()) {
+        yield* this.toClient(new ResponseData(this.streamId, chunk));
+      }
+      yield* this.toClient(new ResponseData(this.streamId, data));
+      return;
+    }
+    if (this.state === "streamResponse") {
+      this.#responseBody.add(data);
+      yield* this.toClient(new ResponseData(this.streamId, data));
+    }
+  }
+
+  *#onResponseEnd(trailers: HeaderList | null): CommandGenerator {
+    const flow = this.flow!;
+    const response = flow.response!;
+    response.trailers = trailers;
+    response.timestampEnd = this.context.options.now();
+    response.body = this.#responseBody.bytes();
+    response.streamed = response.body === null;
+    // An origin may answer before the request body is all sent (and go on reading it): the
+    // stream keeps its connection until the upload ends.
+    const uploading = this.#requestStreaming;
+    if (this.state === "holdResponse") {
+      if (!uploading) yield* this.release(true);
+      yield* callHook("response", flow);
+      if (flow.killed) {
+        yield* this.kill();
+        return;
+      }
+      yield* this.sendWholeResponse(response);
+    } else if (this.state === "streamResponse") {
+      yield* this.toClient(new ResponseEnd(this.streamId, trailers));
+      if (!uploading) yield* this.release(true);
+      yield* callHook("response", flow);
+    } else {
+      return;
+    }
+    if (uploading && this.#requestStreaming) {
+      this.state = "finishRequest";
+      return;
+    }
+    this.state = "done";
+    yield new CallHook("flow_done", flow);
+  }
+
+  /** CONNECT (regular, upstream): say yes and give the client connection to a new layer stack. */
+  *#connect(head: HttpRequestHead): CommandGenerator {
+    const server = new Server({ host: head.host, port: head.port });
+    if (this.mode.kind === "upstream") {
+      // The tunnel goes through the upstream proxy; inside it, this proxy still intercepts.
+      server.via = { host: this.mode.host, port: this.mode.port };
+      server.tunnel = true;
+      server.viaAuth = this.context.options.upstreamAuth;
+    }
+    this.state = "tunnel";
+    const ok = { status: 200, reason: "Connection established", version: "HTTP/1.1" };
+    yield* this.toClient(
+      new ResponseHeaders(this.streamId, { ...ok, headers: new HeaderList() }, true),
+    );
+    yield new HandOffClient(this.streamId, server);
+  }
+
+  /**
+   * 101 Switching Protocols: the 101 goes to the client and both connections go to a relay:
+   * the WebSocket relay (messages, websocket_* hooks) for a valid WebSocket handshake, raw bytes
+   * otherwise. The flow ends when the relay does.
+   */
+  *#upgrade(response: FlowResponse): CommandGenerator {
+    const flow = this.flow!;
+    this.state = "tunnel";
+    let relay: WebSocketRelayData | null = null;
+    if (this.#webSocket !== null) {
+      const answer = yield* callHook<WebSocketHandshakeData>("websocket_handshake", {
+        flow,
+        offer: this.#webSocket,
+        deflate: null,
+      });
+      if (answer.deflate !== null && flow.websocket !== null) {
+        relay = { flow, deflate: answer.deflate };
+        yield* callHook("websocket_start", flow);
+      }
+    }
+    yield* this.sendResponseHead(response);
+    const server = this.server!;
+    this.server = null; // the HTTP layer gives the connection to the relay, not back to the pool
+    yield new UpgradeStream(this.streamId, server, relay ? "websocket" : "raw", relay);
+  }
+
+  *#onUpgradeEnded(error: string | null): CommandGenerator {
+    const flow = this.flow!;
+    this.state = error ? "failed" : "done";
+    if (error) {
+      flow.error = { message: error, timestamp: this.context.options.now() };
+      yield* callHook("error", flow);
+    }
+    yield new CallHook("flow_done", flow);
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * What every HTTP stream does besides its request/response logic (stream.ts): its state, the way
+ * it sends events to either side, and how it ends: a response from a hook, a kill, a failure
+ * (an error response while nothing was sent, else the client cut off), releasing its origin
+ * connection.
+ */
+import type { Flow, FlowResponse } from "../../../flow/flow.ts";
+import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
+import { CallHook, type Command } from "../../core/commands.ts";
+import type { Server } from "../../core/connection.ts";
+import type { Context } from "../../core/context.ts";
+import { callHook, type CommandGenerator, Layer } from "../../core/layer.ts";
+import {
+  InformationalResponse,
+  ReleaseConnection,
+  type RequestData,
+  type RequestEnd,
+  type RequestHeaders,
+  type RequestProtocolError,
+  ResponseData,
+  ResponseEnd,
+  ResponseHeaders,
+  ResponseProtocolError,
+  SendHttp,
+} from "./events.ts";
+import { errorResponse, frameHeldResponse } from "./flow_parts.ts";
+import type { HttpMode } from "./mode.ts";
+
+export type StreamState =
+  | "waitRequestHeaders"
+  | "holdRequest"
+  | "streamRequest"
+  | "waitResponseHeaders"
+  | "holdResponse"
+  | "streamResponse"
+  /** The response is complete, the request body is still streaming to the origin. */
+  | "finishRequest"
+  | "tunnel"
+  | "done"
+  | "failed";
+
+export abstract class StreamBase extends Layer {
+  readonly streamId: number;
+  readonly mode: HttpMode;
+  state: StreamState = "waitRequestHeaders";
+  flow: Flow | null = null;
+  /** The origin connection while the stream has one. */
+  server: Server | null = null;
+  /** Something of the response reached the client: an error can no longer be a response. */
+  protected responseStarted = false;
+  protected requestEnded = false;
+  /** A request injected from outside (replay, the API): there is no client to answer. */
+  protected injected = false;
+
+  constructor(context: Context, streamId: number, mode: HttpMode) {
+    super(context);
+    this.streamId = streamId;
+    this.mode = mode;
+  }
+
+  /** Over, and not waiting for any answer: the HTTP layer may forget it. */
+  get finished(): boolean {
+    return (this.state === "done" || this.state === "failed") && !this.paused;
+  }
+
+  override toString(): string {
+    return `HttpStream(#${this.streamId} ${this.state})`;
+  }
+
+  protected *sendResponseHead(response: FlowResponse): CommandGenerator {
+    const headers = response.headers.clone();
+    dropHopByHop(headers, response.status === 101);
+    const head = {
+      status: response.status,
+      reason: response.reason,
+      version: response.httpVersion,
+    };
+    yield* this.toClient(new ResponseHeaders(this.streamId, { ...head, headers }, false));
+  }
+
+  /** A held or hook-made response, with the Content-Length of the body really sent. */
+  protected *sendWholeResponse(response: FlowResponse): CommandGenerator {
+    const body = frameHeldResponse(response, this.flow!.request.method);
+    yield* this.sendResponseHead(response);
+    if (body.length > 0) yield* this.toClient(new ResponseData(this.streamId, body));
+    yield* this.toClient(new ResponseEnd(this.streamId, response.trailers));
+  }
+
+  // ---- answers, failures, hand-offs ----
+
+  /** After a hook: a kill or a respond() ends the stream here. Returns true if it did. */
+  protected *answeredByHook(): CommandGenerator<boolean> {
+    const flow = this.flow!;
+    if (flow.killed) {
+      yield* this.kill();
+      return true;
+    }
+    if (flow.response !== null) {
+      this.state = "done";
+      yield* this.release(this.requestEnded);
+      yield* this.sendWholeResponse(flow.response);
+      yield new CallHook("flow_done", flow);
+      return true;
+    }
+    return false;
+  }
+
+  /** Fails the flow: an error response if nothing was sent yet, else the client is cut off. */
+  protected *fail(status: number, message: string): CommandGenerator {
+    const flow = this.flow;
+    this.state = "failed";
+    yield* this.release(false);
+    if (flow !== null) {
+      flow.error = { message, timestamp: this.context.options.now() };
+      yield* callHook("error", flow);
+    }
+    if (this.responseStarted) {
+      yield* this.toClient(new ResponseProtocolError(this.streamId, message));
+    } else {
+      yield* this.answerError(status, message);
+    }
+    if (flow !== null) yield new CallHook("flow_done", flow);
+  }
+
+  protected *onClientError(event: RequestProtocolError): CommandGenerator {
+    if (this.server !== null) yield* this.toServer(event);
+    if (event.status === 0 || this.responseStarted) {
+      this.state = "failed";
+      yield* this.release(false);
+      if (this.flow) {
+        this.flow.error = { message: event.message, timestamp: this.context.options.now() };
+        yield* callHook("error", this.flow);
+        yield new CallHook("flow_done", this.flow);
+      }
+      return;
+    }
+    yield* this.fail(event.status, event.message);
+  }
+
+  protected *answerError(status: number, message: string, extra: string[] = []): CommandGenerator {
+    const { head, body } = errorResponse(status, message, extra);
+    yield* this.toClient(new ResponseHeaders(this.streamId, head, false));
+    yield* this.toClient(new ResponseData(this.streamId, body));
+    yield* this.toClient(new ResponseEnd(this.streamId, null));
+  }
+
+  protected *kill(): CommandGenerator {
+    this.state = "failed";
+    yield* this.release(false);
+    yield* this.toClient(new ResponseProtocolError(this.streamId, "killed by an addon"));
+    const flow = this.flow!;
+    flow.error = { message: "killed by an addon", timestamp: this.context.options.now() };
+    yield new CallHook("flow_done", flow);
+  }
+
+  protected *release(reusable: boolean): CommandGenerator {
+    if (this.server === null) return;
+    yield new ReleaseConnection(this.streamId, this.server, reusable);
+    this.server = null;
+  }
+
+  protected *toClient(
+    event:
+      | InformationalResponse
+      | ResponseHeaders
+      | ResponseData
+      | ResponseEnd
+      | ResponseProtocolError,
+  ): CommandGenerator {
+    if (!(event instanceof InformationalResponse)) this.responseStarted = true;
+    if (!this.injected) yield new SendHttp(event, this.context.client);
+  }
+
+  protected *toServer(
+    event: RequestHeaders | RequestData | RequestEnd | RequestProtocolError,
+  ): Generator<Command, void, unknown> {
+    if (this.server !== null) yield new SendHttp(event, this.server);
+  }
+}

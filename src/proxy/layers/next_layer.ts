@@ -1,0 +1,199 @@
+/**
+ * The next-layer decision: what is this byte stream? Used after CONNECT, SOCKS5 and in
+ * transparent mode, where the proxy knows the destination but not the protocol. It peeks at the
+ * client's first bytes (nothing is consumed: they are handed to the chosen layer):
+ *   - a TLS ClientHello: intercept (ClientTlsLayer, then HTTP) or pass through untouched, as
+ *     the ignore/allow settings and the tls_clienthello hook decide;
+ *   - an HTTP request line: the HTTP layer;
+ *   - anything else, or a client that waits for the server to speak first: TCP passthrough.
+ */
+import { looksLikeTls, parseClientHello } from "../../tls/client_hello.ts";
+import { Arm, CloseConnection, Disarm, Log } from "../core/commands.ts";
+import { formatEndpoint } from "../core/connection.ts";
+import type { Context } from "../core/context.ts";
+import { ConnectionClosed, DataReceived, type Event, Start, Wakeup } from "../core/events.ts";
+import { callHook, type CommandGenerator, delegate, Layer } from "../core/layer.ts";
+import { HttpLayer } from "./http/layer.ts";
+import type { HttpMode } from "./http/mode.ts";
+import { TcpLayer } from "./tcp.ts";
+import { type ClientHelloData, ClientTlsLayer } from "./tls.ts";
+
+export type Decision = "undecided" | "tls" | "tls-passthrough" | "http" | "tcp" | "closed";
+
+export class NextLayer extends Layer {
+  decision: Decision = "undecided";
+  child: Layer | null = null;
+  readonly mode: HttpMode;
+  #buffer: Uint8Array[] = [];
+  #size = 0;
+  #timer: Arm | null = null;
+
+  /** `early` holds bytes of the stream a previous layer already read (after a CONNECT head). */
+  constructor(context: Context, mode: HttpMode, early: Uint8Array | null = null) {
+    super(context);
+    this.mode = mode;
+    if (early !== null && early.length > 0) this.#push(early);
+  }
+
+  override toString(): string {
+    return `NextLayer(${this.decision})`;
+  }
+
+  protected *run(event: Event): CommandGenerator {
+    if (this.child !== null) {
+      yield* delegate(this.child, event);
+      return;
+    }
+    const client = this.context.client;
+    if (event instanceof Start) {
+      if (this.#size > 0) {
+        yield* this.#decide(false);
+        return;
+      }
+      // Some protocols (SMTP, SSH) wait for the server's greeting: do not wait forever.
+      this.#timer = new Arm(this.context.options.clientFirstWaitMs);
+      yield this.#timer;
+    } else if (event instanceof DataReceived && event.conn === client) {
+      this.#push(event.data);
+      yield* this.#decide(false);
+    } else if (event instanceof ConnectionClosed && event.conn === client) {
+      if (this.#size === 0) {
+        yield* this.#disarm();
+        this.decision = "closed";
+        yield new CloseConnection(client);
+        return;
+      }
+      yield* this.#decide(true);
+    } else if (event instanceof Wakeup && event.command === this.#timer) {
+      this.#timer = null;
+      if (this.#size === 0) yield* this.#start("tcp", new TcpLayer(this.context), false);
+    }
+  }
+
+  #push(chunk: Uint8Array): void {
+    this.#buffer.push(chunk);
+    this.#size += chunk.length;
+  }
+
+  #bytes(): Uint8Array {
+    if (this.#buffer.length !== 1) {
+      const out = new Uint8Array(this.#size);
+      let o = 0;
+      for (const c of this.#buffer) {
+        out.set(c, o);
+        o += c.length;
+      }
+      this.#buffer = [out];
+    }
+    return this.#buffer[0];
+  }
+
+  /** Decides if the bytes so far suffice; `eof`: no more will come, decide now. */
+  *#decide(eof: boolean): CommandGenerator {
+    const bytes = this.#bytes();
+    const server = this.context.server;
+    if (looksLikeTls(bytes)) {
+      const r = parseClientHello(bytes);
+      if (r.kind === "need-more" && !eof) return;
+      if (r.kind !== "hello") {
+        const why = r.kind === "invalid" ? r.reason : "incomplete ClientHello";
+        yield new Log(`${client(this)}: ${why}; passing the connection through`, "info");
+        yield* this.#start("tcp", new TcpLayer(this.context, bytes), false);
+        return;
+      }
+      const hello = r.hello;
+      const host = server?.address.host ?? hello.sni ?? "";
+      const port = server?.address.port ?? 443;
+      const c = this.context.client;
+      const data = yield* callHook<ClientHelloData>("tls_clienthello", {
+        client: {
+          id: c.id,
+          address: c.peer.host,
+          port: c.peer.port,
+          timestampStart: c.timestampStart ?? 0,
+        },
+        host,
+        port,
+        sni: hello.sni,
+        alpn: hello.alpn.slice(),
+        versions: hello.versions.slice(),
+        ignoreConnection: !this.context.options.intercepts(host, port, hello.sni),
+      });
+      if (data.ignoreConnection || server === null) {
+        yield* this.#start("tls-passthrough", new TcpLayer(this.context, bytes), false);
+        return;
+      }
+      const mode = this.mode;
+      const tls = new ClientTlsLayer(
+        this.context,
+        hello,
+        bytes,
+        (ctx) =>
+          new HttpLayer(ctx, tunnelMode(mode), "https", (inner) => new NextLayer(inner, mode)),
+      );
+      yield* this.#start("tls", tls, false);
+      return;
+    }
+    if (looksLikeHttp(bytes)) {
+      const mode = this.mode;
+      const http = new HttpLayer(
+        this.context,
+        tunnelMode(mode),
+        "http",
+        (inner) => new NextLayer(inner, mode),
+      );
+      yield* this.#start("http", http, true);
+      return;
+    }
+    if (bytes.length < 8 && !eof && couldBeHttp(bytes)) return;
+    yield* this.#start("tcp", new TcpLayer(this.context, bytes), false);
+  }
+
+  /** Hands over: the child starts, and gets the peeked bytes if it reads them as events. */
+  *#start(decision: Decision, child: Layer, replay: boolean): CommandGenerator {
+    yield* this.#disarm();
+    this.decision = decision;
+    this.child = child;
+    yield* delegate(child, new Start());
+    if (replay && this.#size > 0) {
+      const bytes = this.#bytes();
+      this.#buffer = [];
+      this.#size = 0;
+      yield* delegate(child, new DataReceived(this.context.client, bytes));
+    }
+  }
+
+  *#disarm(): CommandGenerator {
+    if (this.#timer !== null) {
+      yield new Disarm(this.#timer);
+      this.#timer = null;
+    }
+  }
+}
+
+/** Requests inside a tunnel go where the tunnel goes; the listener's mode said how to get there. */
+function tunnelMode(mode: HttpMode): HttpMode {
+  return mode.kind === "reverse" ? mode : { kind: "transparent" };
+}
+
+function client(layer: NextLayer): string {
+  const s = layer.context.server;
+  return s ? formatEndpoint(s.address) : layer.context.client.label;
+}
+
+/** An HTTP/1 request line starts with a method token and a space: "GET ", "OPTIONS ". */
+function looksLikeHttp(b: Uint8Array): boolean {
+  const n = Math.min(b.length, 24);
+  for (let i = 0; i < n; i++) {
+    const c = b[i];
+    if (c === 0x20) return i > 0;
+    if (!(c >= 0x41 && c <= 0x5a) && c !== 0x2d) return false;
+  }
+  return false;
+}
+
+/** Too few bytes to tell yet, but so far uppercase letters as a method would be. */
+function couldBeHttp(b: Uint8Array): boolean {
+  for (const c of b) if (!(c >= 0x41 && c <= 0x5a) && c !== 0x2d) return false;
+  return true;
+}

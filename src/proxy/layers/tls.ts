@@ -1,0 +1,188 @@
+/**
+ * TLS with the client: the proxy as the TLS server, presenting a leaf for the name the client
+ * asked for. The ClientHello was peeked by the next-layer decision and is handed over with its
+ * bytes. Order (after mitmproxy's tls layer):
+ *   1. server first, when the origin must be known before answering the client (eager
+ *      connection strategy): dial it and shake hands with the client's SNI and ALPN offers, so
+ *      the ALPN the origin picked is the one offered to the client;
+ *   2. the tls_start_client hook chooses the leaf (the CA lives outside the core);
+ *   3. StartTls on the client connection; a refusal (a client that does not trust our CA) is
+ *      reported through the tls_failed_client hook and closes the connection.
+ * Then the child layer (HTTP over TLS) gets the connection.
+ */
+import type { ClientHello } from "../../tls/client_hello.ts";
+import { Flow, FlowRequest } from "../../flow/flow.ts";
+import { HeaderList } from "../../http/headers.ts";
+import { CallHook, CloseConnection, Log } from "../core/commands.ts";
+import { formatEndpoint, sniFor, tlsState } from "../core/connection.ts";
+import type { Context } from "../core/context.ts";
+import { type Event, Start } from "../core/events.ts";
+import {
+  callHook,
+  type CommandGenerator,
+  delegate,
+  Layer,
+  openConnection,
+  startTls,
+} from "../core/layer.ts";
+
+/** The protocols the layers behind TLS speak, in preference order (HTTP/2 comes next). */
+export const SUPPORTED_ALPN: readonly string[] = ["http/1.1"];
+
+/**
+ * What the tls_clienthello hook gets (the same shape as the addon API's TlsClientHelloData):
+ * set `ignoreConnection` to pass the connection through untouched.
+ */
+export interface ClientHelloData {
+  client: { id: string; address: string; port: number; timestampStart: number };
+  host: string;
+  port: number;
+  sni: string | null;
+  alpn: string[];
+  versions: number[];
+  ignoreConnection: boolean;
+}
+
+/** What the tls_start_client hook gets and fills in. */
+export interface TlsStartClientData {
+  clientId: string;
+  /** The name to issue the leaf for: SNI, else the server's host. */
+  name: string;
+  sni: string | null;
+  alpnOffers: string[];
+  /** Set by the hook: the certificate and key to present (opaque to the core). */
+  identity: unknown;
+}
+
+/** What the tls_failed_client / tls_failed_server hooks get. */
+export interface TlsFailedData {
+  clientId: string;
+  /** host:port of the origin the client wanted. */
+  server: string;
+  sni: string | null;
+  error: string;
+}
+
+export type ChildFactory = (context: Context) => Layer;
+
+export type ClientTlsState =
+  | "start"
+  | "serverHandshake"
+  | "clientHandshake"
+  | "established"
+  | "failed";
+
+export class ClientTlsLayer extends Layer {
+  state: ClientTlsState = "start";
+  readonly hello: ClientHello;
+  readonly #received: Uint8Array;
+  readonly #makeChild: ChildFactory;
+  child: Layer | null = null;
+
+  constructor(context: Context, hello: ClientHello, received: Uint8Array, child: ChildFactory) {
+    super(context);
+    this.hello = hello;
+    this.#received = received;
+    this.#makeChild = child;
+  }
+
+  override toString(): string {
+    return `ClientTlsLayer(${this.state})`;
+  }
+
+  protected *run(event: Event): CommandGenerator {
+    if (this.child !== null) {
+      yield* delegate(this.child, event);
+      return;
+    }
+    if (!(event instanceof Start) || this.state !== "start") return;
+    const client = this.context.client;
+    const server = this.context.server;
+    const hello = this.hello;
+    client.tls = tlsState(hello.sni, hello.alpn.slice());
+    const where = server ? formatEndpoint(server.address) : "?";
+    let offer = SUPPORTED_ALPN.filter((p) => hello.alpn.includes(p));
+
+    const eager = this.context.options.connectionStrategy === "eager";
+    if (server !== null && server.tls === null && (server.open || eager)) {
+      // Server first: the origin is (or is to be) connected already (SOCKS5 dials before it
+      // replies), so its handshake goes first and its ALPN choice is what the client is offered.
+      this.state = "serverHandshake";
+      server.tls = tlsState(hello.sni ?? sniFor(server.address.host), offer);
+      const error = (server.open ? null : yield* openConnection(server)) ??
+        (yield* startTls(server));
+      if (error !== null) {
+        yield* this.#fail("tls_failed_server", where, error);
+        return;
+      }
+      // The origin chose: offer the client exactly that, or no ALPN if it chose none.
+      offer = server.tls.alpn !== null ? [server.tls.alpn] : [];
+    }
+
+    this.state = "clientHandshake";
+    const data = yield* callHook<TlsStartClientData>("tls_start_client", {
+      clientId: client.id,
+      name: hello.sni ?? server?.address.host ?? "localhost",
+      sni: hello.sni,
+      alpnOffers: hello.alpn.slice(),
+      identity: null,
+    });
+    if (data.identity === null || data.identity === undefined) {
+      yield* this.#fail("tls_failed_client", where, "no certificate to present (no CA loaded)");
+      return;
+    }
+    const error = yield* startTls(client, data.identity, offer, this.#received);
+    if (error !== null) {
+      yield* this.#fail("tls_failed_client", where, error);
+      return;
+    }
+    this.state = "established";
+    this.child = this.#makeChild(this.context);
+    yield* delegate(this.child, new Start());
+  }
+
+  *#fail(hook: string, where: string, error: string): CommandGenerator {
+    this.state = "failed";
+    const client = this.context.client;
+    const side = hook === "tls_failed_client" ? "client" : "origin";
+    yield new Log(`TLS with the ${side} for ${where} failed: ${error}`, "info");
+    yield* callHook<TlsFailedData>(hook, {
+      clientId: client.id,
+      server: where,
+      sni: this.hello.sni,
+      error,
+    });
+    // The failure is a flow too (the CONNECT it happened in, carrying the error), so that the
+    // live output, recordings and the API show it, as mitmproxy does.
+    const flow = this.#failedFlow(side, error);
+    if (flow !== null) yield* callHook("error", flow);
+    if (this.context.server?.open) yield new CloseConnection(this.context.server);
+    yield new CloseConnection(client);
+    if (flow !== null) yield new CallHook("flow_done", flow);
+  }
+
+  #failedFlow(side: "client" | "origin", error: string): Flow | null {
+    const server = this.context.server;
+    if (server === null) return null;
+    const client = this.context.client;
+    const now = this.context.options.now();
+    const name = this.hello.sni ?? server.address.host;
+    const request = new FlowRequest({
+      method: "CONNECT",
+      scheme: "https",
+      host: server.address.host,
+      port: server.address.port,
+      path: "",
+      httpVersion: "HTTP/1.1",
+      headers: new HeaderList(),
+      timestampStart: client.timestampStart ?? now,
+    });
+    const peer = { address: client.peer.host, port: client.peer.port, tls: null };
+    const flow = new Flow(peer, request);
+    const message = side === "client"
+      ? `client TLS handshake failed: the client does not trust the proxy's certificate for ${name} (${error})`
+      : `TLS handshake with the origin ${formatEndpoint(server.address)} failed: ${error}`;
+    flow.error = { message, timestamp: now };
+    return flow;
+  }
+}

@@ -1,0 +1,118 @@
+// Client deadlines in the HTTP/1 server layer: idle between requests, and the time a request head
+// may take. Timers are commands (Arm/Disarm) and their firing an event (Wakeup): no real time.
+import { test } from "node:test";
+import {
+  Arm,
+  CloseConnection,
+  Disarm,
+  OpenConnection,
+  SendData,
+} from "../../src/proxy/core/commands.ts";
+import type { Server } from "../../src/proxy/core/connection.ts";
+import { DataReceived, Start, Wakeup } from "../../src/proxy/core/events.ts";
+import { HttpLayer } from "../../src/proxy/layers/http/layer.ts";
+import { any, Playbook, reply } from "./playbook.ts";
+import { b, context } from "./layer_helpers.ts";
+
+const REGULAR = { kind: "regular" } as const;
+const OPTIONS = { idleTimeoutMs: 60_000, headerTimeoutMs: 30_000 };
+
+test("a connection idle for idle_timeout is closed", () => {
+  const ctx = context(OPTIONS);
+  const pb = new Playbook(new HttpLayer(ctx, REGULAR)).send(new Start()).expect(new Arm(60_000));
+  pb.check();
+  pb.send(new Wakeup(pb.last(Arm))).expect(new CloseConnection(ctx.client)).check();
+});
+
+test("a request head not complete within header_timeout gets a 408", () => {
+  const ctx = context(OPTIONS);
+  const body = "request head not complete within 30 s\n";
+  const pb = new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
+    .send(new Start())
+    .expect(new Arm(60_000))
+    .send(new DataReceived(ctx.client, b("GET http://a.test/ HTTP/1.1\r\nHo")))
+    .expect(new Disarm(any("idle timer")), new Arm(30_000));
+  pb.check();
+  pb.send(new Wakeup(pb.last(Arm)))
+    .expect(
+      new SendData(
+        ctx.client,
+        b(
+          "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+            `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        ),
+      ),
+      new CloseConnection(ctx.client),
+    )
+    .check();
+});
+
+test("the head completing disarms; after the response the idle timer runs again", () => {
+  const ctx = context(OPTIONS);
+  const server = any<Server>("server");
+  new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
+    .send(new Start())
+    .expect(new Arm(60_000))
+    .send(new DataReceived(ctx.client, b("GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+    .expect(new Disarm(any("idle")))
+    .expect(new OpenConnection(server))
+    .send(reply())
+    .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+    .send((p) =>
+      new DataReceived(p.last(OpenConnection).conn, b("HTTP/1.1 204 No Content\r\n\r\n"))
+    )
+    .expect(new SendData(ctx.client, b("HTTP/1.1 204 No Content\r\n\r\n")), new Arm(60_000))
+    .check();
+});
+
+test("an origin that does not start its response within read_timeout: 504 with the reason", () => {
+  const ctx = context({ readTimeoutMs: 5000 });
+  const server = any<Server>("server");
+  const body = "the origin did not start its response within 5 s\n";
+  const pb = new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
+    .send(new Start())
+    .send(
+      new DataReceived(ctx.client, b("GET http://slow.test/ HTTP/1.1\r\nHost: slow.test\r\n\r\n")),
+    )
+    .expect(new OpenConnection(server))
+    .send(reply())
+    .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: slow.test\r\n\r\n")), new Arm(5000));
+  pb.check();
+  pb.send(new Wakeup(pb.last(Arm)))
+    .expect(
+      new CloseConnection(server),
+      new SendData(
+        ctx.client,
+        b(
+          "HTTP/1.1 504 Gateway Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+            `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        ),
+      ),
+      new CloseConnection(ctx.client),
+    )
+    .check();
+});
+
+test("a pooled origin connection unused for origin_idle_timeout is closed; reuse disarms", () => {
+  const ctx = context({ originIdleTimeoutMs: 30_000 });
+  const server = any<Server>("server");
+  const req = "GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n";
+  const res = "HTTP/1.1 204 No Content\r\n\r\n";
+  const pb = new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
+    .send(new Start())
+    .send(new DataReceived(ctx.client, b(req)))
+    .expect(new OpenConnection(server))
+    .send(reply())
+    .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+    .send((p) => new DataReceived(p.last(OpenConnection).conn, b(res)))
+    .expect(new Arm(30_000), new SendData(ctx.client, b(res)))
+    .send(new DataReceived(ctx.client, b(req)))
+    .expect(
+      new Disarm(any("idle")),
+      new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")),
+    )
+    .send((p) => new DataReceived(p.last(OpenConnection).conn, b(res)))
+    .expect(new Arm(30_000), new SendData(ctx.client, b(res)));
+  pb.check();
+  pb.send(new Wakeup(pb.last(Arm))).expect(new CloseConnection(server.value)).check();
+});

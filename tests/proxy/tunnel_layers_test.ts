@@ -1,0 +1,215 @@
+// TCP passthrough, the next-layer decision and the client TLS layer, driven by Playbooks.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  Arm,
+  CallHook,
+  CloseConnection,
+  Disarm,
+  OpenConnection,
+  SendData,
+  Splice,
+  StartTls,
+} from "../../src/proxy/core/commands.ts";
+import { Server } from "../../src/proxy/core/connection.ts";
+import { ConnectionClosed, DataReceived, Start, Wakeup } from "../../src/proxy/core/events.ts";
+import { NextLayer } from "../../src/proxy/layers/next_layer.ts";
+import { TcpLayer } from "../../src/proxy/layers/tcp.ts";
+import {
+  type ClientHelloData,
+  ClientTlsLayer,
+  type TlsStartClientData,
+} from "../../src/proxy/layers/tls.ts";
+import { parseClientHello } from "../../src/tls/client_hello.ts";
+import { any, Playbook, reply } from "./playbook.ts";
+import { b, clientHello, context } from "./layer_helpers.ts";
+import type { Context } from "../../src/proxy/core/context.ts";
+import type { Flow } from "../../src/flow/flow.ts";
+import type { Layer } from "../../src/proxy/core/layer.ts";
+
+function tunnelContext(options = {}): Context {
+  const ctx = context(options);
+  ctx.server = new Server({ host: "example.com", port: 443 });
+  return ctx;
+}
+
+const TRANSPARENT = { kind: "transparent" } as const;
+
+describe("TcpLayer", () => {
+  test("dials, then splices; bytes sent during the dial go with the splice", () => {
+    const ctx = tunnelContext();
+    const server = ctx.server!;
+    new Playbook(new TcpLayer(ctx, b("early ")))
+      .send(new Start())
+      .expect(new OpenConnection(server))
+      .send(new DataReceived(ctx.client, b("more")))
+      .send(reply())
+      .expect(new Splice(ctx.client, server, "raw", { a: b("early more"), b: null }))
+      .check();
+  });
+
+  test("a refused dial closes the client", () => {
+    const ctx = tunnelContext();
+    new Playbook(new TcpLayer(ctx))
+      .send(new Start())
+      .expect(new OpenConnection(ctx.server!))
+      .send(reply("connection refused"))
+      .expect(new CloseConnection(ctx.client))
+      .check();
+  });
+});
+
+describe("NextLayer", () => {
+  test("plain HTTP inside a tunnel goes to the tunnel's destination", () => {
+    const ctx = tunnelContext();
+    ctx.server = new Server({ host: "example.com", port: 8000 });
+    const layer = new NextLayer(ctx, TRANSPARENT);
+    const server = any<Server>("server");
+    new Playbook(layer, { hooks: false })
+      .send(new Start())
+      .expect(any<Arm>("timer"))
+      .send(new DataReceived(ctx.client, b("GE")))
+      .send(new DataReceived(ctx.client, b("T / HTTP/1.1\r\nHost: other.test\r\n\r\n")))
+      .expect(new Disarm(any("timer")))
+      .expect(new OpenConnection(server))
+      .send(reply())
+      .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: other.test\r\n\r\n")))
+      .check();
+    assert.equal(layer.decision, "http");
+    assert.equal(server.value, ctx.server, "the tunnel's own server connection is used");
+  });
+
+  test("a ClientHello: tls_clienthello hook, then the TLS layer", () => {
+    const ctx = tunnelContext();
+    const layer = new NextLayer(ctx, TRANSPARENT);
+    const hello = clientHello("example.com", ["h2", "http/1.1"]);
+    const data = any<ClientHelloData>("hello data");
+    new Playbook(layer)
+      .send(new Start())
+      .expect(any<Arm>("timer"))
+      .send(new DataReceived(ctx.client, hello.subarray(0, 10)))
+      .send(new DataReceived(ctx.client, hello.subarray(10)))
+      .expect(new CallHook("tls_clienthello", data))
+      .send(reply())
+      .expect(new Disarm(any("timer")))
+      .expect(new CallHook("tls_start_client", any("start data")))
+      .check();
+    assert.equal(layer.decision, "tls");
+    assert.equal(data.value.sni, "example.com");
+    assert.deepEqual(data.value.alpn, ["h2", "http/1.1"]);
+    assert.equal(data.value.ignoreConnection, false);
+  });
+
+  test("an ignored host passes through untouched, ClientHello included", () => {
+    const ctx = tunnelContext({ intercepts: () => false });
+    const hello = clientHello("bank.test");
+    new Playbook(new NextLayer(ctx, TRANSPARENT), { hooks: false })
+      .send(new Start())
+      .expect(any<Arm>("timer"))
+      .send(new DataReceived(ctx.client, hello))
+      .expect(new Disarm(any("timer")))
+      .expect(new OpenConnection(ctx.server!))
+      .send(reply())
+      .expect(new Splice(ctx.client, ctx.server!, "raw", { a: hello, b: null }))
+      .check();
+  });
+
+  test("a client that never speaks: after the wait, TCP passthrough (server speaks first)", () => {
+    const ctx = tunnelContext();
+    const layer = new NextLayer(ctx, TRANSPARENT);
+    const pb = new Playbook(layer).send(new Start()).expect(any<Arm>("timer")).check();
+    pb.send(new Wakeup(pb.last(Arm)))
+      .expect(new OpenConnection(ctx.server!))
+      .check();
+    assert.equal(layer.decision, "tcp");
+  });
+
+  test("other bytes: TCP passthrough with them; a silent close just closes", () => {
+    const ctx = tunnelContext();
+    new Playbook(new NextLayer(ctx, TRANSPARENT, b("SSH-2.0-x\r\n")))
+      .send(new Start())
+      .expect(new OpenConnection(ctx.server!))
+      .send(reply())
+      .expect(new Splice(ctx.client, ctx.server!, "raw", { a: b("SSH-2.0-x\r\n"), b: null }))
+      .check();
+    const ctx2 = tunnelContext();
+    new Playbook(new NextLayer(ctx2, TRANSPARENT))
+      .send(new Start())
+      .expect(any<Arm>("timer"))
+      .send(new ConnectionClosed(ctx2.client))
+      .expect(new Disarm(any("timer")), new CloseConnection(ctx2.client))
+      .check();
+  });
+});
+
+describe("ClientTlsLayer", () => {
+  function tls(ctx: Context, hello: Uint8Array, child?: (c: Context) => Layer) {
+    const parsed = parseClientHello(hello);
+    assert.equal(parsed.kind, "hello");
+    if (parsed.kind !== "hello") throw new Error();
+    return new ClientTlsLayer(ctx, parsed.hello, hello, child ?? ((c) => new TcpLayer(c)));
+  }
+
+  test("lazy: the leaf hook, then the handshake with the peeked bytes and our ALPN offer", () => {
+    const ctx = tunnelContext();
+    const hello = clientHello("example.com", ["h2", "http/1.1"]);
+    const start = any<TlsStartClientData>("start data");
+    const layer = tls(ctx, hello);
+    new Playbook(layer)
+      .send(new Start())
+      .expect(new CallHook("tls_start_client", start))
+      .send(reply(null, (d) => ((d as TlsStartClientData).identity = "LEAF")))
+      .expect(new StartTls(ctx.client, "LEAF", ["http/1.1"], hello))
+      .send(reply())
+      .expect(new OpenConnection(ctx.server!)) // the child (here TCP) starts
+      .check();
+    assert.equal(start.value.name, "example.com");
+    assert.equal(ctx.client.tls?.alpn, "http/1.1");
+    assert.equal(layer.state, "established");
+  });
+
+  test("eager: the origin's handshake first; its ALPN choice is what the client is offered", () => {
+    const ctx = tunnelContext({ connectionStrategy: "eager" });
+    const server = ctx.server!;
+    const hello = clientHello("example.com", ["http/1.1"]);
+    new Playbook(tls(ctx, hello))
+      .send(new Start())
+      .expect(new OpenConnection(server))
+      .send(reply())
+      .expect(new StartTls(server))
+      .send(reply())
+      .expect(new CallHook("tls_start_client", any("start data")))
+      .send(reply(null, (d) => ((d as TlsStartClientData).identity = "LEAF")))
+      .expect(new StartTls(ctx.client, "LEAF", ["http/1.1"], hello))
+      .check();
+    assert.equal(server.tls?.sni, "example.com");
+    assert.deepEqual(server.tls?.alpnOffers, ["http/1.1"]);
+  });
+
+  test("a client refusing our certificate: tls_failed_client with the error, then close", () => {
+    const ctx = tunnelContext();
+    const hello = clientHello("example.com");
+    const failed = any<{ error: string }>("failed data");
+    const flow = any<Flow>("flow");
+    new Playbook(tls(ctx, hello))
+      .send(new Start())
+      .expect(new CallHook("tls_start_client", any("start data")))
+      .send(reply(null, (d) => ((d as TlsStartClientData).identity = "LEAF")))
+      .expect(new StartTls(ctx.client, "LEAF", [], hello))
+      .send(reply("client refused the certificate (unknown CA)"))
+      .expect(new CallHook("tls_failed_client", failed))
+      .send(reply())
+      .expect(new CallHook("error", flow))
+      .send(reply())
+      .expect(new CloseConnection(ctx.client), new CallHook("flow_done", flow))
+      .check();
+    assert.equal(failed.value.error, "client refused the certificate (unknown CA)");
+    assert.equal(flow.value.request.method, "CONNECT");
+    assert.equal(flow.value.request.host, "example.com");
+    assert.equal(
+      flow.value.error?.message,
+      "client TLS handshake failed: the client does not trust the proxy's certificate for " +
+        "example.com (client refused the certificate (unknown CA))",
+    );
+  });
+});
