@@ -10,6 +10,7 @@
 import type { AddonManager } from "../addons/manager.ts";
 import type { ClientInfo } from "../addons/types.ts";
 import type { Flow } from "../flow/flow.ts";
+import { formatAuthority } from "../http1/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Options } from "../options.ts";
 import type { Address, Conn, Network } from "../runtime/types.ts";
@@ -49,7 +50,7 @@ export interface LayeredShared {
 }
 
 /** Builds what every connection of one listener needs once; `serve` runs one connection. */
-export function layeredListener(shared: LayeredShared, mode: ModeSpec) {
+export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: Address) {
   const { options, addons, log } = shared;
   const services = layeredServices(shared);
   const auth = parseCredentials(options.proxyauth);
@@ -70,6 +71,10 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec) {
     originIdleTimeoutMs: options.origin_idle_timeout * 1000,
     clientFirstWaitMs: CLIENT_FIRST_WAIT_MS,
     now: () => Date.now(),
+    self: {
+      url: `http://${formatAuthority(listen.host, listen.port)}`,
+      is: (host, port) => port === listen.port && (host === listen.host || SELF_HOSTS.has(host)),
+    },
   };
 
   /** Serves one client connection; `destination` is the transparent mode's original one. */
@@ -104,6 +109,9 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec) {
     }
   };
 }
+
+/** Names that reach this machine's listener whatever address it is bound to. */
+const SELF_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "0.0.0.0", "::"]);
 
 /** How long a tunnel waits for the client to speak before treating it as server-first TCP. */
 const CLIENT_FIRST_WAIT_MS = 3000;

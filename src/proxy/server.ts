@@ -177,9 +177,7 @@ export async function startProxy(
   try {
     for (const [i, mode] of modes.entries()) {
       let ctx: ProxyContext | null = null;
-      const layered = core === "layers"
-        ? layeredListener({ ...shared, tls, intercepts, flowDone }, mode)
-        : null;
+      let layered: ReturnType<typeof layeredListener> | null = null;
       const serve = (conn: Conn, handler?: ModeHandler, destination?: Address) => {
         if (closing || ctx === null) return conn.close();
         if (overflow.refuses(sessions.size)) return overflow.turnAway(conn, mode);
@@ -202,6 +200,9 @@ export async function startProxy(
         url: `${mode.kind === "socks5" ? "socks5" : "http"}://${authority}`,
       };
       listening.push({ listener, entry });
+      if (core === "layers") {
+        layered = layeredListener({ ...shared, tls, intercepts, flowDone }, mode, address);
+      }
       const modePool = mode.kind === "upstream"
         ? new OriginPool(options.origin_pool_size, options.origin_idle_timeout * 1000, deadlines)
         : pool;

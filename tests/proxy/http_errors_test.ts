@@ -23,7 +23,8 @@ describe("HttpLayer failures", () => {
     const ctx = context();
     const layer = new HttpLayer(ctx, REGULAR);
     const flow = any<Flow>("flow");
-    const body = "connection refused\n";
+    const body = "mitm.ts could not connect to down.test: connection refused. Check the host " +
+      "name and that the server is up.\n";
     new Playbook(layer)
       .send(new Start())
       .send(
@@ -103,6 +104,8 @@ describe("HttpLayer failures", () => {
     const server = any<Server>("server");
     const flow = any<Flow>("flow");
     const why = "certificate verify failed: self-signed certificate";
+    const text = `mitm.ts could not connect to bad.test: ${why}. Use -k (--ssl-insecure) to ` +
+      "skip the check, or --set ssl_verify_upstream_trusted_ca=FILE.";
     new Playbook(layer)
       .send(new Start())
       .send(
@@ -124,7 +127,7 @@ describe("HttpLayer failures", () => {
           ctx.client,
           b(
             "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\n" +
-              `Content-Length: ${why.length + 1}\r\nConnection: close\r\n\r\n${why}\n`,
+              `Content-Length: ${text.length + 1}\r\nConnection: close\r\n\r\n${text}\n`,
           ),
         ),
       )

@@ -235,7 +235,18 @@ export class Http1Server extends Http1Layer {
           yield new ReceiveHttp(new RequestProtocolError(this.streamId, e.message, e.status));
           return;
         }
+        // A body that is malformed from its first bytes on (they came with the head) fails the
+        // request before anything of it goes to an origin.
+        let next: ReturnType<H1Connection["nextEvent"]>;
+        try {
+          next = this.h1.nextEvent();
+        } catch (e) {
+          if (!(e instanceof HttpError)) throw e;
+          yield* this.onProtocolError(e);
+          return;
+        }
         yield new ReceiveHttp(new RequestHeaders(this.streamId, head, false));
+        if (next.type !== "need-data" && next.type !== "paused") yield* this.onEvent(next);
         return;
       }
       case "data":

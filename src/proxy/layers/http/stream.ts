@@ -11,6 +11,7 @@ import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../htt
 import { PROXY_AUTHENTICATE } from "../../../proxy/modes/proxy_auth.ts";
 import { Arm, CallHook, Disarm, Log } from "../../core/commands.ts";
 import { Server } from "../../core/connection.ts";
+import { notAProxyRequestText, originFailureText } from "../../responses.ts";
 import type { Context } from "../../core/context.ts";
 import { type Event, MessageInjected, SpliceEnded, Wakeup } from "../../core/events.ts";
 import { callHook, type CommandGenerator } from "../../core/layer.ts";
@@ -137,9 +138,17 @@ export class HttpStream extends StreamBase {
       // destination is where the request goes, whatever Host says.
       request.host = this.context.server.address.host;
       request.port = this.context.server.address.port;
-    } else if (head.host === "") {
-      yield* this.fail(400, "request has no host; send it through the proxy, not to it");
+    } else if (head.host === "" || o.self?.is(request.host, request.port)) {
+      yield* this.fail(
+        400,
+        o.self
+          ? notAProxyRequestText(o.self.url)
+          : "request has no host; send it through the proxy, not to it",
+      );
       return;
+    } else if (head.form === "absolute") {
+      // The request-target names the origin; a differing Host would mislead it (RFC 9112 3.2.2).
+      request.headers.set("Host", request.authority);
     }
     yield* callHook("requestheaders", flow);
     if (yield* this.answeredByHook()) return;
@@ -232,7 +241,8 @@ export class HttpStream extends StreamBase {
       const get = new GetHttpConnection({ host: r.host, port: r.port }, r.scheme === "https", via);
       const ready = (yield get) as HttpConnectionReady;
       if (ready.conn === null) {
-        yield* this.fail(502, ready.error ?? "could not connect to the origin");
+        const why = ready.error ?? "could not connect";
+        yield* this.fail(502, why, originFailureText(r.authority, why));
         return false;
       }
       this.server = ready.conn;
