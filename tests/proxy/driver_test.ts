@@ -115,7 +115,7 @@ describe("Driver over the in-memory network", () => {
     await client.write(enc.encode("GET http://nobody.test/ HTTP/1.1\r\nHost: nobody.test\r\n\r\n"));
     const text = await readUntil(client, () => false);
     assert.match(text, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
-    assert.match(text, /connection refused\n$/);
+    assert.match(text, /: connection refused\. Check the host name and that the server is up\.\n$/);
     await done;
   });
 

@@ -75,6 +75,28 @@ describe("HttpLayer failures", () => {
       .check();
   });
 
+  test("a request body malformed from its first bytes: 400, and nothing reaches an origin", () => {
+    const ctx = context({ holdRequestBodies: false });
+    const layer = new HttpLayer(ctx, REGULAR);
+    const body = "chunk size is not a hexadecimal number\n";
+    new Playbook(layer, { hooks: false })
+      .send(new Start())
+      .send(
+        new DataReceived(
+          ctx.client,
+          b("POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+        ),
+      )
+      .expect(
+        new SendData(
+          ctx.client,
+          b(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`),
+        ),
+      )
+      .expect(new CloseConnection(ctx.client))
+      .check();
+  });
+
   test("an origin cutting the response short: the client connection is closed", () => {
     const ctx = context({ holdResponseBodies: false });
     const layer = new HttpLayer(ctx, REGULAR);
@@ -160,7 +182,10 @@ describe("HttpLayer failures", () => {
       .check();
     const text = new TextDecoder().decode(answer.value);
     assert.match(text, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
-    assert.match(text, /response Content-Length "x" is invalid\n$/);
+    assert.match(
+      text,
+      /got a bad response from a\.test: response Content-Length "x" is invalid\.\n$/,
+    );
   });
 
   test("a request head over the limit: 431 with the reason", () => {

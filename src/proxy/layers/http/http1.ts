@@ -78,6 +78,8 @@ abstract class Http1Layer extends Layer {
   /** Pulls every event the H1Connection can give now and hands each to `onEvent`. */
   protected *pull(): CommandGenerator {
     for (;;) {
+      // The peer's error was reported once (it may have been found while looking ahead).
+      if (this.h1.theirState === "ERROR") return;
       let ev: ReturnType<H1Connection["nextEvent"]>;
       try {
         ev = this.h1.nextEvent();

@@ -79,8 +79,14 @@ export class HttpStream extends StreamBase {
     else if (event instanceof ResponseHeaders) yield* this.#onResponseHeaders(event.head);
     else if (event instanceof ResponseData) yield* this.#onResponseData(event.data);
     else if (event instanceof ResponseEnd) yield* this.#onResponseEnd(event.trailers);
-    else if (event instanceof ResponseProtocolError) yield* this.fail(502, event.message);
-    else if (event instanceof RequestProtocolError) yield* this.onClientError(event);
+    else if (event instanceof ResponseProtocolError) {
+      const from = this.flow?.request.authority ?? "the origin";
+      yield* this.fail(
+        502,
+        event.message,
+        `mitm.ts got a bad response from ${from}: ${event.message}.`,
+      );
+    } else if (event instanceof RequestProtocolError) yield* this.onClientError(event);
     else if (event instanceof Wakeup && event.command === this.#readTimer) {
       this.#readTimer = null;
       if (this.state !== "waitResponseHeaders") return;
