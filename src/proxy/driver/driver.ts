@@ -276,6 +276,7 @@ export class Driver {
       state.established = true;
       state.alpn = outcome.alpn;
       state.version = outcome.version;
+      if (outcome.peerNames !== undefined) state.peerNames = outcome.peerNames;
       if (!isClient) (conn as Server).timestampTlsEnd = Date.now();
       this.#answer(new TlsEstablished(command));
     }, (e) => this.#answer(new TlsFailed(command, errorText(e)))));

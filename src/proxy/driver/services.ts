@@ -9,6 +9,8 @@ export interface TlsOutcome {
   conn: Conn;
   alpn: string | null;
   version: string | null;
+  /** The peer's certificate names (CN and subjectAltName) when it presented one. */
+  peerNames?: string[];
 }
 
 export interface DriverTls {

@@ -10,7 +10,7 @@
  *      reported through the tls_failed_client hook and closes the connection.
  * Then the child layer (HTTP over TLS) gets the connection.
  */
-import type { ClientHello } from "../../tls/client_hello.ts";
+import { acceptsEcdsa, type ClientHello } from "../../tls/client_hello.ts";
 import { Flow, FlowRequest } from "../../flow/flow.ts";
 import { HeaderList } from "../../http/headers.ts";
 import { CallHook, CloseConnection, Log } from "../core/commands.ts";
@@ -50,6 +50,10 @@ export interface TlsStartClientData {
   name: string;
   sni: string | null;
   alpnOffers: string[];
+  /** The origin's certificate names, when its handshake came first (upstream_cert). */
+  upstreamNames?: string[];
+  /** The client accepts an ECDSA certificate (else it needs RSA). */
+  ecdsa?: boolean;
   /** Set by the hook: the certificate and key to present (opaque to the core). */
   identity: unknown;
 }
@@ -125,6 +129,8 @@ export class ClientTlsLayer extends Layer {
       name: hello.sni ?? server?.address.host ?? "localhost",
       sni: hello.sni,
       alpnOffers: hello.alpn.slice(),
+      upstreamNames: server?.tls?.peerNames ?? [],
+      ecdsa: acceptsEcdsa(hello),
       identity: null,
     });
     if (data.identity === null || data.identity === undefined) {
