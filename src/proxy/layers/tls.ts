@@ -112,7 +112,7 @@ export class ClientTlsLayer extends Layer {
       // Server first: the origin is (or is to be) connected already (SOCKS5 dials before it
       // replies), so its handshake goes first and its ALPN choice is what the client is offered.
       this.state = "serverHandshake";
-      server.tls = tlsState(hello.sni ?? sniFor(server.address.host), offer);
+      server.tls = tlsState(sniFor(hello.sni ?? server.address.host), offer);
       const error = (server.open ? null : yield* openConnection(server)) ??
         (yield* startTls(server));
       if (error !== null) {
