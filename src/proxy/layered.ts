@@ -60,7 +60,8 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
     maxHeaderCount: options.max_header_count,
     maxBodyBytes: options.body_size_limit || Infinity,
     streamLargeBodies: options.stream_large_bodies,
-    connectionStrategy: options.upstream_cert ? "eager" : "lazy",
+    // A reverse proxy's origin may be plain HTTP behind a TLS client: no origin handshake first.
+    connectionStrategy: options.upstream_cert && mode.kind !== "reverse" ? "eager" : "lazy",
     // Reverse proxies serve anyone, like the web servers they stand in for.
     proxyAuth: auth && mode.kind !== "reverse" ? basicAuthorization(auth) : null,
     upstreamAuth: upstream ? basicAuthorization(upstream) : null,
@@ -71,6 +72,7 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
     originIdleTimeoutMs: options.origin_idle_timeout * 1000,
     clientFirstWaitMs: CLIENT_FIRST_WAIT_MS,
     now: () => Date.now(),
+    keepHostHeader: options.keep_host_header,
     self: {
       url: `http://${formatAuthority(listen.host, listen.port)}`,
       is: (host, port) => port === listen.port && (host === listen.host || SELF_HOSTS.has(host)),

@@ -50,6 +50,8 @@ export interface LayerOptions {
    * or a request that would loop through it) gets a page explaining how to use a proxy.
    */
   self?: { url: string; is(host: string, port: number): boolean } | null;
+  /** Reverse mode: send the client's Host to the origin instead of the origin's own. */
+  keepHostHeader?: boolean;
 }
 
 export const DEFAULT_LAYER_OPTIONS: LayerOptions = {

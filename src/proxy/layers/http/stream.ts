@@ -134,11 +134,16 @@ export class HttpStream extends StreamBase {
       yield* this.#connect(head);
       return;
     }
+    if (this.mode.kind === "reverse" && head.method === "CONNECT") {
+      // A reverse proxy stands in for one origin; it opens no tunnels.
+      yield* this.fail(400, "CONNECT is not supported by a reverse proxy; send requests directly");
+      return;
+    }
     if (this.mode.kind === "reverse") {
       request.scheme = this.mode.scheme;
       request.host = this.mode.host;
       request.port = this.mode.port;
-      request.headers.set("Host", request.authority);
+      if (!o.keepHostHeader) request.headers.set("Host", request.authority);
     } else if (this.mode.kind === "transparent" && this.context.server !== null) {
       // Inside a tunnel (CONNECT, SOCKS5) or transparently redirected: the connection's
       // destination is where the request goes, whatever Host says.
