@@ -57,6 +57,8 @@ export class Driver {
   readonly #gate = new ReadGate();
   readonly #spliced = new Set<Connection>();
   readonly #inFlight = new Map<Connection, Promise<Uint8Array | null>>();
+  /** Reads that were in flight when a TLS handshake began: their bytes are the handshake's. */
+  readonly #takenByTls = new Set<Promise<Uint8Array | null>>();
   readonly #timers = new Map<Arm, unknown>();
   readonly #clock: DriverTimers;
   /** Outstanding asynchronous work: dials, handshakes, hooks, splices, reads, closes. */
@@ -183,6 +185,7 @@ export class Driver {
         } finally {
           this.#inFlight.delete(conn);
         }
+        if (this.#takenByTls.delete(read)) continue;
         // A splice that began meanwhile took this read over.
         if (this.#spliced.has(conn)) return;
         if (chunk === null) {
@@ -258,13 +261,21 @@ export class Driver {
     }
     conn.tls ??= tlsState(null);
     const isClient = conn instanceof Client;
+    // A read already waiting on the connection (a SOCKS5 target dialled before TLS began): its
+    // bytes belong to the handshake.
+    const pending = this.#inFlight.get(conn);
+    let transport = raw;
+    if (pending !== undefined) {
+      this.#takenByTls.add(pending);
+      transport = withFirstRead(raw, pending);
+    }
     if (!isClient) (conn as Server).timestampTlsStart = Date.now();
     const state = conn.tls;
     // Started from a resolved promise, so that a synchronous throw becomes a failed handshake.
     const handshake = Promise.resolve().then(() =>
       isClient
-        ? tls.accept(raw, command.received ?? EMPTY, command.identity, command.alpn)
-        : tls.connect(raw, {
+        ? tls.accept(transport, command.received ?? EMPTY, command.identity, command.alpn)
+        : tls.connect(transport, {
           host: (conn as Server).address.host,
           sni: state.sni,
           alpn: state.alpnOffers,
@@ -376,4 +387,21 @@ export class Driver {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** `conn`, except that its next read() is `first` (a read already started on it). */
+function withFirstRead(conn: Conn, first: Promise<Uint8Array | null>): Conn {
+  let pending: Promise<Uint8Array | null> | null = first;
+  const read = () => {
+    const r = pending ?? conn.read();
+    pending = null;
+    return r;
+  };
+  return new Proxy(conn, {
+    get(target, key) {
+      if (key === "read") return read;
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
