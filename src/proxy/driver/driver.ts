@@ -397,7 +397,10 @@ function withFirstRead(conn: Conn, first: Promise<Uint8Array | null>): Conn {
     pending = null;
     return r;
   };
+  // Not recognised as the runtime's own socket (no prototype): TLS then reads through read()
+  // rather than taking the socket over in place, which would lose the read already started.
   return new Proxy(conn, {
+    getPrototypeOf: () => null,
     get(target, key) {
       if (key === "read") return read;
       const value = Reflect.get(target, key, target);

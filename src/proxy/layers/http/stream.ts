@@ -14,7 +14,7 @@ import { Server } from "../../core/connection.ts";
 import { notAProxyRequestText, originFailureText } from "../../responses.ts";
 import type { Context } from "../../core/context.ts";
 import { type Event, MessageInjected, SpliceEnded, Wakeup } from "../../core/events.ts";
-import { callHook, type CommandGenerator } from "../../core/layer.ts";
+import { callHook, type CommandGenerator, openConnection } from "../../core/layer.ts";
 import type { UpgradeRequest } from "../../../websocket/handshake.ts";
 import { BodyBuffer } from "./body_buffer.ts";
 import { StreamBase } from "./stream_base.ts";
@@ -360,6 +360,13 @@ export class HttpStream extends StreamBase {
       server.via = { host: this.mode.host, port: this.mode.port };
       server.tunnel = true;
       server.viaAuth = this.context.options.upstreamAuth;
+      // Dialled (and the upstream's CONNECT answered) before the client hears 200, so that the
+      // upstream's refusal (a 407, an unreachable origin) becomes the client's 502.
+      const error = yield* openConnection(server);
+      if (error !== null) {
+        yield* this.fail(502, error, originFailureText(authorityOf(head), error));
+        return;
+      }
     }
     this.state = "tunnel";
     const ok = { status: 200, reason: "Connection established", version: "HTTP/1.1" };
@@ -404,4 +411,9 @@ export class HttpStream extends StreamBase {
     }
     yield new CallHook("flow_done", flow);
   }
+}
+
+/** host:port of a CONNECT target, for messages. */
+function authorityOf(head: HttpRequestHead): string {
+  return head.host.includes(":") ? `[${head.host}]:${head.port}` : `${head.host}:${head.port}`;
 }
