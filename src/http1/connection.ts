@@ -190,6 +190,15 @@ export class H1Connection {
       for (;;) {
         const ev = this.#reader.next();
         if (ev === null) return NEED_DATA;
+        if (ev.type === "closed" && !this.#peerMayClose()) {
+          // The peer hung up in the middle of its message (or before its response began).
+          throw new HttpError(
+            this.role === "client" ? 502 : 400,
+            this.role === "client"
+              ? "closed the connection without responding"
+              : "closed the connection before the request ended",
+          );
+        }
         if (ev.type === "end" && this.#swallowEnd) {
           this.#swallowEnd = false;
           continue;
@@ -295,6 +304,12 @@ export class H1Connection {
     this.#writer = new BodyWriter(framing);
     this.#owed = framing.kind === "length" ? framing.length : -1;
     if (framing.kind === "close") this.#keepAlive = false;
+  }
+
+  /** Whether the peer's state allows it to close now (else its EOF is a protocol error). */
+  #peerMayClose(): boolean {
+    const table = this.role === "client" ? SERVER_TABLE : CLIENT_TABLE;
+    return table[this.theirState].closed !== undefined;
   }
 
   /** Records an event of theirs and returns it. */

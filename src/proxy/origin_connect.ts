@@ -1,4 +1,5 @@
 /** Opening connections to origins: TCP for http, TCP + TLS (verified by default) for https. */
+export { originFailureText } from "./responses.ts";
 import type { ServerPeer } from "../flow/flow.ts";
 import { type Conn, connectTls, type TlsClientSession } from "../runtime/mod.ts";
 import type { ProxyContext } from "./context.ts";
@@ -55,12 +56,4 @@ export async function connectOrigin(
   const origin = new OriginConn(tls.conn, routeKey(route), ctx.limits, server);
   origin.certificate = tls.certificate;
   return { origin, tls };
-}
-
-/** One line for the client: what failed and what to do about it. */
-export function originFailureText(authority: string, why: string): string {
-  const hint = /certificate verify failed/.test(why)
-    ? "Use -k (--ssl-insecure) to skip the check, or --set ssl_verify_upstream_trusted_ca=FILE."
-    : "Check the host name and that the server is up.";
-  return `mitm.ts could not connect to ${authority}: ${why}. ${hint}`;
 }

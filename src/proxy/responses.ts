@@ -104,3 +104,11 @@ export function notAProxyRequestText(proxyUrl: string): string {
     "or set it as the HTTP proxy in your browser or system settings.",
   ].join("\n");
 }
+
+/** One line for the client: what failed and what to do about it. */
+export function originFailureText(authority: string, why: string): string {
+  const hint = /certificate verify failed/.test(why)
+    ? "Use -k (--ssl-insecure) to skip the check, or --set ssl_verify_upstream_trusted_ca=FILE."
+    : "Check the host name and that the server is up.";
+  return `mitm.ts could not connect to ${authority}: ${why}. ${hint}`;
+}

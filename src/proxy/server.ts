@@ -39,6 +39,7 @@ import { basicAuthorization, parseCredentials } from "./modes/proxy_auth.ts";
 import { socks5Handler } from "./modes/socks5_mode.ts";
 import { reverseHandler } from "./modes/reverse.ts";
 import { notRedirected, transparentHandler } from "./modes/transparent.ts";
+import { layeredListener, type ProxyCore } from "./layered.ts";
 
 /** One listener: a mode (--mode) and where it listens. */
 export interface ModeListener {
@@ -153,6 +154,7 @@ export async function startProxy(
   const overflow = new Overflow(options.max_connections, log);
   let closing = false;
   const auth = parseCredentials(options.proxyauth);
+  const core = proxyCore(options);
   const shared = {
     options,
     network,
@@ -175,10 +177,14 @@ export async function startProxy(
   try {
     for (const [i, mode] of modes.entries()) {
       let ctx: ProxyContext | null = null;
-      const serve = (conn: Conn, handler?: ModeHandler) => {
+      let layered: ReturnType<typeof layeredListener> | null = null;
+      const serve = (conn: Conn, handler?: ModeHandler, destination?: Address) => {
         if (closing || ctx === null) return conn.close();
         if (overflow.refuses(sessions.size)) return overflow.turnAway(conn, mode);
-        const done = new ClientSession(conn, ctx).run(handler).catch((e) => {
+        const run = layered !== null
+          ? layered(conn, destination)
+          : new ClientSession(conn, ctx).run(handler);
+        const done = run.catch((e) => {
           log.error(`internal error on a client connection: ${e?.stack ?? e}`);
           conn.close();
         }).finally(() => sessions.delete(conn));
@@ -194,6 +200,9 @@ export async function startProxy(
         url: `${mode.kind === "socks5" ? "socks5" : "http"}://${authority}`,
       };
       listening.push({ listener, entry });
+      if (core === "layers") {
+        layered = layeredListener({ ...shared, tls, intercepts, flowDone }, mode, address);
+      }
       const modePool = mode.kind === "upstream"
         ? new OriginPool(options.origin_pool_size, options.origin_idle_timeout * 1000, deadlines)
         : pool;
@@ -313,6 +322,16 @@ class Overflow {
 /** How long a turned-away connection may keep sending before it is closed. */
 const OVERFLOW_LINGER_MS = 1000;
 
+/**
+ * The core that serves connections: MITM_PROXY_CORE when set (so test suites can run against
+ * either core unchanged), else the proxy_core option.
+ */
+function proxyCore(options: Options): ProxyCore {
+  const env = process.env.MITM_PROXY_CORE;
+  if (env === "layers" || env === "classic") return env;
+  return options.proxy_core === "layers" ? "layers" : "classic";
+}
+
 /** Extra trusted origin CAs and key logging, from the options. */
 function tlsContext(options: Options, log: Logger): TlsContext {
   const extraCa: string[] = [];
@@ -370,7 +389,7 @@ async function listenFor(
   mode: ModeSpec,
   network: Network,
   at: Address,
-  serve: (conn: Conn, handler?: ModeHandler) => void,
+  serve: (conn: Conn, handler?: ModeHandler, destination?: Address) => void,
   log: Logger,
 ): Promise<Listener> {
   try {
@@ -386,7 +405,7 @@ async function listenFor(
       }
       case "transparent":
         return await listenTransparent(network, at, (conn, dst) => {
-          if (!notRedirected(dst, conn.local)) return serve(conn, transparentHandler(dst!));
+          if (!notRedirected(dst, conn.local)) return serve(conn, transparentHandler(dst!), dst!);
           log.debug(
             `${conn.remote.host}:${conn.remote.port}: not redirected here; serving it as a ` +
               `regular proxy`,

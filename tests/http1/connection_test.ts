@@ -302,6 +302,17 @@ describe("H1Connection, client role", () => {
     );
   });
 
+  test("an origin closing after the request, before any response, is a 502", () => {
+    const silent = new H1Connection("client");
+    wire(silent, req("GET", "/", h("Host", "x")), END);
+    assert.throws(
+      () => read(silent, [], true),
+      (e) =>
+        e instanceof HttpError && e.status === 502 &&
+        e.message === "closed the connection without responding",
+    );
+  });
+
   test("a close-delimited response ends at EOF and the connection must close", () => {
     bothWays(
       "HTTP/1.1 200 OK\r\n\r\nall of it",

@@ -115,7 +115,7 @@ describe("Driver over the in-memory network", () => {
     await client.write(enc.encode("GET http://nobody.test/ HTTP/1.1\r\nHost: nobody.test\r\n\r\n"));
     const text = await readUntil(client, () => false);
     assert.match(text, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
-    assert.match(text, /connection refused\n$/);
+    assert.match(text, /: connection refused\. Check the host name and that the server is up\.\n$/);
     await done;
   });
 
@@ -207,6 +207,89 @@ test("backpressure: a client that stops reading stops the origin; all bytes arri
   }
   assert.equal(received, total + `HTTP/1.1 200 OK\r\nContent-Length: ${total}\r\n\r\n`.length);
   client.close();
+  await done;
+});
+
+test("full duplex: an upload goes on while the client has not read the early response", async () => {
+  const net = new MemoryNetwork();
+  const size = 2 * 1024 * 1024;
+  const chunk = new Uint8Array(64 * 1024).fill(0x62);
+  let uploaded = 0;
+  const HEAD = `PUT / HTTP/1.1\r\nHost: duplex.test\r\nContent-Length: ${size}\r\n\r\n`;
+  await net.listen({ host: "duplex.test", port: 80 }, async (conn) => {
+    // Answer at once with a large body, and read the upload at the same time.
+    const send = (async () => {
+      await conn.write(enc.encode(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`));
+      for (let sent = 0; sent < size; sent += chunk.length) await conn.write(chunk);
+    })();
+    for (
+      let c = await conn.read();
+      c !== null && uploaded < size + HEAD.length;
+      c = await conn.read()
+    ) {
+      uploaded += c.length;
+    }
+    await send;
+  });
+  const [client, proxySide] = MemoryConn.pair(
+    { host: "127.0.0.1", port: 50007 },
+    { host: "127.0.0.1", port: 8080 },
+  );
+  const done = drive(proxySide, services(net), {
+    holdRequestBodies: false,
+    holdResponseBodies: false,
+  });
+  await client.write(enc.encode(
+    `PUT http://duplex.test/ HTTP/1.1\r\nHost: duplex.test\r\nContent-Length: ${size}\r\n\r\n`,
+  ));
+  // Let the response fill everything towards the client (which is not reading) before the
+  // upload starts: the proxy must still read the upload.
+  await new Promise((r) => setTimeout(r, 200));
+  const upload = (async () => {
+    for (let sent = 0; sent < size; sent += chunk.length) await client.write(chunk);
+  })();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`upload stuck at ${uploaded} bytes`)), 20_000);
+  });
+  try {
+    // The client reads nothing until its upload is done.
+    await Promise.race([upload, stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
+  let received = 0;
+  for (let c = await client.read(); c !== null; c = await client.read()) received += c.length;
+  assert.ok(received > size, `the whole response arrived (${received})`);
+  assert.equal(uploaded, size + HEAD.length, "the origin got the whole upload");
+  await done;
+});
+
+test("timers come from the services: an idle client is closed when its timer fires", async () => {
+  const net = new MemoryNetwork();
+  const armed: Array<{ ms: number; fire: () => void; cleared: boolean }> = [];
+  const svc: DriverServices = {
+    ...services(net),
+    timers: {
+      set(ms, fire) {
+        const t = { ms, fire, cleared: false };
+        armed.push(t);
+        return t;
+      },
+      clear(handle) {
+        (handle as { cleared: boolean }).cleared = true;
+      },
+    },
+  };
+  const [client, proxySide] = MemoryConn.pair(
+    { host: "127.0.0.1", port: 50008 },
+    { host: "127.0.0.1", port: 8080 },
+  );
+  const done = drive(proxySide, svc, { idleTimeoutMs: 5000 });
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(armed.map((t) => [t.ms, t.cleared]), [[5000, false]]);
+  armed[0].fire(); // no real time passes: the test fires the idle timer itself
+  assert.equal(await readUntil(client, () => false), "", "the proxy closed the idle client");
   await done;
 });
 

@@ -108,61 +108,6 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
       .check();
   });
 
-  test("a refused origin becomes a 502 with the reason, and a flow carrying the error", () => {
-    const ctx = context();
-    const layer = new HttpLayer(ctx, REGULAR);
-    const flow = any<Flow>("flow");
-    const body = "connection refused\n";
-    new Playbook(layer)
-      .send(new Start())
-      .send(
-        new DataReceived(
-          ctx.client,
-          b("GET http://down.test/ HTTP/1.1\r\nHost: down.test\r\n\r\n"),
-        ),
-      )
-      .expect(new CallHook("requestheaders", flow))
-      .send(reply())
-      .expect(new CallHook("request", flow))
-      .send(reply())
-      .expect(new OpenConnection(any("server")))
-      .send(reply("connection refused"))
-      .expect(new CallHook("error", flow))
-      .send(reply())
-      .expect(
-        new SendData(
-          ctx.client,
-          b(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`),
-        ),
-      )
-      .expect(new CloseConnection(ctx.client))
-      .expect(new CallHook("flow_done", flow))
-      .check();
-    assert.equal(flow.value.error?.message, "connection refused");
-  });
-
-  test("a malformed request is answered 400 with the reason and the connection closed", () => {
-    const ctx = context();
-    const layer = new HttpLayer(ctx, REGULAR);
-    const body = "request has both Content-Length and Transfer-Encoding\n";
-    new Playbook(layer, { hooks: false })
-      .send(new Start())
-      .send(
-        new DataReceived(
-          ctx.client,
-          b("POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
-        ),
-      )
-      .expect(
-        new SendData(
-          ctx.client,
-          b(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`),
-        ),
-      )
-      .expect(new CloseConnection(ctx.client))
-      .check();
-  });
-
   test("respond() in requestheaders answers without contacting the origin", () => {
     const ctx = context();
     const layer = new HttpLayer(ctx, REGULAR);
@@ -271,29 +216,6 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
     assert.equal(server.value.tls?.sni, "a.test");
   });
 
-  test("an origin cutting the response short: the client connection is closed", () => {
-    const ctx = context({ holdResponseBodies: false });
-    const layer = new HttpLayer(ctx, REGULAR);
-    const server = any<Server>("server");
-    new Playbook(layer, { hooks: false })
-      .send(new Start())
-      .send(new DataReceived(ctx.client, b("GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n")))
-      .expect(new OpenConnection(server))
-      .send(reply())
-      .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")))
-      .send((p) =>
-        new DataReceived(
-          p.last(OpenConnection).conn,
-          b("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc"),
-        )
-      )
-      .expect(new SendData(ctx.client, b("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc")))
-      .send((p) => new ConnectionClosed(p.last(OpenConnection).conn))
-      .expect(new CloseConnection(server))
-      .expect(new CloseConnection(ctx.client))
-      .check();
-  });
-
   test("101 Switching Protocols: the 101 goes to the client, then both sides are spliced", () => {
     const ctx = context();
     const layer = new HttpLayer(ctx, REGULAR);
@@ -332,87 +254,6 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
       .check();
     assert.equal(layer.streams.size, 0);
     assert.equal(layer.pool.size, 0, "the upgraded connection left the pool");
-  });
-
-  test("an origin whose TLS handshake fails: a 502 saying why, and a flow carrying the error", () => {
-    const ctx = context();
-    const layer = new HttpLayer(ctx, REGULAR);
-    const server = any<Server>("server");
-    const flow = any<Flow>("flow");
-    const why = "certificate verify failed: self-signed certificate";
-    new Playbook(layer)
-      .send(new Start())
-      .send(
-        new DataReceived(ctx.client, b("GET https://bad.test/ HTTP/1.1\r\nHost: bad.test\r\n\r\n")),
-      )
-      .expect(new CallHook("requestheaders", flow))
-      .send(reply())
-      .expect(new CallHook("request", flow))
-      .send(reply())
-      .expect(new OpenConnection(server))
-      .send(reply())
-      .expect(new StartTls(server, null, ["http/1.1", "h2"]))
-      .send(reply(why))
-      .expect(new CloseConnection(server))
-      .expect(new CallHook("error", flow))
-      .send(reply())
-      .expect(
-        new SendData(
-          ctx.client,
-          b(
-            "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\n" +
-              `Content-Length: ${why.length + 1}\r\nConnection: close\r\n\r\n${why}\n`,
-          ),
-        ),
-      )
-      .expect(new CloseConnection(ctx.client))
-      .expect(new CallHook("flow_done", flow))
-      .check();
-    assert.equal(flow.value.error?.message, why);
-    assert.equal(flow.value.response, null, "no response came from the origin");
-  });
-
-  test("a malformed response from the origin: 502 saying what was wrong", () => {
-    const ctx = context();
-    const layer = new HttpLayer(ctx, REGULAR);
-    const server = any<Server>("server");
-    const answer = any<Uint8Array>("answer");
-    new Playbook(layer, { hooks: false })
-      .send(new Start())
-      .send(new DataReceived(ctx.client, b("GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n")))
-      .expect(new OpenConnection(server))
-      .send(reply())
-      .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")))
-      .send((p) =>
-        new DataReceived(
-          p.last(OpenConnection).conn,
-          b("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"),
-        )
-      )
-      .expect(new CloseConnection(server), new SendData(ctx.client, answer))
-      .expect(new CloseConnection(ctx.client))
-      .check();
-    const text = new TextDecoder().decode(answer.value);
-    assert.match(text, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
-    assert.match(text, /response Content-Length "x" is invalid\n$/);
-  });
-
-  test("a request head over the limit: 431 with the reason", () => {
-    const ctx = context({ maxHeadBytes: 64 });
-    const answer = any<Uint8Array>("answer");
-    new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
-      .send(new Start())
-      .send(
-        new DataReceived(
-          ctx.client,
-          b("GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nX-Long: " + "y".repeat(100)),
-        ),
-      )
-      .expect(new SendData(ctx.client, answer), new CloseConnection(ctx.client))
-      .check();
-    const text = new TextDecoder().decode(answer.value);
-    assert.match(text, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
-    assert.match(text, /request head is larger than 64 bytes\n$/);
   });
 
   test("a client that half-closes after its request still gets the response, then the close", () => {

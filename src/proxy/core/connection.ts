@@ -34,6 +34,11 @@ export interface TlsState {
   version: string | null;
   /** True once the handshake finished. */
   established: boolean;
+  /**
+   * Towards a Server, once established: the names its certificate is for (subject CN and
+   * subjectAltName), so a leaf for the client can carry them (upstream_cert).
+   */
+  peerNames?: string[];
 }
 
 let nextId = 0;

@@ -47,6 +47,13 @@ export interface LayerOptions {
   clientFirstWaitMs: number;
   /** The clock for flow timestamps (ms since the epoch); fixed in tests. */
   now: () => number;
+  /**
+   * The listener itself, when known: a request addressed to it (a browser pointed at the proxy,
+   * or a request that would loop through it) gets a page explaining how to use a proxy.
+   */
+  self?: { url: string; is(host: string, port: number): boolean } | null;
+  /** Reverse mode: send the client's Host to the origin instead of the origin's own. */
+  keepHostHeader?: boolean;
 }
 
 export const DEFAULT_LAYER_OPTIONS: LayerOptions = {

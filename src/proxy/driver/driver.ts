@@ -40,7 +40,8 @@ import {
 import type { Layer } from "../core/layer.ts";
 import { closeWhenFlushed } from "../../runtime/conn_parts.ts";
 import { type Conn, NetError } from "../../runtime/types.ts";
-import type { DriverServices } from "./services.ts";
+import { DEFAULT_TIMERS, type DriverServices, type DriverTimers } from "./services.ts";
+import { ReadGate } from "./read_gate.ts";
 import { spliceRaw } from "./splice.ts";
 import { connectThrough } from "./upstream_connect.ts";
 
@@ -53,23 +54,15 @@ export class Driver {
   readonly #conns = new Map<Connection, Conn>();
   readonly #queue: Event[] = [];
   #processing = false;
-  /** Blocking commands (not splices) whose answers have not been processed yet. */
-  #blocking = 0;
-  /**
-   * Writes not yet handed to the OS, by the connection whose bytes caused them (null: a hook's
-   * answer, a timer, a dial). Reading a connection waits for its own and for the null ones, so
-   * each direction is held back by its own receiver, not by the other direction's.
-   */
-  readonly #writes = new Map<Connection | null, Promise<unknown>[]>();
-  #cause: Connection | null = null;
-  readonly #paused = new Set<Connection>();
+  readonly #gate = new ReadGate();
   readonly #spliced = new Set<Connection>();
   readonly #inFlight = new Map<Connection, Promise<Uint8Array | null>>();
-  readonly #timers = new Map<Arm, ReturnType<typeof setTimeout>>();
+  /** Reads that were in flight when a TLS handshake began: their bytes are the handshake's. */
+  readonly #takenByTls = new Set<Promise<Uint8Array | null>>();
+  readonly #timers = new Map<Arm, unknown>();
+  readonly #clock: DriverTimers;
   /** Outstanding asynchronous work: dials, handshakes, hooks, splices, reads, closes. */
   #tasks = 0;
-  #wake: (() => void) | null = null;
-  #wakeup: Promise<void> | null = null;
   #resolveDone!: () => void;
   readonly done: Promise<void>;
   #failed = false;
@@ -83,6 +76,7 @@ export class Driver {
     this.#root = root;
     this.#client = client;
     this.#services = services;
+    this.#clock = services.timers ?? DEFAULT_TIMERS;
     if (conn !== null) this.#conns.set(client, conn);
     else this.#tasks++; // held open by finish()
     client.timestampStart ??= Date.now();
@@ -128,13 +122,13 @@ export class Driver {
     } finally {
       this.#processing = false;
     }
-    this.#notify();
+    this.#gate.notify();
     this.#checkDone();
   }
 
   #dispatch(event: Event): void {
     if (this.#failed) return;
-    this.#cause = event instanceof DataReceived || event instanceof ConnectionClosed
+    this.#gate.cause = event instanceof DataReceived || event instanceof ConnectionClosed
       ? event.conn
       : null;
     let commands: Command[];
@@ -159,36 +153,20 @@ export class Driver {
     else if (command instanceof Arm) this.#arm(command);
     else if (command instanceof Disarm) this.#disarm(command.timer);
     else if (command instanceof Splice) this.#splice(command);
-    else if (command instanceof PauseReading) this.#paused.add(command.conn);
-    else if (command instanceof ResumeReading) this.#paused.delete(command.conn);
+    else if (command instanceof PauseReading) this.#gate.pause(command.conn);
+    else if (command instanceof ResumeReading) this.#gate.resume(command.conn);
     else if (command instanceof Log) this.#services.log(command.level, command.message);
     else this.#services.log("debug", `driver: ignored ${command}`);
   }
 
   // ---- reading ----
 
-  /** Resolves once `conn` may be read (see the module comment), or false if it never will. */
-  async #readable(conn: Connection): Promise<boolean> {
-    for (;;) {
-      if (this.#failed || this.#spliced.has(conn) || !(conn.state & ConnState.CanRead)) {
-        return false;
-      }
-      const writes = this.#writes.get(conn) ?? this.#writes.get(null);
-      if (writes !== undefined) {
-        this.#writes.delete(this.#writes.get(conn) === writes ? conn : null);
-        await Promise.all(writes);
-        continue;
-      }
-      if (this.#blocking === 0 && !this.#paused.has(conn)) return true;
-      await (this.#wakeup ??= new Promise<void>((r) => (this.#wake = r)));
-    }
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    this.#wakeup = null;
-    wake?.();
+  /** Resolves once `conn` may be read (see read_gate.ts), or false if it never will. */
+  #readable(conn: Connection): Promise<boolean> {
+    return this.#gate.wait(
+      conn,
+      () => this.#failed || this.#spliced.has(conn) || !(conn.state & ConnState.CanRead),
+    );
   }
 
   #startReading(conn: Connection): void {
@@ -207,6 +185,7 @@ export class Driver {
         } finally {
           this.#inFlight.delete(conn);
         }
+        if (this.#takenByTls.delete(read)) continue;
         // A splice that began meanwhile took this read over.
         if (this.#spliced.has(conn)) return;
         if (chunk === null) {
@@ -227,12 +206,7 @@ export class Driver {
     if (c === undefined || c.isClosed || !(command.conn.state & ConnState.CanWrite)) return;
     try {
       const full = c.write(command.data);
-      if (full) {
-        const list = this.#writes.get(this.#cause);
-        const pending = full.catch(() => {});
-        if (list) list.push(pending);
-        else this.#writes.set(this.#cause, [pending]);
-      }
+      if (full) this.#gate.wrote(full);
     } catch {
       // Closed under us: the read side reports it.
     }
@@ -241,7 +215,7 @@ export class Driver {
   #open(command: OpenConnection): void {
     const server = command.conn;
     const target = server.via ?? server.address;
-    this.#blocking++;
+    this.#gate.block();
     server.timestampTcpStart = Date.now();
     const dial = Promise.resolve().then(() =>
       this.#services.network.connect({
@@ -280,20 +254,28 @@ export class Driver {
     const conn = command.conn;
     const raw = this.#conns.get(conn);
     const tls = this.#services.tls;
-    this.#blocking++;
+    this.#gate.block();
     if (raw === undefined || tls === null) {
       queueMicrotask(() => this.#answer(new TlsFailed(command, "TLS is not available")));
       return;
     }
     conn.tls ??= tlsState(null);
     const isClient = conn instanceof Client;
+    // A read already waiting on the connection (a SOCKS5 target dialled before TLS began): its
+    // bytes belong to the handshake.
+    const pending = this.#inFlight.get(conn);
+    let transport = raw;
+    if (pending !== undefined) {
+      this.#takenByTls.add(pending);
+      transport = withFirstRead(raw, pending);
+    }
     if (!isClient) (conn as Server).timestampTlsStart = Date.now();
     const state = conn.tls;
     // Started from a resolved promise, so that a synchronous throw becomes a failed handshake.
     const handshake = Promise.resolve().then(() =>
       isClient
-        ? tls.accept(raw, command.received ?? EMPTY, command.identity, command.alpn)
-        : tls.connect(raw, {
+        ? tls.accept(transport, command.received ?? EMPTY, command.identity, command.alpn)
+        : tls.connect(transport, {
           host: (conn as Server).address.host,
           sni: state.sni,
           alpn: state.alpnOffers,
@@ -305,6 +287,7 @@ export class Driver {
       state.established = true;
       state.alpn = outcome.alpn;
       state.version = outcome.version;
+      if (outcome.peerNames !== undefined) state.peerNames = outcome.peerNames;
       if (!isClient) (conn as Server).timestampTlsEnd = Date.now();
       this.#answer(new TlsEstablished(command));
     }, (e) => this.#answer(new TlsFailed(command, errorText(e)))));
@@ -324,7 +307,7 @@ export class Driver {
   }
 
   #hook(command: CallHook): void {
-    this.#blocking++;
+    this.#gate.block();
     this.#track((async () => {
       try {
         await this.#services.hook(command.name, command.data);
@@ -339,17 +322,16 @@ export class Driver {
   #arm(command: Arm): void {
     this.#timers.set(
       command,
-      setTimeout(() => {
+      this.#clock.set(command.ms, () => {
         this.#timers.delete(command);
         this.#enqueue(new Wakeup(command));
-      }, command.ms),
+      }),
     );
   }
 
   #disarm(timer: Arm): void {
-    const t = this.#timers.get(timer);
-    if (t === undefined) return;
-    clearTimeout(t);
+    if (!this.#timers.has(timer)) return;
+    this.#clock.clear(this.#timers.get(timer));
     this.#timers.delete(timer);
   }
 
@@ -380,7 +362,7 @@ export class Driver {
 
   /** The answer to a blocking command: reads may resume once it has been processed. */
   #answer(event: Event): void {
-    this.#blocking--;
+    this.#gate.unblock();
     this.#enqueue(event);
   }
 
@@ -397,7 +379,7 @@ export class Driver {
   #checkDone(): void {
     if (this.#tasks > 0 || this.#processing) return;
     for (const c of this.#conns.values()) if (!c.isClosed) c.close();
-    for (const t of this.#timers.values()) clearTimeout(t);
+    for (const t of this.#timers.values()) this.#clock.clear(t);
     this.#timers.clear();
     this.#resolveDone();
   }
@@ -405,4 +387,24 @@ export class Driver {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** `conn`, except that its next read() is `first` (a read already started on it). */
+function withFirstRead(conn: Conn, first: Promise<Uint8Array | null>): Conn {
+  let pending: Promise<Uint8Array | null> | null = first;
+  const read = () => {
+    const r = pending ?? conn.read();
+    pending = null;
+    return r;
+  };
+  // Not recognised as the runtime's own socket (no prototype): TLS then reads through read()
+  // rather than taking the socket over in place, which would lose the read already started.
+  return new Proxy(conn, {
+    getPrototypeOf: () => null,
+    get(target, key) {
+      if (key === "read") return read;
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }

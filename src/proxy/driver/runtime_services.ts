@@ -6,6 +6,7 @@
  */
 import { AddonManager } from "../../addons/manager.ts";
 import type { LeafCache } from "../../ca/leaf_cache.ts";
+import { isIpAddress } from "../../ca/authority.ts";
 import { type Logger, silentLogger } from "../../log.ts";
 import { driveWebSocket } from "../websocket_driver.ts";
 import { acceptWebSocket } from "../websocket_upgrade.ts";
@@ -44,8 +45,8 @@ export function runtimeServices(o: RuntimeServicesOptions): DriverServices {
         alpn: [...alpn],
         timeoutMs,
       }),
-    connect: (conn, options) =>
-      connectTls({
+    connect: async (conn, options) => {
+      const tls = await connectTls({
         transport: conn,
         host: options.host,
         servername: options.sni,
@@ -53,7 +54,13 @@ export function runtimeServices(o: RuntimeServicesOptions): DriverServices {
         verify: o.verifyUpstream,
         extraCa: o.extraCa,
         timeoutMs,
-      }),
+      });
+      const cert = tls.certificate;
+      const peerNames = cert
+        ? [...cert.altNames, ...(cert.commonName ? [cert.commonName] : [])]
+        : [];
+      return { conn: tls.conn, alpn: tls.alpn, version: tls.version, peerNames };
+    },
   };
   return {
     network: o.network,
@@ -62,7 +69,9 @@ export function runtimeServices(o: RuntimeServicesOptions): DriverServices {
       if (name === "tls_start_client") {
         // The CA answers this one: the core only asks which certificate to present.
         const d = data as TlsStartClientData;
-        if (o.leaves !== null) d.identity = await o.leaves.get([d.name]);
+        if (o.leaves !== null) {
+          d.identity = await o.leaves.get(leafNames(d), d.ecdsa ? "ecdsa" : "rsa");
+        }
         return;
       }
       if (name === "websocket_handshake") {
@@ -103,4 +112,16 @@ function reader(conn: Conn, first: Promise<Uint8Array | null> | null) {
     first = null;
     return read;
   };
+}
+
+/**
+ * The names for a leaf: the one asked for, then the origin's own (upstream certificate
+ * sniffing) when they are plain host names or IP addresses.
+ */
+function leafNames(d: TlsStartClientData): string[] {
+  const names = [d.name];
+  for (const n of d.upstreamNames ?? []) {
+    if (n && !names.includes(n) && (isIpAddress(n) || /^[\w*.-]+$/.test(n))) names.push(n);
+  }
+  return names;
 }

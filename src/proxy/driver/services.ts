@@ -9,6 +9,8 @@ export interface TlsOutcome {
   conn: Conn;
   alpn: string | null;
   version: string | null;
+  /** The peer's certificate names (CN and subjectAltName) when it presented one. */
+  peerNames?: string[];
 }
 
 export interface DriverTls {
@@ -30,6 +32,21 @@ export interface DriverTls {
 }
 
 export type DriverLogLevel = "debug" | "info" | "warn" | "error";
+
+/**
+ * Where the driver's timers run. The default is one setTimeout per Arm; a proxy with many
+ * keep-alive connections can pass a coarse shared clock instead (an idle timer is armed and
+ * disarmed around every request), as the old core's deadlines.ts sweeper did.
+ */
+export interface DriverTimers {
+  set(ms: number, fire: () => void): unknown;
+  clear(handle: unknown): void;
+}
+
+export const DEFAULT_TIMERS: DriverTimers = {
+  set: (ms, fire) => setTimeout(fire, ms),
+  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 export interface DriverServices {
   network: Network;
@@ -53,6 +70,8 @@ export interface DriverServices {
     /** Reads the driver had already started on either side: their results come first. */
     inFlight: { a: Promise<Uint8Array | null> | null; b: Promise<Uint8Array | null> | null },
   ): Promise<string | null>;
+  /** Timers for Arm; DEFAULT_TIMERS when absent. */
+  timers?: DriverTimers;
   /** Give up on a dial after this long. */
   connectTimeoutMs: number;
   /** How long a closing connection may take to flush what is queued. */

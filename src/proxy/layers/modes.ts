@@ -131,7 +131,10 @@ export class Socks5Mode extends ModeLayer {
       for (const bytes of step.send) yield new SendData(client, bytes);
       if (step.error !== null) {
         this.state = "failed";
-        yield new Log(`SOCKS5 from ${client.label}: ${step.error}`, "info");
+        yield new Log(
+          `${formatEndpoint(client.peer)}: SOCKS5 handshake failed: ${step.error}`,
+          "info",
+        );
         yield new CloseConnection(client);
         return;
       }

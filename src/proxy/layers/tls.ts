@@ -10,7 +10,7 @@
  *      reported through the tls_failed_client hook and closes the connection.
  * Then the child layer (HTTP over TLS) gets the connection.
  */
-import type { ClientHello } from "../../tls/client_hello.ts";
+import { acceptsEcdsa, type ClientHello } from "../../tls/client_hello.ts";
 import { Flow, FlowRequest } from "../../flow/flow.ts";
 import { HeaderList } from "../../http/headers.ts";
 import { CallHook, CloseConnection, Log } from "../core/commands.ts";
@@ -55,6 +55,10 @@ export interface TlsStartClientData {
   name: string;
   sni: string | null;
   alpnOffers: string[];
+  /** The origin's certificate names, when its handshake came first (upstream_cert). */
+  upstreamNames?: string[];
+  /** The client accepts an ECDSA certificate (else it needs RSA). */
+  ecdsa?: boolean;
   /** Set by the hook: the certificate and key to present (opaque to the core). */
   identity: unknown;
 }
@@ -114,9 +118,9 @@ export class ClientTlsLayer extends Layer {
       // Server first: the origin is (or is to be) connected already (SOCKS5 dials before it
       // replies), so its handshake goes first and its ALPN choice is what the client is offered.
       this.state = "serverHandshake";
-      // The client's protocols go to the origin in the client's order.
+      // The client's protocols go to the origin in the client's order; never an IP address as SNI.
       const clientOrder = hello.alpn.filter((p) => supported.includes(p));
-      server.tls = tlsState(hello.sni ?? sniFor(server.address.host), clientOrder);
+      server.tls = tlsState(sniFor(hello.sni ?? server.address.host), clientOrder);
       const error = (server.open ? null : yield* openConnection(server)) ??
         (yield* startTls(server));
       if (error !== null) {
@@ -135,6 +139,8 @@ export class ClientTlsLayer extends Layer {
       name: hello.sni ?? server?.address.host ?? "localhost",
       sni: hello.sni,
       alpnOffers: hello.alpn.slice(),
+      upstreamNames: server?.tls?.peerNames ?? [],
+      ecdsa: acceptsEcdsa(hello),
       identity: null,
     });
     if (data.identity === null || data.identity === undefined) {

@@ -78,6 +78,8 @@ abstract class Http1Layer extends Layer {
   /** Pulls every event the H1Connection can give now and hands each to `onEvent`. */
   protected *pull(): CommandGenerator {
     for (;;) {
+      // The peer's error was reported once (it may have been found while looking ahead).
+      if (this.h1.theirState === "ERROR") return;
       let ev: ReturnType<H1Connection["nextEvent"]>;
       try {
         ev = this.h1.nextEvent();
@@ -94,6 +96,9 @@ abstract class Http1Layer extends Layer {
   /** Starts the next exchange once both sides are DONE; closes when either must close. */
   protected *finishExchange(): CommandGenerator {
     const { client, server } = this.h1.states;
+    // One message is still under way (an origin answered before the request body was all
+    // sent): the exchange finishes when that message ends.
+    if (client === "SEND_BODY" || server === "SEND_BODY") return;
     if (client === "DONE" && server === "DONE") {
       this.h1.startNextCycle();
       this.streamId = 0;
@@ -102,8 +107,6 @@ abstract class Http1Layer extends Layer {
       this.streamId = 0;
       yield* this.close();
     }
-    // Otherwise one message is still under way (an origin answered before the request body was
-    // all sent); the exchange finishes when it ends.
   }
 
   protected abstract onEvent(ev: H1Event): CommandGenerator;
@@ -234,7 +237,18 @@ export class Http1Server extends Http1Layer {
           yield new ReceiveHttp(new RequestProtocolError(this.streamId, e.message, e.status));
           return;
         }
+        // A body that is malformed from its first bytes on (they came with the head) fails the
+        // request before anything of it goes to an origin.
+        let next: ReturnType<H1Connection["nextEvent"]>;
+        try {
+          next = this.h1.nextEvent();
+        } catch (e) {
+          if (!(e instanceof HttpError)) throw e;
+          yield* this.onProtocolError(e);
+          return;
+        }
         yield new ReceiveHttp(new RequestHeaders(this.streamId, head, false));
+        if (next.type !== "need-data" && next.type !== "paused") yield* this.onEvent(next);
         return;
       }
       case "data":
@@ -242,6 +256,10 @@ export class Http1Server extends Http1Layer {
         return;
       case "end":
         yield new ReceiveHttp(new RequestEnd(this.streamId, ev.trailers));
+        // The response went out first: the exchange is over now.
+        if (this.h1.ourState === "DONE" || this.h1.ourState === "MUST_CLOSE") {
+          yield* this.finishExchange();
+        }
         return;
       case "closed":
         if (this.streamId === 0) yield* this.close();

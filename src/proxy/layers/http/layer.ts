@@ -441,6 +441,9 @@ export class HttpLayer extends Layer {
         this.pool.delete(other);
         if (other.open) yield new CloseConnection(other);
       }
+      // The origin connected before the client's TLS handshake (upstream_cert) and never used.
+      const own = this.context.server;
+      if (own !== null && own.open) yield new CloseConnection(own);
       return;
     }
     const entry = this.pool.get(conn);

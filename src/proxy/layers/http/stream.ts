@@ -11,9 +11,10 @@ import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../htt
 import { PROXY_AUTHENTICATE } from "../../../proxy/modes/proxy_auth.ts";
 import { Arm, CallHook, Disarm, Log } from "../../core/commands.ts";
 import { Server } from "../../core/connection.ts";
+import { notAProxyRequestText, originFailureText } from "../../responses.ts";
 import type { Context } from "../../core/context.ts";
 import { type Event, MessageInjected, SpliceEnded, Wakeup } from "../../core/events.ts";
-import { callHook, type CommandGenerator } from "../../core/layer.ts";
+import { callHook, type CommandGenerator, openConnection } from "../../core/layer.ts";
 import type { UpgradeRequest } from "../../../websocket/handshake.ts";
 import { BodyBuffer } from "./body_buffer.ts";
 import { StreamBase } from "./stream_base.ts";
@@ -56,15 +57,12 @@ export interface InjectedRequest {
 export class HttpStream extends StreamBase {
   #requestBody: BodyBuffer;
   #responseBody: BodyBuffer;
+  /** The request body is being relayed to the origin as it arrives. */
+  #requestStreaming = false;
   /** Armed while waiting for the response head (read_timeout). */
   #readTimer: Arm | null = null;
   /** The client's WebSocket handshake, when the request is one. */
   #webSocket: UpgradeRequest | null = null;
-  /**
-   * The request body streams to the origin: it goes on after the response began (full duplex,
-   * as gRPC bidirectional calls over HTTP/2 need).
-   */
-  #requestStreams = false;
 
   constructor(context: Context, streamId: number, mode: HttpMode) {
     super(context, streamId, mode);
@@ -81,8 +79,14 @@ export class HttpStream extends StreamBase {
     else if (event instanceof ResponseHeaders) yield* this.#onResponseHeaders(event.head);
     else if (event instanceof ResponseData) yield* this.#onResponseData(event.data);
     else if (event instanceof ResponseEnd) yield* this.#onResponseEnd(event.trailers);
-    else if (event instanceof ResponseProtocolError) yield* this.fail(502, event.message);
-    else if (event instanceof RequestProtocolError) yield* this.onClientError(event);
+    else if (event instanceof ResponseProtocolError) {
+      const from = this.flow?.request.authority ?? "the origin";
+      yield* this.fail(
+        502,
+        event.message,
+        `mitm.ts got a bad response from ${from}: ${event.message}.`,
+      );
+    } else if (event instanceof RequestProtocolError) yield* this.onClientError(event);
     else if (event instanceof Wakeup && event.command === this.#readTimer) {
       this.#readTimer = null;
       if (this.state !== "waitResponseHeaders") return;
@@ -130,19 +134,32 @@ export class HttpStream extends StreamBase {
       yield* this.#connect(head);
       return;
     }
+    if (this.mode.kind === "reverse" && head.method === "CONNECT") {
+      // A reverse proxy stands in for one origin; it opens no tunnels.
+      yield* this.fail(400, "CONNECT is not supported by a reverse proxy; send requests directly");
+      return;
+    }
     if (this.mode.kind === "reverse") {
       request.scheme = this.mode.scheme;
       request.host = this.mode.host;
       request.port = this.mode.port;
-      request.headers.set("Host", request.authority);
+      if (!o.keepHostHeader) request.headers.set("Host", request.authority);
     } else if (this.mode.kind === "transparent" && this.context.server !== null) {
       // Inside a tunnel (CONNECT, SOCKS5) or transparently redirected: the connection's
       // destination is where the request goes, whatever Host says.
       request.host = this.context.server.address.host;
       request.port = this.context.server.address.port;
-    } else if (head.host === "") {
-      yield* this.fail(400, "request has no host; send it through the proxy, not to it");
+    } else if (head.host === "" || o.self?.is(request.host, request.port)) {
+      yield* this.fail(
+        400,
+        o.self
+          ? notAProxyRequestText(o.self.url)
+          : "request has no host; send it through the proxy, not to it",
+      );
       return;
+    } else if (head.form === "absolute") {
+      // The request-target names the origin; a differing Host would mislead it (RFC 9112 3.2.2).
+      request.headers.set("Host", request.authority);
     }
     yield* callHook("requestheaders", flow);
     if (yield* this.answeredByHook()) return;
@@ -159,14 +176,8 @@ export class HttpStream extends StreamBase {
       return;
     }
     this.state = "streamRequest";
-    this.#requestStreams = true;
+    this.#requestStreaming = true;
     if (!(yield* this.#sendRequestHead())) return;
-  }
-
-  /** The response began while the request body still streams. */
-  get #duplex(): boolean {
-    return this.#requestStreams &&
-      (this.state === "holdResponse" || this.state === "streamResponse");
   }
 
   *#onRequestData(data: Uint8Array): CommandGenerator {
@@ -176,7 +187,7 @@ export class HttpStream extends StreamBase {
       if (this.#requestBody.add(data)) return;
       // Over stream_large_bodies: stop holding, send what was kept, stream the rest.
       this.state = "streamRequest";
-      this.#requestStreams = true;
+      this.#requestStreaming = true;
       flow.request.streamed = true;
       if (!(yield* this.#sendRequestHead())) return;
       for (const chunk of this.#requestBody.takeChunks()) {
@@ -185,7 +196,7 @@ export class HttpStream extends StreamBase {
       yield* this.toServer(new RequestData(this.streamId, data));
       return;
     }
-    if (this.state === "streamRequest" || (this.#duplex && !this.requestEnded)) {
+    if (this.#requestStreaming) {
       this.#requestBody.add(data);
       yield* this.toServer(new RequestData(this.streamId, data));
     }
@@ -207,11 +218,19 @@ export class HttpStream extends StreamBase {
         yield* this.toServer(new RequestData(this.streamId, request.body));
       }
       yield* this.toServer(new RequestEnd(this.streamId, trailers));
-    } else if (this.state === "streamRequest" || this.#duplex) {
+    } else if (this.#requestStreaming) {
+      this.#requestStreaming = false;
       request.body = this.#requestBody.bytes();
       request.streamed = request.body === null;
       yield* this.toServer(new RequestEnd(this.streamId, trailers));
       yield* callHook("request", flow);
+      if (this.state === "finishRequest") {
+        // The origin answered before the upload ended; both are over now.
+        yield* this.release(true);
+        this.state = "done";
+        yield new CallHook("flow_done", flow);
+        return;
+      }
     } else {
       return;
     }
@@ -233,7 +252,8 @@ export class HttpStream extends StreamBase {
       const get = new GetHttpConnection({ host: r.host, port: r.port }, r.scheme === "https", via);
       const ready = (yield get) as HttpConnectionReady;
       if (ready.conn === null) {
-        yield* this.fail(502, ready.error ?? "could not connect to the origin");
+        const why = ready.error ?? "could not connect";
+        yield* this.fail(502, why, originFailureText(r.authority, why));
         return false;
       }
       this.server = ready.conn;
@@ -306,8 +326,11 @@ export class HttpStream extends StreamBase {
     response.timestampEnd = this.context.options.now();
     response.body = this.#responseBody.bytes();
     response.streamed = response.body === null;
+    // An origin may answer before the request body is all sent (and go on reading it): the
+    // stream keeps its connection until the upload ends.
+    const uploading = this.#requestStreaming;
     if (this.state === "holdResponse") {
-      yield* this.release(true);
+      if (!uploading) yield* this.release(true);
       yield* callHook("response", flow);
       if (flow.killed) {
         yield* this.kill();
@@ -316,9 +339,13 @@ export class HttpStream extends StreamBase {
       yield* this.sendWholeResponse(response);
     } else if (this.state === "streamResponse") {
       yield* this.toClient(new ResponseEnd(this.streamId, trailers));
-      yield* this.release(true);
+      if (!uploading) yield* this.release(true);
       yield* callHook("response", flow);
     } else {
+      return;
+    }
+    if (uploading && this.#requestStreaming) {
+      this.state = "finishRequest";
       return;
     }
     this.state = "done";
@@ -333,6 +360,13 @@ export class HttpStream extends StreamBase {
       server.via = { host: this.mode.host, port: this.mode.port };
       server.tunnel = true;
       server.viaAuth = this.context.options.upstreamAuth;
+      // Dialled (and the upstream's CONNECT answered) before the client hears 200, so that the
+      // upstream's refusal (a 407, an unreachable origin) becomes the client's 502.
+      const error = yield* openConnection(server);
+      if (error !== null) {
+        yield* this.fail(502, error, originFailureText(authorityOf(head), error));
+        return;
+      }
     }
     this.state = "tunnel";
     const ok = { status: 200, reason: "Connection established", version: "HTTP/1.1" };
@@ -377,4 +411,9 @@ export class HttpStream extends StreamBase {
     }
     yield new CallHook("flow_done", flow);
   }
+}
+
+/** host:port of a CONNECT target, for messages. */
+function authorityOf(head: HttpRequestHead): string {
+  return head.host.includes(":") ? `[${head.host}]:${head.port}` : `${head.host}:${head.port}`;
 }

@@ -33,6 +33,8 @@ export type StreamState =
   | "waitResponseHeaders"
   | "holdResponse"
   | "streamResponse"
+  /** The response is complete, the request body is still streaming to the origin. */
+  | "finishRequest"
   | "tunnel"
   | "done"
   | "failed";
@@ -103,8 +105,11 @@ export abstract class StreamBase extends Layer {
     return false;
   }
 
-  /** Fails the flow: an error response if nothing was sent yet, else the client is cut off. */
-  protected *fail(status: number, message: string): CommandGenerator {
+  /**
+   * Fails the flow: an error response if nothing was sent yet (saying `text`, by default the
+   * flow's error message), else the client is cut off.
+   */
+  protected *fail(status: number, message: string, text = message): CommandGenerator {
     const flow = this.flow;
     this.state = "failed";
     yield* this.release(false);
@@ -115,7 +120,7 @@ export abstract class StreamBase extends Layer {
     if (this.responseStarted) {
       yield* this.toClient(new ResponseProtocolError(this.streamId, message));
     } else {
-      yield* this.answerError(status, message);
+      yield* this.answerError(status, text);
     }
     if (flow !== null) yield new CallHook("flow_done", flow);
   }

@@ -1,0 +1,72 @@
+/**
+ * When the driver may read a connection: the backpressure rules in one place.
+ *   1. Writes not yet handed to the OS are kept by the connection whose bytes caused them (null:
+ *      a hook's answer, a timer, a dial). Reading a connection waits for its own and the null
+ *      ones, so each direction is held back by its own receiver, not by the other direction's.
+ *   2. No blocking command (dial, handshake, hook) may be waiting for its answer.
+ *   3. No layer may have paused the connection.
+ */
+import type { Connection } from "../core/connection.ts";
+
+export class ReadGate {
+  readonly #writes = new Map<Connection | null, Set<Promise<void>>>();
+  readonly #paused = new Set<Connection>();
+  /** Blocking commands (not splices) whose answers have not been processed yet. */
+  #blocking = 0;
+  /** The connection whose event is being handled (null: anything else). */
+  cause: Connection | null = null;
+  #wake: (() => void) | null = null;
+  #wakeup: Promise<void> | null = null;
+
+  /** A write that filled the send buffer: reads it gates wait until it drains. */
+  wrote(full: Promise<void>): void {
+    const cause = this.cause;
+    let list = this.#writes.get(cause);
+    if (list === undefined) this.#writes.set(cause, list = new Set());
+    const pending: Promise<void> = full.catch(() => {}).then(() => {
+      list.delete(pending);
+      if (list.size === 0 && this.#writes.get(cause) === list) this.#writes.delete(cause);
+    });
+    list.add(pending);
+  }
+
+  block(): void {
+    this.#blocking++;
+  }
+
+  unblock(): void {
+    this.#blocking--;
+  }
+
+  pause(conn: Connection): void {
+    this.#paused.add(conn);
+  }
+
+  resume(conn: Connection): void {
+    this.#paused.delete(conn);
+  }
+
+  /** Resolves when `conn` may be read, or with false as soon as `gone()` says it never will. */
+  async wait(conn: Connection, gone: () => boolean): Promise<boolean> {
+    for (;;) {
+      if (gone()) return false;
+      // Every reader waits on the live sets (entries leave as they drain), not a taken copy.
+      const own = this.#writes.get(conn);
+      const shared = this.#writes.get(null);
+      if (own !== undefined || shared !== undefined) {
+        await Promise.all([...(own ?? []), ...(shared ?? [])]);
+        continue;
+      }
+      if (this.#blocking === 0 && !this.#paused.has(conn)) return true;
+      await (this.#wakeup ??= new Promise<void>((r) => (this.#wake = r)));
+    }
+  }
+
+  /** Something changed (an event was handled): waiting readers look again. */
+  notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    this.#wakeup = null;
+    wake?.();
+  }
+}

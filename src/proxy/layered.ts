@@ -1,0 +1,195 @@
+/**
+ * The new proxy core (sans-IO layers, one driver per client connection) behind the proxy server:
+ * what `proxy_core = "layers"` runs instead of the classic sessions. It maps the proxy's options to
+ * LayerOptions, the layers' hooks to the AddonManager, and the driver's timers to the shared
+ * deadline sweeper.
+ *
+ * Origin connections are pooled per client connection for now (the HttpLayer's own pool), so
+ * origin_pool_size has no effect on this core yet.
+ */
+import type { AddonManager } from "../addons/manager.ts";
+import type { ClientInfo } from "../addons/types.ts";
+import type { Flow } from "../flow/flow.ts";
+import { formatAuthority } from "../http1/mod.ts";
+import type { Logger } from "../log.ts";
+import type { Options } from "../options.ts";
+import type { Address, Conn, Network } from "../runtime/types.ts";
+import type { CaContext, TlsContext } from "./context.ts";
+import { Client, Server } from "./core/connection.ts";
+import { Context, type LayerOptions } from "./core/context.ts";
+import type { Layer } from "./core/layer.ts";
+import { Driver } from "./driver/driver.ts";
+import { runtimeServices } from "./driver/runtime_services.ts";
+import type { DriverServices, DriverTimers } from "./driver/services.ts";
+import type { Deadlines, Expiring } from "./deadlines.ts";
+import type { TlsFailedData } from "./layers/tls.ts";
+import {
+  RegularMode,
+  ReverseMode,
+  Socks5Mode,
+  TransparentMode,
+  UpstreamMode,
+} from "./layers/modes.ts";
+import type { ModeSpec } from "./modes/spec.ts";
+import { basicAuthorization, parseCredentials } from "./modes/proxy_auth.ts";
+
+/** Which core serves client connections: the option, unless MITM_PROXY_CORE overrides it. */
+export type ProxyCore = "classic" | "layers";
+
+export interface LayeredShared {
+  options: Options;
+  network: Network;
+  log: Logger;
+  ca: CaContext;
+  tls: TlsContext;
+  intercepts: (host: string, port: number, sni: string | null | undefined) => boolean;
+  addons: AddonManager;
+  deadlines: Deadlines;
+  /** Runs flow_done without holding up traffic. */
+  flowDone(flow: Flow): void;
+}
+
+/** Builds what every connection of one listener needs once; `serve` runs one connection. */
+export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: Address) {
+  const { options, addons, log } = shared;
+  const services = layeredServices(shared);
+  const auth = parseCredentials(options.proxyauth);
+  const upstream = parseCredentials(options.upstream_auth);
+  const base: Omit<LayerOptions, "holdRequestBodies" | "holdResponseBodies"> = {
+    maxHeadBytes: options.max_head_bytes,
+    maxHeaderCount: options.max_header_count,
+    maxBodyBytes: options.body_size_limit || Infinity,
+    streamLargeBodies: options.stream_large_bodies,
+    // A reverse proxy's origin may be plain HTTP behind a TLS client: no origin handshake first.
+    connectionStrategy: options.upstream_cert && mode.kind !== "reverse" ? "eager" : "lazy",
+    // Reverse proxies serve anyone, like the web servers they stand in for.
+    proxyAuth: auth && mode.kind !== "reverse" ? basicAuthorization(auth) : null,
+    upstreamAuth: upstream ? basicAuthorization(upstream) : null,
+    intercepts: (host, port, sni) => shared.intercepts(host, port, sni),
+    idleTimeoutMs: options.idle_timeout * 1000,
+    headerTimeoutMs: options.header_timeout * 1000,
+    readTimeoutMs: options.read_timeout > 0 ? options.read_timeout * 1000 : Infinity,
+    originIdleTimeoutMs: options.origin_idle_timeout * 1000,
+    clientFirstWaitMs: CLIENT_FIRST_WAIT_MS,
+    now: () => Date.now(),
+    keepHostHeader: options.keep_host_header,
+    http2: options.http2,
+    self: {
+      url: `http://${formatAuthority(listen.host, listen.port)}`,
+      is: (host, port) => port === listen.port && (host === listen.host || SELF_HOSTS.has(host)),
+    },
+  };
+
+  /** Serves one client connection; `destination` is the transparent mode's original one. */
+  return async function serve(conn: Conn, destination?: Address): Promise<void> {
+    const client = new Client(conn.remote, conn.local);
+    // Read per connection: addons (scripts) may come and go while the proxy runs.
+    const layerOptions: LayerOptions = {
+      ...base,
+      holdRequestBodies: addons.has("request"),
+      holdResponseBodies: addons.has("response"),
+    };
+    const context = new Context(client, layerOptions);
+    const info: ClientInfo = {
+      id: client.id,
+      address: conn.remote.host,
+      port: conn.remote.port,
+      timestampStart: Date.now(),
+    };
+    if (addons.has("client_connected")) await addons.trigger("client_connected", info);
+    try {
+      let root: Layer;
+      if (destination !== undefined) {
+        context.server = new Server({ host: destination.host, port: destination.port });
+        root = new TransparentMode(context);
+      } else root = firstLayer(mode, context, auth);
+      await new Driver(root, client, conn, services).run();
+    } catch (e) {
+      log.error(`internal error on a client connection: ${(e as Error)?.stack ?? e}`);
+      conn.close();
+    } finally {
+      if (addons.has("client_disconnected")) await addons.trigger("client_disconnected", info);
+    }
+  };
+}
+
+/** Names that reach this machine's listener whatever address it is bound to. */
+const SELF_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "0.0.0.0", "::"]);
+
+/** How long a tunnel waits for the client to speak before treating it as server-first TCP. */
+const CLIENT_FIRST_WAIT_MS = 3000;
+
+function firstLayer(
+  mode: ModeSpec,
+  context: Context,
+  auth: { username: string; password: string } | null,
+): Layer {
+  switch (mode.kind) {
+    case "regular":
+      return new RegularMode(context);
+    case "upstream":
+      return new UpstreamMode(context, { host: mode.host, port: mode.port });
+    case "reverse":
+      return new ReverseMode(context, { scheme: mode.scheme, host: mode.host, port: mode.port });
+    case "socks5":
+      return new Socks5Mode(context, { credentials: auth });
+    case "transparent":
+      // A connection that was not redirected is served as a regular proxy (see server.ts).
+      return new RegularMode(context);
+  }
+}
+
+/**
+ * The driver's services: the runtime's network and TLS, the CA's leaves, and the addons. The
+ * core's own hooks are answered here (tls_start_client, websocket_handshake in runtimeServices)
+ * or become what the classic core did (a failed handshake is a log line, once per host).
+ */
+function layeredServices(shared: LayeredShared): DriverServices {
+  const { options, addons, log } = shared;
+  const services = runtimeServices({
+    network: shared.network,
+    leaves: shared.ca.leaves,
+    verifyUpstream: !options.ssl_insecure,
+    extraCa: shared.tls.extraCa,
+    addons,
+    logger: log,
+    tlsTimeoutMs: options.tls_handshake_timeout * 1000,
+    connectTimeoutMs: options.connect_timeout * 1000,
+    log: (level, message) => log[level](message),
+    hook(name, data) {
+      if (name === "flow_done") return shared.flowDone(data as Flow);
+      if (name === "tls_failed_client" || name === "tls_failed_server") {
+        const d = data as TlsFailedData;
+        log.debug(`${name}: ${d.server}: ${d.error}`);
+        return;
+      }
+      if (!addons.has(name as never)) return;
+      return addons.trigger(name as never, data as never);
+    },
+  });
+  services.timers = sweptTimers(shared.deadlines);
+  return services;
+}
+
+/**
+ * Timers on the shared sweeper: arming and disarming (around every keep-alive request) is a set
+ * insertion, not a setTimeout/clearTimeout pair; a timer fires up to one sweep tick late.
+ */
+function sweptTimers(deadlines: Deadlines): DriverTimers {
+  return {
+    set(ms, fire) {
+      const item: Expiring = {
+        deadline: Date.now() + Math.max(1, ms),
+        expire() {
+          deadlines.unwatch(item);
+          fire();
+        },
+      };
+      deadlines.watch(item);
+      return item;
+    },
+    clear(handle) {
+      deadlines.unwatch(handle as Expiring);
+    },
+  };
+}
