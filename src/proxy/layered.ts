@@ -80,8 +80,9 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
     },
   };
 
+  const drivers = new Set<Driver>();
   /** Serves one client connection; `destination` is the transparent mode's original one. */
-  return async function serve(conn: Conn, destination?: Address): Promise<void> {
+  async function serve(conn: Conn, destination?: Address): Promise<void> {
     const client = new Client(conn.remote, conn.local);
     // Read per connection: addons (scripts) may come and go while the proxy runs.
     const layerOptions: LayerOptions = {
@@ -103,14 +104,25 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
         context.server = new Server({ host: destination.host, port: destination.port });
         root = new TransparentMode(context);
       } else root = firstLayer(mode, context, auth);
-      await new Driver(root, client, conn, services).run();
+      const driver = new Driver(root, client, conn, services);
+      drivers.add(driver);
+      try {
+        await driver.run();
+      } finally {
+        drivers.delete(driver);
+      }
     } catch (e) {
       log.error(`internal error on a client connection: ${(e as Error)?.stack ?? e}`);
       conn.close();
     } finally {
       if (addons.has("client_disconnected")) await addons.trigger("client_disconnected", info);
     }
+  }
+  /** Shutting down: every connection of every driver closes, origins and relays included. */
+  const closeAll = () => {
+    for (const d of drivers) d.abort();
   };
+  return { serve, closeAll };
 }
 
 /** Names that reach this machine's listener whatever address it is bound to. */

@@ -174,6 +174,7 @@ export async function startProxy(
   // Connections through an upstream proxy are not interchangeable with direct ones.
   const pools = [pool];
   const listening: { listener: Listener; entry: ModeListener }[] = [];
+  const layeredCores: ReturnType<typeof layeredListener>[] = [];
   try {
     for (const [i, mode] of modes.entries()) {
       let ctx: ProxyContext | null = null;
@@ -182,7 +183,7 @@ export async function startProxy(
         if (closing || ctx === null) return conn.close();
         if (overflow.refuses(sessions.size)) return overflow.turnAway(conn, mode);
         const run = layered !== null
-          ? layered(conn, destination)
+          ? layered.serve(conn, destination)
           : new ClientSession(conn, ctx).run(handler);
         const done = run.catch((e) => {
           log.error(`internal error on a client connection: ${e?.stack ?? e}`);
@@ -202,6 +203,7 @@ export async function startProxy(
       listening.push({ listener, entry });
       if (core === "layers") {
         layered = layeredListener({ ...shared, tls, intercepts, flowDone }, mode, address);
+        layeredCores.push(layered);
       }
       const modePool = mode.kind === "upstream"
         ? new OriginPool(options.origin_pool_size, options.origin_idle_timeout * 1000, deadlines)
@@ -248,6 +250,7 @@ export async function startProxy(
       closing = true;
       const stopped = listening.map((l) => l.listener.close());
       for (const conn of sessions.keys()) conn.close();
+      for (const l of layeredCores) l.closeAll();
       for (const p of pools) p.closeAll();
       await Promise.all([...stopped, ...sessions.values()]);
       for (const p of pools) p.closeAll();

@@ -111,6 +111,11 @@ export class Driver {
     this.#checkDone();
   }
 
+  /** Closes every connection of this driver at once (the proxy is shutting down). */
+  abort(): void {
+    for (const c of this.#conns.values()) c.close();
+  }
+
   // ---- the event loop ----
 
   #enqueue(event: Event): void {
