@@ -60,9 +60,16 @@ export async function startWeb(
   // on the first request.
   let app: Hono | null = null;
   let server: HttpServer;
+  // Once closing, new requests are refused: a page reconnecting its event streams meanwhile
+  // would otherwise open a stream that keeps the server (and the shutdown) waiting.
+  let closing = false;
   const hosts = [host].filter((h) => h !== "0.0.0.0" && h !== "::");
   try {
-    server = await serveHttp({ host, port: options.port ?? 8081 }, (req) => app!.fetch(req));
+    server = await serveHttp(
+      { host, port: options.port ?? 8081 },
+      (req) =>
+        closing ? new Response("mitm.ts is shutting down\n", { status: 503 }) : app!.fetch(req),
+    );
   } catch (e) {
     await control.close();
     throw e;
@@ -77,6 +84,7 @@ export async function startWeb(
     control,
     app,
     async close() {
+      closing = true;
       await control.close();
       await server.close();
     },
