@@ -25,10 +25,15 @@ const hasTmux = (() => {
 })();
 const skip = hasTmux ? false : "tmux is not installed (apt-get install tmux)";
 
-/** One tmux server of our own, so the test never touches a user's sessions. */
-const SOCKET = `mitm-console-test-${process.pid}`;
+/**
+ * A tmux server of our own, so the test never touches a user's sessions; a new one for each test
+ * group (newServer), because a server just killed may still hold its socket while the next starts.
+ */
+let socket = `mitm-console-test-${process.pid}`;
+let servers = 0;
+const newServer = () => (socket = `mitm-console-test-${process.pid}-${++servers}`);
 const tmux = (...args: string[]) =>
-  execFileSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
+  execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
 const screen = () => tmux("capture-pane", "-p", "-t", "ui");
 const keys = (...k: string[]) => tmux("send-keys", "-t", "ui", ...k);
 
@@ -54,6 +59,7 @@ describe("mitm console in tmux", { skip }, () => {
   let proxyUrl = "";
 
   before(async () => {
+    newServer();
     origin = http.createServer((req, res) => {
       res.setHeader("content-type", "text/plain");
       res.end(`path=${req.url} x-test=${req.headers["x-test"] ?? ""}`);
@@ -166,6 +172,7 @@ describe("mitm console in tmux", { skip }, () => {
 describe("mitm console and SIGTERM", { skip }, () => {
   test("SIGTERM closes the proxy and gives the terminal back, status 0", async () => {
     const confdir = mkdtempSync(join(tmpdir(), "mitm-console-term-"));
+    newServer();
     try {
       // Its own confdir, so that pgrep finds this process and no other.
       const [cmd, args] = cliArgv(["console", "-p", "0", "--no-web", "--confdir", confdir]);
