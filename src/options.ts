@@ -249,9 +249,12 @@ export const OPTION_SPECS = {
   }),
   flow_store_writer: opt({
     type: "string",
-    default: "worker",
-    help: "Where the flow store writes: worker (a thread of its own, off the proxy's) or inline " +
-      "(on the proxy's thread: less memory, for small machines).",
+    // inline by default: the worker thread's own heap cost about 80 MB of peak memory for no
+    // measured throughput on 2 cores (docs/BENCHMARKS.md), and pushed a 1 GiB transfer's peak
+    // over 150 MB on Bun.
+    default: "inline",
+    help: "Where the flow store writes its batches: inline (on the proxy's thread, in one " +
+      "transaction every 250 ms) or worker (a thread of its own; about 80 MB more memory).",
     check: (v) => v === "worker" || v === "inline" ? null : 'is not "worker" or "inline"',
   }),
   save_session: opt({

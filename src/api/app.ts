@@ -11,7 +11,6 @@ import type { Flow } from "../flow/flow.ts";
 import { flowsToHar } from "../flow/har.ts";
 import { flowFromJson, flowToJson } from "../flow/serialize.ts";
 import { inProcessControlApi } from "../mcp/control_api.ts";
-import { handleMcpRequest } from "../mcp/http.ts";
 import { OptionError } from "../options.ts";
 import { VERSION } from "../version.ts";
 import type { Control } from "./control.ts";
@@ -287,7 +286,12 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   });
   // --- MCP for AI agents (docs/mcp.md): the tools call this same app, in this process.
   const mcpApi = inProcessControlApi((request) => app.fetch(request), security.token);
-  app.all("/mcp", (c) => handleMcpRequest(c.req.raw, mcpApi));
+  // Loaded on first use: the SDK and zod cost memory that a proxy nobody asks for MCP should not
+  // carry.
+  app.all("/mcp", async (c) => {
+    const { handleMcpRequest } = await import("../mcp/http.ts");
+    return handleMcpRequest(c.req.raw, mcpApi);
+  });
 
   app.get("/api/ca.pem", (c) =>
     c.body(control.proxy.ca.authority.certPem, 200, {
