@@ -73,5 +73,6 @@ export function pastableText(body: Uint8Array): string | null {
   }
   // The fatal decoder drops a leading BOM, which would change the bytes.
   if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) return null;
+  // deno-lint-ignore no-control-regex
   return /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(text) ? null : text;
 }
