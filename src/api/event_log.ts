@@ -6,6 +6,7 @@
  *   GET /api/log/events?after=SEQ    -> SSE: `event: log` with {"lines": [...]} batches
  */
 import type { LogLevel, LogSink } from "../log.ts";
+import { sseResponse } from "./sse.ts";
 
 export interface LogLine {
   /** Increases by one per line, from 1; a client asks for what came after the last it saw. */
@@ -20,8 +21,6 @@ export interface LogLine {
 export const KEEP = 2000;
 /** A longer line (a stack, a dump) is cut here: the log is for reading, not for data. */
 const MAX_MESSAGE = 4000;
-const FLUSH_MS = 100;
-const HEARTBEAT_MS = 15_000;
 
 export class EventLog {
   #lines: LogLine[] = [];
@@ -68,58 +67,25 @@ export class EventLog {
     for (const close of [...this.#streams]) close();
   }
 
-  /** SSE of the lines after `after`, then new ones in batches at most every FLUSH_MS. */
+  /** SSE of the lines after `after`, then new ones in batches (src/api/sse.ts). */
   stream(after: number): Response {
-    const encoder = new TextEncoder();
     let pending: LogLine[] = this.recent(after);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let heartbeat: ReturnType<typeof setInterval> | undefined;
-    let unsubscribe = () => {};
-    let close = () => {};
-    const body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        const send = (text: string) => {
-          try {
-            controller.enqueue(encoder.encode(text));
-          } catch {
-            close();
-          }
-        };
-        const flush = () => {
-          timer = undefined;
-          if (pending.length === 0) return;
-          const lines = pending;
-          pending = [];
-          send(`event: log\ndata: ${JSON.stringify({ lines })}\n\n`);
-        };
-        unsubscribe = this.subscribe((line) => {
+    return sseResponse(this.#streams, {
+      first: "retry: 2000\n\n",
+      subscribe: (changed) =>
+        this.subscribe((line) => {
           pending.push(line);
           // A client that does not read is not allowed to make us hold more than the ring.
           if (pending.length > KEEP) pending.splice(0, pending.length - KEEP);
-          timer ??= setTimeout(flush, FLUSH_MS);
-        });
-        close = () => {
-          if (!this.#streams.delete(close)) return;
-          unsubscribe();
-          clearTimeout(timer);
-          clearInterval(heartbeat);
-          try {
-            controller.close();
-          } catch { /* already closed */ }
-        };
-        this.#streams.add(close);
-        heartbeat = setInterval(() => send(": ping\n\n"), HEARTBEAT_MS);
-        send("retry: 2000\n\n");
-        flush();
+          changed();
+        }),
+      flush: () => {
+        if (pending.length === 0) return null;
+        const lines = pending;
+        pending = [];
+        return `event: log\ndata: ${JSON.stringify({ lines })}\n\n`;
       },
-      cancel: () => close(),
-    });
-    return new Response(body, {
-      headers: {
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-store",
-        "X-Accel-Buffering": "no",
-      },
+      flushAtStart: true,
     });
   }
 }

@@ -1,6 +1,6 @@
 /**
  * GET /api/events: Server-Sent Events with the store's changes. Changes are gathered and sent at
- * most every FLUSH_MS as one `flows` event, a flow changed several times in between being sent
+ * most every 100 ms (src/api/sse.ts) as one `flows` event, a flow changed several times in between being sent
  * once, so a busy proxy costs each open UI a bounded amount of work:
  *
  *   event: flows
@@ -13,10 +13,7 @@ import type { Flow } from "../flow/flow.ts";
 import type { FlowStore } from "./store.ts";
 import { summarize } from "./summary.ts";
 import type { Interceptor } from "./intercept.ts";
-
-const FLUSH_MS = 100;
-/** A comment line now and then, so that idle connections are not timed out by the server. */
-const HEARTBEAT_MS = 15_000;
+import { sseResponse } from "./sse.ts";
 
 export interface Stats {
   /** Flows in the store. */
@@ -65,65 +62,31 @@ export class EventStreams {
   open(filter: Filter | null): Response {
     const store = this.#store;
     const interceptor = this.#interceptor;
-    const encoder = new TextEncoder();
     const pending = new Map<string, Flow | null>();
     let cleared = false;
-    let flushTimer: ReturnType<typeof setTimeout> | undefined;
-    let heartbeat: ReturnType<typeof setInterval> | undefined;
-    let unsubscribe = () => {};
-    let close = () => {};
-
-    const body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        const send = (text: string) => {
-          try {
-            controller.enqueue(encoder.encode(text));
-          } catch {
-            close();
-          }
-        };
-        const flush = () => {
-          flushTimer = undefined;
-          const upsert = [];
-          const remove: string[] = [];
-          for (const [id, flow] of pending) {
-            if (flow !== null && (!filter || filter(flow))) {
-              upsert.push(summarize(flow, interceptor.phaseOf(id)));
-            } else remove.push(id);
-          }
-          pending.clear();
-          const event = { upsert, remove, clear: cleared, stats: statsOf(store, interceptor) };
-          cleared = false;
-          send(`event: flows\ndata: ${JSON.stringify(event)}\n\n`);
-        };
-        unsubscribe = store.subscribe((e) => {
+    return sseResponse(this.#open, {
+      first: `retry: 2000\nevent: hello\ndata: ${JSON.stringify(statsOf(store, interceptor))}\n\n`,
+      subscribe: (changed) =>
+        store.subscribe((e) => {
           if (e.type === "cleared") {
             pending.clear();
             cleared = true;
           } else if (e.type === "removed") pending.set(e.id, null);
           else pending.set(e.flow.id, e.flow);
-          flushTimer ??= setTimeout(flush, FLUSH_MS);
-        });
-        close = () => {
-          if (!this.#open.delete(close)) return;
-          unsubscribe();
-          clearTimeout(flushTimer);
-          clearInterval(heartbeat);
-          try {
-            controller.close();
-          } catch { /* already closed */ }
-        };
-        this.#open.add(close);
-        heartbeat = setInterval(() => send(": ping\n\n"), HEARTBEAT_MS);
-        send(`retry: 2000\nevent: hello\ndata: ${JSON.stringify(statsOf(store, interceptor))}\n\n`);
-      },
-      cancel: () => close(),
-    });
-    return new Response(body, {
-      headers: {
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-store",
-        "X-Accel-Buffering": "no",
+          changed();
+        }),
+      flush: () => {
+        const upsert = [];
+        const remove: string[] = [];
+        for (const [id, flow] of pending) {
+          if (flow !== null && (!filter || filter(flow))) {
+            upsert.push(summarize(flow, interceptor.phaseOf(id)));
+          } else remove.push(id);
+        }
+        pending.clear();
+        const event = { upsert, remove, clear: cleared, stats: statsOf(store, interceptor) };
+        cleared = false;
+        return `event: flows\ndata: ${JSON.stringify(event)}\n\n`;
       },
     });
   }
