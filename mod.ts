@@ -23,7 +23,7 @@ export {
   type Options,
 } from "./src/options.ts";
 export { createLogger, type Logger, type LogLevel, type LogSink } from "./src/log.ts";
-export { HeaderList } from "./src/http1/headers.ts";
+export { HeaderList } from "./src/http/headers.ts";
 export {
   type Addon,
   type AddonContext,

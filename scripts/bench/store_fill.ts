@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { FlowStore } from "../../src/api/store.ts";
 import { parseFilter } from "../../src/filter/mod.ts";
 import { Flow, FlowRequest, FlowResponse } from "../../src/flow/flow.ts";
-import { HeaderList } from "../../src/http1/headers.ts";
+import { HeaderList } from "../../src/http/headers.ts";
 import { runtime, sqliteBinding } from "../../src/runtime/mod.ts";
 
 const { values: args } = parseArgs({

@@ -4,7 +4,7 @@
  */
 import type { Hono } from "hono";
 import { Flow, FlowRequest } from "../flow/flow.ts";
-import { HeaderList } from "../http1/headers.ts";
+import { HeaderList } from "../http/headers.ts";
 import { parseAuthority } from "../http1/target.ts";
 import { editBodyValue, editProblem, type RequestEdit } from "./intercept.ts";
 import { ReplayError } from "./replay.ts";

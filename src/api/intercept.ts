@@ -9,7 +9,7 @@ import type { Addon } from "../addons/types.ts";
 import { type Filter, parseFilter } from "../filter/mod.ts";
 import type { Flow } from "../flow/flow.ts";
 import { base64Decode } from "../flow/serialize.ts";
-import { HeaderList } from "../http1/headers.ts";
+import { HeaderList } from "../http/headers.ts";
 import type { Phase } from "./summary.ts";
 
 /**

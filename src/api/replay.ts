@@ -7,7 +7,7 @@
 import type { Addon } from "../addons/types.ts";
 import type { Flow } from "../flow/flow.ts";
 import { serializeRequestHead } from "../http1/head.ts";
-import type { HeaderList } from "../http1/headers.ts";
+import type { HeaderList } from "../http/headers.ts";
 import type { Address, Conn, Network } from "../runtime/types.ts";
 import { isWebSocketFlow, resendMessages, webSocketHandshake } from "./websocket_replay.ts";
 

@@ -7,7 +7,7 @@
  */
 import type { Flow } from "../flow/flow.ts";
 import { type RequestHead } from "../http1/head.ts";
-import type { HeaderList } from "../http1/headers.ts";
+import type { HeaderList } from "../http/headers.ts";
 import type { Conn } from "../runtime/types.ts";
 import { encodeFrame, Opcode, randomMask } from "../websocket/frame.ts";
 import { generateKey, isWebSocketUpgrade } from "../websocket/handshake.ts";

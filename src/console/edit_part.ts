@@ -4,7 +4,7 @@
  * bytes themselves, and an unchanged body is not touched).
  */
 import type { Flow } from "../flow/flow.ts";
-import { HeaderList } from "../http1/headers.ts";
+import { HeaderList } from "../http/headers.ts";
 import type { EditPart } from "./model.ts";
 
 const utf8 = new TextEncoder();

@@ -6,7 +6,7 @@
  * (`'` in a query): same meaning, not always the same bytes.
  */
 import type { FlowRequest } from "../flow/flow.ts";
-import { sameName } from "../http1/headers.ts";
+import { sameName } from "../http/headers.ts";
 import { base64Encode } from "../flow/serialize.ts";
 import { pastableText, requestParts } from "./request_parts.ts";
 

@@ -4,7 +4,7 @@
  * is the kept bytes with a Content-Length for them (a chunked original is sent whole).
  */
 import type { FlowRequest } from "../flow/flow.ts";
-import { sameName } from "../http1/headers.ts";
+import { sameName } from "../http/headers.ts";
 import { requestParts } from "./request_parts.ts";
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);

@@ -3,7 +3,7 @@
  * repeating, and its body bytes (as on the wire, Content-Encoding included).
  */
 import type { FlowRequest } from "../flow/flow.ts";
-import { sameName } from "../http1/headers.ts";
+import { sameName } from "../http/headers.ts";
 
 export class ExportError extends Error {}
 

@@ -3,7 +3,7 @@
  * are decoded at most once per message per call.
  */
 import { latin1 } from "../http1/bytes.ts";
-import { tokens } from "../http1/headers.ts";
+import { tokens } from "../http/headers.ts";
 import type { Flow, FlowRequest, FlowResponse } from "../flow/flow.ts";
 import type { FilterNode, FlagFilterName, RegexFilterName } from "./ast.ts";
 import { regexFlags } from "./ast.ts";

@@ -3,7 +3,7 @@
  * sets. node:zlib does gzip, deflate, br and zstd synchronously on both Deno 2.9 and Bun 1.4.
  */
 import zlib from "node:zlib";
-import { tokens } from "../http1/headers.ts";
+import { tokens } from "../http/headers.ts";
 
 /** Codings we can undo; identity needs nothing. */
 export const SUPPORTED_ENCODINGS = ["gzip", "x-gzip", "deflate", "br", "zstd", "identity"];

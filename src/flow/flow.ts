@@ -5,7 +5,7 @@
  * is null, `streamed` is true and `bodySize` says how big it was.
  */
 import { latin1 } from "../http1/bytes.ts";
-import { HeaderList } from "../http1/headers.ts";
+import { HeaderList } from "../http/headers.ts";
 import { formatAuthority, parseAuthority } from "../http1/target.ts";
 import { decodeContent, encodeContent, utf8OrNull } from "./encoding.ts";
 import { newFlowId } from "./id.ts";

@@ -21,7 +21,7 @@
  * See docs/flow-format.md for the mapping field by field.
  */
 import { isIP } from "node:net";
-import { HeaderList } from "../http1/headers.ts";
+import { HeaderList } from "../http/headers.ts";
 import { VERSION } from "../version.ts";
 import { decodeContent, encodeContent } from "./encoding.ts";
 import { Flow, type FlowError, FlowRequest, FlowResponse, type Peer } from "./flow.ts";

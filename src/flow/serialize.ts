@@ -12,7 +12,7 @@
  * know; `v` goes up only on an incompatible change, and a newer `v` is refused.
  */
 import { latin1 } from "../http1/bytes.ts";
-import { HeaderList } from "../http1/headers.ts";
+import { HeaderList } from "../http/headers.ts";
 import {
   Flow,
   type FlowError,

@@ -7,7 +7,7 @@ import { ChunkLineScanner } from "./chunk_line.ts";
 import { HttpError } from "./errors.ts";
 import type { Framing } from "./framing.ts";
 import { fieldsEnd, type HeadLimits, HeadScanner, parseFields, serializeFields } from "./head.ts";
-import type { HeaderList } from "./headers.ts";
+import type { HeaderList } from "../http/headers.ts";
 import type { ReceiveBuffer } from "./receive_buffer.ts";
 
 /** The end of a body, with the trailer section of a chunked body if it had one. */

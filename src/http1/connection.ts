@@ -29,7 +29,7 @@ import {
 } from "./framing.ts";
 import type { HeadLimits, RequestHead, ResponseHead } from "./head.ts";
 import { serializeRequestHead, serializeResponseHead } from "./head.ts";
-import type { HeaderList } from "./headers.ts";
+import type { HeaderList } from "../http/headers.ts";
 import { RequestReader, ResponseReader } from "./reader.ts";
 
 export type Role = "client" | "server";

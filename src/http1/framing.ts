@@ -3,9 +3,9 @@
  * section 6.3 ("Message Body Length"), whose rules are quoted inline.
  */
 import { HttpError, quoted } from "./errors.ts";
-import { tokens, trimOws } from "./headers.ts";
+import { tokens, trimOws } from "../http/headers.ts";
 import type { RequestHead, ResponseHead } from "./head.ts";
-import type { HeaderList } from "./headers.ts";
+import type { HeaderList } from "../http/headers.ts";
 
 export type Framing =
   /** No body at all. */

@@ -7,7 +7,7 @@
  */
 import { byteLength, CR, HTAB, indexOfByte, latin1, LF, SP, writeString } from "./bytes.ts";
 import { HttpError } from "./errors.ts";
-import { HeaderList } from "./headers.ts";
+import { HeaderList } from "../http/headers.ts";
 import type { ReceiveBuffer } from "./receive_buffer.ts";
 
 export interface RequestHead {

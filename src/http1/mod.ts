@@ -5,7 +5,7 @@ export * from "./chunk_line.ts";
 export * from "./errors.ts";
 export * from "./framing.ts";
 export * from "./head.ts";
-export * from "./headers.ts";
+export * from "../http/headers.ts";
 export * from "./reader.ts";
 export * from "./receive_buffer.ts";
 export * from "./target.ts";

@@ -24,7 +24,7 @@ import {
   type RequestHead,
   type ResponseHead,
 } from "./head.ts";
-import type { HeaderList } from "./headers.ts";
+import type { HeaderList } from "../http/headers.ts";
 import { ReceiveBuffer } from "./receive_buffer.ts";
 
 export type ReadEvent<H> =

@@ -14,7 +14,7 @@ import {
   peerToJson,
   serverToJson,
 } from "../flow/serialize.ts";
-import type { HeaderList } from "../http1/headers.ts";
+import type { HeaderList } from "../http/headers.ts";
 
 type Message = FlowRequest | FlowResponse;
 type Obj = Record<string, unknown>;

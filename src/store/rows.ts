@@ -7,7 +7,7 @@ import { ASSET_TYPES, compileMatcher } from "../filter/matcher.ts";
 import type { Flow, FlowRequest, FlowResponse } from "../flow/flow.ts";
 import { flowFromJson } from "../flow/serialize.ts";
 import { WebSocketMessage, type WebSocketMessageType } from "../flow/websocket.ts";
-import { tokens } from "../http1/headers.ts";
+import { tokens } from "../http/headers.ts";
 import type { SqlValue } from "../runtime/mod.ts";
 import { flowDoc, headerBlock, toFlowJson } from "./doc.ts";
 import { BODY_NONE, BODY_OTHER, BODY_PLAIN } from "./schema.ts";

@@ -5,7 +5,7 @@
 import { Flow, FlowRequest, FlowResponse, type Peer, type ServerPeer } from "../flow/flow.ts";
 import { jsonSafe } from "../flow/serialize.ts";
 import { WebSocketData, WebSocketMessage, type WebSocketMessageType } from "../flow/websocket.ts";
-import { HeaderList } from "../http1/headers.ts";
+import { HeaderList } from "../http/headers.ts";
 
 interface MessageSnapshot {
   httpVersion: string;

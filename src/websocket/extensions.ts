@@ -6,7 +6,7 @@
  * frame parser does not know, so offers of other extensions are removed from the client's
  * request before it is forwarded, and a response accepting one fails the handshake.
  */
-import type { HeaderList } from "../http1/headers.ts";
+import type { HeaderList } from "../http/headers.ts";
 
 export const PERMESSAGE_DEFLATE = "permessage-deflate";
 

@@ -2,7 +2,7 @@
  * The opening handshake (RFC 6455 4.1 and 4.2): recognise an Upgrade request, check it, and check
  * the server's 101 answer, including Sec-WebSocket-Accept computed with WebCrypto's SHA-1.
  */
-import { type HeaderList, tokens } from "../http1/headers.ts";
+import { type HeaderList, tokens } from "../http/headers.ts";
 import { checkAcceptedExtensions, type Extension, parseExtensions } from "./extensions.ts";
 
 /** The GUID the accept key is derived with (4.2.2, step 5.4). */

@@ -5,7 +5,7 @@ import { Flow, FlowRequest } from "../../src/flow/flow.ts";
 import { flowFromJson, flowToJson } from "../../src/flow/serialize.ts";
 import { flowsToHar, harToFlows } from "../../src/flow/har.ts";
 import { parseFilter } from "../../src/filter/mod.ts";
-import { HeaderList } from "../../src/http1/headers.ts";
+import { HeaderList } from "../../src/http/headers.ts";
 import { viaProxy, waitFor, withApi, withOrigin } from "./helpers.ts";
 import { jsonArgs, withWeb } from "./web_helpers.ts";
 

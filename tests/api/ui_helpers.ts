@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { chromium, type Page } from "playwright-core";
 import type { WebServer } from "../../src/api/web.ts";
 import { Flow, FlowRequest, FlowResponse } from "../../src/flow/flow.ts";
-import { HeaderList } from "../../src/http1/headers.ts";
+import { HeaderList } from "../../src/http/headers.ts";
 import { ROOT } from "../e2e/helpers.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";

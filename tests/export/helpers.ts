@@ -3,7 +3,7 @@ import http from "node:http";
 import type net from "node:net";
 import process from "node:process";
 import { Flow, FlowRequest } from "../../src/flow/flow.ts";
-import { HeaderList } from "../../src/http1/headers.ts";
+import { HeaderList } from "../../src/http/headers.ts";
 import { run, type RunResult } from "../e2e/helpers.ts";
 
 export interface Received {

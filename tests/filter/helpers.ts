@@ -3,7 +3,7 @@
  */
 import { encodeContent } from "../../src/flow/encoding.ts";
 import { Flow, FlowRequest, FlowResponse, type ServerPeer } from "../../src/flow/flow.ts";
-import { HeaderList } from "../../src/http1/headers.ts";
+import { HeaderList } from "../../src/http/headers.ts";
 import { parseFilter } from "../../src/filter/mod.ts";
 
 type Headers = Array<[string, string]>;

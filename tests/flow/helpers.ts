@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import zlib from "node:zlib";
-import { HeaderList } from "../../src/http1/headers.ts";
+import { HeaderList } from "../../src/http/headers.ts";
 import { Flow, FlowRequest, FlowResponse } from "../../src/flow/flow.ts";
 
 export const T0 = Date.UTC(2025, 0, 2, 3, 4, 5, 678);

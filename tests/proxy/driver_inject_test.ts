@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Flow, FlowRequest } from "../../src/flow/flow.ts";
-import { HeaderList } from "../../src/http1/headers.ts";
+import { HeaderList } from "../../src/http/headers.ts";
 import { MemoryNetwork } from "../../src/runtime/memory.ts";
 import { Client } from "../../src/proxy/core/connection.ts";
 import { Context, DEFAULT_LAYER_OPTIONS } from "../../src/proxy/core/context.ts";

@@ -15,7 +15,7 @@ import {
   type RegexFilterName,
 } from "../../src/filter/mod.ts";
 import { Flow, FlowRequest, FlowResponse } from "../../src/flow/flow.ts";
-import { HeaderList } from "../../src/http1/headers.ts";
+import { HeaderList } from "../../src/http/headers.ts";
 import { FlowDb } from "../../src/store/flow_db.ts";
 import { filterToSql, literalOf, requiredText } from "../../src/store/filter_sql.ts";
 import { withTempDir } from "./helpers.ts";

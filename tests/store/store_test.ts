@@ -9,7 +9,7 @@ import path from "node:path";
 import { FlowStore } from "../../src/api/store.ts";
 import { parseFilter } from "../../src/filter/mod.ts";
 import { WebSocketData, WebSocketMessage } from "../../src/flow/websocket.ts";
-import { HeaderList } from "../../src/http1/headers.ts";
+import { HeaderList } from "../../src/http/headers.ts";
 import { openSqlite } from "../../src/runtime/mod.ts";
 import { FlowDb } from "../../src/store/flow_db.ts";
 import { openStoreFile, STORE_FORMAT, StoreFileError } from "../../src/store/schema.ts";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { HeaderList } from "../../src/http1/headers.ts";
+import { HeaderList } from "../../src/http/headers.ts";
 import {
   acceptKey,
   checkUpgradeRequest,

@@ -5,7 +5,7 @@
  * responses. Only heads are needed, so bodies keep streaming.
  */
 import type { Flow } from "../../flow/flow.ts";
-import type { HeaderList } from "../../http1/headers.ts";
+import type { HeaderList } from "../../http/headers.ts";
 import type { Logger } from "../../log.ts";
 import type { Addon } from "../types.ts";
 import { replacementText, type RewriteSpec } from "./rewrite_spec.ts";

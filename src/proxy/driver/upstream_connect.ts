@@ -6,7 +6,7 @@
  */
 import { H1Connection } from "../../http1/connection.ts";
 import { HttpError } from "../../http1/errors.ts";
-import { HeaderList } from "../../http1/headers.ts";
+import { HeaderList } from "../../http/headers.ts";
 import { type Conn, NetError } from "../../runtime/types.ts";
 import { type Endpoint, formatEndpoint } from "../core/connection.ts";
 
