@@ -3,23 +3,9 @@ import { REPLAY_OPTION_SPECS } from "./replay/option_specs.ts";
 import { REWRITE_OPTION_SPECS } from "./addons/builtin/rewrite_option_specs.ts";
 import { modeProblem } from "./proxy/modes/spec.ts";
 import { credentialsProblem } from "./proxy/modes/proxy_auth.ts";
+import type { OptionType, Spec } from "./option_spec.ts";
 
-/**
- * Every option the proxy understands, in one registry: name (mitmproxy's name where it has one),
- * type, default and help. The CLI's flags and `--set name=value` both go through here.
- */
-
-export type OptionType = "string" | "int" | "seconds" | "bool" | "strings" | "size";
-
-export interface Spec<T> {
-  type: OptionType;
-  default: T;
-  help: string;
-  min?: number;
-  max?: number;
-  /** Extra check of one value; returns what is wrong, or null. */
-  check?: (value: string) => string | null;
-}
+export type { OptionType, Spec };
 
 /** For filter options: null if `text` is a valid filter expression (or empty), else why not. */
 function filterProblem(text: string): string | null {
@@ -46,6 +32,10 @@ function opt<T>(spec: Spec<T>): Spec<T> {
   return spec;
 }
 
+/**
+ * Every option the proxy understands, in one registry: name (mitmproxy's name where it has one),
+ * type, default and help. The CLI's flags and `--set name=value` both go through here.
+ */
 export const OPTION_SPECS = {
   listen_host: opt({
     type: "string",

@@ -1,7 +1,7 @@
 /** The server and client replay options (mitmproxy's names), merged into the option registry. */
-import type { Spec } from "../options.ts";
+import type { Spec } from "../option_spec.ts";
 
-/** Types each entry like the registry does (a type-only import: no import cycle). */
+/** Types each entry like the registry does (from src/option_spec.ts: no import cycle). */
 function opt<T>(spec: Spec<T>): Spec<T> {
   return spec;
 }
