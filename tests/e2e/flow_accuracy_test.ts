@@ -13,6 +13,7 @@ import type { Addon } from "../../mod.ts";
 import { readFlows } from "../../src/flow/record_file.ts";
 import { curlVia, echoOrigin, parseCurlI, withAddons } from "../addons/helpers.ts";
 import { httpsOrigin, makeOriginCert, tempDir, testCaFile } from "./https_helpers.ts";
+import { viaProxy, waitFor, withApi, withOrigin } from "../api/helpers.ts";
 
 // The classic core records the framing the client or origin sent, not the one it sent on.
 const classic = process.env.MITM_PROXY_CORE !== "layers"
@@ -59,6 +60,52 @@ test("bodies an addon changed are recorded with the Content-Length that was sent
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
+
+/** A header's value in the API's flow JSON ([name, value] pairs). */
+function headerOf(headers: [string, string][], name: string): string | undefined {
+  return headers.find(([n]) => n.toLowerCase() === name)?.[1];
+}
+
+test("bodies edited in the intercept editor are recorded with the Content-Length that was sent", {
+  timeout: 60_000,
+  skip: classic,
+}, async () => {
+  await withOrigin(async (origin) => {
+    await withApi({ intercept: "~u /edit" }, async ({ proxy, req }) => {
+      const paused = async (phase: string) =>
+        await waitFor(`a flow paused at ${phase}`, async () => {
+          const { flows } = await (await req("/api/flows")).json();
+          return (flows as Json[]).find((f) => f.intercepted === phase);
+        });
+      const base = `http://127.0.0.1:${origin.port}`;
+      const answer = viaProxy(proxy.address.port, `${base}/edit`, { method: "POST", body: "orig" });
+      // The editor changes the body only: the head still says Content-Length: 4.
+      const atRequest = await paused("request");
+      const edited = await req(`/api/flows/${atRequest.id}/resume`, {
+        method: "POST",
+        json: { request: { body: "changed body" } },
+      });
+      assert.equal(edited.status, 200);
+      const atResponse = await paused("response");
+      const done = await req(`/api/flows/${atResponse.id}/resume`, {
+        method: "POST",
+        json: { response: { body: "edited!" } },
+      });
+      assert.equal(done.status, 200);
+      const text = await answer;
+      assert.match(text, /\r\nContent-Length: 7\r\n/i);
+      assert.match(text, /\r\n\r\nedited!$/);
+      const seen = origin.requests.find((r) => r.line.startsWith("POST"))!;
+      assert.equal(seen.headers["content-length"], "12");
+      const whole = await waitFor("the finished flow", async () => {
+        const f = await (await req(`/api/flows/${atRequest.id}`)).json();
+        return f.intercepted === null && f.response && f;
+      });
+      assert.equal(headerOf(whole.request.headers, "content-length"), "12");
+      assert.equal(headerOf(whole.response.headers, "content-length"), "7");
+    });
+  });
+});
 
 function harEntries(file: string): Json[] {
   return JSON.parse(readFileSync(file, "utf8")).log.entries;
