@@ -406,9 +406,12 @@ function content(r: FlowResponse, limit: number): HarContent {
 
 /**
  * HAR timings from the flow's timestamps (ms). connect (and ssl, which HAR counts inside connect)
- * only when the origin connection was opened during this flow; a reused one has -1. Where a connect
- * overlapped sending or waiting, that time is taken out of them, so `time` (the sum) stays the
- * wall-clock span of the flow. blocked and dns are not measured: -1.
+ * belong to the first flow on the origin connection (`reused: false`), also when the connection
+ * was opened before its request (an HTTPS tunnel dials the origin for its certificate); a reused
+ * one has -1. Without `reused` (older recordings) only a connection opened during the flow counts.
+ * Where a connect overlapped sending or waiting, that time is taken out of them, so `time` (the
+ * sum) stays the wall-clock span of the flow plus any connect before it. blocked and dns are not
+ * measured: -1.
  */
 export function harTimings(flow: Flow): HarTimings {
   const rq = flow.request;
@@ -424,7 +427,7 @@ export function harTimings(flow: Flow): HarTimings {
   const s = flow.server;
   if (
     s !== null && s.reused !== true && s.timestampTcpStart !== undefined &&
-    s.timestampTcpEnd !== undefined && s.timestampTcpStart >= start
+    s.timestampTcpEnd !== undefined && (s.reused === false || s.timestampTcpStart >= start)
   ) {
     cs = s.timestampTcpStart;
     ce = Math.max(s.timestampTcpEnd, s.timestampTlsEnd ?? s.timestampTcpEnd);

@@ -23,6 +23,7 @@ import { runtimeServices } from "./driver/runtime_services.ts";
 import type { DriverServices, DriverTimers } from "./driver/services.ts";
 import type { Deadlines, Expiring } from "./deadlines.ts";
 import type { TlsFailedData } from "./layers/tls.ts";
+import type { ServerConnectedData } from "./layers/http/stream.ts";
 import {
   RegularMode,
   ReverseMode,
@@ -31,6 +32,7 @@ import {
   UpstreamMode,
 } from "./layers/modes.ts";
 import type { ModeSpec } from "./modes/spec.ts";
+import { MAGIC_HOST, mitmItAnswer } from "./mitm_it.ts";
 import { basicAuthorization, parseCredentials } from "./modes/proxy_auth.ts";
 
 /** Which core serves client connections: the option, unless MITM_PROXY_CORE overrides it. */
@@ -73,6 +75,7 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
     clientFirstWaitMs: CLIENT_FIRST_WAIT_MS,
     now: () => Date.now(),
     keepHostHeader: options.keep_host_header,
+    onboarding: { host: MAGIC_HOST, answer: (path) => mitmItAnswer(shared.ca, path) },
     http2: options.http2,
     self: {
       url: `http://${formatAuthority(listen.host, listen.port)}`,
@@ -89,6 +92,7 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
       ...base,
       holdRequestBodies: addons.has("request"),
       holdResponseBodies: addons.has("response"),
+      announceServers: addons.has("server_connected"),
     };
     const context = new Context(client, layerOptions);
     const info: ClientInfo = {
@@ -163,6 +167,7 @@ function layeredServices(shared: LayeredShared): DriverServices {
     leaves: shared.ca.leaves,
     verifyUpstream: !options.ssl_insecure,
     extraCa: shared.tls.extraCa,
+    keylog: shared.tls.keylog,
     addons,
     logger: log,
     tlsTimeoutMs: options.tls_handshake_timeout * 1000,
@@ -176,6 +181,10 @@ function layeredServices(shared: LayeredShared): DriverServices {
         return;
       }
       if (!addons.has(name as never)) return;
+      if (name === "server_connected") {
+        const d = data as ServerConnectedData;
+        return addons.trigger("server_connected", d.server, d.flow);
+      }
       return addons.trigger(name as never, data as never);
     },
   });

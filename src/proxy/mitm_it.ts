@@ -3,56 +3,49 @@
  * proxy itself: the CA certificate to download and how to install it, as mitmproxy does.
  */
 import { HeaderList, serializeResponseHead } from "../http1/mod.ts";
-import type { ProxyContext } from "./context.ts";
+import type { CaContext, ProxyContext } from "./context.ts";
 import { reasonPhrase } from "./responses.ts";
 
 export const MAGIC_HOST = "mitm.it";
 
 const utf8 = new TextEncoder();
 
-/** The whole response for a request to mitm.it. */
-export function mitmItResponse(ctx: ProxyContext, method: string, path: string): Uint8Array {
-  const p = path.split("?")[0];
-  const ca = ctx.ca;
-  if (p === "/cert/pem") {
-    return respond(200, "application/x-x509-ca-cert", utf8.encode(ca.authority.certPem), method, {
-      "Content-Disposition": 'attachment; filename="mitm-ca-cert.pem"',
-    });
-  }
-  if (p === "/cert/cer") {
-    return respond(200, "application/pkix-cert", ca.authority.certDer, method, {
-      "Content-Disposition": 'attachment; filename="mitm-ca-cert.cer"',
-    });
-  }
-  if (p === "/" || p === "/index.html") {
-    return respond(200, "text/html; charset=utf-8", utf8.encode(page(ctx)), method);
-  }
-  return respond(
-    404,
-    "text/plain; charset=utf-8",
-    utf8.encode("Not found. Try http://mitm.it/\n"),
-    method,
-  );
+/** An answer of the certificate page: status, header fields (name, value, ...) and body. */
+export interface MitmItAnswer {
+  status: number;
+  headers: string[];
+  body: Uint8Array;
 }
 
-function respond(
-  status: number,
-  type: string,
-  body: Uint8Array,
-  method: string,
-  extra: Record<string, string> = {},
-): Uint8Array {
-  const headers = HeaderList.from({
-    "Content-Type": type,
-    "Content-Length": String(body.length),
-    "Cache-Control": "no-store",
-    ...extra,
-  });
+/** The answer to a request for `path` on mitm.it, whatever HTTP version carries it. */
+export function mitmItAnswer(ca: CaContext, path: string): MitmItAnswer {
+  const p = path.split("?")[0];
+  if (p === "/cert/pem") {
+    return answer(200, "application/x-x509-ca-cert", utf8.encode(ca.authority.certPem), [
+      "Content-Disposition",
+      'attachment; filename="mitm-ca-cert.pem"',
+    ]);
+  }
+  if (p === "/cert/cer") {
+    return answer(200, "application/pkix-cert", ca.authority.certDer, [
+      "Content-Disposition",
+      'attachment; filename="mitm-ca-cert.cer"',
+    ]);
+  }
+  if (p === "/" || p === "/index.html") {
+    return answer(200, "text/html; charset=utf-8", utf8.encode(page(ca)));
+  }
+  return answer(404, "text/plain; charset=utf-8", utf8.encode("Not found. Try http://mitm.it/\n"));
+}
+
+/** The whole HTTP/1.1 response for a request to mitm.it (the classic core). */
+export function mitmItResponse(ctx: ProxyContext, method: string, path: string): Uint8Array {
+  const { status, headers, body } = mitmItAnswer(ctx.ca, path);
   const head = serializeResponseHead({
     version: "HTTP/1.1",
     status,
     reason: reasonPhrase(status),
-    headers,
+    headers: new HeaderList(headers),
   });
   if (method === "HEAD") return head;
   const out = new Uint8Array(head.length + body.length);
@@ -61,8 +54,26 @@ function respond(
   return out;
 }
 
-function page(ctx: ProxyContext): string {
-  const file = ctx.ca.files.certPemFile;
+function answer(
+  status: number,
+  type: string,
+  body: Uint8Array,
+  extra: string[] = [],
+): MitmItAnswer {
+  const headers = [
+    "Content-Type",
+    type,
+    "Content-Length",
+    String(body.length),
+    "Cache-Control",
+    "no-store",
+    ...extra,
+  ];
+  return { status, headers, body };
+}
+
+function page(ca: CaContext): string {
+  const file = ca.files.certPemFile;
   const steps: Array<[string, string]> = [
     [
       "Linux (Debian, Ubuntu)",
@@ -111,7 +122,7 @@ code{background:#f3f3f3;padding:0 .2rem;word-break:break-all}dt{font-weight:600;
 <p>Traffic from this device goes through mitm.ts. To let it show HTTPS, install its CA certificate:
 <a href="/cert/pem">mitm-ca-cert.pem</a> (most systems) or <a href="/cert/cer">mitm-ca-cert.cer</a>
 (Windows, Android).</p>
-<p>Anyone holding the CA key (<code>${escape(ctx.ca.files.keyFile)}</code>) can impersonate any
+<p>Anyone holding the CA key (<code>${escape(ca.files.keyFile)}</code>) can impersonate any
 site to a device that trusts it: install it only on devices you control, and remove it when done.</p>
 <dl>${rows.join("\n")}</dl>
 </body></html>

@@ -270,6 +270,29 @@ test("timings come from the flow's timestamps and time is their sum", () => {
   }
 });
 
+test("the first flow on a connection opened before its request (an HTTPS tunnel) gets its connect and TLS time", () => {
+  const flow = simpleFlow();
+  const start = flow.request.timestampStart;
+  // Dialled and TLS-connected while the client's CONNECT and handshake were under way.
+  flow.server = {
+    address: "127.0.0.1",
+    port: 443,
+    tls: { sni: "a.test", alpn: "http/1.1", version: "TLSv1.3" },
+    reused: false,
+    timestampTcpStart: start - 50,
+    timestampTcpEnd: start - 40,
+    timestampTlsStart: start - 40,
+    timestampTlsEnd: start - 20,
+  };
+  const first = harTimings(flow);
+  assert.equal(first.connect, 30);
+  assert.equal(first.ssl, 20);
+  flow.server = { ...flow.server, reused: true };
+  const later = harTimings(flow);
+  assert.equal(later.connect, -1);
+  assert.equal(later.ssl, -1);
+});
+
 test("an error without a response becomes status 0 with _error", () => {
   const entry = flowsToHar([errorFlow()]).log.entries[0];
   assert.equal(entry.response.status, 0);

@@ -6,6 +6,13 @@
 import type { Client, Server } from "./connection.ts";
 
 /** The settings the layers read (a plain subset of the proxy's options). */
+/** The site the proxy answers itself (see LayerOptions.onboarding). */
+export interface Onboarding {
+  host: string;
+  /** Status, header fields (name, value, ...) and body for a GET of `path`. */
+  answer(path: string): { status: number; headers: string[]; body: Uint8Array };
+}
+
 export interface LayerOptions {
   /** Largest request/response head and most header fields accepted. */
   maxHeadBytes: number;
@@ -52,6 +59,16 @@ export interface LayerOptions {
    * or a request that would loop through it) gets a page explaining how to use a proxy.
    */
   self?: { url: string; is(host: string, port: number): boolean } | null;
+  /**
+   * Call the server_connected hook when a flow first uses an origin connection (each call is a
+   * pause, so only when some addon implements it).
+   */
+  announceServers?: boolean;
+  /**
+   * A site the proxy serves itself (http://mitm.it, the CA certificate page): requests to `host`
+   * get `answer(path)` and no flow; no origin is dialled for it, not even eagerly.
+   */
+  onboarding?: Onboarding | null;
   /** Reverse mode: send the client's Host to the origin instead of the origin's own. */
   keepHostHeader?: boolean;
 }

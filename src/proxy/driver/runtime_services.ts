@@ -31,6 +31,8 @@ export interface RuntimeServicesOptions {
   log(level: DriverLogLevel, message: string): void;
   tlsTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** NSS key-log lines of every TLS session, with clients and with origins (keylog_file). */
+  keylog?: ((line: Uint8Array) => void) | null;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -44,6 +46,7 @@ export function runtimeServices(o: RuntimeServicesOptions): DriverServices {
         identity: identity as { certPem: string; keyPem: string },
         alpn: [...alpn],
         timeoutMs,
+        onKeylog: o.keylog ?? undefined,
       }),
     connect: async (conn, options) => {
       const tls = await connectTls({
@@ -54,6 +57,7 @@ export function runtimeServices(o: RuntimeServicesOptions): DriverServices {
         verify: o.verifyUpstream,
         extraCa: o.extraCa,
         timeoutMs,
+        onKeylog: o.keylog ?? undefined,
       });
       const cert = tls.certificate;
       const peerNames = cert

@@ -113,7 +113,9 @@ export class ClientTlsLayer extends Layer {
     const supported = supportedAlpn(this.context.options.http2);
     let offer = supported.filter((p) => hello.alpn.includes(p));
 
-    const eager = this.context.options.connectionStrategy === "eager";
+    // The proxy's own site (mitm.it) has no origin to ask first.
+    const eager = this.context.options.connectionStrategy === "eager" &&
+      server?.address.host !== this.context.options.onboarding?.host;
     if (server !== null && server.tls === null && (server.open || eager)) {
       // Server first: the origin is (or is to be) connected already (SOCKS5 dials before it
       // replies), so its handshake goes first and its ALPN choice is what the client is offered.

@@ -2,6 +2,7 @@
  * The stream layer's translations between the wire-neutral heads and the flow model that addons,
  * filters and recordings see, and the error responses the proxy writes itself.
  */
+import type { ServerInfo } from "../../../addons/types.ts";
 import { Flow, FlowRequest, type FlowResponse, type ServerPeer } from "../../../flow/flow.ts";
 import type { HeaderList as Headers } from "../../../http/headers.ts";
 import { HeaderList } from "../../../http/headers.ts";
@@ -48,6 +49,16 @@ export function serverPeer(s: Server, fresh: boolean): ServerPeer {
     peer.timestampTlsEnd = s.timestampTlsEnd ?? undefined;
   }
   return peer;
+}
+
+/** An origin connection as the server_connected hook sees it. */
+export function serverInfo(s: Server): ServerInfo {
+  return {
+    address: s.address.host,
+    port: s.address.port,
+    tls: flowTls(s.tls),
+    timestampStart: s.timestampTcpStart ?? s.timestampStart ?? 0,
+  };
 }
 
 /** The head to send to the origin for a flow's request: hop-by-hop fields dropped. */

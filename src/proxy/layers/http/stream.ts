@@ -5,14 +5,15 @@
  * and turns every failure into a response or a flow error. It never sees bytes: it gets stream
  * events from the HttpLayer and sends stream events to a connection by its id.
  */
+import type { ServerInfo } from "../../../addons/types.ts";
 import { type Flow, FlowResponse } from "../../../flow/flow.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../http/message.ts";
 import { PROXY_AUTHENTICATE } from "../../../proxy/modes/proxy_auth.ts";
 import { Arm, CallHook, Disarm, Log } from "../../core/commands.ts";
 import { Server } from "../../core/connection.ts";
-import { notAProxyRequestText, originFailureText } from "../../responses.ts";
-import type { Context } from "../../core/context.ts";
+import { notAProxyRequestText, originFailureText, reasonPhrase } from "../../responses.ts";
+import type { Context, Onboarding } from "../../core/context.ts";
 import { type Event, MessageInjected, SpliceEnded, Wakeup } from "../../core/events.ts";
 import { callHook, type CommandGenerator, openConnection } from "../../core/layer.ts";
 import type { UpgradeRequest } from "../../../websocket/handshake.ts";
@@ -31,6 +32,7 @@ import {
   newFlow,
   proxyAuthorized,
   requestHeadOf,
+  serverInfo,
   serverPeer,
 } from "./flow_parts.ts";
 import {
@@ -49,6 +51,12 @@ import {
   UpgradeStream,
 } from "./events.ts";
 
+/** What the server_connected hook gets: the connection, and the flow that uses it first. */
+export interface ServerConnectedData {
+  server: ServerInfo;
+  flow: Flow;
+}
+
 /** What MessageInjected("request") carries: the flow whose request to send. */
 export interface InjectedRequest {
   flow: Flow;
@@ -63,6 +71,13 @@ export class HttpStream extends StreamBase {
   #readTimer: Arm | null = null;
   /** The client's WebSocket handshake, when the request is one. */
   #webSocket: UpgradeRequest | null = null;
+  /** Where the client's request went before any hook ran; an addon may send it elsewhere. */
+  #asked: { scheme: string; host: string; port: number } | null = null;
+  /**
+   * The `request` hook set a body while the client's upload was streaming: that body goes out
+   * once the client is done, and what the client still sends is dropped.
+   */
+  #replacing = false;
 
   constructor(context: Context, streamId: number, mode: HttpMode) {
     super(context, streamId, mode);
@@ -161,6 +176,12 @@ export class HttpStream extends StreamBase {
       // The request-target names the origin; a differing Host would mislead it (RFC 9112 3.2.2).
       request.headers.set("Host", request.authority);
     }
+    const onboarding = o.onboarding;
+    if (onboarding && request.host === onboarding.host) {
+      yield* this.#answerItself(onboarding);
+      return;
+    }
+    this.#asked = { scheme: request.scheme, host: request.host, port: request.port };
     yield* callHook("requestheaders", flow);
     if (yield* this.answeredByHook()) return;
     if (holdsBody(o.holdRequestBodies, request, o.streamLargeBodies)) {
@@ -177,11 +198,56 @@ export class HttpStream extends StreamBase {
     }
     this.state = "streamRequest";
     this.#requestStreaming = true;
+    if (!(yield* this.#requestHookWhileStreaming())) return;
     if (!(yield* this.#sendRequestHead())) return;
+  }
+
+  /**
+   * A body that streams past a `request` hook: the hook still runs before the origin is asked,
+   * sees no body (`streamed`, and how much was read so far), and may answer, kill, reroute or
+   * set a body of its own. Returns true when the streamed request goes on to the origin.
+   */
+  *#requestHookWhileStreaming(): CommandGenerator<boolean> {
+    if (!this.context.options.holdRequestBodies) return true; // no addon has the hook
+    const request = this.flow!.request;
+    request.streamed = true;
+    request.body = null;
+    yield* callHook("request", this.flow!);
+    if (yield* this.answeredByHook()) return false;
+    if (!request.bodyChanged) return true;
+    this.#requestStreaming = false;
+    this.#replacing = true;
+    this.state = "holdRequest";
+    this.#requestBody.takeChunks();
+    return false;
+  }
+
+  /**
+   * The proxy's own site (mitm.it): answered here, without hooks or a flow, as the classic core
+   * does. A body is refused (nothing here takes one; reading it would only cost).
+   */
+  *#answerItself(site: Onboarding): CommandGenerator {
+    const request = this.flow!.request; // the flow goes to no hook and is never recorded
+    if (request.headers.has("transfer-encoding") || Number(request.headers.get("content-length"))) {
+      this.state = "failed";
+      yield* this.answerError(400, `mitm.ts: requests to ${site.host} cannot have a body.`);
+      return;
+    }
+    this.state = "done";
+    const { status, headers, body } = site.answer(request.path);
+    const head = { status, reason: reasonPhrase(status), version: "HTTP/1.1" };
+    yield* this.toClient(
+      new ResponseHeaders(this.streamId, { ...head, headers: new HeaderList(headers) }, false),
+    );
+    if (request.method !== "HEAD" && body.length > 0) {
+      yield* this.toClient(new ResponseData(this.streamId, body));
+    }
+    yield* this.toClient(new ResponseEnd(this.streamId, null));
   }
 
   *#onRequestData(data: Uint8Array): CommandGenerator {
     const flow = this.flow!;
+    if (this.#replacing) return; // the rest of an upload a hook's body replaced
     flow.request.bodySize += data.length;
     if (this.state === "holdRequest") {
       if (this.#requestBody.add(data)) return;
@@ -189,6 +255,7 @@ export class HttpStream extends StreamBase {
       this.state = "streamRequest";
       this.#requestStreaming = true;
       flow.request.streamed = true;
+      if (!(yield* this.#requestHookWhileStreaming())) return;
       if (!(yield* this.#sendRequestHead())) return;
       for (const chunk of this.#requestBody.takeChunks()) {
         yield* this.toServer(new RequestData(this.streamId, chunk));
@@ -209,9 +276,14 @@ export class HttpStream extends StreamBase {
     request.timestampEnd = this.context.options.now();
     this.requestEnded = true;
     if (this.state === "holdRequest") {
-      if (!this.injected) request.body = this.#requestBody.bytes();
-      yield* callHook("request", flow);
-      if (yield* this.answeredByHook()) return;
+      if (this.#replacing) {
+        // The hook ran already and set this body; the client's own upload is over now.
+        this.#replacing = false;
+      } else {
+        if (!this.injected) request.body = this.#requestBody.bytes();
+        yield* callHook("request", flow);
+        if (yield* this.answeredByHook()) return;
+      }
       frameHeldRequest(request);
       if (!(yield* this.#sendRequestHead())) return;
       if (request.body && request.body.length > 0) {
@@ -223,7 +295,6 @@ export class HttpStream extends StreamBase {
       request.body = this.#requestBody.bytes();
       request.streamed = request.body === null;
       yield* this.toServer(new RequestEnd(this.streamId, trailers));
-      yield* callHook("request", flow);
       if (this.state === "finishRequest") {
         // The origin answered before the upload ended; both are over now.
         yield* this.release(true);
@@ -253,13 +324,32 @@ export class HttpStream extends StreamBase {
       const ready = (yield get) as HttpConnectionReady;
       if (ready.conn === null) {
         const why = ready.error ?? "could not connect";
-        yield* this.fail(502, why, originFailureText(r.authority, why));
+        yield* this.fail(
+          502,
+          `could not connect to ${r.authority}: ${why}`,
+          originFailureText(r.authority, why),
+        );
         return false;
       }
       this.server = ready.conn;
       flow.server = serverPeer(ready.conn, ready.fresh);
+      // A connection that carried no request yet is new to the addons, wherever it was opened.
+      if (ready.fresh && this.context.options.announceServers) {
+        yield* callHook<ServerConnectedData>("server_connected", {
+          server: serverInfo(ready.conn),
+          flow,
+        });
+      }
     }
     this.#webSocket ??= webSocketOffer(r);
+    const asked = this.#asked;
+    if (
+      asked !== null &&
+      (asked.scheme !== r.scheme || asked.host !== r.host || asked.port !== r.port)
+    ) {
+      // A hook sent the request to another origin: Host names that one (RFC 9112 3.2.2).
+      r.headers.set("Host", r.authority);
+    }
     const head = requestHeadOf(r);
     yield* this.toServer(new RequestHeaders(this.streamId, head, false));
     return true;
@@ -274,6 +364,7 @@ export class HttpStream extends StreamBase {
       this.#readTimer = null;
     }
     const o = this.context.options;
+    this.originStatus = { status: head.status, reason: head.reason };
     const response = new FlowResponse({
       status: head.status,
       reason: head.reason,

@@ -6,6 +6,7 @@
  */
 import type { Flow, FlowResponse } from "../../../flow/flow.ts";
 import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
+import { reasonPhrase } from "../../../proxy/responses.ts";
 import { CallHook, type Command } from "../../core/commands.ts";
 import type { Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
@@ -39,6 +40,9 @@ export type StreamState =
   | "done"
   | "failed";
 
+/** The error of a flow an addon killed (as the classic core words it). */
+export const KILLED = "connection killed by an addon";
+
 export abstract class StreamBase extends Layer {
   readonly streamId: number;
   readonly mode: HttpMode;
@@ -51,6 +55,8 @@ export abstract class StreamBase extends Layer {
   protected requestEnded = false;
   /** A request injected from outside (replay, the API): there is no client to answer. */
   protected injected = false;
+  /** The origin's status line, to tell an addon's status change from the origin's reason. */
+  protected originStatus: { status: number; reason: string } | null = null;
 
   constructor(context: Context, streamId: number, mode: HttpMode) {
     super(context);
@@ -70,9 +76,16 @@ export abstract class StreamBase extends Layer {
   protected *sendResponseHead(response: FlowResponse): CommandGenerator {
     const headers = response.headers.clone();
     dropHopByHop(headers, response.status === 101);
+    // An addon that changed only the status gets the matching reason ("404 Not Found", not
+    // "404 OK"); a reason it set itself stays.
+    const origin = this.originStatus;
+    const stale = origin !== null && response.status !== origin.status &&
+      response.reason === origin.reason;
     const head = {
       status: response.status,
-      reason: response.reason,
+      reason: stale || !response.reason
+        ? reasonPhrase(response.status, response.reason)
+        : response.reason,
       version: response.httpVersion,
     };
     yield* this.toClient(new ResponseHeaders(this.streamId, { ...head, headers }, false));
@@ -150,9 +163,9 @@ export abstract class StreamBase extends Layer {
   protected *kill(): CommandGenerator {
     this.state = "failed";
     yield* this.release(false);
-    yield* this.toClient(new ResponseProtocolError(this.streamId, "killed by an addon"));
+    yield* this.toClient(new ResponseProtocolError(this.streamId, KILLED));
     const flow = this.flow!;
-    flow.error = { message: "killed by an addon", timestamp: this.context.options.now() };
+    flow.error = { message: KILLED, timestamp: this.context.options.now() };
     yield new CallHook("flow_done", flow);
   }
 
