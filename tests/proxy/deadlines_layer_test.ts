@@ -26,7 +26,7 @@ test("a connection idle for idle_timeout is closed", () => {
 
 test("a request head not complete within header_timeout gets a 408", () => {
   const ctx = context(OPTIONS);
-  const body = "request head not complete within 30 s\n";
+  const body = "mitm.ts: request head not complete after 30 s; closing the connection.\n";
   const pb = new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
     .send(new Start())
     .expect(new Arm(60_000))
@@ -65,10 +65,10 @@ test("the head completing disarms; after the response the idle timer runs again"
     .check();
 });
 
-test("an origin that does not start its response within read_timeout: 504 with the reason", () => {
+test("an origin that does not start its response within read_timeout: 504 naming it", () => {
   const ctx = context({ readTimeoutMs: 5000 });
   const server = any<Server>("server");
-  const body = "the origin did not start its response within 5 s\n";
+  const body = "mitm.ts: slow.test sent no response within 5 s (read_timeout).\n";
   const pb = new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
     .send(new Start())
     .send(

@@ -137,7 +137,12 @@ export abstract class StreamBase extends Layer {
       }
       return;
     }
-    yield* this.fail(event.status, event.message);
+    // A client too slow for a deadline (408) is told the connection ends, as the classic core
+    // said it.
+    const text = event.status === 408
+      ? `mitm.ts: ${event.message}; closing the connection.`
+      : event.message;
+    yield* this.fail(event.status, event.message, text);
   }
 
   protected *answerError(status: number, message: string, extra: string[] = []): CommandGenerator {
