@@ -169,6 +169,7 @@ export class Http1Server extends Http1Layer {
       yield* this.#endResponse(event.trailers);
     } else if (event instanceof ResponseProtocolError) {
       // The response broke half way: the client can only learn it from the connection closing.
+      this.streamId = 0;
       yield* this.close();
     }
   }

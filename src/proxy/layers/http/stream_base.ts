@@ -126,6 +126,8 @@ export abstract class StreamBase extends Layer {
   }
 
   protected *onClientError(event: RequestProtocolError): CommandGenerator {
+    // Over already (a client that leaves after its exchange failed): nothing more to record.
+    if (this.state === "done" || this.state === "failed") return;
     if (this.server !== null) yield* this.toServer(event);
     if (event.status === 0 || this.responseStarted) {
       this.state = "failed";
