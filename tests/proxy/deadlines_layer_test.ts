@@ -132,7 +132,7 @@ test("an upload that brings nothing for body_timeout gets 408; its origin connec
   const pb = new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
     .send(new Start())
     .send(new DataReceived(ctx.client, b(UPLOAD)))
-    .expect(new Arm(1000), new OpenConnection(server))
+    .expect(new Arm(1000, ctx.client), new OpenConnection(server))
     .send(reply())
     .expect(
       new SendData(server, b("POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 10\r\n\r\nabc")),
@@ -161,7 +161,7 @@ test("an upload that keeps bringing bytes, however slowly, is given another peri
   const pb = new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
     .send(new Start())
     .send(new DataReceived(ctx.client, b(UPLOAD)))
-    .expect(new Arm(1000), new OpenConnection(server))
+    .expect(new Arm(1000, ctx.client), new OpenConnection(server))
     .send(reply())
     .expect(
       new SendData(server, b("POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 10\r\n\r\nabc")),
@@ -171,7 +171,7 @@ test("an upload that keeps bringing bytes, however slowly, is given another peri
   pb.check();
   // Bytes came during the period: one more; the body ending disarms it.
   pb.send(new Wakeup(pb.last(Arm)))
-    .expect(new Arm(1000))
+    .expect(new Arm(1000, ctx.client))
     .send(new DataReceived(ctx.client, b("ghij")))
     .expect(new SendData(server, b("ghij")), new Disarm(any("body timer")))
     .check();
@@ -188,7 +188,7 @@ test("a streamed download that stops for body_timeout closes both; the flow says
     .send(reply())
     .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")))
     .send((p) => new DataReceived(p.last(OpenConnection).conn, b(head + "abc")))
-    .expect(new Arm(1000), new SendData(ctx.client, b(head + "abc")));
+    .expect(new Arm(1000, server), new SendData(ctx.client, b(head + "abc")));
   pb.check();
   pb.send(new Wakeup(pb.last(Arm)))
     .expect(new CloseConnection(server), new CloseConnection(ctx.client))
@@ -216,7 +216,7 @@ test("a download held for a response hook that stops for body_timeout gets 502 s
         b("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"),
       )
     )
-    .expect(new Arm(1000));
+    .expect(new Arm(1000, server));
   pb.check();
   pb.send(new Wakeup(pb.last(Arm)))
     .expect(new CloseConnection(server), new SendData(ctx.client, answer))

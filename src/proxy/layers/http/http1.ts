@@ -208,7 +208,9 @@ export class Http1Server extends Http1Layer {
       : o.bodyTimeoutMs;
     this.#bodyProgress = false;
     if (ms === Infinity) return;
-    this.#timer = new Arm(ms);
+    // The body timer waits for the client's bytes: the driver does not count time it held back
+    // reading the client (the origin slow to take the upload).
+    this.#timer = new Arm(ms, kind === "body" ? this.conn : null);
     this.#timerKind = kind;
     yield this.#timer;
   }
@@ -451,7 +453,9 @@ export class Http1Client extends Http1Layer {
     const ms = this.context.options.bodyTimeoutMs;
     if (ms === Infinity) return;
     this.#bodyProgress = false;
-    yield (this.#bodyTimer = new Arm(ms));
+    // It waits for the origin's bytes: time the driver held back reading the origin (the client
+    // slow to take the download) does not count.
+    yield (this.#bodyTimer = new Arm(ms, this.conn));
   }
 
   *#disarmBody(): CommandGenerator {
