@@ -72,6 +72,7 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
     headerTimeoutMs: options.header_timeout * 1000,
     readTimeoutMs: options.read_timeout > 0 ? options.read_timeout * 1000 : Infinity,
     originIdleTimeoutMs: options.origin_idle_timeout * 1000,
+    bodyTimeoutMs: options.body_timeout > 0 ? options.body_timeout * 1000 : Infinity,
     clientFirstWaitMs: CLIENT_FIRST_WAIT_MS,
     now: () => Date.now(),
     keepHostHeader: options.keep_host_header,

@@ -210,6 +210,65 @@ test("backpressure: a client that stops reading stops the origin; all bytes arri
   await done;
 });
 
+test("body_timeout does not count time the driver held the origin back for a slow client", async () => {
+  // A client that does not read its download for longer than body_timeout has not made the
+  // origin stall: the body timer, watching the origin, starts over instead of firing.
+  const net = new MemoryNetwork();
+  const total = 4 * 1024 * 1024;
+  const chunk = new Uint8Array(64 * 1024).fill(0x62);
+  await net.listen({ host: "big.test", port: 80 }, async (conn) => {
+    let head = "";
+    while (!head.includes("\r\n\r\n")) head += dec.decode((await conn.read())!);
+    await conn.write(enc.encode(`HTTP/1.1 200 OK\r\nContent-Length: ${total}\r\n\r\n`));
+    for (let sent = 0; sent < total; sent += chunk.length) {
+      const full = conn.write(chunk);
+      if (full) await full;
+    }
+  });
+  // Timers fire only when the test says so.
+  const pending = new Set<() => void>();
+  const timers = {
+    set(_ms: number, fire: () => void) {
+      pending.add(fire);
+      return fire;
+    },
+    clear(handle: unknown) {
+      pending.delete(handle as () => void);
+    },
+  };
+  const fireAll = () => {
+    const due = [...pending];
+    pending.clear();
+    for (const fire of due) fire();
+  };
+  const [client, proxySide] = MemoryConn.pair(
+    { host: "127.0.0.1", port: 50006 },
+    { host: "127.0.0.1", port: 8080 },
+  );
+  const done = drive(proxySide, { ...services(net), timers }, {
+    holdResponseBodies: false,
+    bodyTimeoutMs: 1000,
+  });
+  await client.write(enc.encode("GET http://big.test/ HTTP/1.1\r\nHost: big.test\r\n\r\n"));
+  // Let the transfer fill every buffer, so the driver holds back reading the origin.
+  await new Promise((r) => setTimeout(r, 300));
+  for (let i = 0; i < 3; i++) {
+    fireAll();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const head = `HTTP/1.1 200 OK\r\nContent-Length: ${total}\r\n\r\n`.length;
+  let received = 0;
+  for (;;) {
+    const c = await client.read();
+    if (c === null) break;
+    received += c.length;
+    if (received >= total + head) break;
+  }
+  assert.equal(received, total + head, "the whole body arrived");
+  client.close();
+  await done;
+});
+
 test("full duplex: an upload goes on while the client has not read the early response", async () => {
   const net = new MemoryNetwork();
   const size = 2 * 1024 * 1024;

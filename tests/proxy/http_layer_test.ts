@@ -256,22 +256,56 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
     assert.equal(layer.pool.size, 0, "the upgraded connection left the pool");
   });
 
-  test("a client that half-closes after its request still gets the response, then the close", () => {
+  test("a client that half-closes while its origin is dialled: the exchange ends, the origin connection closes", () => {
+    // A FIN looks the same as leaving: like the classic core (and nginx's default), the proxy
+    // then frees the origin connection rather than finishing the exchange for a half-closed client.
     const ctx = context();
     const server = any<Server>("server");
-    new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
+    const flow = any<Flow>("flow");
+    new Playbook(new HttpLayer(ctx, REGULAR))
       .send(new Start())
       .send(new DataReceived(ctx.client, b("GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+      .expect(new CallHook("requestheaders", flow))
+      .send(reply())
+      .expect(new CallHook("request", flow))
+      .send(reply())
       .expect(new OpenConnection(server))
       .send(new ConnectionClosed(ctx.client))
+      .expect(new CloseConnection(ctx.client))
+      // The stream waited for its connection: it sends the request it had, then hears of the
+      // client leaving.
       .send(reply())
       .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")))
-      .send((p) =>
-        new DataReceived(p.last(OpenConnection).conn, b("HTTP/1.1 204 No Content\r\n\r\n"))
-      )
-      .expect(new SendData(ctx.client, b("HTTP/1.1 204 No Content\r\n\r\n")))
-      // The client is gone: its origin connection closes with it.
-      .expect(new CloseConnection(server), new CloseConnection(ctx.client))
+      .expect(new CloseConnection(server), new CallHook("error", flow))
+      .send(reply())
+      .expect(new CallHook("flow_done", flow))
+      .send(reply())
       .check();
+    assert.equal(flow.value.error?.message, "client closed the connection");
+    assert.equal(flow.value.response, null);
+  });
+
+  test("a client that leaves while the origin has not answered: the origin connection closes", () => {
+    const ctx = context();
+    const server = any<Server>("server");
+    const flow = any<Flow>("flow");
+    new Playbook(new HttpLayer(ctx, REGULAR))
+      .send(new Start())
+      .send(new DataReceived(ctx.client, b("GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+      .expect(new CallHook("requestheaders", flow))
+      .send(reply())
+      .expect(new CallHook("request", flow))
+      .send(reply())
+      .expect(new OpenConnection(server))
+      .send(reply())
+      .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+      .send(new ConnectionClosed(ctx.client))
+      .expect(new CloseConnection(server), new CallHook("error", flow))
+      .expect(new CloseConnection(ctx.client))
+      .send(reply())
+      .expect(new CallHook("flow_done", flow))
+      .send(reply())
+      .check();
+    assert.equal(flow.value.error?.message, "client closed the connection");
   });
 });

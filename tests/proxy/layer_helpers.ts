@@ -17,6 +17,7 @@ export function context(options: Partial<LayerOptions> = {}): Context {
     headerTimeoutMs: Infinity,
     readTimeoutMs: Infinity,
     originIdleTimeoutMs: Infinity,
+    bodyTimeoutMs: Infinity,
     now: () => 1_000_000,
   };
   return new Context(client, { ...DEFAULT_LAYER_OPTIONS, ...base, ...options });

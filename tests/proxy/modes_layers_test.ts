@@ -65,7 +65,7 @@ describe("RegularMode", () => {
     assert.equal(server.value.tls?.sni, "secure.test");
   });
 
-  test("a request to the proxy itself (origin-form, no tunnel) is answered 400", () => {
+  test("a request to the proxy itself (origin-form, no tunnel) is answered 400 (HTTP/1.1)", () => {
     const ctx = context();
     const body = "request has no host; send it through the proxy, not to it\n";
     new Playbook(new RegularMode(ctx), { hooks: false })
@@ -75,7 +75,7 @@ describe("RegularMode", () => {
         new SendData(
           ctx.client,
           b(
-            "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n" +
               `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
           ),
         ),

@@ -116,9 +116,14 @@ export class CallHook<T = unknown> extends Command {
   }
 }
 
-/** Arm a timer: the driver sends Wakeup(this) after `ms` milliseconds, unless disarmed. */
+/**
+ * Arm a timer: the driver sends Wakeup(this) after `ms` milliseconds, unless disarmed. A timer
+ * that `watch`es a connection waits for that peer's bytes (body_timeout): while the driver holds
+ * back reading it (backpressure: the other side has not taken the bytes already read; a hook
+ * running), the silence is not the peer's, and the timer starts over instead of firing.
+ */
 export class Arm extends Command {
-  constructor(readonly ms: number) {
+  constructor(readonly ms: number, readonly watch: Connection | null = null) {
     super();
   }
   toString(): string {

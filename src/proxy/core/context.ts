@@ -48,6 +48,12 @@ export interface LayerOptions {
   readTimeoutMs: number;
   /** A pooled origin connection unused for this long is closed. */
   originIdleTimeoutMs: number;
+  /**
+   * A request or response body that brings no bytes for this long fails (body_timeout): 408 for
+   * a stalled upload, 502 for a stalled download, or both connections closed once answering
+   * began. Checked once per period, so a stall is noticed within one to two periods.
+   */
+  bodyTimeoutMs: number;
   /** Speak HTTP/2 (ALPN h2, h2c with prior knowledge); false: HTTP/1.1 only. */
   http2: boolean;
   /** How long to wait for a client to speak first before treating it as server-first TCP. */
@@ -90,6 +96,7 @@ export const DEFAULT_LAYER_OPTIONS: LayerOptions = {
   headerTimeoutMs: 30_000,
   readTimeoutMs: 60_000,
   originIdleTimeoutMs: 30_000,
+  bodyTimeoutMs: 60_000,
   now: () => Date.now(),
 };
 

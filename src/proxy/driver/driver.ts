@@ -325,13 +325,16 @@ export class Driver {
 
   /** Timers do not keep the driver alive: with every connection closed there is nothing to time. */
   #arm(command: Arm): void {
-    this.#timers.set(
-      command,
-      this.#clock.set(command.ms, () => {
-        this.#timers.delete(command);
-        this.#enqueue(new Wakeup(command));
-      }),
-    );
+    const fire = () => {
+      if (command.watch !== null && this.#gate.holds(command.watch)) {
+        // Not read because of us (backpressure, a hook): the peer's silence does not count.
+        this.#timers.set(command, this.#clock.set(command.ms, fire));
+        return;
+      }
+      this.#timers.delete(command);
+      this.#enqueue(new Wakeup(command));
+    };
+    this.#timers.set(command, this.#clock.set(command.ms, fire));
   }
 
   #disarm(timer: Arm): void {

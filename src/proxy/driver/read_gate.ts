@@ -46,6 +46,15 @@ export class ReadGate {
     this.#paused.delete(conn);
   }
 
+  /**
+   * Whether reading `conn` is held back by this side (its writes or shared ones not drained, a
+   * blocking command waiting, the layers paused it) rather than waiting for the peer's bytes.
+   */
+  holds(conn: Connection): boolean {
+    return this.#writes.has(conn) || this.#writes.has(null) || this.#blocking > 0 ||
+      this.#paused.has(conn);
+  }
+
   /** Resolves when `conn` may be read, or with false as soon as `gone()` says it never will. */
   async wait(conn: Connection, gone: () => boolean): Promise<boolean> {
     for (;;) {

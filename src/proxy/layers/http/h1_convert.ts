@@ -3,6 +3,7 @@
  * framing fields of HTTP/1 meet the model the stream layer works on.
  */
 import { HttpError } from "../../../http1/errors.ts";
+import { canonicalizeFraming, responseFraming } from "../../../http1/framing.ts";
 import type { RequestHead, ResponseHead } from "../../../http1/head.ts";
 import { parseAuthority, parseTarget } from "../../../http1/target.ts";
 import {
@@ -56,10 +57,13 @@ export function requestFromH1(
 
 /**
  * Writes a request for an origin: origin-form, or absolute-form for a plain-HTTP upstream proxy.
- * A request without Host gets one (RFC 9112 section 3.2: a client MUST send Host).
+ * A request without Host gets one (RFC 9112 section 3.2: a client MUST send Host). HTTP/1.0
+ * stays HTTP/1.0 (a deliberate downgrade: the origin must not answer with chunked framing or
+ * keep-alive the client would not understand); anything else goes as HTTP/1.1.
  */
 export function requestToH1(head: HttpRequestHead, absolute: boolean): RequestHead {
   const headers = head.headers.clone();
+  canonicalizeFraming(headers); // "0005" goes on as "5", ",chunked" as "chunked"
   const authority = authorityOf(head.host, head.port, head.scheme);
   if (!headers.has("host")) headers.set("Host", authority);
   let target: string;
@@ -70,7 +74,8 @@ export function requestToH1(head: HttpRequestHead, absolute: boolean): RequestHe
   } else {
     target = head.path === "" ? "/" : head.path;
   }
-  return { method: head.method, target, version: "HTTP/1.1", headers };
+  const version = head.version === "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1";
+  return { method: head.method, target, version, headers };
 }
 
 export function responseFromH1(head: ResponseHead): HttpResponseHead {
@@ -79,7 +84,11 @@ export function responseFromH1(head: ResponseHead): HttpResponseHead {
 
 /**
  * Writes a response for a client. A message without declared length (from HTTP/2, or a body an
- * addon rebuilt) is chunked for an HTTP/1.1 client; an HTTP/1.0 client gets it close-delimited.
+ * addon rebuilt) is chunked for an HTTP/1.1 client; an HTTP/1.0 client, or a response that is
+ * itself HTTP/1.0, gets it close-delimited. The version is the origin's (HTTP/1.0 stays, others
+ * become HTTP/1.1: RFC 9110 section 2.5, a server sends its own version whatever the client's).
+ * A body that runs until the origin closes (a Transfer-Encoding not ending in chunked) also ends
+ * the client's connection, and says so.
  */
 export function responseToH1(
   head: HttpResponseHead,
@@ -87,20 +96,33 @@ export function responseToH1(
   clientVersion: string,
 ): { head: ResponseHead; closeAfter: boolean } {
   const headers = head.headers.clone();
+  canonicalizeFraming(headers); // "0005" goes on as "5", ",chunked" as "chunked"
+  const version = head.version === "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1";
+  const noChunked = clientVersion === "HTTP/1.0" || version === "HTTP/1.0";
   let closeAfter = false;
   const bodyless = requestMethod === "HEAD" || head.status < 200 || head.status === 204 ||
     head.status === 304 || (requestMethod === "CONNECT" && head.status < 300);
   if (!bodyless && !headers.has("content-length") && !headers.has("transfer-encoding")) {
-    if (clientVersion === "HTTP/1.0") closeAfter = true;
+    if (noChunked) closeAfter = true;
     else headers.append("Transfer-Encoding", "chunked");
   }
-  if (clientVersion === "HTTP/1.0" && headers.has("transfer-encoding")) {
+  if (noChunked && headers.has("transfer-encoding")) {
     // An HTTP/1.0 client cannot read chunked framing: the layer strips it and closes at the end.
     headers.delete("transfer-encoding");
     closeAfter = true;
   }
-  if (closeAfter) headers.set("Connection", "close");
-  const version = clientVersion === "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1";
   const reason = head.reason !== "" ? head.reason : reasonPhrase(head.status, "");
-  return { head: { version, status: head.status, reason, headers }, closeAfter };
+  const out = { version, status: head.status, reason, headers };
+  if (!closeAfter && !bodyless && closeDelimited(out, requestMethod)) closeAfter = true;
+  if (closeAfter) headers.set("Connection", "close");
+  return { head: out, closeAfter };
+}
+
+/** Whether the body of `head` runs until the connection closes (RFC 9112 section 6.3). */
+function closeDelimited(head: ResponseHead, requestMethod: string): boolean {
+  try {
+    return responseFraming(head, requestMethod).kind === "close";
+  } catch {
+    return false; // framing only an addon could have set: H1Connection refuses it when sent
+  }
 }

@@ -8,7 +8,7 @@
 import { H1Connection, type H1Event } from "../../../http1/connection.ts";
 import { HttpError } from "../../../http1/errors.ts";
 import type { HeaderList } from "../../../http/headers.ts";
-import type { Scheme } from "../../../http/message.ts";
+import { authorityOf, type Scheme } from "../../../http/message.ts";
 import { Arm, CloseConnection, Disarm, Log, SendData } from "../../core/commands.ts";
 import type { Connection, Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
@@ -130,6 +130,7 @@ export class Http1Server extends Http1Layer {
     if (event instanceof Start) {
       yield* this.#armTimer("idle");
     } else if (event instanceof DataReceived && event.conn === this.conn) {
+      this.#bodyProgress = true;
       this.h1.receiveData(event.data);
       yield* this.pull();
       // Part of a request head arrived: from now on the head must complete in time. (A head
@@ -168,13 +169,14 @@ export class Http1Server extends Http1Layer {
       yield* this.#endResponse(event.trailers);
     } else if (event instanceof ResponseProtocolError) {
       // The response broke half way: the client can only learn it from the connection closing.
+      this.streamId = 0;
       yield* this.close();
     }
   }
 
   *#endResponse(trailers: HeaderList | null): CommandGenerator {
     yield* this.write({ type: "end", trailers: this.#version === "HTTP/1.0" ? null : trailers });
-    if (this.#closeAfter) {
+    if (this.#closeAfter || this.#bodyStalled) {
       this.streamId = 0;
       yield* this.close();
       return;
@@ -186,17 +188,29 @@ export class Http1Server extends Http1Layer {
     }
   }
 
-  // ---- deadlines: idle between requests, and the time a request head may take ----
+  // ---- deadlines: idle between requests, the time a request head may take, and the time the
+  // request body may go without bringing bytes ----
 
   #timer: Arm | null = null;
-  #timerKind: "idle" | "header" | null = null;
+  #timerKind: "idle" | "header" | "body" | null = null;
+  /** Bytes came from the client since the body timer was armed. */
+  #bodyProgress = false;
+  /** The request body stalled: the connection ends after whatever answer goes out. */
+  #bodyStalled = false;
 
-  *#armTimer(kind: "idle" | "header"): CommandGenerator {
+  *#armTimer(kind: "idle" | "header" | "body"): CommandGenerator {
     yield* this.#disarm();
     const o = this.context.options;
-    const ms = kind === "idle" ? o.idleTimeoutMs : o.headerTimeoutMs;
+    const ms = kind === "idle"
+      ? o.idleTimeoutMs
+      : kind === "header"
+      ? o.headerTimeoutMs
+      : o.bodyTimeoutMs;
+    this.#bodyProgress = false;
     if (ms === Infinity) return;
-    this.#timer = new Arm(ms);
+    // The body timer waits for the client's bytes: the driver does not count time it held back
+    // reading the client (the origin slow to take the upload).
+    this.#timer = new Arm(ms, kind === "body" ? this.conn : null);
     this.#timerKind = kind;
     yield this.#timer;
   }
@@ -216,8 +230,33 @@ export class Http1Server extends Http1Layer {
       yield* this.close();
       return;
     }
+    if (kind === "body") {
+      yield* this.#bodyExpired();
+      return;
+    }
     const s = this.context.options.headerTimeoutMs / 1000;
-    yield* this.onProtocolError(new HttpError(408, `request head not complete within ${s} s`));
+    yield* this.onProtocolError(new HttpError(408, `request head not complete after ${s} s`));
+  }
+
+  /**
+   * The body timer fired. Bytes arrived meanwhile, or the client is waiting for 100 Continue
+   * before it sends its body (the origin's turn): wait another period. Else the upload stalled:
+   * the stream answers 408 if nothing was answered yet, and the connection ends either way.
+   */
+  *#bodyExpired(): CommandGenerator {
+    if (this.h1.theirState !== "SEND_BODY") return;
+    if (this.#bodyProgress || this.h1.clientIsWaitingFor100Continue) {
+      yield* this.#armTimer("body");
+      return;
+    }
+    this.#bodyStalled = true;
+    const s = this.context.options.bodyTimeoutMs / 1000;
+    const why = `the client stopped sending the request body for ${s} s (body_timeout)`;
+    const answered = this.h1.ourState !== "SEND_RESPONSE";
+    yield new Log(`${this.conn.label}: ${why}`, "info");
+    yield new ReceiveHttp(new RequestProtocolError(this.streamId, why, answered ? 0 : 408));
+    // Answering had begun (or is over): closing is the only way left to tell the client.
+    if (answered) yield* this.close();
   }
 
   protected *onEvent(ev: H1Event): CommandGenerator {
@@ -249,12 +288,17 @@ export class Http1Server extends Http1Layer {
         }
         yield new ReceiveHttp(new RequestHeaders(this.streamId, head, false));
         if (next.type !== "need-data" && next.type !== "paused") yield* this.onEvent(next);
+        // The body is still to come: it must keep bringing bytes (body_timeout).
+        if (this.h1.theirState === "SEND_BODY" && this.#timerKind !== "body") {
+          yield* this.#armTimer("body");
+        }
         return;
       }
       case "data":
         yield new ReceiveHttp(new RequestData(this.streamId, ev.data));
         return;
       case "end":
+        if (this.#timerKind === "body") yield* this.#disarm();
         yield new ReceiveHttp(new RequestEnd(this.streamId, ev.trailers));
         // The response went out first: the exchange is over now.
         if (this.h1.ourState === "DONE" || this.h1.ourState === "MUST_CLOSE") {
@@ -262,11 +306,26 @@ export class Http1Server extends Http1Layer {
         }
         return;
       case "closed":
-        if (this.streamId === 0) yield* this.close();
+        if (this.streamId !== 0 && !this.#responseDone()) {
+          // The client left (or half-closed) after its request, before its response was done:
+          // the exchange is abandoned and its origin connection freed, as the classic core and
+          // nginx (proxy_ignore_client_abort off) do; a FIN looks the same as leaving.
+          const id = this.streamId;
+          this.streamId = 0;
+          yield new Log(`${this.conn.label}: client closed the connection`, "debug");
+          yield new ReceiveHttp(new RequestProtocolError(id, "client closed the connection", 0));
+        }
+        yield* this.close();
         return;
       default:
         return;
     }
+  }
+
+  /** Our response of this exchange is out whole. */
+  #responseDone(): boolean {
+    const ours = this.h1.ourState;
+    return ours === "DONE" || ours === "MUST_CLOSE" || ours === "CLOSED";
   }
 
   protected *onProtocolError(e: HttpError): CommandGenerator {
@@ -298,11 +357,15 @@ export class Http1Client extends Http1Layer {
 
   protected *run(event: Event): CommandGenerator {
     if (event instanceof DataReceived && event.conn === this.conn) {
+      this.#bodyProgress = true;
       this.h1.receiveData(event.data);
       yield* this.pull();
     } else if (event instanceof ConnectionClosed && event.conn === this.conn) {
+      yield* this.#disarmBody();
       this.h1.receiveEof();
       yield* this.pull();
+    } else if (event instanceof Wakeup && event.command === this.#bodyTimer) {
+      yield* this.#bodyExpired();
     } else if (event instanceof RequestHeaders) {
       this.streamId = event.streamId;
       // Through an upstream proxy without a tunnel: absolute-form, with its credentials.
@@ -333,17 +396,39 @@ export class Http1Client extends Http1Layer {
       case "informational":
         yield new ReceiveHttp(new InformationalResponse(id, responseFromH1(ev.head)));
         return;
-      case "response":
+      case "response": {
+        // The body bytes that came with the head are read before the head goes on: a body that
+        // is malformed in them fails the exchange while the client can still get a 502 saying
+        // why, rather than half a response and a closed connection.
+        const ahead: H1Event[] = [];
+        try {
+          for (;;) {
+            const next = this.h1.nextEvent();
+            if (next.type === "need-data" || next.type === "paused") break;
+            ahead.push(next);
+            if (next.type === "end" || next.type === "closed") break;
+          }
+        } catch (e) {
+          if (!(e instanceof HttpError)) throw e;
+          yield* this.onProtocolError(e);
+          return;
+        }
         yield new ReceiveHttp(new ResponseHeaders(id, responseFromH1(ev.head), false));
+        for (const next of ahead) yield* this.onEvent(next);
+        // The body is still to come: it must keep bringing bytes (body_timeout).
+        if (this.streamId === id && this.h1.theirState === "SEND_BODY") yield* this.#armBody();
         return;
+      }
       case "data":
         yield new ReceiveHttp(new ResponseData(id, ev.data));
         return;
       case "end":
+        yield* this.#disarmBody();
         yield new ReceiveHttp(new ResponseEnd(id, ev.trailers));
         yield* this.finishExchange();
         return;
       case "closed":
+        yield* this.#disarmBody();
         yield* this.close();
         if (id !== 0) {
           this.streamId = 0;
@@ -357,7 +442,45 @@ export class Http1Client extends Http1Layer {
     }
   }
 
+  // ---- body_timeout: the response body must keep bringing bytes ----
+
+  #bodyTimer: Arm | null = null;
+  /** Bytes came from the origin since the body timer was armed. */
+  #bodyProgress = false;
+
+  *#armBody(): CommandGenerator {
+    yield* this.#disarmBody();
+    const ms = this.context.options.bodyTimeoutMs;
+    if (ms === Infinity) return;
+    this.#bodyProgress = false;
+    // It waits for the origin's bytes: time the driver held back reading the origin (the client
+    // slow to take the download) does not count.
+    yield (this.#bodyTimer = new Arm(ms, this.conn));
+  }
+
+  *#disarmBody(): CommandGenerator {
+    if (this.#bodyTimer === null) return;
+    yield new Disarm(this.#bodyTimer);
+    this.#bodyTimer = null;
+  }
+
+  /** The body timer fired: bytes came meanwhile (wait another period), or the origin stalled. */
+  *#bodyExpired(): CommandGenerator {
+    this.#bodyTimer = null;
+    if (this.streamId === 0 || this.h1.theirState !== "SEND_BODY") return;
+    if (this.#bodyProgress) {
+      yield* this.#armBody();
+      return;
+    }
+    const s = this.context.options.bodyTimeoutMs / 1000;
+    const who = authorityOf(this.server.address.host, this.server.address.port);
+    yield* this.onProtocolError(
+      new HttpError(502, `${who} stopped sending the response body for ${s} s (body_timeout)`),
+    );
+  }
+
   protected *onProtocolError(e: HttpError): CommandGenerator {
+    yield* this.#disarmBody();
     // Closed first, so that the pool forgets the connection before the stream hears of it.
     yield* this.close();
     if (this.streamId !== 0) {

@@ -181,6 +181,8 @@ export class HttpLayer extends Layer {
       } else {
         // Answers (and timer wakeups) go back to the child that asked.
         if (command.blocking || command instanceof Arm) this.#waiting.set(command, child);
+        // A disarmed timer never fires: forget who armed it (one per keep-alive request).
+        if (command instanceof Disarm) this.#waiting.delete(command.timer);
         if (command instanceof CloseConnection) yield* this.#forget(command.conn);
         yield command;
       }

@@ -96,17 +96,19 @@ export class HttpStream extends StreamBase {
     else if (event instanceof ResponseEnd) yield* this.#onResponseEnd(event.trailers);
     else if (event instanceof ResponseProtocolError) {
       const from = this.flow?.request.authority ?? "the origin";
-      yield* this.fail(
-        502,
-        event.message,
-        `mitm.ts got a bad response from ${from}: ${event.message}.`,
-      );
+      // Cut off after its head went out, the flow says the body failed (the client's only news
+      // of it is the connection closing).
+      const message = this.responseStarted
+        ? `response body failed: ${event.message}`
+        : event.message;
+      yield* this.fail(502, message, `mitm.ts got a bad response from ${from}: ${event.message}.`);
     } else if (event instanceof RequestProtocolError) yield* this.onClientError(event);
     else if (event instanceof Wakeup && event.command === this.#readTimer) {
       this.#readTimer = null;
       if (this.state !== "waitResponseHeaders") return;
       const s = this.context.options.readTimeoutMs / 1000;
-      yield* this.fail(504, `the origin did not start its response within ${s} s`);
+      const why = `${this.flow!.request.authority} sent no response within ${s} s (read_timeout)`;
+      yield* this.fail(504, why, `mitm.ts: ${why}.`);
     } else if (event instanceof SpliceEnded && this.state === "tunnel") {
       yield* this.#onUpgradeEnded(event.error);
     } else if (event instanceof MessageInjected && this.state === "waitRequestHeaders") {

@@ -139,6 +139,8 @@ export abstract class StreamBase extends Layer {
   }
 
   protected *onClientError(event: RequestProtocolError): CommandGenerator {
+    // Over already (a client that leaves after its exchange failed): nothing more to record.
+    if (this.state === "done" || this.state === "failed") return;
     if (this.server !== null) yield* this.toServer(event);
     if (event.status === 0 || this.responseStarted) {
       this.state = "failed";
@@ -150,7 +152,12 @@ export abstract class StreamBase extends Layer {
       }
       return;
     }
-    yield* this.fail(event.status, event.message);
+    // A client too slow for a deadline (408) is told the connection ends, as the classic core
+    // said it.
+    const text = event.status === 408
+      ? `mitm.ts: ${event.message}; closing the connection.`
+      : event.message;
+    yield* this.fail(event.status, event.message, text);
   }
 
   protected *answerError(status: number, message: string, extra: string[] = []): CommandGenerator {
