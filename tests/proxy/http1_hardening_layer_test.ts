@@ -146,6 +146,32 @@ describe("HttpLayer, HTTP/1 framing towards either side", () => {
   });
 });
 
+describe("HttpLayer, body_size_limit on a response", () => {
+  test("a chunked body over the limit that came with its head: 502, nothing of it went out", () => {
+    const ctx = context({ holdResponseBodies: false, maxBodyBytes: 4 });
+    const server = any<Server>("server");
+    const answer = any<Uint8Array>("answer");
+    new Playbook(new HttpLayer(ctx, REGULAR), { hooks: false })
+      .send(new Start())
+      .send(new DataReceived(ctx.client, b("GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+      .expect(new OpenConnection(server))
+      .send(reply())
+      .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+      .send((p) =>
+        new DataReceived(
+          origin(p),
+          b("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n"),
+        )
+      )
+      .expect(new CloseConnection(server), new SendData(ctx.client, answer))
+      .expect(new CloseConnection(ctx.client))
+      .check();
+    const text = new TextDecoder().decode(answer.value);
+    assert.match(text, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
+    assert.match(text, /response body is larger than the proxy's limit of 4 bytes\.\n$/);
+  });
+});
+
 describe("HttpLayer, a client that leaves", () => {
   test("while a failed exchange's error hook runs: one error, one flow_done", () => {
     const ctx = context({ holdResponseBodies: false });
