@@ -13,7 +13,7 @@ import {
 } from "../../src/proxy/core/commands.ts";
 import { DataReceived, Start } from "../../src/proxy/core/events.ts";
 import type { Onboarding } from "../../src/proxy/core/context.ts";
-import { RegularMode } from "../../src/proxy/layers/modes.ts";
+import { RegularMode, UpstreamMode } from "../../src/proxy/layers/modes.ts";
 import type { TlsStartClientData } from "../../src/proxy/layers/tls.ts";
 import { any, Playbook, reply } from "./playbook.ts";
 import { b, clientHello, context } from "./layer_helpers.ts";
@@ -85,6 +85,22 @@ describe("the proxy's own site (mitm.it)", () => {
       .send(reply())
       .send(new DataReceived(ctx.client, b("GET /cert/pem HTTP/1.1\r\nHost: mitm.it\r\n\r\n")))
       .expect(new SendData(ctx.client, b("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nCERT")))
+      .check();
+    assert.ok(!pb.commands.some((c) => c instanceof OpenConnection));
+  });
+
+  test("upstream mode: CONNECT mitm.it:443 is accepted without asking the upstream proxy", () => {
+    const ctx = context({ onboarding: SITE });
+    const pb = new Playbook(new UpstreamMode(ctx, { host: "upstream.test", port: 3128 }))
+      .send(new Start())
+      .send(
+        new DataReceived(
+          ctx.client,
+          b("CONNECT mitm.it:443 HTTP/1.1\r\nHost: mitm.it:443\r\n\r\n"),
+        ),
+      )
+      .expect(new SendData(ctx.client, b("HTTP/1.1 200 Connection established\r\n\r\n")))
+      .expect(any<Arm>("timer"))
       .check();
     assert.ok(!pb.commands.some((c) => c instanceof OpenConnection));
   });

@@ -448,7 +448,9 @@ export class HttpStream extends StreamBase {
   /** CONNECT (regular, upstream): say yes and give the client connection to a new layer stack. */
   *#connect(head: HttpRequestHead): CommandGenerator {
     const server = new Server({ host: head.host, port: head.port });
-    if (this.mode.kind === "upstream") {
+    // The proxy's own site (mitm.it) is answered inside the tunnel: nothing to dial for it.
+    const ownSite = head.host === this.context.options.onboarding?.host;
+    if (this.mode.kind === "upstream" && !ownSite) {
       // The tunnel goes through the upstream proxy; inside it, this proxy still intercepts.
       server.via = { host: this.mode.host, port: this.mode.port };
       server.tunnel = true;
