@@ -50,7 +50,7 @@ describe("HttpLayer failures", () => {
       .expect(new CloseConnection(ctx.client))
       .expect(new CallHook("flow_done", flow))
       .check();
-    assert.equal(flow.value.error?.message, "connection refused");
+    assert.equal(flow.value.error?.message, "could not connect to down.test: connection refused");
   });
 
   test("a malformed request is answered 400 with the reason and the connection closed", () => {
@@ -156,7 +156,7 @@ describe("HttpLayer failures", () => {
       .expect(new CloseConnection(ctx.client))
       .expect(new CallHook("flow_done", flow))
       .check();
-    assert.equal(flow.value.error?.message, why);
+    assert.equal(flow.value.error?.message, `could not connect to bad.test: ${why}`);
     assert.equal(flow.value.response, null, "no response came from the origin");
   });
 

@@ -252,8 +252,13 @@ export class HttpStream extends StreamBase {
       const get = new GetHttpConnection({ host: r.host, port: r.port }, r.scheme === "https", via);
       const ready = (yield get) as HttpConnectionReady;
       if (ready.conn === null) {
-        const why = ready.error ?? "could not connect";
-        yield* this.fail(502, why, originFailureText(r.authority, why));
+        const why = ready.error ?? "no connection";
+        // The flow says where it could not connect, as recordings and the live output show it.
+        yield* this.fail(
+          502,
+          `could not connect to ${r.authority}: ${why}`,
+          originFailureText(r.authority, why),
+        );
         return false;
       }
       this.server = ready.conn;
