@@ -15,7 +15,9 @@ import { RuntimeOptions } from "./runtime_options.ts";
 import { FlowStore } from "./store.ts";
 
 /** The parts of a ProxyServer the control layer uses. */
-export type ControlledProxy = Pick<ProxyServer, "addons" | "options" | "address" | "ca">;
+export type ControlledProxy =
+  & Pick<ProxyServer, "addons" | "options" | "address" | "ca">
+  & Partial<Pick<ProxyServer, "injector">>;
 
 export class Control {
   readonly proxy: ControlledProxy;
@@ -46,6 +48,7 @@ export class Control {
     this.interceptor = new Interceptor(proxy.addons, (flow) => this.store.update(flow));
     this.replayer = new Replayer(network);
     this.replayer.proxyAddress = proxy.address;
+    this.replayer.injector = proxy.injector ?? null;
     this.options = new RuntimeOptions(o, this.store, this.interceptor);
     this.streams = new EventStreams(this.store, this.interceptor);
     this.rules = new RuleSet(proxy.addons, o, this.interceptor);

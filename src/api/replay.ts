@@ -1,18 +1,21 @@
 /**
- * Replay: the request of a kept flow is sent again through the proxy itself, as a client would
- * (absolute-form, `https://` ones too, which the proxy forwards over TLS), so it passes through
- * every addon, interception included, and shows up as a new flow. The proxy recognises the new
- * flow by the replay connection's local port and marks it `isReplay`.
+ * Replay: the request of a kept flow is sent again through the proxy, so it passes through every
+ * addon, interception included, and shows up as a new flow marked `isReplay`. On the new proxy
+ * core the request goes in as an event (the proxy's RequestInjector); on the classic core it is
+ * written to the proxy's own port (replay_loopback.ts).
  */
 import type { Addon } from "../addons/types.ts";
-import type { Flow } from "../flow/flow.ts";
+import { Flow, FlowRequest } from "../flow/flow.ts";
 import { serializeRequestHead } from "../http1/head.ts";
 import type { HeaderList } from "../http/headers.ts";
-import type { Address, Conn, Network } from "../runtime/types.ts";
+import type { RequestInjector } from "../proxy/injector.ts";
+import type { Address, Network } from "../runtime/types.ts";
+import { drain, LoopbackReplay, START_TIMEOUT_MS } from "./replay_loopback.ts";
+import { ReplayError } from "./replay_error.ts";
 import { isWebSocketFlow, resendMessages, webSocketHandshake } from "./websocket_replay.ts";
 
-/** How long to wait for the proxy to take the replayed request before giving up. */
-const START_TIMEOUT_MS = 10_000;
+export { ReplayError };
+
 /** How long the answer may take; the connection is closed after it either way. */
 const ANSWER_TIMEOUT_MS = 120_000;
 
@@ -29,39 +32,27 @@ const CONNECTION_FIELDS = new Set([
   "expect",
 ]);
 
-export class ReplayError extends Error {}
+/** Methods whose empty body needs no Content-Length. */
+const BODYLESS_METHODS = ["GET", "HEAD", "DELETE", "OPTIONS", "TRACE"];
 
 export class Replayer {
-  readonly #network: Network;
-  #proxy: Address | null = null;
-  /** Local port of a replay connection -> who waits for the flow it makes. */
-  #waiting = new Map<number, (flow: Flow) => void>();
+  readonly #loopback: LoopbackReplay;
+  /** The proxy's injector (new core); null: the loopback connection (classic core). */
+  injector: RequestInjector | null = null;
 
   constructor(network: Network) {
-    this.#network = network;
+    this.#loopback = new LoopbackReplay(network);
   }
 
-  /** Where the proxy listens (0.0.0.0 and :: are reached through loopback). */
+  /** Where the proxy listens, for the loopback connection. */
   set proxyAddress(address: Address) {
-    const host = address.host === "0.0.0.0"
-      ? "127.0.0.1"
-      : address.host === "::"
-      ? "::1"
-      : address.host;
-    this.#proxy = { host, port: address.port };
+    this.#loopback.proxyAddress = address;
   }
 
   /** Must run before other addons' requestheaders hooks, so that they see `isReplay`. */
-  readonly addon: Addon = {
-    name: "replay",
-    requestheaders: (flow) => {
-      const waiter = this.#waiting.get(flow.client.port);
-      if (waiter === undefined || !isLoopback(flow.client.address)) return;
-      this.#waiting.delete(flow.client.port);
-      flow.isReplay = true;
-      waiter(flow);
-    },
-  };
+  get addon(): Addon {
+    return this.#loopback.addon;
+  }
 
   /**
    * Sends the flow's request again; resolves with the new flow once the proxy has it. A
@@ -74,16 +65,19 @@ export class Replayer {
         "the request body was not kept (it streamed through), so it cannot be sent again",
       );
     }
-    if (this.#proxy === null) throw new ReplayError("the proxy is not running");
+    if (this.injector !== null) {
+      return isWebSocketFlow(flow) ? this.#injectWebSocket(flow) : this.#inject(flow);
+    }
+    if (!this.#loopback.ready) throw new ReplayError("the proxy is not running");
     if (isWebSocketFlow(flow)) {
       const head = serializeRequestHead(webSocketHandshake(flow, requestHeaders(flow)));
-      const { conn, fresh } = await this.#start([head]);
+      const { conn, fresh } = await this.#loopback.start([head]);
       resendMessages(conn, flow, ANSWER_TIMEOUT_MS);
       return fresh;
     }
     const body = req.body ?? new Uint8Array(0);
     const headers = requestHeaders(flow);
-    if (body.length > 0 || !["GET", "HEAD", "DELETE", "OPTIONS", "TRACE"].includes(req.method)) {
+    if (body.length > 0 || !BODYLESS_METHODS.includes(req.method)) {
       headers.append("Content-Length", String(body.length));
     }
     headers.append("Connection", "close");
@@ -93,38 +87,60 @@ export class Replayer {
       version: "HTTP/1.1",
       headers,
     });
-    const { conn, fresh } = await this.#start(body.length > 0 ? [head, body] : [head]);
-    drain(conn);
+    const { conn, fresh } = await this.#loopback.start(body.length > 0 ? [head, body] : [head]);
+    drain(conn, ANSWER_TIMEOUT_MS);
     return fresh;
   }
 
-  /** Opens a connection to the proxy, writes `chunks`, and waits for the flow the proxy makes. */
-  async #start(chunks: Uint8Array[]): Promise<{ conn: Conn; fresh: Flow }> {
-    const conn = await this.#network.connect({ ...this.#proxy!, timeoutMs: START_TIMEOUT_MS });
+  /** A new flow with the request as it would be sent on a new connection, injected. */
+  async #inject(flow: Flow): Promise<Flow> {
+    const req = flow.request;
+    const body = req.body ?? new Uint8Array(0);
+    const headers = requestHeaders(flow);
+    if (body.length > 0 || !BODYLESS_METHODS.includes(req.method)) {
+      headers.append("Content-Length", String(body.length));
+    }
+    const request = new FlowRequest({
+      method: req.method,
+      scheme: req.scheme,
+      host: req.host,
+      port: req.port,
+      path: req.path,
+      httpVersion: "HTTP/1.1",
+      headers,
+      timestampStart: Date.now(),
+    });
+    request.body = body.slice();
+    request.bodySize = body.length;
+    const fresh = new Flow({ ...flow.client }, request);
+    fresh.isReplay = true;
+    try {
+      return await this.injector!.request(fresh);
+    } catch (e) {
+      throw new ReplayError(`could not send the request: ${(e as Error).message}`);
+    }
+  }
+
+  /** The handshake and then the client's messages over a connection without a socket. */
+  async #injectWebSocket(flow: Flow): Promise<Flow> {
+    const { conn, flow: started } = this.injector!.connection();
+    const head = serializeRequestHead(webSocketHandshake(flow, requestHeaders(flow)));
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const started = new Promise<Flow>((resolve, reject) => {
-      this.#waiting.set(conn.local.port, resolve);
+    const late = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new ReplayError("the proxy did not take the replayed request in time")),
         START_TIMEOUT_MS,
       );
-      conn.closed.then(() => reject(new ReplayError("the proxy closed the replay connection")));
     });
-    started.catch(() => {}).finally(() => {
+    try {
+      await Promise.race([conn.write(head), late]);
+      resendMessages(conn, flow, ANSWER_TIMEOUT_MS);
+      return await Promise.race([started, late]);
+    } catch (e) {
+      conn.close();
+      throw e instanceof ReplayError ? e : new ReplayError((e as Error).message);
+    } finally {
       clearTimeout(timer);
-      this.#waiting.delete(conn.local.port);
-    });
-    try {
-      await conn.writev(chunks);
-    } catch (e) {
-      conn.close();
-      throw new ReplayError(`could not send the request to the proxy: ${(e as Error).message}`);
-    }
-    try {
-      return { conn, fresh: await started };
-    } catch (e) {
-      conn.close();
-      throw e;
     }
   }
 }
@@ -140,24 +156,6 @@ function requestHeaders(flow: Flow): HeaderList {
   return headers;
 }
 
-/** Reads the answer to the end (the proxy records it on the new flow), then closes. */
-async function drain(conn: Conn): Promise<void> {
-  const timer = setTimeout(() => conn.close(), ANSWER_TIMEOUT_MS);
-  try {
-    while ((await conn.read()) !== null);
-  } catch {
-    // The flow records what went wrong.
-  } finally {
-    clearTimeout(timer);
-    conn.close();
-  }
-}
-
 function* pairs(raw: string[]): Generator<[string, string]> {
   for (let i = 0; i < raw.length; i += 2) yield [raw[i], raw[i + 1]];
-}
-
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.") ||
-    host.startsWith("::ffff:127.");
 }

@@ -31,6 +31,7 @@ import {
   TransparentMode,
   UpstreamMode,
 } from "./layers/modes.ts";
+import { layeredInjector } from "./layered_inject.ts";
 import type { ModeSpec } from "./modes/spec.ts";
 import { MAGIC_HOST, mitmItAnswer } from "./mitm_it.ts";
 import { basicAuthorization, parseCredentials } from "./modes/proxy_auth.ts";
@@ -84,18 +85,19 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
     },
   };
 
+  // Read per connection: addons (scripts) may come and go while the proxy runs.
+  const connectionOptions = (): LayerOptions => ({
+    ...base,
+    holdRequestBodies: addons.has("request"),
+    holdResponseBodies: addons.has("response"),
+    announceServers: addons.has("server_connected"),
+  });
   const drivers = new Set<Driver>();
+  let closing = false;
   /** Serves one client connection; `destination` is the transparent mode's original one. */
   async function serve(conn: Conn, destination?: Address): Promise<void> {
     const client = new Client(conn.remote, conn.local);
-    // Read per connection: addons (scripts) may come and go while the proxy runs.
-    const layerOptions: LayerOptions = {
-      ...base,
-      holdRequestBodies: addons.has("request"),
-      holdResponseBodies: addons.has("response"),
-      announceServers: addons.has("server_connected"),
-    };
-    const context = new Context(client, layerOptions);
+    const context = new Context(client, connectionOptions());
     const info: ClientInfo = {
       id: client.id,
       address: conn.remote.host,
@@ -125,9 +127,20 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
   }
   /** Shutting down: every connection of every driver closes, origins and relays included. */
   const closeAll = () => {
-    for (const d of drivers) d.abort();
+    closing = true;
+    for (const d of drivers) {
+      d.abort();
+      d.finish();
+    }
   };
-  return { serve, closeAll };
+  const injector = layeredInjector({
+    services,
+    options: connectionOptions,
+    mode,
+    drivers,
+    isClosing: () => closing,
+  });
+  return { serve, closeAll, injector };
 }
 
 /** Names that reach this machine's listener whatever address it is bound to. */

@@ -40,6 +40,7 @@ import { socks5Handler } from "./modes/socks5_mode.ts";
 import { reverseHandler } from "./modes/reverse.ts";
 import { notRedirected, transparentHandler } from "./modes/transparent.ts";
 import { layeredListener, type ProxyCore } from "./layered.ts";
+import type { RequestInjector } from "./injector.ts";
 
 /** One listener: a mode (--mode) and where it listens. */
 export interface ModeListener {
@@ -75,6 +76,11 @@ export interface ProxyServer {
   readonly addons: AddonManager;
   /** Client connections currently open. */
   readonly connectionCount: number;
+  /**
+   * Takes requests from inside the process (replay, the API) as events, through the main
+   * listener's mode; null on the classic core, where they come through a loopback socket.
+   */
+  readonly injector: RequestInjector | null;
   /** Stops listening, closes every connection, and resolves when all sessions have ended. */
   close(): Promise<void>;
 }
@@ -175,6 +181,7 @@ export async function startProxy(
   const pools = [pool];
   const listening: { listener: Listener; entry: ModeListener }[] = [];
   const layeredCores: ReturnType<typeof layeredListener>[] = [];
+  const injectors = new Map<ModeListener, RequestInjector>();
   try {
     for (const [i, mode] of modes.entries()) {
       let ctx: ProxyContext | null = null;
@@ -204,6 +211,7 @@ export async function startProxy(
       if (core === "layers") {
         layered = layeredListener({ ...shared, tls, intercepts, flowDone }, mode, address);
         layeredCores.push(layered);
+        injectors.set(entry, layered.injector);
       }
       const modePool = mode.kind === "upstream"
         ? new OriginPool(options.origin_pool_size, options.origin_idle_timeout * 1000, deadlines)
@@ -242,6 +250,7 @@ export async function startProxy(
     options,
     ca,
     addons,
+    injector: injectors.get(main) ?? null,
     get connectionCount() {
       return sessions.size;
     },

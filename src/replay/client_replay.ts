@@ -38,6 +38,7 @@ export async function clientReplay(
 ): Promise<ClientReplayResult[]> {
   const replayer = new Replayer(options.network ?? defaultNetwork);
   replayer.proxyAddress = proxy.address;
+  replayer.injector = proxy.injector;
   const finished = new WeakSet<Flow>();
   const waiting = new Map<Flow, () => void>();
   const watcher: Addon = {

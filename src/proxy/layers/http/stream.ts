@@ -326,6 +326,7 @@ export class HttpStream extends StreamBase {
       const ready = (yield get) as HttpConnectionReady;
       if (ready.conn === null) {
         const why = ready.error ?? "could not connect";
+        // The flow says where it could not connect, as recordings and the live output show it.
         yield* this.fail(
           502,
           `could not connect to ${r.authority}: ${why}`,
