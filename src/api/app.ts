@@ -20,6 +20,7 @@ import { ReplayError } from "./replay.ts";
 import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from "./security.ts";
 import { composeRoutes } from "./compose.ts";
 import { eventLogRoutes } from "./event_log_routes.ts";
+import { flowPage } from "./flow_page.ts";
 import { exportRoutes } from "./export_routes.ts";
 import { importRoutes } from "./import.ts";
 import { interceptBulkRoutes } from "./intercept_bulk.ts";
@@ -110,21 +111,14 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     if (!(Number.isInteger(limit) && limit >= 0)) {
       return fail(c, 400, `limit must be a whole number, got "${limitText}"`);
     }
-    const page = await store.page({
-      filter,
-      limit,
-      after: c.req.query("after"),
-      before: c.req.query("before"),
-    });
-    const flows = page.summaries.map((s) => ({ ...s, intercepted: interceptor.phaseOf(s.id) }));
-    return c.json({
-      flows,
-      ...statsOf(store, interceptor),
-      total: page.total,
-      more: page.more,
-      // Pass as ?before= for the page of older flows.
-      cursor: page.more && flows.length > 0 ? flows[0].id : null,
-    });
+    return c.json(
+      await flowPage(control, {
+        filter,
+        limit,
+        after: c.req.query("after"),
+        before: c.req.query("before"),
+      }),
+    );
   });
   app.get("/api/flows.har", async (c) => {
     const flows: Flow[] = [];
@@ -274,7 +268,20 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   });
 
   // --- live events, options, CA
-  app.get("/api/events", (c) => streams.open(queryFilter(c)));
+  app.get("/api/events", (c) => {
+    const filter = queryFilter(c);
+    // ?page=N: the hello carries the newest N matching flows, taken once the stream listens, so
+    // a client gets its first screen in one round trip and misses no change after it.
+    const pageText = c.req.query("page");
+    const limit = pageText === undefined ? null : Number(pageText);
+    if (limit !== null && !(Number.isInteger(limit) && limit >= 0 && limit <= 100_000)) {
+      return fail(c, 400, `page must be a whole number up to 100000, got "${pageText}"`);
+    }
+    return streams.open(
+      filter,
+      limit === null ? undefined : () => flowPage(control, { filter, limit }),
+    );
+  });
   app.get("/api/options", (c) => c.json(control.options.values()));
   app.put("/api/options", async (c) => {
     const body = await jsonBody(c);

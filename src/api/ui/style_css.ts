@@ -61,7 +61,7 @@ main { flex: 1; display: flex; min-height: 0; }
 .list-column { flex: 1; display: flex; flex-direction: column; min-width: 0; min-height: 0; }
 main.with-details .list-column { flex: 0 0 55%; }
 #list { flex: 1; display: flex; flex-direction: column; min-height: 0; overflow-x: auto; }
-#load-older { margin: 2px 8px; }
+#spacer .row.placeholder { color: var(--muted); }
 .row { display: grid; height: 22px; line-height: 22px; white-space: nowrap; }
 .row .cell { overflow: hidden; text-overflow: ellipsis; padding: 0 6px; }
 .row.head { font-weight: 600; background: var(--head); border-bottom: 1px solid var(--line);
