@@ -43,9 +43,10 @@ function queryFilter(c: Context): Filter | null {
 export function createApi(control: Control, security: SecurityConfig): Hono {
   const { store, interceptor, replayer, streams } = control;
   const app = new Hono();
-  // A paused flow is the live object the proxy holds; the store has a copy.
+  // A paused flow, or one whose event stream is open, is the live object the proxy holds; the
+  // store has a copy (without the body until it has ended).
   const find = async (id: string): Promise<Flow | undefined> =>
-    interceptor.pausedFlow(id) ?? await store.get(id);
+    interceptor.pausedFlow(id) ?? control.liveBodies.get(id) ?? await store.get(id);
   const summary = (flow: Flow) => summarize(flow, interceptor.phaseOf(flow.id));
   const routes: RouteContext = {
     control,
@@ -165,11 +166,24 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     const part = c.req.param("part");
     const message = part === "request" ? flow.request : flow.response;
     if (!message) return fail(c, 404, "the flow has no response (yet)");
-    if (message.body === null) {
-      return fail(c, 404, `the ${part} body was not kept (it streamed through)`);
+    const soFar = message.body === null ? message.bodySoFar?.() ?? null : null;
+    if (message.body === null && soFar === null) {
+      return fail(
+        c,
+        404,
+        message.timestampEnd === null
+          ? `the ${part} is still arriving, and this proxy keeps its body once it has ended`
+          : `the ${part} body was not kept (it streamed through)`,
+      );
     }
-    let bytes = message.body;
-    if (c.req.query("decode") === "1") {
+    let bytes = (message.body ?? soFar)!;
+    // Still arriving (an open event stream): what came so far, said in a header.
+    if (soFar !== null) {
+      c.header("X-Body-Partial", "1");
+      if (c.req.query("decode") === "1" && message.headers.has("content-encoding")) {
+        return fail(c, 409, "the body is still arriving: it can be decoded once it has ended");
+      }
+    } else if (c.req.query("decode") === "1") {
       try {
         bytes = message.decodedBody()!;
       } catch (e) {

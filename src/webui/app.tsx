@@ -17,6 +17,7 @@ import { columnById, COLUMNS, DEFAULT_COLUMNS } from "./columns.ts";
 import { type DetailActions, Details } from "./details.tsx";
 import { EventLog, EventLogPane } from "./event_log.tsx";
 import { FlowList } from "./flow_list.tsx";
+import { headerValues } from "./format.ts";
 import { Compose } from "./compose.tsx";
 import { Help } from "./help.tsx";
 import { Rules } from "./rules.tsx";
@@ -255,12 +256,16 @@ export function App() {
     };
   }, [focus, detailVersion]);
 
-  // An open WebSocket's messages arrive without a summary change: poll while it is open.
+  // An open WebSocket's messages, and an open event stream's events, arrive without a summary
+  // change: poll while they are open.
+  const openWebSocket = !!detail?.websocket && detail.websocket.timestampEnd === null;
+  const openEventStream = !!detail?.response && detail.response.timestampEnd === null &&
+    /^text\/event-stream/i.test(headerValues(detail.response.headers, "content-type")[0] ?? "");
   useEffect(() => {
-    if (!detail?.websocket || detail.websocket.timestampEnd !== null) return;
+    if (!openWebSocket && !openEventStream) return;
     const t = setInterval(bumpDetail, 1000);
     return () => clearInterval(t);
-  }, [detail?.id, detail?.websocket?.timestampEnd]);
+  }, [detail?.id, openWebSocket, openEventStream]);
 
   const columns = columnIds.map(columnById).filter((c) => c !== undefined);
   const sortColumn = sort.key ? columnById(sort.key) : undefined;

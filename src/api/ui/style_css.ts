@@ -121,6 +121,11 @@ img.preview { max-width: 100%; max-height: 400px; display: block; margin: 6px 0;
 table.ws-messages { width: 100%; }
 table.ws-messages th { text-align: left; }
 table.ws-messages td { vertical-align: top; padding-right: 8px; }
+table.sse-events { width: 100%; border-collapse: collapse; }
+table.sse-events th { text-align: left; }
+table.sse-events td { vertical-align: top; padding-right: 8px; border-top: 1px solid var(--line); }
+table.sse-events pre { margin: 0; white-space: pre-wrap; word-break: break-all; }
+tr.sse-comment, tr.sse-unfinished { color: var(--muted); }
 .ws-out td:first-child { color: var(--accent); } .ws-in td:first-child { color: var(--ok); }
 .editor label { display: block; margin-top: 8px; font-weight: 600; }
 .editor input#edit-first { width: 100%; }
