@@ -338,6 +338,19 @@ export function App() {
     resumed() {
       bumpDetail();
     },
+    async setComment(text: string): Promise<boolean> {
+      if (focus === null) return false;
+      try {
+        store.upsert(await act.setComment(focus, text));
+      } catch (e) {
+        fail(e);
+        return false;
+      }
+      say(text ? "comment saved" : "comment deleted");
+      bumpDetail();
+      rerender();
+      return true;
+    },
     async exportSelection(kind: "jsonl" | "har") {
       const ids = targets();
       if (!ids.length) return say("select flows to export first", "warn");

@@ -127,6 +127,9 @@ table.sse-events td { vertical-align: top; padding-right: 8px; border-top: 1px s
 table.sse-events pre { margin: 0; white-space: pre-wrap; word-break: break-all; }
 tr.sse-comment, tr.sse-unfinished { color: var(--muted); }
 .ws-out td:first-child { color: var(--accent); } .ws-in td:first-child { color: var(--ok); }
+.comment { margin: 4px 0 8px; display: flex; gap: 6px; align-items: flex-start; flex-wrap: wrap; }
+#comment-text { margin: 0; padding: 2px 6px; background: var(--warn-bg); white-space: pre-wrap; flex: 1 1 100%; }
+#comment-input { flex: 1 1 100%; font: inherit; }
 .editor label { display: block; margin-top: 8px; font-weight: 600; }
 .editor input#edit-first { width: 100%; }
 .headers-editor { width: 100%; }
