@@ -31,7 +31,7 @@ export { imageInfo } from "./image.ts";
 export { prettyJson, rawMembers } from "./json_pretty.ts";
 export { decodeProtobuf, grpcMessages } from "./protobuf.ts";
 export { msgpackToJson } from "./msgpack.ts";
-export { parseSse, type ParsedSse, type SseEvent } from "./sse.ts";
+export { type ParsedSse, parseSse, type SseEvent } from "./sse.ts";
 export * from "./types.ts";
 
 /** The next view in the cycle (the `m` key in the console). */

@@ -144,8 +144,15 @@ export function App() {
   const currentFilter = useRef("");
   const pending = useRef<FlowsEvent[] | null>(null);
 
+  /** Counts calls of load(): an answer for an older one (the filter changed since) is dropped. */
+  const loads = useRef(0);
+  const [filtering, setFiltering] = useState(false);
+
   async function load(text: string): Promise<void> {
     const q = text ? `?filter=${encodeURIComponent(text)}` : "";
+    const generation = ++loads.current;
+    const stale = () => generation !== loads.current;
+    setFiltering(true);
     try {
       // Listen first, then list: nothing that happens in between is lost.
       const previous = currentFilter.current;
@@ -153,12 +160,15 @@ export function App() {
       // The stream's hello brings the first page (one round trip); an older proxy sends only
       // its stats, and a refused filter no hello at all: then the list is asked for after it.
       const hello = await live.open(`${q ? `${q}&` : "?"}page=${FIRST_PAGE}`);
+      if (stale()) return;
       let body: FlowPage;
       try {
         body = hello && "flows" in hello
           ? hello
           : await callJson<FlowPage>(`/api/flows${q ? `${q}&` : "?"}limit=${FIRST_PAGE}`);
+        if (stale()) return;
       } catch (e) {
+        if (stale()) return;
         pending.current = null;
         if (text !== previous) {
           void live.open(previous ? `?filter=${encodeURIComponent(previous)}` : "");
@@ -195,6 +205,8 @@ export function App() {
         setFilterError(`${message} (still showing: ${currentFilter.current || "all flows"})`);
         log.add("warn", `filter refused: ${message}`);
       } else fail(e);
+    } finally {
+      if (!stale()) setFiltering(false);
     }
   }
 
@@ -420,8 +432,8 @@ export function App() {
         stats={stats}
         statsText={stats
           ? `${page.more ? matching : store.flows.length}${shownOf} flows${loaded}${
-            stats.dropped ? ` · ${stats.dropped} dropped (max_flows / max_flow_bytes)` : ""
-          }${pausedCount ? ` · ${pausedCount} paused` : ""}`
+            stats.dropped ? ` · ${stats.dropped} dropped (flow_store_max_bytes)` : ""
+          }${pausedCount ? ` · ${pausedCount} paused` : ""}${filtering ? " · loading…" : ""}`
           : ""}
         selectedCount={selected.size}
         columns={COLUMNS.map((c) => ({

@@ -16,23 +16,30 @@ export class Live {
   private source: EventSource | null = null;
   private retry: ReturnType<typeof setTimeout> | null = null;
   private wasLost = false;
+  /** Resolves the open() still waiting for its hello (with null when that stream is closed). */
+  private settle: ((hello: FlowPage | Stats | null) => void) | null = null;
 
   constructor(private handlers: LiveHandlers) {}
 
   /**
    * Opens the stream; resolves once the server has registered it, with its `hello` (which holds
    * the first page of flows when the query asks for one: ?page=N), or with null after an error
-   * or 5 s. A list fetched after it resolves misses nothing the stream will not carry.
+   * or 5 s (5 minutes for a page). A list fetched after it resolves misses nothing the stream
+   * will not carry.
    */
   open(query: string): Promise<FlowPage | Stats | null> {
     this.close();
     const source = new EventSource(`/api/events${query}`);
     this.source = source;
     let ready: (hello: FlowPage | Stats | null) => void = () => {};
+    // A hello with a page waits for the store's answer, which a filter the store cannot index
+    // may take long: asking again meanwhile would only run the same search twice.
+    const patience = /[?&]page=/.test(query) ? 300_000 : 5000;
     const registered = new Promise<FlowPage | Stats | null>((resolve) => {
       ready = resolve;
-      setTimeout(() => resolve(null), 5000);
+      setTimeout(() => resolve(null), patience);
     });
+    this.settle = ready;
     source.addEventListener("hello", (e) => {
       const wasLost = this.wasLost;
       this.wasLost = false;
@@ -70,6 +77,8 @@ export class Live {
   }
 
   close(): void {
+    this.settle?.(null);
+    this.settle = null;
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
     this.source?.close();

@@ -30,7 +30,7 @@ test("mitm web FILE shows the recording; comments are added, edited, filtered an
     fs.writeFileSync(file, flows.map((f) => JSON.stringify(flowToJson(f)) + "\n").join(""));
     const proc = await startProxyProcess(["web", file, "--web-port", "0", "--api-token", TOKEN]);
     try {
-      await waitFor("the UI address", async () => /Web UI: {2}http/.test(proc.output()));
+      await waitFor("the UI address", () => /Web UI: {2}http/.test(proc.output()));
       const ui = /Web UI: {2}(http:\/\/[^/\s]+)/.exec(proc.output())![1];
       await withBrowserOn({ uiUrl: `${ui}/?token=${TOKEN}` }, async (page) => {
         await waitFor(
