@@ -50,7 +50,10 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   const summary = (flow: Flow) => summarize(flow, interceptor.phaseOf(flow.id));
   const routes: RouteContext = {
     control,
-    find: async (id) => (await store.get(id)) ?? interceptor.pausedFlow(id),
+    // An open event stream's live flow: a mark set on the stored copy would be overwritten when
+    // the stream ends and the live flow is written again.
+    find: async (id) =>
+      control.liveBodies.get(id) ?? (await store.get(id)) ?? interceptor.pausedFlow(id),
     summary,
   };
 

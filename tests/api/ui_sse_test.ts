@@ -92,6 +92,9 @@ for (const core of ["layers", "classic"] as const) {
                 "3|message|1||second\nline",
               ]);
               await page.screenshot({ path: artifact("web-ui-sse-live.png") });
+              // Marked while open: the mark is on the live flow, so the stream's end keeps it.
+              await page.click("#details #mark");
+              await page.waitForSelector("#details #mark:text-is('Unmark (m)')");
             } else {
               // The classic core keeps the body when the stream ends: the UI says so meanwhile.
               await page.waitForSelector("#details .body-pending:has-text('still arriving')");
@@ -108,6 +111,13 @@ for (const core of ["layers", "classic"] as const) {
               "4|message|9||last",
             ]);
             assert.equal(await page.$("#details .partial"), null);
+            if (core === "layers") {
+              const res = await page.evaluate(() => fetch("/api/flows").then((r) => r.json()));
+              assert.deepEqual(
+                (res as { flows: { marked: boolean }[] }).flows.map((f) => f.marked),
+                [true],
+              );
+            }
           });
         } finally {
           await web.close();
