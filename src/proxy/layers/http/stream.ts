@@ -29,6 +29,7 @@ import {
   AUTH_REQUIRED,
   frameHeldRequest,
   holdsBody,
+  isEventStream,
   newFlow,
   proxyAuthorized,
   requestHeadOf,
@@ -376,6 +377,7 @@ export class HttpStream extends StreamBase {
       timestampStart: o.now(),
     });
     flow.response = response;
+    response.bodySoFar = () => this.#responseBody.bytes();
     if (head.status === 101 && this.server !== null) {
       yield* this.#upgrade(response);
       return;
@@ -385,7 +387,11 @@ export class HttpStream extends StreamBase {
       yield* this.kill();
       return;
     }
-    if (holdsBody(o.holdResponseBodies, response, o.streamLargeBodies)) {
+    // An event stream may never end: held for a `response` hook it would reach the client only
+    // at its end (mitmproxy#4469). It streams, and the hook sees it once it has ended.
+    if (
+      holdsBody(o.holdResponseBodies, response, o.streamLargeBodies) && !isEventStream(response)
+    ) {
       this.state = "holdResponse";
       return;
     }
@@ -418,6 +424,7 @@ export class HttpStream extends StreamBase {
     const response = flow.response!;
     response.trailers = trailers;
     response.timestampEnd = this.context.options.now();
+    response.bodySoFar = null;
     response.body = this.#responseBody.bytes();
     response.streamed = response.body === null;
     // An origin may answer before the request body is all sent (and go on reading it): the
