@@ -4,8 +4,8 @@
  * LayerOptions, the layers' hooks to the AddonManager, and the driver's timers to the shared
  * deadline sweeper.
  *
- * Origin connections are pooled per client connection for now (the HttpLayer's own pool), so
- * origin_pool_size has no effect on this core yet.
+ * Idle HTTP/1 origin connections go to one pool shared by every client connection of the proxy
+ * (origin_pool_size per key, origin_idle_timeout), through the driver's services.
  */
 import type { AddonManager } from "../addons/manager.ts";
 import type { ClientInfo } from "../addons/types.ts";
@@ -21,6 +21,7 @@ import type { Layer } from "./core/layer.ts";
 import { Driver } from "./driver/driver.ts";
 import { runtimeServices } from "./driver/runtime_services.ts";
 import type { DriverServices, DriverTimers } from "./driver/services.ts";
+import { SharedOriginPool } from "./driver/origin_pool.ts";
 import type { Deadlines, Expiring } from "./deadlines.ts";
 import type { TlsFailedData } from "./layers/tls.ts";
 import {
@@ -46,6 +47,8 @@ export interface LayeredShared {
   intercepts: (host: string, port: number, sni: string | null | undefined) => boolean;
   addons: AddonManager;
   deadlines: Deadlines;
+  /** Idle origin connections shared by all client connections (layeredOriginPool). */
+  originPool: SharedOriginPool;
   /** Runs flow_done without holding up traffic. */
   flowDone(flow: Flow): void;
 }
@@ -62,7 +65,11 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
     maxBodyBytes: options.body_size_limit || Infinity,
     streamLargeBodies: options.stream_large_bodies,
     // A reverse proxy's origin may be plain HTTP behind a TLS client: no origin handshake first.
-    connectionStrategy: options.upstream_cert && mode.kind !== "reverse" ? "eager" : "lazy",
+    // Server replay's origins may be offline: nothing is dialled until a request needs it.
+    connectionStrategy: options.upstream_cert && mode.kind !== "reverse" &&
+        options.connection_strategy !== "lazy" && options.server_replay.length === 0
+      ? "eager"
+      : "lazy",
     // Reverse proxies serve anyone, like the web servers they stand in for.
     proxyAuth: auth && mode.kind !== "reverse" ? basicAuthorization(auth) : null,
     upstreamAuth: upstream ? basicAuthorization(upstream) : null,
@@ -74,6 +81,7 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
     clientFirstWaitMs: CLIENT_FIRST_WAIT_MS,
     now: () => Date.now(),
     keepHostHeader: options.keep_host_header,
+    sharedOriginPool: true,
     http2: options.http2,
     self: {
       url: `http://${formatAuthority(listen.host, listen.port)}`,
@@ -193,7 +201,17 @@ function layeredServices(shared: LayeredShared): DriverServices {
     },
   });
   services.timers = sweptTimers(shared.deadlines);
+  services.originPool = shared.originPool;
   return services;
+}
+
+/** The proxy's shared origin pool for this core, its idle timers on the shared sweeper. */
+export function layeredOriginPool(options: Options, deadlines: Deadlines): SharedOriginPool {
+  return new SharedOriginPool(
+    options.origin_pool_size,
+    options.origin_idle_timeout * 1000,
+    sweptTimers(deadlines),
+  );
 }
 
 /**

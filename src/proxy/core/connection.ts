@@ -108,6 +108,11 @@ export class Server extends Connection {
   tunnel = false;
   /** Proxy-Authorization for the upstream proxy, or null. */
   viaAuth: string | null = null;
+  /**
+   * The driver gave this server a connection another exchange left idle (the shared origin
+   * pool): it is open, with its TLS established, and has no connect or handshake times.
+   */
+  reused = false;
   /** TCP connect and TLS handshake times (ms since the epoch), for HAR timings. */
   timestampTcpStart: number | null = null;
   timestampTcpEnd: number | null = null;

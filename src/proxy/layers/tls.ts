@@ -121,8 +121,9 @@ export class ClientTlsLayer extends Layer {
       // The client's protocols go to the origin in the client's order; never an IP address as SNI.
       const clientOrder = hello.alpn.filter((p) => supported.includes(p));
       server.tls = tlsState(sniFor(hello.sni ?? server.address.host), clientOrder);
+      // A connection from the shared pool comes with its handshake done.
       const error = (server.open ? null : yield* openConnection(server)) ??
-        (yield* startTls(server));
+        (server.tls.established ? null : yield* startTls(server));
       if (error !== null) {
         yield* this.#fail("tls_failed_server", where, error);
         return;

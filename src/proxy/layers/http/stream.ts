@@ -63,6 +63,11 @@ export class HttpStream extends StreamBase {
   #readTimer: Arm | null = null;
   /** The client's WebSocket handshake, when the request is one. */
   #webSocket: UpgradeRequest | null = null;
+  /** Where the request was going before the hooks ran ("scheme://authority"). */
+  #asked = "";
+  /** The origin connection was an idle one from a pool (it may have gone stale meanwhile). */
+  #reusedConnection = false;
+  #retried = false;
 
   constructor(context: Context, streamId: number, mode: HttpMode) {
     super(context, streamId, mode);
@@ -80,12 +85,11 @@ export class HttpStream extends StreamBase {
     else if (event instanceof ResponseData) yield* this.#onResponseData(event.data);
     else if (event instanceof ResponseEnd) yield* this.#onResponseEnd(event.trailers);
     else if (event instanceof ResponseProtocolError) {
+      if (event.message.startsWith("closed ") && (yield* this.#retryOnStale())) return;
       const from = this.flow?.request.authority ?? "the origin";
-      yield* this.fail(
-        502,
-        event.message,
-        `mitm.ts got a bad response from ${from}: ${event.message}.`,
-      );
+      // "closed the connection ..." says who did.
+      const what = event.message.startsWith("closed ") ? `${from} ${event.message}` : event.message;
+      yield* this.fail(502, what, `mitm.ts got a bad response from ${from}: ${what}.`);
     } else if (event instanceof RequestProtocolError) yield* this.onClientError(event);
     else if (event instanceof Wakeup && event.command === this.#readTimer) {
       this.#readTimer = null;
@@ -108,6 +112,7 @@ export class HttpStream extends StreamBase {
     this.flow = flow;
     flow.response = null;
     flow.error = null;
+    this.#asked = destinationOf(flow);
     yield* callHook("requestheaders", flow);
     if (yield* this.answeredByHook()) return;
     this.state = "holdRequest";
@@ -161,6 +166,7 @@ export class HttpStream extends StreamBase {
       // The request-target names the origin; a differing Host would mislead it (RFC 9112 3.2.2).
       request.headers.set("Host", request.authority);
     }
+    this.#asked = destinationOf(flow);
     yield* callHook("requestheaders", flow);
     if (yield* this.answeredByHook()) return;
     if (holdsBody(o.holdRequestBodies, request, o.streamLargeBodies)) {
@@ -262,11 +268,44 @@ export class HttpStream extends StreamBase {
         return false;
       }
       this.server = ready.conn;
+      this.#reusedConnection = !ready.fresh;
       flow.server = serverPeer(ready.conn, ready.fresh);
+    }
+    const host = r.headers.get("host");
+    if (
+      host !== undefined && destinationOf(flow) !== this.#asked &&
+      host.toLowerCase() !== r.authority
+    ) {
+      // An addon sent the request elsewhere (map_remote, a changed URL): Host follows it.
+      r.headers.set("Host", r.authority);
     }
     this.#webSocket ??= webSocketOffer(r);
     const head = requestHeadOf(r);
     yield* this.toServer(new RequestHeaders(this.streamId, head, false));
+    return true;
+  }
+
+  /**
+   * An idle connection from the pool that the origin had closed (or closes on this request)
+   * before answering: a request without a body is sent once more on another connection, as the
+   * origin cannot have acted on it (RFC 9112 section 9.3.1 allows retrying idempotent requests).
+   * A body is not sent twice.
+   */
+  *#retryOnStale(): CommandGenerator<boolean> {
+    const request = this.flow?.request;
+    if (
+      !this.#reusedConnection || this.#retried || this.responseStarted || request === undefined ||
+      this.server?.alpn === "h2" ||
+      this.flow!.response !== null || request.bodySize > 0 || (request.body?.length ?? 0) > 0 ||
+      this.#requestStreaming || this.state !== "waitResponseHeaders"
+    ) return false;
+    this.#retried = true;
+    yield* this.release(false);
+    yield new Log(
+      `${request.method} ${request.url}: the pooled connection was closed; retrying`,
+      "debug",
+    );
+    if (yield* this.#sendRequestHead()) yield* this.toServer(new RequestEnd(this.streamId, null));
     return true;
   }
 
@@ -416,6 +455,11 @@ export class HttpStream extends StreamBase {
     }
     yield new CallHook("flow_done", flow);
   }
+}
+
+/** Where a flow's request goes, to notice an addon changing it. */
+function destinationOf(flow: Flow): string {
+  return `${flow.request.scheme}://${flow.request.authority}`;
 }
 
 /** host:port of a CONNECT target, for messages. */
