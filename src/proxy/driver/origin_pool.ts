@@ -2,7 +2,7 @@
  * Idle origin connections shared by every client connection of the proxy (origin_pool_size per
  * key, origin_idle_timeout): a keep-alive HTTP/1 connection one client's exchange left idle
  * serves the next client that goes to the same place. The key is everything that makes two
- * connections interchangeable: host, port, TLS (SNI and the ALPN offered) and the upstream proxy
+ * connections interchangeable: host, port, TLS (with its SNI) and the upstream proxy
  * (and how it is used). While a connection idles one read stays outstanding, so an origin that
  * closes it (or speaks out of turn) is noticed at once and the connection dropped; the driver
  * that takes it reads that read's result first.
@@ -32,7 +32,8 @@ interface Parked extends PooledConn {
 
 /** Which connections may stand in for each other. */
 export function poolKey(server: Server): string {
-  const tls = server.tls === null ? "-" : `${server.tls.sni ?? ""}/${server.tls.alpnOffers}`;
+  // Not the ALPN offers: only HTTP/1 connections are parked, and every user can speak HTTP/1.
+  const tls = server.tls === null ? "-" : `tls/${server.tls.sni ?? ""}`;
   const via = server.via === null
     ? "-"
     : `${server.via.host}:${server.via.port}/${server.tunnel}/${server.viaAuth ?? ""}`;
@@ -93,6 +94,15 @@ export class SharedOriginPool {
     if (entry === undefined) return undefined;
     this.#stopTimer(entry);
     return { conn: entry.conn, tls: entry.tls, read: entry.read };
+  }
+
+  /** Whether an idle connection to host:port (any TLS settings, no upstream proxy) is held. */
+  hasIdleTo(host: string, port: number): boolean {
+    const prefix = `${host}|${port}|`;
+    for (const key of this.#idle.keys()) {
+      if (key.startsWith(prefix) && key.endsWith("|-")) return true;
+    }
+    return false;
   }
 
   /** Idle connections held. */
