@@ -326,13 +326,16 @@ export class HttpStream extends StreamBase {
       timestampStart: o.now(),
     });
     flow.response = response;
-    if (head.status === 101 && this.server !== null) {
-      yield* this.#upgrade(response);
-      return;
-    }
     yield* callHook("responseheaders", flow);
     if (flow.killed) {
       yield* this.kill();
+      return;
+    }
+    if (head.status === 101 && this.server !== null) {
+      // The switch's head is the whole response; addons saw it in responseheaders.
+      response.body = new Uint8Array(0);
+      response.timestampEnd = o.now();
+      yield* this.#upgrade(response);
       return;
     }
     if (holdsBody(o.holdResponseBodies, response, o.streamLargeBodies)) {
