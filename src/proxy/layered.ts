@@ -24,6 +24,7 @@ import type { DriverServices, DriverTimers } from "./driver/services.ts";
 import { SharedOriginPool } from "./driver/origin_pool.ts";
 import type { Deadlines, Expiring } from "./deadlines.ts";
 import type { TlsFailedData } from "./layers/tls.ts";
+import { describeHandshakeFailure } from "../tls/handshake_failure.ts";
 import {
   RegularMode,
   ReverseMode,
@@ -191,7 +192,11 @@ function layeredServices(shared: LayeredShared): DriverServices {
     log: (level, message) => log[level](message),
     hook(name, data) {
       if (name === "flow_done") return shared.flowDone(data as Flow);
-      if (name === "tls_failed_client" || name === "tls_failed_server") {
+      if (name === "tls_failed_client") {
+        logClientTlsFailure(shared, data as TlsFailedData);
+        return;
+      }
+      if (name === "tls_failed_server") {
         const d = data as TlsFailedData;
         log.debug(`${name}: ${d.server}: ${d.error}`);
         return;
@@ -203,6 +208,24 @@ function layeredServices(shared: LayeredShared): DriverServices {
   services.timers = sweptTimers(shared.deadlines);
   services.originPool = shared.originPool;
   return services;
+}
+
+/** How many (host, cause) pairs of client handshake failures are remembered as logged. */
+const MAX_FAILURES_REMEMBERED = 10_000;
+
+/**
+ * A client's failed handshake, explained (an ALPN or cipher mismatch, a client that does not
+ * trust the CA), logged once per host and cause, as the classic core does.
+ */
+function logClientTlsFailure(shared: LayeredShared, d: TlsFailedData): void {
+  const host = d.sni ?? d.server.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
+  const failure = describeHandshakeFailure(host, "other", d.error, d.hello);
+  const key = `${host}\n${failure.reason}`;
+  const logged = shared.tls.handshakeFailuresLogged;
+  if (logged.has(key)) return;
+  if (logged.size >= MAX_FAILURES_REMEMBERED) logged.clear(); // bounded: a long run repeats
+  logged.add(key);
+  shared.log.info(failure.text);
 }
 
 /** The proxy's shared origin pool for this core, its idle timers on the shared sweeper. */
