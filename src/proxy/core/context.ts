@@ -77,6 +77,11 @@ export interface LayerOptions {
   onboarding?: Onboarding | null;
   /** Reverse mode: send the client's Host to the origin instead of the origin's own. */
   keepHostHeader?: boolean;
+  /**
+   * Idle HTTP/1 origin connections go to the driver's shared origin pool (ParkConnection), where
+   * later client connections find them, instead of staying with this client connection.
+   */
+  sharedOriginPool?: boolean;
 }
 
 export const DEFAULT_LAYER_OPTIONS: LayerOptions = {

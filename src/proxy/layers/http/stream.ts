@@ -72,8 +72,11 @@ export class HttpStream extends StreamBase {
   #readTimer: Arm | null = null;
   /** The client's WebSocket handshake, when the request is one. */
   #webSocket: UpgradeRequest | null = null;
-  /** Where the client's request went before any hook ran; an addon may send it elsewhere. */
-  #asked: { scheme: string; host: string; port: number } | null = null;
+  /** Where the request was going before the hooks ran ("scheme://authority"). */
+  #asked = "";
+  /** The origin connection was an idle one from a pool (it may have gone stale meanwhile). */
+  #reusedConnection = false;
+  #retried = false;
   /**
    * The `request` hook set a body while the client's upload was streaming: that body goes out
    * once the client is done, and what the client still sends is dropped.
@@ -96,13 +99,14 @@ export class HttpStream extends StreamBase {
     else if (event instanceof ResponseData) yield* this.#onResponseData(event.data);
     else if (event instanceof ResponseEnd) yield* this.#onResponseEnd(event.trailers);
     else if (event instanceof ResponseProtocolError) {
+      if (event.message.startsWith("closed ") && (yield* this.#retryOnStale())) return;
       const from = this.flow?.request.authority ?? "the origin";
+      // "closed the connection ..." says who did.
+      const what = event.message.startsWith("closed ") ? `${from} ${event.message}` : event.message;
       // Cut off after its head went out, the flow says the body failed (the client's only news
       // of it is the connection closing).
-      const message = this.responseStarted
-        ? `response body failed: ${event.message}`
-        : event.message;
-      yield* this.fail(502, message, `mitm.ts got a bad response from ${from}: ${event.message}.`);
+      const message = this.responseStarted ? `response body failed: ${what}` : what;
+      yield* this.fail(502, message, `mitm.ts got a bad response from ${from}: ${what}.`);
     } else if (event instanceof RequestProtocolError) yield* this.onClientError(event);
     else if (event instanceof Wakeup && event.command === this.#readTimer) {
       this.#readTimer = null;
@@ -126,6 +130,7 @@ export class HttpStream extends StreamBase {
     this.flow = flow;
     flow.response = null;
     flow.error = null;
+    this.#asked = destinationOf(flow);
     yield* callHook("requestheaders", flow);
     if (yield* this.answeredByHook()) return;
     this.state = "holdRequest";
@@ -184,7 +189,7 @@ export class HttpStream extends StreamBase {
       yield* this.#answerItself(onboarding);
       return;
     }
-    this.#asked = { scheme: request.scheme, host: request.host, port: request.port };
+    this.#asked = destinationOf(flow);
     yield* callHook("requestheaders", flow);
     if (yield* this.answeredByHook()) return;
     if (holdsBody(o.holdRequestBodies, request, o.streamLargeBodies)) {
@@ -336,6 +341,7 @@ export class HttpStream extends StreamBase {
         return false;
       }
       this.server = ready.conn;
+      this.#reusedConnection = !ready.fresh;
       flow.server = serverPeer(ready.conn, ready.fresh);
       // A connection that carried no request yet is new to the addons, wherever it was opened.
       if (ready.fresh && this.context.options.announceServers) {
@@ -345,17 +351,41 @@ export class HttpStream extends StreamBase {
         });
       }
     }
-    this.#webSocket ??= webSocketOffer(r);
-    const asked = this.#asked;
+    const host = r.headers.get("host");
     if (
-      asked !== null &&
-      (asked.scheme !== r.scheme || asked.host !== r.host || asked.port !== r.port)
+      host !== undefined && destinationOf(flow) !== this.#asked &&
+      host.toLowerCase() !== r.authority
     ) {
-      // A hook sent the request to another origin: Host names that one (RFC 9112 3.2.2).
+      // An addon sent the request elsewhere (map_remote, a changed URL): Host follows it.
       r.headers.set("Host", r.authority);
     }
+    this.#webSocket ??= webSocketOffer(r);
     const head = requestHeadOf(r);
     yield* this.toServer(new RequestHeaders(this.streamId, head, false));
+    return true;
+  }
+
+  /**
+   * An idle connection from the pool that the origin had closed (or closes on this request)
+   * before answering: a request without a body is sent once more on another connection, as the
+   * origin cannot have acted on it (RFC 9112 section 9.3.1 allows retrying idempotent requests).
+   * A body is not sent twice.
+   */
+  *#retryOnStale(): CommandGenerator<boolean> {
+    const request = this.flow?.request;
+    if (
+      !this.#reusedConnection || this.#retried || this.responseStarted || request === undefined ||
+      this.server?.alpn === "h2" ||
+      this.flow!.response !== null || request.bodySize > 0 || (request.body?.length ?? 0) > 0 ||
+      this.#requestStreaming || this.state !== "waitResponseHeaders"
+    ) return false;
+    this.#retried = true;
+    yield* this.release(false);
+    yield new Log(
+      `${request.method} ${request.url}: the pooled connection was closed; retrying`,
+      "debug",
+    );
+    if (yield* this.#sendRequestHead()) yield* this.toServer(new RequestEnd(this.streamId, null));
     return true;
   }
 
@@ -378,13 +408,16 @@ export class HttpStream extends StreamBase {
     });
     flow.response = response;
     response.bodySoFar = () => this.#responseBody.bytes();
-    if (head.status === 101 && this.server !== null) {
-      yield* this.#upgrade(response);
-      return;
-    }
     yield* callHook("responseheaders", flow);
     if (flow.killed) {
       yield* this.kill();
+      return;
+    }
+    if (head.status === 101 && this.server !== null) {
+      // The switch's head is the whole response; addons saw it in responseheaders.
+      response.body = new Uint8Array(0);
+      response.timestampEnd = o.now();
+      yield* this.#upgrade(response);
       return;
     }
     // An event stream may never end: held for a `response` hook it would reach the client only
@@ -470,6 +503,21 @@ export class HttpStream extends StreamBase {
         yield* this.fail(502, error, originFailureText(authorityOf(head), error));
         return;
       }
+    } else if (this.context.options.connectionStrategy === "eager") {
+      // Eager (mitmproxy's default): the origin is dialled before the client hears 200, so an
+      // unreachable one is the CONNECT's 502 with the reason.
+      server.probe = true;
+      const error = yield* openConnection(server);
+      server.probe = false;
+      if (error !== null) {
+        const where = authorityOf(head);
+        yield* this.fail(
+          502,
+          `could not connect to ${where}: ${error}`,
+          originFailureText(where, error),
+        );
+        return;
+      }
     }
     this.state = "tunnel";
     const ok = { status: 200, reason: "Connection established", version: "HTTP/1.1" };
@@ -514,6 +562,11 @@ export class HttpStream extends StreamBase {
     }
     yield new CallHook("flow_done", flow);
   }
+}
+
+/** Where a flow's request goes, to notice an addon changing it. */
+function destinationOf(flow: Flow): string {
+  return `${flow.request.scheme}://${flow.request.authority}`;
 }
 
 /** host:port of a CONNECT target, for messages. */
