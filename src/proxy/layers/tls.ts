@@ -154,6 +154,7 @@ export class ClientTlsLayer extends Layer {
     }
     this.state = "established";
     this.child = this.#makeChild(this.context);
+    this.passThrough(this.child);
     yield* delegate(this.child, new Start());
   }
 
