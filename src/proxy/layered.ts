@@ -88,6 +88,8 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
     onboarding: { host: MAGIC_HOST, answer: (path) => mitmItAnswer(shared.ca, path) },
     sharedOriginPool: true,
     http2: options.http2,
+    // Addon hooks no addon implements are skipped by the layers (see layeredServices).
+    hookListened: (name) => CORE_HOOKS.has(name) || addons.has(name as never),
     self: {
       url: `http://${formatAuthority(listen.host, listen.port)}`,
       is: (host, port) => port === listen.port && (host === listen.host || SELF_HOSTS.has(host)),
@@ -151,6 +153,14 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
   });
   return { serve, closeAll, injector };
 }
+
+/** Hooks the services answer (or log) themselves, whether or not an addon implements them. */
+const CORE_HOOKS = new Set([
+  "tls_start_client",
+  "websocket_handshake",
+  "tls_failed_client",
+  "tls_failed_server",
+]);
 
 /** Names that reach this machine's listener whatever address it is bound to. */
 const SELF_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "0.0.0.0", "::"]);

@@ -82,6 +82,13 @@ export interface LayerOptions {
    * later client connections find them, instead of staying with this client connection.
    */
   sharedOriginPool?: boolean;
+  /**
+   * False for a hook that nothing outside would run (no addon implements it): layers then go on
+   * at once instead of yielding CallHook and waiting for its answer, which would cost a round
+   * trip through the driver and the whole stack per hook and request. Absent: every hook is
+   * yielded (as Playbook tests expect).
+   */
+  hookListened?: (name: string) => boolean;
 }
 
 export const DEFAULT_LAYER_OPTIONS: LayerOptions = {

@@ -156,21 +156,42 @@ export class Driver {
       return;
     }
     for (const command of commands) this.#execute(command);
+    this.#flushWrites();
+  }
+
+  /**
+   * Bytes for one connection from one event go out in one write (a response's head, body and end
+   * are one TLS record and one system call instead of three). Held only while the event's
+   * commands are carried out; anything that must come after them on the wire flushes first.
+   */
+  readonly #held = new Map<Connection, Uint8Array[]>();
+
+  #flushWrites(): void {
+    if (this.#held.size === 0) return;
+    for (const [conn, pieces] of this.#held) this.#write(conn, pieces);
+    this.#held.clear();
   }
 
   #execute(command: Command): void {
-    if (command instanceof SendData) this.#send(command);
-    else if (command instanceof OpenConnection) this.#open(command);
+    if (command instanceof SendData) this.#hold(command);
+    else if (command instanceof Arm) this.#arm(command);
+    else if (command instanceof Disarm) this.#disarm(command.timer);
+    else if (command instanceof Log) this.#services.log(command.level, command.message);
+    else if (command instanceof CallHook) this.#hook(command);
+    else {
+      this.#flushWrites();
+      this.#executeOrdered(command);
+    }
+  }
+
+  #executeOrdered(command: Command): void {
+    if (command instanceof OpenConnection) this.#open(command);
     else if (command instanceof StartTls) this.#startTls(command);
     else if (command instanceof CloseConnection) this.#close(command);
     else if (command instanceof ParkConnection) this.#park(command);
-    else if (command instanceof CallHook) this.#hook(command);
-    else if (command instanceof Arm) this.#arm(command);
-    else if (command instanceof Disarm) this.#disarm(command.timer);
     else if (command instanceof Splice) this.#splice(command);
     else if (command instanceof PauseReading) this.#gate.pause(command.conn);
     else if (command instanceof ResumeReading) this.#gate.resume(command.conn);
-    else if (command instanceof Log) this.#services.log(command.level, command.message);
     else this.#services.log("debug", `driver: ignored ${command}`);
   }
 
@@ -232,11 +253,18 @@ export class Driver {
 
   // ---- commands ----
 
-  #send(command: SendData): void {
-    const c = this.#conns.get(command.conn);
-    if (c === undefined || c.isClosed || !(command.conn.state & ConnState.CanWrite)) return;
+  #hold(command: SendData): void {
+    if (command.data.length === 0) return;
+    const pieces = this.#held.get(command.conn);
+    if (pieces === undefined) this.#held.set(command.conn, [command.data]);
+    else pieces.push(command.data);
+  }
+
+  #write(conn: Connection, pieces: Uint8Array[]): void {
+    const c = this.#conns.get(conn);
+    if (c === undefined || c.isClosed || !(conn.state & ConnState.CanWrite)) return;
     try {
-      const full = c.write(command.data);
+      const full = pieces.length === 1 ? c.write(pieces[0]) : c.writev(pieces);
       if (full) this.#gate.wrote(full);
     } catch {
       // Closed under us: the read side reports it.
@@ -381,15 +409,26 @@ export class Driver {
   }
 
   #hook(command: CallHook): void {
+    let running: Promise<void> | void;
+    try {
+      running = this.#services.hook(command.name, command.data);
+    } catch (e) {
+      running = Promise.reject(e);
+    }
+    if (running === undefined) {
+      // Answered at once (no addon implements it, or an observer like flow_done that runs in
+      // the background): the answer is the next event, with no read held back meanwhile.
+      this.#queue.push(new HookAnswered(command));
+      return;
+    }
     this.#gate.block();
-    this.#track((async () => {
-      try {
-        await this.#services.hook(command.name, command.data);
-      } catch (e) {
+    this.#track(running.then(
+      () => this.#answer(new HookAnswered(command)),
+      (e) => {
         this.#services.log("warn", `hook ${command.name} failed: ${errorText(e)}`);
-      }
-      this.#answer(new HookAnswered(command));
-    })());
+        this.#answer(new HookAnswered(command));
+      },
+    ));
   }
 
   /** Timers do not keep the driver alive: with every connection closed there is nothing to time. */

@@ -159,6 +159,7 @@ export class ClientTlsLayer extends Layer {
     }
     this.state = "established";
     this.child = this.#makeChild(this.context);
+    this.passThrough(this.child);
     yield* delegate(this.child, new Start());
   }
 

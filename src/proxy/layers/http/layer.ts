@@ -545,6 +545,7 @@ export class HttpLayer extends Layer {
     context.server = command.server;
     const tunnel = this.#makeTunnel(context);
     this.#tunnel = tunnel;
+    this.passThrough(tunnel);
     const early = this.client instanceof Http1Server
       ? this.client.h1.takeTrailingData()
       : new Uint8Array(0);

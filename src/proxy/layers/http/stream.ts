@@ -272,7 +272,7 @@ export class HttpStream extends StreamBase {
       return;
     }
     if (this.#requestStreaming) {
-      this.#requestBody.add(data);
+      this.#requestBody.keep(data);
       yield* this.toServer(new RequestData(this.streamId, data));
     }
   }
@@ -447,7 +447,7 @@ export class HttpStream extends StreamBase {
       return;
     }
     if (this.state === "streamResponse") {
-      this.#responseBody.add(data);
+      this.#responseBody.keep(data);
       yield* this.toClient(new ResponseData(this.streamId, data));
     }
   }
