@@ -503,7 +503,7 @@ export class HttpStream extends StreamBase {
         yield* this.fail(502, error, originFailureText(authorityOf(head), error));
         return;
       }
-    } else if (this.context.options.connectionStrategy === "eager") {
+    } else if (this.context.options.connectionStrategy === "eager" && !ownSite) {
       // Eager (mitmproxy's default): the origin is dialled before the client hears 200, so an
       // unreachable one is the CONNECT's 502 with the reason.
       server.probe = true;
