@@ -259,6 +259,7 @@ export class HttpStream extends StreamBase {
       const ready = (yield get) as HttpConnectionReady;
       if (ready.conn === null) {
         const why = ready.error ?? "no connection";
+        yield new Log(`${r.method} ${r.url}: could not connect (${why})`, "debug");
         // The flow says where it could not connect, as recordings and the live output show it.
         yield* this.fail(
           502,
