@@ -170,7 +170,7 @@ test("an Upgrade answered 101: the relay carries both directions after the hands
   client.closeWrite();
   assert.equal(await readUntil(client, () => false), "");
   await done;
-  assert.deepEqual(hooks, ["requestheaders", "request", "flow_done"]);
+  assert.deepEqual(hooks, ["requestheaders", "request", "responseheaders", "flow_done"]);
 });
 
 test("backpressure: a client that stops reading stops the origin; all bytes arrive later", async () => {

@@ -344,9 +344,11 @@ export class HttpLayer extends Layer {
       // Inside a tunnel the client's SNI names the origin (the CONNECT may name an address).
       const tunnelled = this.mode.kind === "transparent" && own !== null &&
         own.address.host === request.address.host && own.address.port === request.address.port;
-      const sni = tunnelled && this.context.client.tls?.sni
-        ? this.context.client.tls.sni
-        : sniFor(request.address.host);
+      const sni = sniFor(
+        tunnelled && this.context.client.tls?.sni
+          ? this.context.client.tls.sni
+          : request.address.host,
+      );
       server.tls = tlsState(sni, this.#originAlpn());
     }
     const open = this.detached(new OpenConnection(server));

@@ -415,21 +415,6 @@ export class HttpStream extends StreamBase {
         yield* this.fail(502, error, originFailureText(authorityOf(head), error));
         return;
       }
-    } else if (this.context.options.connectionStrategy === "eager") {
-      // Eager (mitmproxy's default): the origin is dialled before the client hears 200, so an
-      // unreachable one is the CONNECT's 502 with the reason.
-      server.probe = true;
-      const error = yield* openConnection(server);
-      server.probe = false;
-      if (error !== null) {
-        const where = authorityOf(head);
-        yield* this.fail(
-          502,
-          `could not connect to ${where}: ${error}`,
-          originFailureText(where, error),
-        );
-        return;
-      }
     }
     this.state = "tunnel";
     const ok = { status: 200, reason: "Connection established", version: "HTTP/1.1" };
