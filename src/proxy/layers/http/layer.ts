@@ -342,7 +342,17 @@ export class HttpLayer extends Layer {
         server.viaAuth = this.context.options.upstreamAuth;
       }
     }
-    if (request.tls) server.tls = tlsState(sniFor(request.address.host), this.#originAlpn());
+    if (request.tls) {
+      // Inside a tunnel the client's SNI names the origin (the CONNECT may name an address).
+      const tunnelled = this.mode.kind === "transparent" && own !== null &&
+        own.address.host === request.address.host && own.address.port === request.address.port;
+      const sni = sniFor(
+        tunnelled && this.context.client.tls?.sni
+          ? this.context.client.tls.sni
+          : request.address.host,
+      );
+      server.tls = tlsState(sni, this.#originAlpn());
+    }
     const open = this.detached(new OpenConnection(server));
     this.#dials.set(open, { stream, request, server, waiters: [] });
     yield open;

@@ -332,6 +332,7 @@ export class HttpStream extends StreamBase {
       const ready = (yield get) as HttpConnectionReady;
       if (ready.conn === null) {
         const why = ready.error ?? "could not connect";
+        yield new Log(`${r.method} ${r.url}: could not connect (${why})`, "debug");
         // The flow says where it could not connect, as recordings and the live output show it.
         yield* this.fail(
           502,
@@ -501,21 +502,6 @@ export class HttpStream extends StreamBase {
       const error = yield* openConnection(server);
       if (error !== null) {
         yield* this.fail(502, error, originFailureText(authorityOf(head), error));
-        return;
-      }
-    } else if (this.context.options.connectionStrategy === "eager" && !ownSite) {
-      // Eager (mitmproxy's default): the origin is dialled before the client hears 200, so an
-      // unreachable one is the CONNECT's 502 with the reason.
-      server.probe = true;
-      const error = yield* openConnection(server);
-      server.probe = false;
-      if (error !== null) {
-        const where = authorityOf(head);
-        yield* this.fail(
-          502,
-          `could not connect to ${where}: ${error}`,
-          originFailureText(where, error),
-        );
         return;
       }
     }
