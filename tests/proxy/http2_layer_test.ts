@@ -3,12 +3,20 @@
 // of one stream, GOAWAY, trailers, flow control. No sockets.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { CloseConnection, OpenConnection, SendData } from "../../src/proxy/core/commands.ts";
+import {
+  CloseConnection,
+  Disarm,
+  OpenConnection,
+  SendData,
+} from "../../src/proxy/core/commands.ts";
 import type { Server } from "../../src/proxy/core/connection.ts";
 import { DataReceived, Start } from "../../src/proxy/core/events.ts";
 import { HttpLayer } from "../../src/proxy/layers/http/layer.ts";
 import { Http2Server } from "../../src/proxy/layers/http/http2_server.ts";
 import { Http2Client } from "../../src/proxy/layers/http/http2_client.ts";
+import { Http1Client, Http1Server } from "../../src/proxy/layers/http/http1.ts";
+import { RegularMode } from "../../src/proxy/layers/modes.ts";
+import { PriorKnowledgeSniffer } from "../../src/proxy/layers/http/prior_knowledge.ts";
 import { NextLayer } from "../../src/proxy/layers/next_layer.ts";
 import type { Flow } from "../../src/flow/flow.ts";
 import { ErrorCode } from "../../src/http2/mod.ts";
@@ -180,9 +188,12 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     assert.ok(originGot >= 4 << 20, "and reached the origin");
   });
 
-  test("h2c with prior knowledge to a plain-HTTP origin: h2c there too (as gRPC expects)", () => {
+  test("h2c gRPC to a plain-HTTP origin: h2c there too (gRPC servers speak only h2c)", () => {
     const { layer, drive, client } = h2Client();
-    const id = client.h2.request(get("/plain", "example.com", "http"), true);
+    const id = client.h2.request(
+      [...get("/svc/M", "example.com", "http"), ["content-type", "application/grpc+proto"]],
+      true,
+    );
     client.flush();
     const server = drive.servers[0];
     assert.equal(server.tls, null);
@@ -195,7 +206,7 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
       method: "GET",
       scheme: "http",
       authority: "example.com",
-      path: "/plain",
+      path: "/svc/M",
     });
     origin.h2.sendHeaders(req.streamId, [[":status", "200"], ["grpc-status", "5"]], true);
     origin.flush();
@@ -204,6 +215,31 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     assert.deepEqual(client.kinds(id), ["response 200"]);
     const head = client.events.find((e) => e.type === "response");
     assert.ok(head?.type === "response" && head.endStream);
+  });
+
+  test("h2c (not gRPC) to a plain-HTTP origin: HTTP/1.1 there, which every plain origin speaks", () => {
+    const { layer, drive, client } = h2Client();
+    const id = client.h2.request(get("/plain", "example.com", "http"), true);
+    client.flush();
+    const server = drive.servers[0];
+    assert.equal(server.tls, null);
+    assert.ok(layer.pool.get(server)?.layer instanceof Http1Client);
+    assert.equal(
+      dec(drive.take(server)),
+      "GET /plain HTTP/1.1\r\nuser-agent: t\r\nHost: example.com\r\n\r\n",
+    );
+    drive.send(new DataReceived(server, b("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")));
+    client.read();
+    assert.deepEqual(client.kinds(id), ["response 200", "data", "end"]);
+    assert.equal(client.body(id), "ok");
+    // A gRPC call to the same origin does not take the HTTP/1.1 connection.
+    client.h2.request(
+      [...get("/svc/M", "example.com", "http"), ["content-type", "application/grpc"]],
+      true,
+    );
+    client.flush();
+    assert.equal(drive.servers.length, 2);
+    assert.ok(layer.pool.get(drive.servers[1])?.layer instanceof Http2Client);
   });
 
   test("garbage from an h2 client ends its connection with GOAWAY, never with a throw", () => {
@@ -474,5 +510,48 @@ describe("NextLayer: h2c with prior knowledge", () => {
     drive.send(new DataReceived(ctx.client, b(PREFACE)));
     assert.equal(next.decision, "http");
     assert.ok(!((next.child as HttpLayer).client instanceof Http2Server));
+  });
+});
+
+describe("RegularMode: h2c with prior knowledge on the proxy port", () => {
+  const PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  const http = (mode: RegularMode) => (mode.child as PriorKnowledgeSniffer).child as HttpLayer;
+
+  test("the preface (split) swaps in HTTP/2 and disarms the HTTP/1 idle deadline", () => {
+    const ctx = context({ idleTimeoutMs: 60_000 });
+    const mode = new RegularMode(ctx);
+    const drive = new Drive(mode);
+    drive.send(new Start());
+    assert.ok(http(mode).client instanceof Http1Server);
+    const arm = drive.commands.find((c) => c.toString().startsWith("Arm"));
+    assert.ok(arm, "HTTP/1 armed its idle deadline");
+    drive.send(new DataReceived(ctx.client, b(PREFACE.slice(0, 3))));
+    assert.ok(http(mode).client instanceof Http1Server, "PRI could still be HTTP/1");
+    drive.send(new DataReceived(ctx.client, b(PREFACE.slice(3))));
+    assert.ok(http(mode).client instanceof Http2Server);
+    assert.ok(drive.commands.some((c) => c instanceof Disarm && c.timer === arm));
+  });
+
+  test("POST and PUT (also starting with P) stay HTTP/1", () => {
+    for (const method of ["POST", "PUT", "PATCH"]) {
+      const ctx = context();
+      const mode = new RegularMode(ctx);
+      const drive = new Drive(mode);
+      drive.send(new Start());
+      drive.send(new DataReceived(ctx.client, b(method.slice(0, 1))));
+      drive.send(
+        new DataReceived(
+          ctx.client,
+          b(`${
+            method.slice(1)
+          } http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 0\r\n\r\n`),
+        ),
+      );
+      assert.ok(http(mode).client instanceof Http1Server);
+      assert.equal(
+        dec(drive.take(drive.servers[0])),
+        `${method} / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 0\r\n\r\n`,
+      );
+    }
   });
 });

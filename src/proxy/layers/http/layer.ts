@@ -52,6 +52,8 @@ import { HttpStream } from "./stream.ts";
 
 interface PoolEntry {
   layer: Http1Client | Http2Client;
+  /** A plain-HTTP origin spoken to with h2c (prior knowledge): only gRPC streams use it. */
+  h2c: boolean;
   /** Streams using the connection now. */
   streams: Set<number>;
   /** How many streams it may carry at once (an HTTP/2 one: as its origin allows now). */
@@ -65,6 +67,8 @@ interface Dial {
   stream: HttpStream;
   request: GetHttpConnection;
   server: Server;
+  /** h2c with prior knowledge to a plain origin (`#wantsH2c`). */
+  h2c: boolean;
   /**
    * Streams for the same origin that wait to learn whether this connection speaks h2 (then
    * they share it) before dialling their own.
@@ -253,10 +257,12 @@ export class HttpLayer extends Layer {
   }
 
   *#getConnection(stream: HttpStream, request: GetHttpConnection): CommandGenerator {
+    const h2c = !request.tls && this.#wantsH2c(stream);
     for (const [conn, entry] of this.pool) {
       const s = conn as Server;
       if (
-        entry.tls === request.tls && entry.streams.size < entry.capacity && entry.layer.idle &&
+        entry.tls === request.tls && entry.h2c === h2c && entry.streams.size < entry.capacity &&
+        entry.layer.idle &&
         s.address.host === request.address.host && s.address.port === request.address.port &&
         sameVia(s.via, request.via)
       ) {
@@ -266,11 +272,11 @@ export class HttpLayer extends Layer {
         return;
       }
     }
-    const mayShare = request.tls ? this.context.options.http2 : this.#h2cOrigins();
+    const mayShare = request.tls ? this.context.options.http2 : h2c;
     if (mayShare && !this.#speaksH1(request)) {
       for (const dial of this.#dials.values()) {
         if (
-          dial.request.tls === request.tls &&
+          dial.request.tls === request.tls && dial.h2c === h2c &&
           dial.request.address.host === request.address.host &&
           dial.request.address.port === request.address.port &&
           sameVia(dial.request.via, request.via)
@@ -290,7 +296,7 @@ export class HttpLayer extends Layer {
       // an earlier layer opened it (server-first TLS, SOCKS5) or dialling it now.
       this.#adopted = true;
       if (own.open && (own.tls !== null) === request.tls) {
-        this.pool.set(own, this.#entry(own, stream.streamId, request.tls));
+        this.pool.set(own, this.#entry(own, stream.streamId, request.tls, h2c));
         yield* this.#feed(stream, new HttpConnectionReady(request, own, null, true));
         return;
       }
@@ -306,7 +312,7 @@ export class HttpLayer extends Layer {
     }
     if (request.tls) server.tls = tlsState(sniFor(request.address.host), this.#originAlpn());
     const open = this.detached(new OpenConnection(server));
-    this.#dials.set(open, { stream, request, server, waiters: [] });
+    this.#dials.set(open, { stream, request, server, h2c, waiters: [] });
     yield open;
   }
 
@@ -335,7 +341,7 @@ export class HttpLayer extends Layer {
       }
       return;
     }
-    this.pool.set(server, this.#entry(server, stream.streamId, request.tls));
+    this.pool.set(server, this.#entry(server, stream.streamId, request.tls, dial.h2c));
     yield* this.#feed(stream, new HttpConnectionReady(request, server, null, true));
     // Now that the origin's protocol is known: an h2 connection takes the waiting streams up
     // to its capacity; the others dial their own.
@@ -343,12 +349,17 @@ export class HttpLayer extends Layer {
   }
 
   /**
-   * h2c with prior knowledge towards plain-HTTP origins when the client spoke it to us: such a
-   * client (gRPC without TLS) expects an HTTP/2 server behind the proxy.
+   * Whether a stream to a plain-HTTP origin goes there as h2c with prior knowledge: only gRPC
+   * from an h2c client. A plain origin has no ALPN to say what it speaks, and an HTTP/1.1-only
+   * one answers the h2c preface with a 400 or a close, so everything else gets HTTP/1.1, which
+   * every plain origin speaks; gRPC has no HTTP/1.1 form (its servers are h2c-only without
+   * TLS), so it goes as the client spoke it.
    */
-  #h2cOrigins(): boolean {
-    return this.context.options.http2 && this.client instanceof Http2Server &&
-      this.context.client.tls === null;
+  #wantsH2c(stream: HttpStream): boolean {
+    if (!this.context.options.http2 || !(this.client instanceof Http2Server)) return false;
+    if (this.context.client.tls !== null) return false;
+    const type = stream.flow?.request.headers.get("content-type") ?? "";
+    return /^application\/grpc(?:$|[+;])/i.test(type);
   }
 
   /** Whether this origin is known to speak HTTP/1 here (a pooled connection chose it). */
@@ -373,12 +384,13 @@ export class HttpLayer extends Layer {
   }
 
   /** A pool entry: HTTP/1 carries one stream at a time, HTTP/2 as many as the origin allows. */
-  #entry(server: Server, streamId: number, tls: boolean): PoolEntry {
+  #entry(server: Server, streamId: number, tls: boolean, h2c: boolean): PoolEntry {
     const streams = new Set([streamId]);
-    if (server.alpn === "h2" || (!tls && this.#h2cOrigins())) {
+    if (server.alpn === "h2" || (!tls && h2c)) {
       const layer = new Http2Client(this.context, server);
       return {
         layer,
+        h2c: !tls && h2c,
         streams,
         get capacity() {
           return layer.capacity;
@@ -388,7 +400,7 @@ export class HttpLayer extends Layer {
       };
     }
     const layer = new Http1Client(this.context, server);
-    return { layer, streams, capacity: 1, tls, idle: null };
+    return { layer, h2c: false, streams, capacity: 1, tls, idle: null };
   }
 
   *#release(command: ReleaseConnection): CommandGenerator {

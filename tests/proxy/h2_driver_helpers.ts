@@ -1,0 +1,65 @@
+// A listener running the new core on real sockets, for the HTTP/2 driver tests: one Driver per
+// connection with the given mode layer; flows (flow_done) are collected.
+import { execFile } from "node:child_process";
+import { LeafCache } from "../../src/ca/mod.ts";
+import { network } from "../../src/runtime/mod.ts";
+import { Client } from "../../src/proxy/core/connection.ts";
+import { Context, DEFAULT_LAYER_OPTIONS, type LayerOptions } from "../../src/proxy/core/context.ts";
+import type { Layer } from "../../src/proxy/core/layer.ts";
+import { Driver } from "../../src/proxy/driver/driver.ts";
+import {
+  runtimeServices,
+  type RuntimeServicesOptions,
+} from "../../src/proxy/driver/runtime_services.ts";
+import type { Flow } from "../../src/flow/flow.ts";
+import { testCa } from "../fixtures/ca.ts";
+
+export interface TestProxy {
+  port: number;
+  flows: Flow[];
+  close(): Promise<void>;
+}
+
+export async function layeredProxy(
+  mode: (ctx: Context) => Layer,
+  options: Partial<LayerOptions> = {},
+  services: Partial<RuntimeServicesOptions> = {},
+): Promise<TestProxy> {
+  const proxyCa = await testCa();
+  const flows: Flow[] = [];
+  const s = runtimeServices({
+    network,
+    leaves: new LeafCache(proxyCa.ca),
+    verifyUpstream: false,
+    hook(name, data) {
+      if (name === "flow_done") flows.push(data as Flow);
+    },
+    log() {},
+    ...services,
+  });
+  const drivers: Promise<void>[] = [];
+  const listener = await network.listen({ host: "127.0.0.1", port: 0 }, (conn) => {
+    const client = new Client(conn.remote, conn.local);
+    const ctx = new Context(client, { ...DEFAULT_LAYER_OPTIONS, ...options });
+    drivers.push(new Driver(mode(ctx), client, conn, s).run());
+  });
+  return {
+    port: listener.address.port,
+    flows,
+    async close() {
+      await Promise.all(drivers);
+      await listener.close();
+    },
+  };
+}
+
+export function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { maxBuffer: 64 << 20 }, (e, stdout, stderr) => {
+      if (e) reject(new Error(`${cmd} failed: ${e.message} ${stderr}`));
+      else resolve(String(stdout));
+    });
+  });
+}
+
+export const curl = (args: string[]) => run("curl", ["-s", "--max-time", "60", ...args]);
