@@ -261,6 +261,36 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     }
   });
 
+  test("RFC 8441: SETTINGS_ENABLE_CONNECT_PROTOCOL, and extended CONNECT becomes an HTTP/1.1 Upgrade", () => {
+    const { drive, client } = h2Client();
+    assert.equal(client.h2.remoteSettings.enableConnectProtocol, true);
+    const id = client.h2.request(
+      [
+        [":method", "CONNECT"],
+        [":protocol", "websocket"],
+        [":scheme", "http"],
+        [":authority", "ws.test"],
+        [":path", "/chat?x=1"],
+        ["sec-websocket-version", "13"],
+      ],
+      false,
+    );
+    client.flush();
+    const server = drive.servers[0];
+    const head = dec(drive.take(server));
+    assert.match(head, /^GET \/chat\?x=1 HTTP\/1\.1\r\n/);
+    assert.match(head, /\r\nconnection: Upgrade\r\n/i);
+    assert.match(head, /\r\nupgrade: websocket\r\n/i);
+    assert.match(head, /\r\nsec-websocket-key: [A-Za-z0-9+\/]{22}==\r\n/i);
+    assert.doesNotMatch(head, /transfer-encoding/i);
+    // A refusal is an ordinary response on the stream.
+    drive.send(
+      new DataReceived(server, b("HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno")),
+    );
+    client.read();
+    assert.deepEqual(client.kinds(id), ["response 403", "data", "end"]);
+  });
+
   test("CONNECT inside HTTP/2 is answered 501 on its stream", () => {
     const { client } = h2Client();
     const id = client.h2.request(

@@ -11,6 +11,7 @@ import {
   type Command,
   Disarm,
   OpenConnection,
+  SendData,
   Splice,
   StartTls,
 } from "../../core/commands.ts";
@@ -37,9 +38,12 @@ import {
   ReceiveHttp,
   ReleaseConnection,
   RequestData,
+  RequestEnd,
   RequestHeaders,
   RequestProtocolError,
   ResponseData,
+  ResponseEnd,
+  ResponseProtocolError,
   SendHttp,
   UpgradeStream,
 } from "./events.ts";
@@ -49,6 +53,7 @@ import { Http2Client } from "./http2_client.ts";
 import { Http2Server } from "./http2_server.ts";
 import type { HttpMode } from "./mode.ts";
 import { HttpStream } from "./stream.ts";
+import { UpgradeInStream } from "./websocket_stream.ts";
 
 interface PoolEntry {
   layer: Http1Client | Http2Client;
@@ -96,6 +101,11 @@ export class HttpLayer extends Layer {
   #queuedOnH2 = false;
   #adopted = false;
   readonly #makeTunnel: TunnelFactory | null;
+  /**
+   * HTTP/1.1 origin connections past a 101 whose WebSocket goes on inside an HTTP/2 client's
+   * stream (`UpgradeInStream`): their bytes are that stream's body, both ways.
+   */
+  readonly #rawOrigins = new Map<Connection, number>();
 
   constructor(
     context: Context,
@@ -126,6 +136,13 @@ export class HttpLayer extends Layer {
       this.#nextInjectedId += 2;
       this.streams.set(stream.streamId, stream);
       yield* this.#feed(stream, event);
+      return;
+    }
+    if (
+      (event instanceof DataReceived || event instanceof ConnectionClosed) &&
+      this.#rawOrigins.has(event.conn)
+    ) {
+      yield* this.#fromRawOrigin(event);
       return;
     }
     if (
@@ -162,6 +179,8 @@ export class HttpLayer extends Layer {
     for (const command of child.handleEvent(event)) {
       if (command instanceof ReceiveHttp) {
         yield* this.#receive(command, child);
+      } else if (command instanceof SendHttp && this.#rawOrigins.has(command.conn)) {
+        yield* this.#toRawOrigin(command);
       } else if (command instanceof SendHttp) {
         const target = command.conn === this.context.client
           ? this.client
@@ -177,6 +196,8 @@ export class HttpLayer extends Layer {
         yield* this.#getConnection(child as HttpStream, command);
       } else if (command instanceof ReleaseConnection) {
         yield* this.#release(command);
+      } else if (command instanceof UpgradeInStream) {
+        yield* this.#upgradeInStream(command);
       } else if (command instanceof UpgradeStream) {
         yield* this.#upgrade(child as HttpStream, command);
       } else if (command instanceof HandOffClient) {
@@ -404,6 +425,11 @@ export class HttpLayer extends Layer {
   }
 
   *#release(command: ReleaseConnection): CommandGenerator {
+    if (this.#rawOrigins.delete(command.conn)) {
+      // Past a 101 a connection is never reused.
+      if (command.conn.open) yield new CloseConnection(command.conn);
+      return;
+    }
     const entry = this.pool.get(command.conn);
     if (!entry) return;
     entry.streams.delete(command.streamId);
@@ -453,6 +479,10 @@ export class HttpLayer extends Layer {
         this.pool.delete(other);
         if (other.open) yield new CloseConnection(other);
       }
+      for (const raw of [...this.#rawOrigins.keys()]) {
+        this.#rawOrigins.delete(raw);
+        if (raw.open) yield new CloseConnection(raw);
+      }
       // The origin connected before the client's TLS handshake (upstream_cert) and never used.
       const own = this.context.server;
       if (own !== null && own.open) yield new CloseConnection(own);
@@ -485,6 +515,43 @@ export class HttpLayer extends Layer {
     );
     this.#waiting.set(splice, stream);
     yield splice;
+  }
+
+  /** After an HTTP/1.1 origin's 101 for an h2 client's WebSocket: the connection goes raw. */
+  *#upgradeInStream(command: UpgradeInStream): CommandGenerator {
+    const entry = this.pool.get(command.server);
+    this.pool.delete(command.server);
+    if (entry !== undefined) yield* this.#stopIdle(entry);
+    this.#rawOrigins.set(command.server, command.streamId);
+    const early = entry?.layer instanceof Http1Client ? entry.layer.h1.takeTrailingData() : null;
+    if (early !== null && early.length > 0) {
+      yield* this.#fromRawOrigin(new DataReceived(command.server, early));
+    }
+  }
+
+  /** Bytes (or the end) of a raw origin connection: its stream's response body. */
+  *#fromRawOrigin(event: DataReceived | ConnectionClosed): CommandGenerator {
+    const streamId = this.#rawOrigins.get(event.conn)!;
+    const ev = event instanceof DataReceived
+      ? new ResponseData(streamId, event.data.slice())
+      : event.conn.error
+      ? new ResponseProtocolError(streamId, event.conn.error)
+      : new ResponseEnd(streamId, null);
+    yield* this.#receive(new ReceiveHttp(ev), this);
+  }
+
+  /** The stream's request body to a raw origin connection; its end is our FIN. */
+  *#toRawOrigin(command: SendHttp): CommandGenerator {
+    const conn = command.conn;
+    const ev = command.event;
+    if (ev instanceof RequestData) {
+      yield new SendData(conn, ev.data);
+    } else if (ev instanceof RequestEnd) {
+      yield new CloseConnection(conn, true);
+    } else if (ev instanceof RequestProtocolError) {
+      this.#rawOrigins.delete(conn);
+      yield new CloseConnection(conn);
+    }
   }
 
   *#handOff(command: HandOffClient): CommandGenerator {
