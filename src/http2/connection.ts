@@ -113,17 +113,11 @@ export class Http2Connection extends ConnectionCore {
 
   #handle(f: Frame): void {
     if (!this.sawPeerSettings) {
-      // The first frame of either side's preface is SETTINGS (3.4). A server that acknowledges
-      // ours before sending its own (Deno's node:http2 does, at times) is let through: the
-      // acknowledgement is harmless, and origins are not ours to fix.
-      if (f.type === "settings" && f.ack && this.role === "client") {
-        return this.#onSettings(true, f.settings);
-      }
+      // The first frame of either side's preface is SETTINGS (3.4).
       if (f.type !== "settings" || f.ack) {
-        const what = f.type === "settings" ? "a SETTINGS acknowledgement" : f.type.toUpperCase();
         throw new Http2ConnectionError(
           ErrorCode.PROTOCOL_ERROR,
-          `expected SETTINGS as the first frame, got ${what}`,
+          `expected SETTINGS as the first frame, got ${f.type.toUpperCase()}`,
         );
       }
       this.sawPeerSettings = true;
