@@ -9,7 +9,7 @@ import {
   OpenConnection,
   SendData,
 } from "../../src/proxy/core/commands.ts";
-import type { Server } from "../../src/proxy/core/connection.ts";
+import { ConnState, Server, tlsState } from "../../src/proxy/core/connection.ts";
 import { DataReceived, Start } from "../../src/proxy/core/events.ts";
 import { HttpLayer } from "../../src/proxy/layers/http/layer.ts";
 import { Http2Server } from "../../src/proxy/layers/http/http2_server.ts";
@@ -289,6 +289,36 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     );
     client.read();
     assert.deepEqual(client.kinds(id), ["response 403", "data", "end"]);
+  });
+
+  test("an origin connected before the client's handshake (server-first TLS): its early SETTINGS are kept", () => {
+    const ctx = context();
+    const own = new Server({ host: "example.com", port: 443 });
+    own.state = ConnState.Open;
+    own.tls = tlsState("example.com", ["h2", "http/1.1"]);
+    own.tls.alpn = "h2";
+    own.tls.established = true;
+    ctx.server = own;
+    const layer = new HttpLayer(ctx, { kind: "transparent" }, "https", null, true);
+    const drive = new Drive(layer);
+    const client = new H2Peer(drive, ctx.client, "client");
+    const origin = new H2Peer(drive, own, "server");
+    drive.send(new Start());
+    // The origin's SETTINGS (a stream limit of 1) arrive before any request.
+    origin.h2.updateSettings({ maxConcurrentStreams: 1 });
+    origin.flush();
+    client.flush();
+    client.read();
+    client.flush();
+    client.h2.request(get("/one"), true);
+    client.h2.request(get("/two"), true);
+    client.flush();
+    origin.read();
+    const requests = origin.events.filter((e) => e.type === "request");
+    assert.ok(!origin.events.some((e) => e.type === "goaway"), "no connection error");
+    assert.equal(requests.length, 1, "the origin's limit of one stream is obeyed");
+    // Known from those SETTINGS: the tunnel's connection is full, the second stream dials.
+    assert.equal(drive.servers.length, 1);
   });
 
   test("CONNECT inside HTTP/2 is answered 501 on its stream", () => {

@@ -106,6 +106,11 @@ export class HttpLayer extends Layer {
    * stream (`UpgradeInStream`): their bytes are that stream's body, both ways.
    */
   readonly #rawOrigins = new Map<Connection, number>();
+  /**
+   * What the tunnel's own server sent before a stream adopted it: an origin that spoke TLS
+   * first (the client's handshake waited for its certificate) and h2 sends its SETTINGS at once.
+   */
+  #early: (DataReceived | ConnectionClosed)[] = [];
 
   constructor(
     context: Context,
@@ -143,6 +148,15 @@ export class HttpLayer extends Layer {
       this.#rawOrigins.has(event.conn)
     ) {
       yield* this.#fromRawOrigin(event);
+      return;
+    }
+    if (
+      (event instanceof DataReceived || event instanceof ConnectionClosed) &&
+      event.conn === this.context.server && !this.#adopted
+    ) {
+      this.#early.push(
+        event instanceof DataReceived ? new DataReceived(event.conn, event.data.slice()) : event,
+      );
       return;
     }
     if (
@@ -316,9 +330,13 @@ export class HttpLayer extends Layer {
       // The tunnel's own server (CONNECT, SOCKS5, transparent): the first stream uses it, as
       // an earlier layer opened it (server-first TLS, SOCKS5) or dialling it now.
       this.#adopted = true;
+      const early = this.#early;
+      this.#early = [];
       if (own.open && (own.tls !== null) === request.tls) {
-        this.pool.set(own, this.#entry(own, stream.streamId, request.tls, h2c));
+        const entry = this.#entry(own, stream.streamId, request.tls, h2c);
+        this.pool.set(own, entry);
         yield* this.#feed(stream, new HttpConnectionReady(request, own, null, true));
+        for (const ev of early) yield* this.#feed(entry.layer, ev);
         return;
       }
       if (!own.open && own.timestampStart === null) server = own;
