@@ -7,6 +7,8 @@ import {
   CloseConnection,
   Disarm,
   OpenConnection,
+  PauseReading,
+  ResumeReading,
   SendData,
 } from "../../src/proxy/core/commands.ts";
 import { ConnState, Server, tlsState } from "../../src/proxy/core/connection.ts";
@@ -319,6 +321,38 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     assert.equal(requests.length, 1, "the origin's limit of one stream is obeyed");
     // Known from those SETTINGS: the tunnel's connection is full, the second stream dials.
     assert.equal(drive.servers.length, 1);
+  });
+
+  test("an h2 client that stops reading: its HTTP/1.1 origin is not read past 1 MiB queued", () => {
+    const { drive, client } = h2Client({ holdResponseBodies: false });
+    client.autoAck = false; // the client's window stays shut once used up
+    const id = client.h2.request(get("/big"), true);
+    client.flush();
+    const server = drive.servers[0];
+    drive.take(server);
+    drive.send(
+      new DataReceived(server, b(`HTTP/1.1 200 OK\r\nContent-Length: ${8 << 20}\r\n\r\n`)),
+    );
+    const chunk = new Uint8Array(64 << 10);
+    let paused = false;
+    for (let sent = 0; sent < 8 << 20 && !paused; sent += chunk.length) {
+      const yielded = drive.send(new DataReceived(server, chunk));
+      paused = yielded.some((c) => c instanceof PauseReading && c.conn === server);
+      client.read();
+    }
+    assert.ok(paused, "the origin connection is paused");
+    // The client reads: once the queue is under 256 KiB, the origin is read again.
+    let resumed = false;
+    for (let round = 0; round < 200 && !resumed; round++) {
+      const got = client.events.filter((e) => e.type === "data" && e.streamId === id);
+      for (const e of got.splice(0)) {
+        if (e.type === "data") client.h2.acknowledgeData(e.streamId, e.data.length);
+      }
+      client.events.length = 0;
+      resumed = client.flush().some((c) => c instanceof ResumeReading && c.conn === server);
+      client.read();
+    }
+    assert.ok(resumed, "and resumed once the client took the queued bytes");
   });
 
   test("CONNECT inside HTTP/2 is answered 501 on its stream", () => {

@@ -11,6 +11,8 @@ import {
   type Command,
   Disarm,
   OpenConnection,
+  PauseReading,
+  ResumeReading,
   SendData,
   Splice,
   StartTls,
@@ -81,6 +83,11 @@ interface Dial {
   waiters: { stream: HttpStream; request: GetHttpConnection }[];
 }
 
+/** Body bytes queued on an HTTP/2 connection above which their HTTP/1 source is not read. */
+const QUEUE_HIGH = 1 << 20;
+/** ... and below which it is read again. */
+const QUEUE_LOW = 256 << 10;
+
 /** Makes the layer stack that takes over a client connection after CONNECT. */
 export type TunnelFactory = (context: Context) => Layer;
 
@@ -111,6 +118,11 @@ export class HttpLayer extends Layer {
    * first (the client's handshake waited for its certificate) and h2 sends its SETTINGS at once.
    */
   #early: (DataReceived | ConnectionClosed)[] = [];
+  /**
+   * HTTP/1 (or raw) connections not read while their stream's body waits in an HTTP/2
+   * connection's queue (the HTTP/2 peer's window is shut): stream id -> that connection.
+   */
+  readonly #pausedForH2 = new Map<number, Connection>();
 
   constructor(
     context: Context,
@@ -229,6 +241,7 @@ export class HttpLayer extends Layer {
     }
     if (child instanceof HttpStream && child.finished) {
       this.streams.delete(child.streamId);
+      yield* this.#resumeIfDrained(child.streamId, 0, true);
       if (!(this.client instanceof Http2Server) || this.client.queuedFor(child.streamId) === 0) {
         this.#responseSource.delete(child.streamId);
       }
@@ -240,6 +253,9 @@ export class HttpLayer extends Layer {
    * reopen its window by that much (per-stream flow control end to end).
    */
   *#bodyTaken(target: Layer, taken: BodyTaken): CommandGenerator {
+    if (target instanceof Http2Server || target instanceof Http2Client) {
+      yield* this.#resumeIfDrained(taken.streamId, target.queuedFor(taken.streamId));
+    }
     const source = target === this.client
       ? this.#responseSource.get(taken.streamId)
       : this.client instanceof Http2Server
@@ -255,7 +271,14 @@ export class HttpLayer extends Layer {
   }
 
   /** A stream event from a connection layer: to its stream (a new request makes one). */
-  *#receive(command: ReceiveHttp, source: Layer): CommandGenerator {
+  *#receive(
+    command: ReceiveHttp,
+    source: Layer,
+    /** The connection the bytes came from, when it is not an HTTP/2 one. */
+    from: Connection | null = source instanceof Http1Client || source instanceof Http1Server
+      ? source.conn
+      : null,
+  ): CommandGenerator {
     const ev = command.event;
     let stream = this.streams.get(ev.streamId);
     if (stream === undefined) {
@@ -282,7 +305,37 @@ export class HttpLayer extends Layer {
     // Held, dropped or written to an HTTP/1 connection (whose write the driver waits for):
     // taken now. Queued on an HTTP/2 connection: BodyTaken says when.
     if (!this.#queuedOnH2) yield* this.#acknowledge(source, ev.streamId, ev.data.length);
+    else if (from !== null) yield* this.#pauseIfQueued(ev, from);
     this.#queuedOnH2 = outer;
+  }
+
+  /**
+   * Body bytes from an HTTP/1 (or raw) connection went into an HTTP/2 connection's queue: that
+   * connection has no window to give back, so past QUEUE_HIGH bytes waiting it is not read
+   * until BodyTaken brings the queue under QUEUE_LOW (memory stays bounded by a slow h2 peer).
+   */
+  *#pauseIfQueued(ev: RequestData | ResponseData, from: Connection): CommandGenerator {
+    if (this.#pausedForH2.has(ev.streamId)) return;
+    if ((this.#h2Target(ev)?.queuedFor(ev.streamId) ?? 0) <= QUEUE_HIGH) return;
+    this.#pausedForH2.set(ev.streamId, from);
+    yield new PauseReading(from);
+  }
+
+  /** The HTTP/2 connection a body event goes to, if any. */
+  #h2Target(ev: RequestData | ResponseData): Http2Server | Http2Client | null {
+    if (ev instanceof ResponseData) {
+      return this.client instanceof Http2Server ? this.client : null;
+    }
+    const conn = this.streams.get(ev.streamId)?.server;
+    const layer = conn ? this.pool.get(conn)?.layer : undefined;
+    return layer instanceof Http2Client ? layer : null;
+  }
+
+  *#resumeIfDrained(streamId: number, queued: number, force = false): CommandGenerator {
+    const conn = this.#pausedForH2.get(streamId);
+    if (conn === undefined || (!force && queued > QUEUE_LOW)) return;
+    this.#pausedForH2.delete(streamId);
+    if (conn.open) yield new ResumeReading(conn);
   }
 
   *#acknowledge(source: Layer, streamId: number, bytes: number): CommandGenerator {
@@ -555,7 +608,7 @@ export class HttpLayer extends Layer {
       : event.conn.error
       ? new ResponseProtocolError(streamId, event.conn.error)
       : new ResponseEnd(streamId, null);
-    yield* this.#receive(new ReceiveHttp(ev), this);
+    yield* this.#receive(new ReceiveHttp(ev), this, event.conn);
   }
 
   /** The stream's request body to a raw origin connection; its end is our FIN. */
