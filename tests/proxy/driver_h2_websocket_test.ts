@@ -7,7 +7,6 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { AddonManager } from "../../src/addons/manager.ts";
-import { CertificateAuthority } from "../../src/ca/mod.ts";
 import type { Flow } from "../../src/flow/flow.ts";
 import { silentLogger } from "../../src/log.ts";
 import { RegularMode } from "../../src/proxy/layers/modes.ts";
@@ -19,7 +18,7 @@ import {
   randomMask,
 } from "../../src/websocket/mod.ts";
 import { type WsOrigin, wsOrigin } from "../e2e/websocket_helpers.ts";
-import { layeredProxy } from "./h2_driver_helpers.ts";
+import { h2WebSocketOrigin, layeredProxy } from "./h2_driver_helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -36,49 +35,6 @@ after(async () => {
   await h1Ws.close();
   await h2Ws.close();
 });
-
-/**
- * A node:http2 origin (TLS, h2 only) with SETTINGS_ENABLE_CONNECT_PROTOCOL: it answers extended CONNECT with
- * 200 and echoes text messages as "h2 echo: TEXT"; a close is answered and ends the stream.
- */
-async function h2WebSocketOrigin() {
-  const { ca } = await CertificateAuthority.create();
-  const leaf = await ca.issue(["127.0.0.1"]);
-  const server = http2.createSecureServer({
-    cert: leaf.certPem,
-    key: leaf.keyPem,
-    allowHTTP1: false,
-    settings: { enableConnectProtocol: true },
-  });
-  const paths: string[] = [];
-  server.on("stream", (stream, headers) => {
-    if (headers[":method"] !== "CONNECT" || headers[":protocol"] !== "websocket") {
-      stream.respond({ ":status": 400 });
-      stream.end();
-      return;
-    }
-    paths.push(String(headers[":path"]));
-    stream.respond({ ":status": 200 });
-    const parser = new FrameParser({ masked: true });
-    stream.on("data", (chunk: Buffer) => {
-      for (const f of parser.push(new Uint8Array(chunk))) {
-        if (f.opcode === Opcode.Text) {
-          const text = `h2 echo: ${dec.decode(f.payload)}`;
-          stream.write(encodeFrame({ opcode: Opcode.Text, payload: enc.encode(text), mask: null }));
-        } else if (f.opcode === Opcode.Close) {
-          stream.end(encodeFrame({ opcode: Opcode.Close, payload: f.payload, mask: null }));
-        }
-      }
-    });
-    stream.on("error", () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    port: (server.address() as { port: number }).port,
-    paths,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 /** A WebSocket over one HTTP/2 stream of node:http2, frames by src/websocket. */
 class H2WebSocket {
