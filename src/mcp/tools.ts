@@ -12,7 +12,7 @@ import { isOptionName, OPTION_SPECS, parseOptionValue } from "../options.ts";
 import { requestChangesSchema, responseChangesSchema, toEdit } from "./changes.ts";
 import { ApiError, type ControlApi, type FlowDetail } from "./control_api.ts";
 import { diffFlows, type DiffSide } from "./diff.ts";
-import { type BodyText, flowText, summaryLine, summaryOf } from "./format.ts";
+import { type BodyText, contentTypeOf, flowText, summaryLine, summaryOf } from "./format.ts";
 import { boundedHar } from "./har_bound.ts";
 
 /** Body bytes a call returns unless it asks for another bound. */
@@ -317,8 +317,7 @@ async function bodyOf(
   limit: number,
 ): Promise<BodyText> {
   const message = part === "request" ? flow.request : flow.response!;
-  const contentType = message.headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ??
-    null;
+  const contentType = contentTypeOf(message.headers);
   if (message.bodySize === 0 && message.timestampEnd !== null) return { note: "(no body)" };
   if (message.streamed) {
     return { note: `(body not kept: ${message.bodySize} bytes streamed through)` };
