@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import type http from "node:http";
 import net from "node:net";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -155,6 +156,25 @@ export function readPeakRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const m = /VmHWM:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) * 1024 : 0;
+}
+
+export interface LocalServer {
+  port: number;
+  /** Closes the server and the connections still open to it. */
+  close(): Promise<void>;
+}
+
+/** Starts a node:http server on 127.0.0.1 at a free port. */
+export async function listenLocal(server: http.Server): Promise<LocalServer> {
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 export interface RawServer {

@@ -16,7 +16,8 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { bunCompileArgs } from "../../scripts/bun_compile.ts";
 import { ROOT, run } from "../e2e/helpers.ts";
-import { exerciseAllTools, ok, startMcpOrigin } from "./helpers.ts";
+import { startOrigin } from "../api/helpers.ts";
+import { exerciseAllTools, ok } from "./helpers.ts";
 
 const TOKEN = "mcp-binary-token-0123456789";
 
@@ -40,7 +41,7 @@ test(
       copyFileSync(built, lonely);
       rmSync(join(dir, "build"), { recursive: true });
 
-      const origin = await startMcpOrigin();
+      const origin = await startOrigin();
       const transport = new StdioClientTransport({
         command: lonely,
         args: ["mcp", "-p", "0", "--web-port", "0", "--confdir", join(dir, "conf")],

@@ -1,16 +1,13 @@
 /**
- * MCP test helpers: a local origin, traffic through the proxy with curl, and one scenario that
- * calls every tool on real flows and checks what an agent gets back. The transports' tests run
- * it through the SDK's own client.
+ * MCP test helpers: traffic through the proxy with curl (to the API tests' origin), and one
+ * scenario that calls every tool on real flows and checks what an agent gets back. The
+ * transports' tests run it through the SDK's own client.
  */
 import assert from "node:assert/strict";
-import http from "node:http";
-import type net from "node:net";
-import zlib from "node:zlib";
 // @ts-types="@modelcontextprotocol/sdk/client/index"
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { curl, type RunResult } from "../e2e/helpers.ts";
-import { PNG } from "../api/helpers.ts";
+import { BIG, type Origin, PNG } from "../api/helpers.ts";
 
 export const TOOL_NAMES = [
   "diff_flows",
@@ -24,56 +21,6 @@ export const TOOL_NAMES = [
   "set_intercept",
   "set_option",
 ];
-
-/** Bytes of /big: more than the default 64 KiB an agent gets per call. */
-export const BIG = 200 * 1024;
-
-export interface McpOrigin {
-  port: number;
-  requests: { line: string; headers: http.IncomingHttpHeaders; body: string }[];
-  close(): Promise<void>;
-}
-
-/** A node:http origin on 127.0.0.1: JSON, gzip text, a PNG, a big text and an echo. */
-export async function startMcpOrigin(): Promise<McpOrigin> {
-  const requests: McpOrigin["requests"] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (d) => chunks.push(d));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString();
-      requests.push({ line: `${req.method} ${req.url}`, headers: req.headers, body });
-      const path = req.url ?? "/";
-      if (path.startsWith("/json")) {
-        res.setHeader("Content-Type", "application/json");
-        res.end(JSON.stringify({ hello: "world", n: [1, 2] }));
-      } else if (path.startsWith("/gzip")) {
-        res.setHeader("Content-Type", "text/plain");
-        res.setHeader("Content-Encoding", "gzip");
-        res.end(zlib.gzipSync("zipped text from the origin"));
-      } else if (path.startsWith("/png")) {
-        res.setHeader("Content-Type", "image/png");
-        res.end(PNG);
-      } else if (path.startsWith("/big")) {
-        res.setHeader("Content-Type", "text/plain");
-        res.end("x".repeat(BIG - 1) + "\n");
-      } else {
-        res.setHeader("Content-Type", "text/plain");
-        res.end(`origin: ${req.method} ${path} x-edit=${req.headers["x-edit"] ?? ""} body=${body}`);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    requests,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 /** One request through the proxy with curl. */
 export function curlVia(proxyUrl: string, url: string, args: string[] = []): Promise<RunResult> {
@@ -156,7 +103,7 @@ function pausedFlow(client: Client, filter: string, phase: string): Promise<stri
 export async function exerciseAllTools(
   client: Client,
   proxyUrl: string,
-  origin: McpOrigin,
+  origin: Origin,
 ): Promise<void> {
   const base = `http://127.0.0.1:${origin.port}`;
   const { tools } = await client.listTools();

@@ -13,7 +13,8 @@ import { createLogger } from "../../src/log.ts";
 import { type ProxyServer, startProxy } from "../../src/proxy/server.ts";
 import { curl } from "../e2e/helpers.ts";
 import { testCa } from "../fixtures/ca.ts";
-import { exerciseAllTools, type McpOrigin, startMcpOrigin } from "./helpers.ts";
+import { type Origin, startOrigin } from "../api/helpers.ts";
+import { exerciseAllTools } from "./helpers.ts";
 
 const TOKEN = "mcp-http-token-0123456789";
 const INITIALIZE = {
@@ -30,10 +31,10 @@ const INITIALIZE = {
 describe("MCP over Streamable HTTP at /mcp", () => {
   let proxy: ProxyServer;
   let web: WebServer;
-  let origin: McpOrigin;
+  let origin: Origin;
 
   before(async () => {
-    origin = await startMcpOrigin();
+    origin = await startOrigin();
     proxy = await startProxy(
       { listen_port: 0 },
       { ca: await testCa(), log: createLogger("error", () => {}) },

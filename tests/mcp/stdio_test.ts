@@ -16,7 +16,8 @@ import { createLogger } from "../../src/log.ts";
 import { startProxy } from "../../src/proxy/server.ts";
 import { cliArgv, run } from "../e2e/helpers.ts";
 import { testCa, testConfdir } from "../fixtures/ca.ts";
-import { call, exerciseAllTools, ok, startMcpOrigin } from "./helpers.ts";
+import { startOrigin } from "../api/helpers.ts";
+import { call, exerciseAllTools, ok } from "./helpers.ts";
 
 const TOKEN = "mcp-stdio-token-0123456789";
 
@@ -64,7 +65,7 @@ describe("mitm mcp on stdio", () => {
   test("with its own proxy: every tool on real flows; logs only on stderr, no secrets", {
     timeout: 180_000,
   }, async () => {
-    const origin = await startMcpOrigin();
+    const origin = await startOrigin();
     const mcp = await spawnMcp(
       ["-v", "-p", "0", "--web-port", "0", "--confdir", await testConfdir()],
       { MITM_API_TOKEN: TOKEN },
@@ -92,7 +93,7 @@ describe("mitm mcp on stdio", () => {
   test("attached to a running proxy with --api and MITM_API_TOKEN: every tool on real flows", {
     timeout: 180_000,
   }, async () => {
-    const origin = await startMcpOrigin();
+    const origin = await startOrigin();
     const proxy = await startProxy(
       { listen_port: 0 },
       { ca: await testCa(), log: createLogger("error", () => {}) },
