@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 // @ts-types="@modelcontextprotocol/sdk/client/index"
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+// @ts-types="@modelcontextprotocol/sdk/client/stdio"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { curl, type RunResult } from "../e2e/helpers.ts";
 import { BIG, type Origin, PNG } from "../api/helpers.ts";
 
@@ -21,6 +23,59 @@ export const TOOL_NAMES = [
   "set_intercept",
   "set_option",
 ];
+
+/** The first message of a raw MCP session (the SDK's clients send it themselves). */
+export const INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "raw", version: "1" },
+  },
+};
+
+export interface McpProcess {
+  client: Client;
+  /** What the server wrote on stderr so far. */
+  stderr(): string;
+  /** Errors the client saw, such as a line on stdout that is not a protocol message. */
+  errors: Error[];
+}
+
+/** Starts an MCP server on stdio (`mitm mcp ...`) and connects the SDK client to it. */
+export async function spawnMcp(
+  server: { command: string; args: string[]; env: Record<string, string>; cwd?: string },
+): Promise<McpProcess> {
+  const transport = new StdioClientTransport({ ...server, stderr: "pipe" });
+  let stderr = "";
+  transport.stderr!.on("data", (d: Uint8Array) => (stderr += String(d)));
+  const client = new Client({ name: "mitm-test", version: "1" });
+  const errors: Error[] = [];
+  client.onerror = (e) => errors.push(e);
+  try {
+    await client.connect(transport);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; stderr:\n${stderr}`);
+  }
+  return { client, stderr: () => stderr, errors };
+}
+
+/** The first match of `re` in what `get` returns, waiting up to 30 s for it. */
+export async function waitForText(
+  what: string,
+  get: () => string,
+  re: RegExp,
+): Promise<RegExpExecArray> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const m = re.exec(get());
+    if (m) return m;
+    if (Date.now() > end) throw new Error(`no ${what} in:\n${get()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 /** One request through the proxy with curl. */
 export function curlVia(proxyUrl: string, url: string, args: string[] = []): Promise<RunResult> {

@@ -14,19 +14,9 @@ import { type ProxyServer, startProxy } from "../../src/proxy/server.ts";
 import { curl } from "../e2e/helpers.ts";
 import { testCa } from "../fixtures/ca.ts";
 import { type Origin, startOrigin } from "../api/helpers.ts";
-import { exerciseAllTools } from "./helpers.ts";
+import { exerciseAllTools, INITIALIZE } from "./helpers.ts";
 
 const TOKEN = "mcp-http-token-0123456789";
-const INITIALIZE = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: {
-    protocolVersion: "2025-06-18",
-    capabilities: {},
-    clientInfo: { name: "raw", version: "1" },
-  },
-};
 
 describe("MCP over Streamable HTTP at /mcp", () => {
   let proxy: ProxyServer;
