@@ -108,4 +108,24 @@ describe("HttpLayer with the shared origin pool", () => {
       .expect(new ParkConnection(fresh), new SendData(ctx.client, b(RES)))
       .check();
   });
+
+  const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+  test("pipelined requests without the shared pool use one connection too", () => {
+    const ctx = context({ sharedOriginPool: false });
+    const layer = new HttpLayer(ctx, REGULAR);
+    const server = any<Server>("server");
+    const pb = new Playbook(layer, { hooks: false })
+      .send(new Start())
+      .send(new DataReceived(ctx.client, b(REQ + REQ)))
+      .expect(new OpenConnection(server))
+      .send(reply())
+      .expect(new SendData(server, b(SENT)))
+      .send((p) => new DataReceived(p.last(OpenConnection).conn, b(OK)))
+      .expect(new SendData(ctx.client, b(OK)), new SendData(server, b(SENT)))
+      .send((p) => new DataReceived(p.last(OpenConnection).conn, b(OK)))
+      .expect(new SendData(ctx.client, b(OK)))
+      .check();
+    assert.equal(pb.commands.filter((c) => c instanceof OpenConnection).length, 1);
+  });
 });

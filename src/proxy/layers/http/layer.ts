@@ -105,6 +105,12 @@ export class HttpLayer extends Layer {
   #depth = 0;
   /** The client closed during this #feed: its origin connections close at the end of it. */
   #clientGone = false;
+  /**
+   * Streams that asked for a connection while one to the same place was finishing its exchange
+   * in this very #feed (a pipelined request read as the previous response ended): they get it
+   * once the step is over and it is idle, instead of dialling another.
+   */
+  #deferredGets: Array<{ stream: HttpStream; request: GetHttpConnection }> = [];
   #nextInjectedId = 2;
   /** Which child paused on a blocking command, so its answer goes back to it. */
   #waiting = new Map<Command, Layer>();
@@ -216,6 +222,10 @@ export class HttpLayer extends Layer {
       this.#depth--;
     }
     if (this.#depth > 0) return;
+    while (this.#deferredGets.length > 0) {
+      const { stream, request } = this.#deferredGets.shift()!;
+      if (!stream.finished) yield* this.#getConnection(stream, request);
+    }
     if (this.#toPark.size > 0) yield* this.#parkIdle();
     if (this.#clientGone) {
       this.#clientGone = false;
@@ -388,10 +398,17 @@ export class HttpLayer extends Layer {
       const s = conn as Server;
       if (
         entry.tls === request.tls && entry.h2c === h2c && entry.streams.size < entry.capacity &&
-        entry.layer.idle &&
         s.address.host === request.address.host && s.address.port === request.address.port &&
         sameVia(s.via, request.via)
       ) {
+        if (!entry.layer.idle) {
+          if (this.#depth > 0 && entry.streams.size === 0 && conn.open) {
+            this.#deferredGets.push({ stream, request });
+            return;
+          }
+          continue;
+        }
+        this.#toPark.delete(conn);
         entry.streams.add(stream.streamId);
         yield* this.#stopIdle(entry);
         yield* this.#feed(stream, new HttpConnectionReady(request, s, null, false));

@@ -481,8 +481,10 @@ export class HttpStream extends StreamBase {
       }
       yield* this.sendWholeResponse(response);
     } else if (this.state === "streamResponse") {
-      yield* this.toClient(new ResponseEnd(this.streamId, trailers));
+      // Released first: ending the response may start the client's next (pipelined) request,
+      // which can then have this connection instead of dialling another.
       if (!uploading) yield* this.release(true);
+      yield* this.toClient(new ResponseEnd(this.streamId, trailers));
       yield* callHook("response", flow);
     } else {
       return;
