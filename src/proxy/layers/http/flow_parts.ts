@@ -7,9 +7,9 @@ import { Flow, FlowRequest, type FlowResponse, type ServerPeer } from "../../../
 import type { HeaderList as Headers } from "../../../http/headers.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import type { HttpRequestHead, HttpResponseHead } from "../../../http/message.ts";
-import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
-import { reasonPhrase } from "../../../proxy/responses.ts";
-import { constantTimeEqual } from "../../../proxy/modes/proxy_auth.ts";
+import { dropHopByHop } from "../../../http/hop_by_hop.ts";
+import { reasonPhrase } from "../../../http/responses.ts";
+import { constantTimeEqual } from "../proxy_auth.ts";
 import type { Client, Server, TlsState } from "../../core/connection.ts";
 import type { HttpMode } from "./mode.ts";
 

@@ -13,7 +13,7 @@ import {
   type HttpResponseHead,
   type Scheme,
 } from "../../../http/message.ts";
-import { reasonPhrase } from "../../../proxy/responses.ts";
+import { reasonPhrase } from "../../../http/responses.ts";
 import type { Endpoint } from "../../core/connection.ts";
 
 /**

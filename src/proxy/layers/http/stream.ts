@@ -9,10 +9,10 @@ import type { ServerInfo } from "../../../addons/types.ts";
 import { type Flow, FlowResponse } from "../../../flow/flow.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../http/message.ts";
-import { PROXY_AUTHENTICATE } from "../../../proxy/modes/proxy_auth.ts";
+import { PROXY_AUTHENTICATE } from "../proxy_auth.ts";
 import { Arm, CallHook, Disarm, Log } from "../../core/commands.ts";
 import { Server } from "../../core/connection.ts";
-import { notAProxyRequestText, originFailureText, reasonPhrase } from "../../responses.ts";
+import { notAProxyRequestText, originFailureText, reasonPhrase } from "../../../http/responses.ts";
 import type { Context, Onboarding } from "../../core/context.ts";
 import { type Event, MessageInjected, SpliceEnded, Wakeup } from "../../core/events.ts";
 import { callHook, type CommandGenerator, openConnection } from "../../core/layer.ts";
@@ -225,8 +225,7 @@ export class HttpStream extends StreamBase {
   }
 
   /**
-   * The proxy's own site (mitm.it): answered here, without hooks or a flow, as the classic core
-   * does. A body is refused (nothing here takes one; reading it would only cost).
+   * The proxy's own site (mitm.it): answered here, without hooks or a flow. A body is refused (nothing here takes one; reading it would only cost).
    */
   *#answerItself(site: Onboarding): CommandGenerator {
     const request = this.flow!.request; // the flow goes to no hook and is never recorded

@@ -5,8 +5,8 @@
  * connection.
  */
 import type { Flow, FlowResponse } from "../../../flow/flow.ts";
-import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
-import { reasonPhrase } from "../../../proxy/responses.ts";
+import { dropHopByHop } from "../../../http/hop_by_hop.ts";
+import { reasonPhrase } from "../../../http/responses.ts";
 import { CallHook, type Command } from "../../core/commands.ts";
 import type { Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
@@ -40,7 +40,7 @@ export type StreamState =
   | "done"
   | "failed";
 
-/** The error of a flow an addon killed (as the classic core words it). */
+/** The error of a flow an addon killed. */
 export const KILLED = "connection killed by an addon";
 
 export abstract class StreamBase extends Layer {
@@ -152,8 +152,7 @@ export abstract class StreamBase extends Layer {
       }
       return;
     }
-    // A client too slow for a deadline (408) is told the connection ends, as the classic core
-    // said it.
+    // A client too slow for a deadline (408) is told the connection ends.
     const text = event.status === 408
       ? `mitm.ts: ${event.message}; closing the connection.`
       : event.message;
