@@ -57,7 +57,8 @@ describe("HttpLayer failures", () => {
   test("a malformed request is answered 400 with the reason and the connection closed", () => {
     const ctx = context();
     const layer = new HttpLayer(ctx, REGULAR);
-    const body = "request has both Content-Length and Transfer-Encoding\n";
+    const body =
+      "mitm.ts refused the request: request has both Content-Length and Transfer-Encoding.\n";
     new Playbook(layer, { hooks: false })
       .send(new Start())
       .send(
@@ -79,7 +80,7 @@ describe("HttpLayer failures", () => {
   test("a request body malformed from its first bytes: 400, and nothing reaches an origin", () => {
     const ctx = context({ holdRequestBodies: false });
     const layer = new HttpLayer(ctx, REGULAR);
-    const body = "chunk size is not a hexadecimal number\n";
+    const body = "mitm.ts refused the request: chunk size is not a hexadecimal number.\n";
     new Playbook(layer, { hooks: false })
       .send(new Start())
       .send(
@@ -204,6 +205,6 @@ describe("HttpLayer failures", () => {
       .check();
     const text = new TextDecoder().decode(answer.value);
     assert.match(text, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
-    assert.match(text, /request head is larger than 64 bytes\n$/);
+    assert.match(text, /mitm\.ts refused the request: request head is larger than 64 bytes\.\n$/);
   });
 });

@@ -160,13 +160,18 @@ export class HttpStream extends StreamBase {
       request.scheme = this.mode.scheme;
       request.host = this.mode.host;
       request.port = this.mode.port;
-      if (!o.keepHostHeader) request.headers.set("Host", request.authority);
+      if (!o.keepHostHeader) hostFor(request.headers, request.authority);
     } else if (this.mode.kind === "transparent" && this.context.server !== null) {
       // Inside a tunnel (CONNECT, SOCKS5) or transparently redirected: the connection's
       // destination is where the request goes, whatever Host says.
       request.host = this.context.server.address.host;
       request.port = this.context.server.address.port;
-    } else if (head.host === "" || o.self?.is(request.host, request.port)) {
+    } else if (
+      head.host === "" || o.self?.is(request.host, request.port) ||
+      // An origin-form request on a proxy port was sent to the proxy as if it were the server.
+      (head.form === "origin" && !this.injected && head.version.startsWith("HTTP/1") &&
+        (this.mode.kind === "regular" || this.mode.kind === "upstream"))
+    ) {
       yield* this.fail(
         400,
         o.self
@@ -176,7 +181,7 @@ export class HttpStream extends StreamBase {
       return;
     } else if (head.form === "absolute") {
       // The request-target names the origin; a differing Host would mislead it (RFC 9112 3.2.2).
-      request.headers.set("Host", request.authority);
+      hostFor(request.headers, request.authority);
     }
     const onboarding = o.onboarding;
     if (onboarding && request.host === onboarding.host) {
@@ -350,7 +355,7 @@ export class HttpStream extends StreamBase {
       (asked.scheme !== r.scheme || asked.host !== r.host || asked.port !== r.port)
     ) {
       // A hook sent the request to another origin: Host names that one (RFC 9112 3.2.2).
-      r.headers.set("Host", r.authority);
+      hostFor(r.headers, r.authority);
     }
     const head = requestHeadOf(r);
     yield* this.toServer(new RequestHeaders(this.streamId, head, false));
@@ -450,13 +455,16 @@ export class HttpStream extends StreamBase {
     const server = new Server({ host: head.host, port: head.port });
     // The proxy's own site (mitm.it) is answered inside the tunnel: nothing to dial for it.
     const ownSite = head.host === this.context.options.onboarding?.host;
-    if (this.mode.kind === "upstream" && !ownSite) {
+    const upstream = this.mode.kind === "upstream";
+    if (upstream) {
       // The tunnel goes through the upstream proxy; inside it, this proxy still intercepts.
       server.via = { host: this.mode.host, port: this.mode.port };
       server.tunnel = true;
       server.viaAuth = this.context.options.upstreamAuth;
-      // Dialled (and the upstream's CONNECT answered) before the client hears 200, so that the
-      // upstream's refusal (a 407, an unreachable origin) becomes the client's 502.
+    }
+    if (!ownSite && (upstream || this.context.options.connectionStrategy === "eager")) {
+      // Dialled (and an upstream's CONNECT answered) before the client hears 200, so that an
+      // unreachable origin or the upstream's refusal (a 407) becomes the client's 502.
       const error = yield* openConnection(server);
       if (error !== null) {
         yield* this.fail(502, error, originFailureText(authorityOf(head), error));
@@ -464,7 +472,7 @@ export class HttpStream extends StreamBase {
       }
     }
     this.state = "tunnel";
-    const ok = { status: 200, reason: "Connection established", version: "HTTP/1.1" };
+    const ok = { status: 200, reason: "Connection Established", version: "HTTP/1.1" };
     yield* this.toClient(
       new ResponseHeaders(this.streamId, { ...ok, headers: new HeaderList() }, true),
     );
@@ -511,4 +519,14 @@ export class HttpStream extends StreamBase {
 /** host:port of a CONNECT target, for messages. */
 function authorityOf(head: HttpRequestHead): string {
   return head.host.includes(":") ? `[${head.host}]:${head.port}` : `${head.host}:${head.port}`;
+}
+
+/**
+ * Host names `authority`: added first when missing (where clients put it), replaced when it names
+ * something else, and kept as sent when it only differs in case (host names are case-insensitive).
+ */
+function hostFor(headers: HeaderList, authority: string): void {
+  const host = headers.get("host");
+  if (host === undefined) headers.raw.splice(0, 0, "Host", authority);
+  else if (host.toLowerCase() !== authority.toLowerCase()) headers.set("Host", authority);
 }

@@ -152,10 +152,13 @@ export abstract class StreamBase extends Layer {
       }
       return;
     }
-    // A client too slow for a deadline (408) is told the connection ends.
+    // One line saying who refused what; a client too slow for a deadline (408) is told the
+    // connection ends.
     const text = event.status === 408
       ? `mitm.ts: ${event.message}; closing the connection.`
-      : event.message;
+      : event.status < 500
+      ? `mitm.ts refused the request: ${event.message}.`
+      : `mitm.ts: ${event.message}.`;
     yield* this.fail(event.status, event.message, text);
   }
 
