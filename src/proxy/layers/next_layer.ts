@@ -64,6 +64,13 @@ export class NextLayer extends Layer {
         return;
       }
       yield* this.#decide(true);
+    } else if (event instanceof DataReceived && event.conn === this.context.server) {
+      // The origin, dialled before the tunnel opened, speaks first (SMTP, SSH greet): a raw
+      // relay, its greeting included.
+      const early = this.#size > 0 ? this.#bytes() : null;
+      this.#buffer = [];
+      this.#size = 0;
+      yield* this.#start("tcp", new TcpLayer(this.context, early, event.data.slice()), false);
     } else if (event instanceof Wakeup && event.command === this.#timer) {
       this.#timer = null;
       if (this.#size === 0) yield* this.#start("tcp", new TcpLayer(this.context), false);
