@@ -47,12 +47,13 @@ function webUiFlag(): Promise<boolean> {
   return webUi;
 }
 
-function startMitm(cmd: string, pre: string[]) {
+/** `core`: the proxy core (MITM_PROXY_CORE); the option's default when not given. */
+function startMitm(cmd: string, pre: string[], core?: "layers" | "classic") {
   return async (dir: string, scripts: string[] = []): Promise<RunningProxy> => {
     const port = await freePort();
     const s = await startService(cmd, [...pre, ...(await mitmArgs(port, dir, scripts))], {
       port,
-    }, { cwd: ROOT });
+    }, { cwd: ROOT, env: core ? { MITM_PROXY_CORE: core } : undefined });
     return running(s, port);
   };
 }
@@ -66,37 +67,65 @@ async function versionOf(cmd: string, args: string[]): Promise<string> {
   return (r.stdout || r.stderr).trim().split("\n")[0];
 }
 
-export const PROXIES: ProxySpec[] = [
-  {
-    key: "mitmts-deno",
-    label: "mitm.ts (Deno)",
-    ours: true,
-    prepare: async () => ({ version: await versionOf(path.join(BIN, "deno"), ["--version"]) }),
-    start: startMitm(path.join(BIN, "deno"), ["run", "-A", path.join(ROOT, "cli.ts")]),
-  },
-  {
-    key: "mitmts-bun",
-    label: "mitm.ts (Bun)",
-    ours: true,
-    prepare: async () => ({
-      version: `bun ${await versionOf(path.join(BIN, "bun"), ["--version"])}`,
-    }),
-    start: startMitm(path.join(BIN, "bun"), [...BUN_FLAGS, path.join(ROOT, "cli.ts")]), // = npm start
-  },
-  {
-    key: "mitmts-binary",
-    label: "mitm.ts (binary)",
-    ours: true,
-    async prepare() {
+const DENO: Pick<ProxySpec, "prepare"> = {
+  prepare: async () => ({ version: await versionOf(path.join(BIN, "deno"), ["--version"]) }),
+};
+const BUN: Pick<ProxySpec, "prepare"> = {
+  prepare: async () => ({
+    version: `bun ${await versionOf(path.join(BIN, "bun"), ["--version"])}`,
+  }),
+};
+let compiled: Promise<{ version: string } | { missing: string }> | null = null;
+const BINARY: Pick<ProxySpec, "prepare"> = {
+  // Built once per run, whichever cores use it.
+  prepare: () =>
+    compiled ??= (async () => {
       // deno compile cannot run on this machine (docs/RUNTIME.md): the binary is Bun's.
       fs.mkdirSync(path.dirname(COMPILED), { recursive: true });
       const build = bunCompileArgs(path.join(ROOT, "cli.ts"), COMPILED);
       const r = await run(path.join(BIN, "bun"), build, { timeoutMs: 300_000 });
       if (r.code !== 0) return { missing: `bun build --compile failed: ${r.stderr.slice(-300)}` };
       return { version: "bun build --compile" };
+    })(),
+};
+
+/** mitm.ts on Deno, Bun and as the binary, with the core chosen by MITM_PROXY_CORE or not. */
+function ours(core?: "layers" | "classic"): ProxySpec[] {
+  const suffix = core ? `-${core}` : "";
+  const note = core ? `, ${core}` : "";
+  return [
+    {
+      key: `mitmts-deno${suffix}`,
+      label: `mitm.ts (Deno${note})`,
+      ours: true,
+      ...DENO,
+      start: startMitm(path.join(BIN, "deno"), ["run", "-A", path.join(ROOT, "cli.ts")], core),
     },
-    start: startMitm(COMPILED, []),
-  },
+    {
+      key: `mitmts-bun${suffix}`,
+      label: `mitm.ts (Bun${note})`,
+      ours: true,
+      ...BUN,
+      // = npm start
+      start: startMitm(path.join(BIN, "bun"), [...BUN_FLAGS, path.join(ROOT, "cli.ts")], core),
+    },
+    {
+      key: `mitmts-binary${suffix}`,
+      label: `mitm.ts (binary${note})`,
+      ours: true,
+      ...BINARY,
+      start: startMitm(COMPILED, [], core),
+    },
+  ];
+}
+
+/**
+ * The default set: mitm.ts with its default core, then the peers. `mitmts-*-layers` and
+ * `mitmts-*-classic` (not run unless named in --proxies) pin the proxy core, to compare the two
+ * side by side in one run.
+ */
+export const PROXIES: ProxySpec[] = [
+  ...ours(),
   {
     key: "mitmproxy",
     label: "mitmproxy",
@@ -132,6 +161,9 @@ export const PROXIES: ProxySpec[] = [
   peer("http-mitm-proxy", "http-mitm-proxy", "http_mitm_proxy.mjs"),
   peer("mockttp", "mockttp", "mockttp.mjs"),
 ];
+
+/** Proxies run only when named in --proxies. */
+export const EXTRA_PROXIES: ProxySpec[] = [...ours("classic"), ...ours("layers")];
 
 /** A Node proxy from npm, installed on first use into .bench/peers (not a project dependency). */
 function peer(key: string, pkg: string, starter: string): ProxySpec {

@@ -20,6 +20,7 @@ import { ReplayError } from "./replay.ts";
 import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from "./security.ts";
 import { composeRoutes } from "./compose.ts";
 import { eventLogRoutes } from "./event_log_routes.ts";
+import { flowPage } from "./flow_page.ts";
 import { exportRoutes } from "./export_routes.ts";
 import { importRoutes } from "./import.ts";
 import { interceptBulkRoutes } from "./intercept_bulk.ts";
@@ -42,13 +43,17 @@ function queryFilter(c: Context): Filter | null {
 export function createApi(control: Control, security: SecurityConfig): Hono {
   const { store, interceptor, replayer, streams } = control;
   const app = new Hono();
-  // A paused flow is the live object the proxy holds; the store has a copy.
+  // A paused flow, or one whose event stream is open, is the live object the proxy holds; the
+  // store has a copy (without the body until it has ended).
   const find = async (id: string): Promise<Flow | undefined> =>
-    interceptor.pausedFlow(id) ?? await store.get(id);
+    interceptor.pausedFlow(id) ?? control.liveBodies.get(id) ?? await store.get(id);
   const summary = (flow: Flow) => summarize(flow, interceptor.phaseOf(flow.id));
   const routes: RouteContext = {
     control,
-    find: async (id) => (await store.get(id)) ?? interceptor.pausedFlow(id),
+    // An open event stream's live flow: a mark set on the stored copy would be overwritten when
+    // the stream ends and the live flow is written again.
+    find: async (id) =>
+      control.liveBodies.get(id) ?? (await store.get(id)) ?? interceptor.pausedFlow(id),
     summary,
   };
 
@@ -110,21 +115,14 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     if (!(Number.isInteger(limit) && limit >= 0)) {
       return fail(c, 400, `limit must be a whole number, got "${limitText}"`);
     }
-    const page = await store.page({
-      filter,
-      limit,
-      after: c.req.query("after"),
-      before: c.req.query("before"),
-    });
-    const flows = page.summaries.map((s) => ({ ...s, intercepted: interceptor.phaseOf(s.id) }));
-    return c.json({
-      flows,
-      ...statsOf(store, interceptor),
-      total: page.total,
-      more: page.more,
-      // Pass as ?before= for the page of older flows.
-      cursor: page.more && flows.length > 0 ? flows[0].id : null,
-    });
+    return c.json(
+      await flowPage(control, {
+        filter,
+        limit,
+        after: c.req.query("after"),
+        before: c.req.query("before"),
+      }),
+    );
   });
   app.get("/api/flows.har", async (c) => {
     const flows: Flow[] = [];
@@ -171,11 +169,24 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     const part = c.req.param("part");
     const message = part === "request" ? flow.request : flow.response;
     if (!message) return fail(c, 404, "the flow has no response (yet)");
-    if (message.body === null) {
-      return fail(c, 404, `the ${part} body was not kept (it streamed through)`);
+    const soFar = message.body === null ? message.bodySoFar?.() ?? null : null;
+    if (message.body === null && soFar === null) {
+      return fail(
+        c,
+        404,
+        message.timestampEnd === null
+          ? `the ${part} is still arriving, and this proxy keeps its body once it has ended`
+          : `the ${part} body was not kept (it streamed through)`,
+      );
     }
-    let bytes = message.body;
-    if (c.req.query("decode") === "1") {
+    let bytes = (message.body ?? soFar)!;
+    // Still arriving (an open event stream): what came so far, said in a header.
+    if (soFar !== null) {
+      c.header("X-Body-Partial", "1");
+      if (c.req.query("decode") === "1" && message.headers.has("content-encoding")) {
+        return fail(c, 409, "the body is still arriving: it can be decoded once it has ended");
+      }
+    } else if (c.req.query("decode") === "1") {
       try {
         bytes = message.decodedBody()!;
       } catch (e) {
@@ -274,7 +285,20 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   });
 
   // --- live events, options, CA
-  app.get("/api/events", (c) => streams.open(queryFilter(c)));
+  app.get("/api/events", (c) => {
+    const filter = queryFilter(c);
+    // ?page=N: the hello carries the newest N matching flows, taken once the stream listens, so
+    // a client gets its first screen in one round trip and misses no change after it.
+    const pageText = c.req.query("page");
+    const limit = pageText === undefined ? null : Number(pageText);
+    if (limit !== null && !(Number.isInteger(limit) && limit >= 0 && limit <= 100_000)) {
+      return fail(c, 400, `page must be a whole number up to 100000, got "${pageText}"`);
+    }
+    return streams.open(
+      filter,
+      limit === null ? undefined : () => flowPage(control, { filter, limit }),
+    );
+  });
   app.get("/api/options", (c) => c.json(control.options.values()));
   app.put("/api/options", async (c) => {
     const body = await jsonBody(c);

@@ -9,6 +9,7 @@ import type { Network } from "../runtime/types.ts";
 import { EventLog } from "./event_log.ts";
 import { EventStreams } from "./events.ts";
 import { Interceptor } from "./intercept.ts";
+import { LiveBodies } from "./live_bodies.ts";
 import { Replayer } from "./replay.ts";
 import { RuleSet } from "./rules.ts";
 import { RuntimeOptions } from "./runtime_options.ts";
@@ -29,6 +30,8 @@ export class Control {
   readonly rules: RuleSet;
   /** Recent log lines for the UI's event log (empty unless the logger writes to it). */
   readonly eventLog: EventLog;
+  /** Open event streams, whose bytes so far the API serves. */
+  readonly liveBodies = new LiveBodies();
 
   private constructor(
     proxy: ControlledProxy,
@@ -76,7 +79,12 @@ export class Control {
       websocket_message: (flow) => store.touch(flow),
     };
     // Replay first: the store and every later addon see isReplay already set.
-    await proxy.addons.add(control.replayer.addon, storeAddon, control.options.addon);
+    await proxy.addons.add(
+      control.replayer.addon,
+      storeAddon,
+      control.liveBodies.addon,
+      control.options.addon,
+    );
     await control.interceptor.setFilter(proxy.options.intercept);
     return control;
   }

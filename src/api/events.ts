@@ -58,14 +58,18 @@ export class EventStreams {
     for (const close of [...this.#open]) close();
   }
 
-  /** A text/event-stream response that lasts until the client leaves or closeAll(). */
-  open(filter: Filter | null): Response {
+  /**
+   * A text/event-stream response that lasts until the client leaves or closeAll(). With `page`,
+   * the hello is that page (taken after the stream began listening) instead of the bare stats.
+   */
+  open(filter: Filter | null, page?: () => Promise<object>): Response {
     const store = this.#store;
     const interceptor = this.#interceptor;
     const pending = new Map<string, Flow | null>();
     let cleared = false;
+    const hello = (data: object) => `retry: 2000\nevent: hello\ndata: ${JSON.stringify(data)}\n\n`;
     return sseResponse(this.#open, {
-      first: `retry: 2000\nevent: hello\ndata: ${JSON.stringify(statsOf(store, interceptor))}\n\n`,
+      first: page ? () => page().then(hello) : hello(statsOf(store, interceptor)),
       subscribe: (changed) =>
         store.subscribe((e) => {
           if (e.type === "cleared") {

@@ -10,8 +10,11 @@ const FLUSH_MS = 100;
 const HEARTBEAT_MS = 15_000;
 
 export interface SseFeed {
-  /** The first text sent (after which the stream waits for changes). */
-  first: string;
+  /**
+   * The first text sent (after which the stream waits for changes). A function is called once the
+   * feed listens; what changes meanwhile is held and sent after it.
+   */
+  first: string | (() => Promise<string>);
   /** Starts listening; calls `changed` when there is something to flush; returns the stop. */
   subscribe(changed: () => void): () => void;
   /** The text for what was gathered since the last flush, or null for nothing. */
@@ -35,8 +38,10 @@ export function sseResponse(open: Set<() => void>, feed: SseFeed): Response {
           close();
         }
       };
+      let started = typeof feed.first === "string";
       const flush = () => {
         timer = undefined;
+        if (!started) return;
         const text = feed.flush();
         if (text !== null) send(text);
       };
@@ -54,8 +59,19 @@ export function sseResponse(open: Set<() => void>, feed: SseFeed): Response {
       };
       open.add(close);
       heartbeat = setInterval(() => send(": ping\n\n"), HEARTBEAT_MS);
-      send(feed.first);
-      if (feed.flushAtStart) flush();
+      if (typeof feed.first === "string") {
+        send(feed.first);
+        if (feed.flushAtStart) flush();
+      } else {
+        feed.first().then((text) => {
+          send(text);
+          started = true;
+          flush();
+        }, (e: Error) => {
+          send(`event: error\ndata: ${JSON.stringify({ error: e.message })}\n\n`);
+          close();
+        });
+      }
     },
     cancel: () => close(),
   });

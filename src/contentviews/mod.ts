@@ -14,6 +14,7 @@ import { jsonView } from "./json_view.ts";
 import { htmlView, xmlView } from "./markup.ts";
 import { msgpackView } from "./msgpack.ts";
 import { grpcView, protobufView } from "./protobuf.ts";
+import { sseView } from "./sse.ts";
 import {
   type ConcreteView,
   NotThisFormat,
@@ -30,6 +31,7 @@ export { imageInfo } from "./image.ts";
 export { prettyJson, rawMembers } from "./json_pretty.ts";
 export { decodeProtobuf, grpcMessages } from "./protobuf.ts";
 export { msgpackToJson } from "./msgpack.ts";
+export { type ParsedSse, parseSse, type SseEvent } from "./sse.ts";
 export * from "./types.ts";
 
 /** The next view in the cycle (the `m` key in the console). */
@@ -62,6 +64,7 @@ export function autoView(bytes: Uint8Array, contentType: string | null): Concret
     return text !== null && looksLikeGraphql(text) ? "graphql" : "json";
   }
   if (type === "application/x-www-form-urlencoded") return "urlencoded";
+  if (type === "text/event-stream") return "sse";
   if (type.startsWith("multipart/")) return "multipart";
   if (type.startsWith("image/")) return type === "image/svg+xml" ? "xml" : "image";
   if (type === "text/html" || type === "application/xhtml+xml") return "html";
@@ -111,6 +114,8 @@ function viewLines(view: ConcreteView, bytes: Uint8Array, contentType: string | 
       return urlencodedView(text);
     case "graphql":
       return graphqlView(text);
+    case "sse":
+      return sseView(text);
   }
 }
 

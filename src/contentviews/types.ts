@@ -34,6 +34,7 @@ export const VIEW_NAMES = [
   "grpc",
   "msgpack",
   "graphql",
+  "sse",
   "hex",
 ] as const;
 export type ViewName = (typeof VIEW_NAMES)[number];

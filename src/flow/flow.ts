@@ -59,6 +59,12 @@ abstract class Message {
   streamed = false;
   /** Set by an addon in a *headers hook to stream this body without buffering it. */
   stream = false;
+  /**
+   * While the body is still arriving: the bytes kept so far (null once past stream_large_bodies),
+   * for observers such as the web UI's live view of an event stream. Null when the proxy core does
+   * not offer it, and once the message is complete (then `body` has it all).
+   */
+  bodySoFar: (() => Uint8Array | null) | null = null;
   timestampStart: number;
   timestampEnd: number | null = null;
 

@@ -4,8 +4,8 @@
  * LayerOptions, the layers' hooks to the AddonManager, and the driver's timers to the shared
  * deadline sweeper.
  *
- * Origin connections are pooled per client connection for now (the HttpLayer's own pool), so
- * origin_pool_size has no effect on this core yet.
+ * Idle HTTP/1 origin connections go to one pool shared by every client connection of the proxy
+ * (origin_pool_size per key, origin_idle_timeout), through the driver's services.
  */
 import type { AddonManager } from "../addons/manager.ts";
 import type { ClientInfo } from "../addons/types.ts";
@@ -21,9 +21,11 @@ import type { Layer } from "./core/layer.ts";
 import { Driver } from "./driver/driver.ts";
 import { runtimeServices } from "./driver/runtime_services.ts";
 import type { DriverServices, DriverTimers } from "./driver/services.ts";
+import { SharedOriginPool } from "./driver/origin_pool.ts";
 import type { Deadlines, Expiring } from "./driver/deadlines.ts";
 import type { TlsFailedData } from "./layers/tls.ts";
 import type { ServerConnectedData } from "./layers/http/stream.ts";
+import { describeHandshakeFailure } from "../tls/handshake_failure.ts";
 import {
   RegularMode,
   ReverseMode,
@@ -48,6 +50,8 @@ export interface LayeredShared {
   intercepts: (host: string, port: number, sni: string | null | undefined) => boolean;
   addons: AddonManager;
   deadlines: Deadlines;
+  /** Idle origin connections shared by all client connections (layeredOriginPool). */
+  originPool: SharedOriginPool;
   /** Runs flow_done without holding up traffic. */
   flowDone(flow: Flow): void;
 }
@@ -64,7 +68,11 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
     maxBodyBytes: options.body_size_limit || Infinity,
     streamLargeBodies: options.stream_large_bodies,
     // A reverse proxy's origin may be plain HTTP behind a TLS client: no origin handshake first.
-    connectionStrategy: options.upstream_cert && mode.kind !== "reverse" ? "eager" : "lazy",
+    // Server replay's origins may be offline: nothing is dialled until a request needs it.
+    connectionStrategy: options.upstream_cert && mode.kind !== "reverse" &&
+        options.connection_strategy !== "lazy" && options.server_replay.length === 0
+      ? "eager"
+      : "lazy",
     // Reverse proxies serve anyone, like the web servers they stand in for.
     proxyAuth: auth && mode.kind !== "reverse" ? basicAuthorization(auth) : null,
     upstreamAuth: upstream ? basicAuthorization(upstream) : null,
@@ -78,7 +86,10 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
     now: () => Date.now(),
     keepHostHeader: options.keep_host_header,
     onboarding: { host: MAGIC_HOST, answer: (path) => mitmItAnswer(shared.ca, path) },
+    sharedOriginPool: true,
     http2: options.http2,
+    // Addon hooks no addon implements are skipped by the layers (see layeredServices).
+    hookListened: (name) => CORE_HOOKS.has(name) || addons.has(name as never),
     self: {
       url: `http://${formatAuthority(listen.host, listen.port)}`,
       is: (host, port) => port === listen.port && (host === listen.host || SELF_HOSTS.has(host)),
@@ -143,6 +154,14 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
   return { serve, closeAll, injector };
 }
 
+/** Hooks the services answer (or log) themselves, whether or not an addon implements them. */
+const CORE_HOOKS = new Set([
+  "tls_start_client",
+  "websocket_handshake",
+  "tls_failed_client",
+  "tls_failed_server",
+]);
+
 /** Names that reach this machine's listener whatever address it is bound to. */
 const SELF_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "0.0.0.0", "::"]);
 
@@ -189,7 +208,11 @@ function layeredServices(shared: LayeredShared): DriverServices {
     log: (level, message) => log[level](message),
     hook(name, data) {
       if (name === "flow_done") return shared.flowDone(data as Flow);
-      if (name === "tls_failed_client" || name === "tls_failed_server") {
+      if (name === "tls_failed_client") {
+        logClientTlsFailure(shared, data as TlsFailedData);
+        return;
+      }
+      if (name === "tls_failed_server") {
         const d = data as TlsFailedData;
         log.debug(`${name}: ${d.server}: ${d.error}`);
         return;
@@ -203,7 +226,35 @@ function layeredServices(shared: LayeredShared): DriverServices {
     },
   });
   services.timers = sweptTimers(shared.deadlines);
+  services.originPool = shared.originPool;
   return services;
+}
+
+/** How many (host, cause) pairs of client handshake failures are remembered as logged. */
+const MAX_FAILURES_REMEMBERED = 10_000;
+
+/**
+ * A client's failed handshake, explained (an ALPN or cipher mismatch, a client that does not
+ * trust the CA), logged once per host and cause, as the classic core does.
+ */
+function logClientTlsFailure(shared: LayeredShared, d: TlsFailedData): void {
+  const host = d.sni ?? d.server.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
+  const failure = describeHandshakeFailure(host, "other", d.error, d.hello);
+  const key = `${host}\n${failure.reason}`;
+  const logged = shared.tls.handshakeFailuresLogged;
+  if (logged.has(key)) return;
+  if (logged.size >= MAX_FAILURES_REMEMBERED) logged.clear(); // bounded: a long run repeats
+  logged.add(key);
+  shared.log.info(failure.text);
+}
+
+/** The proxy's shared origin pool for this core, its idle timers on the shared sweeper. */
+export function layeredOriginPool(options: Options, deadlines: Deadlines): SharedOriginPool {
+  return new SharedOriginPool(
+    options.origin_pool_size,
+    options.origin_idle_timeout * 1000,
+    sweptTimers(deadlines),
+  );
 }
 
 /**

@@ -39,7 +39,7 @@ import { basicAuthorization, parseCredentials } from "./layers/proxy_auth.ts";
 import { socks5Handler } from "./modes/socks5_mode.ts";
 import { reverseHandler } from "./modes/reverse.ts";
 import { notRedirected, transparentHandler } from "./modes/transparent.ts";
-import { layeredListener, type ProxyCore } from "./layered.ts";
+import { layeredListener, layeredOriginPool, type ProxyCore } from "./layered.ts";
 import type { RequestInjector } from "./injector.ts";
 
 /** One listener: a mode (--mode) and where it listens. */
@@ -156,6 +156,8 @@ export async function startProxy(
     options.origin_idle_timeout * 1000,
     deadlines,
   );
+  // The new core's pool (idle connections shared by its drivers); the classic core uses `pool`.
+  const layeredPool = layeredOriginPool(options, deadlines);
   const sessions = new Map<Conn, Promise<void>>();
   const overflow = new Overflow(options.max_connections, log);
   let closing = false;
@@ -209,7 +211,11 @@ export async function startProxy(
       };
       listening.push({ listener, entry });
       if (core === "layers") {
-        layered = layeredListener({ ...shared, tls, intercepts, flowDone }, mode, address);
+        layered = layeredListener(
+          { ...shared, tls, intercepts, flowDone, originPool: layeredPool },
+          mode,
+          address,
+        );
         layeredCores.push(layered);
         injectors.set(entry, layered.injector);
       }
@@ -261,8 +267,10 @@ export async function startProxy(
       for (const conn of sessions.keys()) conn.close();
       for (const l of layeredCores) l.closeAll();
       for (const p of pools) p.closeAll();
+      layeredPool.closeAll();
       await Promise.all([...stopped, ...sessions.values()]);
       for (const p of pools) p.closeAll();
+      layeredPool.closeAll();
       await Promise.all(observing);
       await scripts.close();
       await addons.trigger("done");

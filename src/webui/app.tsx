@@ -4,7 +4,7 @@
  * the control API and its live events. State that must survive a reload (columns, widths, theme)
  * lives in localStorage.
  */
-import { useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 
 /** A counter and a function that bumps it: a re-render on demand. */
 function useTick(): [number, () => void] {
@@ -17,6 +17,7 @@ import { columnById, COLUMNS, DEFAULT_COLUMNS } from "./columns.ts";
 import { type DetailActions, Details } from "./details.tsx";
 import { EventLog, EventLogPane } from "./event_log.tsx";
 import { FlowList } from "./flow_list.tsx";
+import { headerValues } from "./format.ts";
 import { Compose } from "./compose.tsx";
 import { Help } from "./help.tsx";
 import { Rules } from "./rules.tsx";
@@ -26,8 +27,12 @@ import { FlowStore } from "./store.ts";
 import { Toolbar } from "./toolbar.tsx";
 import type { FlowDetail, FlowPage, FlowsEvent, Stats, Summary } from "./types.ts";
 
-/** Flows per request: the first paint needs only these; older ones load on scrolling up. */
-const PAGE = 10_000;
+/**
+ * Flows per request. The first page only has to fill the screen (the first paint waits for it);
+ * older pages come when their placeholder rows scroll into view. Filters run in the proxy's store.
+ */
+const FIRST_PAGE = 200;
+const OLDER_PAGE = 1000;
 
 function saved<T>(key: string, fallback: T): T {
   try {
@@ -97,15 +102,26 @@ export function App() {
         // Events that arrive while the list loads are applied after it (upserts are idempotent).
         if (pending.current) return void pending.current.push(ev);
         const follow = atBottom();
+        let added = 0;
         for (const f of ev.upsert) {
           const before = store.get(f.id);
+          if (!before) added++;
           if (f.error && !before?.error) log.add("error", `${f.request.url}: ${f.error}`);
           if (f.intercepted && !before?.intercepted) {
             log.add("warn", `paused at its ${f.intercepted}: ${f.request.method} ${f.request.url}`);
           }
         }
+        const removed = ev.remove.filter((id) => store.has(id)).length;
         store.apply(ev);
         setStats(ev.stats);
+        // The count of matching flows in the store follows: it sizes the placeholders.
+        if (ev.clear) setPage({ total: store.flows.length, more: false, cursor: null });
+        else if (added || removed) {
+          setPage((p) => ({
+            ...p,
+            total: p.total === undefined ? p.total : p.total + added - removed,
+          }));
+        }
         if (focusRef.current && ev.upsert.some((f) => f.id === focusRef.current)) {
           bumpDetail();
         }
@@ -128,17 +144,31 @@ export function App() {
   const currentFilter = useRef("");
   const pending = useRef<FlowsEvent[] | null>(null);
 
+  /** Counts calls of load(): an answer for an older one (the filter changed since) is dropped. */
+  const loads = useRef(0);
+  const [filtering, setFiltering] = useState(false);
+
   async function load(text: string): Promise<void> {
     const q = text ? `?filter=${encodeURIComponent(text)}` : "";
+    const generation = ++loads.current;
+    const stale = () => generation !== loads.current;
+    setFiltering(true);
     try {
       // Listen first, then list: nothing that happens in between is lost.
       const previous = currentFilter.current;
       pending.current = [];
-      await live.open(q);
+      // The stream's hello brings the first page (one round trip); an older proxy sends only
+      // its stats, and a refused filter no hello at all: then the list is asked for after it.
+      const hello = await live.open(`${q ? `${q}&` : "?"}page=${FIRST_PAGE}`);
+      if (stale()) return;
       let body: FlowPage;
       try {
-        body = await callJson<FlowPage>(`/api/flows${q ? `${q}&` : "?"}limit=${PAGE}`);
+        body = hello && "flows" in hello
+          ? hello
+          : await callJson<FlowPage>(`/api/flows${q ? `${q}&` : "?"}limit=${FIRST_PAGE}`);
+        if (stale()) return;
       } catch (e) {
+        if (stale()) return;
         pending.current = null;
         if (text !== previous) {
           void live.open(previous ? `?filter=${encodeURIComponent(previous)}` : "");
@@ -150,24 +180,33 @@ export function App() {
       store.replaceAll(body.flows);
       const queued = pending.current ?? [];
       pending.current = null;
-      for (const ev of queued) store.apply(ev);
+      let total = body.total;
+      for (const ev of queued) {
+        const added = ev.upsert.filter((f) => !store.has(f.id)).length;
+        if (total !== undefined) total += added;
+        store.apply(ev);
+      }
       setStats(body);
       setPage({
-        total: body.total,
+        total,
         more: body.more === true,
         cursor: body.cursor ?? null,
         // A proxy without paging gives no cursor: say that older flows were left out.
-        capped: body.more === undefined && body.flows.length >= PAGE,
+        capped: body.more === undefined && body.flows.length >= FIRST_PAGE,
       });
       setSelected((s) => new Set([...s].filter((id) => store.has(id))));
       if (focusRef.current && !store.has(focusRef.current)) setFocus(null);
       rerender();
+      // The newest flows are the ones loaded: show them (older ones load when scrolled to).
+      scroll(focusRef.current ? "focus" : "bottom");
     } catch (e) {
       const message = (e as Error).message;
       if (/filter/i.test(message) || text !== currentFilter.current) {
         setFilterError(`${message} (still showing: ${currentFilter.current || "all flows"})`);
         log.add("warn", `filter refused: ${message}`);
       } else fail(e);
+    } finally {
+      if (!stale()) setFiltering(false);
     }
   }
 
@@ -175,16 +214,17 @@ export function App() {
     if (!page.more || !page.cursor || loadingOlder.current) return;
     loadingOlder.current = true;
     try {
-      const q = new URLSearchParams({ before: page.cursor, limit: String(PAGE) });
+      const q = new URLSearchParams({ before: page.cursor, limit: String(OLDER_PAGE) });
       if (currentFilter.current) q.set("filter", currentFilter.current);
       const body = await callJson<FlowPage>(`/api/flows?${q}`);
-      const vp = document.getElementById("viewport");
-      const keep = vp ? vp.scrollHeight - vp.scrollTop : 0;
+      // The page fills placeholder rows in place: what is on screen does not move.
       store.prepend(body.flows);
-      setPage({ total: body.total, more: body.more === true, cursor: body.cursor ?? null });
+      setPage((p) => ({
+        total: p.total,
+        more: body.more === true,
+        cursor: body.cursor ?? null,
+      }));
       rerender();
-      // Stay on the same rows after the older ones went in above them.
-      requestAnimationFrame(() => vp && (vp.scrollTop = vp.scrollHeight - keep));
     } catch (e) {
       fail(e);
     } finally {
@@ -209,7 +249,8 @@ export function App() {
     return () => source.close();
   }, []);
 
-  useEffect(() => {
+  // A layout effect: the first page is asked for before the empty frame is painted, not after.
+  useLayoutEffect(() => {
     setUnauthorizedHandler((m) => setBanner(m));
     void load("");
     return () => live.close();
@@ -227,18 +268,26 @@ export function App() {
     };
   }, [focus, detailVersion]);
 
-  // An open WebSocket's messages arrive without a summary change: poll while it is open.
+  // An open WebSocket's messages, and an open event stream's events, arrive without a summary
+  // change: poll while they are open.
+  const openWebSocket = !!detail?.websocket && detail.websocket.timestampEnd === null;
+  const openEventStream = !!detail?.response && detail.response.timestampEnd === null &&
+    /^text\/event-stream/i.test(headerValues(detail.response.headers, "content-type")[0] ?? "");
   useEffect(() => {
-    if (!detail?.websocket || detail.websocket.timestampEnd !== null) return;
+    if (!openWebSocket && !openEventStream) return;
     const t = setInterval(bumpDetail, 1000);
     return () => clearInterval(t);
-  }, [detail?.id, detail?.websocket?.timestampEnd]);
+  }, [detail?.id, openWebSocket, openEventStream]);
 
   const columns = columnIds.map(columnById).filter((c) => c !== undefined);
   const sortColumn = sort.key ? columnById(sort.key) : undefined;
   const rows = sortColumn
     ? store.sorted(sortColumn.id, sort.descending, sortColumn.sortValue)
     : store.flows;
+  // Matching flows in the store not loaded yet (older than the pages so far); none when sorted,
+  // which orders the loaded flows only.
+  const matching = !filter && stats ? stats.count : page.total ?? store.flows.length;
+  const missing = page.more && !sortColumn ? Math.max(0, matching - store.flows.length) : 0;
 
   const targets = (): string[] => selected.size ? [...selected] : focus !== null ? [focus] : [];
   const paused = (): Summary[] => store.flows.filter((f) => f.intercepted);
@@ -301,6 +350,19 @@ export function App() {
     resumed() {
       bumpDetail();
     },
+    async setComment(text: string): Promise<boolean> {
+      if (focus === null) return false;
+      try {
+        store.upsert(await act.setComment(focus, text));
+      } catch (e) {
+        fail(e);
+        return false;
+      }
+      say(text ? "comment saved" : "comment deleted");
+      bumpDetail();
+      rerender();
+      return true;
+    },
     async exportSelection(kind: "jsonl" | "har") {
       const ids = targets();
       if (!ids.length) return say("select flows to export first", "warn");
@@ -352,10 +414,10 @@ export function App() {
 
   const pausedCount = stats?.paused ?? paused().length;
   const shownOf = stats ? (filter ? ` shown of ${stats.count}` : "") : "";
-  const total = page.total !== undefined && page.total > store.flows.length
-    ? ` (${page.total} in the store)`
+  const loaded = page.more && store.flows.length < matching
+    ? ` (${store.flows.length} loaded${sortColumn ? ", sorted" : ""})`
     : page.capped
-    ? ` (the newest ${PAGE} loaded; filter to see older ones)`
+    ? ` (the newest ${FIRST_PAGE} loaded; filter to see older ones)`
     : "";
 
   return (
@@ -369,9 +431,9 @@ export function App() {
         filterError={filterError}
         stats={stats}
         statsText={stats
-          ? `${store.flows.length}${shownOf} flows${total}${
-            stats.dropped ? ` · ${stats.dropped} dropped (max_flows / max_flow_bytes)` : ""
-          }${pausedCount ? ` · ${pausedCount} paused` : ""}`
+          ? `${page.more ? matching : store.flows.length}${shownOf} flows${loaded}${
+            stats.dropped ? ` · ${stats.dropped} dropped (flow_store_max_bytes)` : ""
+          }${pausedCount ? ` · ${pausedCount} paused` : ""}${filtering ? " · loading…" : ""}`
           : ""}
         selectedCount={selected.size}
         columns={COLUMNS.map((c) => ({
@@ -415,15 +477,9 @@ export function App() {
         : null}
       <main class={focus !== null ? "with-details" : ""}>
         <div class="list-column">
-          {page.more
-            ? (
-              <button type="button" id="load-older" onClick={loadOlder}>
-                Load older flows
-              </button>
-            )
-            : null}
           <FlowList
             rows={rows}
+            missing={missing}
             columns={columns}
             widths={widths}
             selected={selected}
@@ -443,7 +499,7 @@ export function App() {
               save("widths", next);
             }}
             onRowClick={onRowClick}
-            onNearTop={page.more ? loadOlder : undefined}
+            onNeedOlder={loadOlder}
             scrollRequest={scrollRequest}
           />
           {showLog

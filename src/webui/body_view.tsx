@@ -8,6 +8,7 @@ import { useEffect, useState } from "preact/hooks";
 import { renderBody, type Rendered, VIEW_NAMES, type ViewName } from "../contentviews/mod.ts";
 import { call } from "./api.ts";
 import { headerValues, size } from "./format.ts";
+import { SseEvents } from "./sse_events.tsx";
 import type { Message } from "./types.ts";
 
 /** The view the user picked last, kept for the next body. */
@@ -19,17 +20,28 @@ export function BodyView(props: { url: string; message: Message; version: string
   const [bytes, setBytes] = useState<Uint8Array | null>(null);
   const [decodedFrom, setDecodedFrom] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  /** Only part of the body has arrived (an open event stream): what came so far. */
+  const [partial, setPartial] = useState(false);
+  // Still arriving: there may be bytes so far to show (the proxy serves them for event streams).
+  const open = message.timestampEnd === null;
   const contentType = headerValues(message.headers, "content-type")[0] ?? null;
   const encoding = headerValues(message.headers, "content-encoding")[0] ?? "";
 
   useEffect(() => {
     let live = true;
-    setBytes(null);
     setProblem(null);
-    if (message.streamed || !message.bodySize) return;
+    if (message.streamed || (!message.bodySize && !open)) return setBytes(null);
     (async () => {
       let res = await call(`${url}?decode=1`);
       let decoded = encoding && res.ok ? encoding : null;
+      if (!res.ok && open) {
+        // Nothing to show yet, or this proxy keeps the body only once it has ended: say which.
+        const body = await res.json().catch(() => null);
+        if (!live) return;
+        setBytes(null);
+        setProblem(body?.error ?? `HTTP ${res.status}`);
+        return;
+      }
       if (!res.ok) {
         // Not decodable (unknown coding): the raw bytes, and say so.
         res = await call(url);
@@ -38,6 +50,7 @@ export function BodyView(props: { url: string; message: Message; version: string
       }
       const buf = new Uint8Array(await res.arrayBuffer());
       if (!live) return;
+      setPartial(res.headers.get("x-body-partial") === "1");
       setDecodedFrom(decoded);
       setBytes(buf);
     })().catch((e) => live && setProblem(String(e.message ?? e)));
@@ -49,7 +62,10 @@ export function BodyView(props: { url: string; message: Message; version: string
   if (message.streamed) {
     return <p class="muted">Body not kept ({size(message.bodySize)}, streamed through).</p>;
   }
-  if (!message.bodySize) return <p class="muted">No body.</p>;
+  if (!message.bodySize && !open) return <p class="muted">No body.</p>;
+  if (open && !bytes) {
+    return <p class="muted body-pending">{problem ?? "The body is still arriving."}</p>;
+  }
 
   let rendered: Rendered | null = null;
   let failure: string | null = null;
@@ -83,11 +99,24 @@ export function BodyView(props: { url: string; message: Message; version: string
       </div>
       {problem ? <p class="error">{problem}</p> : null}
       {failure ? <p class="error">{failure}</p> : null}
+      {partial
+        ? (
+          <p class="note partial">
+            The stream is still open: what arrived so far, refreshed every second.
+          </p>
+        )
+        : null}
       {rendered?.note ? <p class="note">{rendered.note}</p> : null}
       {rendered?.view === "image"
         ? <img class="preview" alt="image preview" src={`${url}?decode=1`} />
         : null}
-      {rendered ? <Lines rendered={rendered} /> : bytes ? null : <p class="muted">Loading…</p>}
+      {rendered?.view === "sse" && bytes
+        ? <SseEvents bytes={bytes} open={open} />
+        : rendered
+        ? <Lines rendered={rendered} />
+        : bytes
+        ? null
+        : <p class="muted">Loading…</p>}
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { useState } from "preact/hooks";
 import { cookiePairs, queryPairs, setCookieRows } from "../contentviews/mod.ts";
 import { flowPath } from "./api.ts";
 import { BodyView } from "./body_view.tsx";
+import { CommentEditor } from "./comment.tsx";
 import { Editor } from "./editor.tsx";
 import { clock, dateTime, headerValues, size } from "./format.ts";
 import type { FlowDetail, Headers, Message, Peer } from "./types.ts";
@@ -21,6 +22,8 @@ export interface DetailActions {
   kill(): void;
   copyAs(format: string): void;
   resumed(): void;
+  /** Sets the focused flow's comment ("" deletes it); false when the proxy refused. */
+  setComment(text: string): Promise<boolean>;
 }
 
 type Tab = "request" | "response" | "connection" | "timing" | "websocket";
@@ -89,6 +92,7 @@ export function Details(props: { flow: FlowDetail; actions: DetailActions; versi
         {flow.request.method} {flow.request.url}
       </h2>
       {flow.error ? <p class="error">Error: {flow.error.message}</p> : null}
+      <CommentEditor comment={flow.comment ?? ""} onSave={actions.setComment} />
       <nav class="tabs">
         {tabs.map((t) => (
           <button

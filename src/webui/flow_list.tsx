@@ -2,7 +2,9 @@
 /**
  * The flow table, virtualised: only the rows in view (plus a margin) are in the DOM, so 100,000
  * flows cost what 50 do. Rows are positioned absolutely by their index, so stripes and positions
- * never shift while scrolling. Column headers sort on click and resize by dragging their edge.
+ * never shift while scrolling. Flows the server has not sent yet (older than the loaded pages)
+ * take their place as placeholder rows, so the scroll bar covers the whole list and a page that
+ * arrives fills its rows in place. Column headers sort on click and resize by dragging their edge.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { type Column, statusClass } from "./columns.ts";
@@ -13,6 +15,8 @@ const MARGIN = 8;
 
 export interface ListProps {
   rows: Summary[];
+  /** Rows above `rows` not loaded yet (placeholders; asking for them calls onNeedOlder). */
+  missing: number;
   columns: Column[];
   widths: Record<string, number>;
   selected: Set<string>;
@@ -21,8 +25,8 @@ export interface ListProps {
   onSort(key: string): void;
   onResize(key: string, width: number): void;
   onRowClick(id: string, e: MouseEvent): void;
-  /** Scrolled to the top while older flows can be loaded. */
-  onNearTop?(): void;
+  /** Placeholder rows are in view (or nearly): load the page of older flows. */
+  onNeedOlder?(): void;
   /** Bumped by the app to follow new flows or show the focused row. */
   scrollRequest: { to: "bottom" | "focus"; n: number };
 }
@@ -37,7 +41,7 @@ export function FlowList(props: ListProps) {
   const viewport = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
-  const { rows, columns } = props;
+  const { rows, columns, missing } = props;
   const template = gridTemplate(columns, props.widths);
 
   useEffect(() => {
@@ -54,7 +58,7 @@ export function FlowList(props: ListProps) {
     } else if (props.focus !== null) {
       const i = rows.findIndex((f) => f.id === props.focus);
       if (i < 0) return;
-      const top = i * ROW_HEIGHT;
+      const top = (missing + i) * ROW_HEIGHT;
       if (top < el.scrollTop) el.scrollTop = top;
       else if (top + ROW_HEIGHT > el.scrollTop + el.clientHeight) {
         el.scrollTop = top + ROW_HEIGHT - el.clientHeight;
@@ -64,10 +68,30 @@ export function FlowList(props: ListProps) {
   }, [props.scrollRequest.n]);
 
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - MARGIN);
-  const last = Math.min(rows.length, first + Math.ceil(height / ROW_HEIGHT) + 2 * MARGIN);
+  const count = missing + rows.length;
+  const last = Math.min(count, first + Math.ceil(height / ROW_HEIGHT) + 2 * MARGIN);
+  // Placeholders in view: ask for older flows (again after each page, until they are covered).
+  // Where the view is now, not at this render: a jump to the bottom may be on its way.
+  useEffect(() => {
+    const el = viewport.current;
+    if (missing === 0 || !el) return;
+    if (Math.floor(el.scrollTop / ROW_HEIGHT) - MARGIN < missing + MARGIN) props.onNeedOlder?.();
+  }, [missing, first]);
   const visible = [];
   for (let i = first; i < last; i++) {
-    const f = rows[i];
+    if (i < missing) {
+      visible.push(
+        <div
+          key={`missing-${i}`}
+          class={`row placeholder ${i % 2 ? "odd" : "even"}`}
+          style={{ top: `${i * ROW_HEIGHT}px` }}
+        >
+          <span class="cell muted">loading…</span>
+        </div>,
+      );
+      continue;
+    }
+    const f = rows[i - missing];
     let cls = `row ${i % 2 ? "odd" : "even"} ${statusClass(f)}`;
     if (props.selected.has(f.id)) cls += " selected";
     if (f.id === props.focus) cls += " focus";
@@ -111,12 +135,10 @@ export function FlowList(props: ListProps) {
         tabIndex={0}
         ref={viewport}
         onScroll={(e) => {
-          const top = (e.currentTarget as HTMLDivElement).scrollTop;
-          setScrollTop(top);
-          if (top < ROW_HEIGHT * 5) props.onNearTop?.();
+          setScrollTop((e.currentTarget as HTMLDivElement).scrollTop);
         }}
       >
-        <div id="spacer" style={{ height: `${rows.length * ROW_HEIGHT}px` }}>
+        <div id="spacer" style={{ height: `${count * ROW_HEIGHT}px` }}>
           {visible}
         </div>
       </div>

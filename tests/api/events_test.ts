@@ -69,3 +69,40 @@ test("a filtered stream sends only matching flows; a bad filter is a 400", async
     });
   });
 });
+
+test("?page=N: the hello carries the newest N matching flows; later ones come as events", async () => {
+  await withOrigin(async (origin) => {
+    await withApi({}, async ({ proxy, req }) => {
+      const base = `http://127.0.0.1:${origin.port}`;
+      for (const path of ["/json", "/plain", "/json?2", "/json?3"]) {
+        await viaProxy(proxy.address.port, `${base}${path}`);
+      }
+      assert.equal((await req("/api/events?page=-1")).status, 400);
+      const res = await req("/api/events?page=2&filter=" + encodeURIComponent("~t json"));
+      const traffic = viaProxy(proxy.address.port, `${base}/json?4`);
+      const events = await readEvents(
+        res.body!,
+        (evs) => flowsEvents(evs).some((e) => e.upsert.some((f) => f.request.path === "/json?4")),
+      );
+      const hello = events[0];
+      assert.equal(hello.event, "hello");
+      const page = hello.data as {
+        flows: { request: { path: string } }[];
+        total: number;
+        more: boolean;
+        cursor: string | null;
+        count: number;
+      };
+      // Taken once the stream listened: /json?4 is either in it or comes after it, never lost.
+      const paths = page.flows.map((f) => f.request.path);
+      assert.ok(
+        paths.join() === "/json?2,/json?3" || paths.join() === "/json?3,/json?4",
+        paths.join(),
+      );
+      assert.equal(page.more, true);
+      assert.ok(page.cursor !== null);
+      assert.ok(page.total >= 3);
+      await traffic;
+    });
+  });
+});

@@ -45,7 +45,7 @@ export interface BrowserOptions {
 }
 
 export async function withBrowserOn(
-  web: WebServer,
+  web: Pick<WebServer, "uiUrl">,
   fn: (page: Page) => Promise<void>,
   options: BrowserOptions = {},
 ): Promise<void> {

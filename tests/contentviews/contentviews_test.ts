@@ -88,7 +88,7 @@ describe("renderBody", () => {
       seen.push(v);
       v = nextView(v);
     }
-    assert.equal(seen.length, 15);
-    assert.equal(new Set(seen).size, 15);
+    assert.equal(seen.length, 16);
+    assert.equal(new Set(seen).size, 16);
   });
 });

@@ -105,6 +105,43 @@ describe("Driver over the in-memory network", () => {
     ]);
   });
 
+  test("a response's head and body go to the client in one write; unheard hooks are skipped", async () => {
+    const net = new MemoryNetwork();
+    await memoryOrigin(net, "origin.test", 80);
+    const [client, proxySide] = MemoryConn.pair(
+      { host: "127.0.0.1", port: 50001 },
+      { host: "127.0.0.1", port: 8080 },
+    );
+    // Every write the driver makes to the client, as the pieces it hands over at once.
+    const writes: number[] = [];
+    const counted = new Proxy(proxySide, {
+      get(target, key) {
+        if (key === "write") {
+          return (data: Uint8Array) => (writes.push(1), target.write(data));
+        }
+        if (key === "writev") {
+          return (chunks: Uint8Array[]) => (writes.push(chunks.length), target.writev(chunks));
+        }
+        const value = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const hooks: string[] = [];
+    const done = drive(counted, services(net, hooks), {
+      hookListened: (name) => name === "flow_done",
+    });
+    await client.write(
+      enc.encode("GET http://origin.test/one HTTP/1.1\r\nHost: origin.test\r\n\r\n"),
+    );
+    const first = await readUntil(client, (t) => t.endsWith("/one"));
+    assert.equal(first, "HTTP/1.1 200 OK\r\nContent-Length: 18\r\n\r\nyou asked for /one");
+    assert.deepEqual(writes, [2], "head and body in one writev");
+    client.closeWrite();
+    assert.equal(await readUntil(client, () => false), "");
+    await done;
+    assert.deepEqual(hooks, ["flow_done"]);
+  });
+
   test("a refused origin: 502 with the reason, and the driver ends", async () => {
     const net = new MemoryNetwork();
     const [client, proxySide] = MemoryConn.pair(
@@ -170,7 +207,7 @@ test("an Upgrade answered 101: the relay carries both directions after the hands
   client.closeWrite();
   assert.equal(await readUntil(client, () => false), "");
   await done;
-  assert.deepEqual(hooks, ["requestheaders", "request", "flow_done"]);
+  assert.deepEqual(hooks, ["requestheaders", "request", "responseheaders", "flow_done"]);
 });
 
 test("backpressure: a client that stops reading stops the origin; all bytes arrive later", async () => {

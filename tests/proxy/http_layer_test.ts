@@ -183,6 +183,37 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
       .check();
   });
 
+  test("an event stream is not held for a response hook: events pass as they come", () => {
+    const ctx = context({ holdRequestBodies: false, holdResponseBodies: true });
+    const layer = new HttpLayer(ctx, REGULAR);
+    new Playbook(layer, { hooks: false })
+      .send(new Start())
+      .send(
+        new DataReceived(ctx.client, b("GET http://a.test/sse HTTP/1.1\r\nHost: a.test\r\n\r\n")),
+      )
+      .expect(new OpenConnection(any("server")))
+      .send(reply())
+      .expect(new SendData(any("server"), b("GET /sse HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+      .send((p) =>
+        new DataReceived(
+          p.last(OpenConnection).conn,
+          b("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: one\n\n"),
+        )
+      )
+      .expect(
+        new SendData(
+          ctx.client,
+          b("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\nb\r\ndata: one\n\n\r\n"),
+        ),
+      )
+      .check();
+    // The open stream's bytes so far are readable (the web UI shows its events live).
+    const response = [...layer.streams.values()][0]?.flow?.response;
+    assert.ok(response, "the stream's flow has its response");
+    assert.equal(new TextDecoder().decode(response.bodySoFar!()!), "data: one\n\n");
+    assert.equal(response.body, null);
+  });
+
   test("Expect: 100-continue is answered by the proxy when it holds the body", () => {
     const ctx = context();
     const layer = new HttpLayer(ctx, REGULAR);

@@ -9,10 +9,11 @@ import {
   SendData,
 } from "../../src/proxy/core/commands.ts";
 import { Client, Server } from "../../src/proxy/core/connection.ts";
-import { Context } from "../../src/proxy/core/context.ts";
+import { Context, DEFAULT_LAYER_OPTIONS } from "../../src/proxy/core/context.ts";
 import {
   DataReceived,
   type Event,
+  HookAnswered,
   OpenConnectionCompleted,
   Start,
 } from "../../src/proxy/core/events.ts";
@@ -83,6 +84,69 @@ describe("Layer base", () => {
       .send(new DataReceived(ctx.client, b("x")))
       .expect(new SendData(child.server, b("x")))
       .check();
+  });
+});
+
+describe("Layer base: speed", () => {
+  test("a hook no one listens to is not yielded: the layer goes on with its data unchanged", () => {
+    const client = new Client({ host: "127.0.0.1", port: 5000 }, { host: "127.0.0.1", port: 8080 });
+    const asked: string[] = [];
+    const options = {
+      ...DEFAULT_LAYER_OPTIONS,
+      hookListened: (name: string) => (asked.push(name), name !== "tcp_message"),
+    };
+    const layer = new Forwarder(new Context(client, options));
+    const [dial] = layer.handleEvent(new Start());
+    // No CallHook, no pause: the bytes go straight on.
+    assert.deepEqual(
+      layer.handleEvent(new OpenConnectionCompleted(dial as OpenConnection))
+        .concat(layer.handleEvent(new DataReceived(client, b("hi")))),
+      [new SendData(layer.server, b("hi"))],
+    );
+    assert.equal(layer.paused, false);
+    assert.deepEqual(asked, ["tcp_message"]);
+    // A hook someone listens to is still yielded (and pauses the layer).
+    const listened = new Forwarder(
+      new Context(client, { ...DEFAULT_LAYER_OPTIONS, hookListened: () => true }),
+    );
+    const [dial2] = listened.handleEvent(new Start());
+    listened.handleEvent(new OpenConnectionCompleted(dial2 as OpenConnection));
+    const out = listened.handleEvent(new DataReceived(client, b("hi")));
+    assert.ok(out[0] instanceof CallHook && out[0].name === "tcp_message");
+    assert.equal(listened.paused, true);
+  });
+
+  test("passThrough: events go straight to the child, except while the parent is paused", () => {
+    const ctx = context();
+    const child = new Forwarder(ctx);
+    const seen: string[] = [];
+    class Parent extends Layer {
+      *run(event: Event): CommandGenerator {
+        seen.push(event.constructor.name);
+        if (event instanceof Start) {
+          // The parent's own blocking step first; then it only hands events on.
+          yield* callHook("parent_hook", {});
+          this.passThrough(child);
+          yield* delegate(child, event);
+          return;
+        }
+        yield* delegate(child, event);
+      }
+    }
+    const parent = new Parent(ctx);
+    const [hook] = parent.handleEvent(new Start());
+    assert.ok(hook instanceof CallHook && parent.paused);
+    // Queued in the parent while it waits: replayed through run() once it goes on.
+    assert.deepEqual(parent.handleEvent(new DataReceived(ctx.client, b("early"))), []);
+    const [dial] = parent.handleEvent(new HookAnswered(hook));
+    assert.ok(dial instanceof OpenConnection);
+    assert.deepEqual(seen, ["Start", "DataReceived"]);
+    // From now on run() is not called: the child answers directly, in order.
+    const out = parent.handleEvent(new OpenConnectionCompleted(dial));
+    assert.equal(out.length, 1);
+    assert.ok(out[0] instanceof CallHook && out[0].name === "tcp_message");
+    assert.deepEqual((out[0] as CallHook<{ text: string }>).data, { text: "early" });
+    assert.deepEqual(seen, ["Start", "DataReceived"]);
   });
 });
 

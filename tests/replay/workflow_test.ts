@@ -33,6 +33,8 @@ async function fetchSome(proxyUrl: string, urls: string[]) {
       no_proxy: "",
       DENO_CERT: ca,
       NODE_EXTRA_CA_CERTS: ca,
+      // Deno would look for its own updates through the proxy: a CONNECT flow of its own.
+      DENO_NO_UPDATE_CHECK: "1",
     },
   });
 }

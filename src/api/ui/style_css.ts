@@ -61,7 +61,7 @@ main { flex: 1; display: flex; min-height: 0; }
 .list-column { flex: 1; display: flex; flex-direction: column; min-width: 0; min-height: 0; }
 main.with-details .list-column { flex: 0 0 55%; }
 #list { flex: 1; display: flex; flex-direction: column; min-height: 0; overflow-x: auto; }
-#load-older { margin: 2px 8px; }
+#spacer .row.placeholder { color: var(--muted); }
 .row { display: grid; height: 22px; line-height: 22px; white-space: nowrap; }
 .row .cell { overflow: hidden; text-overflow: ellipsis; padding: 0 6px; }
 .row.head { font-weight: 600; background: var(--head); border-bottom: 1px solid var(--line);
@@ -121,7 +121,15 @@ img.preview { max-width: 100%; max-height: 400px; display: block; margin: 6px 0;
 table.ws-messages { width: 100%; }
 table.ws-messages th { text-align: left; }
 table.ws-messages td { vertical-align: top; padding-right: 8px; }
+table.sse-events { width: 100%; border-collapse: collapse; }
+table.sse-events th { text-align: left; }
+table.sse-events td { vertical-align: top; padding-right: 8px; border-top: 1px solid var(--line); }
+table.sse-events pre { margin: 0; white-space: pre-wrap; word-break: break-all; }
+tr.sse-comment, tr.sse-unfinished { color: var(--muted); }
 .ws-out td:first-child { color: var(--accent); } .ws-in td:first-child { color: var(--ok); }
+.comment { margin: 4px 0 8px; display: flex; gap: 6px; align-items: flex-start; flex-wrap: wrap; }
+#comment-text { margin: 0; padding: 2px 6px; background: var(--warn-bg); white-space: pre-wrap; flex: 1 1 100%; }
+#comment-input { flex: 1 1 100%; font: inherit; }
 .editor label { display: block; margin-top: 8px; font-weight: 600; }
 .editor input#edit-first { width: 100%; }
 .headers-editor { width: 100%; }

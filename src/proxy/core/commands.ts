@@ -50,6 +50,19 @@ export class CloseConnection extends Command {
   }
 }
 
+/**
+ * An origin connection between exchanges that other client connections may use: the driver hands
+ * it to the proxy's shared origin pool (or closes it when there is none). The layer forgets it.
+ */
+export class ParkConnection extends Command {
+  constructor(readonly conn: Server) {
+    super();
+  }
+  toString(): string {
+    return `ParkConnection(${this.conn.id})`;
+  }
+}
+
 /** Stop reading a connection until ResumeReading: the layer cannot take more bytes yet. */
 export class PauseReading extends Command {
   constructor(readonly conn: Connection) {

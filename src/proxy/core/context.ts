@@ -77,6 +77,18 @@ export interface LayerOptions {
   onboarding?: Onboarding | null;
   /** Reverse mode: send the client's Host to the origin instead of the origin's own. */
   keepHostHeader?: boolean;
+  /**
+   * Idle HTTP/1 origin connections go to the driver's shared origin pool (ParkConnection), where
+   * later client connections find them, instead of staying with this client connection.
+   */
+  sharedOriginPool?: boolean;
+  /**
+   * False for a hook that nothing outside would run (no addon implements it): layers then go on
+   * at once instead of yielding CallHook and waiting for its answer, which would cost a round
+   * trip through the driver and the whole stack per hook and request. Absent: every hook is
+   * yielded (as Playbook tests expect).
+   */
+  hookListened?: (name: string) => boolean;
 }
 
 export const DEFAULT_LAYER_OPTIONS: LayerOptions = {

@@ -66,8 +66,25 @@ export abstract class Layer {
     return command;
   }
 
+  /** The child every event now goes to, when this layer has nothing left to do itself. */
+  #through: Layer | null = null;
+
+  /**
+   * From the next event on, hands every event straight to `child` and returns its commands as
+   * they are: the same as `yield* delegate(child, event)` for each, without a generator per event
+   * and layer (a tunnel's stack is four such layers deep, and every request passes them all).
+   * Only for a layer whose `run` would do nothing but delegate to `child` from now on.
+   */
+  protected passThrough(child: Layer): void {
+    this.#through = child;
+  }
+
   /** Feeds one event; returns the commands to carry out, in order. */
   handleEvent(event: Event): Command[] {
+    const through = this.#through;
+    if (through !== null && this.#paused === null && this.#queue.length === 0) {
+      return through.handleEvent(event);
+    }
     const out: Command[] = [];
     const paused = this.#paused;
     if (paused !== null) {
@@ -93,9 +110,15 @@ export abstract class Layer {
 
   /** Runs a generator until it finishes or pauses on a blocking command of its own. */
   #step(gen: CommandGenerator, send: unknown, out: Command[]): void {
+    const listened = this.context.options.hookListened;
     let r = gen.next(send);
     while (!r.done) {
       const command = r.value;
+      if (listened !== undefined && command instanceof CallHook && !listened(command.name)) {
+        // No one would run it: answered at once, with its data unchanged.
+        r = gen.next(command.data);
+        continue;
+      }
       out.push(command);
       if (command.blocking && !pausedOn.has(command)) {
         pausedOn.set(command, this);

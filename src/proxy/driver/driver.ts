@@ -17,6 +17,7 @@ import {
   Disarm,
   Log,
   OpenConnection,
+  ParkConnection,
   PauseReading,
   ResumeReading,
   SendData,
@@ -46,6 +47,8 @@ import { spliceRaw } from "./splice.ts";
 import { connectThrough } from "./upstream_connect.ts";
 
 const EMPTY = new Uint8Array(0);
+/** What a read loop gets when its connection went to the shared pool. */
+const PARKED = Symbol("parked");
 
 export class Driver {
   readonly #root: Layer;
@@ -56,6 +59,12 @@ export class Driver {
   #processing = false;
   readonly #gate = new ReadGate();
   readonly #spliced = new Set<Connection>();
+  /** Origin connections handed to the shared pool: their read loop ends, the pool reads. */
+  readonly #parked = new Set<Connection>();
+  /** Ends an origin's read loop's wait when its connection is parked. */
+  readonly #onPark = new Map<Connection, () => void>();
+  /** A pooled connection's outstanding read, to be the first read of its new owner. */
+  readonly #firstRead = new Map<Connection, Promise<Uint8Array | null>>();
   readonly #inFlight = new Map<Connection, Promise<Uint8Array | null>>();
   /** Reads that were in flight when a TLS handshake began: their bytes are the handshake's. */
   readonly #takenByTls = new Set<Promise<Uint8Array | null>>();
@@ -147,20 +156,42 @@ export class Driver {
       return;
     }
     for (const command of commands) this.#execute(command);
+    this.#flushWrites();
+  }
+
+  /**
+   * Bytes for one connection from one event go out in one write (a response's head, body and end
+   * are one TLS record and one system call instead of three). Held only while the event's
+   * commands are carried out; anything that must come after them on the wire flushes first.
+   */
+  readonly #held = new Map<Connection, Uint8Array[]>();
+
+  #flushWrites(): void {
+    if (this.#held.size === 0) return;
+    for (const [conn, pieces] of this.#held) this.#write(conn, pieces);
+    this.#held.clear();
   }
 
   #execute(command: Command): void {
-    if (command instanceof SendData) this.#send(command);
-    else if (command instanceof OpenConnection) this.#open(command);
-    else if (command instanceof StartTls) this.#startTls(command);
-    else if (command instanceof CloseConnection) this.#close(command);
-    else if (command instanceof CallHook) this.#hook(command);
+    if (command instanceof SendData) this.#hold(command);
     else if (command instanceof Arm) this.#arm(command);
     else if (command instanceof Disarm) this.#disarm(command.timer);
+    else if (command instanceof Log) this.#services.log(command.level, command.message);
+    else if (command instanceof CallHook) this.#hook(command);
+    else {
+      this.#flushWrites();
+      this.#executeOrdered(command);
+    }
+  }
+
+  #executeOrdered(command: Command): void {
+    if (command instanceof OpenConnection) this.#open(command);
+    else if (command instanceof StartTls) this.#startTls(command);
+    else if (command instanceof CloseConnection) this.#close(command);
+    else if (command instanceof ParkConnection) this.#park(command);
     else if (command instanceof Splice) this.#splice(command);
     else if (command instanceof PauseReading) this.#gate.pause(command.conn);
     else if (command instanceof ResumeReading) this.#gate.resume(command.conn);
-    else if (command instanceof Log) this.#services.log(command.level, command.message);
     else this.#services.log("debug", `driver: ignored ${command}`);
   }
 
@@ -170,19 +201,35 @@ export class Driver {
   #readable(conn: Connection): Promise<boolean> {
     return this.#gate.wait(
       conn,
-      () => this.#failed || this.#spliced.has(conn) || !(conn.state & ConnState.CanRead),
+      () =>
+        this.#failed || this.#spliced.has(conn) || this.#parked.has(conn) ||
+        !(conn.state & ConnState.CanRead),
     );
+  }
+
+  /** An origin's read, or PARKED as soon as the connection goes to the pool (which reads on). */
+  #unlessParked(
+    conn: Connection,
+    read: Promise<Uint8Array | null>,
+  ): Promise<Uint8Array | null | typeof PARKED> {
+    return Promise.race([
+      read,
+      new Promise<typeof PARKED>((resolve) => this.#onPark.set(conn, () => resolve(PARKED))),
+    ]);
   }
 
   #startReading(conn: Connection): void {
     this.#track((async () => {
       while (await this.#readable(conn)) {
         const c = this.#conns.get(conn)!;
-        const read = c.read();
+        const read = this.#firstRead.get(conn) ?? c.read();
+        this.#firstRead.delete(conn);
         this.#inFlight.set(conn, read);
         let chunk: Uint8Array | null;
         try {
-          chunk = await read;
+          const got = conn instanceof Client ? await read : await this.#unlessParked(conn, read);
+          if (got === PARKED) return;
+          chunk = got;
         } catch (e) {
           chunk = null;
           conn.error ??= errorText(e);
@@ -206,11 +253,18 @@ export class Driver {
 
   // ---- commands ----
 
-  #send(command: SendData): void {
-    const c = this.#conns.get(command.conn);
-    if (c === undefined || c.isClosed || !(command.conn.state & ConnState.CanWrite)) return;
+  #hold(command: SendData): void {
+    if (command.data.length === 0) return;
+    const pieces = this.#held.get(command.conn);
+    if (pieces === undefined) this.#held.set(command.conn, [command.data]);
+    else pieces.push(command.data);
+  }
+
+  #write(conn: Connection, pieces: Uint8Array[]): void {
+    const c = this.#conns.get(conn);
+    if (c === undefined || c.isClosed || !(conn.state & ConnState.CanWrite)) return;
     try {
-      const full = c.write(command.data);
+      const full = pieces.length === 1 ? c.write(pieces[0]) : c.writev(pieces);
       if (full) this.#gate.wrote(full);
     } catch {
       // Closed under us: the read side reports it.
@@ -221,6 +275,32 @@ export class Driver {
     const server = command.conn;
     const target = server.via ?? server.address;
     this.#gate.block();
+    if (
+      server.probe && this.#services.originPool?.hasIdleTo(server.address.host, server.address.port)
+    ) {
+      // The origin is known to be up: the tunnel's requests will take that connection.
+      this.#track(
+        Promise.resolve().then(() => this.#answer(new OpenConnectionCompleted(command, null))),
+      );
+      return;
+    }
+    const pooled = this.#services.originPool?.take(server);
+    if (pooled !== undefined) {
+      // Another exchange left a connection to the same place idle: no dial, no handshake.
+      this.#conns.set(server, pooled.conn);
+      this.#firstRead.set(server, pooled.read);
+      if (pooled.tls !== null) server.tls = pooled.tls;
+      server.reused = true;
+      server.state = ConnState.Open;
+      server.timestampStart = Date.now();
+      this.#track(
+        Promise.resolve().then(() => {
+          this.#answer(new OpenConnectionCompleted(command, null));
+          this.#startReading(server);
+        }),
+      );
+      return;
+    }
     server.timestampTcpStart = Date.now();
     const dial = Promise.resolve().then(() =>
       this.#services.network.connect({
@@ -311,16 +391,44 @@ export class Driver {
     if (c && !c.isClosed) this.#track(closeWhenFlushed(c, this.#services.closeFlushMs));
   }
 
+  /** An idle origin connection goes to the shared pool; this driver is done with it. */
+  #park(command: ParkConnection): void {
+    const server = command.conn;
+    const c = this.#conns.get(server);
+    if (c === undefined) return;
+    this.#conns.delete(server);
+    this.#parked.add(server);
+    const read = this.#inFlight.get(server) ?? this.#firstRead.get(server) ?? null;
+    this.#firstRead.delete(server);
+    this.#onPark.get(server)?.();
+    this.#onPark.delete(server);
+    server.state = ConnState.Closed;
+    const pool = this.#services.originPool;
+    if (pool === undefined) c.close();
+    else pool.park(server, c, read);
+  }
+
   #hook(command: CallHook): void {
+    let running: Promise<void> | void;
+    try {
+      running = this.#services.hook(command.name, command.data);
+    } catch (e) {
+      running = Promise.reject(e);
+    }
+    if (running === undefined) {
+      // Answered at once (no addon implements it, or an observer like flow_done that runs in
+      // the background): the answer is the next event, with no read held back meanwhile.
+      this.#queue.push(new HookAnswered(command));
+      return;
+    }
     this.#gate.block();
-    this.#track((async () => {
-      try {
-        await this.#services.hook(command.name, command.data);
-      } catch (e) {
+    this.#track(running.then(
+      () => this.#answer(new HookAnswered(command)),
+      (e) => {
         this.#services.log("warn", `hook ${command.name} failed: ${errorText(e)}`);
-      }
-      this.#answer(new HookAnswered(command));
-    })());
+        this.#answer(new HookAnswered(command));
+      },
+    ));
   }
 
   /** Timers do not keep the driver alive: with every connection closed there is nothing to time. */

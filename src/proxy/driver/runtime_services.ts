@@ -66,26 +66,25 @@ export function runtimeServices(o: RuntimeServicesOptions): DriverServices {
       return { conn: tls.conn, alpn: tls.alpn, version: tls.version, peerNames };
     },
   };
+  // The CA answers this one: the core only asks which certificate to present.
+  const startClient = async (d: TlsStartClientData) => {
+    if (o.leaves !== null) {
+      d.identity = await o.leaves.get(leafNames(d), d.ecdsa ? "ecdsa" : "rsa");
+    }
+  };
+  // Checking Sec-WebSocket-Accept needs (async) SHA-1: the core asks, this answers.
+  const handshake = async (d: WebSocketHandshakeData) => {
+    const accepted = await acceptWebSocket(d.flow, d.offer, logger);
+    d.deflate = accepted?.deflate ?? null;
+  };
   return {
     network: o.network,
     tls,
-    async hook(name, data) {
-      if (name === "tls_start_client") {
-        // The CA answers this one: the core only asks which certificate to present.
-        const d = data as TlsStartClientData;
-        if (o.leaves !== null) {
-          d.identity = await o.leaves.get(leafNames(d), d.ecdsa ? "ecdsa" : "rsa");
-        }
-        return;
-      }
-      if (name === "websocket_handshake") {
-        // Checking Sec-WebSocket-Accept needs (async) SHA-1: the core asks, this answers.
-        const d = data as WebSocketHandshakeData;
-        const accepted = await acceptWebSocket(d.flow, d.offer, logger);
-        d.deflate = accepted?.deflate ?? null;
-        return;
-      }
-      await o.hook(name, data);
+    hook(name, data) {
+      if (name === "tls_start_client") return startClient(data as TlsStartClientData);
+      if (name === "websocket_handshake") return handshake(data as WebSocketHandshakeData);
+      // Not wrapped in a promise: a hook no addon implements is answered at once.
+      return o.hook(name, data);
     },
     log: o.log,
     relayWebSocket: async (client, server, pending, data, inFlight) => {

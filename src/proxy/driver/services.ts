@@ -4,6 +4,7 @@
  * the proxy server hands it the runtime's.
  */
 import type { Conn, Network } from "../../runtime/types.ts";
+import type { SharedOriginPool } from "./origin_pool.ts";
 
 export interface TlsOutcome {
   conn: Conn;
@@ -70,6 +71,11 @@ export interface DriverServices {
     /** Reads the driver had already started on either side: their results come first. */
     inFlight: { a: Promise<Uint8Array | null> | null; b: Promise<Uint8Array | null> | null },
   ): Promise<string | null>;
+  /**
+   * Idle origin connections shared by every driver of the proxy: OpenConnection takes one when
+   * its key matches, ParkConnection puts one back. Without it, parked connections are closed.
+   */
+  originPool?: SharedOriginPool;
   /** Timers for Arm; DEFAULT_TIMERS when absent. */
   timers?: DriverTimers;
   /** Give up on a dial after this long. */

@@ -35,6 +35,7 @@ abstract class ModeLayer extends Layer {
 
   protected *startChild(child: Layer, early: Uint8Array | null = null): CommandGenerator {
     this.child = child;
+    this.passThrough(child);
     yield* delegate(child, new Start());
     if (early !== null && early.length > 0) {
       yield* delegate(child, new DataReceived(this.context.client, early));

@@ -164,6 +164,7 @@ export class NextLayer extends Layer {
     yield* this.#disarm();
     this.decision = decision;
     this.child = child;
+    this.passThrough(child);
     yield* delegate(child, new Start());
     if (replay && this.#size > 0) {
       const bytes = this.#bytes();

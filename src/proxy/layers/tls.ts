@@ -70,6 +70,8 @@ export interface TlsFailedData {
   server: string;
   sni: string | null;
   error: string;
+  /** The client's ClientHello, to say why a handshake failed (what the client offered). */
+  hello: ClientHello;
 }
 
 export type ChildFactory = (context: Context) => Layer;
@@ -123,8 +125,9 @@ export class ClientTlsLayer extends Layer {
       // The client's protocols go to the origin in the client's order; never an IP address as SNI.
       const clientOrder = hello.alpn.filter((p) => supported.includes(p));
       server.tls = tlsState(sniFor(hello.sni ?? server.address.host), clientOrder);
+      // A connection from the shared pool comes with its handshake done.
       const error = (server.open ? null : yield* openConnection(server)) ??
-        (yield* startTls(server));
+        (server.tls.established ? null : yield* startTls(server));
       if (error !== null) {
         yield* this.#fail("tls_failed_server", where, error);
         return;
@@ -156,6 +159,7 @@ export class ClientTlsLayer extends Layer {
     }
     this.state = "established";
     this.child = this.#makeChild(this.context);
+    this.passThrough(this.child);
     yield* delegate(this.child, new Start());
   }
 
@@ -163,12 +167,17 @@ export class ClientTlsLayer extends Layer {
     this.state = "failed";
     const client = this.context.client;
     const side = hook === "tls_failed_client" ? "client" : "origin";
-    yield new Log(`TLS with the ${side} for ${where} failed: ${error}`, "info");
+    // The client's failures are explained once per host and cause by whoever handles the hook.
+    yield new Log(
+      `TLS with the ${side} for ${where} failed: ${error}`,
+      side === "client" ? "debug" : "info",
+    );
     yield* callHook<TlsFailedData>(hook, {
       clientId: client.id,
       server: where,
       sni: this.hello.sni,
       error,
+      hello: this.hello,
     });
     // The failure is a flow too (the CONNECT it happened in, carrying the error), so that the
     // live output, recordings and the API show it, as mitmproxy does.

@@ -31,6 +31,15 @@ export class BodyBuffer {
     return true;
   }
 
+  /**
+   * Keeps a copy of `chunk` for observers of a body that streams: past the limit the copies
+   * already kept are dropped too (nothing will send them), so a long transfer does not carry up
+   * to `limit` bytes per direction until it ends.
+   */
+  keep(chunk: Uint8Array): void {
+    if (!this.add(chunk) && this.#chunks.length > 0) this.takeChunks();
+  }
+
   /** The kept bytes as one array (null when the body overflowed). */
   bytes(): Uint8Array | null {
     if (this.overflowed) return null;

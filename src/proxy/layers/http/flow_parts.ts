@@ -117,6 +117,12 @@ export function holdsBody(
   return hold && !message.stream && !(length > limit);
 }
 
+/** A text/event-stream response (server-sent events): a stream that may never end. */
+export function isEventStream(message: { headers: Headers }): boolean {
+  const type = message.headers.get("content-type") ?? "";
+  return type.split(";")[0].trim().toLowerCase() === "text/event-stream";
+}
+
 /**
  * A held request goes on with the Content-Length of the body really sent (so the flow records
  * the framing that went on the wire); an unchanged empty chunked body keeps its framing.

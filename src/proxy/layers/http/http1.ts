@@ -433,7 +433,7 @@ export class Http1Client extends Http1Layer {
         if (id !== 0) {
           this.streamId = 0;
           yield new ReceiveHttp(
-            new ResponseProtocolError(id, "origin closed the connection before responding"),
+            new ResponseProtocolError(id, "closed the connection without responding"),
           );
         }
         return;

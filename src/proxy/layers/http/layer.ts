@@ -11,6 +11,7 @@ import {
   type Command,
   Disarm,
   OpenConnection,
+  ParkConnection,
   Splice,
   StartTls,
 } from "../../core/commands.ts";
@@ -82,6 +83,12 @@ export class HttpLayer extends Layer {
   readonly pool = new Map<Connection, PoolEntry>();
   #dials = new Map<Command, Dial>();
   readonly #idleTimers = new Map<Arm, Connection>();
+  /** Released HTTP/1 origin connections to park once their exchange is over (shared pool). */
+  readonly #toPark = new Set<Connection>();
+  /** How deep #feed calls are nested: work deferred to the end of the outermost one. */
+  #depth = 0;
+  /** The client closed during this #feed: its origin connections close at the end of it. */
+  #clientGone = false;
   #nextInjectedId = 2;
   /** Which child paused on a blocking command, so its answer goes back to it. */
   #waiting = new Map<Command, Layer>();
@@ -155,6 +162,21 @@ export class HttpLayer extends Layer {
 
   /** Feeds a child and carries out, routes or passes on each command it yields. */
   *#feed(child: Layer, event: Event): CommandGenerator {
+    this.#depth++;
+    try {
+      yield* this.#feedChild(child, event);
+    } finally {
+      this.#depth--;
+    }
+    if (this.#depth > 0) return;
+    if (this.#toPark.size > 0) yield* this.#parkIdle();
+    if (this.#clientGone) {
+      this.#clientGone = false;
+      yield* this.#closeOrigins();
+    }
+  }
+
+  *#feedChild(child: Layer, event: Event): CommandGenerator {
     for (const command of child.handleEvent(event)) {
       if (command instanceof ReceiveHttp) {
         yield* this.#receive(command, child);
@@ -194,6 +216,20 @@ export class HttpLayer extends Layer {
       this.streams.delete(child.streamId);
       if (!(this.client instanceof Http2Server) || this.client.queuedFor(child.streamId) === 0) {
         this.#responseSource.delete(child.streamId);
+      }
+    }
+  }
+
+  /** Released connections whose exchange is over go to the shared pool. */
+  *#parkIdle(): CommandGenerator {
+    for (const conn of [...this.#toPark]) {
+      const entry = this.pool.get(conn);
+      if (entry === undefined || !conn.open || entry.streams.size > 0) {
+        this.#toPark.delete(conn);
+      } else if (entry.layer.idle) {
+        this.#toPark.delete(conn);
+        yield* this.#forget(conn);
+        yield new ParkConnection(conn as Server);
       }
     }
   }
@@ -293,7 +329,7 @@ export class HttpLayer extends Layer {
       this.#adopted = true;
       if (own.open && (own.tls !== null) === request.tls) {
         this.pool.set(own, this.#entry(own, stream.streamId, request.tls));
-        yield* this.#feed(stream, new HttpConnectionReady(request, own, null, true));
+        yield* this.#feed(stream, new HttpConnectionReady(request, own, null, !own.reused));
         return;
       }
       if (!own.open && own.timestampStart === null) server = own;
@@ -318,7 +354,7 @@ export class HttpLayer extends Layer {
     let error: string | null = null;
     if (event instanceof OpenConnectionCompleted) {
       error = event.error;
-      if (error === null && request.tls) {
+      if (error === null && request.tls && !server.tls?.established) {
         const tls = this.detached(new StartTls(server, null, server.tls?.alpnOffers ?? []));
         this.#dials.set(tls, dial);
         yield tls;
@@ -338,7 +374,7 @@ export class HttpLayer extends Layer {
       return;
     }
     this.pool.set(server, this.#entry(server, stream.streamId, request.tls));
-    yield* this.#feed(stream, new HttpConnectionReady(request, server, null, true));
+    yield* this.#feed(stream, new HttpConnectionReady(request, server, null, !server.reused));
     // Now that the origin's protocol is known: an h2 connection takes the waiting streams up
     // to its capacity; the others dial their own.
     for (const w of dial.waiters) yield* this.#getConnection(w.stream, w.request);
@@ -408,6 +444,14 @@ export class HttpLayer extends Layer {
       yield new CloseConnection(command.conn);
       return;
     }
+    if (
+      this.context.options.sharedOriginPool && entry.layer instanceof Http1Client &&
+      entry.streams.size === 0 && command.conn.open
+    ) {
+      // Other client connections may use it once this exchange is over (#parkIdle).
+      this.#toPark.add(command.conn);
+      return;
+    }
     const ms = this.context.options.originIdleTimeoutMs;
     if (entry.streams.size === 0 && ms !== Infinity) {
       entry.idle = this.detached(new Arm(ms));
@@ -437,20 +481,30 @@ export class HttpLayer extends Layer {
   /** A connection is being closed: the pool must not hand it out again. */
   *#forget(conn: Connection): CommandGenerator {
     if (conn === this.context.client) {
-      // The client is gone: its origin connections have no one to serve.
-      for (const [other, entry] of [...this.pool]) {
-        yield* this.#stopIdle(entry);
-        this.pool.delete(other);
-        if (other.open) yield new CloseConnection(other);
+      if (this.context.options.sharedOriginPool) {
+        // After this step: a connection whose exchange ends in it goes to the pool first.
+        this.#clientGone = true;
+        return;
       }
-      // The origin connected before the client's TLS handshake (upstream_cert) and never used.
-      const own = this.context.server;
-      if (own !== null && own.open) yield new CloseConnection(own);
+      yield* this.#closeOrigins();
       return;
     }
     const entry = this.pool.get(conn);
     if (entry !== undefined) yield* this.#stopIdle(entry);
     this.pool.delete(conn);
+  }
+
+  /** The client is gone: its origin connections have no one to serve. */
+  *#closeOrigins(): CommandGenerator {
+    for (const [other, entry] of [...this.pool]) {
+      yield* this.#stopIdle(entry);
+      this.pool.delete(other);
+      if (other.open) yield new CloseConnection(other);
+    }
+    this.#toPark.clear();
+    // The origin connected before the client's TLS handshake (upstream_cert) and never used.
+    const own = this.context.server;
+    if (own !== null && own.open) yield new CloseConnection(own);
   }
 
   /** After a 101: both connections go to a splice; the stream hears when it ends. */
@@ -491,6 +545,7 @@ export class HttpLayer extends Layer {
     context.server = command.server;
     const tunnel = this.#makeTunnel(context);
     this.#tunnel = tunnel;
+    this.passThrough(tunnel);
     const early = this.client instanceof Http1Server
       ? this.client.h1.takeTrailingData()
       : new Uint8Array(0);

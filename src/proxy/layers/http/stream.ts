@@ -29,6 +29,7 @@ import {
   AUTH_REQUIRED,
   frameHeldRequest,
   holdsBody,
+  isEventStream,
   newFlow,
   proxyAuthorized,
   requestHeadOf,
@@ -71,8 +72,11 @@ export class HttpStream extends StreamBase {
   #readTimer: Arm | null = null;
   /** The client's WebSocket handshake, when the request is one. */
   #webSocket: UpgradeRequest | null = null;
-  /** Where the client's request went before any hook ran; an addon may send it elsewhere. */
-  #asked: { scheme: string; host: string; port: number } | null = null;
+  /** Where the request was going before the hooks ran ("scheme://authority"). */
+  #asked = "";
+  /** The origin connection was an idle one from a pool (it may have gone stale meanwhile). */
+  #reusedConnection = false;
+  #retried = false;
   /**
    * The `request` hook set a body while the client's upload was streaming: that body goes out
    * once the client is done, and what the client still sends is dropped.
@@ -95,13 +99,14 @@ export class HttpStream extends StreamBase {
     else if (event instanceof ResponseData) yield* this.#onResponseData(event.data);
     else if (event instanceof ResponseEnd) yield* this.#onResponseEnd(event.trailers);
     else if (event instanceof ResponseProtocolError) {
+      if (event.message.startsWith("closed ") && (yield* this.#retryOnStale())) return;
       const from = this.flow?.request.authority ?? "the origin";
+      // "closed the connection ..." says who did.
+      const what = event.message.startsWith("closed ") ? `${from} ${event.message}` : event.message;
       // Cut off after its head went out, the flow says the body failed (the client's only news
       // of it is the connection closing).
-      const message = this.responseStarted
-        ? `response body failed: ${event.message}`
-        : event.message;
-      yield* this.fail(502, message, `mitm.ts got a bad response from ${from}: ${event.message}.`);
+      const message = this.responseStarted ? `response body failed: ${what}` : what;
+      yield* this.fail(502, message, `mitm.ts got a bad response from ${from}: ${what}.`);
     } else if (event instanceof RequestProtocolError) yield* this.onClientError(event);
     else if (event instanceof Wakeup && event.command === this.#readTimer) {
       this.#readTimer = null;
@@ -125,6 +130,7 @@ export class HttpStream extends StreamBase {
     this.flow = flow;
     flow.response = null;
     flow.error = null;
+    this.#asked = destinationOf(flow);
     yield* callHook("requestheaders", flow);
     if (yield* this.answeredByHook()) return;
     this.state = "holdRequest";
@@ -188,7 +194,7 @@ export class HttpStream extends StreamBase {
       yield* this.#answerItself(onboarding);
       return;
     }
-    this.#asked = { scheme: request.scheme, host: request.host, port: request.port };
+    this.#asked = destinationOf(flow);
     yield* callHook("requestheaders", flow);
     if (yield* this.answeredByHook()) return;
     if (holdsBody(o.holdRequestBodies, request, o.streamLargeBodies)) {
@@ -270,7 +276,7 @@ export class HttpStream extends StreamBase {
       return;
     }
     if (this.#requestStreaming) {
-      this.#requestBody.add(data);
+      this.#requestBody.keep(data);
       yield* this.toServer(new RequestData(this.streamId, data));
     }
   }
@@ -339,6 +345,7 @@ export class HttpStream extends StreamBase {
         return false;
       }
       this.server = ready.conn;
+      this.#reusedConnection = !ready.fresh;
       flow.server = serverPeer(ready.conn, ready.fresh);
       // A connection that carried no request yet is new to the addons, wherever it was opened.
       if (ready.fresh && this.context.options.announceServers) {
@@ -348,17 +355,41 @@ export class HttpStream extends StreamBase {
         });
       }
     }
-    this.#webSocket ??= webSocketOffer(r);
-    const asked = this.#asked;
+    const host = r.headers.get("host");
     if (
-      asked !== null &&
-      (asked.scheme !== r.scheme || asked.host !== r.host || asked.port !== r.port)
+      host !== undefined && destinationOf(flow) !== this.#asked &&
+      host.toLowerCase() !== r.authority
     ) {
-      // A hook sent the request to another origin: Host names that one (RFC 9112 3.2.2).
-      hostFor(r.headers, r.authority);
+      // An addon sent the request elsewhere (map_remote, a changed URL): Host follows it.
+      r.headers.set("Host", r.authority);
     }
+    this.#webSocket ??= webSocketOffer(r);
     const head = requestHeadOf(r);
     yield* this.toServer(new RequestHeaders(this.streamId, head, false));
+    return true;
+  }
+
+  /**
+   * An idle connection from the pool that the origin had closed (or closes on this request)
+   * before answering: a request without a body is sent once more on another connection, as the
+   * origin cannot have acted on it (RFC 9112 section 9.3.1 allows retrying idempotent requests).
+   * A body is not sent twice.
+   */
+  *#retryOnStale(): CommandGenerator<boolean> {
+    const request = this.flow?.request;
+    if (
+      !this.#reusedConnection || this.#retried || this.responseStarted || request === undefined ||
+      this.server?.alpn === "h2" ||
+      this.flow!.response !== null || request.bodySize > 0 || (request.body?.length ?? 0) > 0 ||
+      this.#requestStreaming || this.state !== "waitResponseHeaders"
+    ) return false;
+    this.#retried = true;
+    yield* this.release(false);
+    yield new Log(
+      `${request.method} ${request.url}: the pooled connection was closed; retrying`,
+      "debug",
+    );
+    if (yield* this.#sendRequestHead()) yield* this.toServer(new RequestEnd(this.streamId, null));
     return true;
   }
 
@@ -380,16 +411,24 @@ export class HttpStream extends StreamBase {
       timestampStart: o.now(),
     });
     flow.response = response;
-    if (head.status === 101 && this.server !== null) {
-      yield* this.#upgrade(response);
-      return;
-    }
+    response.bodySoFar = () => this.#responseBody.bytes();
     yield* callHook("responseheaders", flow);
     if (flow.killed) {
       yield* this.kill();
       return;
     }
-    if (holdsBody(o.holdResponseBodies, response, o.streamLargeBodies)) {
+    if (head.status === 101 && this.server !== null) {
+      // The switch's head is the whole response; addons saw it in responseheaders.
+      response.body = new Uint8Array(0);
+      response.timestampEnd = o.now();
+      yield* this.#upgrade(response);
+      return;
+    }
+    // An event stream may never end: held for a `response` hook it would reach the client only
+    // at its end (mitmproxy#4469). It streams, and the hook sees it once it has ended.
+    if (
+      holdsBody(o.holdResponseBodies, response, o.streamLargeBodies) && !isEventStream(response)
+    ) {
       this.state = "holdResponse";
       return;
     }
@@ -412,7 +451,7 @@ export class HttpStream extends StreamBase {
       return;
     }
     if (this.state === "streamResponse") {
-      this.#responseBody.add(data);
+      this.#responseBody.keep(data);
       yield* this.toClient(new ResponseData(this.streamId, data));
     }
   }
@@ -422,6 +461,7 @@ export class HttpStream extends StreamBase {
     const response = flow.response!;
     response.trailers = trailers;
     response.timestampEnd = this.context.options.now();
+    response.bodySoFar = null;
     response.body = this.#responseBody.bytes();
     response.streamed = response.body === null;
     // An origin may answer before the request body is all sent (and go on reading it): the
@@ -455,19 +495,31 @@ export class HttpStream extends StreamBase {
     const server = new Server({ host: head.host, port: head.port });
     // The proxy's own site (mitm.it) is answered inside the tunnel: nothing to dial for it.
     const ownSite = head.host === this.context.options.onboarding?.host;
-    const upstream = this.mode.kind === "upstream";
-    if (upstream) {
+    if (this.mode.kind === "upstream" && !ownSite) {
       // The tunnel goes through the upstream proxy; inside it, this proxy still intercepts.
       server.via = { host: this.mode.host, port: this.mode.port };
       server.tunnel = true;
       server.viaAuth = this.context.options.upstreamAuth;
-    }
-    if (!ownSite && (upstream || this.context.options.connectionStrategy === "eager")) {
-      // Dialled (and an upstream's CONNECT answered) before the client hears 200, so that an
-      // unreachable origin or the upstream's refusal (a 407) becomes the client's 502.
+      // Dialled (and the upstream's CONNECT answered) before the client hears 200, so that the
+      // upstream's refusal (a 407, an unreachable origin) becomes the client's 502.
       const error = yield* openConnection(server);
       if (error !== null) {
         yield* this.fail(502, error, originFailureText(authorityOf(head), error));
+        return;
+      }
+    } else if (this.context.options.connectionStrategy === "eager" && !ownSite) {
+      // Eager (mitmproxy's default): the origin is dialled before the client hears 200, so an
+      // unreachable one is the CONNECT's 502 with the reason.
+      server.probe = true;
+      const error = yield* openConnection(server);
+      server.probe = false;
+      if (error !== null) {
+        const where = authorityOf(head);
+        yield* this.fail(
+          502,
+          `could not connect to ${where}: ${error}`,
+          originFailureText(where, error),
+        );
         return;
       }
     }
@@ -514,6 +566,11 @@ export class HttpStream extends StreamBase {
     }
     yield new CallHook("flow_done", flow);
   }
+}
+
+/** Where a flow's request goes, to notice an addon changing it. */
+function destinationOf(flow: Flow): string {
+  return `${flow.request.scheme}://${flow.request.authority}`;
 }
 
 /** host:port of a CONNECT target, for messages. */
