@@ -84,6 +84,7 @@ export function errorResponse(
   status: number,
   message: string,
   extra: string[] = [],
+  close = true,
 ): { head: HttpResponseHead; body: Uint8Array } {
   const body = utf8.encode(`${message}\n`);
   const headers = new HeaderList([
@@ -92,8 +93,7 @@ export function errorResponse(
     "text/plain; charset=utf-8",
     "Content-Length",
     String(body.length),
-    "Connection",
-    "close",
+    ...(close ? ["Connection", "close"] : []),
   ]);
   return { head: { status, reason: reasonPhrase(status), version: "HTTP/1.1", headers }, body };
 }

@@ -337,10 +337,12 @@ export class HttpStream extends StreamBase {
       if (ready.conn === null) {
         const why = ready.error ?? "could not connect";
         // The flow says where it could not connect, as recordings and the live output show it.
+        // Nothing reached an origin: a client whose request was read whole may send the next.
         yield* this.fail(
           502,
           `could not connect to ${r.authority}: ${why}`,
           originFailureText(r.authority, why),
+          this.requestEnded || bodiless(r.headers),
         );
         return false;
       }
@@ -586,4 +588,11 @@ function hostFor(headers: HeaderList, authority: string): void {
   const host = headers.get("host");
   if (host === undefined) headers.raw.splice(0, 0, "Host", authority);
   else if (host.toLowerCase() !== authority.toLowerCase()) headers.set("Host", authority);
+}
+
+/** A request head that announces no body (no Transfer-Encoding, no Content-Length above 0). */
+function bodiless(headers: HeaderList): boolean {
+  if (headers.has("transfer-encoding")) return false;
+  const length = headers.get("content-length");
+  return length === undefined || /^0+$/.test(length.trim());
 }

@@ -120,9 +120,15 @@ export abstract class StreamBase extends Layer {
 
   /**
    * Fails the flow: an error response if nothing was sent yet (saying `text`, by default the
-   * flow's error message), else the client is cut off.
+   * flow's error message), else the client is cut off. `keepAlive`: the failure left the client's
+   * connection in a clean state (its whole request was read), so the answer does not close it.
    */
-  protected *fail(status: number, message: string, text = message): CommandGenerator {
+  protected *fail(
+    status: number,
+    message: string,
+    text = message,
+    keepAlive = false,
+  ): CommandGenerator {
     const flow = this.flow;
     this.state = "failed";
     yield* this.release(false);
@@ -133,7 +139,7 @@ export abstract class StreamBase extends Layer {
     if (this.responseStarted) {
       yield* this.toClient(new ResponseProtocolError(this.streamId, message));
     } else {
-      yield* this.answerError(status, text);
+      yield* this.answerError(status, text, [], !keepAlive);
     }
     if (flow !== null) yield new CallHook("flow_done", flow);
   }
@@ -162,8 +168,13 @@ export abstract class StreamBase extends Layer {
     yield* this.fail(event.status, event.message, text);
   }
 
-  protected *answerError(status: number, message: string, extra: string[] = []): CommandGenerator {
-    const { head, body } = errorResponse(status, message, extra);
+  protected *answerError(
+    status: number,
+    message: string,
+    extra: string[] = [],
+    close = true,
+  ): CommandGenerator {
+    const { head, body } = errorResponse(status, message, extra, close);
     yield* this.toClient(new ResponseHeaders(this.streamId, head, false));
     yield* this.toClient(new ResponseData(this.streamId, body));
     yield* this.toClient(new ResponseEnd(this.streamId, null));
