@@ -3,11 +3,13 @@
  *
  *   deno run -A scripts/bench_store.ts [--runtimes bun,deno] [--duration S] [--rounds N]
  *                                      [--flows N] [--proxy-only] [--store-only]
+ *                                      [--long-requests N]
  *
  * 1. Through the proxy: HTTP keep-alive req/s (loadgen.mjs, 16 connections, GET /1k) with the
  *    defaults (web UI and flow store on) against the same proxy with --no-web, rounds alternated,
  *    medians reported; peak RSS of each; then how many flows the store holds and whether the first
- *    one is still there.
+ *    one is still there. With --long-requests N, one more run with the defaults stops after N
+ *    requests: its peak RSS, the flows stored and whether the first is still there.
  * 2. Through the store's API (scripts/bench/store_fill.ts in a process of its own): N flows
  *    (default 1,000,000) added and written in batches as the proxy does, peak RSS, the file's
  *    size, the first flow, and the time of indexed and full-text filter queries.
@@ -38,6 +40,8 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "3" },
     flows: { type: "string", default: "1000000" },
     connections: { type: "string", default: "16" },
+    /** After the rounds, one run with the defaults of this many requests (0: none). */
+    "long-requests": { type: "string", default: "0" },
     "proxy-only": { type: "boolean", default: false },
     "store-only": { type: "boolean", default: false },
   },
@@ -79,8 +83,63 @@ async function api(webPort: number, query: string) {
   return await r.json();
 }
 
+/** What the store of a proxy run with the defaults holds, and whether its first flow is there. */
+async function storeState(proxy: { webPort: number }) {
+  await sleep(500); // the last batch
+  const newest = await api(proxy.webPort, "?limit=1");
+  let oldest = newest;
+  while (oldest.more) {
+    oldest = await api(proxy.webPort, `?limit=1000&before=${oldest.cursor}`);
+  }
+  return {
+    stored: newest.count,
+    dropped: newest.dropped,
+    store_bytes: newest.bytes,
+    first_flow_there: oldest.flows.length > 0 && oldest.more === false && newest.dropped === 0,
+  };
+}
+
+/** One run with the defaults of `requests` requests: peak RSS and what the store kept. */
+async function longRun(runtime: string, target: string, requests: number) {
+  const proxy = await startMitm(runtime, true);
+  try {
+    const started = performance.now();
+    const r = await runLoadgen(
+      path.join(BIN, "bun"),
+      proxy,
+      target,
+      // --requests ends the run; --duration would end it first otherwise.
+      [
+        "--mode",
+        "keepalive",
+        "--connections",
+        args.connections!,
+        "--requests",
+        String(requests),
+        "--duration",
+        "86400",
+      ],
+      6 * 3600_000,
+    );
+    const peak = memoryOf(proxy.pid)?.peak ?? 0;
+    return {
+      requests: r.answered,
+      seconds: Math.round((performance.now() - started) / 1000),
+      rps: r.rps,
+      cpu_ms_per_request: r.cpuMsPerRequest ?? null,
+      peak_rss_mb: Math.round(peak / 2 ** 20),
+      ...await storeState(proxy),
+      peak_rss_mb_after_queries: Math.round((memoryOf(proxy.pid)?.peak ?? 0) / 2 ** 20),
+    };
+  } finally {
+    await proxy.stop();
+  }
+}
+
 async function throughProxy(runtime: string, target: string) {
   const rps: Record<"defaults" | "noWeb", number[]> = { defaults: [], noWeb: [] };
+  // The proxy's CPU time per request: less at the mercy of other jobs on the machine than req/s.
+  const cpu: Record<"defaults" | "noWeb", number[]> = { defaults: [], noWeb: [] };
   const rss: Record<"defaults" | "noWeb", number[]> = { defaults: [], noWeb: [] };
   let stored: Record<string, unknown> = {};
   for (let round = 0; round < rounds; round++) {
@@ -106,22 +165,10 @@ async function throughProxy(runtime: string, target: string) {
           (duration + 60) * 1000,
         );
         rps[kind].push(r.rps);
-        if (kind === "defaults") {
-          await sleep(500); // the last batch
-          const newest = await api(proxy.webPort, "?limit=1");
-          let oldest = newest;
-          while (oldest.more) {
-            oldest = await api(proxy.webPort, `?limit=1000&before=${oldest.cursor}`);
-          }
-          stored = {
-            answered: r.answered,
-            stored: newest.count,
-            dropped: newest.dropped,
-            store_bytes: newest.bytes,
-            first_flow_there: oldest.flows.length > 0 && oldest.more === false,
-          };
-        }
+        if (r.cpuMsPerRequest !== undefined) cpu[kind].push(r.cpuMsPerRequest);
+        // Before the API queries below, which are not the proxy's traffic.
         rss[kind].push(memoryOf(proxy.pid)?.peak ?? 0);
+        if (kind === "defaults") stored = { answered: r.answered, ...await storeState(proxy) };
       } finally {
         await proxy.stop();
       }
@@ -134,6 +181,12 @@ async function throughProxy(runtime: string, target: string) {
     rps_no_web: n,
     ratio: Number((d / n).toFixed(2)),
     rps_rounds: rps,
+    cpu_ms_per_request_defaults: cpu.defaults.length ? median(cpu.defaults) : null,
+    cpu_ms_per_request_no_web: cpu.noWeb.length ? median(cpu.noWeb) : null,
+    cpu_ratio: cpu.defaults.length && cpu.noWeb.length
+      ? Number((median(cpu.noWeb) / median(cpu.defaults)).toFixed(2))
+      : null,
+    cpu_rounds: cpu,
     peak_rss_mb_defaults: Math.round(Math.max(...rss.defaults) / 2 ** 20),
     peak_rss_mb_no_web: Math.round(Math.max(...rss.noWeb) / 2 ** 20),
     last_defaults_run: stored,
@@ -170,6 +223,11 @@ try {
       if (origins) {
         console.error(`${runtime}: HTTP keep-alive through the proxy (origin: ${origins.kind})`);
         out.proxy = await throughProxy(runtime, `${origins.http}/1k`);
+        const long = Number(args["long-requests"]);
+        if (long > 0) {
+          console.error(`${runtime}: ${long} requests with the defaults`);
+          out.long_run = await longRun(runtime, `${origins.http}/1k`, long);
+        }
       }
       if (!args["proxy-only"]) {
         console.error(`${runtime}: ${args.flows} flows through the store's API`);

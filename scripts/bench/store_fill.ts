@@ -3,7 +3,7 @@
  * written in batches as the proxy's store does) and times queries on it. Run by
  * scripts/bench_store.ts on Deno or Bun; prints one JSON object.
  *
- *   <runtime> scripts/bench/store_fill.ts --flows 1000000 --dir DIR
+ *   <runtime> scripts/bench/store_fill.ts --flows 1000000 --dir DIR [--writer inline|worker]
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -21,6 +21,8 @@ const { values: args } = parseArgs({
     flows: { type: "string", default: "1000000" },
     dir: { type: "string" },
     "body-bytes": { type: "string", default: "1024" },
+    /** Where writes happen: inline (the default of flow_store_writer) or worker. */
+    writer: { type: "string", default: "inline" },
   },
 });
 const total = Number(args.flows);
@@ -81,7 +83,11 @@ function makeFlow(i: number): Flow {
   return flow;
 }
 
-const store = new FlowStore({ file, maxBytes: 2 * 1024 ** 3 });
+const store = new FlowStore({
+  file,
+  maxBytes: 2 * 1024 ** 3,
+  inlineWriter: args.writer === "inline",
+});
 const started = performance.now();
 let firstId = "";
 const BATCH = 1000;
@@ -91,7 +97,7 @@ for (let i = 0; i < total; i += BATCH) {
     if (j === 0) firstId = flow.id;
     store.add(flow);
   }
-  await store.sync(); // hands the batch to the writer thread and waits until it is written
+  await store.sync(); // hands the batch to the writer and waits until it is written
 }
 const fillSeconds = (performance.now() - started) / 1000;
 

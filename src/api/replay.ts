@@ -7,6 +7,7 @@
 import type { Addon } from "../addons/types.ts";
 import { Flow, FlowRequest } from "../flow/flow.ts";
 import { serializeRequestHead } from "../http1/head.ts";
+import { CONNECTION_FIELDS } from "../http/connection_headers.ts";
 import type { HeaderList } from "../http/headers.ts";
 import type { RequestInjector } from "../proxy/injector.ts";
 import type { Address, Network } from "../runtime/types.ts";
@@ -19,18 +20,11 @@ export { ReplayError };
 /** How long the answer may take; the connection is closed after it either way. */
 const ANSWER_TIMEOUT_MS = 120_000;
 
-/** Fields that describe the original connection, not the request. */
-const CONNECTION_FIELDS = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authorization",
-  "te",
-  "transfer-encoding",
-  "upgrade",
-  "content-length",
-  "expect",
-]);
+/**
+ * Fields that describe the original connection, not the request; Expect too, since the whole
+ * body is sent at once.
+ */
+const LEFT_OUT = new Set([...CONNECTION_FIELDS, "expect"]);
 
 /** Methods whose empty body needs no Content-Length. */
 const BODYLESS_METHODS = ["GET", "HEAD", "DELETE", "OPTIONS", "TRACE"];
@@ -150,7 +144,7 @@ function requestHeaders(flow: Flow): HeaderList {
   const req = flow.request;
   const headers = req.headers.clone();
   for (const [name] of [...pairs(headers.raw)]) {
-    if (CONNECTION_FIELDS.has(name.toLowerCase())) headers.delete(name);
+    if (LEFT_OUT.has(name.toLowerCase())) headers.delete(name);
   }
   if (!headers.has("host")) headers.raw.splice(0, 0, "Host", req.authority);
   return headers;

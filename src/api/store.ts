@@ -3,18 +3,23 @@
  * (flow_store_max_bytes): past it the oldest go and are counted in `dropped`.
  *
  * The proxy never waits on the disk: add() and update() only note the flow and tell listeners.
- * Every FLUSH_MS (sooner past FLUSH_FLOWS) the noted flows are copied as plain data and handed to
- * the writer thread (src/store/writer.ts), which writes each batch in one transaction. Reads
- * wait until what was handed over is written, then read through a connection of their own. No
- * Flow object is kept beyond the queue: memory stays flat however many flows there are. A flow
- * still on its way is written as it is and written again at its next change.
+ * Every FLUSH_MS (sooner past FLUSH_FLOWS) the noted flows go to the writer (src/store/writer.ts)
+ * as one batch in one transaction: read from the live flows on this thread (the default), or
+ * copied as plain data for a writer thread. Reads wait until what was handed over is written, then
+ * read through a connection of their own. No Flow object is kept beyond the queue: memory stays
+ * flat however many flows there are. A flow still on its way is written as it is and written again
+ * at its next change.
  */
 import type { Filter } from "../filter/mod.ts";
 import type { Flow } from "../flow/flow.ts";
 import { FlowDb, type PageRow } from "../store/flow_db.ts";
 import { type StoreLocation, storeLocation } from "../store/location.ts";
-import { snapshotFlow } from "../store/snapshot.ts";
-import { StoreWriter, type WriterReply, type WriterRequest } from "../store/writer.ts";
+import {
+  StoreWriter,
+  type WriteItem,
+  type WriterReply,
+  type WriterRequest,
+} from "../store/writer.ts";
 import type { FlowSummary } from "./summary.ts";
 export type StoreEvent =
   | { type: "added" | "updated"; flow: Flow }
@@ -234,10 +239,13 @@ export class FlowStore {
       limit: query.limit,
       ...this.#cursors(query),
     });
+    const cursors = query.after !== undefined || query.before !== undefined;
     return {
       summaries: rows.map((r: PageRow) => this.#db.summary(r.seq))
         .filter((s): s is FlowSummary => s !== undefined),
-      total: this.#db.total({ filter: query.filter }),
+      // A first page that holds every match is the count: a filter SQL cannot answer from an
+      // index (a body's text, say) then reads the store once, not twice.
+      total: !more && !cursors ? rows.length : this.#db.total({ filter: query.filter }),
       more,
     };
   }
@@ -268,12 +276,12 @@ export class FlowStore {
     this.#timer = undefined;
     if (this.#closed || this.#pending.size === 0) return;
     if (this.#inFlight > MAX_BACKLOG) return this.#fellBehind();
-    const batch = [];
+    const batch: WriteItem[] = [];
     let fresh = 0;
     for (const flow of this.#pending.values()) {
       const state = this.#states.get(flow);
       if (state !== undefined && state.seq >= this.#floor) {
-        batch.push({ seq: state.seq, written: state.written, snapshot: snapshotFlow(flow) });
+        batch.push({ seq: state.seq, written: state.written, flow });
         if (!state.written) fresh++;
         state.written = true;
       }
@@ -281,8 +289,8 @@ export class FlowStore {
     this.#pending.clear();
     if (batch.length === 0) return;
     this.#inFlight += fresh;
-    void this.#request({ op: "write", batch, maxBytes: this.maxBytes })
-      .catch(() => {}) // said once in #request
+    void this.#track(this.#writer.write(batch, this.maxBytes))
+      .catch(() => {}) // said once in #track
       .finally(() => (this.#inFlight -= fresh));
   }
 
@@ -324,7 +332,12 @@ export class FlowStore {
 
   /** Sends a request after the ones before it; applies its reply to the totals. */
   #request(req: WriterRequest): Promise<WriterReply> {
-    const result = this.#writer.request(req).then((reply) => {
+    return this.#track(this.#writer.request(req));
+  }
+
+  /** Applies the reply of the writer's latest request to the totals (reads wait for it). */
+  #track(pending: Promise<WriterReply>): Promise<WriterReply> {
+    const result = pending.then((reply) => {
       this.#count = reply.count;
       this.#bytes = reply.bytes;
       this.#dropped = reply.dropped;

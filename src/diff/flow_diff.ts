@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import type { Flow, FlowResponse } from "../flow/flow.ts";
 import { matchKey, type MatchOptions } from "../replay/match_key.ts";
+import { equalBytes } from "./bytes.ts";
 import { type JsonChange, jsonDiff } from "./json_diff.ts";
 
 /**
@@ -172,12 +173,6 @@ function facts(r: FlowResponse, body: Uint8Array | null): BodyFacts {
     size: body?.length ?? r.bodySize,
     sha256: body === null ? null : createHash("sha256").update(body).digest("hex"),
   };
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });

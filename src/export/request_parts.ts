@@ -3,6 +3,7 @@
  * repeating, and its body bytes (as on the wire, Content-Encoding included).
  */
 import type { FlowRequest } from "../flow/flow.ts";
+import { CONNECTION_FIELDS } from "../http/connection_headers.ts";
 import { sameName } from "../http/headers.ts";
 
 export class ExportError extends Error {}
@@ -11,17 +12,7 @@ export class ExportError extends Error {}
  * Fields that describe the original connection or framing, not the request: the client a
  * snippet is pasted into makes its own (RFC 9110 section 7.6.1; Content-Length follows the body).
  */
-const CONNECTION_FIELDS = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authorization",
-  "te",
-  "transfer-encoding",
-  "upgrade",
-  "content-length",
-  "http2-settings",
-]);
+const LEFT_OUT = new Set([...CONNECTION_FIELDS, "http2-settings"]);
 
 export interface RequestParts {
   method: string;
@@ -43,7 +34,7 @@ export function requestParts(request: FlowRequest): RequestParts {
   const raw = request.headers.raw;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i];
-    if (name.startsWith(":") || CONNECTION_FIELDS.has(name.toLowerCase())) continue;
+    if (name.startsWith(":") || LEFT_OUT.has(name.toLowerCase())) continue;
     if (sameName(name, "host") && raw[i + 1].toLowerCase() === request.authority.toLowerCase()) {
       continue;
     }

@@ -30,8 +30,20 @@ export interface Stats {
 }
 
 export interface FlowList extends Stats {
-  /** In arrival order. */
+  /** In arrival order: the newest `limit` matches within the cursors. */
   flows: FlowSummary[];
+  /** Matching flows in the whole store (the cursors left aside). */
+  total: number;
+  /** Older matching flows (within the cursors) exist before `flows`. */
+  more: boolean;
+}
+
+/** A page of /api/flows: the newest `limit` matches after `after` and before `before`. */
+export interface ListQuery {
+  filter?: string;
+  limit?: number;
+  after?: string;
+  before?: string;
 }
 
 /** The whole flow, bodies left out (read them with readBody), and where it is paused. */
@@ -50,8 +62,8 @@ export interface BodyRead {
 
 export interface ControlApi {
   status(): Promise<Stats>;
-  /** Matching flows in arrival order; with `after`, only those that arrived after that flow. */
-  listFlows(query: { filter?: string; after?: string }): Promise<FlowList>;
+  /** A page of matching flows in arrival order, paged by the store (src/api/store.ts). */
+  listFlows(query: ListQuery): Promise<FlowList>;
   getFlow(id: string): Promise<FlowDetail>;
   /** The first `limit` bytes of a kept body, decoded where possible; null when not kept. */
   readBody(id: string, part: "request" | "response", limit: number): Promise<BodyRead | null>;
@@ -99,10 +111,12 @@ class ControlApiClient implements ControlApi {
     return await this.#json("GET", "/api/status");
   }
 
-  async listFlows(query: { filter?: string; after?: string }): Promise<FlowList> {
+  async listFlows(query: ListQuery): Promise<FlowList> {
     const params = new URLSearchParams();
     if (query.filter) params.set("filter", query.filter);
+    if (query.limit !== undefined) params.set("limit", String(query.limit));
     if (query.after) params.set("after", query.after);
+    if (query.before) params.set("before", query.before);
     return await this.#json("GET", `/api/flows?${params}`);
   }
 

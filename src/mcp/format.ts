@@ -3,6 +3,8 @@
  * headers and bodies as text (bounded, with a note when cut; binary as a short hex preview).
  */
 import { humanSize } from "../addons/builtin/dumper.ts";
+import { summarize } from "../api/summary.ts";
+import { flowFromJson } from "../flow/serialize.ts";
 import type { BodyRead, FlowDetail, FlowSummary } from "./control_api.ts";
 
 /** Bytes of a binary body shown in hex. */
@@ -64,50 +66,9 @@ export function flowText(flow: FlowDetail, bodies: Bodies): string {
   return lines.join("\n");
 }
 
-/** The list form of a whole flow. */
+/** The list form of a whole flow: the same summary the API lists (src/api/summary.ts). */
 export function summaryOf(flow: FlowDetail): FlowSummary {
-  const req = flow.request;
-  const res = flow.response;
-  const type = (h: [string, string][]) =>
-    h.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? null;
-  const end = res?.timestampEnd ?? flow.error?.timestamp ?? null;
-  return {
-    id: flow.id,
-    request: {
-      method: req.method,
-      scheme: req.scheme,
-      host: req.host,
-      port: req.port,
-      path: req.path,
-      url: req.url,
-      httpVersion: req.httpVersion,
-      contentType: type(req.headers),
-      bodySize: req.bodySize,
-    },
-    response: res === null ? null : {
-      status: res.status,
-      reason: res.reason,
-      contentType: type(res.headers),
-      bodySize: res.bodySize,
-    },
-    error: flow.error?.message ?? null,
-    timestamps: {
-      start: req.timestampStart,
-      requestEnd: req.timestampEnd,
-      responseStart: res?.timestampStart ?? null,
-      end,
-    },
-    duration: end === null ? null : Math.max(0, end - req.timestampStart),
-    isReplay: flow.isReplay,
-    marked: flow.marked,
-    comment: flow.comment ?? "",
-    intercepted: flow.intercepted,
-    websocket: flow.websocket === undefined ? null : {
-      messages: flow.websocket.messages.length,
-      closeCode: flow.websocket.closeCode,
-      closed: flow.websocket.timestampEnd !== null,
-    },
-  };
+  return summarize(flowFromJson(flow), flow.intercepted);
 }
 
 function bodyText(body: BodyText): string {
@@ -161,6 +122,11 @@ export function asText(bytes: Uint8Array, contentType: string | null): string | 
     if (c < 0x09 || (c > 0x0d && c < 0x20) || c === 0x7f) control++;
   }
   return control === 0 ? text : null;
+}
+
+/** The first Content-Type field's value, or null. */
+export function contentTypeOf(headers: [string, string][]): string | null {
+  return headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? null;
 }
 
 export function oneLine(text: string): string {

@@ -12,7 +12,8 @@ import { isOptionName, OPTION_SPECS, parseOptionValue } from "../options.ts";
 import { requestChangesSchema, responseChangesSchema, toEdit } from "./changes.ts";
 import { ApiError, type ControlApi, type FlowDetail } from "./control_api.ts";
 import { diffFlows, type DiffSide } from "./diff.ts";
-import { type BodyText, flowText, summaryLine, summaryOf } from "./format.ts";
+import { type BodyText, contentTypeOf, flowText, summaryLine, summaryOf } from "./format.ts";
+import { flowsAfter, newestFlows } from "./flow_pages.ts";
 import { boundedHar } from "./har_bound.ts";
 
 /** Body bytes a call returns unless it asks for another bound. */
@@ -80,9 +81,9 @@ export function registerTools(server: McpServer, api: ControlApi, events: ToolEv
     },
     true,
     async ({ filter, limit = 50, cursor }) => {
-      const list = await api.listFlows({ filter, after: cursor });
-      const flows = list.flows;
-      const shown = cursor ? flows.slice(0, limit) : flows.slice(-limit);
+      const { shown, matching, stats: list } = cursor
+        ? await flowsAfter(api, filter, cursor, limit)
+        : await newestFlows(api, filter, limit);
       const lines: string[] = [];
       const what = filter ? ` matching ${JSON.stringify(filter)}` : "";
       if (shown.length === 0) {
@@ -94,9 +95,9 @@ export function registerTools(server: McpServer, api: ControlApi, events: ToolEv
         );
       } else {
         const since = cursor ? " that arrived after the cursor" : "";
-        lines.push(`${shown.length} of ${flows.length} flows${since}${what}:`);
+        lines.push(`${shown.length} of ${matching} flows${since}${what}:`);
         lines.push(...shown.map(summaryLine));
-        const hidden = flows.length - shown.length;
+        const hidden = matching - shown.length;
         if (hidden > 0 && cursor) lines.push(`${hidden} newer ones follow: pass the cursor below.`);
         if (hidden > 0 && !cursor) {
           lines.push(`${hidden} older ones are not shown: narrow the filter or raise limit.`);
@@ -317,8 +318,7 @@ async function bodyOf(
   limit: number,
 ): Promise<BodyText> {
   const message = part === "request" ? flow.request : flow.response!;
-  const contentType = message.headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ??
-    null;
+  const contentType = contentTypeOf(message.headers);
   if (message.bodySize === 0 && message.timestampEnd !== null) return { note: "(no body)" };
   if (message.streamed) {
     return { note: `(body not kept: ${message.bodySize} bytes streamed through)` };

@@ -2,7 +2,7 @@
  * The stored document of a flow: the recording format (serialize.ts) without what is stored
  * elsewhere or derived. Bodies and WebSocket message contents are rows of their own, header fields
  * are the header blocks filters search ("\nName: value\n..."), and `id`, `url`, `truncated` and
- * null fields are left out. About half the size of the full JSON and cheaper to write, which
+ * null fields (the peers' too) are left out. About half the size of the full JSON and cheaper to write, which
  * matters at a million flows. `toFlowJson` puts it back together for flowFromJson.
  */
 import type { Flow, FlowRequest, FlowResponse } from "../flow/flow.ts";
@@ -46,6 +46,16 @@ export function headersFromBlock(block: string): HeadersJson {
   return out;
 }
 
+/**
+ * A peer without its null fields (tls, unknown timestamps): they are most of a plain HTTP flow's
+ * peers, and flowFromJson reads a missing field as null.
+ */
+function compact<T extends object>(o: T): Partial<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== null) out[k] = v;
+  return out as Partial<T>;
+}
+
 function messageDoc(m: Message, block: string | null): Obj {
   const kept = m.body !== null && !m.streamed;
   const o: Obj = {
@@ -65,7 +75,7 @@ export function flowDoc(flow: Flow, reqBlock: string | null, resBlock: string | 
   const req = flow.request;
   const res = flow.response;
   const o: Obj = {
-    client: peerToJson(flow.client),
+    client: compact(peerToJson(flow.client)),
     request: {
       method: req.method,
       scheme: req.scheme,
@@ -75,7 +85,7 @@ export function flowDoc(flow: Flow, reqBlock: string | null, resBlock: string | 
       ...messageDoc(req, reqBlock),
     },
   };
-  if (flow.server !== null) o.server = serverToJson(flow.server);
+  if (flow.server !== null) o.server = compact(serverToJson(flow.server));
   if (res !== null) {
     o.response = { status: res.status, reason: res.reason, ...messageDoc(res, resBlock) };
   }

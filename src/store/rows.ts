@@ -135,11 +135,11 @@ function joinChunks(parts: Uint8Array[]): Uint8Array {
 }
 
 /**
- * What a flow takes beyond its documents and bodies (row headers, index entries, page slack): with
- * 400, a million flows of 1 KiB bodies filled a 2 GiB budget with a 2.26 GB file; this makes the
- * count match the file (docs/BENCHMARKS.md).
+ * What a flow takes beyond its documents and bodies (row headers, index entries, page slack),
+ * measured with 16 KiB pages on flows with 1 KiB bodies so that the count matches the file
+ * (docs/BENCHMARKS.md; it was 510 with 4 KiB pages, where two such rows filled a page).
  */
-const FLOW_OVERHEAD = 510;
+const FLOW_OVERHEAD = 370;
 
 export interface StoredParts {
   id: string;

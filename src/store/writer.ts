@@ -1,12 +1,14 @@
 /**
- * The flow store's writer: a worker thread that owns the database connection that writes, so the
- * proxy's thread spends on each flow only the time to take a snapshot of it (snapshot.ts). Batches
- * go to the worker in order and each gets a reply with the store's new totals and what the budget
- * evicted. Where a worker cannot start (a build without its file), the same requests are applied
- * on this thread instead.
+ * The flow store's writer: the database connection that writes, either on this thread (inline,
+ * the default: flows are written straight from the live Flow objects, no copy) or on a worker
+ * thread, where the proxy's thread spends on each flow only the time to take a snapshot of it
+ * (snapshot.ts). Batches go to the worker in order and each gets a reply with the store's new
+ * totals and what the budget evicted. Where a worker cannot start (a build without its file), the
+ * same requests are applied on this thread instead.
  */
+import type { Flow } from "../flow/flow.ts";
 import { FlowDb } from "./flow_db.ts";
-import { flowFromSnapshot, type FlowSnapshot } from "./snapshot.ts";
+import { flowFromSnapshot, type FlowSnapshot, snapshotFlow } from "./snapshot.ts";
 
 export type WriterRequest =
   | {
@@ -24,6 +26,17 @@ export interface WriterReply {
   dropped: number;
   evicted: { ids: string[]; lastSeq: number };
   removed: boolean;
+}
+
+/** A flow to write, as the store hands it over. */
+export interface WriteItem {
+  seq: number;
+  written: boolean;
+  flow: Flow;
+}
+
+function replyOf(db: FlowDb, evicted: WriterReply["evicted"], removed: boolean): WriterReply {
+  return { count: db.count, bytes: db.bytes, dropped: db.dropped, evicted, removed };
 }
 
 /** Applies one request to the writing connection (on the worker, or inline). */
@@ -49,7 +62,7 @@ export function applyRequest(db: FlowDb, req: WriterRequest): WriterReply {
       db.clear();
       break;
   }
-  return { count: db.count, bytes: db.bytes, dropped: db.dropped, evicted, removed };
+  return replyOf(db, evicted, removed);
 }
 
 /** Messages to the worker: `open` first, then requests; `close` last. */
@@ -106,6 +119,28 @@ export class StoreWriter {
   /** Where the writes happen, for reports. */
   get mode(): "worker" | "inline" {
     return this.#inline ? "inline" : "worker";
+  }
+
+  /**
+   * Writes a batch, then evicts past `maxBytes`. Inline, the flows are read now, before this
+   * returns (a flow changed later is written again at its next update); for the worker they are
+   * copied now.
+   */
+  write(batch: WriteItem[], maxBytes: number): Promise<WriterReply> {
+    const db = this.#inline;
+    if (db) {
+      try {
+        db.write(batch);
+        return Promise.resolve(replyOf(db, db.evict(maxBytes), false));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return this.request({
+      op: "write",
+      batch: batch.map((b) => ({ seq: b.seq, written: b.written, snapshot: snapshotFlow(b.flow) })),
+      maxBytes,
+    });
   }
 
   request(req: WriterRequest): Promise<WriterReply> {

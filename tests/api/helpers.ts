@@ -11,7 +11,7 @@ import { createLogger } from "../../src/log.ts";
 import type { Options } from "../../src/options.ts";
 import { type ProxyServer, startProxy } from "../../src/proxy/server.ts";
 import { testCa } from "../fixtures/ca.ts";
-import { connect, readUntil } from "../e2e/helpers.ts";
+import { connect, listenLocal, readUntil } from "../e2e/helpers.ts";
 
 export const TOKEN = "test-token-0123456789";
 export const PORT = 8081;
@@ -71,7 +71,10 @@ export const PNG = Uint8Array.from(
   (c) => c.charCodeAt(0),
 );
 
-/** A node:http origin on 127.0.0.1 with a few kinds of answers. */
+/** Bytes of /big: more than the 64 KiB an MCP call returns by default. */
+export const BIG = 200 * 1024;
+
+/** A node:http origin on 127.0.0.1: JSON, gzip text, a PNG, a big text and an echo. */
 export async function startOrigin(): Promise<Origin> {
   const requests: Origin["requests"] = [];
   const server = http.createServer((req, res) => {
@@ -91,22 +94,16 @@ export async function startOrigin(): Promise<Origin> {
       } else if (path.startsWith("/png")) {
         res.setHeader("Content-Type", "image/png");
         res.end(PNG);
+      } else if (path.startsWith("/big")) {
+        res.setHeader("Content-Type", "text/plain");
+        res.end("x".repeat(BIG - 1) + "\n");
       } else {
         res.setHeader("Content-Type", "text/plain");
         res.end(`origin: ${req.method} ${path} x-edit=${req.headers["x-edit"] ?? ""} body=${body}`);
       }
     });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    requests,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return { ...await listenLocal(server), requests };
 }
 
 export async function withOrigin(fn: (origin: Origin) => Promise<void>): Promise<void> {

@@ -2,7 +2,7 @@
  * The single executable: built for real with `bun build --compile`, copied to an empty directory
  * and run with an empty environment (no deno, bun, node_modules or PATH), it answers --help,
  * proxies a request and intercepts an https one, and loads (and reloads) an addon script given
- * with -s. `deno compile` is tried too; it needs to download its runtime (denort), so it
+ * with -s, and serves HTTP/2 with the new core. `deno compile` is tried too; it needs to download its runtime (denort), so it
  * is skipped, with that reason, where dl.deno.land cannot be resolved.
  */
 import { test } from "node:test";
@@ -20,6 +20,7 @@ import { lookup } from "node:dns/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
+import http2 from "node:http2";
 import process from "node:process";
 import { curl, rawServer, readUntil, ROOT, run } from "./helpers.ts";
 import { httpsOrigin, makeOriginCert } from "./https_helpers.ts";
@@ -201,6 +202,79 @@ test("the Bun executable loads an addon script given with -s, and reloads it", {
     if (child.exitCode === null) process.kill(child.pid!, "SIGTERM");
     await new Promise((r) => child.exitCode !== null ? r(null) : child.on("exit", r));
     await origin.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * HTTP/2 in the executable (the new core): curl --http2 through CONNECT to an h2-only origin
+ * (h2 on both sides, the origin trusted through its CA file), and h2c with prior knowledge on the
+ * proxy port to a plain HTTP/1.1 origin.
+ */
+test("the Bun executable serves HTTP/2 (proxy_core=layers): h2 through CONNECT and h2c", {
+  timeout: 180_000,
+}, async () => {
+  const binary = await bunBinary();
+  const dir = mkdtempSync(join(tmpdir(), "mitm-bin-h2-"));
+  const lonely = join(dir, "mitm");
+  copyFileSync(binary, lonely);
+  const cert = await makeOriginCert(dir, ["localhost"]);
+  const h2 = http2.createSecureServer({ cert: cert.certPem, key: cert.keyPem, allowHTTP1: false });
+  h2.on("stream", (stream, headers) => {
+    stream.respond({ ":status": 200 });
+    stream.end(`h2 origin: ${headers[":path"]}`);
+  });
+  await new Promise<void>((r) => h2.listen(0, "127.0.0.1", r));
+  const h2Port = (h2.address() as { port: number }).port;
+  const plain = await rawServer((s) =>
+    s.on("data", () => s.end("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nfrom origin"))
+  );
+  const confdir = join(dir, "conf");
+  const child = spawn(lonely, [
+    "-p",
+    "0",
+    "--confdir",
+    confdir,
+    "--set",
+    "proxy_core=layers",
+    "--set",
+    `ssl_verify_upstream_trusted_ca=${cert.caFile}`,
+  ], { env: {}, cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    const out = await readUntil(child.stdout as never, (b) => /listening at \S+/.test(String(b)));
+    const url = /listening at (\S+)/.exec(String(out))![1];
+    const s = await curl([
+      "-v",
+      "--http2",
+      "--noproxy",
+      "",
+      "-x",
+      url,
+      "--cacert",
+      join(confdir, "mitm-ca-cert.pem"),
+      `https://localhost:${h2Port}/over-h2`,
+    ]);
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(s.stdout, "h2 origin: /over-h2");
+    assert.match(s.stderr, /< HTTP\/2 200/);
+    assert.match(s.stderr, /issuer: CN=mitm\.ts CA/);
+
+    const port = new URL(url).port;
+    const c = await curl([
+      "--http2-prior-knowledge",
+      "-w",
+      " %{http_version}",
+      "--connect-to",
+      `127.0.0.1:${plain.port}:127.0.0.1:${port}`,
+      `http://127.0.0.1:${plain.port}/h2c`,
+    ]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(c.stdout, "from origin 2");
+  } finally {
+    process.kill(child.pid!, "SIGTERM");
+    await new Promise((r) => child.exitCode !== null ? r(null) : child.on("exit", r));
+    await new Promise((r) => h2.close(r));
+    await plain.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

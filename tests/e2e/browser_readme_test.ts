@@ -11,11 +11,9 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { chromium } from "playwright-core";
+import { CHROMIUM, launchThroughProxy } from "./browser_helpers.ts";
 import { ROOT, run } from "./helpers.ts";
 import { httpsOrigin, makeOriginCert, tempDir } from "./https_helpers.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
 
 function missingTools(): string | false {
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (Debian package chromium)`;
@@ -125,23 +123,7 @@ test("README: a browser from zero to an intercepted page (Chromium on Linux)", {
     assert.match(again.stdout, /mitm-ts\s+C,,/);
 
     // Steps 3 and 5: Chromium pointed at the proxy (loopback through it too) opens the page.
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 60_000,
-      env,
-      args: [
-        `--proxy-server=${proxyUrl}`,
-        "--proxy-bypass-list=<-loopback>",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--headless",
-      ],
-    });
+    const browser = await launchThroughProxy(proxyUrl, env);
     try {
       const page = await browser.newPage();
       const url = `https://localhost:${origin.port}/`;

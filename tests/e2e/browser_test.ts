@@ -8,12 +8,10 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { chromium } from "playwright-core";
 import { testCa } from "../fixtures/ca.ts";
+import { CHROMIUM, launchThroughProxy } from "./browser_helpers.ts";
 import { run } from "./helpers.ts";
 import { httpsOrigin, makeOriginCert, tempDir, withProxy } from "./https_helpers.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
 
 function missingTools(): string | false {
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (Debian package chromium)`;
@@ -40,24 +38,7 @@ async function homeTrusting(dir: string, caFile: string): Promise<string> {
 }
 
 function launch(home: string, proxyUrl: string) {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: 60_000,
-    env: { ...process.env, HOME: home },
-    args: [
-      `--proxy-server=${proxyUrl}`,
-      // Chromium goes direct to loopback hosts unless told otherwise.
-      "--proxy-bypass-list=<-loopback>",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--headless",
-    ],
-  });
+  return launchThroughProxy(proxyUrl, { ...process.env, HOME: home });
 }
 
 const PAGE = `<!doctype html><html><head><title>Local origin</title></head>

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import type http from "node:http";
 import net from "node:net";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -27,44 +28,41 @@ export interface RunResult {
   stderr: string;
 }
 
+export interface RunOptions {
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Written to the command's stdin, which is then closed. */
+  input?: string;
+}
+
 /** Runs a command to completion (with a safety timeout) and captures its output. */
-export function run(
+export async function run(
   cmd: string,
   args: string[],
-  options: { timeoutMs?: number; env?: Record<string, string>; cwd?: string; input?: string } = {},
+  options: RunOptions = {},
 ): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      cmd,
-      args,
-      {
-        timeout: options.timeoutMs ?? 60_000,
-        env: options.env ?? process.env,
-        cwd: options.cwd,
-        maxBuffer: 64 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        const e = error as (Error & { code?: number | string; signal?: string }) | null;
-        resolve({
-          code: e ? (typeof e.code === "number" ? e.code : null) : 0,
-          signal: e?.signal ?? null,
-          stdout: String(stdout),
-          stderr: String(stderr),
-        });
-      },
-    );
-    if (options.input !== undefined) child.stdin?.end(options.input);
-  });
+  const r = await execute(cmd, args, options);
+  return { ...r, stdout: String(r.stdout) };
 }
 
 /** Like run(), but stdout comes back as bytes (binary output such as DER). */
-export function runBytes(
+export async function runBytes(
   cmd: string,
   args: string[],
-  options: { timeoutMs?: number; env?: Record<string, string>; cwd?: string } = {},
+  options: RunOptions = {},
 ): Promise<{ code: number | null; stdout: Uint8Array; stderr: string }> {
+  const r = await execute(cmd, args, options);
+  return { code: r.code, stdout: new Uint8Array(r.stdout), stderr: r.stderr };
+}
+
+function execute(
+  cmd: string,
+  args: string[],
+  options: RunOptions,
+): Promise<{ code: number | null; signal: string | null; stdout: Buffer; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       cmd,
       args,
       {
@@ -75,14 +73,16 @@ export function runBytes(
         encoding: "buffer",
       },
       (error, stdout, stderr) => {
-        const e = error as (Error & { code?: number | string }) | null;
+        const e = error as (Error & { code?: number | string; signal?: string }) | null;
         resolve({
           code: e ? (typeof e.code === "number" ? e.code : null) : 0,
-          stdout: new Uint8Array(stdout),
+          signal: e?.signal ?? null,
+          stdout,
           stderr: String(stderr),
         });
       },
     );
+    if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
 
@@ -155,6 +155,25 @@ export function readPeakRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const m = /VmHWM:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) * 1024 : 0;
+}
+
+export interface LocalServer {
+  port: number;
+  /** Closes the server and the connections still open to it. */
+  close(): Promise<void>;
+}
+
+/** Starts a node:http server on 127.0.0.1 at a free port. */
+export async function listenLocal(server: http.Server): Promise<LocalServer> {
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 export interface RawServer {

@@ -12,7 +12,16 @@ import { join } from "node:path";
 import { startProxy } from "../../mod.ts";
 import { testCa } from "../fixtures/ca.ts";
 import type { ProxyServer } from "../../mod.ts";
-import { connect, curl, headLength, rawExchange, rawServer, readUntil } from "./helpers.ts";
+import {
+  connect,
+  curl,
+  headLength,
+  listenLocal,
+  type LocalServer,
+  rawExchange,
+  rawServer,
+  readUntil,
+} from "./helpers.ts";
 
 async function withProxy(fn: (proxy: ProxyServer) => Promise<void>): Promise<void> {
   const proxy = await startProxy({ listen_port: 0 }, { ca: await testCa() });
@@ -108,7 +117,7 @@ test("Host is replaced by the request-target's authority", async () => {
 });
 
 /** A node:http origin that answers with the sha256 and size of the request body. */
-async function hashingOrigin() {
+function hashingOrigin(): Promise<LocalServer> {
   const server = http.createServer((req, res) => {
     const hash = createHash("sha256");
     let size = 0;
@@ -121,16 +130,7 @@ async function hashingOrigin() {
       res.end(`${size} ${hash.digest("hex")} te=${te}`);
     });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  return {
-    port,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return listenLocal(server);
 }
 
 function tempFile(bytes: Uint8Array): string {

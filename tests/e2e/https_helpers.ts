@@ -15,7 +15,15 @@ import { createLogger, type Options, type ProxyServer, startProxy } from "../../
 import { parsePem } from "../../src/ca/mod.ts";
 import { x509 } from "../../src/ca/x509.ts";
 import { testCa } from "../fixtures/ca.ts";
-import { connect, curl, readUntil, run, type RunResult } from "./helpers.ts";
+import {
+  connect,
+  curl,
+  listenLocal,
+  type LocalServer,
+  readUntil,
+  run,
+  type RunResult,
+} from "./helpers.ts";
 
 /** A temporary directory, removed by the returned function. */
 export function tempDir(prefix = "mitm-https-"): { dir: string; remove: () => void } {
@@ -199,20 +207,12 @@ export async function httpsOrigin(
 }
 
 /** A plain node:http origin on 127.0.0.1 answering "plain origin: METHOD URL". */
-export async function httpOrigin(): Promise<{ port: number; close: () => Promise<void> }> {
+export function httpOrigin(): Promise<LocalServer> {
   const server = http.createServer((req, res) => {
     res.setHeader("Content-Type", "text/plain");
     res.end(`plain origin: ${req.method} ${req.url}`);
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return listenLocal(server);
 }
 
 /** The proxy in-process (shared test CA), with every log line kept. */

@@ -3,10 +3,10 @@
  * the flows it finished, and an http origin that echoes what it received.
  */
 import http from "node:http";
-import type net from "node:net";
 import { createLogger, type Options, type ProxyServer, startProxy } from "../../mod.ts";
 import type { Flow } from "../../src/flow/flow.ts";
 import { testCa } from "../fixtures/ca.ts";
+import { listenLocal } from "./helpers.ts";
 import { eventually } from "./https_helpers.ts";
 
 export interface ModesProxy {
@@ -74,14 +74,5 @@ export async function echoOrigin(): Promise<EchoOrigin> {
     res.setHeader("Content-Type", "text/plain");
     res.end(line);
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    requests,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return { ...await listenLocal(server), requests };
 }

@@ -10,7 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startProxy } from "../../mod.ts";
 import { testCa } from "../fixtures/ca.ts";
-import { connect, curl, rawServer, readUntil, startProxyProcess } from "./helpers.ts";
+import {
+  connect,
+  curl,
+  listenLocal,
+  type LocalServer,
+  rawServer,
+  readUntil,
+  startProxyProcess,
+} from "./helpers.ts";
 
 const GIB = 1024 * 1024 * 1024;
 /**
@@ -48,7 +56,7 @@ test("the first body bytes reach the client while the origin is still sending", 
 });
 
 /** Streams `size` zero bytes with Content-Length, honouring backpressure; counts uploads. */
-async function bulkOrigin(size: number) {
+function bulkOrigin(size: number): Promise<LocalServer> {
   const chunk = new Uint8Array(256 * 1024);
   const server = http.createServer(async (req, res) => {
     if (req.method === "PUT") {
@@ -64,15 +72,7 @@ async function bulkOrigin(size: number) {
     }
     res.end();
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return listenLocal(server);
 }
 
 test("1 GiB download and 1 GiB upload stream through with peak RSS under 150 MB", {

@@ -1,10 +1,9 @@
 /** An origin that records exactly what it received, and a way to run the snippets. */
 import http from "node:http";
-import type net from "node:net";
 import process from "node:process";
 import { Flow, FlowRequest } from "../../src/flow/flow.ts";
 import { HeaderList } from "../../src/http/headers.ts";
-import { run, type RunResult } from "../e2e/helpers.ts";
+import { listenLocal, run, type RunResult } from "../e2e/helpers.ts";
 
 export interface Received {
   method: string;
@@ -40,16 +39,7 @@ export async function recordingOrigin(): Promise<RecordingOrigin> {
       res.end("received");
     });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    received,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return { ...await listenLocal(server), received };
 }
 
 /** The environment without proxy variables: the snippets must reach the origin directly. */

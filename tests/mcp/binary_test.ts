@@ -12,11 +12,10 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-// @ts-types="@modelcontextprotocol/sdk/client/stdio"
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { bunCompileArgs } from "../../scripts/bun_compile.ts";
 import { ROOT, run } from "../e2e/helpers.ts";
-import { exerciseAllTools, ok, startMcpOrigin } from "./helpers.ts";
+import { startOrigin } from "../api/helpers.ts";
+import { exerciseAllTools, ok, spawnMcp, waitForText } from "./helpers.ts";
 
 const TOKEN = "mcp-binary-token-0123456789";
 
@@ -40,45 +39,43 @@ test(
       copyFileSync(built, lonely);
       rmSync(join(dir, "build"), { recursive: true });
 
-      const origin = await startMcpOrigin();
-      const transport = new StdioClientTransport({
-        command: lonely,
-        args: ["mcp", "-p", "0", "--web-port", "0", "--confdir", join(dir, "conf")],
-        env: { MITM_API_TOKEN: TOKEN },
-        cwd: dir,
-        stderr: "pipe",
-      });
-      let stderr = "";
-      transport.stderr!.on("data", (d: Uint8Array) => (stderr += String(d)));
-      const client = new Client({ name: "mitm-test", version: "1" });
-      const errors: Error[] = [];
-      client.onerror = (e) => errors.push(e);
+      const origin = await startOrigin();
       try {
-        await client.connect(transport);
-        const end = Date.now() + 30_000;
-        let m;
-        while (!(m = /proxy listening at (http:\/\/\S+)/.exec(stderr))) {
-          if (Date.now() > end) assert.fail(`no proxy address in:\n${stderr}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        await exerciseAllTools(client, m[1], origin);
-        assert.deepEqual(errors.map((e) => e.message), []);
-
-        // /mcp on the binary's web port sees the same flows.
-        const web = /Web UI: {2}(http:\/\/\S+)/.exec(stderr)![1];
-        const overHttp = new Client({ name: "mitm-test", version: "1" });
-        await overHttp.connect(
-          new StreamableHTTPClientTransport(new URL(`${web}/mcp`), {
-            requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
-          }),
-        );
+        const mcp = await spawnMcp({
+          command: lonely,
+          args: ["mcp", "-p", "0", "--web-port", "0", "--confdir", join(dir, "conf")],
+          env: { MITM_API_TOKEN: TOKEN },
+          cwd: dir,
+        });
         try {
-          assert.match(await ok(overHttp, "list_flows", { filter: "~u /json" }), /\/json -> 200 /);
+          const m = await waitForText(
+            "the proxy address",
+            mcp.stderr,
+            /proxy listening at (http:\/\/\S+)/,
+          );
+          await exerciseAllTools(mcp.client, m[1], origin);
+          assert.deepEqual(mcp.errors.map((e) => e.message), []);
+
+          // /mcp on the binary's web port sees the same flows.
+          const web = /Web UI: {2}(http:\/\/\S+)/.exec(mcp.stderr())![1];
+          const overHttp = new Client({ name: "mitm-test", version: "1" });
+          await overHttp.connect(
+            new StreamableHTTPClientTransport(new URL(`${web}/mcp`), {
+              requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
+            }),
+          );
+          try {
+            assert.match(
+              await ok(overHttp, "list_flows", { filter: "~u /json" }),
+              /\/json -> 200 /,
+            );
+          } finally {
+            await overHttp.close();
+          }
         } finally {
-          await overHttp.close();
+          await mcp.client.close();
         }
       } finally {
-        await client.close();
         await origin.close();
       }
     } finally {

@@ -1,16 +1,15 @@
 /**
- * MCP test helpers: a local origin, traffic through the proxy with curl, and one scenario that
- * calls every tool on real flows and checks what an agent gets back. The transports' tests run
- * it through the SDK's own client.
+ * MCP test helpers: traffic through the proxy with curl (to the API tests' origin), and one
+ * scenario that calls every tool on real flows and checks what an agent gets back. The
+ * transports' tests run it through the SDK's own client.
  */
 import assert from "node:assert/strict";
-import http from "node:http";
-import type net from "node:net";
-import zlib from "node:zlib";
 // @ts-types="@modelcontextprotocol/sdk/client/index"
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+// @ts-types="@modelcontextprotocol/sdk/client/stdio"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { curl, type RunResult } from "../e2e/helpers.ts";
-import { PNG } from "../api/helpers.ts";
+import { BIG, type Origin, PNG } from "../api/helpers.ts";
 
 export const TOOL_NAMES = [
   "diff_flows",
@@ -25,54 +24,57 @@ export const TOOL_NAMES = [
   "set_option",
 ];
 
-/** Bytes of /big: more than the default 64 KiB an agent gets per call. */
-export const BIG = 200 * 1024;
+/** The first message of a raw MCP session (the SDK's clients send it themselves). */
+export const INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "raw", version: "1" },
+  },
+};
 
-export interface McpOrigin {
-  port: number;
-  requests: { line: string; headers: http.IncomingHttpHeaders; body: string }[];
-  close(): Promise<void>;
+export interface McpProcess {
+  client: Client;
+  /** What the server wrote on stderr so far. */
+  stderr(): string;
+  /** Errors the client saw, such as a line on stdout that is not a protocol message. */
+  errors: Error[];
 }
 
-/** A node:http origin on 127.0.0.1: JSON, gzip text, a PNG, a big text and an echo. */
-export async function startMcpOrigin(): Promise<McpOrigin> {
-  const requests: McpOrigin["requests"] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (d) => chunks.push(d));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString();
-      requests.push({ line: `${req.method} ${req.url}`, headers: req.headers, body });
-      const path = req.url ?? "/";
-      if (path.startsWith("/json")) {
-        res.setHeader("Content-Type", "application/json");
-        res.end(JSON.stringify({ hello: "world", n: [1, 2] }));
-      } else if (path.startsWith("/gzip")) {
-        res.setHeader("Content-Type", "text/plain");
-        res.setHeader("Content-Encoding", "gzip");
-        res.end(zlib.gzipSync("zipped text from the origin"));
-      } else if (path.startsWith("/png")) {
-        res.setHeader("Content-Type", "image/png");
-        res.end(PNG);
-      } else if (path.startsWith("/big")) {
-        res.setHeader("Content-Type", "text/plain");
-        res.end("x".repeat(BIG - 1) + "\n");
-      } else {
-        res.setHeader("Content-Type", "text/plain");
-        res.end(`origin: ${req.method} ${path} x-edit=${req.headers["x-edit"] ?? ""} body=${body}`);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    requests,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+/** Starts an MCP server on stdio (`mitm mcp ...`) and connects the SDK client to it. */
+export async function spawnMcp(
+  server: { command: string; args: string[]; env: Record<string, string>; cwd?: string },
+): Promise<McpProcess> {
+  const transport = new StdioClientTransport({ ...server, stderr: "pipe" });
+  let stderr = "";
+  transport.stderr!.on("data", (d: Uint8Array) => (stderr += String(d)));
+  const client = new Client({ name: "mitm-test", version: "1" });
+  const errors: Error[] = [];
+  client.onerror = (e) => errors.push(e);
+  try {
+    await client.connect(transport);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; stderr:\n${stderr}`);
+  }
+  return { client, stderr: () => stderr, errors };
+}
+
+/** The first match of `re` in what `get` returns, waiting up to 30 s for it. */
+export async function waitForText(
+  what: string,
+  get: () => string,
+  re: RegExp,
+): Promise<RegExpExecArray> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const m = re.exec(get());
+    if (m) return m;
+    if (Date.now() > end) throw new Error(`no ${what} in:\n${get()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** One request through the proxy with curl. */
@@ -156,7 +158,7 @@ function pausedFlow(client: Client, filter: string, phase: string): Promise<stri
 export async function exerciseAllTools(
   client: Client,
   proxyUrl: string,
-  origin: McpOrigin,
+  origin: Origin,
 ): Promise<void> {
   const base = `http://127.0.0.1:${origin.port}`;
   const { tools } = await client.listTools();

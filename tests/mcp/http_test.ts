@@ -13,27 +13,18 @@ import { createLogger } from "../../src/log.ts";
 import { type ProxyServer, startProxy } from "../../src/proxy/server.ts";
 import { curl } from "../e2e/helpers.ts";
 import { testCa } from "../fixtures/ca.ts";
-import { exerciseAllTools, type McpOrigin, startMcpOrigin } from "./helpers.ts";
+import { type Origin, startOrigin } from "../api/helpers.ts";
+import { exerciseAllTools, INITIALIZE } from "./helpers.ts";
 
 const TOKEN = "mcp-http-token-0123456789";
-const INITIALIZE = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: {
-    protocolVersion: "2025-06-18",
-    capabilities: {},
-    clientInfo: { name: "raw", version: "1" },
-  },
-};
 
 describe("MCP over Streamable HTTP at /mcp", () => {
   let proxy: ProxyServer;
   let web: WebServer;
-  let origin: McpOrigin;
+  let origin: Origin;
 
   before(async () => {
-    origin = await startMcpOrigin();
+    origin = await startOrigin();
     proxy = await startProxy(
       { listen_port: 0 },
       { ca: await testCa(), log: createLogger("error", () => {}) },
@@ -55,6 +46,19 @@ describe("MCP over Streamable HTTP at /mcp", () => {
     return client;
   };
 
+  /** A raw POST to /mcp as an MCP client sends one, with `headers` added or changed. */
+  const postMcp = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${web.url}/mcp`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        ...headers,
+      },
+      body,
+    });
+  const withToken = { authorization: `Bearer ${TOKEN}` };
+
   test("the SDK client initialises, lists the tools and uses each on real flows", {
     timeout: 120_000,
   }, async () => {
@@ -72,16 +76,7 @@ describe("MCP over Streamable HTTP at /mcp", () => {
     const is401 = (e: unknown) => (e as { code?: number }).code === 401;
     await assert.rejects(connect(null), is401);
     await assert.rejects(connect("wrong-token-123"), is401);
-    const post = (headers: Record<string, string>) =>
-      fetch(`${web.url}/mcp`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          ...headers,
-        },
-        body: JSON.stringify(INITIALIZE),
-      });
+    const post = (headers: Record<string, string>) => postMcp(JSON.stringify(INITIALIZE), headers);
     const missing = await post({});
     assert.equal(missing.status, 401);
     assert.match((await missing.json()).error, /missing API token/);
@@ -95,16 +90,7 @@ describe("MCP over Streamable HTTP at /mcp", () => {
 
   test("another Origin, a foreign Host, or a form's Content-Type is refused", async () => {
     const post = (headers: Record<string, string>) =>
-      fetch(`${web.url}/mcp`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          authorization: `Bearer ${TOKEN}`,
-          ...headers,
-        },
-        body: JSON.stringify(INITIALIZE),
-      });
+      postMcp(JSON.stringify(INITIALIZE), { ...withToken, ...headers });
     const origin = await post({ origin: "http://evil.example" });
     assert.equal(origin.status, 403);
     assert.match((await origin.json()).error, /requests from http:\/\/evil\.example/);
@@ -136,16 +122,7 @@ describe("MCP over Streamable HTTP at /mcp", () => {
   });
 
   test("a malformed body is a 400 with a reason, and the endpoint goes on", async () => {
-    const send = (body: string) =>
-      fetch(`${web.url}/mcp`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          authorization: `Bearer ${TOKEN}`,
-        },
-        body,
-      });
+    const send = (body: string) => postMcp(body, withToken);
     const broken = await send("{not json");
     assert.equal(broken.status, 400);
     assert.match((await broken.json()).error.message, /parse error/i);

@@ -7,65 +7,40 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import process from "node:process";
-// @ts-types="@modelcontextprotocol/sdk/client/index"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-// @ts-types="@modelcontextprotocol/sdk/client/stdio"
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { startWeb } from "../../src/api/web.ts";
 import { createLogger } from "../../src/log.ts";
 import { startProxy } from "../../src/proxy/server.ts";
 import { cliArgv, run } from "../e2e/helpers.ts";
 import { testCa, testConfdir } from "../fixtures/ca.ts";
-import { call, exerciseAllTools, ok, startMcpOrigin } from "./helpers.ts";
+import { startOrigin } from "../api/helpers.ts";
+import {
+  call,
+  exerciseAllTools,
+  INITIALIZE,
+  type McpProcess,
+  ok,
+  spawnMcp,
+  waitForText,
+} from "./helpers.ts";
 
 const TOKEN = "mcp-stdio-token-0123456789";
 
-interface Spawned {
-  client: Client;
-  /** What the server wrote on stderr so far. */
-  stderr(): string;
-  /** Errors the client saw, such as a line on stdout that is not a protocol message. */
-  errors: Error[];
-}
-
-/** Starts `mitm mcp ARGS` and connects the SDK client to it. */
-async function spawnMcp(args: string[], env: Record<string, string>): Promise<Spawned> {
+/** Starts `mitm mcp ARGS` on the runtime running the tests. */
+function spawnCli(args: string[], env: Record<string, string>): Promise<McpProcess> {
   const [command, argv] = cliArgv(["mcp", ...args]);
-  const transport = new StdioClientTransport({
+  return spawnMcp({
     command,
     args: argv,
     env: { ...process.env as Record<string, string>, NO_COLOR: "1", ...env },
-    stderr: "pipe",
   });
-  let stderr = "";
-  transport.stderr!.on("data", (d: Uint8Array) => (stderr += String(d)));
-  const client = new Client({ name: "mitm-test", version: "1" });
-  const errors: Error[] = [];
-  client.onerror = (e) => errors.push(e);
-  try {
-    await client.connect(transport);
-  } catch (e) {
-    throw new Error(`${(e as Error).message}; stderr:\n${stderr}`);
-  }
-  return { client, stderr: () => stderr, errors };
-}
-
-async function waitForText(what: string, get: () => string, re: RegExp): Promise<RegExpExecArray> {
-  const end = Date.now() + 30_000;
-  for (;;) {
-    const m = re.exec(get());
-    if (m) return m;
-    if (Date.now() > end) throw new Error(`no ${what} in:\n${get()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe("mitm mcp on stdio", () => {
   test("with its own proxy: every tool on real flows; logs only on stderr, no secrets", {
     timeout: 180_000,
   }, async () => {
-    const origin = await startMcpOrigin();
-    const mcp = await spawnMcp(
+    const origin = await startOrigin();
+    const mcp = await spawnCli(
       ["-v", "-p", "0", "--web-port", "0", "--confdir", await testConfdir()],
       { MITM_API_TOKEN: TOKEN },
     );
@@ -92,7 +67,7 @@ describe("mitm mcp on stdio", () => {
   test("attached to a running proxy with --api and MITM_API_TOKEN: every tool on real flows", {
     timeout: 180_000,
   }, async () => {
-    const origin = await startMcpOrigin();
+    const origin = await startOrigin();
     const proxy = await startProxy(
       { listen_port: 0 },
       { ca: await testCa(), log: createLogger("error", () => {}) },
@@ -101,7 +76,7 @@ describe("mitm mcp on stdio", () => {
     try {
       // HTTP_PROXY often points at this very proxy: the API's own requests must not go through
       // it (the token would be captured in flows).
-      const mcp = await spawnMcp(["--api", web.url], {
+      const mcp = await spawnCli(["--api", web.url], {
         MITM_API_TOKEN: TOKEN,
         HTTP_PROXY: proxy.url,
         http_proxy: proxy.url,
@@ -116,7 +91,7 @@ describe("mitm mcp on stdio", () => {
         await mcp.client.close();
       }
       // --api-token works as well; a wrong token is refused at once, in one line.
-      const byFlag = await spawnMcp(["--api", web.url, "--api-token", TOKEN], {});
+      const byFlag = await spawnCli(["--api", web.url, "--api-token", TOKEN], {});
       try {
         assert.match(await ok(byFlag.client, "list_flows", { limit: 1 }), /^1 of \d+ flows:/);
       } finally {
@@ -155,16 +130,7 @@ describe("mitm mcp on stdio", () => {
     child.stdout!.on("data", (d) => (stdout += String(d)));
     child.stderr!.on("data", (d) => (stderr += String(d)));
     const send = (message: unknown) => child.stdin!.write(JSON.stringify(message) + "\n");
-    send({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: {
-        protocolVersion: "2025-06-18",
-        capabilities: {},
-        clientInfo: { name: "raw", version: "1" },
-      },
-    });
+    send(INITIALIZE);
     send({ jsonrpc: "2.0", method: "notifications/initialized" });
     send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
     child.stdin!.write("this line is not JSON\n"); // a client's mistake must not end the server
@@ -206,7 +172,7 @@ describe("mitm mcp on stdio", () => {
       { ca: await testCa(), log: createLogger("error", () => {}) },
     );
     const web = await startWeb(proxy, { port: 0, token: TOKEN });
-    const mcp = await spawnMcp(["--api", web.url], { MITM_API_TOKEN: TOKEN });
+    const mcp = await spawnCli(["--api", web.url], { MITM_API_TOKEN: TOKEN });
     try {
       await web.close();
       await proxy.close();

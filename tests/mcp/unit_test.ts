@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mergeHeaders, toEdit } from "../../src/mcp/changes.ts";
-import { lineDiff } from "../../src/mcp/diff.ts";
+import { lineDiff } from "../../src/diff/line_diff.ts";
 import { asText, summaryLine } from "../../src/mcp/format.ts";
 import { boundedHar } from "../../src/mcp/har_bound.ts";
 import { redact } from "../../src/mcp/server.ts";

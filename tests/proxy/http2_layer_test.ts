@@ -3,12 +3,22 @@
 // of one stream, GOAWAY, trailers, flow control. No sockets.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { CloseConnection, OpenConnection, SendData } from "../../src/proxy/core/commands.ts";
-import type { Server } from "../../src/proxy/core/connection.ts";
+import {
+  CloseConnection,
+  Disarm,
+  OpenConnection,
+  PauseReading,
+  ResumeReading,
+  SendData,
+} from "../../src/proxy/core/commands.ts";
+import { ConnState, Server, tlsState } from "../../src/proxy/core/connection.ts";
 import { DataReceived, Start } from "../../src/proxy/core/events.ts";
 import { HttpLayer } from "../../src/proxy/layers/http/layer.ts";
 import { Http2Server } from "../../src/proxy/layers/http/http2_server.ts";
 import { Http2Client } from "../../src/proxy/layers/http/http2_client.ts";
+import { Http1Client, Http1Server } from "../../src/proxy/layers/http/http1.ts";
+import { RegularMode } from "../../src/proxy/layers/modes.ts";
+import { PriorKnowledgeSniffer } from "../../src/proxy/layers/http/prior_knowledge.ts";
 import { NextLayer } from "../../src/proxy/layers/next_layer.ts";
 import type { Flow } from "../../src/flow/flow.ts";
 import { ErrorCode } from "../../src/http2/mod.ts";
@@ -180,9 +190,12 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     assert.ok(originGot >= 4 << 20, "and reached the origin");
   });
 
-  test("h2c with prior knowledge to a plain-HTTP origin: h2c there too (as gRPC expects)", () => {
+  test("h2c gRPC to a plain-HTTP origin: h2c there too (gRPC servers speak only h2c)", () => {
     const { layer, drive, client } = h2Client();
-    const id = client.h2.request(get("/plain", "example.com", "http"), true);
+    const id = client.h2.request(
+      [...get("/svc/M", "example.com", "http"), ["content-type", "application/grpc+proto"]],
+      true,
+    );
     client.flush();
     const server = drive.servers[0];
     assert.equal(server.tls, null);
@@ -195,7 +208,7 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
       method: "GET",
       scheme: "http",
       authority: "example.com",
-      path: "/plain",
+      path: "/svc/M",
     });
     origin.h2.sendHeaders(req.streamId, [[":status", "200"], ["grpc-status", "5"]], true);
     origin.flush();
@@ -204,6 +217,31 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     assert.deepEqual(client.kinds(id), ["response 200"]);
     const head = client.events.find((e) => e.type === "response");
     assert.ok(head?.type === "response" && head.endStream);
+  });
+
+  test("h2c (not gRPC) to a plain-HTTP origin: HTTP/1.1 there, which every plain origin speaks", () => {
+    const { layer, drive, client } = h2Client();
+    const id = client.h2.request(get("/plain", "example.com", "http"), true);
+    client.flush();
+    const server = drive.servers[0];
+    assert.equal(server.tls, null);
+    assert.ok(layer.pool.get(server)?.layer instanceof Http1Client);
+    assert.equal(
+      dec(drive.take(server)),
+      "GET /plain HTTP/1.1\r\nuser-agent: t\r\nHost: example.com\r\n\r\n",
+    );
+    drive.send(new DataReceived(server, b("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")));
+    client.read();
+    assert.deepEqual(client.kinds(id), ["response 200", "data", "end"]);
+    assert.equal(client.body(id), "ok");
+    // A gRPC call to the same origin does not take the HTTP/1.1 connection.
+    client.h2.request(
+      [...get("/svc/M", "example.com", "http"), ["content-type", "application/grpc"]],
+      true,
+    );
+    client.flush();
+    assert.equal(drive.servers.length, 2);
+    assert.ok(layer.pool.get(drive.servers[1])?.layer instanceof Http2Client);
   });
 
   test("garbage from an h2 client ends its connection with GOAWAY, never with a throw", () => {
@@ -223,6 +261,98 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
         assert.ok(client.events.some((e) => e.type === "goaway"), "GOAWAY before the close");
       }
     }
+  });
+
+  test("RFC 8441: SETTINGS_ENABLE_CONNECT_PROTOCOL, and extended CONNECT becomes an HTTP/1.1 Upgrade", () => {
+    const { drive, client } = h2Client();
+    assert.equal(client.h2.remoteSettings.enableConnectProtocol, true);
+    const id = client.h2.request(
+      [
+        [":method", "CONNECT"],
+        [":protocol", "websocket"],
+        [":scheme", "http"],
+        [":authority", "ws.test"],
+        [":path", "/chat?x=1"],
+        ["sec-websocket-version", "13"],
+      ],
+      false,
+    );
+    client.flush();
+    const server = drive.servers[0];
+    const head = dec(drive.take(server));
+    assert.match(head, /^GET \/chat\?x=1 HTTP\/1\.1\r\n/);
+    assert.match(head, /\r\nconnection: Upgrade\r\n/i);
+    assert.match(head, /\r\nupgrade: websocket\r\n/i);
+    assert.match(head, /\r\nsec-websocket-key: [A-Za-z0-9+\/]{22}==\r\n/i);
+    assert.doesNotMatch(head, /transfer-encoding/i);
+    // A refusal is an ordinary response on the stream.
+    drive.send(
+      new DataReceived(server, b("HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno")),
+    );
+    client.read();
+    assert.deepEqual(client.kinds(id), ["response 403", "data", "end"]);
+  });
+
+  test("an origin connected before the client's handshake (server-first TLS): its early SETTINGS are kept", () => {
+    const ctx = context();
+    const own = new Server({ host: "example.com", port: 443 });
+    own.state = ConnState.Open;
+    own.tls = tlsState("example.com", ["h2", "http/1.1"]);
+    own.tls.alpn = "h2";
+    own.tls.established = true;
+    ctx.server = own;
+    const layer = new HttpLayer(ctx, { kind: "transparent" }, "https", null, true);
+    const drive = new Drive(layer);
+    const client = new H2Peer(drive, ctx.client, "client");
+    const origin = new H2Peer(drive, own, "server");
+    drive.send(new Start());
+    // The origin's SETTINGS (a stream limit of 1) arrive before any request.
+    origin.h2.updateSettings({ maxConcurrentStreams: 1 });
+    origin.flush();
+    client.flush();
+    client.read();
+    client.flush();
+    client.h2.request(get("/one"), true);
+    client.h2.request(get("/two"), true);
+    client.flush();
+    origin.read();
+    const requests = origin.events.filter((e) => e.type === "request");
+    assert.ok(!origin.events.some((e) => e.type === "goaway"), "no connection error");
+    assert.equal(requests.length, 1, "the origin's limit of one stream is obeyed");
+    // Known from those SETTINGS: the tunnel's connection is full, the second stream dials.
+    assert.equal(drive.servers.length, 1);
+  });
+
+  test("an h2 client that stops reading: its HTTP/1.1 origin is not read past 1 MiB queued", () => {
+    const { drive, client } = h2Client({ holdResponseBodies: false });
+    client.autoAck = false; // the client's window stays shut once used up
+    const id = client.h2.request(get("/big"), true);
+    client.flush();
+    const server = drive.servers[0];
+    drive.take(server);
+    drive.send(
+      new DataReceived(server, b(`HTTP/1.1 200 OK\r\nContent-Length: ${8 << 20}\r\n\r\n`)),
+    );
+    const chunk = new Uint8Array(64 << 10);
+    let paused = false;
+    for (let sent = 0; sent < 8 << 20 && !paused; sent += chunk.length) {
+      const yielded = drive.send(new DataReceived(server, chunk));
+      paused = yielded.some((c) => c instanceof PauseReading && c.conn === server);
+      client.read();
+    }
+    assert.ok(paused, "the origin connection is paused");
+    // The client reads: once the queue is under 256 KiB, the origin is read again.
+    let resumed = false;
+    for (let round = 0; round < 200 && !resumed; round++) {
+      const got = client.events.filter((e) => e.type === "data" && e.streamId === id);
+      for (const e of got.splice(0)) {
+        if (e.type === "data") client.h2.acknowledgeData(e.streamId, e.data.length);
+      }
+      client.events.length = 0;
+      resumed = client.flush().some((c) => c instanceof ResumeReading && c.conn === server);
+      client.read();
+    }
+    assert.ok(resumed, "and resumed once the client took the queued bytes");
   });
 
   test("CONNECT inside HTTP/2 is answered 501 on its stream", () => {
@@ -474,5 +604,48 @@ describe("NextLayer: h2c with prior knowledge", () => {
     drive.send(new DataReceived(ctx.client, b(PREFACE)));
     assert.equal(next.decision, "http");
     assert.ok(!((next.child as HttpLayer).client instanceof Http2Server));
+  });
+});
+
+describe("RegularMode: h2c with prior knowledge on the proxy port", () => {
+  const PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  const http = (mode: RegularMode) => (mode.child as PriorKnowledgeSniffer).child as HttpLayer;
+
+  test("the preface (split) swaps in HTTP/2 and disarms the HTTP/1 idle deadline", () => {
+    const ctx = context({ idleTimeoutMs: 60_000 });
+    const mode = new RegularMode(ctx);
+    const drive = new Drive(mode);
+    drive.send(new Start());
+    assert.ok(http(mode).client instanceof Http1Server);
+    const arm = drive.commands.find((c) => c.toString().startsWith("Arm"));
+    assert.ok(arm, "HTTP/1 armed its idle deadline");
+    drive.send(new DataReceived(ctx.client, b(PREFACE.slice(0, 3))));
+    assert.ok(http(mode).client instanceof Http1Server, "PRI could still be HTTP/1");
+    drive.send(new DataReceived(ctx.client, b(PREFACE.slice(3))));
+    assert.ok(http(mode).client instanceof Http2Server);
+    assert.ok(drive.commands.some((c) => c instanceof Disarm && c.timer === arm));
+  });
+
+  test("POST and PUT (also starting with P) stay HTTP/1", () => {
+    for (const method of ["POST", "PUT", "PATCH"]) {
+      const ctx = context();
+      const mode = new RegularMode(ctx);
+      const drive = new Drive(mode);
+      drive.send(new Start());
+      drive.send(new DataReceived(ctx.client, b(method.slice(0, 1))));
+      drive.send(
+        new DataReceived(
+          ctx.client,
+          b(`${
+            method.slice(1)
+          } http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 0\r\n\r\n`),
+        ),
+      );
+      assert.ok(http(mode).client instanceof Http1Server);
+      assert.equal(
+        dec(drive.take(drive.servers[0])),
+        `${method} / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 0\r\n\r\n`,
+      );
+    }
   });
 });

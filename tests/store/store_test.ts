@@ -12,7 +12,7 @@ import { WebSocketData, WebSocketMessage } from "../../src/flow/websocket.ts";
 import { HeaderList } from "../../src/http/headers.ts";
 import { openSqlite } from "../../src/runtime/mod.ts";
 import { FlowDb } from "../../src/store/flow_db.ts";
-import { openStoreFile, STORE_FORMAT, StoreFileError } from "../../src/store/schema.ts";
+import { openStoreFile, PAGE_SIZE, STORE_FORMAT, StoreFileError } from "../../src/store/schema.ts";
 import { makeFlow, withTempDir } from "./helpers.ts";
 
 const GIB = 1024 ** 3;
@@ -49,6 +49,9 @@ test("a new store file has the schema, WAL journal and its format mark", async (
         assert.ok(indexes.includes(i), i);
       }
       assert.equal(db.prepare("PRAGMA journal_mode").get()!.journal_mode, "wal");
+      // 16 KiB pages: nine flows with 1 KiB bodies to a page instead of two (the budget's count).
+      assert.equal(Number(db.prepare("PRAGMA page_size").get()!.page_size), PAGE_SIZE);
+      assert.equal(PAGE_SIZE, 16384);
       assert.equal(
         db.prepare("SELECT value FROM store_info WHERE key = 'format'").get()!.value,
         STORE_FORMAT,
@@ -271,6 +274,91 @@ test("the inline writer (flow_store_writer=inline) stores the same", async () =>
       assert.deepEqual((await store.list()).map((f) => f.id), flows.map((f) => f.id));
       assert.equal(await store.remove(flows[1].id), true);
       assert.equal(store.size, 2);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test("inline, a flow is written as it is at the flush, and again at its next update()", async () => {
+  await withTempDir(async (dir) => {
+    const store = new FlowStore({
+      file: path.join(dir, "s.db"),
+      maxBytes: GIB,
+      inlineWriter: true,
+    });
+    try {
+      const flow = makeFlow(1);
+      store.add(flow);
+      await store.sync();
+      flow.comment = "changed after the write";
+      store.add(makeFlow(2)); // pending: get() of flow 1 must come from the file
+      assert.equal((await store.get(flow.id))!.comment, "", "the file has it as it was");
+      store.update(flow);
+      await store.sync();
+      assert.equal((await store.list()).find((f) => f.id === flow.id)!.comment, flow.comment);
+      assert.equal(store.size, 2);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test("peers come back whole: null fields are left out of the document, set ones kept", async () => {
+  await withTempDir((dir) => {
+    const db = new FlowDb(path.join(dir, "s.db"));
+    try {
+      const flow = makeFlow(1);
+      flow.client = {
+        address: "::1",
+        port: 50001,
+        tls: { sni: "a.example", alpn: null, version: "TLSv1.3" },
+      };
+      flow.server = {
+        address: "127.0.0.1",
+        port: 8443,
+        tls: null,
+        timestampTcpStart: 1_700_000_000.5,
+        timestampTcpEnd: 1_700_000_000.75,
+      };
+      const bare = makeFlow(2); // no server at all
+      db.write([{ seq: 1, flow, written: false }, { seq: 2, flow: bare, written: false }]);
+      const back = db.read(1)!;
+      assert.deepEqual(back.client, flow.client);
+      assert.deepEqual(back.server, flow.server);
+      assert.equal(db.read(2)!.server, null);
+      assert.deepEqual(db.read(2)!.client, bare.client);
+      const doc = String(db.db.prepare("SELECT doc FROM flow_docs WHERE seq = 1").get()!.doc);
+      assert.ok(!doc.includes("timestampTlsStart") && !doc.includes('"tls":null'), doc);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+test("a page's total is right whether or not the first page holds every match", async () => {
+  await withTempDir(async (dir) => {
+    const store = new FlowStore({ file: path.join(dir, "s.db"), maxBytes: GIB });
+    try {
+      for (let i = 0; i < 40; i++) {
+        store.add(makeFlow(i, { body: i % 4 === 0 ? `needle ${i}` : "hay" }));
+      }
+      // A body's text (SQL reads every body), a regex (the JS matcher decides) and an index.
+      for (const text of ["~b needle", '~b "needle [0-9]+"', "~c 404", "~u item/3$"]) {
+        const filter = parseFilter(text);
+        const all = (await store.list({ filter })).length;
+        assert.ok(all > 0, text);
+        for (const limit of [1, all - 1, all, all + 5, undefined]) {
+          if (limit === 0) continue;
+          const page = await store.page({ filter, limit });
+          assert.equal(page.total, all, `${text} limit ${limit}`);
+          assert.equal(page.more, limit !== undefined && limit < all, `${text} limit ${limit}`);
+        }
+        const newest = await store.page({ filter, limit: 1 });
+        const older = await store.page({ filter, limit: 100, before: newest.summaries[0].id });
+        assert.equal(older.total, all, `${text} with a cursor`);
+        assert.equal(older.summaries.length, all - 1);
+      }
     } finally {
       await store.close();
     }

@@ -113,12 +113,6 @@ export class Server extends Connection {
    * pool): it is open, with its TLS established, and has no connect or handshake times.
    */
   reused = false;
-  /**
-   * Dialled only to learn that the origin is reachable (an eager CONNECT): an idle connection to
-   * the same host and port in the shared pool proves it, and then nothing is dialled (the server
-   * stays unopened until a request inside the tunnel asks for it).
-   */
-  probe = false;
   /** TCP connect and TLS handshake times (ms since the epoch), for HAR timings. */
   timestampTcpStart: number | null = null;
   timestampTcpEnd: number | null = null;

@@ -275,15 +275,6 @@ export class Driver {
     const server = command.conn;
     const target = server.via ?? server.address;
     this.#gate.block();
-    if (
-      server.probe && this.#services.originPool?.hasIdleTo(server.address.host, server.address.port)
-    ) {
-      // The origin is known to be up: the tunnel's requests will take that connection.
-      this.#track(
-        Promise.resolve().then(() => this.#answer(new OpenConnectionCompleted(command, null))),
-      );
-      return;
-    }
     const pooled = this.#services.originPool?.take(server);
     if (pooled !== undefined) {
       // Another exchange left a connection to the same place idle: no dial, no handshake.

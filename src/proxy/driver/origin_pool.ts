@@ -96,15 +96,6 @@ export class SharedOriginPool {
     return { conn: entry.conn, tls: entry.tls, read: entry.read };
   }
 
-  /** Whether an idle connection to host:port (any TLS settings, no upstream proxy) is held. */
-  hasIdleTo(host: string, port: number): boolean {
-    const prefix = `${host}|${port}|`;
-    for (const key of this.#idle.keys()) {
-      if (key.startsWith(prefix) && key.endsWith("|-")) return true;
-    }
-    return false;
-  }
-
   /** Idle connections held. */
   get size(): number {
     let n = 0;

@@ -27,6 +27,7 @@ import {
 import { type CommandGenerator, delegate, Layer } from "../core/layer.ts";
 import { HttpLayer } from "./http/layer.ts";
 import type { HttpMode } from "./http/mode.ts";
+import { PriorKnowledgeSniffer } from "./http/prior_knowledge.ts";
 import { NextLayer } from "./next_layer.ts";
 
 /** A layer that, once it knows what follows, hands every event to one child. */
@@ -47,8 +48,13 @@ export class RegularMode extends ModeLayer {
   protected *run(event: Event): CommandGenerator {
     if (event instanceof Start && this.child === null) {
       const mode: HttpMode = { kind: "regular" };
+      // Proxy requests in HTTP/1, or h2c with prior knowledge (absolute URLs in :scheme and
+      // :authority, as curl --http2-prior-knowledge -x sends them).
       yield* this.startChild(
-        new HttpLayer(this.context, mode, "http", (ctx) => new NextLayer(ctx, mode)),
+        new PriorKnowledgeSniffer(
+          this.context,
+          (ctx, http2) => new HttpLayer(ctx, mode, "http", (c) => new NextLayer(c, mode), http2),
+        ),
       );
       return;
     }

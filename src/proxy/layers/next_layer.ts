@@ -15,6 +15,7 @@ import { ConnectionClosed, DataReceived, type Event, Start, Wakeup } from "../co
 import { callHook, type CommandGenerator, delegate, Layer } from "../core/layer.ts";
 import { HttpLayer } from "./http/layer.ts";
 import type { HttpMode } from "./http/mode.ts";
+import { startsWithPreface } from "./http/prior_knowledge.ts";
 import { TcpLayer } from "./tcp.ts";
 import { type ClientHelloData, ClientTlsLayer } from "./tls.ts";
 
@@ -241,15 +242,6 @@ function looksLikeHttp(b: Uint8Array): boolean {
     if (!(c >= 0x41 && c <= 0x5a) && c !== 0x2d) return false;
   }
   return false;
-}
-
-const PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-/** h2c with prior knowledge (RFC 9113 section 3.3): the client preface, or a prefix of it. */
-function startsWithPreface(b: Uint8Array): "yes" | "maybe" | "no" {
-  const n = Math.min(b.length, PREFACE.length);
-  for (let i = 0; i < n; i++) if (b[i] !== PREFACE.charCodeAt(i)) return "no";
-  return n === PREFACE.length ? "yes" : "maybe";
 }
 
 /** Too few bytes to tell yet, but so far uppercase letters as a method would be. */

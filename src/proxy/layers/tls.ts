@@ -129,13 +129,23 @@ export class ClientTlsLayer extends Layer {
       const error = (server.open ? null : yield* openConnection(server)) ??
         (server.tls.established ? null : yield* startTls(server));
       if (error !== null) {
-        yield* this.#fail("tls_failed_server", where, error);
-        return;
+        // The client still gets its handshake, so that its requests are answered 502 saying
+        // why (each dials the origin again and fails the same way), as the classic core did.
+        yield new Log(`TLS with the origin for ${where} failed: ${error}`, "info");
+        yield* callHook<TlsFailedData>("tls_failed_server", {
+          clientId: client.id,
+          server: where,
+          sni: hello.sni,
+          error,
+          hello,
+        });
+        if (server.open) yield new CloseConnection(server);
+      } else {
+        // The origin chose: offer the client that first (no translation), then the rest the
+        // connection layers translate between; no ALPN if the origin chose none.
+        const chosen = server.tls.alpn;
+        offer = chosen !== null ? [chosen, ...offer.filter((p) => p !== chosen)] : [];
       }
-      // The origin chose: offer the client that first (no translation), then the rest the
-      // connection layers translate between; no ALPN if the origin chose none.
-      const chosen = server.tls.alpn;
-      offer = chosen !== null ? [chosen, ...offer.filter((p) => p !== chosen)] : [];
     }
 
     this.state = "clientHandshake";

@@ -55,7 +55,11 @@ export abstract class Http2Layer extends Layer {
     this.conn = conn;
     this.h2 = new Http2Connection({
       role,
-      settings: { maxHeaderListSize: context.options.maxHeadBytes },
+      // A server announces RFC 8441 extended CONNECT: WebSockets over HTTP/2.
+      settings: {
+        maxHeaderListSize: context.options.maxHeadBytes,
+        ...(role === "server" ? { enableConnectProtocol: true } : {}),
+      },
     });
   }
 

@@ -23,8 +23,11 @@ import {
   ResponseHeaders,
   ResponseProtocolError,
 } from "./events.ts";
-import { requestToH2, responseFromH2, trailersFromH2, trailersToH2 } from "./h2_convert.ts";
+import { responseFromH2, trailersFromH2, trailersToH2 } from "./h2_convert.ts";
 import { BodyAcknowledged, codeName, Http2Layer } from "./http2_base.ts";
+import { requestToH2Origin, switchingProtocolsFromH2 } from "./h2_websocket.ts";
+import { isWebSocketUpgrade } from "../../../websocket/handshake.ts";
+import type { HttpRequestHead } from "../../../http/message.ts";
 
 const EMPTY = new Uint8Array(0);
 /** Streams assumed allowed before the origin's SETTINGS say otherwise (RFC 9113 6.5.2). */
@@ -39,6 +42,17 @@ export class Http2Client extends Http2Layer {
   readonly #waiting = new Map<number, HttpEvent[]>();
   #maxStreams = ASSUMED_MAX_STREAMS;
   #goaway = false;
+  /** The origin's SETTINGS arrived (whether it takes extended CONNECT is known). */
+  #settingsSeen = false;
+  /**
+   * WebSocket handshakes sent as extended CONNECT (RFC 8441), by proxy stream id: the request
+   * (its key makes the 101), and whether the request end the handshake carries was skipped
+   * (the stream stays open for the frames; the next end is the client's).
+   */
+  readonly #webSockets = new Map<
+    number,
+    { head: HttpRequestHead; opened: boolean; responseEnded: boolean }
+  >();
 
   constructor(context: Context, server: Server) {
     super(context, server, "client");
@@ -88,7 +102,11 @@ export class Http2Client extends Http2Layer {
     ) {
       const queue = this.#waiting.get(event.streamId);
       if (queue !== undefined) queue.push(event);
-      else if (event instanceof RequestHeaders && !this.h2.canOpenStream) {
+      else if (
+        event instanceof RequestHeaders &&
+        (!this.h2.canOpenStream || (!this.#settingsSeen && isWebSocketUpgrade(event.head.headers)))
+      ) {
+        // (A WebSocket handshake waits for the SETTINGS that say whether RFC 8441 is there.)
         this.#waiting.set(event.streamId, [event]);
       } else {
         const failed = this.#send(event);
@@ -103,9 +121,17 @@ export class Http2Client extends Http2Layer {
   #send(event: HttpEvent): ResponseProtocolError | null {
     const id = event.streamId;
     if (event instanceof RequestHeaders) {
-      const fields = requestToH2(event.head);
+      const ws = isWebSocketUpgrade(event.head.headers) && event.head.method === "GET";
+      if (ws && !this.h2.remoteSettings.enableConnectProtocol) {
+        return new ResponseProtocolError(
+          id,
+          "the origin speaks HTTP/2 and does not take WebSockets over it (no RFC 8441)",
+        );
+      }
+      if (ws) this.#webSockets.set(id, { head: event.head, opened: false, responseEnded: false });
+      const fields = requestToH2Origin(event.head, ws);
       const error = this.tryToSend(() => {
-        const h2Id = this.h2.request(fields, event.endStream);
+        const h2Id = this.h2.request(fields, event.endStream && !ws);
         this.#toH2.set(id, h2Id);
         this.#fromH2.set(h2Id, id);
       });
@@ -118,12 +144,21 @@ export class Http2Client extends Http2Layer {
     if (event instanceof RequestData) {
       this.sendBody(id, h2Id, event.data, false);
     } else if (event instanceof RequestEnd) {
+      const ws = this.#webSockets.get(id);
+      if (ws !== undefined && !ws.opened) {
+        ws.opened = true; // the handshake's own end: the stream stays open for frames
+        return null;
+      }
       const trailers = trailersToH2(event.trailers);
       this.attempt(() =>
         trailers !== null
           ? this.h2.sendTrailers(h2Id, trailers)
           : this.h2.sendData(h2Id, EMPTY, true)
       );
+      if (ws !== undefined) {
+        this.#webSockets.delete(id);
+        if (ws.responseEnded) this.#forget(id);
+      }
     } else if (event instanceof RequestProtocolError) {
       this.#forget(id);
       this.resetStream(h2Id, ErrorCode.CANCEL);
@@ -146,6 +181,7 @@ export class Http2Client extends Http2Layer {
   *#onH2(ev: Http2Event): CommandGenerator {
     if (ev.type === "settings") {
       this.#maxStreams = ev.settings.maxConcurrentStreams;
+      this.#settingsSeen = true;
       return;
     }
     if (ev.type === "goaway") {
@@ -162,7 +198,15 @@ export class Http2Client extends Http2Layer {
     if (id === undefined) return;
     switch (ev.type) {
       case "response": {
-        const head = responseFromH2(ev.status, ev.headers);
+        let head = responseFromH2(ev.status, ev.headers);
+        const ws = this.#webSockets.get(id);
+        if (ws !== undefined && ev.status >= 200 && ev.status < 300 && !ev.endStream) {
+          head = switchingProtocolsFromH2(head, ws.head);
+        } else if (ws !== undefined && ev.status >= 200) {
+          // Refused: an ordinary response, and the handshake request ends here.
+          this.#webSockets.delete(id);
+          this.attempt(() => this.h2.sendData(ev.streamId, EMPTY, true));
+        }
         if (ev.status < 200) {
           if (ev.status !== 101) yield new ReceiveHttp(new InformationalResponse(id, head));
           return;
@@ -195,11 +239,15 @@ export class Http2Client extends Http2Layer {
   }
 
   *#end(id: number, trailers: ReturnType<typeof trailersFromH2> | null): CommandGenerator {
-    this.#forget(id);
+    const ws = this.#webSockets.get(id);
+    // A WebSocket's client side may still send: its end goes out when the client's comes.
+    if (ws !== undefined && ws.opened) ws.responseEnded = true;
+    else this.#forget(id);
     yield new ReceiveHttp(new ResponseEnd(id, trailers));
   }
 
   #forget(id: number): void {
+    this.#webSockets.delete(id);
     const h2Id = this.#toH2.get(id);
     this.#toH2.delete(id);
     if (h2Id !== undefined) this.#fromH2.delete(h2Id);

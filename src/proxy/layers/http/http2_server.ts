@@ -25,6 +25,11 @@ import {
 } from "./events.ts";
 import { requestFromH2, responseToH2, trailersFromH2, trailersToH2 } from "./h2_convert.ts";
 import { BodyAcknowledged, codeName, Http2Layer } from "./http2_base.ts";
+import {
+  extendedConnectAnswer,
+  isExtendedConnectWebSocket,
+  upgradeFromExtendedConnect,
+} from "./h2_websocket.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -32,6 +37,8 @@ export class Http2Server extends Http2Layer {
   readonly #scheme: Scheme;
   /** Streams whose exchange is under way (request or response not finished). */
   readonly streams = new Set<number>();
+  /** Streams that are RFC 8441 WebSocket handshakes (their 101 goes out as 200). */
+  readonly #webSockets = new Set<number>();
   #goaway = false;
   /**
    * Response heads not sent yet: each waits for what follows it in the same step, so that a
@@ -68,7 +75,8 @@ export class Http2Server extends Http2Layer {
         yield* this.flush();
       }
     } else if (event instanceof ResponseHeaders) {
-      const fields = responseToH2(event.head);
+      const ws = this.#webSockets.has(event.streamId) && event.head.status === 101;
+      const fields = responseToH2(ws ? extendedConnectAnswer(event.head) : event.head);
       if (event.endStream) {
         this.#sendHeadOrReset(event.streamId, fields, true);
         this.#ended(event.streamId);
@@ -100,6 +108,7 @@ export class Http2Server extends Http2Layer {
       // The response broke half way: the client learns it from the stream's reset.
       this.#pendingHeads.delete(event.streamId);
       this.streams.delete(event.streamId);
+      this.#webSockets.delete(event.streamId);
       this.resetStream(event.streamId, ErrorCode.INTERNAL_ERROR);
       yield* this.flush();
       yield* this.#closeIfDone();
@@ -109,6 +118,10 @@ export class Http2Server extends Http2Layer {
   *#onH2(ev: Http2Event): CommandGenerator {
     switch (ev.type) {
       case "request": {
+        if (isExtendedConnectWebSocket(ev.pseudo)) {
+          yield* this.#onWebSocket(ev.streamId, ev.pseudo, ev.headers);
+          return;
+        }
         let head;
         try {
           head = requestFromH2(
@@ -126,7 +139,8 @@ export class Http2Server extends Http2Layer {
         }
         this.streams.add(ev.streamId);
         if (head.method === "CONNECT") {
-          // A tunnel inside one stream (and RFC 8441 WebSockets) is not carried yet.
+          // A tunnel inside one stream (and extended CONNECT for other protocols) is not
+          // carried yet.
           yield new ReceiveHttp(
             new RequestProtocolError(ev.streamId, "CONNECT over HTTP/2 is not supported", 501),
           );
@@ -147,6 +161,7 @@ export class Http2Server extends Http2Layer {
         yield new ReceiveHttp(new RequestEnd(ev.streamId, trailersFromH2(ev.headers)));
         return;
       case "reset":
+        this.#webSockets.delete(ev.streamId);
         if (this.streams.delete(ev.streamId)) {
           const why = ev.remote
             ? `client reset the stream (${codeName(ev.code)})`
@@ -169,6 +184,34 @@ export class Http2Server extends Http2Layer {
       default:
         return;
     }
+  }
+
+  /**
+   * An RFC 8441 WebSocket handshake: the request as the HTTP/1.1 upgrade it stands for, ended
+   * at once (it has no body); the stream's DATA that follows the 200 are WebSocket frames.
+   */
+  *#onWebSocket(
+    streamId: number,
+    pseudo: Parameters<typeof upgradeFromExtendedConnect>[0],
+    fields: Parameters<typeof upgradeFromExtendedConnect>[1],
+  ): CommandGenerator {
+    this.streams.add(streamId);
+    let head;
+    try {
+      head = upgradeFromExtendedConnect(
+        pseudo,
+        fields,
+        this.#scheme,
+        this.context.server?.address ?? null,
+      );
+    } catch (e) {
+      if (!(e instanceof HttpError)) throw e;
+      yield new ReceiveHttp(new RequestProtocolError(streamId, e.message, e.status));
+      return;
+    }
+    this.#webSockets.add(streamId);
+    yield new ReceiveHttp(new RequestHeaders(streamId, head, true));
+    yield new ReceiveHttp(new RequestEnd(streamId));
   }
 
   /** Sends a held response head; true if there was one (with END_STREAM when `end`). */
@@ -197,6 +240,7 @@ export class Http2Server extends Http2Layer {
   /** The response is complete; the stream is done once the request is too (or never mind it). */
   #ended(streamId: number): void {
     this.streams.delete(streamId);
+    this.#webSockets.delete(streamId);
   }
 
   *#closeIfDone(): CommandGenerator {

@@ -12,6 +12,9 @@ import {
   Disarm,
   OpenConnection,
   ParkConnection,
+  PauseReading,
+  ResumeReading,
+  SendData,
   Splice,
   StartTls,
 } from "../../core/commands.ts";
@@ -38,9 +41,12 @@ import {
   ReceiveHttp,
   ReleaseConnection,
   RequestData,
+  RequestEnd,
   RequestHeaders,
   RequestProtocolError,
   ResponseData,
+  ResponseEnd,
+  ResponseProtocolError,
   SendHttp,
   UpgradeStream,
 } from "./events.ts";
@@ -50,9 +56,12 @@ import { Http2Client } from "./http2_client.ts";
 import { Http2Server } from "./http2_server.ts";
 import type { HttpMode } from "./mode.ts";
 import { HttpStream } from "./stream.ts";
+import { UpgradeInStream } from "./websocket_stream.ts";
 
 interface PoolEntry {
   layer: Http1Client | Http2Client;
+  /** A plain-HTTP origin spoken to with h2c (prior knowledge): only gRPC streams use it. */
+  h2c: boolean;
   /** Streams using the connection now. */
   streams: Set<number>;
   /** How many streams it may carry at once (an HTTP/2 one: as its origin allows now). */
@@ -66,12 +75,19 @@ interface Dial {
   stream: HttpStream;
   request: GetHttpConnection;
   server: Server;
+  /** h2c with prior knowledge to a plain origin (`#wantsH2c`). */
+  h2c: boolean;
   /**
    * Streams for the same origin that wait to learn whether this connection speaks h2 (then
    * they share it) before dialling their own.
    */
   waiters: { stream: HttpStream; request: GetHttpConnection }[];
 }
+
+/** Body bytes queued on an HTTP/2 connection above which their HTTP/1 source is not read. */
+const QUEUE_HIGH = 1 << 20;
+/** ... and below which it is read again. */
+const QUEUE_LOW = 256 << 10;
 
 /** Makes the layer stack that takes over a client connection after CONNECT. */
 export type TunnelFactory = (context: Context) => Layer;
@@ -99,6 +115,21 @@ export class HttpLayer extends Layer {
   #queuedOnH2 = false;
   #adopted = false;
   readonly #makeTunnel: TunnelFactory | null;
+  /**
+   * HTTP/1.1 origin connections past a 101 whose WebSocket goes on inside an HTTP/2 client's
+   * stream (`UpgradeInStream`): their bytes are that stream's body, both ways.
+   */
+  readonly #rawOrigins = new Map<Connection, number>();
+  /**
+   * What the tunnel's own server sent before a stream adopted it: an origin that spoke TLS
+   * first (the client's handshake waited for its certificate) and h2 sends its SETTINGS at once.
+   */
+  #early: (DataReceived | ConnectionClosed)[] = [];
+  /**
+   * HTTP/1 (or raw) connections not read while their stream's body waits in an HTTP/2
+   * connection's queue (the HTTP/2 peer's window is shut): stream id -> that connection.
+   */
+  readonly #pausedForH2 = new Map<number, Connection>();
 
   constructor(
     context: Context,
@@ -129,6 +160,22 @@ export class HttpLayer extends Layer {
       this.#nextInjectedId += 2;
       this.streams.set(stream.streamId, stream);
       yield* this.#feed(stream, event);
+      return;
+    }
+    if (
+      (event instanceof DataReceived || event instanceof ConnectionClosed) &&
+      this.#rawOrigins.has(event.conn)
+    ) {
+      yield* this.#fromRawOrigin(event);
+      return;
+    }
+    if (
+      (event instanceof DataReceived || event instanceof ConnectionClosed) &&
+      event.conn === this.context.server && !this.#adopted
+    ) {
+      this.#early.push(
+        event instanceof DataReceived ? new DataReceived(event.conn, event.data.slice()) : event,
+      );
       return;
     }
     if (
@@ -180,6 +227,8 @@ export class HttpLayer extends Layer {
     for (const command of child.handleEvent(event)) {
       if (command instanceof ReceiveHttp) {
         yield* this.#receive(command, child);
+      } else if (command instanceof SendHttp && this.#rawOrigins.has(command.conn)) {
+        yield* this.#toRawOrigin(command);
       } else if (command instanceof SendHttp) {
         const target = command.conn === this.context.client
           ? this.client
@@ -195,6 +244,8 @@ export class HttpLayer extends Layer {
         yield* this.#getConnection(child as HttpStream, command);
       } else if (command instanceof ReleaseConnection) {
         yield* this.#release(command);
+      } else if (command instanceof UpgradeInStream) {
+        yield* this.#upgradeInStream(command);
       } else if (command instanceof UpgradeStream) {
         yield* this.#upgrade(child as HttpStream, command);
       } else if (command instanceof HandOffClient) {
@@ -214,6 +265,7 @@ export class HttpLayer extends Layer {
     }
     if (child instanceof HttpStream && child.finished) {
       this.streams.delete(child.streamId);
+      yield* this.#resumeIfDrained(child.streamId, 0, true);
       if (!(this.client instanceof Http2Server) || this.client.queuedFor(child.streamId) === 0) {
         this.#responseSource.delete(child.streamId);
       }
@@ -239,6 +291,9 @@ export class HttpLayer extends Layer {
    * reopen its window by that much (per-stream flow control end to end).
    */
   *#bodyTaken(target: Layer, taken: BodyTaken): CommandGenerator {
+    if (target instanceof Http2Server || target instanceof Http2Client) {
+      yield* this.#resumeIfDrained(taken.streamId, target.queuedFor(taken.streamId));
+    }
     const source = target === this.client
       ? this.#responseSource.get(taken.streamId)
       : this.client instanceof Http2Server
@@ -254,7 +309,14 @@ export class HttpLayer extends Layer {
   }
 
   /** A stream event from a connection layer: to its stream (a new request makes one). */
-  *#receive(command: ReceiveHttp, source: Layer): CommandGenerator {
+  *#receive(
+    command: ReceiveHttp,
+    source: Layer,
+    /** The connection the bytes came from, when it is not an HTTP/2 one. */
+    from: Connection | null = source instanceof Http1Client || source instanceof Http1Server
+      ? source.conn
+      : null,
+  ): CommandGenerator {
     const ev = command.event;
     let stream = this.streams.get(ev.streamId);
     if (stream === undefined) {
@@ -281,7 +343,37 @@ export class HttpLayer extends Layer {
     // Held, dropped or written to an HTTP/1 connection (whose write the driver waits for):
     // taken now. Queued on an HTTP/2 connection: BodyTaken says when.
     if (!this.#queuedOnH2) yield* this.#acknowledge(source, ev.streamId, ev.data.length);
+    else if (from !== null) yield* this.#pauseIfQueued(ev, from);
     this.#queuedOnH2 = outer;
+  }
+
+  /**
+   * Body bytes from an HTTP/1 (or raw) connection went into an HTTP/2 connection's queue: that
+   * connection has no window to give back, so past QUEUE_HIGH bytes waiting it is not read
+   * until BodyTaken brings the queue under QUEUE_LOW (memory stays bounded by a slow h2 peer).
+   */
+  *#pauseIfQueued(ev: RequestData | ResponseData, from: Connection): CommandGenerator {
+    if (this.#pausedForH2.has(ev.streamId)) return;
+    if ((this.#h2Target(ev)?.queuedFor(ev.streamId) ?? 0) <= QUEUE_HIGH) return;
+    this.#pausedForH2.set(ev.streamId, from);
+    yield new PauseReading(from);
+  }
+
+  /** The HTTP/2 connection a body event goes to, if any. */
+  #h2Target(ev: RequestData | ResponseData): Http2Server | Http2Client | null {
+    if (ev instanceof ResponseData) {
+      return this.client instanceof Http2Server ? this.client : null;
+    }
+    const conn = this.streams.get(ev.streamId)?.server;
+    const layer = conn ? this.pool.get(conn)?.layer : undefined;
+    return layer instanceof Http2Client ? layer : null;
+  }
+
+  *#resumeIfDrained(streamId: number, queued: number, force = false): CommandGenerator {
+    const conn = this.#pausedForH2.get(streamId);
+    if (conn === undefined || (!force && queued > QUEUE_LOW)) return;
+    this.#pausedForH2.delete(streamId);
+    if (conn.open) yield new ResumeReading(conn);
   }
 
   *#acknowledge(source: Layer, streamId: number, bytes: number): CommandGenerator {
@@ -291,10 +383,12 @@ export class HttpLayer extends Layer {
   }
 
   *#getConnection(stream: HttpStream, request: GetHttpConnection): CommandGenerator {
+    const h2c = !request.tls && this.#wantsH2c(stream);
     for (const [conn, entry] of this.pool) {
       const s = conn as Server;
       if (
-        entry.tls === request.tls && entry.streams.size < entry.capacity && entry.layer.idle &&
+        entry.tls === request.tls && entry.h2c === h2c && entry.streams.size < entry.capacity &&
+        entry.layer.idle &&
         s.address.host === request.address.host && s.address.port === request.address.port &&
         sameVia(s.via, request.via)
       ) {
@@ -304,11 +398,11 @@ export class HttpLayer extends Layer {
         return;
       }
     }
-    const mayShare = request.tls ? this.context.options.http2 : this.#h2cOrigins();
+    const mayShare = request.tls ? this.context.options.http2 : h2c;
     if (mayShare && !this.#speaksH1(request)) {
       for (const dial of this.#dials.values()) {
         if (
-          dial.request.tls === request.tls &&
+          dial.request.tls === request.tls && dial.h2c === h2c &&
           dial.request.address.host === request.address.host &&
           dial.request.address.port === request.address.port &&
           sameVia(dial.request.via, request.via)
@@ -327,9 +421,13 @@ export class HttpLayer extends Layer {
       // The tunnel's own server (CONNECT, SOCKS5, transparent): the first stream uses it, as
       // an earlier layer opened it (server-first TLS, SOCKS5) or dialling it now.
       this.#adopted = true;
+      const early = this.#early;
+      this.#early = [];
       if (own.open && (own.tls !== null) === request.tls) {
-        this.pool.set(own, this.#entry(own, stream.streamId, request.tls));
+        const entry = this.#entry(own, stream.streamId, request.tls, h2c);
+        this.pool.set(own, entry);
         yield* this.#feed(stream, new HttpConnectionReady(request, own, null, !own.reused));
+        for (const ev of early) yield* this.#feed(entry.layer, ev);
         return;
       }
       if (!own.open && own.timestampStart === null) server = own;
@@ -342,9 +440,19 @@ export class HttpLayer extends Layer {
         server.viaAuth = this.context.options.upstreamAuth;
       }
     }
-    if (request.tls) server.tls = tlsState(sniFor(request.address.host), this.#originAlpn());
+    if (request.tls) {
+      // Inside a tunnel the client's SNI names the origin (the CONNECT may name an address).
+      const tunnelled = this.mode.kind === "transparent" && own !== null &&
+        own.address.host === request.address.host && own.address.port === request.address.port;
+      const sni = sniFor(
+        tunnelled && this.context.client.tls?.sni
+          ? this.context.client.tls.sni
+          : request.address.host,
+      );
+      server.tls = tlsState(sni, this.#originAlpn());
+    }
     const open = this.detached(new OpenConnection(server));
-    this.#dials.set(open, { stream, request, server, waiters: [] });
+    this.#dials.set(open, { stream, request, server, h2c, waiters: [] });
     yield open;
   }
 
@@ -373,7 +481,7 @@ export class HttpLayer extends Layer {
       }
       return;
     }
-    this.pool.set(server, this.#entry(server, stream.streamId, request.tls));
+    this.pool.set(server, this.#entry(server, stream.streamId, request.tls, dial.h2c));
     yield* this.#feed(stream, new HttpConnectionReady(request, server, null, !server.reused));
     // Now that the origin's protocol is known: an h2 connection takes the waiting streams up
     // to its capacity; the others dial their own.
@@ -381,12 +489,17 @@ export class HttpLayer extends Layer {
   }
 
   /**
-   * h2c with prior knowledge towards plain-HTTP origins when the client spoke it to us: such a
-   * client (gRPC without TLS) expects an HTTP/2 server behind the proxy.
+   * Whether a stream to a plain-HTTP origin goes there as h2c with prior knowledge: only gRPC
+   * from an h2c client. A plain origin has no ALPN to say what it speaks, and an HTTP/1.1-only
+   * one answers the h2c preface with a 400 or a close, so everything else gets HTTP/1.1, which
+   * every plain origin speaks; gRPC has no HTTP/1.1 form (its servers are h2c-only without
+   * TLS), so it goes as the client spoke it.
    */
-  #h2cOrigins(): boolean {
-    return this.context.options.http2 && this.client instanceof Http2Server &&
-      this.context.client.tls === null;
+  #wantsH2c(stream: HttpStream): boolean {
+    if (!this.context.options.http2 || !(this.client instanceof Http2Server)) return false;
+    if (this.context.client.tls !== null) return false;
+    const type = stream.flow?.request.headers.get("content-type") ?? "";
+    return /^application\/grpc(?:$|[+;])/i.test(type);
   }
 
   /** Whether this origin is known to speak HTTP/1 here (a pooled connection chose it). */
@@ -411,12 +524,13 @@ export class HttpLayer extends Layer {
   }
 
   /** A pool entry: HTTP/1 carries one stream at a time, HTTP/2 as many as the origin allows. */
-  #entry(server: Server, streamId: number, tls: boolean): PoolEntry {
+  #entry(server: Server, streamId: number, tls: boolean, h2c: boolean): PoolEntry {
     const streams = new Set([streamId]);
-    if (server.alpn === "h2" || (!tls && this.#h2cOrigins())) {
+    if (server.alpn === "h2" || (!tls && h2c)) {
       const layer = new Http2Client(this.context, server);
       return {
         layer,
+        h2c: !tls && h2c,
         streams,
         get capacity() {
           return layer.capacity;
@@ -426,10 +540,15 @@ export class HttpLayer extends Layer {
       };
     }
     const layer = new Http1Client(this.context, server);
-    return { layer, streams, capacity: 1, tls, idle: null };
+    return { layer, h2c: false, streams, capacity: 1, tls, idle: null };
   }
 
   *#release(command: ReleaseConnection): CommandGenerator {
+    if (this.#rawOrigins.delete(command.conn)) {
+      // Past a 101 a connection is never reused.
+      if (command.conn.open) yield new CloseConnection(command.conn);
+      return;
+    }
     const entry = this.pool.get(command.conn);
     if (!entry) return;
     entry.streams.delete(command.streamId);
@@ -502,6 +621,10 @@ export class HttpLayer extends Layer {
       if (other.open) yield new CloseConnection(other);
     }
     this.#toPark.clear();
+    for (const raw of [...this.#rawOrigins.keys()]) {
+      this.#rawOrigins.delete(raw);
+      if (raw.open) yield new CloseConnection(raw);
+    }
     // The origin connected before the client's TLS handshake (upstream_cert) and never used.
     const own = this.context.server;
     if (own !== null && own.open) yield new CloseConnection(own);
@@ -529,6 +652,43 @@ export class HttpLayer extends Layer {
     );
     this.#waiting.set(splice, stream);
     yield splice;
+  }
+
+  /** After an HTTP/1.1 origin's 101 for an h2 client's WebSocket: the connection goes raw. */
+  *#upgradeInStream(command: UpgradeInStream): CommandGenerator {
+    const entry = this.pool.get(command.server);
+    this.pool.delete(command.server);
+    if (entry !== undefined) yield* this.#stopIdle(entry);
+    this.#rawOrigins.set(command.server, command.streamId);
+    const early = entry?.layer instanceof Http1Client ? entry.layer.h1.takeTrailingData() : null;
+    if (early !== null && early.length > 0) {
+      yield* this.#fromRawOrigin(new DataReceived(command.server, early));
+    }
+  }
+
+  /** Bytes (or the end) of a raw origin connection: its stream's response body. */
+  *#fromRawOrigin(event: DataReceived | ConnectionClosed): CommandGenerator {
+    const streamId = this.#rawOrigins.get(event.conn)!;
+    const ev = event instanceof DataReceived
+      ? new ResponseData(streamId, event.data.slice())
+      : event.conn.error
+      ? new ResponseProtocolError(streamId, event.conn.error)
+      : new ResponseEnd(streamId, null);
+    yield* this.#receive(new ReceiveHttp(ev), this, event.conn);
+  }
+
+  /** The stream's request body to a raw origin connection; its end is our FIN. */
+  *#toRawOrigin(command: SendHttp): CommandGenerator {
+    const conn = command.conn;
+    const ev = command.event;
+    if (ev instanceof RequestData) {
+      yield new SendData(conn, ev.data);
+    } else if (ev instanceof RequestEnd) {
+      yield new CloseConnection(conn, true);
+    } else if (ev instanceof RequestProtocolError) {
+      this.#rawOrigins.delete(conn);
+      yield new CloseConnection(conn);
+    }
   }
 
   *#handOff(command: HandOffClient): CommandGenerator {

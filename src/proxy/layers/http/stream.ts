@@ -25,6 +25,8 @@ import {
   webSocketOffer,
   type WebSocketRelayData,
 } from "./websocket.ts";
+import { StreamWebSocket, UpgradeInStream } from "./websocket_stream.ts";
+import { H2_VERSION } from "./h2_convert.ts";
 import {
   AUTH_REQUIRED,
   frameHeldRequest,
@@ -82,6 +84,8 @@ export class HttpStream extends StreamBase {
    * once the client is done, and what the client still sends is dropped.
    */
   #replacing = false;
+  /** A WebSocket relayed inside this stream (the client spoke HTTP/2). */
+  #inStream: StreamWebSocket | null = null;
 
   constructor(context: Context, streamId: number, mode: HttpMode) {
     super(context, streamId, mode);
@@ -91,6 +95,10 @@ export class HttpStream extends StreamBase {
   }
 
   protected *run(event: Event): CommandGenerator {
+    if (this.#inStream !== null) {
+      yield* this.#onWebSocketEvent(this.#inStream, event);
+      return;
+    }
     if (event instanceof RequestHeaders) yield* this.#onRequestHeaders(event.head);
     else if (event instanceof RequestData) yield* this.#onRequestData(event.data);
     else if (event instanceof RequestEnd) yield* this.#onRequestEnd(event.trailers);
@@ -336,6 +344,7 @@ export class HttpStream extends StreamBase {
       const ready = (yield get) as HttpConnectionReady;
       if (ready.conn === null) {
         const why = ready.error ?? "could not connect";
+        yield new Log(`${r.method} ${r.url}: could not connect (${why})`, "debug");
         // The flow says where it could not connect, as recordings and the live output show it.
         // Nothing reached an origin: a client whose request was read whole may send the next.
         yield* this.fail(
@@ -509,21 +518,6 @@ export class HttpStream extends StreamBase {
         yield* this.fail(502, error, originFailureText(authorityOf(head), error));
         return;
       }
-    } else if (this.context.options.connectionStrategy === "eager" && !ownSite) {
-      // Eager (mitmproxy's default): the origin is dialled before the client hears 200, so an
-      // unreachable one is the CONNECT's 502 with the reason.
-      server.probe = true;
-      const error = yield* openConnection(server);
-      server.probe = false;
-      if (error !== null) {
-        const where = authorityOf(head);
-        yield* this.fail(
-          502,
-          `could not connect to ${where}: ${error}`,
-          originFailureText(where, error),
-        );
-        return;
-      }
     }
     this.state = "tunnel";
     const ok = { status: 200, reason: "Connection Established", version: "HTTP/1.1" };
@@ -553,10 +547,72 @@ export class HttpStream extends StreamBase {
         yield* callHook("websocket_start", flow);
       }
     }
+    if (flow.request.httpVersion === H2_VERSION || response.httpVersion === H2_VERSION) {
+      // An HTTP/2 connection carries other streams too: the WebSocket stays in this one.
+      yield* this.#relayInStream(response, relay);
+      return;
+    }
     yield* this.sendResponseHead(response);
     const server = this.server!;
     this.server = null; // the HTTP layer gives the connection to the relay, not back to the pool
     yield new UpgradeStream(this.streamId, server, relay ? "websocket" : "raw", relay);
+  }
+
+  /**
+   * RFC 8441: the WebSocket of an h2 client goes on in this stream (websocket_stream.ts); an
+   * HTTP/1.1 origin's connection is carried raw by the HttpLayer. An h2 origin's WebSocket
+   * needs an h2 client (an HTTP/1.1 client's connection would have to leave HTTP).
+   */
+  *#relayInStream(response: FlowResponse, relay: WebSocketRelayData | null): CommandGenerator {
+    const flow = this.flow!;
+    if (flow.request.httpVersion !== H2_VERSION) {
+      yield* this.fail(
+        502,
+        "a WebSocket from an HTTP/1.1 client to an HTTP/2 origin is not supported",
+      );
+      return;
+    }
+    if (relay === null) {
+      yield* this.fail(
+        502,
+        "the origin's WebSocket handshake is not valid; it cannot be relayed over HTTP/2",
+      );
+      return;
+    }
+    const id = this.streamId;
+    this.#inStream = new StreamWebSocket(flow, relay.deflate, {
+      send: (toClient, bytes) =>
+        toClient
+          ? this.toClient(new ResponseData(id, bytes))
+          : this.toServer(new RequestData(id, bytes)),
+      end: (toClient) =>
+        toClient
+          ? this.toClient(new ResponseEnd(id, null))
+          : this.toServer(new RequestEnd(id, null)),
+    }, this.context.options.now);
+    yield* this.sendResponseHead(response);
+    if (response.httpVersion !== H2_VERSION) yield new UpgradeInStream(id, this.server!);
+  }
+
+  *#onWebSocketEvent(ws: StreamWebSocket, event: Event): CommandGenerator {
+    const flow = this.flow!;
+    if (event instanceof RequestData) yield* ws.receive(true, event.data);
+    else if (event instanceof ResponseData) yield* ws.receive(false, event.data);
+    else if (event instanceof RequestEnd) yield* ws.peerEnded(true);
+    else if (event instanceof ResponseEnd) yield* ws.peerEnded(false);
+    else if (event instanceof RequestProtocolError || event instanceof ResponseProtocolError) {
+      // A reset or a broken connection on one side: the other side is cut off too.
+      ws.broken(event instanceof RequestProtocolError, event.message);
+      if (event instanceof RequestProtocolError) yield* this.toServer(event);
+      else yield* this.toClient(new ResponseProtocolError(this.streamId, event.message));
+      yield* this.release(false);
+    } else return;
+    if (!ws.done || this.state !== "tunnel") return;
+    this.state = "done";
+    flow.websocket!.timestampEnd = this.context.options.now();
+    yield* this.release(true);
+    yield* callHook("websocket_end", flow);
+    yield new CallHook("flow_done", flow);
   }
 
   *#onUpgradeEnded(error: string | null): CommandGenerator {

@@ -18,7 +18,9 @@ import {
 export function webSocketOffer(request: FlowRequest): UpgradeRequest | null {
   if (!isWebSocketUpgrade(request.headers)) return null;
   try {
-    const offer = checkUpgradeRequest(request.method, request.httpVersion, request.headers);
+    // An HTTP/2 client's RFC 8441 handshake reaches the stream in its HTTP/1.1 form.
+    const version = request.httpVersion === "HTTP/2.0" ? "HTTP/1.1" : request.httpVersion;
+    const offer = checkUpgradeRequest(request.method, version, request.headers);
     offer.extensions = keepOnlyDeflateOffers(request.headers);
     return offer;
   } catch (e) {
