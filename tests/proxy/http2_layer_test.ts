@@ -228,7 +228,7 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     assert.ok(layer.pool.get(server)?.layer instanceof Http1Client);
     assert.equal(
       dec(drive.take(server)),
-      "GET /plain HTTP/1.1\r\nuser-agent: t\r\nHost: example.com\r\n\r\n",
+      "GET /plain HTTP/1.1\r\nHost: example.com\r\nuser-agent: t\r\n\r\n",
     );
     drive.send(new DataReceived(server, b("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")));
     client.read();
