@@ -2,7 +2,7 @@ import { parseFilter } from "./filter/mod.ts";
 import { REPLAY_OPTION_SPECS } from "./replay/option_specs.ts";
 import { REWRITE_OPTION_SPECS } from "./addons/builtin/rewrite_option_specs.ts";
 import { modeProblem } from "./proxy/modes/spec.ts";
-import { credentialsProblem } from "./proxy/modes/proxy_auth.ts";
+import { credentialsProblem } from "./proxy/layers/proxy_auth.ts";
 import type { OptionType, Spec } from "./option_spec.ts";
 
 export type { OptionType, Spec };

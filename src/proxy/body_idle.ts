@@ -6,7 +6,7 @@
  */
 import { HttpError } from "../http1/mod.ts";
 import type { ProxyContext } from "./context.ts";
-import type { Deadlines, Expiring } from "./deadlines.ts";
+import type { Deadlines, Expiring } from "./driver/deadlines.ts";
 import type { ReadFn } from "./pump.ts";
 
 export class BodyIdle implements Expiring {

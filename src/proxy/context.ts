@@ -5,7 +5,7 @@ import type { Address, Network } from "../runtime/types.ts";
 import type { AddonManager } from "../addons/manager.ts";
 import type { LeafCache, LoadedCa } from "../ca/mod.ts";
 import type { OriginPool } from "./origin_pool.ts";
-import type { Deadlines } from "./deadlines.ts";
+import type { Deadlines } from "./driver/deadlines.ts";
 import type { ModeSpec } from "./modes/spec.ts";
 
 /** The certificate authority in use and the leaves it has issued. */

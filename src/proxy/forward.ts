@@ -22,18 +22,18 @@ import {
 } from "../http1/mod.ts";
 import { Flow, FlowRequest, FlowResponse } from "../flow/flow.ts";
 import type { ProxyContext } from "./context.ts";
-import { dropHopByHop } from "./hop_by_hop.ts";
+import { dropHopByHop } from "../http/hop_by_hop.ts";
 import type { OriginConn } from "./origin_pool.ts";
 import { connectOrigin, originFailureText } from "./origin_connect.ts";
 import { upstreamTarget } from "./modes/upstream.ts";
 import { type Route, routeAuthority, routeKey, sniFor } from "./route.ts";
 import { BodyCollector, nextEvent, pumpBody, readWholeBody, relay } from "./pump.ts";
 import { type BodyIdle, requestBodyIdle, responseBodyIdle } from "./body_idle.ts";
-import { reasonPhrase, textResponse } from "./responses.ts";
+import { reasonPhrase, textResponse } from "../http/responses.ts";
 import type { ClientSession } from "./session.ts";
 import type { UpgradeRequest } from "../websocket/handshake.ts";
-import { acceptWebSocket, webSocketOffer } from "./websocket_upgrade.ts";
-import { driveWebSocket } from "./websocket_driver.ts";
+import { acceptWebSocket, webSocketOffer } from "./layers/http/websocket_upgrade.ts";
+import { driveWebSocket } from "./driver/websocket_relay.ts";
 
 /**
  * Forwards `req` to the route's origin with `path` as its target. `setHost` applies RFC 9112

@@ -22,7 +22,7 @@ import { Driver } from "./driver/driver.ts";
 import { runtimeServices } from "./driver/runtime_services.ts";
 import type { DriverServices, DriverTimers } from "./driver/services.ts";
 import { SharedOriginPool } from "./driver/origin_pool.ts";
-import type { Deadlines, Expiring } from "./deadlines.ts";
+import type { Deadlines, Expiring } from "./driver/deadlines.ts";
 import type { TlsFailedData } from "./layers/tls.ts";
 import type { ServerConnectedData } from "./layers/http/stream.ts";
 import { describeHandshakeFailure } from "../tls/handshake_failure.ts";
@@ -36,7 +36,7 @@ import {
 import { layeredInjector } from "./layered_inject.ts";
 import type { ModeSpec } from "./modes/spec.ts";
 import { MAGIC_HOST, mitmItAnswer } from "./mitm_it.ts";
-import { basicAuthorization, parseCredentials } from "./modes/proxy_auth.ts";
+import { basicAuthorization, parseCredentials } from "./layers/proxy_auth.ts";
 
 /** Which core serves client connections: the option, unless MITM_PROXY_CORE overrides it. */
 export type ProxyCore = "classic" | "layers";

@@ -4,7 +4,7 @@
  */
 import { HeaderList, serializeResponseHead } from "../http1/mod.ts";
 import type { CaContext, ProxyContext } from "./context.ts";
-import { reasonPhrase } from "./responses.ts";
+import { reasonPhrase } from "../http/responses.ts";
 
 export const MAGIC_HOST = "mitm.it";
 

@@ -1,5 +1,5 @@
 /** Opening connections to origins: TCP for http, TCP + TLS (verified by default) for https. */
-export { originFailureText } from "./responses.ts";
+export { originFailureText } from "../http/responses.ts";
 import type { ServerPeer } from "../flow/flow.ts";
 import { type Conn, connectTls, type TlsClientSession } from "../runtime/mod.ts";
 import type { ProxyContext } from "./context.ts";

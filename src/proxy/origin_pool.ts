@@ -8,7 +8,7 @@ import type { HeadLimits } from "../http1/mod.ts";
 import type { Conn } from "../runtime/types.ts";
 import type { PeerCertificate } from "../runtime/mod.ts";
 import type { ServerPeer } from "../flow/flow.ts";
-import type { Deadlines } from "./deadlines.ts";
+import type { Deadlines } from "./driver/deadlines.ts";
 
 export class OriginConn {
   readonly conn: Conn;

@@ -19,9 +19,9 @@ import { connectTunnel } from "./connect.ts";
 import { forwardHttp } from "./forward.ts";
 import { MAGIC_HOST, mitmItResponse } from "./mitm_it.ts";
 import { originFailureText } from "./origin_connect.ts";
-import { notAProxyRequestText, textResponse } from "./responses.ts";
+import { notAProxyRequestText, textResponse } from "../http/responses.ts";
 import { type Route, routeAuthority, sniFor } from "./route.ts";
-import { authorized, PROXY_AUTHENTICATE } from "./modes/proxy_auth.ts";
+import { authorized, PROXY_AUTHENTICATE } from "./layers/proxy_auth.ts";
 
 /** A session inside a CONNECT tunnel: where its origin-form requests go. */
 export interface TunnelInfo {

@@ -1,7 +1,7 @@
 /** The one-timer deadline sweeper behind client and origin idle/head timeouts. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Deadlines, type Expiring, tickFor } from "../../src/proxy/deadlines.ts";
+import { Deadlines, type Expiring, tickFor } from "../../src/proxy/driver/deadlines.ts";
 
 function item(): Expiring & { expired: number } {
   return {

@@ -169,7 +169,7 @@ describe("Driver over the in-memory network", () => {
     const done = drive(proxySide, services(net), { clientFirstWaitMs: 60_000 });
     await client.write(enc.encode("CONNECT echo.test:7 HTTP/1.1\r\nHost: echo.test:7\r\n\r\n"));
     const ok = await readUntil(client, (t) => t.endsWith("\r\n\r\n"));
-    assert.equal(ok, "HTTP/1.1 200 Connection established\r\n\r\n");
+    assert.equal(ok, "HTTP/1.1 200 Connection Established\r\n\r\n");
     await client.write(enc.encode("\x00hello echo"));
     assert.equal(await readUntil(client, (t) => t.length >= 11), "\x00hello echo");
     client.closeWrite();

@@ -105,7 +105,7 @@ test("upstream mode: CONNECT opens a tunnel through the upstream proxy", async (
   await client.write(enc.encode("CONNECT echo.test:7 HTTP/1.1\r\nHost: echo.test:7\r\n\r\n"));
   assert.equal(
     await readUntil(client, (t) => t.endsWith("\r\n\r\n")),
-    "HTTP/1.1 200 Connection established\r\n\r\n",
+    "HTTP/1.1 200 Connection Established\r\n\r\n",
   );
   await client.write(enc.encode("\x00raw bytes"));
   assert.equal(await readUntil(client, (t) => t.length >= 10), "\x00raw bytes");

@@ -373,7 +373,7 @@ export async function withProxy(
   }
 }
 
-/** The exact bytes of a response the proxy writes itself (see src/proxy/responses.ts). */
+/** The exact bytes of a response the proxy writes itself (see src/http/responses.ts). */
 export function textResponse(status: string, text: string, close: boolean): string {
   const body = text.endsWith("\n") ? text : text + "\n";
   return `HTTP/1.1 ${status}\r\n` +

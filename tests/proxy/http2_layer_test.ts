@@ -75,7 +75,7 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     const server = drive.servers[0];
     assert.equal(
       dec(drive.take(server)),
-      "GET /a?b=1 HTTP/1.1\r\nuser-agent: t\r\nHost: example.com\r\n\r\n",
+      "GET /a?b=1 HTTP/1.1\r\nHost: example.com\r\nuser-agent: t\r\n\r\n",
     );
     drive.send(
       new DataReceived(
@@ -134,7 +134,7 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     const server = drive.servers[0];
     assert.equal(
       dec(drive.take(server)),
-      "POST /up HTTP/1.1\r\ntransfer-encoding: chunked\r\nHost: example.com\r\n\r\n3\r\nabc\r\n0\r\nx-sum: 1\r\n\r\n",
+      "POST /up HTTP/1.1\r\nHost: example.com\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nx-sum: 1\r\n\r\n",
     );
     drive.send(
       new DataReceived(
@@ -228,7 +228,7 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     assert.ok(layer.pool.get(server)?.layer instanceof Http1Client);
     assert.equal(
       dec(drive.take(server)),
-      "GET /plain HTTP/1.1\r\nuser-agent: t\r\nHost: example.com\r\n\r\n",
+      "GET /plain HTTP/1.1\r\nHost: example.com\r\nuser-agent: t\r\n\r\n",
     );
     drive.send(new DataReceived(server, b("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")));
     client.read();

@@ -39,7 +39,7 @@ describe("RegularMode", () => {
           b("CONNECT secure.test:443 HTTP/1.1\r\nHost: secure.test:443\r\n\r\n"),
         ),
       )
-      .expect(new SendData(ctx.client, b("HTTP/1.1 200 Connection established\r\n\r\n")))
+      .expect(new SendData(ctx.client, b("HTTP/1.1 200 Connection Established\r\n\r\n")))
       .expect(any<Arm>("timer"))
       .send(new DataReceived(ctx.client, hello))
       .expect(new CallHook("tls_clienthello", any("hello")))

@@ -6,7 +6,7 @@ import {
   basicAuthorization,
   constantTimeEqual,
   parseCredentials,
-} from "../../src/proxy/modes/proxy_auth.ts";
+} from "../../src/proxy/layers/proxy_auth.ts";
 
 test("parseMode: kinds, URLs with default ports, @port", () => {
   assert.deepEqual(parseMode("regular"), { kind: "regular", text: "regular", listenPort: null });

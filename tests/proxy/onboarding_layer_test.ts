@@ -73,7 +73,7 @@ describe("the proxy's own site (mitm.it)", () => {
           b("CONNECT mitm.it:443 HTTP/1.1\r\nHost: mitm.it:443\r\n\r\n"),
         ),
       )
-      .expect(new SendData(ctx.client, b("HTTP/1.1 200 Connection established\r\n\r\n")))
+      .expect(new SendData(ctx.client, b("HTTP/1.1 200 Connection Established\r\n\r\n")))
       .expect(any<Arm>("timer"))
       .send(new DataReceived(ctx.client, hello))
       .expect(new CallHook("tls_clienthello", any("hello")))
@@ -99,7 +99,7 @@ describe("the proxy's own site (mitm.it)", () => {
           b("CONNECT mitm.it:443 HTTP/1.1\r\nHost: mitm.it:443\r\n\r\n"),
         ),
       )
-      .expect(new SendData(ctx.client, b("HTTP/1.1 200 Connection established\r\n\r\n")))
+      .expect(new SendData(ctx.client, b("HTTP/1.1 200 Connection Established\r\n\r\n")))
       .expect(any<Arm>("timer"))
       .check();
     assert.ok(!pb.commands.some((c) => c instanceof OpenConnection));

@@ -11,7 +11,7 @@ import {
   Splice,
   StartTls,
 } from "../../src/proxy/core/commands.ts";
-import { Server } from "../../src/proxy/core/connection.ts";
+import { ConnState, Server } from "../../src/proxy/core/connection.ts";
 import { ConnectionClosed, DataReceived, Start, Wakeup } from "../../src/proxy/core/events.ts";
 import { NextLayer } from "../../src/proxy/layers/next_layer.ts";
 import { TcpLayer } from "../../src/proxy/layers/tcp.ts";
@@ -120,6 +120,21 @@ describe("NextLayer", () => {
     const pb = new Playbook(layer).send(new Start()).expect(any<Arm>("timer")).check();
     pb.send(new Wakeup(pb.last(Arm)))
       .expect(new OpenConnection(ctx.server!))
+      .check();
+    assert.equal(layer.decision, "tcp");
+  });
+
+  test("an origin dialled before the tunnel that speaks first: after the wait, a raw relay with its greeting", () => {
+    const ctx = tunnelContext();
+    const server = ctx.server!;
+    server.state = ConnState.Open; // CONNECT dialled it before answering 200
+    const layer = new NextLayer(ctx, TRANSPARENT);
+    const pb = new Playbook(layer).send(new Start()).expect(any<Arm>("timer")).check();
+    // Kept until the client's wait is over (as for any server-first protocol), then relayed.
+    pb.send(new DataReceived(server, b("220 ready\r\n"))).check();
+    assert.equal(layer.decision, "undecided");
+    pb.send(new Wakeup(pb.last(Arm)))
+      .expect(new Splice(ctx.client, server, "raw", { a: null, b: b("220 ready\r\n") }))
       .check();
     assert.equal(layer.decision, "tcp");
   });

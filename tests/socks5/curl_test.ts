@@ -16,7 +16,7 @@ import {
   Socks5Reply,
   socks5Reply,
   socks5ReplyForError,
-} from "../../src/proxy/socks5.ts";
+} from "../../src/proxy/layers/socks5.ts";
 
 async function pipe(from: Conn, to: Conn): Promise<void> {
   try {

@@ -6,7 +6,7 @@ import {
   socks5Reply,
   socks5ReplyForError,
   type Socks5Step,
-} from "../../src/proxy/socks5.ts";
+} from "../../src/proxy/layers/socks5.ts";
 
 const hex = (s: string) =>
   Uint8Array.from(s.replace(/\s+/g, "").match(/../g) ?? [], (b) => parseInt(b, 16));

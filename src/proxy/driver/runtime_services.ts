@@ -1,15 +1,15 @@
 /**
  * DriverServices from the runtime: its network, its TLS (src/runtime/tls.ts on both ends), the
- * CA's leaves for the tls_start_client hook, the WebSocket handshake check and relay (for now the
- * old core's websocket_upgrade.ts and websocket_driver.ts, which move here at the swap), and the
- * caller's hooks and log for the rest.
+ * CA's leaves for the tls_start_client hook, the WebSocket handshake check
+ * (layers/http/websocket_upgrade.ts) and relay (websocket_relay.ts), and the caller's hooks and log
+ * for the rest.
  */
 import { AddonManager } from "../../addons/manager.ts";
 import type { LeafCache } from "../../ca/leaf_cache.ts";
 import { isIpAddress } from "../../ca/authority.ts";
 import { type Logger, silentLogger } from "../../log.ts";
-import { driveWebSocket } from "../websocket_driver.ts";
-import { acceptWebSocket } from "../websocket_upgrade.ts";
+import { driveWebSocket } from "./websocket_relay.ts";
+import { acceptWebSocket } from "../layers/http/websocket_upgrade.ts";
 import type { WebSocketHandshakeData, WebSocketRelayData } from "../layers/http/websocket.ts";
 import { connectTls, startTlsServer } from "../../runtime/tls.ts";
 import type { Conn, Network } from "../../runtime/types.ts";

@@ -37,7 +37,7 @@ export type DriverLogLevel = "debug" | "info" | "warn" | "error";
 /**
  * Where the driver's timers run. The default is one setTimeout per Arm; a proxy with many
  * keep-alive connections can pass a coarse shared clock instead (an idle timer is armed and
- * disarmed around every request), as the old core's deadlines.ts sweeper did.
+ * disarmed around every request): the proxy passes deadlines.ts's sweeper.
  */
 export interface DriverTimers {
   set(ms: number, fire: () => void): unknown;

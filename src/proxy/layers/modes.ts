@@ -13,7 +13,7 @@ import {
   Socks5Reply,
   socks5Reply,
   socks5ReplyForError,
-} from "../../proxy/socks5.ts";
+} from "./socks5.ts";
 import { CloseConnection, Log, OpenConnection, SendData } from "../core/commands.ts";
 import { formatEndpoint, Server } from "../core/connection.ts";
 import type { Context } from "../core/context.ts";

@@ -56,6 +56,11 @@ export class NextLayer extends Layer {
       yield this.#timer;
     } else if (event instanceof DataReceived && event.conn === client) {
       this.#push(event.data);
+      if (this.#serverEarly.length > 0) {
+        // The origin spoke first: whatever the client says now, this is not HTTP or TLS.
+        yield* this.#start("tcp", this.#relayServerFirst(this.#bytes()), false);
+        return;
+      }
       yield* this.#decide(false);
     } else if (event instanceof ConnectionClosed && event.conn === client) {
       if (this.#size === 0) {
@@ -65,10 +70,49 @@ export class NextLayer extends Layer {
         return;
       }
       yield* this.#decide(true);
+    } else if (event instanceof DataReceived && event.conn === this.context.server) {
+      // The origin, dialled before the tunnel opened, speaks first (SMTP, SSH greet): its
+      // greeting is kept for the raw relay that starts when the client's wait is over (or at
+      // once, should it grow large).
+      this.#serverEarly.push(event.data.slice());
+      this.#serverEarlySize += event.data.length;
+      if (this.#serverEarlySize > SERVER_EARLY_MAX) {
+        yield* this.#start(
+          "tcp",
+          this.#relayServerFirst(this.#size > 0 ? this.#bytes() : null),
+          false,
+        );
+      }
     } else if (event instanceof Wakeup && event.command === this.#timer) {
       this.#timer = null;
-      if (this.#size === 0) yield* this.#start("tcp", new TcpLayer(this.context), false);
+      if (this.#size === 0) yield* this.#start("tcp", this.#relayServerFirst(null), false);
     }
+  }
+
+  /** Bytes an origin sent before the client spoke, kept for the relay. */
+  #serverEarly: Uint8Array[] = [];
+  #serverEarlySize = 0;
+
+  /** A raw relay with what each side sent so far. */
+  #relayServerFirst(clientBytes: Uint8Array | null): TcpLayer {
+    const parts = this.#serverEarly;
+    this.#serverEarly = [];
+    this.#serverEarlySize = 0;
+    let server: Uint8Array | null = null;
+    if (parts.length === 1) server = parts[0];
+    else if (parts.length > 1) {
+      server = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let o = 0;
+      for (const p of parts) {
+        server.set(p, o);
+        o += p.length;
+      }
+    }
+    if (clientBytes !== null) {
+      this.#buffer = [];
+      this.#size = 0;
+    }
+    return new TcpLayer(this.context, clientBytes, server);
   }
 
   #push(chunk: Uint8Array): void {
@@ -175,6 +219,9 @@ export class NextLayer extends Layer {
     }
   }
 }
+
+/** How much of an origin's early greeting is kept before relaying without waiting for the client. */
+const SERVER_EARLY_MAX = 64 * 1024;
 
 /** Requests inside a tunnel go where the tunnel goes; the listener's mode said how to get there. */
 function tunnelMode(mode: HttpMode): HttpMode {

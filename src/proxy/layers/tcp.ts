@@ -22,14 +22,23 @@ export class TcpLayer extends Layer {
   state: TcpState = "start";
   readonly server: Server;
   #early: Uint8Array[] = [];
+  #serverEarly: Uint8Array | null;
   #clientEof = false;
 
-  /** `early` holds bytes the client sent that earlier layers already consumed (peeked). */
-  constructor(context: Context, early: Uint8Array | null = null) {
+  /**
+   * `early` holds bytes the client sent that earlier layers already consumed (peeked);
+   * `serverEarly` those of a server that spoke first (a greeting) on a connection already open.
+   */
+  constructor(
+    context: Context,
+    early: Uint8Array | null = null,
+    serverEarly: Uint8Array | null = null,
+  ) {
     super(context);
     if (context.server === null) throw new Error("TcpLayer needs a server in its context");
     this.server = context.server;
     if (early !== null && early.length > 0) this.#early.push(early);
+    this.#serverEarly = serverEarly;
   }
 
   override toString(): string {
@@ -68,7 +77,9 @@ export class TcpLayer extends Layer {
     this.state = "relaying";
     const early = concat(this.#early);
     this.#early = [];
-    const splice = new Splice(this.context.client, this.server, "raw", { a: early, b: null });
+    const b = this.#serverEarly;
+    this.#serverEarly = null;
+    const splice = new Splice(this.context.client, this.server, "raw", { a: early, b });
     if (this.#clientEof) splice.clientEof = true;
     yield this.detached(splice);
   }

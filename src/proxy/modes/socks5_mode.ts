@@ -5,10 +5,15 @@
 import { NetError } from "../../runtime/mod.ts";
 import { afterEstablished, openTunnelOrigin } from "../connect.ts";
 import type { ModeHandler } from "../session.ts";
-import { Socks5Reply, socks5Reply, socks5ReplyForError, type Socks5Request } from "../socks5.ts";
-import { Socks5Handshake } from "../socks5.ts";
+import {
+  Socks5Reply,
+  socks5Reply,
+  socks5ReplyForError,
+  type Socks5Request,
+} from "../layers/socks5.ts";
+import { Socks5Handshake } from "../layers/socks5.ts";
 import type { TunnelOrigin } from "../tunnel.ts";
-import { parseCredentials } from "./proxy_auth.ts";
+import { parseCredentials } from "../layers/proxy_auth.ts";
 
 export const socks5Handler: ModeHandler = async (session) => {
   const { ctx, conn } = session;

@@ -8,7 +8,7 @@ import { type Conn, NetError } from "../../runtime/mod.ts";
 import type { ProxyContext } from "../context.ts";
 import { nextEvent } from "../pump.ts";
 import { type Route, routeAuthority } from "../route.ts";
-import { basicAuthorization, parseCredentials } from "./proxy_auth.ts";
+import { basicAuthorization, parseCredentials } from "../layers/proxy_auth.ts";
 import type { ModeServer } from "./spec.ts";
 
 /** The upstream proxy of this listener, or null when it connects to origins itself. */

@@ -7,9 +7,9 @@ import { Flow, FlowRequest, type FlowResponse, type ServerPeer } from "../../../
 import type { HeaderList as Headers } from "../../../http/headers.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import type { HttpRequestHead, HttpResponseHead } from "../../../http/message.ts";
-import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
-import { reasonPhrase } from "../../../proxy/responses.ts";
-import { constantTimeEqual } from "../../../proxy/modes/proxy_auth.ts";
+import { dropHopByHop } from "../../../http/hop_by_hop.ts";
+import { reasonPhrase } from "../../../http/responses.ts";
+import { constantTimeEqual } from "../proxy_auth.ts";
 import type { Client, Server, TlsState } from "../../core/connection.ts";
 import type { HttpMode } from "./mode.ts";
 
@@ -84,6 +84,7 @@ export function errorResponse(
   status: number,
   message: string,
   extra: string[] = [],
+  close = true,
 ): { head: HttpResponseHead; body: Uint8Array } {
   const body = utf8.encode(`${message}\n`);
   const headers = new HeaderList([
@@ -92,8 +93,7 @@ export function errorResponse(
     "text/plain; charset=utf-8",
     "Content-Length",
     String(body.length),
-    "Connection",
-    "close",
+    ...(close ? ["Connection", "close"] : []),
   ]);
   return { head: { status, reason: reasonPhrase(status), version: "HTTP/1.1", headers }, body };
 }

@@ -13,7 +13,7 @@ import {
   type HttpResponseHead,
   type Scheme,
 } from "../../../http/message.ts";
-import { reasonPhrase } from "../../../proxy/responses.ts";
+import { reasonPhrase } from "../../../http/responses.ts";
 import type { Endpoint } from "../../core/connection.ts";
 
 /**
@@ -30,7 +30,7 @@ export function requestFromH1(
   switch (t.form) {
     case "absolute": {
       if (t.scheme !== "http" && t.scheme !== "https") {
-        throw new HttpError(400, `${t.scheme}: URLs cannot be proxied; use http: or https:`);
+        throw new HttpError(501, `${t.scheme}:// URLs cannot be proxied; use http:// or https://`);
       }
       return { ...base, scheme: t.scheme, host: t.host, port: t.port, path: t.path, form: t.form };
     }
@@ -65,7 +65,7 @@ export function requestToH1(head: HttpRequestHead, absolute: boolean): RequestHe
   const headers = head.headers.clone();
   canonicalizeFraming(headers); // "0005" goes on as "5", ",chunked" as "chunked"
   const authority = authorityOf(head.host, head.port, head.scheme);
-  if (!headers.has("host")) headers.set("Host", authority);
+  if (!headers.has("host")) headers.raw.splice(0, 0, "Host", authority);
   let target: string;
   if (head.form === "authority" || head.method === "CONNECT") {
     target = authorityOf(head.host, head.port);

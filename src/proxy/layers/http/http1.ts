@@ -308,7 +308,7 @@ export class Http1Server extends Http1Layer {
       case "closed":
         if (this.streamId !== 0 && !this.#responseDone()) {
           // The client left (or half-closed) after its request, before its response was done:
-          // the exchange is abandoned and its origin connection freed, as the classic core and
+          // the exchange is abandoned and its origin connection freed, as
           // nginx (proxy_ignore_client_abort off) do; a FIN looks the same as leaving.
           const id = this.streamId;
           this.streamId = 0;

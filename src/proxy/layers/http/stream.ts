@@ -9,10 +9,10 @@ import type { ServerInfo } from "../../../addons/types.ts";
 import { type Flow, FlowResponse } from "../../../flow/flow.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../http/message.ts";
-import { PROXY_AUTHENTICATE } from "../../../proxy/modes/proxy_auth.ts";
+import { PROXY_AUTHENTICATE } from "../proxy_auth.ts";
 import { Arm, CallHook, Disarm, Log } from "../../core/commands.ts";
 import { Server } from "../../core/connection.ts";
-import { notAProxyRequestText, originFailureText, reasonPhrase } from "../../responses.ts";
+import { notAProxyRequestText, originFailureText, reasonPhrase } from "../../../http/responses.ts";
 import type { Context, Onboarding } from "../../core/context.ts";
 import { type Event, MessageInjected, SpliceEnded, Wakeup } from "../../core/events.ts";
 import { callHook, type CommandGenerator, openConnection } from "../../core/layer.ts";
@@ -174,13 +174,18 @@ export class HttpStream extends StreamBase {
       request.scheme = this.mode.scheme;
       request.host = this.mode.host;
       request.port = this.mode.port;
-      if (!o.keepHostHeader) request.headers.set("Host", request.authority);
+      if (!o.keepHostHeader) hostFor(request.headers, request.authority);
     } else if (this.mode.kind === "transparent" && this.context.server !== null) {
       // Inside a tunnel (CONNECT, SOCKS5) or transparently redirected: the connection's
       // destination is where the request goes, whatever Host says.
       request.host = this.context.server.address.host;
       request.port = this.context.server.address.port;
-    } else if (head.host === "" || o.self?.is(request.host, request.port)) {
+    } else if (
+      head.host === "" || o.self?.is(request.host, request.port) ||
+      // An origin-form request on a proxy port was sent to the proxy as if it were the server.
+      (head.form === "origin" && !this.injected && head.version.startsWith("HTTP/1") &&
+        (this.mode.kind === "regular" || this.mode.kind === "upstream"))
+    ) {
       yield* this.fail(
         400,
         o.self
@@ -190,7 +195,7 @@ export class HttpStream extends StreamBase {
       return;
     } else if (head.form === "absolute") {
       // The request-target names the origin; a differing Host would mislead it (RFC 9112 3.2.2).
-      request.headers.set("Host", request.authority);
+      hostFor(request.headers, request.authority);
     }
     const onboarding = o.onboarding;
     if (onboarding && request.host === onboarding.host) {
@@ -239,8 +244,7 @@ export class HttpStream extends StreamBase {
   }
 
   /**
-   * The proxy's own site (mitm.it): answered here, without hooks or a flow, as the classic core
-   * does. A body is refused (nothing here takes one; reading it would only cost).
+   * The proxy's own site (mitm.it): answered here, without hooks or a flow. A body is refused (nothing here takes one; reading it would only cost).
    */
   *#answerItself(site: Onboarding): CommandGenerator {
     const request = this.flow!.request; // the flow goes to no hook and is never recorded
@@ -342,10 +346,12 @@ export class HttpStream extends StreamBase {
         const why = ready.error ?? "could not connect";
         yield new Log(`${r.method} ${r.url}: could not connect (${why})`, "debug");
         // The flow says where it could not connect, as recordings and the live output show it.
+        // Nothing reached an origin: a client whose request was read whole may send the next.
         yield* this.fail(
           502,
           `could not connect to ${r.authority}: ${why}`,
           originFailureText(r.authority, why),
+          this.requestEnded || bodiless(r.headers),
         );
         return false;
       }
@@ -516,7 +522,7 @@ export class HttpStream extends StreamBase {
       }
     }
     this.state = "tunnel";
-    const ok = { status: 200, reason: "Connection established", version: "HTTP/1.1" };
+    const ok = { status: 200, reason: "Connection Established", version: "HTTP/1.1" };
     yield* this.toClient(
       new ResponseHeaders(this.streamId, { ...ok, headers: new HeaderList() }, true),
     );
@@ -630,4 +636,21 @@ function destinationOf(flow: Flow): string {
 /** host:port of a CONNECT target, for messages. */
 function authorityOf(head: HttpRequestHead): string {
   return head.host.includes(":") ? `[${head.host}]:${head.port}` : `${head.host}:${head.port}`;
+}
+
+/**
+ * Host names `authority`: added first when missing (where clients put it), replaced when it names
+ * something else, and kept as sent when it only differs in case (host names are case-insensitive).
+ */
+function hostFor(headers: HeaderList, authority: string): void {
+  const host = headers.get("host");
+  if (host === undefined) headers.raw.splice(0, 0, "Host", authority);
+  else if (host.toLowerCase() !== authority.toLowerCase()) headers.set("Host", authority);
+}
+
+/** A request head that announces no body (no Transfer-Encoding, no Content-Length above 0). */
+function bodiless(headers: HeaderList): boolean {
+  if (headers.has("transfer-encoding")) return false;
+  const length = headers.get("content-length");
+  return length === undefined || /^0+$/.test(length.trim());
 }

@@ -5,8 +5,8 @@
  * connection.
  */
 import type { Flow, FlowResponse } from "../../../flow/flow.ts";
-import { dropHopByHop } from "../../../proxy/hop_by_hop.ts";
-import { reasonPhrase } from "../../../proxy/responses.ts";
+import { dropHopByHop } from "../../../http/hop_by_hop.ts";
+import { reasonPhrase } from "../../../http/responses.ts";
 import { CallHook, type Command } from "../../core/commands.ts";
 import type { Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
@@ -40,7 +40,7 @@ export type StreamState =
   | "done"
   | "failed";
 
-/** The error of a flow an addon killed (as the classic core words it). */
+/** The error of a flow an addon killed. */
 export const KILLED = "connection killed by an addon";
 
 export abstract class StreamBase extends Layer {
@@ -120,9 +120,15 @@ export abstract class StreamBase extends Layer {
 
   /**
    * Fails the flow: an error response if nothing was sent yet (saying `text`, by default the
-   * flow's error message), else the client is cut off.
+   * flow's error message), else the client is cut off. `keepAlive`: the failure left the client's
+   * connection in a clean state (its whole request was read), so the answer does not close it.
    */
-  protected *fail(status: number, message: string, text = message): CommandGenerator {
+  protected *fail(
+    status: number,
+    message: string,
+    text = message,
+    keepAlive = false,
+  ): CommandGenerator {
     const flow = this.flow;
     this.state = "failed";
     yield* this.release(false);
@@ -133,7 +139,7 @@ export abstract class StreamBase extends Layer {
     if (this.responseStarted) {
       yield* this.toClient(new ResponseProtocolError(this.streamId, message));
     } else {
-      yield* this.answerError(status, text);
+      yield* this.answerError(status, text, [], !keepAlive);
     }
     if (flow !== null) yield new CallHook("flow_done", flow);
   }
@@ -152,16 +158,23 @@ export abstract class StreamBase extends Layer {
       }
       return;
     }
-    // A client too slow for a deadline (408) is told the connection ends, as the classic core
-    // said it.
+    // One line saying who refused what; a client too slow for a deadline (408) is told the
+    // connection ends.
     const text = event.status === 408
       ? `mitm.ts: ${event.message}; closing the connection.`
-      : event.message;
+      : event.status < 500
+      ? `mitm.ts refused the request: ${event.message}.`
+      : `mitm.ts: ${event.message}.`;
     yield* this.fail(event.status, event.message, text);
   }
 
-  protected *answerError(status: number, message: string, extra: string[] = []): CommandGenerator {
-    const { head, body } = errorResponse(status, message, extra);
+  protected *answerError(
+    status: number,
+    message: string,
+    extra: string[] = [],
+    close = true,
+  ): CommandGenerator {
+    const { head, body } = errorResponse(status, message, extra, close);
     yield* this.toClient(new ResponseHeaders(this.streamId, head, false));
     yield* this.toClient(new ResponseData(this.streamId, body));
     yield* this.toClient(new ResponseEnd(this.streamId, null));

@@ -5,17 +5,17 @@
  * Anything that is not a valid WebSocket handshake is relayed as raw bytes, like any other
  * Upgrade: the peers, not the proxy, decide what to make of it.
  */
-import type { Flow, FlowRequest } from "../flow/flow.ts";
-import { WebSocketData } from "../flow/websocket.ts";
-import type { Logger } from "../log.ts";
+import type { Flow, FlowRequest } from "../../../flow/flow.ts";
+import { WebSocketData } from "../../../flow/websocket.ts";
+import type { Logger } from "../../../log.ts";
 import {
   checkUpgradeRequest,
   checkUpgradeResponse,
   HandshakeError,
   isWebSocketUpgrade,
   type UpgradeRequest,
-} from "../websocket/handshake.ts";
-import { keepOnlyDeflateOffers } from "../websocket/extensions.ts";
+} from "../../../websocket/handshake.ts";
+import { keepOnlyDeflateOffers } from "../../../websocket/extensions.ts";
 
 /**
  * The WebSocket handshake in `request`, with its Sec-WebSocket-Extensions rewritten in place to

@@ -8,14 +8,21 @@
  * Backpressure: a loop reads its next chunk only after its writes have room, and a slow hook holds
  * up only its own direction of its own flow.
  */
-import type { AddonManager } from "../addons/manager.ts";
-import type { Flow } from "../flow/flow.ts";
-import { type WebSocketData, WebSocketMessage } from "../flow/websocket.ts";
-import type { Logger } from "../log.ts";
-import type { Conn } from "../runtime/types.ts";
-import { CloseCode, closePayload } from "../websocket/close.ts";
-import { closeInfo, type RelayedMessage, RelayError, WebSocketRelay } from "../websocket/relay.ts";
-import type { ReadFn } from "./pump.ts";
+import type { AddonManager } from "../../addons/manager.ts";
+import type { Flow } from "../../flow/flow.ts";
+import { type WebSocketData, WebSocketMessage } from "../../flow/websocket.ts";
+import type { Logger } from "../../log.ts";
+import type { Conn } from "../../runtime/types.ts";
+import { CloseCode, closePayload } from "../../websocket/close.ts";
+import {
+  closeInfo,
+  type RelayedMessage,
+  RelayError,
+  WebSocketRelay,
+} from "../../websocket/relay.ts";
+
+/** Reads the next chunk of a connection; null at its end. */
+export type ReadFn = () => Promise<Uint8Array | null>;
 
 /** One side of the connection, just past the handshake. */
 export interface WebSocketPeer {

@@ -13,7 +13,7 @@
  * ```
  */
 
-import { constantTimeEqual } from "./modes/proxy_auth.ts";
+import { constantTimeEqual } from "./proxy_auth.ts";
 
 /** REP values of the reply (RFC 1928 section 6). */
 export const Socks5Reply = {
