@@ -18,6 +18,27 @@ export interface TlsInfo {
   alpn: string | null;
   /** "TLSv1.3" and the like, or null. */
   version: string | null;
+  /** Negotiated cipher suite ("TLS_AES_128_GCM_SHA256"); set on the origin side. */
+  cipher?: string | null;
+  /**
+   * The origin's certificate chain, leaf first; set on the origin side. One array per origin
+   * connection, shared by the flows on it: treat it as read-only.
+   */
+  certificates?: CertificateInfo[];
+}
+
+/** One certificate of an origin's chain, as the proxy saw it in the handshake. */
+export interface CertificateInfo {
+  /** Distinguished name, "CN=example.com, O=Example". */
+  subject: string;
+  issuer: string;
+  /** Validity, ISO 8601 UTC, or null when unknown. */
+  notBefore: string | null;
+  notAfter: string | null;
+  /** SHA-256 of the DER encoding, lowercase hex. */
+  sha256: string;
+  /** DNS names and IP addresses from subjectAltName. */
+  altNames: string[];
 }
 
 export interface Peer {

@@ -14,6 +14,7 @@
 import { latin1 } from "../http1/bytes.ts";
 import { HeaderList } from "../http/headers.ts";
 import {
+  type CertificateInfo,
   Flow,
   type FlowError,
   FlowRequest,
@@ -42,6 +43,10 @@ export interface TlsJson {
   sni: string | null;
   alpn: string | null;
   version: string | null;
+  /** Origin side only; absent in older lines. */
+  cipher?: string | null;
+  /** The origin's chain, leaf first; absent in older lines. */
+  certificates?: CertificateInfo[];
 }
 
 export interface PeerJson {
@@ -311,9 +316,15 @@ export function headersToJson(headers: HeaderList): HeadersJson {
 }
 
 function tlsToJson(tls: TlsInfo | null): TlsJson | null {
-  return tls === null || tls === undefined
-    ? null
-    : { sni: tls.sni ?? null, alpn: tls.alpn ?? null, version: tls.version ?? null };
+  if (tls === null || tls === undefined) return null;
+  const json: TlsJson = {
+    sni: tls.sni ?? null,
+    alpn: tls.alpn ?? null,
+    version: tls.version ?? null,
+  };
+  if (tls.cipher !== undefined) json.cipher = tls.cipher;
+  if (tls.certificates !== undefined) json.certificates = tls.certificates;
+  return json;
 }
 
 export function peerToJson(peer: Peer): PeerJson {
@@ -472,10 +483,33 @@ export function headersFromJson(v: unknown, path: string): HeaderList {
 function tlsFromJson(v: unknown, path: string): TlsInfo | null {
   if (v === null || v === undefined) return null;
   const o = obj(v, path);
-  return {
+  const tls: TlsInfo = {
     sni: strOrNull(o, "sni", path),
     alpn: strOrNull(o, "alpn", path),
     version: strOrNull(o, "version", path),
+  };
+  if (o.cipher !== undefined) tls.cipher = strOrNull(o, "cipher", path);
+  if (o.certificates !== undefined && o.certificates !== null) {
+    const list = o.certificates;
+    if (!Array.isArray(list)) fail(`${path}.certificates`, "expected an array");
+    tls.certificates = list.map((c, i) => certificateFromJson(c, `${path}.certificates[${i}]`));
+  }
+  return tls;
+}
+
+function certificateFromJson(v: unknown, path: string): CertificateInfo {
+  const o = obj(v, path);
+  const names = o.altNames ?? [];
+  if (!Array.isArray(names) || names.some((n) => typeof n !== "string")) {
+    fail(`${path}.altNames`, "expected an array of strings");
+  }
+  return {
+    subject: str(o, "subject", path),
+    issuer: str(o, "issuer", path),
+    notBefore: strOrNull(o, "notBefore", path),
+    notAfter: strOrNull(o, "notAfter", path),
+    sha256: str(o, "sha256", path),
+    altNames: [...names] as string[],
   };
 }
 

@@ -52,7 +52,13 @@ export async function connectOrigin(
     onKeylog: ctx.tls.keylog ?? undefined,
   });
   server.timestampTlsEnd = Date.now();
-  server.tls = { sni: route.sni, alpn: tls.alpn, version: tls.version };
+  server.tls = {
+    sni: route.sni,
+    alpn: tls.alpn,
+    version: tls.version,
+    cipher: tls.cipher,
+    certificates: tls.chain,
+  };
   const origin = new OriginConn(tls.conn, routeKey(route), ctx.limits, server);
   origin.certificate = tls.certificate;
   return { origin, tls };

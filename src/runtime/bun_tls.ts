@@ -38,7 +38,8 @@ interface BunTlsSocket extends BunSocket {
   readonly alpnProtocol: string | false | null;
   getTLSVersion?(): string | null;
   /** node:tls's shape (subject, subjectaltname, raw ...); empty object or null without one. */
-  getPeerCertificate?(): { raw?: Uint8Array } | null;
+  getPeerCertificate?(detailed?: boolean): { raw?: Uint8Array } | null;
+  getCipher?(): { name?: string } | null;
 }
 
 export interface BunTlsSession {
@@ -48,8 +49,10 @@ export interface BunTlsSession {
 }
 
 export interface BunTlsClientSession extends BunTlsSession {
-  /** The peer certificate as node:tls describes it, or null. */
+  /** The peer certificate as node:tls describes it (with its issuers), or null. */
   peerCertificate: { raw?: Uint8Array } | null;
+  /** The negotiated cipher suite's name, or null. */
+  cipher: string | null;
   /** OpenSSL's verification code ("DEPTH_ZERO_SELF_SIGNED_CERT"), or null when it verified. */
   verifyCode: string | null;
 }
@@ -93,7 +96,8 @@ const TLS_HANDLERS: BunSocketHandler & {
     if (!conn || !handshake) return;
     pending.delete(conn);
     const tlsSocket = socket as BunTlsSocket;
-    const peer = tlsSocket.getPeerCertificate?.() ?? null;
+    // Detailed: the issuers come along (issuerCertificate), read once per connection.
+    const peer = tlsSocket.getPeerCertificate?.(true) ?? null;
     // A client-side handshake reports failure for a certificate that does not verify or name the
     // host, even with rejectUnauthorized off, yet the session works: the caller judges the
     // certificate. A handshake that really failed has no peer certificate to judge.
@@ -109,6 +113,7 @@ const TLS_HANDLERS: BunSocketHandler & {
       alpn: tlsSocket.alpnProtocol || null,
       version: tlsSocket.getTLSVersion?.() ?? null,
       peerCertificate: peer?.raw ? peer : null,
+      cipher: tlsSocket.getCipher?.()?.name ?? null,
       // On the client side, with rejectUnauthorized off, why the chain did not verify.
       verifyCode: error ? String((error as { code?: string }).code ?? error.message) : null,
     });

@@ -16,6 +16,7 @@ import { canUpgradeInPlace, upgradeClientTls, upgradeServerTls } from "./bun_tls
 import { closeWhenFlushed } from "./conn_parts.ts";
 import { claimUncaught } from "./last_resort.ts";
 import { trustedCas } from "./trust.ts";
+import { certificateChain, type CertificateSummary } from "./cert_chain.ts";
 import { watchedTimeout } from "./watched_time.ts";
 import { toNetError } from "./net_errors.ts";
 import { type Conn, NetError } from "./types.ts";
@@ -123,6 +124,10 @@ export interface PeerCertificate {
 
 export interface TlsClientSession extends TlsSession {
   certificate: PeerCertificate | null;
+  /** The origin's chain, leaf first (read once per connection). */
+  chain: CertificateSummary[];
+  /** The negotiated cipher suite ("TLS_AES_128_GCM_SHA256"), or null. */
+  cipher: string | null;
   /** Why the chain or name does not verify (also set when verification is off), or null. */
   verifyError: string | null;
 }
@@ -148,7 +153,7 @@ export function connectTls(options: TlsClientOptions): Promise<TlsClientSession>
   if (options.onKeylog) socket.on("keylog", options.onKeylog);
   if (!(transport instanceof SocketConn)) closeWithTransport(socket, transport);
   return handshake(socket, "secureConnect", options.timeoutMs, () => transport.close()).then(() => {
-    const raw = socket.getPeerCertificate();
+    const raw = socket.getPeerCertificate(true);
     const code = socket.authorized ? null : String(socket.authorizationError ?? "unknown error");
     const verifyError = verificationError(code, raw, options);
     if (verifyError !== null && options.verify) {
@@ -162,6 +167,8 @@ export function connectTls(options: TlsClientOptions): Promise<TlsClientSession>
       alpn: socket.alpnProtocol || null,
       version: socket.getProtocol?.() ?? null,
       certificate: peerCertificate(raw),
+      chain: certificateChain(raw),
+      cipher: socket.getCipher?.()?.name ?? null,
       verifyError,
     };
   });
@@ -189,6 +196,8 @@ async function connectTlsInPlace(options: TlsClientOptions): Promise<TlsClientSe
     alpn: session.alpn,
     version: session.version,
     certificate: peerCertificate(raw),
+    chain: certificateChain(raw),
+    cipher: session.cipher,
     verifyError,
   };
 }

@@ -4,6 +4,8 @@
  * learned (address, state, TLS, ALPN) so that layers further down the stack can read it.
  */
 
+import type { CertificateInfo } from "../../flow/flow.ts";
+
 /** Where a connection goes or comes from. */
 export interface Endpoint {
   host: string;
@@ -39,6 +41,9 @@ export interface TlsState {
    * subjectAltName), so a leaf for the client can carry them (upstream_cert).
    */
   peerNames?: string[];
+  /** Towards a Server, once established: the cipher suite and the certificate chain, leaf first. */
+  cipher?: string | null;
+  certificates?: CertificateInfo[];
 }
 
 let nextId = 0;

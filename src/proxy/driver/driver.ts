@@ -364,6 +364,8 @@ export class Driver {
       state.alpn = outcome.alpn;
       state.version = outcome.version;
       if (outcome.peerNames !== undefined) state.peerNames = outcome.peerNames;
+      if (outcome.cipher !== undefined) state.cipher = outcome.cipher;
+      if (outcome.certificates !== undefined) state.certificates = outcome.certificates;
       if (!isClient) (conn as Server).timestampTlsEnd = Date.now();
       this.#answer(new TlsEstablished(command));
     }, (e) => this.#answer(new TlsFailed(command, errorText(e)))));

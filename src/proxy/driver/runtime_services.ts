@@ -63,7 +63,14 @@ export function runtimeServices(o: RuntimeServicesOptions): DriverServices {
       const peerNames = cert
         ? [...cert.altNames, ...(cert.commonName ? [cert.commonName] : [])]
         : [];
-      return { conn: tls.conn, alpn: tls.alpn, version: tls.version, peerNames };
+      return {
+        conn: tls.conn,
+        alpn: tls.alpn,
+        version: tls.version,
+        peerNames,
+        cipher: tls.cipher,
+        certificates: tls.chain,
+      };
     },
   };
   // The CA answers this one: the core only asks which certificate to present.

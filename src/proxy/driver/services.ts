@@ -5,6 +5,7 @@
  */
 import type { Conn, Network } from "../../runtime/types.ts";
 import type { SharedOriginPool } from "./origin_pool.ts";
+import type { CertificateInfo } from "../../flow/flow.ts";
 
 export interface TlsOutcome {
   conn: Conn;
@@ -12,6 +13,9 @@ export interface TlsOutcome {
   version: string | null;
   /** The peer's certificate names (CN and subjectAltName) when it presented one. */
   peerNames?: string[];
+  /** Client side (towards an origin): the cipher suite and the certificate chain, leaf first. */
+  cipher?: string | null;
+  certificates?: CertificateInfo[];
 }
 
 export interface DriverTls {

@@ -3,7 +3,13 @@
  * filters and recordings see, and the error responses the proxy writes itself.
  */
 import type { ServerInfo } from "../../../addons/types.ts";
-import { Flow, FlowRequest, type FlowResponse, type ServerPeer } from "../../../flow/flow.ts";
+import {
+  Flow,
+  FlowRequest,
+  type FlowResponse,
+  type ServerPeer,
+  type TlsInfo,
+} from "../../../flow/flow.ts";
 import type { HeaderList as Headers } from "../../../http/headers.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import type { HttpRequestHead, HttpResponseHead } from "../../../http/message.ts";
@@ -99,8 +105,13 @@ export function errorResponse(
 }
 
 /** The flow's TLS summary of a connection (null when it does not speak TLS). */
-export function flowTls(tls: TlsState | null) {
-  return tls && tls.established ? { sni: tls.sni, alpn: tls.alpn, version: tls.version } : null;
+export function flowTls(tls: TlsState | null): TlsInfo | null {
+  if (!tls || !tls.established) return null;
+  const info: TlsInfo = { sni: tls.sni, alpn: tls.alpn, version: tls.version };
+  // Origin side only: the chain array is the connection's, shared by its flows.
+  if (tls.cipher !== undefined) info.cipher = tls.cipher;
+  if (tls.certificates !== undefined) info.certificates = tls.certificates;
+  return info;
 }
 
 /**
