@@ -10,7 +10,7 @@ import { BodyView } from "./body_view.tsx";
 import { CommentEditor } from "./comment.tsx";
 import { Editor } from "./editor.tsx";
 import { clock, dateTime, headerValues, size } from "./format.ts";
-import type { FlowDetail, Headers, Message, Peer } from "./types.ts";
+import type { CertificateInfo, FlowDetail, Headers, Message, Peer } from "./types.ts";
 import { Waterfall } from "./waterfall.tsx";
 import { WebSocketMessages } from "./websocket.tsx";
 
@@ -236,7 +236,7 @@ function PeerRows({ label, peer }: { label: string; peer: Peer | null }) {
 }
 
 function Connection({ flow }: { flow: FlowDetail }) {
-  const cert = flow.server?.tls?.certificate;
+  const chain = flow.server?.tls?.certificates ?? [];
   return (
     <div class="tab-body connection">
       <table class="headers">
@@ -245,16 +245,40 @@ function Connection({ flow }: { flow: FlowDetail }) {
           <PeerRows label="server" peer={flow.server} />
         </tbody>
       </table>
-      {cert
-        ? (
-          <>
-            <h3>Origin certificate</h3>
-            <pre class="cert">{typeof cert === "string" ? cert : JSON.stringify(cert, null, 2)}</pre>
-          </>
-        )
-        : null}
+      {chain.length > 0 ? <h3>Origin certificate chain</h3> : null}
+      {chain.map((cert, i) => <CertificateTable key={i} cert={cert} position={i} />)}
     </div>
   );
+}
+
+/** One certificate of the origin's chain (position 0 is the origin's own). */
+function CertificateTable({ cert, position }: { cert: CertificateInfo; position: number }) {
+  const rows: [string, string][] = [
+    ["subject", cert.subject],
+    ["issuer", cert.issuer],
+    ["valid from", cert.notBefore ?? "-"],
+    ["valid until", cert.notAfter ?? "-"],
+    ["SHA-256", fingerprint(cert.sha256)],
+  ];
+  if (cert.altNames.length > 0) rows.push(["names", cert.altNames.join(", ")]);
+  return (
+    <table class="headers cert" data-cert={position}>
+      <caption>{position === 0 ? "origin" : `issuer ${position}`}</caption>
+      <tbody>
+        {rows.map(([n, v]) => (
+          <tr>
+            <th>{n}</th>
+            <td>{v}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** "ab12..." as "AB:12:...", the way browsers show fingerprints. */
+function fingerprint(hex: string): string {
+  return (hex.toUpperCase().match(/../g) ?? []).join(":");
 }
 
 function Timing({ flow }: { flow: FlowDetail }) {

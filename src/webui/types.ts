@@ -31,8 +31,19 @@ export interface TlsInfo {
   sni: string | null;
   alpn: string | null;
   version: string | null;
+  /** Origin side: the cipher suite and the certificate chain, leaf first. */
   cipher?: string | null;
-  certificate?: unknown;
+  certificates?: CertificateInfo[];
+}
+
+export interface CertificateInfo {
+  subject: string;
+  issuer: string;
+  notBefore: string | null;
+  notAfter: string | null;
+  /** SHA-256 of the DER encoding, lowercase hex. */
+  sha256: string;
+  altNames: string[];
 }
 
 export interface Peer {
