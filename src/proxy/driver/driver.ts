@@ -287,12 +287,20 @@ export class Driver {
       server.reused = true;
       server.state = ConnState.Open;
       server.timestampStart = Date.now();
-      this.#track(
-        Promise.resolve().then(() => {
+      // Answered as the next microtask (every request of a keep-alive client comes here when
+      // the shared pool holds its origin): no promises to track it.
+      this.#tasks++;
+      queueMicrotask(() => {
+        try {
           this.#answer(new OpenConnectionCompleted(command, null));
           this.#startReading(server);
-        }),
-      );
+        } catch (e) {
+          this.#services.log("error", `driver: ${errorText(e)}`);
+        } finally {
+          this.#tasks--;
+          this.#checkDone();
+        }
+      });
       return;
     }
     server.timestampTcpStart = Date.now();
