@@ -6,6 +6,8 @@ const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 let lastTime = -1;
 const lastRandom = new Uint8Array(10);
+/** The time part of lastTime, made once per millisecond (several flows share one). */
+let lastPrefix = "";
 
 export function newFlowId(now = Date.now()): string {
   if (now <= lastTime) {
@@ -17,17 +19,12 @@ export function newFlowId(now = Date.now()): string {
         break;
       }
     }
-    now = lastTime;
   } else {
     crypto.getRandomValues(lastRandom);
     lastTime = now;
+    lastPrefix = timePart(now);
   }
-  let out = "";
-  let t = now;
-  for (let i = 0; i < 10; i++) {
-    out = ALPHABET[t % 32] + out;
-    t = Math.floor(t / 32);
-  }
+  let out = lastPrefix;
   // 80 bits -> 16 base32 digits, 5 bits at a time.
   let acc = 0;
   let bits = 0;
@@ -39,6 +36,17 @@ export function newFlowId(now = Date.now()): string {
       bits -= 5;
     }
     acc &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+/** 48-bit milliseconds -> 10 base32 digits, most significant first. */
+function timePart(now: number): string {
+  let out = "";
+  let t = now;
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[t % 32] + out;
+    t = Math.floor(t / 32);
   }
   return out;
 }

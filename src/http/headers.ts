@@ -113,7 +113,19 @@ export class HeaderList {
 
 /** ASCII case-insensitive comparison of two field names. */
 export function sameName(a: string, b: string): boolean {
-  return a.length === b.length && (a === b || a.toLowerCase() === b.toLowerCase());
+  if (a.length !== b.length) return false;
+  if (a === b) return true;
+  // By character codes: toLowerCase() would make two strings per differing pair, and header
+  // lookups compare every field of a message (several lookups per request).
+  for (let i = 0; i < a.length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0x41 && x <= 0x5a) x += 0x20;
+    if (y >= 0x41 && y <= 0x5a) y += 0x20;
+    if (x !== y) return false;
+  }
+  return true;
 }
 
 /**

@@ -197,14 +197,11 @@ export class Driver {
 
   // ---- reading ----
 
-  /** Resolves once `conn` may be read (see read_gate.ts), or false if it never will. */
-  #readable(conn: Connection): Promise<boolean> {
-    return this.#gate.wait(
-      conn,
-      () =>
-        this.#failed || this.#spliced.has(conn) || this.#parked.has(conn) ||
-        !(conn.state & ConnState.CanRead),
-    );
+  /** True once `conn` may be read (see read_gate.ts), false if it never will. */
+  #readable(conn: Connection, gone: () => boolean): boolean | Promise<boolean> {
+    // Most reads may go at once: no promise, no await for them.
+    if (gone()) return false;
+    return this.#gate.ready(conn) || this.#gate.wait(conn, gone);
   }
 
   /** An origin's read, or PARKED as soon as the connection goes to the pool (which reads on). */
@@ -212,15 +209,21 @@ export class Driver {
     conn: Connection,
     read: Promise<Uint8Array | null>,
   ): Promise<Uint8Array | null | typeof PARKED> {
-    return Promise.race([
-      read,
-      new Promise<typeof PARKED>((resolve) => this.#onPark.set(conn, () => resolve(PARKED))),
-    ]);
+    // One promise per read rather than Promise.race's array, second promise and reactions.
+    return new Promise((resolve, reject) => {
+      this.#onPark.set(conn, () => resolve(PARKED));
+      read.then(resolve, reject);
+    });
   }
 
   #startReading(conn: Connection): void {
+    const gone = () =>
+      this.#failed || this.#spliced.has(conn) || this.#parked.has(conn) ||
+      !(conn.state & ConnState.CanRead);
     this.#track((async () => {
-      while (await this.#readable(conn)) {
+      for (;;) {
+        const readable = this.#readable(conn, gone);
+        if (!(readable === true || (readable !== false && await readable))) break;
         const c = this.#conns.get(conn)!;
         const read = this.#firstRead.get(conn) ?? c.read();
         this.#firstRead.delete(conn);
@@ -284,12 +287,20 @@ export class Driver {
       server.reused = true;
       server.state = ConnState.Open;
       server.timestampStart = Date.now();
-      this.#track(
-        Promise.resolve().then(() => {
+      // Answered as the next microtask (every request of a keep-alive client comes here when
+      // the shared pool holds its origin): no promises to track it.
+      this.#tasks++;
+      queueMicrotask(() => {
+        try {
           this.#answer(new OpenConnectionCompleted(command, null));
           this.#startReading(server);
-        }),
-      );
+        } catch (e) {
+          this.#services.log("error", `driver: ${errorText(e)}`);
+        } finally {
+          this.#tasks--;
+          this.#checkDone();
+        }
+      });
       return;
     }
     server.timestampTcpStart = Date.now();

@@ -213,11 +213,65 @@ export class HttpLayer extends Layer {
     }
   }
 
-  /** Feeds a child and carries out, routes or passes on each command it yields. */
+  /**
+   * Feeds a child and carries out, routes or passes on each command it yields. One generator per
+   * feed (this runs several times per request, nested: a generator less each time counts).
+   */
   *#feed(child: Layer, event: Event): CommandGenerator {
     this.#depth++;
     try {
-      yield* this.#feedChild(child, event);
+      step: {
+        for (const command of child.handleEvent(event)) {
+          if (command instanceof ReceiveHttp) {
+            yield* this.#receive(command, child);
+          } else if (command instanceof SendHttp && this.#rawOrigins.has(command.conn)) {
+            yield* this.#toRawOrigin(command);
+          } else if (command instanceof SendHttp) {
+            const target = command.conn === this.context.client
+              ? this.client
+              : this.pool.get(command.conn)?.layer;
+            if (
+              (target instanceof Http2Server || target instanceof Http2Client) &&
+              (command.event instanceof RequestData || command.event instanceof ResponseData)
+            ) this.#queuedOnH2 = true;
+            if (target) yield* this.#feed(target, command.event);
+          } else if (command instanceof BodyTaken) {
+            yield* this.#bodyTaken(child, command);
+          } else if (command instanceof GetHttpConnection) {
+            yield* this.#getConnection(child as HttpStream, command);
+          } else if (command instanceof ReleaseConnection) {
+            yield* this.#release(command);
+          } else if (command instanceof UpgradeInStream) {
+            yield* this.#upgradeInStream(command);
+          } else if (command instanceof UpgradeStream) {
+            yield* this.#upgrade(child as HttpStream, command);
+          } else if (command instanceof HandOffClient) {
+            yield* this.#handOff(command);
+            break step;
+          } else {
+            // Answers (and timer wakeups) go back to the child that asked.
+            if (command.blocking || command instanceof Arm) this.#waiting.set(command, child);
+            // A disarmed timer never fires: forget who armed it (one per keep-alive request).
+            if (command instanceof Disarm) this.#waiting.delete(command.timer);
+            if (command instanceof CloseConnection) yield* this.#forget(command.conn);
+            yield command;
+          }
+        }
+        if (child instanceof HttpStream && this.client instanceof Http2Server) {
+          yield* this.client.sendPendingHeads();
+        }
+        if (child instanceof HttpStream && child.finished) {
+          this.streams.delete(child.streamId);
+          if (this.#pausedForH2.has(child.streamId)) {
+            yield* this.#resumeIfDrained(child.streamId, 0, true);
+          }
+          if (
+            !(this.client instanceof Http2Server) || this.client.queuedFor(child.streamId) === 0
+          ) {
+            this.#responseSource.delete(child.streamId);
+          }
+        }
+      }
     } finally {
       this.#depth--;
     }
@@ -230,55 +284,6 @@ export class HttpLayer extends Layer {
     if (this.#clientGone) {
       this.#clientGone = false;
       yield* this.#closeOrigins();
-    }
-  }
-
-  *#feedChild(child: Layer, event: Event): CommandGenerator {
-    for (const command of child.handleEvent(event)) {
-      if (command instanceof ReceiveHttp) {
-        yield* this.#receive(command, child);
-      } else if (command instanceof SendHttp && this.#rawOrigins.has(command.conn)) {
-        yield* this.#toRawOrigin(command);
-      } else if (command instanceof SendHttp) {
-        const target = command.conn === this.context.client
-          ? this.client
-          : this.pool.get(command.conn)?.layer;
-        if (
-          (target instanceof Http2Server || target instanceof Http2Client) &&
-          (command.event instanceof RequestData || command.event instanceof ResponseData)
-        ) this.#queuedOnH2 = true;
-        if (target) yield* this.#feed(target, command.event);
-      } else if (command instanceof BodyTaken) {
-        yield* this.#bodyTaken(child, command);
-      } else if (command instanceof GetHttpConnection) {
-        yield* this.#getConnection(child as HttpStream, command);
-      } else if (command instanceof ReleaseConnection) {
-        yield* this.#release(command);
-      } else if (command instanceof UpgradeInStream) {
-        yield* this.#upgradeInStream(command);
-      } else if (command instanceof UpgradeStream) {
-        yield* this.#upgrade(child as HttpStream, command);
-      } else if (command instanceof HandOffClient) {
-        yield* this.#handOff(command);
-        return;
-      } else {
-        // Answers (and timer wakeups) go back to the child that asked.
-        if (command.blocking || command instanceof Arm) this.#waiting.set(command, child);
-        // A disarmed timer never fires: forget who armed it (one per keep-alive request).
-        if (command instanceof Disarm) this.#waiting.delete(command.timer);
-        if (command instanceof CloseConnection) yield* this.#forget(command.conn);
-        yield command;
-      }
-    }
-    if (child instanceof HttpStream && this.client instanceof Http2Server) {
-      yield* this.client.sendPendingHeads();
-    }
-    if (child instanceof HttpStream && child.finished) {
-      this.streams.delete(child.streamId);
-      yield* this.#resumeIfDrained(child.streamId, 0, true);
-      if (!(this.client instanceof Http2Server) || this.client.queuedFor(child.streamId) === 0) {
-        this.#responseSource.delete(child.streamId);
-      }
     }
   }
 
@@ -410,7 +415,7 @@ export class HttpLayer extends Layer {
         }
         this.#toPark.delete(conn);
         entry.streams.add(stream.streamId);
-        yield* this.#stopIdle(entry);
+        if (entry.idle !== null) yield* this.#stopIdle(entry);
         yield* this.#feed(stream, new HttpConnectionReady(request, s, null, false));
         return;
       }
@@ -626,7 +631,7 @@ export class HttpLayer extends Layer {
       return;
     }
     const entry = this.pool.get(conn);
-    if (entry !== undefined) yield* this.#stopIdle(entry);
+    if (entry !== undefined && entry.idle !== null) yield* this.#stopIdle(entry);
     this.pool.delete(conn);
   }
 

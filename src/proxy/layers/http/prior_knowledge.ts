@@ -44,6 +44,8 @@ export class PriorKnowledgeSniffer extends Layer {
         if (this.#sniffing && command instanceof Arm) this.#armed.push(command);
         yield command;
       }
+      // Nothing to decide (HTTP/2 is off): every later event goes straight to the child.
+      if (!this.#sniffing) this.passThrough(this.child);
       return;
     }
     const client = this.context.client;
@@ -63,6 +65,8 @@ export class PriorKnowledgeSniffer extends Layer {
       }
       this.#armed.length = 0;
       yield* delegate(this.child!, new DataReceived(client, bytes));
+      // Decided: from now on events go straight to the child, without a generator per event.
+      this.passThrough(this.child!);
       return;
     }
     if (this.#sniffing && event instanceof ConnectionClosed && event.conn === client) {
