@@ -85,6 +85,10 @@ export class HttpLayer extends Layer {
   #nextInjectedId = 2;
   /** Which child paused on a blocking command, so its answer goes back to it. */
   #waiting = new Map<Command, Layer>();
+  /** Commands whose answers (or wakeups) are still routed to a child (tests watch it stay flat). */
+  get waitingAnswers(): number {
+    return this.#waiting.size;
+  }
   #tunnel: Layer | null = null;
   /** HTTP/2 origin connections whose response bodies are still owed acknowledgements. */
   readonly #responseSource = new Map<number, Http2Layer>();
@@ -181,6 +185,9 @@ export class HttpLayer extends Layer {
       } else {
         // Answers (and timer wakeups) go back to the child that asked.
         if (command.blocking || command instanceof Arm) this.#waiting.set(command, child);
+        // A disarmed timer never wakes: forget it, or every keep-alive request would leave
+        // its timers (and through them its finished stream) here until the connection ends.
+        else if (command instanceof Disarm) this.#waiting.delete(command.timer);
         if (command instanceof CloseConnection) yield* this.#forget(command.conn);
         yield command;
       }
