@@ -5,13 +5,20 @@ import assert from "node:assert/strict";
 import {
   CallHook,
   CloseConnection,
+  type Command,
   OpenConnection,
   SendData,
   Splice,
   StartTls,
 } from "../../src/proxy/core/commands.ts";
-import { ConnectionClosed, DataReceived, Start } from "../../src/proxy/core/events.ts";
-import type { Server } from "../../src/proxy/core/connection.ts";
+import {
+  ConnectionClosed,
+  DataReceived,
+  HookAnswered,
+  OpenConnectionCompleted,
+  Start,
+} from "../../src/proxy/core/events.ts";
+import { ConnState, type Server } from "../../src/proxy/core/connection.ts";
 import type { Flow } from "../../src/flow/flow.ts";
 import { HttpLayer } from "../../src/proxy/layers/http/layer.ts";
 import { any, Playbook, reply } from "./playbook.ts";
@@ -83,6 +90,46 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
       .send((p) => new DataReceived(p.last(OpenConnection).conn, b(res)))
       .expect(new SendData(ctx.client, b(res)))
       .check();
+  });
+
+  test("keep-alive: disarmed timers are forgotten, so nothing grows with the requests", () => {
+    // With deadlines: each exchange arms and disarms the client's idle timer, the origin's read
+    // timer and the pooled connection's idle timer.
+    const ctx = context({
+      idleTimeoutMs: 60_000,
+      headerTimeoutMs: 30_000,
+      readTimeoutMs: 60_000,
+      originIdleTimeoutMs: 30_000,
+    });
+    const layer = new HttpLayer(ctx, REGULAR);
+    const req = b("GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    const res = b("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    let server: Server | null = null;
+    let answered = 0;
+    // Carries out what the driver would: dials succeed, hooks answer at once.
+    const run = (commands: Command[]) => {
+      for (const c of commands) {
+        if (c instanceof OpenConnection) {
+          server = c.conn;
+          server.state = ConnState.Open;
+          run(layer.handleEvent(new OpenConnectionCompleted(c, null)));
+        } else if (c instanceof CallHook) {
+          run(layer.handleEvent(new HookAnswered(c)));
+        } else if (c instanceof SendData && c.conn === ctx.client && c.data[0] === 0x48) {
+          answered++; // a response head ("HTTP/1.1 200 OK")
+        }
+      }
+    };
+    run(layer.handleEvent(new Start()));
+    const sizes: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      run(layer.handleEvent(new DataReceived(ctx.client, req)));
+      run(layer.handleEvent(new DataReceived(server!, res)));
+      sizes.push(layer.waitingAnswers);
+    }
+    assert.equal(answered, 50);
+    // Only the timers now armed (the client's idle timer, the origin's idle timer) remain.
+    assert.ok(sizes[49] <= sizes[1], `waiting answers grew: ${sizes.join(",")}`);
   });
 
   test("pipelined requests are answered in order, the second read after the first answer", () => {

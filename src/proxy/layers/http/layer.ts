@@ -114,6 +114,10 @@ export class HttpLayer extends Layer {
   #nextInjectedId = 2;
   /** Which child paused on a blocking command, so its answer goes back to it. */
   #waiting = new Map<Command, Layer>();
+  /** Commands whose answers (or wakeups) are still routed to a child (tests watch it stay flat). */
+  get waitingAnswers(): number {
+    return this.#waiting.size;
+  }
   #tunnel: Layer | null = null;
   /** HTTP/2 origin connections whose response bodies are still owed acknowledgements. */
   readonly #responseSource = new Map<number, Http2Layer>();
