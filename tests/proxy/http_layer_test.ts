@@ -219,6 +219,45 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
       .check();
   });
 
+  test("an early answer while the upload still comes: the client's close lingers", () => {
+    const ctx = context({ holdRequestBodies: false, holdResponseBodies: false });
+    const layer = new HttpLayer(ctx, REGULAR);
+    const pb = new Playbook(layer, { hooks: false })
+      .send(new Start())
+      .send(
+        new DataReceived(
+          ctx.client,
+          b("POST http://a.test/big HTTP/1.1\r\nHost: a.test\r\nContent-Length: 100\r\n\r\nxyz"),
+        ),
+      )
+      .expect(new OpenConnection(any("server")))
+      .send(reply())
+      .expect(
+        new SendData(
+          any("server"),
+          b("POST /big HTTP/1.1\r\nHost: a.test\r\nContent-Length: 100\r\n\r\nxyz"),
+        ),
+      )
+      .send((p) =>
+        new DataReceived(
+          p.last(OpenConnection).conn,
+          b("HTTP/1.1 413 Content Too Large\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno"),
+        )
+      )
+      .expect(
+        new SendData(
+          ctx.client,
+          b("HTTP/1.1 413 Content Too Large\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno"),
+        ),
+      )
+      .send((p) => new ConnectionClosed(p.last(OpenConnection).conn))
+      .expect(new CloseConnection(any("server")))
+      .expect(new CloseConnection(ctx.client, false, true))
+      .check();
+    const last = pb.commands.filter((c) => c instanceof CloseConnection).at(-1) as CloseConnection;
+    assert.equal(last.linger, true, "FIN, then what the client still sends is drained");
+  });
+
   test("an event stream is not held for a response hook: events pass as they come", () => {
     const ctx = context({ holdRequestBodies: false, holdResponseBodies: true });
     const layer = new HttpLayer(ctx, REGULAR);
