@@ -148,7 +148,8 @@ test("an upload that brings nothing for body_timeout gets 408; its origin connec
             `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
         ),
       ),
-      new CloseConnection(ctx.client),
+      // The upload is unfinished: the close lingers so that a slow client still sees the 408.
+      new CloseConnection(ctx.client, false, true),
     )
     .check();
   const done = pb.commands.find((c) => c instanceof CallHook && c.name === "flow_done");

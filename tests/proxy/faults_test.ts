@@ -209,9 +209,6 @@ test("a malformed chunked request body: 400 and the origin connection is dropped
       head("POST http://origin.test/ HTTP/1.1", "Host: origin.test", "Transfer-Encoding: chunked") +
         "zz\r\n",
     );
-    const oc = await origin.accept();
-    // Whatever part of the request went out, the origin connection is closed, not left waiting.
-    await oc.readToEof();
     assert.equal(
       await client.readToEof(),
       textResponse(
@@ -220,6 +217,10 @@ test("a malformed chunked request body: 400 and the origin connection is dropped
         true,
       ),
     );
+    // The classic core dials before it reads the body, the layered one refuses a body malformed
+    // from its first bytes before dialling. Either way no origin connection is left waiting.
+    await settle();
+    for (const oc of origin.conns) await oc.readToEof();
   });
 });
 

@@ -221,13 +221,88 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
       .expect(
         new SendData(
           ctx.client,
-          b("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\npart\r\n"),
+          // Close-delimited from the origin: close-delimited to the client (RFC 9112 6.3).
+          b("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\npart"),
         ),
       )
       .send((p) => new ConnectionClosed(p.last(OpenConnection).conn))
-      .expect(new SendData(ctx.client, b("0\r\n\r\n")))
+      // The origin's end ends the client's connection too (the Playbook does not mark closed
+      // connections, so the server's close shows twice; the driver makes the second a no-op).
+      .expect(new CloseConnection(any("server")))
+      .expect(new CloseConnection(ctx.client))
       .expect(new CloseConnection(any("server")))
       .check();
+  });
+
+  test("an HTTP/1.0 client: Connection: close on the response, then the connection ends", () => {
+    const ctx = context();
+    const layer = new HttpLayer(ctx, REGULAR);
+    new Playbook(layer, { hooks: false })
+      .send(new Start())
+      .send(
+        new DataReceived(
+          ctx.client,
+          b("GET http://a.test/old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"),
+        ),
+      )
+      .expect(new OpenConnection(any("server")))
+      .send(reply())
+      .expect(new SendData(any("server"), b("GET /old HTTP/1.0\r\nHost: a.test\r\n\r\n")))
+      .send((p) =>
+        new DataReceived(
+          p.last(OpenConnection).conn,
+          b("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nold"),
+        )
+      )
+      // The request went out as HTTP/1.0 too: that origin connection is not reused either.
+      .expect(new CloseConnection(any("server")))
+      .expect(
+        new SendData(
+          ctx.client,
+          b("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nold"),
+        ),
+      )
+      .expect(new CloseConnection(ctx.client))
+      .check();
+  });
+
+  test("an early answer while the upload still comes: the client's close lingers", () => {
+    const ctx = context({ holdRequestBodies: false, holdResponseBodies: false });
+    const layer = new HttpLayer(ctx, REGULAR);
+    const pb = new Playbook(layer, { hooks: false })
+      .send(new Start())
+      .send(
+        new DataReceived(
+          ctx.client,
+          b("POST http://a.test/big HTTP/1.1\r\nHost: a.test\r\nContent-Length: 100\r\n\r\nxyz"),
+        ),
+      )
+      .expect(new OpenConnection(any("server")))
+      .send(reply())
+      .expect(
+        new SendData(
+          any("server"),
+          b("POST /big HTTP/1.1\r\nHost: a.test\r\nContent-Length: 100\r\n\r\nxyz"),
+        ),
+      )
+      .send((p) =>
+        new DataReceived(
+          p.last(OpenConnection).conn,
+          b("HTTP/1.1 413 Content Too Large\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno"),
+        )
+      )
+      .expect(
+        new SendData(
+          ctx.client,
+          b("HTTP/1.1 413 Content Too Large\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno"),
+        ),
+      )
+      .send((p) => new ConnectionClosed(p.last(OpenConnection).conn))
+      .expect(new CloseConnection(any("server")))
+      .expect(new CloseConnection(ctx.client, false, true))
+      .check();
+    const last = pb.commands.filter((c) => c instanceof CloseConnection).at(-1) as CloseConnection;
+    assert.equal(last.linger, true, "FIN, then what the client still sends is drained");
   });
 
   test("an event stream is not held for a response hook: events pass as they come", () => {
@@ -250,7 +325,7 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
       .expect(
         new SendData(
           ctx.client,
-          b("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\nb\r\ndata: one\n\n\r\n"),
+          b("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\ndata: one\n\n"),
         ),
       )
       .check();

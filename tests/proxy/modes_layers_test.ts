@@ -65,6 +65,47 @@ describe("RegularMode", () => {
     assert.equal(server.value.tls?.sni, "secure.test");
   });
 
+  test("eager CONNECT: the origin is dialled before the 200", () => {
+    const ctx = context({ connectionStrategy: "eager" });
+    const server = any<Server>("server");
+    new Playbook(new RegularMode(ctx), { hooks: false })
+      .send(new Start())
+      .send(
+        new DataReceived(
+          ctx.client,
+          b("CONNECT secure.test:443 HTTP/1.1\r\nHost: secure.test:443\r\n\r\n"),
+        ),
+      )
+      .expect(new OpenConnection(server))
+      .send(reply())
+      .expect(new SendData(ctx.client, b("HTTP/1.1 200 Connection Established\r\n\r\n")))
+      .expect(any<Arm>("timer"))
+      .check();
+    assert.equal(server.value.address.host, "secure.test");
+    assert.equal(server.value.address.port, 443);
+  });
+
+  test("eager CONNECT to an origin that refuses: 502 naming host:port, no tunnel", () => {
+    const ctx = context({ connectionStrategy: "eager" });
+    const answer = any<Uint8Array>("answer");
+    const pb = new Playbook(new RegularMode(ctx), { hooks: false })
+      .send(new Start())
+      .send(
+        new DataReceived(
+          ctx.client,
+          b("CONNECT secure.test:443 HTTP/1.1\r\nHost: secure.test:443\r\n\r\n"),
+        ),
+      )
+      .expect(new OpenConnection(any<Server>("server")))
+      .send(reply("connection refused"))
+      .expect(new SendData(ctx.client, answer), new CloseConnection(ctx.client))
+      .check();
+    const text = dec(answer.value);
+    assert.match(text, /^HTTP\/1\.1 502 /);
+    assert.match(text, /secure\.test:443/);
+    assert.ok(!pb.commands.some((c) => c instanceof StartTls));
+  });
+
   test("a request to the proxy itself (origin-form, no tunnel) is answered 400 (HTTP/1.1)", () => {
     const ctx = context();
     const body = "request has no host; send it through the proxy, not to it\n";

@@ -114,6 +114,31 @@ describe("NextLayer", () => {
       .check();
   });
 
+  test("plain HTTP to an ignored host passes through untouched", () => {
+    const seen: Array<[string, number, string | null]> = [];
+    const ctx = tunnelContext({
+      intercepts: (host: string, port: number, sni: string | null) => {
+        seen.push([host, port, sni]);
+        return false;
+      },
+    });
+    const request = b(
+      "GET / HTTP/1.1\r\nHost: example.com\r\nProxy-Connection: keep-alive\r\n\r\n",
+    );
+    const layer = new NextLayer(ctx, TRANSPARENT);
+    new Playbook(layer, { hooks: false })
+      .send(new Start())
+      .expect(any<Arm>("timer"))
+      .send(new DataReceived(ctx.client, request))
+      .expect(new Disarm(any("timer")))
+      .expect(new OpenConnection(ctx.server!))
+      .send(reply())
+      .expect(new Splice(ctx.client, ctx.server!, "raw", { a: request, b: null }))
+      .check();
+    assert.equal(layer.decision, "tcp");
+    assert.deepEqual(seen, [["example.com", 443, null]]);
+  });
+
   test("a client that never speaks: after the wait, TCP passthrough (server speaks first)", () => {
     const ctx = tunnelContext();
     const layer = new NextLayer(ctx, TRANSPARENT);

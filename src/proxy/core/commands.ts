@@ -42,7 +42,12 @@ export class OpenConnection extends Command {
  * both directions close once the queued bytes are out.
  */
 export class CloseConnection extends Command {
-  constructor(readonly conn: Connection, readonly half = false) {
+  /**
+   * `half`: FIN only. `linger`: the peer may still be sending (an unread upload): FIN after the
+   * last bytes, then what it sends is dropped for a moment before the close, so that it sees the
+   * response rather than a reset (RFC 9112 section 9.6).
+   */
+  constructor(readonly conn: Connection, readonly half = false, readonly linger = false) {
     super();
   }
   toString(): string {

@@ -241,6 +241,8 @@ export class Driver {
           this.#inFlight.delete(conn);
         }
         if (this.#takenByTls.delete(read)) continue;
+        // Closed meanwhile (a lingering close drains the rest): nothing more for the layers.
+        if (conn.state === ConnState.Closed && chunk !== null) return;
         // A splice that began meanwhile took this read over.
         if (this.#spliced.has(conn)) return;
         if (chunk === null) {
@@ -390,9 +392,14 @@ export class Driver {
       if (c && !c.isClosed) c.closeWrite();
       return;
     }
+    const reading = (conn.state & ConnState.CanRead) !== 0;
     conn.state = ConnState.Closed;
     conn.timestampEnd ??= Date.now();
-    if (c && !c.isClosed) this.#track(closeWhenFlushed(c, this.#services.closeFlushMs));
+    if (c === undefined || c.isClosed) return;
+    const ms = this.#services.closeFlushMs;
+    if (command.linger && reading) {
+      this.#track(closeLingering(c, this.#inFlight.get(conn) ?? null, ms));
+    } else this.#track(closeWhenFlushed(c, ms));
   }
 
   /** An idle origin connection goes to the shared pool; this driver is done with it. */
@@ -527,4 +534,36 @@ function withFirstRead(conn: Conn, first: Promise<Uint8Array | null>): Conn {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+}
+
+/**
+ * FIN once the last bytes are out, then what the peer still sends is read and dropped for up to
+ * `ms` before the close, so that a client still uploading sees the response instead of a reset.
+ */
+async function closeLingering(
+  c: Conn,
+  pending: Promise<Uint8Array | null> | null,
+  ms: number,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) =>
+    timer = setTimeout(() => {
+      c.close();
+      resolve(null);
+    }, ms)
+  );
+  try {
+    const flushed = c.flushed();
+    if (flushed !== undefined) await Promise.race([flushed, late]);
+    if (c.isClosed) return;
+    c.closeWrite();
+    // The driver's own read, still outstanding, comes first; reads end when the timer closes.
+    if (pending !== null) await Promise.race([pending, late]);
+    while (!c.isClosed && (await Promise.race([c.read(), late])) !== null) { /* dropped */ }
+  } catch {
+    /* closed or reset: done either way */
+  } finally {
+    clearTimeout(timer);
+    c.close();
+  }
 }

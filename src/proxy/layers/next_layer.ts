@@ -182,6 +182,15 @@ export class NextLayer extends Layer {
     const h2c = this.context.options.http2 ? startsWithPreface(bytes) : "no";
     if (h2c === "maybe" && !eof) return;
     if (h2c === "yes" || looksLikeHttp(bytes)) {
+      if (
+        server !== null &&
+        !this.context.options.intercepts(server.address.host, server.address.port, null)
+      ) {
+        // allow_hosts / ignore_hosts leave this destination alone: plain HTTP is relayed
+        // untouched, as a ClientHello to it would be.
+        yield* this.#start("tcp", new TcpLayer(this.context, bytes), false);
+        return;
+      }
       const mode = this.mode;
       const http = new HttpLayer(
         this.context,

@@ -102,8 +102,14 @@ export function responseToH1(
   let closeAfter = false;
   const bodyless = requestMethod === "HEAD" || head.status < 200 || head.status === 204 ||
     head.status === 304 || (requestMethod === "CONNECT" && head.status < 300);
+  // An HTTP/1.0 client's connection ends after each response, keep-alive or not (as mitmproxy
+  // and the classic core do: persistent HTTP/1.0 connections are rare and error-prone).
+  if (clientVersion === "HTTP/1.0") closeAfter = true;
   if (!bodyless && !headers.has("content-length") && !headers.has("transfer-encoding")) {
-    if (noChunked) closeAfter = true;
+    // An HTTP/1 origin's close-delimited body stays close-delimited (the client's connection
+    // ends with it, RFC 9112 section 6.3); only an HTTP/2 or HTTP/3 response, which has no
+    // such framing, is chunked for a client that can read chunks.
+    if (noChunked || head.version.startsWith("HTTP/1")) closeAfter = true;
     else headers.append("Transfer-Encoding", "chunked");
   }
   if (noChunked && headers.has("transfer-encoding")) {

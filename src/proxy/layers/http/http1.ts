@@ -62,10 +62,10 @@ abstract class Http1Layer extends Layer {
   #closed = false;
 
   /** Closes the connection (once: several paths may decide it in one go). */
-  protected *close(): CommandGenerator {
+  protected *close(linger = false): CommandGenerator {
     if (this.#closed || !this.conn.open) return;
     this.#closed = true;
-    yield new CloseConnection(this.conn);
+    yield new CloseConnection(this.conn, false, linger);
   }
 
   /** Serializes our event and yields the bytes (one SendData). */
@@ -169,8 +169,11 @@ export class Http1Server extends Http1Layer {
       yield* this.#endResponse(event.trailers);
     } else if (event instanceof ResponseProtocolError) {
       // The response broke half way: the client can only learn it from the connection closing.
+      // Or it went out whole and the upload failed (the origin closed while it still came in):
+      // then the client, maybe still sending, lingers to see that response.
+      const answered = this.h1.ourState === "DONE" || this.h1.ourState === "MUST_CLOSE";
       this.streamId = 0;
-      yield* this.close();
+      yield* this.close(answered && this.h1.theirState === "SEND_BODY");
     }
   }
 
@@ -178,7 +181,8 @@ export class Http1Server extends Http1Layer {
     yield* this.write({ type: "end", trailers: this.#version === "HTTP/1.0" ? null : trailers });
     if (this.#closeAfter || this.#bodyStalled) {
       this.streamId = 0;
-      yield* this.close();
+      // An upload not read whole may still be coming: linger so the client sees this response.
+      yield* this.close(this.h1.theirState === "SEND_BODY");
       return;
     }
     yield* this.finishExchange();

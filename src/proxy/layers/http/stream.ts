@@ -520,6 +520,20 @@ export class HttpStream extends StreamBase {
         yield* this.fail(502, error, originFailureText(authorityOf(head), error));
         return;
       }
+    } else if (!ownSite && this.context.options.connectionStrategy === "eager") {
+      // Eager (mitmproxy's default): the origin is dialled before the client hears 200, so an
+      // unreachable one is the CONNECT's 502 with the reason. An origin that speaks first on
+      // this connection is relayed with its greeting by the layers inside the tunnel.
+      const error = yield* openConnection(server);
+      if (error !== null) {
+        const where = authorityOf(head);
+        yield* this.fail(
+          502,
+          `could not connect to ${where}: ${error}`,
+          originFailureText(where, error),
+        );
+        return;
+      }
     }
     this.state = "tunnel";
     const ok = { status: 200, reason: "Connection Established", version: "HTTP/1.1" };
