@@ -57,9 +57,11 @@ for (const core of ["classic", "layers"]) {
           assert.ok(tls, "the server side spoke TLS");
           assert.match(tls.cipher ?? "", /^TLS_|^ECDHE-|AES|CHACHA/, JSON.stringify(tls));
           const chain = tls.certificates ?? [];
-          // Bun's own TLS engine (the proxy's route to origins on Bun) reports the leaf only, with
-          // no issuer links; node:tls on Deno reports the chain the origin sent.
-          assert.equal(chain.length, ON_BUN ? 1 : 2, JSON.stringify(chain));
+          // node:tls reports the chain the origin sent (Deno always; Bun when the origin's
+          // handshake runs through it, as for an origin dialled before the client's handshake);
+          // Bun's own TLS engine reports the leaf only, with no issuer links.
+          if (ON_BUN) assert.ok(chain.length === 1 || chain.length === 2, JSON.stringify(chain));
+          else assert.equal(chain.length, 2, JSON.stringify(chain));
           assert.equal(chain[0].subject, "CN=localhost");
           // The order of a name's parts differs between runtimes.
           assert.deepEqual(parts(chain[0].issuer), CA_NAME);
@@ -67,7 +69,7 @@ for (const core of ["classic", "layers"]) {
           assert.deepEqual(chain[0].altNames, ["localhost"]);
           assert.ok(Date.parse(chain[0].notBefore ?? "") < Date.now());
           assert.ok(Date.parse(chain[0].notAfter ?? "") > Date.now());
-          if (ON_BUN) continue;
+          if (chain.length === 1) continue;
           assert.deepEqual(parts(chain[1].subject), CA_NAME);
           assert.equal(chain[1].sha256, sha256(pemToDer(cert.caPem)));
         }
