@@ -17,6 +17,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { BUN_FLAGS } from "./bun_compile.ts";
 import { PROXIES } from "./bench/proxies.ts";
+import { makeOriginCert } from "./bench/origin.ts";
 import {
   cpuMsOf,
   freePort,
@@ -265,25 +266,7 @@ async function idleRss(pid: number, port: number): Promise<number> {
 
 /** nginx serving /1k over TLS with h2 (and HTTP/1.1) on 127.0.0.1. */
 async function startNginxH2(dir: string): Promise<{ url: string; service: Service }> {
-  const cert = path.join(dir, "origin-cert.pem"), key = path.join(dir, "origin-key.pem");
-  const made = await run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=localhost",
-    "-keyout",
-    key,
-    "-out",
-    cert,
-  ]); // deno-fmt-ignore
-  if (made.code !== 0) throw new Error(`openssl: ${made.stderr}`);
+  const { cert, key } = await makeOriginCert(dir);
   const root = path.join(dir, "www");
   fs.mkdirSync(root, { recursive: true, mode: 0o755 });
   fs.writeFileSync(path.join(root, "1k"), Buffer.alloc(1024, "x"), { mode: 0o644 });

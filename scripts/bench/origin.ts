@@ -23,10 +23,8 @@ export interface Origins {
   stop(): Promise<void>;
 }
 
-export async function startOrigins(
-  dir: string,
-  opts: { bigBytes: number; hostIps: number; preferNginx: boolean },
-): Promise<Origins> {
+/** A P-256 certificate for localhost, valid two days, written into `dir`. */
+export async function makeOriginCert(dir: string): Promise<{ cert: string; key: string }> {
   const cert = path.join(dir, "origin-cert.pem"), key = path.join(dir, "origin-key.pem");
   const made = await run("openssl", [
     "req",
@@ -46,6 +44,14 @@ export async function startOrigins(
     cert,
   ]); // deno-fmt-ignore
   if (made.code !== 0) throw new Error(`openssl could not make the origin certificate: ${made.stderr}`);
+  return { cert, key };
+}
+
+export async function startOrigins(
+  dir: string,
+  opts: { bigBytes: number; hostIps: number; preferNginx: boolean },
+): Promise<Origins> {
+  const { cert, key } = await makeOriginCert(dir);
   const ips = Array.from({ length: opts.hostIps }, (_, i) => spreadIp(i));
   const nginx = opts.preferNginx && (await have("nginx"))
     ? await startNginx(dir, cert, key, ips, opts.bigBytes)
