@@ -1,0 +1,99 @@
+/**
+ * CPU per request of the whole proxy (driver, layers or classic core, hooks, flows) on the
+ * in-memory network: no system calls, so the profile shows only our JavaScript. Keep-alive
+ * clients send GETs in absolute form through the proxy to one in-memory origin that answers
+ * 1 KiB; prints µs of process CPU per request for the core chosen by MITM_PROXY_CORE.
+ *
+ *   MITM_PROXY_CORE=layers bun scripts/bench_core.ts [requests] [clients]
+ *   MITM_PROXY_CORE=classic deno run -A scripts/bench_core.ts [requests] [clients]
+ *   bun --cpu-prof --cpu-prof-dir=/tmp/prof scripts/bench_core.ts   a profile of the same run
+ */
+import process from "node:process";
+import { ResponseReader } from "../src/http1/mod.ts";
+import { startProxy } from "../src/proxy/server.ts";
+import { MemoryNetwork } from "../src/runtime/memory.ts";
+import type { Conn } from "../src/runtime/types.ts";
+
+const total = Number(process.argv[2] ?? 100_000);
+const clients = Number(process.argv[3] ?? 16);
+
+const enc = new TextEncoder();
+const request = enc.encode(
+  "GET http://origin.test/a HTTP/1.1\r\nHost: origin.test\r\nAccept: */*\r\n\r\n",
+);
+const response = enc.encode(
+  "HTTP/1.1 200 OK\r\nContent-Length: 1024\r\nContent-Type: text/plain\r\n\r\n" +
+    "x".repeat(1024),
+);
+const HEAD_END = enc.encode("\r\n\r\n");
+
+/** Index just past the first CRLFCRLF in `buf` from `from`, or -1. */
+function headEnd(buf: Uint8Array, from: number): number {
+  outer: for (let i = from; i + 4 <= buf.length; i++) {
+    for (let j = 0; j < 4; j++) if (buf[i + j] !== HEAD_END[j]) continue outer;
+    return i + 4;
+  }
+  return -1;
+}
+
+/** Answers every request head on `conn` with the 1 KiB response (GETs have no body). */
+async function serveOrigin(conn: Conn): Promise<void> {
+  let pending = new Uint8Array(0);
+  for (;;) {
+    const chunk = await conn.read();
+    if (chunk === null) return conn.close();
+    const joined = new Uint8Array(pending.length + chunk.length);
+    joined.set(pending);
+    joined.set(chunk, pending.length);
+    let at = 0;
+    for (let end = headEnd(joined, at); end !== -1; end = headEnd(joined, at)) {
+      at = end;
+      await conn.write(response);
+    }
+    pending = joined.subarray(at);
+  }
+}
+
+const net = new MemoryNetwork();
+await net.listen({ host: "origin.test", port: 80 }, (c) => void serveOrigin(c));
+const proxy = await startProxy({ listen_host: "127.0.0.1", listen_port: 8080 }, { network: net });
+
+async function client(count: number): Promise<void> {
+  const conn = await net.connect({ host: "127.0.0.1", port: 8080 });
+  const reader = new ResponseReader();
+  for (let i = 0; i < count; i++) {
+    await conn.write(request);
+    reader.expect("GET");
+    for (;;) {
+      const ev = reader.next();
+      if (ev === null) {
+        const chunk = await conn.read();
+        if (chunk === null) throw new Error("proxy closed the connection");
+        reader.feed(chunk);
+      } else if (ev.type === "end") break;
+    }
+  }
+  conn.close();
+}
+
+async function run(n: number): Promise<void> {
+  const per = Math.ceil(n / clients);
+  await Promise.all(Array.from({ length: clients }, () => client(per)));
+}
+
+await run(Math.min(20_000, total / 5)); // warm up the JIT
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+await run(total);
+const wall = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+const runtime = "Bun" in globalThis ? "bun" : "deno";
+console.log(
+  `${runtime} ${
+    process.env.MITM_PROXY_CORE ?? "default"
+  }: ${total} requests, ${clients} clients, ` +
+    `${((cpu.user + cpu.system) / total).toFixed(1)} µs CPU/request, ` +
+    `${(wall * 1000 / total).toFixed(1)} µs wall/request`,
+);
+await proxy.close();
+process.exit(0);
