@@ -130,6 +130,30 @@ export abstract class Layer {
   }
 }
 
+/**
+ * A layer that never waits for an answer itself pushes its commands onto `out` in plain method
+ * calls instead of yielding them from generators: the same commands in the same order, without a
+ * generator per call (the HTTP layer and the HTTP/1 connection layers run several times per
+ * request, nested). Such a layer must not pause: its blocking commands are `detached` (answered
+ * as ordinary events) and it runs no hooks of its own (children that do pause themselves).
+ */
+export abstract class DirectLayer extends Layer {
+  /** Handles one event: pushes the commands to carry out onto `out`, in order. */
+  protected abstract handle(event: Event, out: Command[]): void;
+
+  protected *run(event: Event): CommandGenerator {
+    const out: Command[] = [];
+    this.handle(event, out);
+    yield* out;
+  }
+
+  override handleEvent(event: Event): Command[] {
+    const out: Command[] = [];
+    this.handle(event, out);
+    return out;
+  }
+}
+
 /** A layer that hands every event to a child: the base of layers that wrap another. */
 export function* delegate(child: Layer, event: Event): CommandGenerator {
   yield* child.handleEvent(event);

@@ -9,11 +9,11 @@ import { H1Connection, type H1Event } from "../../../http1/connection.ts";
 import { HttpError } from "../../../http1/errors.ts";
 import type { HeaderList } from "../../../http/headers.ts";
 import { authorityOf, type Scheme } from "../../../http/message.ts";
-import { Arm, CloseConnection, Disarm, Log, SendData } from "../../core/commands.ts";
+import { Arm, CloseConnection, type Command, Disarm, Log, SendData } from "../../core/commands.ts";
 import type { Connection, Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
 import { ConnectionClosed, DataReceived, type Event, Start, Wakeup } from "../../core/events.ts";
-import { type CommandGenerator, Layer } from "../../core/layer.ts";
+import { DirectLayer } from "../../core/layer.ts";
 import {
   InformationalResponse,
   ReceiveHttp,
@@ -43,7 +43,7 @@ const REQUEST_READ = new Set(["DONE", "MIGHT_SWITCH_PROTOCOL", "CLOSED"]);
 /** States after which this connection carries nothing more. */
 const ENDING = new Set(["MUST_CLOSE", "ERROR", "CLOSED"]);
 
-abstract class Http1Layer extends Layer {
+abstract class Http1Layer extends DirectLayer {
   readonly conn: Connection;
   readonly h1: H1Connection;
   /** The stream being carried, or 0 between exchanges. */
@@ -62,21 +62,21 @@ abstract class Http1Layer extends Layer {
   #closed = false;
 
   /** Closes the connection (once: several paths may decide it in one go). */
-  protected *close(linger = false): CommandGenerator {
+  protected close(out: Command[], linger = false): void {
     if (this.#closed || !this.conn.open) return;
     this.#closed = true;
-    yield new CloseConnection(this.conn, false, linger);
+    out.push(new CloseConnection(this.conn, false, linger));
   }
 
   /** Serializes our event and yields the bytes (one SendData). */
-  protected *write(event: H1Event): CommandGenerator {
+  protected write(event: H1Event, out: Command[]): void {
     const pieces = this.h1.send(event);
-    if (pieces.length === 1) yield new SendData(this.conn, pieces[0]);
-    else if (pieces.length > 1) yield new SendData(this.conn, concat(pieces));
+    if (pieces.length === 1) out.push(new SendData(this.conn, pieces[0]));
+    else if (pieces.length > 1) out.push(new SendData(this.conn, concat(pieces)));
   }
 
   /** Pulls every event the H1Connection can give now and hands each to `onEvent`. */
-  protected *pull(): CommandGenerator {
+  protected pull(out: Command[]): void {
     for (;;) {
       // The peer's error was reported once (it may have been found while looking ahead).
       if (this.h1.theirState === "ERROR") return;
@@ -85,16 +85,16 @@ abstract class Http1Layer extends Layer {
         ev = this.h1.nextEvent();
       } catch (e) {
         if (!(e instanceof HttpError)) throw e;
-        yield* this.onProtocolError(e);
+        this.onProtocolError(e, out);
         return;
       }
       if (ev.type === "need-data" || ev.type === "paused") return;
-      yield* this.onEvent(ev);
+      this.onEvent(ev, out);
     }
   }
 
   /** Starts the next exchange once both sides are DONE; closes when either must close. */
-  protected *finishExchange(): CommandGenerator {
+  protected finishExchange(out: Command[]): void {
     const { client, server } = this.h1.states;
     // One message is still under way (an origin answered before the request body was all
     // sent): the exchange finishes when that message ends.
@@ -102,15 +102,15 @@ abstract class Http1Layer extends Layer {
     if (client === "DONE" && server === "DONE") {
       this.h1.startNextCycle();
       this.streamId = 0;
-      yield* this.pull();
+      this.pull(out);
     } else if (ENDING.has(client) || ENDING.has(server)) {
       this.streamId = 0;
-      yield* this.close();
+      this.close(out);
     }
   }
 
-  protected abstract onEvent(ev: H1Event): CommandGenerator;
-  protected abstract onProtocolError(e: HttpError): CommandGenerator;
+  protected abstract onEvent(ev: H1Event, out: Command[]): void;
+  protected abstract onProtocolError(e: HttpError, out: Command[]): void;
 }
 
 /** The client's side: requests in, responses out. Stream ids are 1, 3, 5... as in HTTP/2. */
@@ -126,31 +126,31 @@ export class Http1Server extends Http1Layer {
     this.#scheme = scheme;
   }
 
-  protected *run(event: Event): CommandGenerator {
+  protected handle(event: Event, out: Command[]): void {
     if (event instanceof Start) {
-      yield* this.#armTimer("idle");
+      this.#armTimer("idle", out);
     } else if (event instanceof DataReceived && event.conn === this.conn) {
       this.#bodyProgress = true;
       this.h1.receiveData(event.data);
-      yield* this.pull();
+      this.pull(out);
       // Part of a request head arrived: from now on the head must complete in time. (A head
       // that arrives whole, the common case, costs no timer.)
       if (this.streamId === 0 && this.h1.bufferedLength > 0 && this.#timerKind !== "header") {
-        yield* this.#armTimer("header");
+        this.#armTimer("header", out);
       }
     } else if (event instanceof ConnectionClosed && event.conn === this.conn) {
-      yield* this.#disarm();
+      this.#disarm(out);
       this.h1.receiveEof();
-      yield* this.pull();
+      this.pull(out);
     } else if (event instanceof Wakeup && event.command === this.#timer) {
-      yield* this.#expired();
+      this.#expired(out);
     } else if (event instanceof InformationalResponse) {
       // HTTP/1.0 has no interim responses (RFC 9110 section 15.2).
       if (this.#version !== "HTTP/1.0") {
-        yield* this.write({
+        this.write({
           type: "informational",
           head: responseToH1(event.head, this.#method, this.#version).head,
-        });
+        }, out);
       }
     } else if (event instanceof ResponseHeaders) {
       const { head, closeAfter } = responseToH1(event.head, this.#method, this.#version);
@@ -160,35 +160,35 @@ export class Http1Server extends Http1Layer {
         // reliably, so the connection ends after this response (RFC 9112 section 9.6).
         if (!head.headers.has("connection")) head.headers.set("Connection", "close");
       }
-      yield* this.write({ type: "response", head });
+      this.write({ type: "response", head }, out);
       if (this.h1.ourState === "SWITCHED_PROTOCOL") return;
-      if (event.endStream) yield* this.#endResponse(null);
+      if (event.endStream) this.#endResponse(null, out);
     } else if (event instanceof ResponseData) {
-      yield* this.write({ type: "data", data: event.data });
+      this.write({ type: "data", data: event.data }, out);
     } else if (event instanceof ResponseEnd) {
-      yield* this.#endResponse(event.trailers);
+      this.#endResponse(event.trailers, out);
     } else if (event instanceof ResponseProtocolError) {
       // The response broke half way: the client can only learn it from the connection closing.
       // Or it went out whole and the upload failed (the origin closed while it still came in):
       // then the client, maybe still sending, lingers to see that response.
       const answered = this.h1.ourState === "DONE" || this.h1.ourState === "MUST_CLOSE";
       this.streamId = 0;
-      yield* this.close(answered && this.h1.theirState === "SEND_BODY");
+      this.close(out, answered && this.h1.theirState === "SEND_BODY");
     }
   }
 
-  *#endResponse(trailers: HeaderList | null): CommandGenerator {
-    yield* this.write({ type: "end", trailers: this.#version === "HTTP/1.0" ? null : trailers });
+  #endResponse(trailers: HeaderList | null, out: Command[]): void {
+    this.write({ type: "end", trailers: this.#version === "HTTP/1.0" ? null : trailers }, out);
     if (this.#closeAfter || this.#bodyStalled) {
       this.streamId = 0;
       // An upload not read whole may still be coming: linger so the client sees this response.
-      yield* this.close(this.h1.theirState === "SEND_BODY");
+      this.close(out, this.h1.theirState === "SEND_BODY");
       return;
     }
-    yield* this.finishExchange();
+    this.finishExchange(out);
     // Waiting for the next request (unless one already began or the connection ends).
     if (this.streamId === 0 && this.h1.ourState === "IDLE") {
-      yield* this.#armTimer(this.h1.bufferedLength > 0 ? "header" : "idle");
+      this.#armTimer(this.h1.bufferedLength > 0 ? "header" : "idle", out);
     }
   }
 
@@ -202,8 +202,8 @@ export class Http1Server extends Http1Layer {
   /** The request body stalled: the connection ends after whatever answer goes out. */
   #bodyStalled = false;
 
-  *#armTimer(kind: "idle" | "header" | "body"): CommandGenerator {
-    yield* this.#disarm();
+  #armTimer(kind: "idle" | "header" | "body", out: Command[]): void {
+    this.#disarm(out);
     const o = this.context.options;
     const ms = kind === "idle"
       ? o.idleTimeoutMs
@@ -216,30 +216,30 @@ export class Http1Server extends Http1Layer {
     // reading the client (the origin slow to take the upload).
     this.#timer = new Arm(ms, kind === "body" ? this.conn : null);
     this.#timerKind = kind;
-    yield this.#timer;
+    out.push(this.#timer);
   }
 
-  *#disarm(): CommandGenerator {
+  #disarm(out: Command[]): void {
     if (this.#timer === null) return;
-    yield new Disarm(this.#timer);
+    out.push(new Disarm(this.#timer));
     this.#timer = null;
     this.#timerKind = null;
   }
 
-  *#expired(): CommandGenerator {
+  #expired(out: Command[]): void {
     const kind = this.#timerKind;
     this.#timer = null;
     this.#timerKind = null;
     if (kind === "idle") {
-      yield* this.close();
+      this.close(out);
       return;
     }
     if (kind === "body") {
-      yield* this.#bodyExpired();
+      this.#bodyExpired(out);
       return;
     }
     const s = this.context.options.headerTimeoutMs / 1000;
-    yield* this.onProtocolError(new HttpError(408, `request head not complete after ${s} s`));
+    this.onProtocolError(new HttpError(408, `request head not complete after ${s} s`), out);
   }
 
   /**
@@ -247,26 +247,26 @@ export class Http1Server extends Http1Layer {
    * before it sends its body (the origin's turn): wait another period. Else the upload stalled:
    * the stream answers 408 if nothing was answered yet, and the connection ends either way.
    */
-  *#bodyExpired(): CommandGenerator {
+  #bodyExpired(out: Command[]): void {
     if (this.h1.theirState !== "SEND_BODY") return;
     if (this.#bodyProgress || this.h1.clientIsWaitingFor100Continue) {
-      yield* this.#armTimer("body");
+      this.#armTimer("body", out);
       return;
     }
     this.#bodyStalled = true;
     const s = this.context.options.bodyTimeoutMs / 1000;
     const why = `the client stopped sending the request body for ${s} s (body_timeout)`;
     const answered = this.h1.ourState !== "SEND_RESPONSE";
-    yield new Log(`${this.conn.label}: ${why}`, "info");
-    yield new ReceiveHttp(new RequestProtocolError(this.streamId, why, answered ? 0 : 408));
+    out.push(new Log(`${this.conn.label}: ${why}`, "info"));
+    out.push(new ReceiveHttp(new RequestProtocolError(this.streamId, why, answered ? 0 : 408)));
     // Answering had begun (or is over): closing is the only way left to tell the client.
-    if (answered) yield* this.close();
+    if (answered) this.close(out);
   }
 
-  protected *onEvent(ev: H1Event): CommandGenerator {
+  protected onEvent(ev: H1Event, out: Command[]): void {
     switch (ev.type) {
       case "request": {
-        yield* this.#disarm();
+        this.#disarm(out);
         this.streamId = this.#nextStreamId;
         this.#nextStreamId += 2;
         this.#method = ev.head.method;
@@ -277,7 +277,7 @@ export class Http1Server extends Http1Layer {
           head = requestFromH1(ev.head, this.#scheme, this.context.server?.address ?? null);
         } catch (e) {
           if (!(e instanceof HttpError)) throw e;
-          yield new ReceiveHttp(new RequestProtocolError(this.streamId, e.message, e.status));
+          out.push(new ReceiveHttp(new RequestProtocolError(this.streamId, e.message, e.status)));
           return;
         }
         // A body that is malformed from its first bytes on (they came with the head) fails the
@@ -287,26 +287,26 @@ export class Http1Server extends Http1Layer {
           next = this.h1.nextEvent();
         } catch (e) {
           if (!(e instanceof HttpError)) throw e;
-          yield* this.onProtocolError(e);
+          this.onProtocolError(e, out);
           return;
         }
-        yield new ReceiveHttp(new RequestHeaders(this.streamId, head, false));
-        if (next.type !== "need-data" && next.type !== "paused") yield* this.onEvent(next);
+        out.push(new ReceiveHttp(new RequestHeaders(this.streamId, head, false)));
+        if (next.type !== "need-data" && next.type !== "paused") this.onEvent(next, out);
         // The body is still to come: it must keep bringing bytes (body_timeout).
         if (this.h1.theirState === "SEND_BODY" && this.#timerKind !== "body") {
-          yield* this.#armTimer("body");
+          this.#armTimer("body", out);
         }
         return;
       }
       case "data":
-        yield new ReceiveHttp(new RequestData(this.streamId, ev.data));
+        out.push(new ReceiveHttp(new RequestData(this.streamId, ev.data)));
         return;
       case "end":
-        if (this.#timerKind === "body") yield* this.#disarm();
-        yield new ReceiveHttp(new RequestEnd(this.streamId, ev.trailers));
+        if (this.#timerKind === "body") this.#disarm(out);
+        out.push(new ReceiveHttp(new RequestEnd(this.streamId, ev.trailers)));
         // The response went out first: the exchange is over now.
         if (this.h1.ourState === "DONE" || this.h1.ourState === "MUST_CLOSE") {
-          yield* this.finishExchange();
+          this.finishExchange(out);
         }
         return;
       case "closed":
@@ -316,10 +316,12 @@ export class Http1Server extends Http1Layer {
           // nginx (proxy_ignore_client_abort off) do; a FIN looks the same as leaving.
           const id = this.streamId;
           this.streamId = 0;
-          yield new Log(`${this.conn.label}: client closed the connection`, "debug");
-          yield new ReceiveHttp(new RequestProtocolError(id, "client closed the connection", 0));
+          out.push(new Log(`${this.conn.label}: client closed the connection`, "debug"));
+          out.push(
+            new ReceiveHttp(new RequestProtocolError(id, "client closed the connection", 0)),
+          );
         }
-        yield* this.close();
+        this.close(out);
         return;
       default:
         return;
@@ -332,7 +334,7 @@ export class Http1Server extends Http1Layer {
     return ours === "DONE" || ours === "MUST_CLOSE" || ours === "CLOSED";
   }
 
-  protected *onProtocolError(e: HttpError): CommandGenerator {
+  protected onProtocolError(e: HttpError, out: Command[]): void {
     if (this.streamId === 0 || this.h1.ourState === "IDLE") {
       // A request we could not even start: it gets a stream of its own, to be answered.
       if (this.streamId === 0) {
@@ -340,8 +342,8 @@ export class Http1Server extends Http1Layer {
         this.#nextStreamId += 2;
       }
     }
-    yield new Log(`${this.conn.label}: ${e.message}`, "info");
-    yield new ReceiveHttp(new RequestProtocolError(this.streamId, e.message, e.status));
+    out.push(new Log(`${this.conn.label}: ${e.message}`, "info"));
+    out.push(new ReceiveHttp(new RequestProtocolError(this.streamId, e.message, e.status)));
   }
 }
 
@@ -359,17 +361,17 @@ export class Http1Client extends Http1Layer {
     return this.streamId === 0 && this.h1.ourState === "IDLE" && this.conn.open;
   }
 
-  protected *run(event: Event): CommandGenerator {
+  protected handle(event: Event, out: Command[]): void {
     if (event instanceof DataReceived && event.conn === this.conn) {
       this.#bodyProgress = true;
       this.h1.receiveData(event.data);
-      yield* this.pull();
+      this.pull(out);
     } else if (event instanceof ConnectionClosed && event.conn === this.conn) {
-      yield* this.#disarmBody();
+      this.#disarmBody(out);
       this.h1.receiveEof();
-      yield* this.pull();
+      this.pull(out);
     } else if (event instanceof Wakeup && event.command === this.#bodyTimer) {
-      yield* this.#bodyExpired();
+      this.#bodyExpired(out);
     } else if (event instanceof RequestHeaders) {
       this.streamId = event.streamId;
       // Through an upstream proxy without a tunnel: absolute-form, with its credentials.
@@ -378,27 +380,27 @@ export class Http1Client extends Http1Layer {
       if (absolute && this.server.viaAuth !== null) {
         head.headers.set("Proxy-Authorization", this.server.viaAuth);
       }
-      yield* this.write({ type: "request", head });
-      if (event.endStream) yield* this.write({ type: "end", trailers: null });
+      this.write({ type: "request", head }, out);
+      if (event.endStream) this.write({ type: "end", trailers: null }, out);
     } else if (event instanceof RequestData) {
-      yield* this.write({ type: "data", data: event.data });
+      this.write({ type: "data", data: event.data }, out);
     } else if (event instanceof RequestEnd) {
-      yield* this.write({ type: "end", trailers: event.trailers });
+      this.write({ type: "end", trailers: event.trailers }, out);
       if (this.h1.theirState !== "SEND_RESPONSE" && this.h1.theirState !== "SEND_BODY") {
-        yield* this.finishExchange(); // the response was complete before the request
+        this.finishExchange(out); // the response was complete before the request
       }
     } else if (event instanceof RequestProtocolError) {
       // The client broke off its request: this connection carries half a message; drop it.
       this.streamId = 0;
-      yield* this.close();
+      this.close(out);
     }
   }
 
-  protected *onEvent(ev: H1Event): CommandGenerator {
+  protected onEvent(ev: H1Event, out: Command[]): void {
     const id = this.streamId;
     switch (ev.type) {
       case "informational":
-        yield new ReceiveHttp(new InformationalResponse(id, responseFromH1(ev.head)));
+        out.push(new ReceiveHttp(new InformationalResponse(id, responseFromH1(ev.head))));
         return;
       case "response": {
         // The body bytes that came with the head are read before the head goes on: a body that
@@ -414,30 +416,32 @@ export class Http1Client extends Http1Layer {
           }
         } catch (e) {
           if (!(e instanceof HttpError)) throw e;
-          yield* this.onProtocolError(e);
+          this.onProtocolError(e, out);
           return;
         }
-        yield new ReceiveHttp(new ResponseHeaders(id, responseFromH1(ev.head), false));
-        for (const next of ahead) yield* this.onEvent(next);
+        out.push(new ReceiveHttp(new ResponseHeaders(id, responseFromH1(ev.head), false)));
+        for (const next of ahead) this.onEvent(next, out);
         // The body is still to come: it must keep bringing bytes (body_timeout).
-        if (this.streamId === id && this.h1.theirState === "SEND_BODY") yield* this.#armBody();
+        if (this.streamId === id && this.h1.theirState === "SEND_BODY") this.#armBody(out);
         return;
       }
       case "data":
-        yield new ReceiveHttp(new ResponseData(id, ev.data));
+        out.push(new ReceiveHttp(new ResponseData(id, ev.data)));
         return;
       case "end":
-        yield* this.#disarmBody();
-        yield new ReceiveHttp(new ResponseEnd(id, ev.trailers));
-        yield* this.finishExchange();
+        this.#disarmBody(out);
+        out.push(new ReceiveHttp(new ResponseEnd(id, ev.trailers)));
+        this.finishExchange(out);
         return;
       case "closed":
-        yield* this.#disarmBody();
-        yield* this.close();
+        this.#disarmBody(out);
+        this.close(out);
         if (id !== 0) {
           this.streamId = 0;
-          yield new ReceiveHttp(
-            new ResponseProtocolError(id, "closed the connection without responding"),
+          out.push(
+            new ReceiveHttp(
+              new ResponseProtocolError(id, "closed the connection without responding"),
+            ),
           );
         }
         return;
@@ -452,45 +456,46 @@ export class Http1Client extends Http1Layer {
   /** Bytes came from the origin since the body timer was armed. */
   #bodyProgress = false;
 
-  *#armBody(): CommandGenerator {
-    yield* this.#disarmBody();
+  #armBody(out: Command[]): void {
+    this.#disarmBody(out);
     const ms = this.context.options.bodyTimeoutMs;
     if (ms === Infinity) return;
     this.#bodyProgress = false;
     // It waits for the origin's bytes: time the driver held back reading the origin (the client
     // slow to take the download) does not count.
-    yield (this.#bodyTimer = new Arm(ms, this.conn));
+    out.push(this.#bodyTimer = new Arm(ms, this.conn));
   }
 
-  *#disarmBody(): CommandGenerator {
+  #disarmBody(out: Command[]): void {
     if (this.#bodyTimer === null) return;
-    yield new Disarm(this.#bodyTimer);
+    out.push(new Disarm(this.#bodyTimer));
     this.#bodyTimer = null;
   }
 
   /** The body timer fired: bytes came meanwhile (wait another period), or the origin stalled. */
-  *#bodyExpired(): CommandGenerator {
+  #bodyExpired(out: Command[]): void {
     this.#bodyTimer = null;
     if (this.streamId === 0 || this.h1.theirState !== "SEND_BODY") return;
     if (this.#bodyProgress) {
-      yield* this.#armBody();
+      this.#armBody(out);
       return;
     }
     const s = this.context.options.bodyTimeoutMs / 1000;
     const who = authorityOf(this.server.address.host, this.server.address.port);
-    yield* this.onProtocolError(
+    this.onProtocolError(
       new HttpError(502, `${who} stopped sending the response body for ${s} s (body_timeout)`),
+      out,
     );
   }
 
-  protected *onProtocolError(e: HttpError): CommandGenerator {
-    yield* this.#disarmBody();
+  protected onProtocolError(e: HttpError, out: Command[]): void {
+    this.#disarmBody(out);
     // Closed first, so that the pool forgets the connection before the stream hears of it.
-    yield* this.close();
+    this.close(out);
     if (this.streamId !== 0) {
       const id = this.streamId;
       this.streamId = 0;
-      yield new ReceiveHttp(new ResponseProtocolError(id, e.message));
+      out.push(new ReceiveHttp(new ResponseProtocolError(id, e.message)));
     }
   }
 }

@@ -33,7 +33,7 @@ import {
   Wakeup,
   WriteDrained,
 } from "../../core/events.ts";
-import { type CommandGenerator, delegate, Layer } from "../../core/layer.ts";
+import { DirectLayer, Layer } from "../../core/layer.ts";
 import {
   GetHttpConnection,
   HandOffClient,
@@ -92,7 +92,7 @@ const QUEUE_LOW = 256 << 10;
 /** Makes the layer stack that takes over a client connection after CONNECT. */
 export type TunnelFactory = (context: Context) => Layer;
 
-export class HttpLayer extends Layer {
+export class HttpLayer extends DirectLayer {
   readonly mode: HttpMode;
   readonly client: Http1Server | Http2Server;
   readonly streams = new Map<number, HttpStream>();
@@ -155,13 +155,15 @@ export class HttpLayer extends Layer {
     this.#makeTunnel = tunnel;
   }
 
-  protected *run(event: Event): CommandGenerator {
-    if (this.#tunnel !== null) {
-      yield* delegate(this.#tunnel, event);
-      return;
-    }
+  /** After a CONNECT the tunnel's stack takes every event; its commands are ours as they are. */
+  override handleEvent(event: Event): Command[] {
+    if (this.#tunnel !== null) return this.#tunnel.handleEvent(event);
+    return super.handleEvent(event);
+  }
+
+  protected handle(event: Event, out: Command[]): void {
     if (event instanceof Start) {
-      yield* this.#feed(this.client, event);
+      this.#feed(this.client, event, out);
       return;
     }
     if (event instanceof MessageInjected && event.kind === "request") {
@@ -169,14 +171,14 @@ export class HttpLayer extends Layer {
       const stream = new HttpStream(this.context, this.#nextInjectedId, this.mode);
       this.#nextInjectedId += 2;
       this.streams.set(stream.streamId, stream);
-      yield* this.#feed(stream, event);
+      this.#feed(stream, event, out);
       return;
     }
     if (
       (event instanceof DataReceived || event instanceof ConnectionClosed) &&
       this.#rawOrigins.has(event.conn)
     ) {
-      yield* this.#fromRawOrigin(event);
+      this.#fromRawOrigin(event, out);
       return;
     }
     if (
@@ -195,24 +197,24 @@ export class HttpLayer extends Layer {
       const layer = event.conn === this.context.client
         ? this.client
         : this.pool.get(event.conn)?.layer;
-      if (layer) yield* this.#feed(layer, event);
+      if (layer) this.#feed(layer, event, out);
       return;
     }
     if (event instanceof Wakeup && this.#idleTimers.has(event.command)) {
-      yield* this.#idleExpired(event.command);
+      this.#idleExpired(event.command, out);
       return;
     }
     if (event instanceof CommandCompleted) {
       const dial = this.#dials.get(event.command);
       if (dial) {
         this.#dials.delete(event.command);
-        yield* this.#dialed(dial, event);
+        this.#dialed(dial, event, out);
         return;
       }
       const child = this.#waiting.get(event.command);
       if (child) {
         this.#waiting.delete(event.command);
-        yield* this.#feed(child, event);
+        this.#feed(child, event, out);
       }
     }
   }
@@ -221,15 +223,15 @@ export class HttpLayer extends Layer {
    * Feeds a child and carries out, routes or passes on each command it yields. One generator per
    * feed (this runs several times per request, nested: a generator less each time counts).
    */
-  *#feed(child: Layer, event: Event): CommandGenerator {
+  #feed(child: Layer, event: Event, out: Command[]): void {
     this.#depth++;
     try {
       step: {
         for (const command of child.handleEvent(event)) {
           if (command instanceof ReceiveHttp) {
-            yield* this.#receive(command, child);
+            this.#receive(command, child, out);
           } else if (command instanceof SendHttp && this.#rawOrigins.has(command.conn)) {
-            yield* this.#toRawOrigin(command);
+            this.#toRawOrigin(command, out);
           } else if (command instanceof SendHttp) {
             const target = command.conn === this.context.client
               ? this.client
@@ -238,36 +240,36 @@ export class HttpLayer extends Layer {
               (target instanceof Http2Server || target instanceof Http2Client) &&
               (command.event instanceof RequestData || command.event instanceof ResponseData)
             ) this.#queuedOnH2 = true;
-            if (target) yield* this.#feed(target, command.event);
+            if (target) this.#feed(target, command.event, out);
           } else if (command instanceof BodyTaken) {
-            yield* this.#bodyTaken(child, command);
+            this.#bodyTaken(child, command, out);
           } else if (command instanceof GetHttpConnection) {
-            yield* this.#getConnection(child as HttpStream, command);
+            this.#getConnection(child as HttpStream, command, out);
           } else if (command instanceof ReleaseConnection) {
-            yield* this.#release(command);
+            this.#release(command, out);
           } else if (command instanceof UpgradeInStream) {
-            yield* this.#upgradeInStream(command);
+            this.#upgradeInStream(command, out);
           } else if (command instanceof UpgradeStream) {
-            yield* this.#upgrade(child as HttpStream, command);
+            this.#upgrade(child as HttpStream, command, out);
           } else if (command instanceof HandOffClient) {
-            yield* this.#handOff(command);
+            this.#handOff(command, out);
             break step;
           } else {
             // Answers (and timer wakeups) go back to the child that asked.
             if (command.blocking || command instanceof Arm) this.#waiting.set(command, child);
             // A disarmed timer never fires: forget who armed it (one per keep-alive request).
             if (command instanceof Disarm) this.#waiting.delete(command.timer);
-            if (command instanceof CloseConnection) yield* this.#forget(command.conn);
-            yield command;
+            if (command instanceof CloseConnection) this.#forget(command.conn, out);
+            out.push(command);
           }
         }
         if (child instanceof HttpStream && this.client instanceof Http2Server) {
-          yield* this.client.sendPendingHeads();
+          for (const c of this.client.sendPendingHeads()) out.push(c);
         }
         if (child instanceof HttpStream && child.finished) {
           this.streams.delete(child.streamId);
           if (this.#pausedForH2.has(child.streamId)) {
-            yield* this.#resumeIfDrained(child.streamId, 0, true);
+            this.#resumeIfDrained(child.streamId, 0, out, true);
           }
           if (
             !(this.client instanceof Http2Server) || this.client.queuedFor(child.streamId) === 0
@@ -282,25 +284,25 @@ export class HttpLayer extends Layer {
     if (this.#depth > 0) return;
     while (this.#deferredGets.length > 0) {
       const { stream, request } = this.#deferredGets.shift()!;
-      if (!stream.finished) yield* this.#getConnection(stream, request);
+      if (!stream.finished) this.#getConnection(stream, request, out);
     }
-    if (this.#toPark.size > 0) yield* this.#parkIdle();
+    if (this.#toPark.size > 0) this.#parkIdle(out);
     if (this.#clientGone) {
       this.#clientGone = false;
-      yield* this.#closeOrigins();
+      this.#closeOrigins(out);
     }
   }
 
   /** Released connections whose exchange is over go to the shared pool. */
-  *#parkIdle(): CommandGenerator {
+  #parkIdle(out: Command[]): void {
     for (const conn of [...this.#toPark]) {
       const entry = this.pool.get(conn);
       if (entry === undefined || !conn.open || entry.streams.size > 0) {
         this.#toPark.delete(conn);
       } else if (entry.layer.idle) {
         this.#toPark.delete(conn);
-        yield* this.#forget(conn);
-        yield new ParkConnection(conn as Server);
+        this.#forget(conn, out);
+        out.push(new ParkConnection(conn as Server));
       }
     }
   }
@@ -309,9 +311,9 @@ export class HttpLayer extends Layer {
    * An HTTP/2 connection framed body bytes of a stream: the connection they came from may
    * reopen its window by that much (per-stream flow control end to end).
    */
-  *#bodyTaken(target: Layer, taken: BodyTaken): CommandGenerator {
+  #bodyTaken(target: Layer, taken: BodyTaken, out: Command[]): void {
     if (target instanceof Http2Server || target instanceof Http2Client) {
-      yield* this.#resumeIfDrained(taken.streamId, target.queuedFor(taken.streamId));
+      this.#resumeIfDrained(taken.streamId, target.queuedFor(taken.streamId), out);
     }
     const source = target === this.client
       ? this.#responseSource.get(taken.streamId)
@@ -319,7 +321,7 @@ export class HttpLayer extends Layer {
       ? this.client
       : undefined;
     if (source !== undefined) {
-      yield* this.#feed(source, new BodyAcknowledged(taken.streamId, taken.bytes));
+      this.#feed(source, new BodyAcknowledged(taken.streamId, taken.bytes), out);
     }
     if (
       this.client instanceof Http2Server && target === this.client &&
@@ -328,21 +330,22 @@ export class HttpLayer extends Layer {
   }
 
   /** A stream event from a connection layer: to its stream (a new request makes one). */
-  *#receive(
+  #receive(
     command: ReceiveHttp,
     source: Layer,
+    out: Command[],
     /** The connection the bytes came from, when it is not an HTTP/2 one. */
     from: Connection | null = source instanceof Http1Client || source instanceof Http1Server
       ? source.conn
       : null,
-  ): CommandGenerator {
+  ): void {
     const ev = command.event;
     let stream = this.streams.get(ev.streamId);
     if (stream === undefined) {
       if (!(ev instanceof RequestHeaders || ev instanceof RequestProtocolError)) {
         if (ev instanceof RequestData || ev instanceof ResponseData) {
           // No one takes these bytes (the stream is over): they must not hold the window.
-          yield* this.#acknowledge(source, ev.streamId, ev.data.length);
+          this.#acknowledge(source, ev.streamId, ev.data.length, out);
         }
         return;
       }
@@ -350,7 +353,7 @@ export class HttpLayer extends Layer {
       this.streams.set(ev.streamId, stream);
     }
     if (!(ev instanceof RequestData || ev instanceof ResponseData)) {
-      yield* this.#feed(stream, ev);
+      this.#feed(stream, ev, out);
       return;
     }
     if (ev instanceof ResponseData && source instanceof Http2Client) {
@@ -358,11 +361,11 @@ export class HttpLayer extends Layer {
     }
     const outer = this.#queuedOnH2;
     this.#queuedOnH2 = false;
-    yield* this.#feed(stream, ev);
+    this.#feed(stream, ev, out);
     // Held, dropped or written to an HTTP/1 connection (whose write the driver waits for):
     // taken now. Queued on an HTTP/2 connection: BodyTaken says when.
-    if (!this.#queuedOnH2) yield* this.#acknowledge(source, ev.streamId, ev.data.length);
-    else if (from !== null) yield* this.#pauseIfQueued(ev, from);
+    if (!this.#queuedOnH2) this.#acknowledge(source, ev.streamId, ev.data.length, out);
+    else if (from !== null) this.#pauseIfQueued(ev, from, out);
     this.#queuedOnH2 = outer;
   }
 
@@ -371,11 +374,11 @@ export class HttpLayer extends Layer {
    * connection has no window to give back, so past QUEUE_HIGH bytes waiting it is not read
    * until BodyTaken brings the queue under QUEUE_LOW (memory stays bounded by a slow h2 peer).
    */
-  *#pauseIfQueued(ev: RequestData | ResponseData, from: Connection): CommandGenerator {
+  #pauseIfQueued(ev: RequestData | ResponseData, from: Connection, out: Command[]): void {
     if (this.#pausedForH2.has(ev.streamId)) return;
     if ((this.#h2Target(ev)?.queuedFor(ev.streamId) ?? 0) <= QUEUE_HIGH) return;
     this.#pausedForH2.set(ev.streamId, from);
-    yield new PauseReading(from);
+    out.push(new PauseReading(from));
   }
 
   /** The HTTP/2 connection a body event goes to, if any. */
@@ -388,20 +391,20 @@ export class HttpLayer extends Layer {
     return layer instanceof Http2Client ? layer : null;
   }
 
-  *#resumeIfDrained(streamId: number, queued: number, force = false): CommandGenerator {
+  #resumeIfDrained(streamId: number, queued: number, out: Command[], force = false): void {
     const conn = this.#pausedForH2.get(streamId);
     if (conn === undefined || (!force && queued > QUEUE_LOW)) return;
     this.#pausedForH2.delete(streamId);
-    if (conn.open) yield new ResumeReading(conn);
+    if (conn.open) out.push(new ResumeReading(conn));
   }
 
-  *#acknowledge(source: Layer, streamId: number, bytes: number): CommandGenerator {
+  #acknowledge(source: Layer, streamId: number, bytes: number, out: Command[]): void {
     if (source instanceof Http2Server || source instanceof Http2Client) {
-      yield* this.#feed(source, new BodyAcknowledged(streamId, bytes));
+      this.#feed(source, new BodyAcknowledged(streamId, bytes), out);
     }
   }
 
-  *#getConnection(stream: HttpStream, request: GetHttpConnection): CommandGenerator {
+  #getConnection(stream: HttpStream, request: GetHttpConnection, out: Command[]): void {
     const h2c = !request.tls && this.#wantsH2c(stream);
     for (const [conn, entry] of this.pool) {
       const s = conn as Server;
@@ -419,8 +422,8 @@ export class HttpLayer extends Layer {
         }
         this.#toPark.delete(conn);
         entry.streams.add(stream.streamId);
-        if (entry.idle !== null) yield* this.#stopIdle(entry);
-        yield* this.#feed(stream, new HttpConnectionReady(request, s, null, false));
+        if (entry.idle !== null) this.#stopIdle(entry, out);
+        this.#feed(stream, new HttpConnectionReady(request, s, null, false), out);
         return;
       }
     }
@@ -452,8 +455,8 @@ export class HttpLayer extends Layer {
       if (own.open && (own.tls !== null) === request.tls) {
         const entry = this.#entry(own, stream.streamId, request.tls, h2c);
         this.pool.set(own, entry);
-        yield* this.#feed(stream, new HttpConnectionReady(request, own, null, !own.reused));
-        for (const ev of early) yield* this.#feed(entry.layer, ev);
+        this.#feed(stream, new HttpConnectionReady(request, own, null, !own.reused), out);
+        for (const ev of early) this.#feed(entry.layer, ev, out);
         return;
       }
       if (!own.open && own.timestampStart === null) server = own;
@@ -479,11 +482,11 @@ export class HttpLayer extends Layer {
     }
     const open = this.detached(new OpenConnection(server));
     this.#dials.set(open, { stream, request, server, h2c, waiters: [] });
-    yield open;
+    out.push(open);
   }
 
   /** The answer to a dial or to the TLS handshake that follows it. */
-  *#dialed(dial: Dial, event: CommandCompleted): CommandGenerator {
+  #dialed(dial: Dial, event: CommandCompleted, out: Command[]): void {
     const { stream, request, server } = dial;
     let error: string | null = null;
     if (event instanceof OpenConnectionCompleted) {
@@ -491,27 +494,27 @@ export class HttpLayer extends Layer {
       if (error === null && request.tls && !server.tls?.established) {
         const tls = this.detached(new StartTls(server, null, server.tls?.alpnOffers ?? []));
         this.#dials.set(tls, dial);
-        yield tls;
+        out.push(tls);
         return;
       }
     } else if (event instanceof TlsFailed) {
       error = event.error;
-      yield new CloseConnection(server);
+      out.push(new CloseConnection(server));
     } else if (!(event instanceof TlsEstablished)) {
       return;
     }
     if (error !== null) {
-      yield* this.#feed(stream, new HttpConnectionReady(request, null, error, true));
+      this.#feed(stream, new HttpConnectionReady(request, null, error, true), out);
       for (const w of dial.waiters) {
-        yield* this.#feed(w.stream, new HttpConnectionReady(w.request, null, error, true));
+        this.#feed(w.stream, new HttpConnectionReady(w.request, null, error, true), out);
       }
       return;
     }
     this.pool.set(server, this.#entry(server, stream.streamId, request.tls, dial.h2c));
-    yield* this.#feed(stream, new HttpConnectionReady(request, server, null, !server.reused));
+    this.#feed(stream, new HttpConnectionReady(request, server, null, !server.reused), out);
     // Now that the origin's protocol is known: an h2 connection takes the waiting streams up
     // to its capacity; the others dial their own.
-    for (const w of dial.waiters) yield* this.#getConnection(w.stream, w.request);
+    for (const w of dial.waiters) this.#getConnection(w.stream, w.request, out);
   }
 
   /**
@@ -569,10 +572,10 @@ export class HttpLayer extends Layer {
     return { layer, h2c: false, streams, capacity: 1, tls, idle: null };
   }
 
-  *#release(command: ReleaseConnection): CommandGenerator {
+  #release(command: ReleaseConnection, out: Command[]): void {
     if (this.#rawOrigins.delete(command.conn)) {
       // Past a 101 a connection is never reused.
-      if (command.conn.open) yield new CloseConnection(command.conn);
+      if (command.conn.open) out.push(new CloseConnection(command.conn));
       return;
     }
     const entry = this.pool.get(command.conn);
@@ -581,12 +584,12 @@ export class HttpLayer extends Layer {
     if (!command.reusable && entry.layer instanceof Http2Client) {
       // One stream failed: reset it; the connection's other streams go on.
       for (const c of entry.layer.abandon(command.streamId)) {
-        if (c instanceof CloseConnection) yield* this.#forget(c.conn);
-        yield c;
+        if (c instanceof CloseConnection) this.#forget(c.conn, out);
+        out.push(c);
       }
     } else if (!command.reusable && command.conn.open) {
-      yield* this.#forget(command.conn);
-      yield new CloseConnection(command.conn);
+      this.#forget(command.conn, out);
+      out.push(new CloseConnection(command.conn));
       return;
     }
     if (
@@ -601,63 +604,63 @@ export class HttpLayer extends Layer {
     if (entry.streams.size === 0 && ms !== Infinity) {
       entry.idle = this.detached(new Arm(ms));
       this.#idleTimers.set(entry.idle, command.conn);
-      yield entry.idle;
+      out.push(entry.idle);
     }
   }
 
   /** A pooled connection's idle timer fired: close it if still unused. */
-  *#idleExpired(timer: Arm): CommandGenerator {
+  #idleExpired(timer: Arm, out: Command[]): void {
     const conn = this.#idleTimers.get(timer)!;
     this.#idleTimers.delete(timer);
     const entry = this.pool.get(conn);
     if (entry === undefined || entry.idle !== timer || entry.streams.size > 0) return;
     entry.idle = null; // fired: nothing to disarm
-    yield* this.#forget(conn);
-    yield new CloseConnection(conn);
+    this.#forget(conn, out);
+    out.push(new CloseConnection(conn));
   }
 
-  *#stopIdle(entry: PoolEntry): CommandGenerator {
+  #stopIdle(entry: PoolEntry, out: Command[]): void {
     if (entry.idle === null) return;
     this.#idleTimers.delete(entry.idle);
-    yield new Disarm(entry.idle);
+    out.push(new Disarm(entry.idle));
     entry.idle = null;
   }
 
   /** A connection is being closed: the pool must not hand it out again. */
-  *#forget(conn: Connection): CommandGenerator {
+  #forget(conn: Connection, out: Command[]): void {
     if (conn === this.context.client) {
       if (this.context.options.sharedOriginPool) {
         // After this step: a connection whose exchange ends in it goes to the pool first.
         this.#clientGone = true;
         return;
       }
-      yield* this.#closeOrigins();
+      this.#closeOrigins(out);
       return;
     }
     const entry = this.pool.get(conn);
-    if (entry !== undefined && entry.idle !== null) yield* this.#stopIdle(entry);
+    if (entry !== undefined && entry.idle !== null) this.#stopIdle(entry, out);
     this.pool.delete(conn);
   }
 
   /** The client is gone: its origin connections have no one to serve. */
-  *#closeOrigins(): CommandGenerator {
+  #closeOrigins(out: Command[]): void {
     for (const [other, entry] of [...this.pool]) {
-      yield* this.#stopIdle(entry);
+      this.#stopIdle(entry, out);
       this.pool.delete(other);
-      if (other.open) yield new CloseConnection(other);
+      if (other.open) out.push(new CloseConnection(other));
     }
     this.#toPark.clear();
     for (const raw of [...this.#rawOrigins.keys()]) {
       this.#rawOrigins.delete(raw);
-      if (raw.open) yield new CloseConnection(raw);
+      if (raw.open) out.push(new CloseConnection(raw));
     }
     // The origin connected before the client's TLS handshake (upstream_cert) and never used.
     const own = this.context.server;
-    if (own !== null && own.open) yield new CloseConnection(own);
+    if (own !== null && own.open) out.push(new CloseConnection(own));
   }
 
   /** After a 101: both connections go to a splice; the stream hears when it ends. */
-  *#upgrade(stream: HttpStream, command: UpgradeStream): CommandGenerator {
+  #upgrade(stream: HttpStream, command: UpgradeStream, out: Command[]): void {
     const entry = this.pool.get(command.server);
     this.pool.delete(command.server);
     // Only HTTP/1 switches protocols (HTTP/2 has no 101).
@@ -677,54 +680,54 @@ export class HttpLayer extends Layer {
       ),
     );
     this.#waiting.set(splice, stream);
-    yield splice;
+    out.push(splice);
   }
 
   /** After an HTTP/1.1 origin's 101 for an h2 client's WebSocket: the connection goes raw. */
-  *#upgradeInStream(command: UpgradeInStream): CommandGenerator {
+  #upgradeInStream(command: UpgradeInStream, out: Command[]): void {
     const entry = this.pool.get(command.server);
     this.pool.delete(command.server);
-    if (entry !== undefined) yield* this.#stopIdle(entry);
+    if (entry !== undefined) this.#stopIdle(entry, out);
     this.#rawOrigins.set(command.server, command.streamId);
     const early = entry?.layer instanceof Http1Client ? entry.layer.h1.takeTrailingData() : null;
     if (early !== null && early.length > 0) {
-      yield* this.#fromRawOrigin(new DataReceived(command.server, early));
+      this.#fromRawOrigin(new DataReceived(command.server, early), out);
     }
   }
 
   /** Bytes (or the end) of a raw origin connection: its stream's response body. */
-  *#fromRawOrigin(event: DataReceived | ConnectionClosed): CommandGenerator {
+  #fromRawOrigin(event: DataReceived | ConnectionClosed, out: Command[]): void {
     const streamId = this.#rawOrigins.get(event.conn)!;
     const ev = event instanceof DataReceived
       ? new ResponseData(streamId, event.data.slice())
       : event.conn.error
       ? new ResponseProtocolError(streamId, event.conn.error)
       : new ResponseEnd(streamId, null);
-    yield* this.#receive(new ReceiveHttp(ev), this, event.conn);
+    this.#receive(new ReceiveHttp(ev), this, out, event.conn);
   }
 
   /** The stream's request body to a raw origin connection; its end is our FIN. */
-  *#toRawOrigin(command: SendHttp): CommandGenerator {
+  #toRawOrigin(command: SendHttp, out: Command[]): void {
     const conn = command.conn;
     const ev = command.event;
     if (ev instanceof RequestData) {
-      yield new SendData(conn, ev.data);
+      out.push(new SendData(conn, ev.data));
     } else if (ev instanceof RequestEnd) {
-      yield new CloseConnection(conn, true);
+      out.push(new CloseConnection(conn, true));
     } else if (ev instanceof RequestProtocolError) {
       this.#rawOrigins.delete(conn);
-      yield new CloseConnection(conn);
+      out.push(new CloseConnection(conn));
     }
   }
 
-  *#handOff(command: HandOffClient): CommandGenerator {
+  #handOff(command: HandOffClient, out: Command[]): void {
     this.streams.delete(command.streamId);
     for (const other of [...this.pool.keys()]) {
       this.pool.delete(other);
-      if (other.open) yield new CloseConnection(other);
+      if (other.open) out.push(new CloseConnection(other));
     }
     if (this.#makeTunnel === null) {
-      yield new CloseConnection(this.context.client);
+      out.push(new CloseConnection(this.context.client));
       return;
     }
     const context = this.context.fork();
@@ -735,8 +738,10 @@ export class HttpLayer extends Layer {
     const early = this.client instanceof Http1Server
       ? this.client.h1.takeTrailingData()
       : new Uint8Array(0);
-    yield* delegate(tunnel, new Start());
-    if (early.length > 0) yield* delegate(tunnel, new DataReceived(this.context.client, early));
+    for (const c of tunnel.handleEvent(new Start())) out.push(c);
+    if (early.length > 0) {
+      for (const c of tunnel.handleEvent(new DataReceived(this.context.client, early))) out.push(c);
+    }
   }
 }
 
