@@ -1,6 +1,6 @@
-// The HTTP layer with the shared origin pool (sharedOriginPool): an origin connection whose
-// exchange is over is parked for other client connections, also when the client closes in the
-// same step; a reused connection the origin closed before answering gets a bodiless request
+// The HTTP layer with the shared origin pool (sharedOriginPool): a client keeps its idle origin
+// connection while it asks for the same origin; it is parked for other client connections once
+// the client asks for another origin or closes (also in the same step); a reused connection the origin closed before answering gets a bodiless request
 // once more. Driven by a Playbook: exact commands, no sockets.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -22,11 +22,32 @@ const SENT = "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n";
 const RES = "HTTP/1.1 204 No Content\r\n\r\n";
 
 describe("HttpLayer with the shared origin pool", () => {
-  test("a keep-alive exchange parks its origin connection; the next request asks again", () => {
+  test("a keep-alive client keeps its origin connection while it asks for the same origin", () => {
     const ctx = context({ sharedOriginPool: true });
     const layer = new HttpLayer(ctx, REGULAR);
     const server = any<Server>("server");
-    const again = any<Server>("again");
+    const pb = new Playbook(layer, { hooks: false })
+      .send(new Start())
+      .send(new DataReceived(ctx.client, b(REQ)))
+      .expect(new OpenConnection(server))
+      .send(reply())
+      .expect(new SendData(server, b(SENT)))
+      .send((p) => new DataReceived(p.last(OpenConnection).conn, b(RES)))
+      .expect(new SendData(ctx.client, b(RES)))
+      .send(new DataReceived(ctx.client, b(REQ)))
+      .expect(new SendData(server, b(SENT)))
+      .check();
+    assert.equal(pb.commands.filter((c) => c instanceof OpenConnection).length, 1);
+    assert.equal(pb.commands.filter((c) => c instanceof ParkConnection).length, 0);
+    assert.equal(layer.pool.size, 1);
+  });
+
+  test("a request for another origin parks the idle connection for other clients", () => {
+    const ctx = context({ sharedOriginPool: true });
+    const layer = new HttpLayer(ctx, REGULAR);
+    const server = any<Server>("server");
+    const other = any<Server>("other");
+    const req2 = "GET http://other.test/ HTTP/1.1\r\nHost: other.test\r\n\r\n";
     new Playbook(layer, { hooks: false })
       .send(new Start())
       .send(new DataReceived(ctx.client, b(REQ)))
@@ -34,9 +55,9 @@ describe("HttpLayer with the shared origin pool", () => {
       .send(reply())
       .expect(new SendData(server, b(SENT)))
       .send((p) => new DataReceived(p.last(OpenConnection).conn, b(RES)))
-      .expect(new ParkConnection(server), new SendData(ctx.client, b(RES)))
-      .send(new DataReceived(ctx.client, b(REQ)))
-      .expect(new OpenConnection(again))
+      .expect(new SendData(ctx.client, b(RES)))
+      .send(new DataReceived(ctx.client, b(req2)))
+      .expect(new OpenConnection(other), new ParkConnection(server))
       .check();
     assert.equal(layer.pool.size, 0, "parked connections leave the client's pool");
   });
@@ -55,8 +76,8 @@ describe("HttpLayer with the shared origin pool", () => {
       .expect(new SendData(server, b(SENT)))
       .send((p) => new DataReceived(p.last(OpenConnection).conn, b(RES)))
       .expect(
-        new ParkConnection(server),
         new SendData(ctx.client, b("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")),
+        new ParkConnection(server),
         new CloseConnection(ctx.client),
       )
       .check();
@@ -105,7 +126,7 @@ describe("HttpLayer with the shared origin pool", () => {
       .send(reply())
       .expect(new SendData(fresh, b(SENT)))
       .send((p) => new DataReceived(p.last(OpenConnection).conn, b(RES)))
-      .expect(new ParkConnection(fresh), new SendData(ctx.client, b(RES)))
+      .expect(new SendData(ctx.client, b(RES)))
       .check();
   });
 

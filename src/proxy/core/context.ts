@@ -83,6 +83,12 @@ export interface LayerOptions {
    */
   sharedOriginPool?: boolean;
   /**
+   * With the shared pool: an idle HTTP/1 origin connection stays with its client connection for
+   * its next request to the same origin (until origin_idle_timeout). False (origin_pool_size 0):
+   * it goes to the driver's pool at once, which closes it.
+   */
+  keepIdleOrigins?: boolean;
+  /**
    * False for a hook that nothing outside would run (no addon implements it): layers then go on
    * at once instead of yielding CallHook and waiting for its answer, which would cost a round
    * trip through the driver and the whole stack per hook and request. Absent: every hook is

@@ -286,10 +286,23 @@ export class HttpLayer extends DirectLayer {
       const { stream, request } = this.#deferredGets.shift()!;
       if (!stream.finished) this.#getConnection(stream, request, out);
     }
+    if (this.#clientGone) this.#parkAllIdle();
     if (this.#toPark.size > 0) this.#parkIdle(out);
     if (this.#clientGone) {
       this.#clientGone = false;
       this.#closeOrigins(out);
+    }
+  }
+
+  /**
+   * Idle HTTP/1 origin connections this client keeps go to the shared pool at the end of this
+   * step: the client left, or asked for another origin (it keeps one connection per origin it
+   * is talking to, not every origin it ever asked for).
+   */
+  #parkAllIdle(): void {
+    if (!this.context.options.sharedOriginPool) return;
+    for (const [conn, entry] of this.pool) {
+      if (entry.layer instanceof Http1Client && entry.streams.size === 0) this.#toPark.add(conn);
     }
   }
 
@@ -427,6 +440,8 @@ export class HttpLayer extends DirectLayer {
         return;
       }
     }
+    // Another origin: the idle connections kept for this client are of use to others now.
+    this.#parkAllIdle();
     const mayShare = request.tls ? this.context.options.http2 : h2c;
     if (mayShare && !this.#speaksH1(request)) {
       for (const dial of this.#dials.values()) {
@@ -596,9 +611,14 @@ export class HttpLayer extends DirectLayer {
       this.context.options.sharedOriginPool && entry.layer instanceof Http1Client &&
       entry.streams.size === 0 && command.conn.open
     ) {
-      // Other client connections may use it once this exchange is over (#parkIdle).
-      this.#toPark.add(command.conn);
-      return;
+      if (this.context.options.keepIdleOrigins === false) {
+        // origin_pool_size 0: the driver's pool closes it.
+        this.#toPark.add(command.conn);
+        return;
+      }
+      // Kept, layer and all, while this client's requests go to the same origin (a keep-alive
+      // client's next request takes it without a trip through the driver's pool); other client
+      // connections get it once this one asks for another origin or leaves (#parkAllIdle).
     }
     const ms = this.context.options.originIdleTimeoutMs;
     if (entry.streams.size === 0 && ms !== Infinity) {
@@ -630,7 +650,10 @@ export class HttpLayer extends DirectLayer {
   #forget(conn: Connection, out: Command[]): void {
     if (conn === this.context.client) {
       if (this.context.options.sharedOriginPool) {
-        // After this step: a connection whose exchange ends in it goes to the pool first.
+        // Idle connections go to the pool before the client's close goes out; one whose
+        // exchange ends later in this step goes there at its end.
+        this.#parkAllIdle();
+        this.#parkIdle(out);
         this.#clientGone = true;
         return;
       }
