@@ -48,8 +48,7 @@ describe("addon hooks in the HTTP layer", () => {
       .expect(new CallHook("response", first))
       .send(reply())
       .expect(new SendData(ctx.client, OK))
-      .expect(new CallHook("flow_done", first))
-      .send(reply())
+      .expect(new CallHook("flow_done", first, true))
       // The second flow reuses the connection: no second announcement.
       .send(new DataReceived(ctx.client, GET("/2")))
       .expect(new CallHook("requestheaders", second))
@@ -100,7 +99,7 @@ describe("addon hooks in the HTTP layer", () => {
       .send(reply(null, (f) => (f as Flow).kill()))
       .expect(new CloseConnection(server))
       .expect(new CloseConnection(ctx.client))
-      .expect(new CallHook("flow_done", flow))
+      .expect(new CallHook("flow_done", flow, true))
       .check();
     assert.equal(flow.value.killed, true);
     assert.equal(flow.value.error?.message, "connection killed by an addon");
@@ -124,7 +123,7 @@ describe("addon hooks in the HTTP layer", () => {
       .expect(new CallHook("response", any("flow")))
       .send(reply(null, (f) => void ((f as Flow).response!.status = 404)))
       .expect(new SendData(ctx.client, b("HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nhi")))
-      .expect(new CallHook("flow_done", any("flow")));
+      .expect(new CallHook("flow_done", any("flow"), true));
     reasons.check();
   });
 
@@ -150,7 +149,7 @@ describe("addon hooks in the HTTP layer", () => {
       .expect(
         new SendData(ctx.client, b("HTTP/1.1 299 Fine Anyway\r\nContent-Length: 2\r\n\r\nhi")),
       )
-      .expect(new CallHook("flow_done", any("flow")))
+      .expect(new CallHook("flow_done", any("flow"), true))
       .check();
   });
 
@@ -257,7 +256,7 @@ describe("addon hooks in the HTTP layer", () => {
       .expect(new CallHook("error", flow))
       .send(reply())
       .expect(new SendData(ctx.client, any("502 response")))
-      .expect(new CallHook("flow_done", flow));
+      .expect(new CallHook("flow_done", flow, true));
     pb.check();
     const hooks = pb.commands.filter((c) => c instanceof CallHook).map((c) => (c as CallHook).name);
     assert.deepEqual(hooks, ["requestheaders", "request", "error", "flow_done"]);

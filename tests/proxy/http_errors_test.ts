@@ -47,7 +47,7 @@ describe("HttpLayer failures", () => {
           b(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n${body}`),
         ),
       )
-      .expect(new CallHook("flow_done", flow))
+      .expect(new CallHook("flow_done", flow, true))
       .check();
     // Worded as the classic core words it: what failed, where, and why.
     assert.equal(flow.value.error?.message, "could not connect to down.test: connection refused");
@@ -154,7 +154,7 @@ describe("HttpLayer failures", () => {
           ),
         ),
       )
-      .expect(new CallHook("flow_done", flow))
+      .expect(new CallHook("flow_done", flow, true))
       .check();
     assert.equal(flow.value.error?.message, `could not connect to bad.test: ${why}`);
     assert.equal(flow.value.response, null, "no response came from the origin");

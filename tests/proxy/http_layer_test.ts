@@ -58,8 +58,7 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
       .expect(new CallHook("response", flow))
       .send(reply())
       .expect(new SendData(ctx.client, b("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")))
-      .expect(new CallHook("flow_done", flow))
-      .send(reply())
+      .expect(new CallHook("flow_done", flow, true))
       .check();
     assert.equal(server.value.address.host, "example.com");
     assert.equal(server.value.address.port, 80);
@@ -164,7 +163,7 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
       .expect(new CallHook("requestheaders", any("flow")))
       .send(reply(null, (f) => (f as Flow).respond(403, "no")))
       .expect(new SendData(ctx.client, b("HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno")))
-      .expect(new CallHook("flow_done", any("flow")))
+      .expect(new CallHook("flow_done", any("flow"), true))
       .check();
   });
 
@@ -431,8 +430,7 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
       .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")))
       .expect(new CloseConnection(server), new CallHook("error", flow))
       .send(reply())
-      .expect(new CallHook("flow_done", flow))
-      .send(reply())
+      .expect(new CallHook("flow_done", flow, true))
       .check();
     assert.equal(flow.value.error?.message, "client closed the connection");
     assert.equal(flow.value.response, null);
@@ -456,8 +454,7 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
       .expect(new CloseConnection(server), new CallHook("error", flow))
       .expect(new CloseConnection(ctx.client))
       .send(reply())
-      .expect(new CallHook("flow_done", flow))
-      .send(reply())
+      .expect(new CallHook("flow_done", flow, true))
       .check();
     assert.equal(flow.value.error?.message, "client closed the connection");
   });

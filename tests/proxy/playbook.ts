@@ -152,7 +152,7 @@ export class Playbook {
         }
         if (command instanceof Log && !this.#logs) continue;
         if (command instanceof CallHook && !this.#hooks) {
-          queue.push(new HookAnswered(command));
+          if (command.blocking) queue.push(new HookAnswered(command)); // observers get no answer
           continue;
         }
         this.#actual.push(command);

@@ -255,7 +255,7 @@ describe("ClientTlsLayer", () => {
       .send(reply())
       .expect(new CallHook("error", flow))
       .send(reply())
-      .expect(new CloseConnection(ctx.client), new CallHook("flow_done", flow))
+      .expect(new CloseConnection(ctx.client), new CallHook("flow_done", flow, true))
       .check();
     assert.equal(failed.value.error, "client refused the certificate (unknown CA)");
     assert.equal(flow.value.request.method, "CONNECT");

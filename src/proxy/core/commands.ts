@@ -123,11 +123,19 @@ export class StartTls extends Command {
  * the layer reads the changes when HookAnswered arrives.
  */
 export class CallHook<T = unknown> extends Command {
-  constructor(readonly name: string, readonly data: T) {
+  constructor(
+    readonly name: string,
+    readonly data: T,
+    /**
+     * The layer does not wait for it (flow_done: addons observe a finished flow, nothing they do
+     * changes it), so no answer comes back through the stack.
+     */
+    readonly observe = false,
+  ) {
     super();
   }
   override get blocking(): boolean {
-    return true;
+    return !this.observe;
   }
   toString(): string {
     return `CallHook(${this.name})`;

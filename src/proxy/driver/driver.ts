@@ -47,8 +47,6 @@ import { spliceRaw } from "./splice.ts";
 import { connectThrough } from "./upstream_connect.ts";
 
 const EMPTY = new Uint8Array(0);
-/** What a read loop gets when its connection went to the shared pool. */
-const PARKED = Symbol("parked");
 
 export class Driver {
   readonly #root: Layer;
@@ -61,7 +59,7 @@ export class Driver {
   readonly #spliced = new Set<Connection>();
   /** Origin connections handed to the shared pool: their read loop ends, the pool reads. */
   readonly #parked = new Set<Connection>();
-  /** Ends an origin's read loop's wait when its connection is parked. */
+  /** Stops counting an origin's read loop as this driver's work when its connection is parked. */
   readonly #onPark = new Map<Connection, () => void>();
   /** A pooled connection's outstanding read, to be the first read of its new owner. */
   readonly #firstRead = new Map<Connection, Promise<Uint8Array | null>>();
@@ -204,56 +202,60 @@ export class Driver {
     return this.#gate.ready(conn) || this.#gate.wait(conn, gone);
   }
 
-  /** An origin's read, or PARKED as soon as the connection goes to the pool (which reads on). */
-  #unlessParked(
-    conn: Connection,
-    read: Promise<Uint8Array | null>,
-  ): Promise<Uint8Array | null | typeof PARKED> {
-    // One promise per read rather than Promise.race's array, second promise and reactions.
-    return new Promise((resolve, reject) => {
-      this.#onPark.set(conn, () => resolve(PARKED));
-      read.then(resolve, reject);
-    });
-  }
-
   #startReading(conn: Connection): void {
     const gone = () =>
       this.#failed || this.#spliced.has(conn) || this.#parked.has(conn) ||
       !(conn.state & ConnState.CanRead);
-    this.#track((async () => {
-      for (;;) {
-        const readable = this.#readable(conn, gone);
-        if (!(readable === true || (readable !== false && await readable))) break;
-        const c = this.#conns.get(conn)!;
-        const read = this.#firstRead.get(conn) ?? c.read();
-        this.#firstRead.delete(conn);
-        this.#inFlight.set(conn, read);
-        let chunk: Uint8Array | null;
-        try {
-          const got = conn instanceof Client ? await read : await this.#unlessParked(conn, read);
-          if (got === PARKED) return;
-          chunk = got;
-        } catch (e) {
-          chunk = null;
-          conn.error ??= errorText(e);
-          conn.state = ConnState.Closed;
-        } finally {
-          this.#inFlight.delete(conn);
-        }
-        if (this.#takenByTls.delete(read)) continue;
-        // Closed meanwhile (a lingering close drains the rest): nothing more for the layers.
-        if (conn.state === ConnState.Closed && chunk !== null) return;
-        // A splice that began meanwhile took this read over.
-        if (this.#spliced.has(conn)) return;
-        if (chunk === null) {
-          conn.state &= ~ConnState.CanRead;
-          if (conn.state === ConnState.Closed) c.close();
-          this.#enqueue(new ConnectionClosed(conn));
-          return;
-        }
-        this.#enqueue(new DataReceived(conn, chunk));
+    // Counted as outstanding work until it ends, or until its connection is parked: the pool
+    // then owns the read still waiting, and this driver may finish without waiting for it.
+    this.#tasks++;
+    let counted = true;
+    const release = () => {
+      if (!counted) return;
+      counted = false;
+      this.#onPark.delete(conn);
+      this.#tasks--;
+      this.#checkDone();
+    };
+    if (!(conn instanceof Client)) this.#onPark.set(conn, release);
+    this.#readLoop(conn, gone).catch((e) => this.#services.log("error", `driver: ${errorText(e)}`))
+      .finally(release);
+  }
+
+  async #readLoop(conn: Connection, gone: () => boolean): Promise<void> {
+    for (;;) {
+      const readable = this.#readable(conn, gone);
+      if (!(readable === true || (readable !== false && await readable))) break;
+      const c = this.#conns.get(conn)!;
+      const read = this.#firstRead.get(conn) ?? c.read();
+      this.#firstRead.delete(conn);
+      this.#inFlight.set(conn, read);
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await read;
+      } catch (e) {
+        if (this.#parked.has(conn)) return; // the pool's read now
+        chunk = null;
+        conn.error ??= errorText(e);
+        conn.state = ConnState.Closed;
+      } finally {
+        if (this.#inFlight.get(conn) === read) this.#inFlight.delete(conn);
       }
-    })());
+      // Parked meanwhile: the pool took this read over (it sees the same bytes).
+      if (this.#parked.has(conn)) return;
+      if (this.#takenByTls.delete(read)) continue;
+      // Closed meanwhile (a lingering close drains the rest): nothing more for the layers.
+      if (conn.state === ConnState.Closed && chunk !== null) return;
+      // A splice that began meanwhile took this read over.
+      if (this.#spliced.has(conn)) return;
+      if (chunk === null) {
+        conn.state &= ~ConnState.CanRead;
+        if (conn.state === ConnState.Closed) c.close();
+        this.#enqueue(new ConnectionClosed(conn));
+        return;
+      }
+      this.#enqueue(new DataReceived(conn, chunk));
+    }
   }
 
   // ---- commands ----
@@ -425,6 +427,11 @@ export class Driver {
       running = this.#services.hook(command.name, command.data);
     } catch (e) {
       running = Promise.reject(e);
+    }
+    if (command.observe) {
+      // Nobody waits for an observer: it runs on its own, the layers have gone on already.
+      if (running !== undefined) this.#track(running);
+      return;
     }
     if (running === undefined) {
       // Answered at once (no addon implements it, or an observer like flow_done that runs in

@@ -195,7 +195,7 @@ export class ClientTlsLayer extends Layer {
     if (flow !== null) yield* callHook("error", flow);
     if (this.context.server?.open) yield new CloseConnection(this.context.server);
     yield new CloseConnection(client);
-    if (flow !== null) yield new CallHook("flow_done", flow);
+    if (flow !== null) yield new CallHook("flow_done", flow, true);
   }
 
   #failedFlow(side: "client" | "origin", error: string): Flow | null {

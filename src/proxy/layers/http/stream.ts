@@ -319,7 +319,7 @@ export class HttpStream extends StreamBase {
         // The origin answered before the upload ended; both are over now.
         yield* this.release(true);
         this.state = "done";
-        yield new CallHook("flow_done", flow);
+        yield new CallHook("flow_done", flow, true);
         return;
       }
     } else {
@@ -500,7 +500,7 @@ export class HttpStream extends StreamBase {
       return;
     }
     this.state = "done";
-    yield new CallHook("flow_done", flow);
+    yield new CallHook("flow_done", flow, true);
   }
 
   /** CONNECT (regular, upstream): say yes and give the client connection to a new layer stack. */
@@ -628,7 +628,7 @@ export class HttpStream extends StreamBase {
     flow.websocket!.timestampEnd = this.context.options.now();
     yield* this.release(true);
     yield* callHook("websocket_end", flow);
-    yield new CallHook("flow_done", flow);
+    yield new CallHook("flow_done", flow, true);
   }
 
   *#onUpgradeEnded(error: string | null): CommandGenerator {
@@ -638,7 +638,7 @@ export class HttpStream extends StreamBase {
       flow.error = { message: error, timestamp: this.context.options.now() };
       yield* callHook("error", flow);
     }
-    yield new CallHook("flow_done", flow);
+    yield new CallHook("flow_done", flow, true);
   }
 }
 

@@ -112,7 +112,7 @@ export abstract class StreamBase extends Layer {
       this.state = "done";
       yield* this.release(this.requestEnded);
       yield* this.sendWholeResponse(flow.response);
-      yield new CallHook("flow_done", flow);
+      yield new CallHook("flow_done", flow, true);
       return true;
     }
     return false;
@@ -141,7 +141,7 @@ export abstract class StreamBase extends Layer {
     } else {
       yield* this.answerError(status, text, [], !keepAlive);
     }
-    if (flow !== null) yield new CallHook("flow_done", flow);
+    if (flow !== null) yield new CallHook("flow_done", flow, true);
   }
 
   protected *onClientError(event: RequestProtocolError): CommandGenerator {
@@ -154,7 +154,7 @@ export abstract class StreamBase extends Layer {
       if (this.flow) {
         this.flow.error = { message: event.message, timestamp: this.context.options.now() };
         yield* callHook("error", this.flow);
-        yield new CallHook("flow_done", this.flow);
+        yield new CallHook("flow_done", this.flow, true);
       }
       return;
     }
@@ -186,7 +186,7 @@ export abstract class StreamBase extends Layer {
     yield* this.toClient(new ResponseProtocolError(this.streamId, KILLED));
     const flow = this.flow!;
     flow.error = { message: KILLED, timestamp: this.context.options.now() };
-    yield new CallHook("flow_done", flow);
+    yield new CallHook("flow_done", flow, true);
   }
 
   protected *release(reusable: boolean): CommandGenerator {
