@@ -15,8 +15,15 @@ export interface ProtoDefinitions {
   current(): ProtoSchema | null;
 }
 
-/** Loads `given` and makes it the contentviews' schema; `warn` gets one line per failed load. */
-export function useProtoDefinitions(given: string, warn: (line: string) => void): ProtoDefinitions {
+/**
+ * Loads `given` and makes it the contentviews' schema; `warn` gets one line per failed load.
+ * `checkEveryMs` is how often a change is looked for (tests make it 0).
+ */
+export function useProtoDefinitions(
+  given: string,
+  warn: (line: string) => void,
+  checkEveryMs = CHECK_EVERY_MS,
+): ProtoDefinitions {
   let schema: ProtoSchema | null = null;
   let files: string[] = [];
   let stamp = "";
@@ -40,7 +47,7 @@ export function useProtoDefinitions(given: string, warn: (line: string) => void)
   const definitions: ProtoDefinitions = {
     current() {
       const now = Date.now();
-      if (now - checked >= CHECK_EVERY_MS) {
+      if (now - checked >= checkEveryMs) {
         checked = now;
         if (fingerprint(given, files) !== stamp) load();
       }
