@@ -83,6 +83,8 @@ export function decodeProtobuf(bytes: Uint8Array, depth = 0, guess = true): Prot
         break;
       }
       case 3: {
+        // Groups nest without a length; bounded like nested messages, since showing them recurses.
+        if (depth + groups.length >= MAX_DEPTH) throw new NotThisFormat("nested too deep");
         const items: ProtoValue[] = [];
         groups.push({ field, items });
         target.push({ field, wire: "group", message: items });

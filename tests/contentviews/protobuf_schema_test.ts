@@ -295,3 +295,21 @@ describe("protobuf with a schema", () => {
     );
   });
 });
+
+describe("hostile bodies", () => {
+  test("groups nested a million deep are refused, not recursed into", () => {
+    const depth = 1_000_000;
+    const body = new Uint8Array(depth * 2);
+    body.fill(0x0b, 0, depth); // start group, field 1
+    body.fill(0x0c, depth); // end group, field 1
+    for (const type of [null, "old.Search"]) {
+      const r = renderBody(
+        body,
+        type ? `application/x-protobuf; proto=${type}` : "application/x-protobuf",
+        "auto",
+      );
+      assert.equal(r.view, "raw"); // control characters only: valid UTF-8
+      assert.match(r.note ?? "", /nested too deep/);
+    }
+  });
+});
