@@ -307,8 +307,8 @@ test("the binary decodes a gRPC body with --set protobuf_definitions in mitm rea
     );
     assert.equal(read.code, 0, read.stderr);
     assert.match(read.stdout, /p\.Res \(response of rpc p\.S\/Get\)/);
-    assert.match(read.stdout, /  n: 18446744073709551615\n/);
-    assert.match(read.stdout, /    seconds: 1700000000\n/);
+    assert.match(read.stdout, / {2}n: 18446744073709551615\n/);
+    assert.match(read.stdout, / {4}seconds: 1700000000\n/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
