@@ -58,12 +58,48 @@ function messageLines(
   lines: ViewLine[],
   depth: number,
 ): void {
+  if (type === "google.protobuf.Any" && anyLines(schema, values, indent, lines, depth)) return;
   const message = schema.messages[type];
   for (const v of values) {
     const field = message ? fieldByNumber(message, v.field) : undefined;
     if (field === undefined) unknownLines(v, indent, lines, "unknown field");
     else fieldLines(schema, field, v, indent, lines, depth);
   }
+}
+
+/**
+ * A google.protobuf.Any whose type URL names a message the schema has: the packed message itself,
+ * as the text format writes it (`[type.googleapis.com/pkg.Msg] { ... }`). False to show it plainly.
+ */
+function anyLines(
+  schema: ProtoSchema,
+  values: ProtoValue[],
+  indent: string,
+  lines: ViewLine[],
+  depth: number,
+): boolean {
+  const url = values.findLast((v) => v.field === 1);
+  const value = values.findLast((v) => v.field === 2);
+  if (url?.wire !== "bytes" || (value !== undefined && value.wire !== "bytes")) return false;
+  if (values.some((v) => v.field !== 1 && v.field !== 2)) return false;
+  let typeUrl: string;
+  try {
+    typeUrl = fatalUtf8.decode(url.value);
+  } catch {
+    return false;
+  }
+  const type = typeUrl.slice(typeUrl.lastIndexOf("/") + 1);
+  if (!Object.hasOwn(schema.messages, type) || depth >= MAX_DEPTH) return false;
+  const packed = value === undefined ? [] : nestedValues(value.value, depth);
+  if (packed instanceof NotThisFormat) return false;
+  lines.push([{ text: indent }, { text: `[${typeUrl}]`, kind: "key" }, {
+    text: packed.length ? " {" : " {}",
+    kind: "punct",
+  }]);
+  if (packed.length === 0) return true;
+  messageLines(schema, type, packed, indent + "  ", lines, depth + 1);
+  lines.push([{ text: indent + "}", kind: "punct" }]);
+  return true;
 }
 
 /** A value the schema does not describe: as the schema-less view shows it, with a note. */

@@ -17,6 +17,7 @@ import { Encoder, grpcFrame } from "../protobuf/encode.ts";
 const PROTO = `syntax = "proto3";
 package demo.v1;
 import "google/protobuf/timestamp.proto";
+import "google/protobuf/any.proto";
 enum Kind { KIND_UNSPECIFIED = 0; KIND_A = 1; KIND_B = 2; }
 message Order {
   string name = 1;
@@ -37,6 +38,7 @@ message Order {
   repeated Item items = 17;
   map<int32, Item> by_id = 18;
   repeated string tags = 19;
+  google.protobuf.Any extra = 20;
   message Item { string sku = 1; }
 }
 service Shop {
@@ -293,6 +295,31 @@ describe("protobuf with a schema", () => {
       chooseProtoType(null, about("/demo.v1.Shop/Place", "request"), "application/grpc"),
       null,
     );
+  });
+});
+
+describe("google.protobuf.Any", () => {
+  const any = (url: string, value: Encoder) =>
+    new Encoder().bytes(20, new Encoder().string(1, url).bytes(2, value)).finish();
+  test("a packed message of a known type is shown as that type", () => {
+    const body = any("type.googleapis.com/demo.v1.Order.Item", new Encoder().string(1, "in-any"));
+    assert.deepEqual(
+      plain(renderBody(body, "application/x-protobuf; proto=demo.v1.Order", "auto")),
+      [
+        "demo.v1.Order (named by the content type's proto=)",
+        "extra {",
+        "  [type.googleapis.com/demo.v1.Order.Item] {",
+        '    sku: "in-any"',
+        "  }",
+        "}",
+      ],
+    );
+  });
+  test("an unknown type URL leaves the Any as its two fields", () => {
+    const body = any("type.googleapis.com/no.Such", new Encoder().string(1, "x"));
+    const lines = plain(renderBody(body, "application/x-protobuf; proto=demo.v1.Order", "auto"));
+    assert.deepEqual(lines.slice(1, 3), ["extra {", '  type_url: "type.googleapis.com/no.Such"']);
+    assert.match(lines[3], /^ {2}value: /);
   });
 });
 
