@@ -131,9 +131,13 @@ function fieldLines(
     return mapEntryLines(schema, f, v.value, indent, lines, depth);
   }
   if (f.type === "message") {
-    const nested = f.group
-      ? (v.wire === "group" ? v.message : null)
-      : (v.wire === "bytes" ? nestedValues(v.value, depth) : null);
+    // Either encoding is read for any message field: proto2 groups and editions' DELIMITED
+    // message_encoding use start/end-group tags, the rest a length.
+    const nested = v.wire === "group"
+      ? v.message
+      : v.wire === "bytes"
+      ? nestedValues(v.value, depth)
+      : null;
     if (nested === null) return unknownLines(v, indent, lines, mismatch(f, v));
     if (nested instanceof NotThisFormat) {
       return unknownLines(v, indent, lines, `${f.name}: not a ${f.typeName}: ${nested.message}`);

@@ -58,6 +58,12 @@ before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "mitm-proto-view-"));
   fs.writeFileSync(path.join(dir, "shop.proto"), PROTO);
   fs.writeFileSync(path.join(dir, "old.proto"), PROTO2);
+  fs.writeFileSync(
+    path.join(dir, "ed.proto"),
+    `edition = "2023"; package ed;
+     message Outer { Inner inner = 1 [features.message_encoding = DELIMITED]; }
+     message Inner { int32 x = 1; }`,
+  );
   schema = loadProtoDefinitions(dir).schema;
   setProtoSchemaProvider(() => schema);
 });
@@ -278,6 +284,16 @@ describe("protobuf with a schema", () => {
         "ids: 2",
       ],
     );
+  });
+
+  test("editions: a DELIMITED message field (start/end-group tags) is read as its message", () => {
+    const body = new Encoder().group(1, new Encoder().varint(1, 5)).finish();
+    assert.deepEqual(plain(renderBody(body, "application/x-protobuf; proto=ed.Outer", "auto")), [
+      "ed.Outer (named by the content type's proto=)",
+      "inner {",
+      "  x: 5",
+      "}",
+    ]);
   });
 
   test("bytes that are not protobuf fall back to hex and say why, with a schema too", () => {
