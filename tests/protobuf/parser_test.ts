@@ -121,6 +121,25 @@ describe("parseProto", () => {
     assert.deepEqual(m.messages[0].fields.map((f) => f.name), ["url", "title"]);
   });
 
+  test("strings, numbers and comments as the lexer reads them", () => {
+    const file = parseProto(`
+      import "a" 'b' "\\x41\\101\\u00e9.proto"; // adjacent strings are one; escapes
+      /* a "quoted" word; and } a brace */ message M {
+        double d = 1 [default = -inf]; float f = 2 [default = 1.5e-3];
+        string s = 3 [default = "a;b}"]; // "}" in a string ends nothing
+        int32 h = 0x7f; int32 o = 017;
+      }
+    `);
+    assert.equal(file.imports[0].path, "abAAé.proto");
+    assert.deepEqual(file.messages[0].fields.map((f) => [f.name, f.number]), [
+      ["d", 1],
+      ["f", 2],
+      ["s", 3],
+      ["h", 127],
+      ["o", 15],
+    ]);
+  });
+
   test("editions files are read too", () => {
     const file = parseProto(
       `edition = "2023"; message A { int32 a = 1 [features.field_presence = EXPLICIT]; }`,
