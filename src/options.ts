@@ -290,6 +290,14 @@ export const OPTION_SPECS = {
     max: 100000,
     help: "Idle connections kept per origin for reuse (0 disables pooling).",
   }),
+  protobuf_definitions: opt({
+    type: "string",
+    default: "",
+    help: "A .proto file or a directory of them: protobuf and gRPC bodies are shown with field " +
+      "and enum names (the type from the gRPC path, or a proto=/messageType= content-type " +
+      "parameter). Reloaded when a file changes; a mistake is a warning and bodies are shown " +
+      "without a schema.",
+  }),
   ...REPLAY_OPTION_SPECS,
   ...REWRITE_OPTION_SPECS,
 };

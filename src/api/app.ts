@@ -25,6 +25,7 @@ import { exportRoutes } from "./export_routes.ts";
 import { importRoutes } from "./import.ts";
 import { interceptBulkRoutes } from "./intercept_bulk.ts";
 import { marksRoutes } from "./marks.ts";
+import { protobufRoutes } from "./protobuf_routes.ts";
 import { fail, jsonBody, type RouteContext } from "./route_kit.ts";
 import { rulesRoutes } from "./rules_routes.ts";
 import { selectionRoutes } from "./selection.ts";
@@ -245,6 +246,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   rulesRoutes(app, control.rules);
   eventLogRoutes(app, control.eventLog);
   interceptBulkRoutes(app, routes);
+  protobufRoutes(app);
 
   // --- interception
   app.get("/api/intercept", (c) => c.json({ filter: interceptor.filter }));

@@ -12,6 +12,7 @@ import { onShutdownSignal } from "../runtime/mod.ts";
 import type { Flags } from "./program.ts";
 import { startProxyAndWeb } from "./proxy_start.ts";
 import { checkRecordFile } from "./startup_checks.ts";
+import { loadProtobufDefinitions } from "./proto_definitions.ts";
 
 export async function runConsole(
   options: Options,
@@ -34,6 +35,7 @@ export async function runConsole(
     if (app) app.log(message);
     else early.push(message);
   });
+  loadProtobufDefinitions(options, (line) => log.warn(line));
   const started = await startProxyAndWeb(options, flags, [], log, webPortChosen);
   if (typeof started === "number") return started;
   const { proxy, web } = started;

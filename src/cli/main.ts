@@ -34,6 +34,7 @@ import { loadClientReplay, replayCommand, replayInBackground } from "./replay_co
 import { runCommand } from "./run_command.ts";
 import { diffCommand } from "./diff_command.ts";
 import { browserCommand } from "./browser_command.ts";
+import { loadProtobufDefinitions } from "./proto_definitions.ts";
 
 /** Exit status for usage errors (unknown flag, bad value), as in mitmproxy and most Unix tools. */
 export const USAGE_ERROR = 2;
@@ -189,6 +190,8 @@ export async function main(argv: string[]): Promise<number> {
   const viewFilter = options.view_filter ? parseFilter(options.view_filter) : null;
   try {
     const invocation = parsed.invocation!;
+    // The console shows the warning in its own event log (a line on stderr would tear the screen).
+    if (invocation.command !== "console") loadProtobufDefinitions(options);
     switch (invocation.command) {
       case "proxy":
         return await runProxy(

@@ -32,6 +32,8 @@ export function flowLines(flow: Flow, tab: Tab, view: ViewName): Line[] {
         `${flow.request.method} ${flow.request.url} ${flow.request.httpVersion}`,
         flow.request,
         view,
+        flow.request.path,
+        "request",
       );
     case "response":
       if (flow.response === null) {
@@ -43,6 +45,8 @@ export function flowLines(flow: Flow, tab: Tab, view: ViewName): Line[] {
         `${flow.response.httpVersion} ${flow.response.status} ${flow.response.reason}`,
         flow.response,
         view,
+        flow.request.path,
+        "response",
       );
     case "detail":
       return detailLines(flow);
@@ -51,7 +55,13 @@ export function flowLines(flow: Flow, tab: Tab, view: ViewName): Line[] {
   }
 }
 
-function messageLines(first: string, m: FlowRequest | FlowResponse, view: ViewName): Line[] {
+function messageLines(
+  first: string,
+  m: FlowRequest | FlowResponse,
+  view: ViewName,
+  path: string,
+  side: "request" | "response",
+): Line[] {
   const lines: Line[] = [[seg(first, "bold")]];
   for (const [name, value] of m.headers) lines.push([seg(name + ":", "cyan"), seg(" " + value)]);
   lines.push([]);
@@ -70,7 +80,11 @@ function messageLines(first: string, m: FlowRequest | FlowResponse, view: ViewNa
     lines.push([seg(`[body cannot be decoded: ${(e as Error).message}]`, "red")]);
     return lines;
   }
-  const shown = renderBody(bytes, m.headers.get("content-type") ?? null, view);
+  const shown = renderBody(bytes, m.headers.get("content-type") ?? null, view, undefined, {
+    path,
+    side,
+    header: (name) => m.headers.get(name) ?? null,
+  });
   const notes = [
     `${shown.view} view`,
     humanSize(bytes.length),

@@ -14,6 +14,8 @@ import { jsonView } from "./json_view.ts";
 import { htmlView, xmlView } from "./markup.ts";
 import { msgpackView } from "./msgpack.ts";
 import { grpcView, protobufView } from "./protobuf.ts";
+import { type BodyAbout, chooseProtoType } from "./proto_message_type.ts";
+import { currentProtoSchema } from "./proto_schema.ts";
 import { sseView } from "./sse.ts";
 import {
   type ConcreteView,
@@ -29,7 +31,10 @@ export { cookiePairs, queryPairs, setCookieRows, tableLines } from "./forms.ts";
 export { hexLines } from "./hex.ts";
 export { imageInfo } from "./image.ts";
 export { prettyJson, rawMembers } from "./json_pretty.ts";
-export { decodeProtobuf, grpcMessages } from "./protobuf.ts";
+export { grpcMessages } from "./protobuf.ts";
+export { decodeProtobuf } from "./protobuf_wire.ts";
+export { type BodyAbout, chooseProtoType } from "./proto_message_type.ts";
+export { currentProtoSchema, type ProtoSchema, setProtoSchemaProvider } from "./proto_schema.ts";
 export { msgpackToJson } from "./msgpack.ts";
 export { type ParsedSse, parseSse, type SseEvent } from "./sse.ts";
 export * from "./types.ts";
@@ -80,16 +85,21 @@ export function autoView(bytes: Uint8Array, contentType: string | null): Concret
   return "raw";
 }
 
-function viewLines(view: ConcreteView, bytes: Uint8Array, contentType: string | null): ViewLine[] {
+function viewLines(
+  view: ConcreteView,
+  bytes: Uint8Array,
+  contentType: string | null,
+  about: BodyAbout | undefined,
+): ViewLine[] {
   switch (view) {
     case "hex":
       return plainLines(hexLines(bytes));
     case "image":
       return imageView(bytes);
     case "protobuf":
-      return protobufView(bytes);
+      return protobufView(bytes, chooseProtoType(currentProtoSchema(), about, contentType));
     case "grpc":
-      return grpcView(bytes);
+      return grpcView(bytes, chooseProtoType(currentProtoSchema(), about, contentType));
     case "msgpack":
       return msgpackView(bytes);
     case "multipart":
@@ -121,18 +131,21 @@ function viewLines(view: ConcreteView, bytes: Uint8Array, contentType: string | 
 
 /**
  * Renders decoded body bytes with `view` ("auto" picks one). A view that does not fit falls back to
- * raw text, or hex for bytes that are not UTF-8, with a note saying why.
+ * raw text, or hex for bytes that are not UTF-8, with a note saying why. `about` (the request's
+ * path, which side, the headers) lets the protobuf and gRPC views find the message type in the
+ * loaded .proto files.
  */
 export function renderBody(
   bytes: Uint8Array,
   contentType: string | null,
   view: ViewName,
   maxLines = 5000,
+  about?: BodyAbout,
 ): Rendered {
   const chosen = view === "auto" ? autoView(bytes, contentType) : view;
   let out: Rendered;
   try {
-    out = { view: chosen, lines: viewLines(chosen, bytes, contentType), note: null };
+    out = { view: chosen, lines: viewLines(chosen, bytes, contentType, about), note: null };
   } catch (e) {
     if (!(e instanceof NotThisFormat)) throw e;
     const text = utf8OrNull(bytes);

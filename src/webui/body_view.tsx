@@ -8,13 +8,21 @@ import { useEffect, useState } from "preact/hooks";
 import { renderBody, type Rendered, VIEW_NAMES, type ViewName } from "../contentviews/mod.ts";
 import { call } from "./api.ts";
 import { headerValues, size } from "./format.ts";
+import { refreshProtoSchema, wantsProtoSchema } from "./proto_schema.ts";
 import { SseEvents } from "./sse_events.tsx";
 import type { Message } from "./types.ts";
 
 /** The view the user picked last, kept for the next body. */
 let lastView: ViewName = "auto";
 
-export function BodyView(props: { url: string; message: Message; version: string }) {
+export function BodyView(props: {
+  url: string;
+  message: Message;
+  version: string;
+  /** The request's path (naming a gRPC method) and which side this body is, for .proto types. */
+  path: string;
+  side: "request" | "response";
+}) {
   const { message, url } = props;
   const [view, setView] = useState<ViewName>(lastView);
   const [bytes, setBytes] = useState<Uint8Array | null>(null);
@@ -26,6 +34,17 @@ export function BodyView(props: { url: string; message: Message; version: string
   const open = message.timestampEnd === null;
   const contentType = headerValues(message.headers, "content-type")[0] ?? null;
   const encoding = headerValues(message.headers, "content-encoding")[0] ?? "";
+  /** Bumped when the .proto schema has been fetched, to render again with it. */
+  const [, setSchemaSeen] = useState(0);
+  const wantsSchema = wantsProtoSchema(contentType, view);
+  useEffect(() => {
+    if (!wantsSchema) return;
+    let live = true;
+    refreshProtoSchema().then(() => live && setSchemaSeen((n) => n + 1));
+    return () => {
+      live = false;
+    };
+  }, [url, props.version, wantsSchema]);
 
   useEffect(() => {
     let live = true;
@@ -71,7 +90,11 @@ export function BodyView(props: { url: string; message: Message; version: string
   let failure: string | null = null;
   if (bytes) {
     try {
-      rendered = renderBody(bytes, contentType, view);
+      rendered = renderBody(bytes, contentType, view, undefined, {
+        path: props.path,
+        side: props.side,
+        header: (name) => headerValues(message.headers, name)[0] ?? null,
+      });
     } catch (e) {
       failure = `this view failed: ${(e as Error).message}`;
     }

@@ -117,7 +117,13 @@ export function Details(props: { flow: FlowDetail; actions: DetailActions; versi
               title="Cookies"
               pairs={cookiePairs(headerValues(flow.request.headers, "cookie"))}
             />
-            <BodyView url={`${base}/request/body`} message={flow.request} version={version} />
+            <BodyView
+              url={`${base}/request/body`}
+              message={flow.request}
+              version={version}
+              path={flow.request.path}
+              side="request"
+            />
           </div>
         )
         : null}
@@ -136,6 +142,8 @@ export function Details(props: { flow: FlowDetail; actions: DetailActions; versi
                     url={`${base}/response/body`}
                     message={flow.response}
                     version={version}
+                    path={flow.request.path}
+                    side="response"
                   />
                 </>
               )

@@ -25,6 +25,9 @@ import process from "node:process";
 import { curl, rawServer, readUntil, ROOT, run } from "./helpers.ts";
 import { httpsOrigin, makeOriginCert } from "./https_helpers.ts";
 import { BUN_FLAGS, bunCompileArgs } from "../../scripts/bun_compile.ts";
+import { flowToJson } from "../../src/flow/serialize.ts";
+import { simpleFlow } from "../flow/helpers.ts";
+import { Encoder, grpcFrame } from "../protobuf/encode.ts";
 
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
 const DENO = join(ROOT, "node_modules", ".bin", "deno");
@@ -275,6 +278,38 @@ test("the Bun executable serves HTTP/2 (proxy_core=layers): h2 through CONNECT a
     await new Promise((r) => child.exitCode !== null ? r(null) : child.on("exit", r));
     await new Promise((r) => h2.close(r));
     await plain.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the binary decodes a gRPC body with --set protobuf_definitions in mitm read", {
+  timeout: 180_000,
+}, async () => {
+  const binary = await bunBinary();
+  const dir = mkdtempSync(join(tmpdir(), "mitm-bin-proto-"));
+  try {
+    writeFileSync(
+      join(dir, "svc.proto"),
+      `syntax = "proto3"; package p; import "google/protobuf/timestamp.proto";
+       message Req {} message Res { uint64 n = 1; google.protobuf.Timestamp at = 2; }
+       service S { rpc Get (Req) returns (Res); }`,
+    );
+    const body = new Encoder()
+      .varint(1, 18446744073709551615n)
+      .bytes(2, new Encoder().varint(1, 1700000000))
+      .finish();
+    const flow = simpleFlow(grpcFrame(body), { path: "/p.S/Get", contentType: "application/grpc" });
+    writeFileSync(join(dir, "flows.jsonl"), JSON.stringify(flowToJson(flow)) + "\n");
+    const read = await run(
+      binary,
+      ["read", "flows.jsonl", "-d", "3", "--set", "protobuf_definitions=svc.proto"],
+      { env: {}, cwd: dir },
+    );
+    assert.equal(read.code, 0, read.stderr);
+    assert.match(read.stdout, /p\.Res \(response of rpc p\.S\/Get\)/);
+    assert.match(read.stdout, / {2}n: 18446744073709551615\n/);
+    assert.match(read.stdout, / {4}seconds: 1700000000\n/);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

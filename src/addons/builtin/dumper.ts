@@ -65,10 +65,10 @@ export function formatFlow(flow: Flow, detail: number, color: boolean): string {
   const out = [line];
   if (detail >= 2) {
     out.push(...headerLines(request, "  > "));
-    if (detail >= 3) out.push(...bodyLines(request, "  > "));
+    if (detail >= 3) out.push(...bodyLines(request, "  > ", request.path, "request"));
     if (response) {
       out.push(...headerLines(response, "  < "));
-      if (detail >= 3) out.push(...bodyLines(response, "  < "));
+      if (detail >= 3) out.push(...bodyLines(response, "  < ", request.path, "response"));
     }
     out.push(...websocketLines(flow, detail >= 3));
   }
@@ -85,7 +85,12 @@ function headerLines(message: FlowRequest | FlowResponse, prefix: string): strin
 const BODY_LINES = 200;
 
 /** The body through the contentviews (pretty JSON, forms, protobuf...), as mitmdump shows it. */
-function bodyLines(message: FlowRequest | FlowResponse, prefix: string): string[] {
+function bodyLines(
+  message: FlowRequest | FlowResponse,
+  prefix: string,
+  path: string,
+  side: "request" | "response",
+): string[] {
   if (message.body === null) {
     return message.bodySize > 0 ? [`${prefix}[body not kept: ${humanSize(message.bodySize)}]`] : [];
   }
@@ -101,6 +106,7 @@ function bodyLines(message: FlowRequest | FlowResponse, prefix: string): string[
     message.headers.get("content-type") ?? null,
     "auto",
     BODY_LINES,
+    { path, side, header: (name) => message.headers.get(name) ?? null },
   );
   if (shown.view === "hex") return [`${prefix}[binary body: ${humanSize(decoded.length)}]`];
   const lines = shown.lines.map((l) => prefix + l.map((s) => s.text).join(""));
