@@ -89,10 +89,6 @@ before(async () => {
   proxy = await startProxyProcess([
     "--set",
     "proxy_core=layers",
-    // The eager strategy (dial the origin before reading the tunnel) loses h2c flows in a tunnel
-    // today; lazy is what this test needs, and the decoding is the same.
-    "--set",
-    "upstream_cert=false",
     "--set",
     `protobuf_definitions=${protoDir}`,
     "-w",

@@ -164,6 +164,23 @@ describe("NextLayer", () => {
     assert.equal(layer.decision, "tcp");
   });
 
+  test("an HTTP/2 origin dialled before the tunnel sends SETTINGS first; an h2c client's preface still means HTTP", () => {
+    const ctx = tunnelContext();
+    const server = ctx.server!;
+    server.state = ConnState.Open; // CONNECT dialled it before answering 200
+    const layer = new NextLayer(ctx, TRANSPARENT);
+    const settings = new Uint8Array([0, 0, 0, 4, 0, 0, 0, 0, 0]); // an empty SETTINGS frame
+    const commands = [
+      ...layer.handleEvent(new Start()),
+      ...layer.handleEvent(new DataReceived(server, settings)),
+      ...layer.handleEvent(new DataReceived(ctx.client, b("PRI * HTTP/2.0\r\n"))),
+    ];
+    assert.equal(layer.decision, "undecided", "half a preface: not decided yet");
+    commands.push(...layer.handleEvent(new DataReceived(ctx.client, b("\r\nSM\r\n\r\n"))));
+    assert.equal(layer.decision, "http");
+    assert.equal(commands.filter((c) => c instanceof Splice).length, 0, "not relayed as raw TCP");
+  });
+
   test("other bytes: TCP passthrough with them; a silent close just closes", () => {
     const ctx = tunnelContext();
     new Playbook(new NextLayer(ctx, TRANSPARENT, b("SSH-2.0-x\r\n")))

@@ -57,6 +57,23 @@ export class NextLayer extends Layer {
     } else if (event instanceof DataReceived && event.conn === client) {
       this.#push(event.data);
       if (this.#serverEarly.length > 0) {
+        const h2c = this.context.options.http2 ? startsWithPreface(this.#bytes()) : "no";
+        if (h2c === "maybe") return;
+        if (h2c === "yes") {
+          // An HTTP/2 origin sends its SETTINGS as soon as it is connected (RFC 9113 section
+          // 3.4), before an h2c client's preface reached it: they are the HTTP layer's.
+          yield* this.#decide(false);
+          const early = this.#serverEarly;
+          this.#serverEarly = [];
+          this.#serverEarlySize = 0;
+          const server = this.context.server;
+          if (this.child !== null && server !== null) {
+            for (const chunk of early) {
+              yield* delegate(this.child, new DataReceived(server, chunk));
+            }
+          }
+          return;
+        }
         // The origin spoke first: whatever the client says now, this is not HTTP or TLS.
         yield* this.#start("tcp", this.#relayServerFirst(this.#bytes()), false);
         return;
