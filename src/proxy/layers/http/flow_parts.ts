@@ -135,6 +135,19 @@ export function isEventStream(message: { headers: Headers }): boolean {
 }
 
 /**
+ * A message whose body is a conversation rather than a document: server-sent events, and gRPC,
+ * whose streaming calls send messages both ways while the call lasts (a bidirectional call
+ * waits for answers before it sends more). Held for a hook it would stall or arrive only at its
+ * end, so it streams, and the hook sees the body once it has ended.
+ */
+export function isConversation(message: { headers: Headers }): boolean {
+  if (isEventStream(message)) return true;
+  const type = (message.headers.get("content-type") ?? "").toLowerCase();
+  return type === "application/grpc" || type.startsWith("application/grpc+") ||
+    type.startsWith("application/grpc;");
+}
+
+/**
  * A held request goes on with the Content-Length of the body really sent (so the flow records
  * the framing that went on the wire); an unchanged empty chunked body keeps its framing.
  */

@@ -31,7 +31,7 @@ import {
   AUTH_REQUIRED,
   frameHeldRequest,
   holdsBody,
-  isEventStream,
+  isConversation,
   newFlow,
   proxyAuthorized,
   requestHeadOf,
@@ -205,7 +205,7 @@ export class HttpStream extends StreamBase {
     this.#asked = destinationOf(flow);
     yield* callHook("requestheaders", flow);
     if (yield* this.answeredByHook()) return;
-    if (holdsBody(o.holdRequestBodies, request, o.streamLargeBodies)) {
+    if (holdsBody(o.holdRequestBodies, request, o.streamLargeBodies) && !isConversation(request)) {
       this.state = "holdRequest";
       if ((request.headers.get("expect") ?? "").toLowerCase() === "100-continue") {
         // The body is needed before the origin is asked: answer the client's wait ourselves.
@@ -436,9 +436,10 @@ export class HttpStream extends StreamBase {
       return;
     }
     // An event stream may never end: held for a `response` hook it would reach the client only
-    // at its end (mitmproxy#4469). It streams, and the hook sees it once it has ended.
+    // at its end (mitmproxy#4469); a gRPC stream likewise. It streams, and the hook sees it once
+    // it has ended.
     if (
-      holdsBody(o.holdResponseBodies, response, o.streamLargeBodies) && !isEventStream(response)
+      holdsBody(o.holdResponseBodies, response, o.streamLargeBodies) && !isConversation(response)
     ) {
       this.state = "holdResponse";
       return;
