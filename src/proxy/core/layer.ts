@@ -51,6 +51,15 @@ export abstract class Layer {
     return this.constructor.name;
   }
 
+  /**
+   * Whether anything would run hook `name`. One not listened to is answered at once anyway
+   * (`#step`); asking first spares the generators around it on every request.
+   */
+  protected listens(name: string): boolean {
+    const listened = this.context.options.hookListened;
+    return listened === undefined || listened(name);
+  }
+
   /** True while waiting for the answer to a blocking command. */
   get paused(): boolean {
     return this.#paused !== null;

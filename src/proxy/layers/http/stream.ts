@@ -139,8 +139,10 @@ export class HttpStream extends StreamBase {
     flow.response = null;
     flow.error = null;
     this.#asked = destinationOf(flow);
-    yield* callHook("requestheaders", flow);
-    if (yield* this.answeredByHook()) return;
+    if (this.listens("requestheaders")) {
+      yield* callHook("requestheaders", flow);
+      if (yield* this.answeredByHook()) return;
+    }
     this.state = "holdRequest";
     yield* this.#onRequestEnd(flow.request.trailers);
   }
@@ -203,8 +205,10 @@ export class HttpStream extends StreamBase {
       return;
     }
     this.#asked = destinationOf(flow);
-    yield* callHook("requestheaders", flow);
-    if (yield* this.answeredByHook()) return;
+    if (this.listens("requestheaders")) {
+      yield* callHook("requestheaders", flow);
+      if (yield* this.answeredByHook()) return;
+    }
     if (holdsBody(o.holdRequestBodies, request, o.streamLargeBodies) && !isConversation(request)) {
       this.state = "holdRequest";
       if ((request.headers.get("expect") ?? "").toLowerCase() === "100-continue") {
@@ -233,8 +237,10 @@ export class HttpStream extends StreamBase {
     const request = this.flow!.request;
     request.streamed = true;
     request.body = null;
-    yield* callHook("request", this.flow!);
-    if (yield* this.answeredByHook()) return false;
+    if (this.listens("request")) {
+      yield* callHook("request", this.flow!);
+      if (yield* this.answeredByHook()) return false;
+    }
     if (!request.bodyChanged) return true;
     this.#requestStreaming = false;
     this.#replacing = true;
@@ -301,8 +307,10 @@ export class HttpStream extends StreamBase {
         this.#replacing = false;
       } else {
         if (!this.injected) request.body = this.#requestBody.bytes();
-        yield* callHook("request", flow);
-        if (yield* this.answeredByHook()) return;
+        if (this.listens("request")) {
+          yield* callHook("request", flow);
+          if (yield* this.answeredByHook()) return;
+        }
       }
       frameHeldRequest(request);
       if (!(yield* this.#sendRequestHead())) return;
@@ -423,7 +431,7 @@ export class HttpStream extends StreamBase {
     });
     flow.response = response;
     response.bodySoFar = () => this.#responseBody.bytes();
-    yield* callHook("responseheaders", flow);
+    if (this.listens("responseheaders")) yield* callHook("responseheaders", flow);
     if (flow.killed) {
       yield* this.kill();
       return;
@@ -481,7 +489,7 @@ export class HttpStream extends StreamBase {
     const uploading = this.#requestStreaming;
     if (this.state === "holdResponse") {
       if (!uploading) yield* this.release(true);
-      yield* callHook("response", flow);
+      if (this.listens("response")) yield* callHook("response", flow);
       if (flow.killed) {
         yield* this.kill();
         return;
@@ -492,7 +500,7 @@ export class HttpStream extends StreamBase {
       // which can then have this connection instead of dialling another.
       if (!uploading) yield* this.release(true);
       yield* this.toClient(new ResponseEnd(this.streamId, trailers));
-      yield* callHook("response", flow);
+      if (this.listens("response")) yield* callHook("response", flow);
     } else {
       return;
     }
