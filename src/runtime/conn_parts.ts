@@ -105,11 +105,17 @@ export class ReadQueue {
     this.#wakeReader();
   }
 
-  /** Removes and returns the chunks received but not read yet (handing the source over). */
+  /**
+   * Removes and returns the chunks received but not read yet (handing the source over). A read
+   * still waiting gets an empty chunk: what comes from now on is no longer this queue's.
+   */
   takeQueued(): Uint8Array[] {
     const chunks = this.#chunks;
     this.#chunks = [];
     this.#queued = 0;
+    const reader = this.#reader;
+    this.#reader = null;
+    reader?.resolve(new Uint8Array(0));
     return chunks;
   }
 
@@ -171,4 +177,24 @@ export async function closeWhenFlushed(conn: Conn, maxMs: number): Promise<void>
     clearTimeout(timer);
   }
   conn.close();
+}
+
+/** `conn`, except that its next read() is `first` (a read already started on it). */
+export function withFirstRead(conn: Conn, first: Promise<Uint8Array | null>): Conn {
+  let pending: Promise<Uint8Array | null> | null = first;
+  const read = () => {
+    const r = pending ?? conn.read();
+    pending = null;
+    return r;
+  };
+  // Not recognised as the runtime's own socket (no prototype): node:tls then reads through read()
+  // rather than taking the socket over, which would lose the read already started.
+  return new Proxy(conn, {
+    getPrototypeOf: () => null,
+    get(target, key) {
+      if (key === "read") return read;
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }

@@ -13,7 +13,7 @@ import { Duplex } from "node:stream";
 import tls from "node:tls";
 import { type MeteredTransport, SocketConn } from "./node_net.ts";
 import { canUpgradeInPlace, upgradeClientTls, upgradeServerTls } from "./bun_tls.ts";
-import { closeWhenFlushed } from "./conn_parts.ts";
+import { closeWhenFlushed, withFirstRead } from "./conn_parts.ts";
 import { claimUncaught } from "./last_resort.ts";
 import { trustedCas } from "./trust.ts";
 import { certificateChain, type CertificateSummary } from "./cert_chain.ts";
@@ -33,6 +33,12 @@ export interface TlsServerOptions {
   timeoutMs: number;
   /** NSS key-log lines (Bun reports them; Deno's node:tls does not). */
   onKeylog?: (line: Uint8Array) => void;
+  /**
+   * A read of the connection already started (by whoever read it before TLS): its bytes are
+   * the handshake's. Upgraded in place, the socket's reader is handed over (the read gets an
+   * empty chunk); otherwise TLS reads it first.
+   */
+  firstRead?: Promise<Uint8Array | null> | null;
 }
 
 export interface TlsSession {
@@ -73,6 +79,7 @@ export function startTlsServer(
       timeoutMs: options.timeoutMs,
     });
   }
+  if (options.firstRead) conn = withFirstRead(conn, options.firstRead);
   const addresses = { remote: conn.remote, local: conn.local };
   const transport = conn instanceof SocketConn
     ? conn.detach(leftover)
@@ -112,6 +119,8 @@ export interface TlsClientOptions {
   extraCa?: string[];
   timeoutMs: number;
   onKeylog?: (line: Uint8Array) => void;
+  /** As in TlsServerOptions. */
+  firstRead?: Promise<Uint8Array | null> | null;
 }
 
 export interface PeerCertificate {
@@ -135,7 +144,9 @@ export interface TlsClientSession extends TlsSession {
 /** Runs a client-side TLS handshake with an origin over `options.transport`. */
 export function connectTls(options: TlsClientOptions): Promise<TlsClientSession> {
   if (!options.onKeylog && canUpgradeInPlace(options.transport)) return connectTlsInPlace(options);
-  const transport = options.transport;
+  const transport = options.firstRead
+    ? withFirstRead(options.transport, options.firstRead)
+    : options.transport;
   const addresses = { remote: transport.remote, local: transport.local };
   const under = transport instanceof SocketConn
     ? transport.detach(new Uint8Array(0))

@@ -352,24 +352,21 @@ export class Driver {
     }
     conn.tls ??= tlsState(null);
     const isClient = conn instanceof Client;
-    // A read already waiting on the connection (a SOCKS5 target dialled before TLS began): its
-    // bytes belong to the handshake.
-    const pending = this.#inFlight.get(conn);
-    let transport = raw;
-    if (pending !== undefined) {
-      this.#takenByTls.add(pending);
-      transport = withFirstRead(raw, pending);
-    }
+    // A read already waiting on the connection (an origin dialled before TLS began): its bytes
+    // belong to the handshake; TLS takes it over.
+    const pending = this.#inFlight.get(conn) ?? null;
+    if (pending !== null) this.#takenByTls.add(pending);
     if (!isClient) (conn as Server).timestampTlsStart = Date.now();
     const state = conn.tls;
     // Started from a resolved promise, so that a synchronous throw becomes a failed handshake.
     const handshake = Promise.resolve().then(() =>
       isClient
-        ? tls.accept(transport, command.received ?? EMPTY, command.identity, command.alpn)
-        : tls.connect(transport, {
+        ? tls.accept(raw, command.received ?? EMPTY, command.identity, command.alpn, pending)
+        : tls.connect(raw, {
           host: (conn as Server).address.host,
           sni: state.sni,
           alpn: state.alpnOffers,
+          firstRead: pending,
         })
     );
     this.#track(handshake.then((outcome) => {
@@ -521,26 +518,6 @@ export class Driver {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** `conn`, except that its next read() is `first` (a read already started on it). */
-function withFirstRead(conn: Conn, first: Promise<Uint8Array | null>): Conn {
-  let pending: Promise<Uint8Array | null> | null = first;
-  const read = () => {
-    const r = pending ?? conn.read();
-    pending = null;
-    return r;
-  };
-  // Not recognised as the runtime's own socket (no prototype): TLS then reads through read()
-  // rather than taking the socket over in place, which would lose the read already started.
-  return new Proxy(conn, {
-    getPrototypeOf: () => null,
-    get(target, key) {
-      if (key === "read") return read;
-      const value = Reflect.get(target, key, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
 }
 
 /**

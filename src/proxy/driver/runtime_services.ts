@@ -41,12 +41,13 @@ export function runtimeServices(o: RuntimeServicesOptions): DriverServices {
   const logger = o.logger ?? silentLogger;
   const timeoutMs = o.tlsTimeoutMs ?? 10_000;
   const tls: DriverTls = {
-    accept: (conn, received, identity, alpn) =>
+    accept: (conn, received, identity, alpn, firstRead) =>
       startTlsServer(conn, received, {
         identity: identity as { certPem: string; keyPem: string },
         alpn: [...alpn],
         timeoutMs,
         onKeylog: o.keylog ?? undefined,
+        firstRead,
       }),
     connect: async (conn, options) => {
       const tls = await connectTls({
@@ -58,6 +59,7 @@ export function runtimeServices(o: RuntimeServicesOptions): DriverServices {
         extraCa: o.extraCa,
         timeoutMs,
         onKeylog: o.keylog ?? undefined,
+        firstRead: options.firstRead,
       });
       const cert = tls.certificate;
       const peerNames = cert

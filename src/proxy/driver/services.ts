@@ -28,11 +28,18 @@ export interface DriverTls {
     received: Uint8Array,
     identity: unknown,
     alpn: readonly string[],
+    /** A read of `conn` already started: its bytes are the handshake's. */
+    firstRead?: Promise<Uint8Array | null> | null,
   ): Promise<TlsOutcome>;
   /** The client side of a handshake with an origin. */
   connect(
     conn: Conn,
-    options: { host: string; sni: string | null; alpn: readonly string[] },
+    options: {
+      host: string;
+      sni: string | null;
+      alpn: readonly string[];
+      firstRead?: Promise<Uint8Array | null> | null;
+    },
   ): Promise<TlsOutcome>;
 }
 
