@@ -19,7 +19,7 @@ import { CloseConnection, Command, SendData } from "../../core/commands.ts";
 import type { Connection } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
 import { Event } from "../../core/events.ts";
-import { type CommandGenerator, Layer } from "../../core/layer.ts";
+import { DirectLayer } from "../../core/layer.ts";
 
 /** An HTTP/2 layer framed `bytes` of body it was given for proxy stream `streamId`. */
 export class BodyTaken extends Command {
@@ -41,7 +41,7 @@ export class BodyAcknowledged extends Event {
   }
 }
 
-export abstract class Http2Layer extends Layer {
+export abstract class Http2Layer extends DirectLayer {
   readonly conn: Connection;
   readonly h2: Http2Connection;
   #closed = false;
@@ -67,16 +67,16 @@ export abstract class Http2Layer extends Layer {
    * Writes whatever the codec queued (frames, acknowledgements, WINDOW_UPDATEs), and reports
    * the body bytes that went into frames since the last time.
    */
-  protected *flush(): CommandGenerator {
+  protected flush(out: Command[]): void {
     for (const [h2Id, entry] of this.#queued) {
       const now = this.h2.queuedBytes(h2Id);
-      if (now < entry[1]) yield new BodyTaken(entry[0], entry[1] - now);
+      if (now < entry[1]) out.push(new BodyTaken(entry[0], entry[1] - now));
       entry[1] = now;
       if (now === 0) this.#queued.delete(h2Id);
     }
     if (this.#closed) return;
-    const out = this.h2.dataToSend();
-    if (out.length > 0) yield new SendData(this.conn, out);
+    const bytes = this.h2.dataToSend();
+    if (bytes.length > 0) out.push(new SendData(this.conn, bytes));
   }
 
   /** Sends body bytes of a proxy stream; BodyTaken follows as they are framed. */
@@ -112,11 +112,11 @@ export abstract class Http2Layer extends Layer {
     this.h2.acknowledgeData(entry[0], n);
   }
 
-  protected *close(): CommandGenerator {
+  protected close(out: Command[]): void {
     if (this.#closed) return;
-    yield* this.flush();
+    this.flush(out);
     this.#closed = true;
-    if (this.conn.open) yield new CloseConnection(this.conn);
+    if (this.conn.open) out.push(new CloseConnection(this.conn));
   }
 
   protected get isClosed(): boolean {

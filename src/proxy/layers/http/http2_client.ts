@@ -7,9 +7,9 @@
  */
 import { ErrorCode, type Http2Event } from "../../../http2/mod.ts";
 import type { Server } from "../../core/connection.ts";
+import type { Command } from "../../core/commands.ts";
 import type { Context } from "../../core/context.ts";
 import { ConnectionClosed, DataReceived, type Event } from "../../core/events.ts";
-import type { CommandGenerator } from "../../core/layer.ts";
 import {
   type HttpEvent,
   InformationalResponse,
@@ -74,28 +74,28 @@ export class Http2Client extends Http2Layer {
   }
 
   /** A stream the HttpLayer gives up (its flow failed): reset it, the siblings go on. */
-  *abandon(streamId: number): CommandGenerator {
+  abandon(streamId: number, out: Command[]): void {
     this.#waiting.delete(streamId);
     const h2Id = this.#toH2.get(streamId);
     if (h2Id === undefined) return;
     this.#forget(streamId);
     this.resetStream(h2Id, ErrorCode.CANCEL);
-    yield* this.flush();
-    yield* this.#closeIfDone();
+    this.flush(out);
+    this.#closeIfDone(out);
   }
 
-  protected *run(event: Event): CommandGenerator {
+  protected handle(event: Event, out: Command[]): void {
     if (event instanceof DataReceived && event.conn === this.conn) {
-      for (const ev of this.receive(event.data)) yield* this.#onH2(ev);
-      yield* this.#openWaiting();
-      yield* this.flush();
-      yield* this.#closeIfDone();
+      for (const ev of this.receive(event.data)) this.#onH2(ev, out);
+      this.#openWaiting(out);
+      this.flush(out);
+      this.#closeIfDone(out);
     } else if (event instanceof ConnectionClosed && event.conn === this.conn) {
-      yield* this.close();
-      yield* this.#failAll("origin closed the connection");
+      this.close(out);
+      this.#failAll("origin closed the connection", out);
     } else if (event instanceof BodyAcknowledged) {
       this.acknowledge(event);
-      yield* this.flush();
+      this.flush(out);
     } else if (
       event instanceof RequestHeaders || event instanceof RequestData ||
       event instanceof RequestEnd || event instanceof RequestProtocolError
@@ -110,10 +110,10 @@ export class Http2Client extends Http2Layer {
         this.#waiting.set(event.streamId, [event]);
       } else {
         const failed = this.#send(event);
-        if (failed !== null) yield new ReceiveHttp(failed);
+        if (failed !== null) out.push(new ReceiveHttp(failed));
       }
-      yield* this.flush();
-      yield* this.#closeIfDone();
+      this.flush(out);
+      this.#closeIfDone(out);
     }
   }
 
@@ -167,18 +167,18 @@ export class Http2Client extends Http2Layer {
   }
 
   /** Requests that waited for a free stream go out while the origin allows more. */
-  *#openWaiting(): CommandGenerator {
+  #openWaiting(out: Command[]): void {
     for (const [id, events] of this.#waiting) {
       if (!this.h2.canOpenStream) return;
       this.#waiting.delete(id);
       for (const ev of events) {
         const failed = this.#send(ev);
-        if (failed !== null) yield new ReceiveHttp(failed);
+        if (failed !== null) out.push(new ReceiveHttp(failed));
       }
     }
   }
 
-  *#onH2(ev: Http2Event): CommandGenerator {
+  #onH2(ev: Http2Event, out: Command[]): void {
     if (ev.type === "settings") {
       this.#maxStreams = ev.settings.maxConcurrentStreams;
       this.#settingsSeen = true;
@@ -189,8 +189,8 @@ export class Http2Client extends Http2Layer {
       return;
     }
     if (ev.type === "connectionError") {
-      yield* this.close();
-      yield* this.#failAll(`HTTP/2 connection error with the origin: ${ev.message}`);
+      this.close(out);
+      this.#failAll(`HTTP/2 connection error with the origin: ${ev.message}`, out);
       return;
     }
     if (!("streamId" in ev)) return;
@@ -208,29 +208,29 @@ export class Http2Client extends Http2Layer {
           this.attempt(() => this.h2.sendData(ev.streamId, EMPTY, true));
         }
         if (ev.status < 200) {
-          if (ev.status !== 101) yield new ReceiveHttp(new InformationalResponse(id, head));
+          if (ev.status !== 101) out.push(new ReceiveHttp(new InformationalResponse(id, head)));
           return;
         }
-        yield new ReceiveHttp(new ResponseHeaders(id, head, ev.endStream));
-        if (ev.endStream) yield* this.#end(id, null);
+        out.push(new ReceiveHttp(new ResponseHeaders(id, head, ev.endStream)));
+        if (ev.endStream) this.#end(id, null, out);
         return;
       }
       case "data":
         if (ev.data.length > 0) {
           this.received(id, ev.streamId, ev.data.length);
-          yield new ReceiveHttp(new ResponseData(id, ev.data));
+          out.push(new ReceiveHttp(new ResponseData(id, ev.data)));
         }
-        if (ev.endStream) yield* this.#end(id, null);
+        if (ev.endStream) this.#end(id, null, out);
         return;
       case "trailers":
-        yield* this.#end(id, trailersFromH2(ev.headers));
+        this.#end(id, trailersFromH2(ev.headers), out);
         return;
       case "reset": {
         this.#forget(id);
         const why = ev.remote
           ? `origin reset the stream (${codeName(ev.code)})`
           : `malformed response from the origin: ${ev.message ?? codeName(ev.code)}`;
-        yield new ReceiveHttp(new ResponseProtocolError(id, why));
+        out.push(new ReceiveHttp(new ResponseProtocolError(id, why)));
         return;
       }
       default:
@@ -238,12 +238,12 @@ export class Http2Client extends Http2Layer {
     }
   }
 
-  *#end(id: number, trailers: ReturnType<typeof trailersFromH2> | null): CommandGenerator {
+  #end(id: number, trailers: ReturnType<typeof trailersFromH2> | null, out: Command[]): void {
     const ws = this.#webSockets.get(id);
     // A WebSocket's client side may still send: its end goes out when the client's comes.
     if (ws !== undefined && ws.opened) ws.responseEnded = true;
     else this.#forget(id);
-    yield new ReceiveHttp(new ResponseEnd(id, trailers));
+    out.push(new ReceiveHttp(new ResponseEnd(id, trailers)));
   }
 
   #forget(id: number): void {
@@ -253,19 +253,19 @@ export class Http2Client extends Http2Layer {
     if (h2Id !== undefined) this.#fromH2.delete(h2Id);
   }
 
-  *#failAll(message: string): CommandGenerator {
+  #failAll(message: string, out: Command[]): void {
     const ids = [...this.#toH2.keys(), ...this.#waiting.keys()];
     this.#toH2.clear();
     this.#fromH2.clear();
     this.#waiting.clear();
-    for (const id of ids) yield new ReceiveHttp(new ResponseProtocolError(id, message));
+    for (const id of ids) out.push(new ReceiveHttp(new ResponseProtocolError(id, message)));
   }
 
   /** After GOAWAY, the connection ends once the streams it covered are done. */
-  *#closeIfDone(): CommandGenerator {
+  #closeIfDone(out: Command[]): void {
     if (this.isClosed) return;
     if ((this.#goaway || this.h2.closed) && this.#toH2.size === 0 && this.#waiting.size === 0) {
-      yield* this.close();
+      this.close(out);
     }
   }
 }

@@ -8,9 +8,9 @@
 import { HttpError } from "../../../http1/errors.ts";
 import { type EncoderField, ErrorCode, type Http2Event } from "../../../http2/mod.ts";
 import type { Scheme } from "../../../http/message.ts";
+import type { Command } from "../../core/commands.ts";
 import type { Context } from "../../core/context.ts";
 import { ConnectionClosed, DataReceived, type Event, Start } from "../../core/events.ts";
-import type { CommandGenerator } from "../../core/layer.ts";
 import {
   InformationalResponse,
   ReceiveHttp,
@@ -56,23 +56,23 @@ export class Http2Server extends Http2Layer {
     return `Http2Server(${this.streams.size} streams)`;
   }
 
-  protected *run(event: Event): CommandGenerator {
+  protected handle(event: Event, out: Command[]): void {
     if (event instanceof Start) {
-      yield* this.flush(); // our SETTINGS
+      this.flush(out); // our SETTINGS
     } else if (event instanceof DataReceived && event.conn === this.conn) {
-      for (const ev of this.receive(event.data)) yield* this.#onH2(ev);
-      yield* this.flush();
-      yield* this.#closeIfDone();
+      for (const ev of this.receive(event.data)) this.#onH2(ev, out);
+      this.flush(out);
+      this.#closeIfDone(out);
     } else if (event instanceof ConnectionClosed && event.conn === this.conn) {
       for (const id of [...this.streams]) {
         this.streams.delete(id);
-        yield new ReceiveHttp(new RequestProtocolError(id, "client closed the connection", 0));
+        out.push(new ReceiveHttp(new RequestProtocolError(id, "client closed the connection", 0)));
       }
-      yield* this.close();
+      this.close(out);
     } else if (event instanceof InformationalResponse) {
       if (event.head.status !== 101) {
         this.attempt(() => this.h2.sendHeaders(event.streamId, responseToH2(event.head), false));
-        yield* this.flush();
+        this.flush(out);
       }
     } else if (event instanceof ResponseHeaders) {
       const ws = this.#webSockets.has(event.streamId) && event.head.status === 101;
@@ -80,17 +80,17 @@ export class Http2Server extends Http2Layer {
       if (event.endStream) {
         this.#sendHeadOrReset(event.streamId, fields, true);
         this.#ended(event.streamId);
-        yield* this.flush();
+        this.flush(out);
       } else {
         this.#pendingHeads.set(event.streamId, fields);
       }
     } else if (event instanceof ResponseData) {
       this.#sendHead(event.streamId, false);
       this.sendBody(event.streamId, event.streamId, event.data, false);
-      yield* this.flush();
+      this.flush(out);
     } else if (event instanceof BodyAcknowledged) {
       this.acknowledge(event);
-      yield* this.flush();
+      this.flush(out);
     } else if (event instanceof ResponseEnd) {
       const trailers = trailersToH2(event.trailers);
       // A held head with nothing after it ends the stream itself (one HEADERS frame).
@@ -102,24 +102,24 @@ export class Http2Server extends Http2Layer {
         );
       }
       this.#ended(event.streamId);
-      yield* this.flush();
-      yield* this.#closeIfDone();
+      this.flush(out);
+      this.#closeIfDone(out);
     } else if (event instanceof ResponseProtocolError) {
       // The response broke half way: the client learns it from the stream's reset.
       this.#pendingHeads.delete(event.streamId);
       this.streams.delete(event.streamId);
       this.#webSockets.delete(event.streamId);
       this.resetStream(event.streamId, ErrorCode.INTERNAL_ERROR);
-      yield* this.flush();
-      yield* this.#closeIfDone();
+      this.flush(out);
+      this.#closeIfDone(out);
     }
   }
 
-  *#onH2(ev: Http2Event): CommandGenerator {
+  #onH2(ev: Http2Event, out: Command[]): void {
     switch (ev.type) {
       case "request": {
         if (isExtendedConnectWebSocket(ev.pseudo)) {
-          yield* this.#onWebSocket(ev.streamId, ev.pseudo, ev.headers);
+          this.#onWebSocket(ev.streamId, ev.pseudo, ev.headers, out);
           return;
         }
         let head;
@@ -134,31 +134,33 @@ export class Http2Server extends Http2Layer {
         } catch (e) {
           if (!(e instanceof HttpError)) throw e;
           this.streams.add(ev.streamId);
-          yield new ReceiveHttp(new RequestProtocolError(ev.streamId, e.message, e.status));
+          out.push(new ReceiveHttp(new RequestProtocolError(ev.streamId, e.message, e.status)));
           return;
         }
         this.streams.add(ev.streamId);
         if (head.method === "CONNECT") {
           // A tunnel inside one stream (and extended CONNECT for other protocols) is not
           // carried yet.
-          yield new ReceiveHttp(
-            new RequestProtocolError(ev.streamId, "CONNECT over HTTP/2 is not supported", 501),
+          out.push(
+            new ReceiveHttp(
+              new RequestProtocolError(ev.streamId, "CONNECT over HTTP/2 is not supported", 501),
+            ),
           );
           return;
         }
-        yield new ReceiveHttp(new RequestHeaders(ev.streamId, head, ev.endStream));
-        if (ev.endStream) yield new ReceiveHttp(new RequestEnd(ev.streamId));
+        out.push(new ReceiveHttp(new RequestHeaders(ev.streamId, head, ev.endStream)));
+        if (ev.endStream) out.push(new ReceiveHttp(new RequestEnd(ev.streamId)));
         return;
       }
       case "data":
         if (ev.data.length > 0) {
           this.received(ev.streamId, ev.streamId, ev.data.length);
-          yield new ReceiveHttp(new RequestData(ev.streamId, ev.data));
+          out.push(new ReceiveHttp(new RequestData(ev.streamId, ev.data)));
         }
-        if (ev.endStream) yield new ReceiveHttp(new RequestEnd(ev.streamId));
+        if (ev.endStream) out.push(new ReceiveHttp(new RequestEnd(ev.streamId)));
         return;
       case "trailers":
-        yield new ReceiveHttp(new RequestEnd(ev.streamId, trailersFromH2(ev.headers)));
+        out.push(new ReceiveHttp(new RequestEnd(ev.streamId, trailersFromH2(ev.headers))));
         return;
       case "reset":
         this.#webSockets.delete(ev.streamId);
@@ -166,7 +168,7 @@ export class Http2Server extends Http2Layer {
           const why = ev.remote
             ? `client reset the stream (${codeName(ev.code)})`
             : `malformed request: ${ev.message ?? codeName(ev.code)}`;
-          yield new ReceiveHttp(new RequestProtocolError(ev.streamId, why, 0));
+          out.push(new ReceiveHttp(new RequestProtocolError(ev.streamId, why, 0)));
         }
         return;
       case "goaway":
@@ -175,11 +177,13 @@ export class Http2Server extends Http2Layer {
       case "connectionError":
         for (const id of [...this.streams]) {
           this.streams.delete(id);
-          yield new ReceiveHttp(
-            new RequestProtocolError(id, `HTTP/2 connection error: ${ev.message}`, 0),
+          out.push(
+            new ReceiveHttp(
+              new RequestProtocolError(id, `HTTP/2 connection error: ${ev.message}`, 0),
+            ),
           );
         }
-        yield* this.close();
+        this.close(out);
         return;
       default:
         return;
@@ -190,11 +194,12 @@ export class Http2Server extends Http2Layer {
    * An RFC 8441 WebSocket handshake: the request as the HTTP/1.1 upgrade it stands for, ended
    * at once (it has no body); the stream's DATA that follows the 200 are WebSocket frames.
    */
-  *#onWebSocket(
+  #onWebSocket(
     streamId: number,
     pseudo: Parameters<typeof upgradeFromExtendedConnect>[0],
     fields: Parameters<typeof upgradeFromExtendedConnect>[1],
-  ): CommandGenerator {
+    out: Command[],
+  ): void {
     this.streams.add(streamId);
     let head;
     try {
@@ -206,12 +211,12 @@ export class Http2Server extends Http2Layer {
       );
     } catch (e) {
       if (!(e instanceof HttpError)) throw e;
-      yield new ReceiveHttp(new RequestProtocolError(streamId, e.message, e.status));
+      out.push(new ReceiveHttp(new RequestProtocolError(streamId, e.message, e.status)));
       return;
     }
     this.#webSockets.add(streamId);
-    yield new ReceiveHttp(new RequestHeaders(streamId, head, true));
-    yield new ReceiveHttp(new RequestEnd(streamId));
+    out.push(new ReceiveHttp(new RequestHeaders(streamId, head, true)));
+    out.push(new ReceiveHttp(new RequestEnd(streamId)));
   }
 
   /** Sends a held response head; true if there was one (with END_STREAM when `end`). */
@@ -231,10 +236,10 @@ export class Http2Server extends Http2Layer {
   }
 
   /** Sends the response heads nothing followed in this step (a body comes later). */
-  *sendPendingHeads(): CommandGenerator {
+  sendPendingHeads(out: Command[]): void {
     if (this.#pendingHeads.size === 0) return;
     for (const id of [...this.#pendingHeads.keys()]) this.#sendHead(id, false);
-    yield* this.flush();
+    this.flush(out);
   }
 
   /** The response is complete; the stream is done once the request is too (or never mind it). */
@@ -243,7 +248,7 @@ export class Http2Server extends Http2Layer {
     this.#webSockets.delete(streamId);
   }
 
-  *#closeIfDone(): CommandGenerator {
-    if ((this.#goaway || this.h2.closed) && this.streams.size === 0) yield* this.close();
+  #closeIfDone(out: Command[]): void {
+    if ((this.#goaway || this.h2.closed) && this.streams.size === 0) this.close(out);
   }
 }

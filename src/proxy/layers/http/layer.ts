@@ -264,7 +264,7 @@ export class HttpLayer extends DirectLayer {
           }
         }
         if (child instanceof HttpStream && this.client instanceof Http2Server) {
-          for (const c of this.client.sendPendingHeads()) out.push(c);
+          this.client.sendPendingHeads(out);
         }
         if (child instanceof HttpStream && child.finished) {
           this.streams.delete(child.streamId);
@@ -598,7 +598,9 @@ export class HttpLayer extends DirectLayer {
     entry.streams.delete(command.streamId);
     if (!command.reusable && entry.layer instanceof Http2Client) {
       // One stream failed: reset it; the connection's other streams go on.
-      for (const c of entry.layer.abandon(command.streamId)) {
+      const reset: Command[] = [];
+      entry.layer.abandon(command.streamId, reset);
+      for (const c of reset) {
         if (c instanceof CloseConnection) this.#forget(c.conn, out);
         out.push(c);
       }
