@@ -22,6 +22,7 @@ import {
 import { makeFlow, withTempDir } from "./helpers.ts";
 
 interface Shape {
+  scheme: "http" | "https";
   method: string;
   host: string;
   path: string;
@@ -37,6 +38,7 @@ interface Shape {
 }
 
 const shape: fc.Arbitrary<Shape> = fc.record({
+  scheme: fc.constantFrom("http" as const, "https" as const),
   method: fc.constantFrom("GET", "get", "POST", "Put", "DELETE"),
   host: fc.constantFrom("a.example", "B.example", "b.example", "ä.example", "_x.example", "z"),
   path: fc.oneof(
@@ -56,9 +58,9 @@ function flowOf(s: Shape): Flow {
   const t0 = 1_700_000_000_000 + s.start * 1.5;
   const request = new FlowRequest({
     method: s.method,
-    scheme: "http",
+    scheme: s.scheme,
     host: s.host,
-    port: 80,
+    port: s.scheme === "http" ? 80 : 8443,
     path: s.path,
     httpVersion: "HTTP/1.1",
     headers: HeaderList.from({ Host: s.host }),
