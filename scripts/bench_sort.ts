@@ -83,7 +83,7 @@ try {
     let cursor: SortCursor | undefined;
     if (sort) {
       const half = await store.sortedPage({ sort, filter, limit: Math.floor(count / 2) });
-      cursor = half.last ?? undefined;
+      cursor = half?.last ?? undefined;
     }
     for (let r = 0; r < rounds; r++) {
       if (sort) {

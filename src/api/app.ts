@@ -21,7 +21,7 @@ import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from 
 import { composeRoutes } from "./compose.ts";
 import { eventLogRoutes } from "./event_log_routes.ts";
 import { flowPage } from "./flow_page.ts";
-import { parseSort } from "./sort_params.ts";
+import { CursorGoneError, parseSort } from "./sort_params.ts";
 import { exportRoutes } from "./export_routes.ts";
 import { importRoutes } from "./import.ts";
 import { interceptBulkRoutes } from "./intercept_bulk.ts";
@@ -62,6 +62,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     if (e instanceof FilterError) return fail(c, 400, `bad filter: ${e.message}`);
     if (e instanceof SyntaxError) return fail(c, 400, `the body is not valid JSON: ${e.message}`);
     if (e instanceof OptionError) return fail(c, 400, e.message);
+    if (e instanceof CursorGoneError) return fail(c, 409, e.message);
     return fail(c, 500, `internal error: ${(e as Error)?.message ?? e}`);
   });
   app.notFound((c) => fail(c, 404, `no such endpoint: ${c.req.method} ${c.req.path}`));

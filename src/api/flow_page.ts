@@ -7,7 +7,7 @@
 import type { Filter } from "../filter/mod.ts";
 import type { Control } from "./control.ts";
 import { statsOf } from "./events.ts";
-import { encodeCursor, type SortRequest } from "./sort_params.ts";
+import { CursorGoneError, encodeCursor, type SortRequest } from "./sort_params.ts";
 import type { Page } from "./store.ts";
 
 export interface PageRequest {
@@ -31,6 +31,12 @@ export async function flowPage(control: Control, request: PageRequest) {
       sort,
       after,
     });
+    if (sorted === undefined) {
+      throw new CursorGoneError(
+        "the flow where the previous page ended is gone (the cursor held only its number); " +
+          "ask for the first page again",
+      );
+    }
     page = sorted;
     // Pass as ?cursor= (with the same sort and order) for the page after this one.
     cursor = sorted.last ? encodeCursor(sort, sorted.last) : null;

@@ -2,15 +2,24 @@
  * The `sort`, `order` and `cursor` query parameters of GET /api/flows and GET /api/events, checked
  * into a sort order for the flow store, and the opaque cursor a sorted page hands out for the next
  * one: the last flow's sort value and arrival number, with the order it belongs to so that a cursor
- * of another order is refused rather than misread.
+ * of another order is refused rather than misread. A text value longer than LONG_VALUE (a URL
+ * with a long query) is left out, so that the cursor fits in a request line: the store then reads
+ * it from the flow itself, which must still be there.
  */
 import { Buffer } from "node:buffer";
 import { isSortColumn, SORT_COLUMNS, type SortCursor, type SortOrder } from "../store/sort_sql.ts";
 
 export interface SortRequest {
   sort: SortOrder;
-  after?: SortCursor;
+  /** Where the previous page ended; without `value`, the value of the flow numbered `seq`. */
+  after?: SortCursor | { seq: number };
 }
+
+/** Text values longer than this are not carried in the cursor. */
+export const LONG_VALUE = 1000;
+
+/** A cursor whose flow has gone, when its value was not carried (409). */
+export class CursorGoneError extends Error {}
 
 /** A query's sort, null when it asks for none (arrival order), or a one-line reason it is wrong. */
 export function parseSort(
@@ -47,11 +56,13 @@ function tokenOf(sort: SortOrder): string {
 
 /** The cursor for the page after `last` (base64url of a small JSON array). */
 export function encodeCursor(sort: SortOrder, last: SortCursor): string {
-  return Buffer.from(JSON.stringify([tokenOf(sort), last.value, last.seq])).toString("base64url");
+  const long = typeof last.value === "string" && last.value.length > LONG_VALUE;
+  const parts = long ? [tokenOf(sort), last.seq] : [tokenOf(sort), last.value, last.seq];
+  return Buffer.from(JSON.stringify(parts)).toString("base64url");
 }
 
 /** The cursor's position, or a one-line reason it cannot be used with this order. */
-function decodeCursor(text: string, sort: SortOrder): SortCursor | string {
+function decodeCursor(text: string, sort: SortOrder): SortCursor | { seq: number } | string {
   const bad = `cursor "${
     text.slice(0, 40)
   }" is not one a sorted page gave out; ask for the first page again`;
@@ -63,8 +74,9 @@ function decodeCursor(text: string, sort: SortOrder): SortCursor | string {
   } catch {
     return bad;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 3) return bad;
-  const [order, value, seq] = parsed;
+  if (!Array.isArray(parsed) || (parsed.length !== 3 && parsed.length !== 2)) return bad;
+  const byRow = parsed.length === 2;
+  const [order, value, seq] = byRow ? [parsed[0], null, parsed[1]] : parsed;
   const valueOk = value === null || typeof value === "string" ||
     (typeof value === "number" && Number.isFinite(value));
   if (typeof order !== "string" || !valueOk || !Number.isSafeInteger(seq)) return bad;
@@ -73,5 +85,5 @@ function decodeCursor(text: string, sort: SortOrder): SortCursor | string {
       tokenOf(sort)
     }; ask for the first page again`;
   }
-  return { value, seq };
+  return byRow ? { seq } : { value, seq };
 }

@@ -258,13 +258,27 @@ export class FlowStore {
 
   /**
    * The first `limit` matching flows in a sort order (after `after`, where the page before ended),
-   * with the count of all matching flows.
+   * with the count of all matching flows; undefined when `after` names a flow by its number alone
+   * and that flow is gone.
    */
   async sortedPage(
-    query: { filter?: Filter | null; limit?: number; sort: SortOrder; after?: SortCursor },
-  ): Promise<SortedPage> {
+    query: {
+      filter?: Filter | null;
+      limit?: number;
+      sort: SortOrder;
+      /** Without `value`: after the flow numbered `seq`, at its value. */
+      after?: SortCursor | { seq: number };
+    },
+  ): Promise<SortedPage | undefined> {
     await this.sync();
-    const { rows, more } = this.#db.sortedPage(query);
+    let after: SortCursor | undefined;
+    if (query.after !== undefined) {
+      const at = query.after;
+      const value = "value" in at ? at.value : this.#db.sortValueOf(at.seq, query.sort.column);
+      if (value === undefined) return undefined;
+      after = { value, seq: at.seq };
+    }
+    const { rows, more } = this.#db.sortedPage({ ...query, after });
     const end = rows.at(-1);
     return {
       summaries: rows.map((r) => this.#db.summary(r.seq)).filter((s): s is FlowSummary =>

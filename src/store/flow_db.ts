@@ -385,6 +385,14 @@ export class FlowDb {
     }
   }
 
+  /** The sort value of the flow numbered `seq` (undefined when it is not stored). */
+  sortValueOf(seq: number, column: SortOrder["column"]): SortCursor["value"] | undefined {
+    const row = this.db.prepare(`SELECT ${sortValueSql(column)} AS v FROM flows f WHERE f.seq = ?`)
+      .get(seq);
+    if (row === undefined) return undefined;
+    return typeof row.v === "bigint" ? Number(row.v) : row.v as SortCursor["value"];
+  }
+
   /** The first `limit` matching flows in the sort order (after the cursor), and whether more follow. */
   sortedPage(query: SortedPageQuery): { rows: SortedRow[]; more: boolean } {
     const limit = query.limit ?? Infinity;

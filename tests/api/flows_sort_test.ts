@@ -120,6 +120,30 @@ test("sort= and order= page the flows in that order with a cursor", async () => 
   });
 });
 
+test("a cursor after a very long URL holds the flow's number; once it is gone, a 409", async () => {
+  await withOrigin(async (origin) => {
+    await withApi({}, async ({ proxy, req }) => {
+      const base = `http://127.0.0.1:${origin.port}`;
+      const long = `/a?${"q".repeat(3000)}`;
+      for (const path of ["/b", long, "/c"]) await viaProxy(proxy.address.port, base + path);
+      const get = async (query: string) => await req(`/api/flows?sort=url&${query}`);
+      await waitFor("3 flows", async () => (await (await get("")).json()).flows.length === 3);
+      const first: Page = await (await get("limit=1")).json();
+      assert.equal(first.flows[0].request.path, long);
+      // The URL is not in the cursor, so it fits in a request line.
+      assert.ok(first.cursor!.length < 100, `cursor of ${first.cursor!.length} characters`);
+      const next: Page = await (await get(`limit=5&cursor=${first.cursor}`)).json();
+      assert.deepEqual(next.flows.map((f) => f.request.path), ["/b", "/c"]);
+
+      const id = first.flows[0].id;
+      assert.equal((await req(`/api/flows/${id}`, { method: "DELETE" })).status, 200);
+      const gone = await get(`limit=5&cursor=${first.cursor}`);
+      assert.equal(gone.status, 409);
+      assert.match((await gone.json()).error, /is gone .*ask for the first page again/);
+    });
+  });
+});
+
 test("a bad sort, order or cursor is a 400 with a one-line reason", async () => {
   await withApi({}, async ({ req }) => {
     const refused = async (query: string, reason: RegExp, path = "/api/flows") => {
