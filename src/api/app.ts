@@ -21,6 +21,7 @@ import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from 
 import { composeRoutes } from "./compose.ts";
 import { eventLogRoutes } from "./event_log_routes.ts";
 import { flowPage } from "./flow_page.ts";
+import { CursorGoneError, parseSort } from "./sort_params.ts";
 import { exportRoutes } from "./export_routes.ts";
 import { importRoutes } from "./import.ts";
 import { interceptBulkRoutes } from "./intercept_bulk.ts";
@@ -62,6 +63,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     if (e instanceof FilterError) return fail(c, 400, `bad filter: ${e.message}`);
     if (e instanceof SyntaxError) return fail(c, 400, `the body is not valid JSON: ${e.message}`);
     if (e instanceof OptionError) return fail(c, 400, e.message);
+    if (e instanceof CursorGoneError) return fail(c, 409, e.message);
     return fail(c, 500, `internal error: ${(e as Error)?.message ?? e}`);
   });
   app.notFound((c) => fail(c, 404, `no such endpoint: ${c.req.method} ${c.req.path}`));
@@ -116,12 +118,15 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     if (!(Number.isInteger(limit) && limit >= 0)) {
       return fail(c, 400, `limit must be a whole number, got "${limitText}"`);
     }
+    const sorted = parseSort((name) => c.req.query(name));
+    if (sorted !== null && "error" in sorted) return fail(c, 400, sorted.error);
     return c.json(
       await flowPage(control, {
         filter,
         limit,
         after: c.req.query("after"),
         before: c.req.query("before"),
+        sorted,
       }),
     );
   });
@@ -296,9 +301,12 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     if (limit !== null && !(Number.isInteger(limit) && limit >= 0 && limit <= 100_000)) {
       return fail(c, 400, `page must be a whole number up to 100000, got "${pageText}"`);
     }
+    // With sort= (and order=) that page is the first in that order.
+    const sorted = parseSort((name) => c.req.query(name));
+    if (sorted !== null && "error" in sorted) return fail(c, 400, sorted.error);
     return streams.open(
       filter,
-      limit === null ? undefined : () => flowPage(control, { filter, limit }),
+      limit === null ? undefined : () => flowPage(control, { filter, limit, sorted }),
     );
   });
   app.get("/api/options", (c) => c.json(control.options.values()));

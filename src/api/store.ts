@@ -13,6 +13,7 @@
 import type { Filter } from "../filter/mod.ts";
 import type { Flow } from "../flow/flow.ts";
 import { FlowDb, type PageRow } from "../store/flow_db.ts";
+import type { SortCursor, SortOrder } from "../store/sort_sql.ts";
 import { type StoreLocation, storeLocation } from "../store/location.ts";
 import {
   StoreWriter,
@@ -54,6 +55,11 @@ export interface Page {
   total: number;
   /** True when older matching flows exist before this page. */
   more: boolean;
+}
+
+/** A page in a sort order; `last` is where it ended, for the next page (null when none follows). */
+export interface SortedPage extends Page {
+  last: SortCursor | null;
 }
 
 const FLUSH_MS = 250;
@@ -247,6 +253,41 @@ export class FlowStore {
       // index (a body's text, say) then reads the store once, not twice.
       total: !more && !cursors ? rows.length : this.#db.total({ filter: query.filter }),
       more,
+    };
+  }
+
+  /**
+   * The first `limit` matching flows in a sort order (after `after`, where the page before ended),
+   * with the count of all matching flows; undefined when `after` names a flow by its number alone
+   * and that flow is gone.
+   */
+  async sortedPage(
+    query: {
+      filter?: Filter | null;
+      limit?: number;
+      sort: SortOrder;
+      /** Without `value`: after the flow numbered `seq`, at its value. */
+      after?: SortCursor | { seq: number };
+    },
+  ): Promise<SortedPage | undefined> {
+    await this.sync();
+    let after: SortCursor | undefined;
+    if (query.after !== undefined) {
+      const at = query.after;
+      const value = "value" in at ? at.value : this.#db.sortValueOf(at.seq, query.sort.column);
+      if (value === undefined) return undefined;
+      after = { value, seq: at.seq };
+    }
+    const { rows, more } = this.#db.sortedPage({ ...query, after });
+    const end = rows.at(-1);
+    return {
+      summaries: rows.map((r) => this.#db.summary(r.seq)).filter((s): s is FlowSummary =>
+        s !== undefined
+      ),
+      // As in page(): a first page with every match is the count.
+      total: !more && !query.after ? rows.length : this.#db.total({ filter: query.filter }),
+      more,
+      last: more && end ? { value: end.value, seq: end.seq } : null,
     };
   }
 

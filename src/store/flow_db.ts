@@ -12,6 +12,13 @@ import { toFlowJson } from "./doc.ts";
 import { filterToSql } from "./filter_sql.ts";
 import { FLOW_COLUMNS, flowFromRows, flowToRows, type StoredParts } from "./rows.ts";
 import { bodyKey, CHUNKS_PER_FLOW, openStoreFile, wsKey } from "./schema.ts";
+import {
+  keysetSql,
+  orderBySql,
+  type SortCursor,
+  type SortOrder,
+  sortValueSql,
+} from "./sort_sql.ts";
 
 /** A flow to write and the number it is kept under (arrival order). */
 export interface PendingFlow {
@@ -41,8 +48,26 @@ export interface PageRow {
   id: string;
 }
 
+/** A page in a sort order: the first `limit` matching flows after `after`. */
+export interface SortedPageQuery {
+  filter?: Filter | null;
+  limit?: number;
+  sort: SortOrder;
+  after?: SortCursor;
+}
+
+export interface SortedRow extends PageRow {
+  /** The flow's sort value, for the cursor of the page after it. */
+  value: number | string | null;
+}
+
 /** Rows read per round when the JS matcher has to look at candidates. */
 const SCAN_BATCH = 256;
+/**
+ * The most rows a sorted round reads. A column without an index is sorted anew by each round, so
+ * rounds grow (doubling) when the JS matcher turns many rows away: few rounds over a big store.
+ */
+const SORTED_BATCH_MAX = 16384;
 
 export class FlowDb {
   readonly path: string;
@@ -357,6 +382,60 @@ export class FlowDb {
         yield { seq, id: String(row.id) };
       }
       if (rows.length < SCAN_BATCH) return;
+    }
+  }
+
+  /** The sort value of the flow numbered `seq` (undefined when it is not stored). */
+  sortValueOf(seq: number, column: SortOrder["column"]): SortCursor["value"] | undefined {
+    const row = this.db.prepare(`SELECT ${sortValueSql(column)} AS v FROM flows f WHERE f.seq = ?`)
+      .get(seq);
+    if (row === undefined) return undefined;
+    return typeof row.v === "bigint" ? Number(row.v) : row.v as SortCursor["value"];
+  }
+
+  /** The first `limit` matching flows in the sort order (after the cursor), and whether more follow. */
+  sortedPage(query: SortedPageQuery): { rows: SortedRow[]; more: boolean } {
+    const limit = query.limit ?? Infinity;
+    const rows: SortedRow[] = [];
+    let more = false;
+    for (const row of this.#sortedScan(query, limit + 1)) {
+      if (rows.length >= limit) {
+        more = true;
+        break;
+      }
+      rows.push(row);
+    }
+    return { rows, more };
+  }
+
+  /**
+   * Matching flows in the sort order, a round at a time: each round asks SQL for the rows after
+   * the last one seen (keyset: the value, then seq), the filter's SQL part in the same WHERE.
+   */
+  *#sortedScan(query: SortedPageQuery, wanted: number): Generator<SortedRow> {
+    const w = this.#where({ filter: query.filter });
+    const filter = query.filter;
+    const select = `SELECT f.seq, f.id, ${sortValueSql(query.sort.column)} AS v, (${w.sure}) ` +
+      `AS sure FROM flows f WHERE (${w.sql}) AND `;
+    const order = ` ORDER BY ${orderBySql(query.sort)} LIMIT ?`;
+    let cursor = query.after;
+    let batch = Math.min(Math.max(wanted, SCAN_BATCH), SORTED_BATCH_MAX);
+    while (true) {
+      const keyset = cursor ? keysetSql(query.sort, cursor) : { sql: "1", params: [] };
+      const rows = this.db.prepare(select + keyset.sql + order)
+        .all(...w.sureParams, ...w.params, ...keyset.params, batch);
+      for (const row of rows) {
+        const seq = Number(row.seq);
+        const value = typeof row.v === "bigint" ? Number(row.v) : row.v as SortCursor["value"];
+        cursor = { value, seq };
+        if (!w.exact && Number(row.sure) !== 1) {
+          const flow = this.read(seq);
+          if (flow === undefined || !filter!(flow)) continue;
+        }
+        yield { seq, id: String(row.id), value };
+      }
+      if (rows.length < batch) return;
+      batch = Math.min(batch * 2, SORTED_BATCH_MAX);
     }
   }
 

@@ -14,6 +14,7 @@ function useTick(): [number, () => void] {
 import * as act from "./actions.ts";
 import { callJson, flowPath, setUnauthorizedHandler } from "./api.ts";
 import { columnById, COLUMNS, DEFAULT_COLUMNS } from "./columns.ts";
+import { applySorted, nextSort, sortParams, type SortState, UNSORTED } from "./sorting.ts";
 import { type DetailActions, Details } from "./details.tsx";
 import { EventLog, EventLogPane } from "./event_log.tsx";
 import { FlowList } from "./flow_list.tsx";
@@ -33,6 +34,11 @@ import type { FlowDetail, FlowPage, FlowsEvent, Stats, Summary } from "./types.t
  */
 const FIRST_PAGE = 200;
 const OLDER_PAGE = 1000;
+
+/** The API's name of the sort's column; undefined when unsorted (arrival order). */
+function apiSort(sort: SortState): string | undefined {
+  return sort.key === null ? undefined : columnById(sort.key)?.sort;
+}
 
 function saved<T>(key: string, fallback: T): T {
   try {
@@ -60,10 +66,15 @@ export function App() {
   const [focus, setFocus] = useState<string | null>(null);
   const [detail, setDetail] = useState<FlowDetail | null>(null);
   const [detailVersion, bumpDetail] = useTick();
-  const [sort, setSort] = useState<{ key: string | null; descending: boolean }>({
-    key: null,
-    descending: false,
+  const [sort, setSort] = useState<SortState>(() => {
+    const s = saved("sort", UNSORTED);
+    return apiSort(s) === undefined ? UNSORTED : s;
   });
+  // The live handlers are made once: they read the current sort and page through refs.
+  const sortRef = useRef(sort);
+  sortRef.current = sort;
+  /** New flows a sorted list (not by start) has not put in: the "new flows" hint. */
+  const [newFlows, setNewFlows] = useState(0);
   const [columnIds, setColumnIds] = useState<string[]>(saved("columns", DEFAULT_COLUMNS));
   const [widths, setWidths] = useState<Record<string, number>>(saved("widths", {}));
   const [banner, setBanner] = useState<string | null>(null);
@@ -72,12 +83,15 @@ export function App() {
   const [showHelp, setShowHelp] = useState(false);
   const [composing, setComposing] = useState(false);
   const [showRules, setShowRules] = useState(false);
-  const [scrollRequest, setScrollRequest] = useState({ to: "focus" as "bottom" | "focus", n: 0 });
+  const [scrollRequest, setScrollRequest] = useState({
+    to: "focus" as "bottom" | "top" | "focus",
+    n: 0,
+  });
   const loadingOlder = useRef(false);
   const focusRef = useRef<string | null>(null);
   focusRef.current = focus;
 
-  const scroll = (to: "bottom" | "focus") => setScrollRequest((s) => ({ to, n: s.n + 1 }));
+  const scroll = (to: "bottom" | "top" | "focus") => setScrollRequest((s) => ({ to, n: s.n + 1 }));
   const say = (text: string, level: "info" | "warn" | "error" = "info") => {
     setNotice(text);
     log.add(level, text);
@@ -102,32 +116,28 @@ export function App() {
         // Events that arrive while the list loads are applied after it (upserts are idempotent).
         if (pending.current) return void pending.current.push(ev);
         const follow = atBottom();
-        let added = 0;
         for (const f of ev.upsert) {
           const before = store.get(f.id);
-          if (!before) added++;
           if (f.error && !before?.error) log.add("error", `${f.request.url}: ${f.error}`);
           if (f.intercepted && !before?.intercepted) {
             log.add("warn", `paused at its ${f.intercepted}: ${f.request.method} ${f.request.url}`);
           }
         }
-        const removed = ev.remove.filter((id) => store.has(id)).length;
-        store.apply(ev);
+        const counted = applyEvent(ev);
         setStats(ev.stats);
         // The count of matching flows in the store follows: it sizes the placeholders.
-        if (ev.clear) setPage({ total: store.flows.length, more: false, cursor: null });
-        else if (added || removed) {
-          setPage((p) => ({
-            ...p,
-            total: p.total === undefined ? p.total : p.total + added - removed,
-          }));
+        if (ev.clear) {
+          setPage({ total: store.flows.length, more: false, cursor: null });
+          setNewFlows(0);
+        } else if (counted !== 0) {
+          setPage((p) => ({ ...p, total: p.total === undefined ? p.total : p.total + counted }));
         }
         if (focusRef.current && ev.upsert.some((f) => f.id === focusRef.current)) {
           bumpDetail();
         }
         if (focusRef.current && ev.remove.includes(focusRef.current)) setFocus(null);
         rerender();
-        if (follow && sort.key === null) scroll("bottom");
+        if (follow && sortRef.current.key === null) scroll("bottom");
       },
       log(entry) {
         log.add(
@@ -143,13 +153,36 @@ export function App() {
     }), []);
   const currentFilter = useRef("");
   const pending = useRef<FlowsEvent[] | null>(null);
+  const pageRef = useRef(page);
+  pageRef.current = page;
+
+  /**
+   * Applies a live event to the list in its order; returns how the count of matching flows
+   * changed (new ones in, listed ones out).
+   */
+  function applyEvent(ev: FlowsEvent): number {
+    const sortNow = sortRef.current;
+    const name = apiSort(sortNow);
+    if (name !== undefined) {
+      const change = applySorted(store, ev, name, sortNow.descending, !pageRef.current.more);
+      if (change.hinted) setNewFlows((n) => n + change.hinted);
+      return change.added + change.elsewhere - change.removed;
+    }
+    const added = ev.upsert.filter((f) => !store.has(f.id)).length;
+    const removed = ev.remove.filter((id) => store.has(id)).length;
+    store.apply(ev);
+    return added - removed;
+  }
 
   /** Counts calls of load(): an answer for an older one (the filter changed since) is dropped. */
   const loads = useRef(0);
   const [filtering, setFiltering] = useState(false);
 
   async function load(text: string): Promise<void> {
-    const q = text ? `?filter=${encodeURIComponent(text)}` : "";
+    const sortNow = sortRef.current;
+    const params = new URLSearchParams(sortParams(sortNow, apiSort(sortNow)));
+    if (text) params.set("filter", text);
+    const q = params.size ? `?${params}` : "";
     const generation = ++loads.current;
     const stale = () => generation !== loads.current;
     setFiltering(true);
@@ -171,34 +204,39 @@ export function App() {
         if (stale()) return;
         pending.current = null;
         if (text !== previous) {
-          void live.open(previous ? `?filter=${encodeURIComponent(previous)}` : "");
+          const old = new URLSearchParams(sortParams(sortNow, apiSort(sortNow)));
+          if (previous) old.set("filter", previous);
+          void live.open(old.size ? `?${old}` : "");
         }
         throw e;
       }
       setFilterError(null);
       currentFilter.current = text;
       store.replaceAll(body.flows);
+      setNewFlows(0);
       const queued = pending.current ?? [];
       pending.current = null;
       let total = body.total;
-      for (const ev of queued) {
-        const added = ev.upsert.filter((f) => !store.has(f.id)).length;
-        if (total !== undefined) total += added;
-        store.apply(ev);
-      }
-      setStats(body);
-      setPage({
+      const loaded = {
         total,
         more: body.more === true,
         cursor: body.cursor ?? null,
         // A proxy without paging gives no cursor: say that older flows were left out.
         capped: body.more === undefined && body.flows.length >= FIRST_PAGE,
-      });
+      };
+      pageRef.current = loaded;
+      for (const ev of queued) {
+        const counted = applyEvent(ev);
+        if (total !== undefined) total += Math.max(0, counted);
+      }
+      setStats(body);
+      setPage({ ...loaded, total });
       setSelected((s) => new Set([...s].filter((id) => store.has(id))));
       if (focusRef.current && !store.has(focusRef.current)) setFocus(null);
       rerender();
-      // The newest flows are the ones loaded: show them (older ones load when scrolled to).
-      scroll(focusRef.current ? "focus" : "bottom");
+      // The newest flows are the ones loaded: show them (older ones load when scrolled to); a
+      // sorted list shows its first page.
+      scroll(focusRef.current ? "focus" : sortNow.key === null ? "bottom" : "top");
     } catch (e) {
       const message = (e as Error).message;
       if (/filter/i.test(message) || text !== currentFilter.current) {
@@ -211,7 +249,7 @@ export function App() {
   }
 
   async function loadOlder(): Promise<void> {
-    if (!page.more || !page.cursor || loadingOlder.current) return;
+    if (!page.more || !page.cursor || loadingOlder.current || sort.key !== null) return;
     loadingOlder.current = true;
     try {
       const q = new URLSearchParams({ before: page.cursor, limit: String(OLDER_PAGE) });
@@ -224,6 +262,31 @@ export function App() {
         more: body.more === true,
         cursor: body.cursor ?? null,
       }));
+      rerender();
+    } catch (e) {
+      fail(e);
+    } finally {
+      loadingOlder.current = false;
+    }
+  }
+
+  /** The next page of a sorted list (its placeholders below came into view). */
+  async function loadMore(): Promise<void> {
+    const name = apiSort(sort);
+    if (!page.more || !page.cursor || loadingOlder.current || name === undefined) return;
+    loadingOlder.current = true;
+    const generation = loads.current;
+    try {
+      const q = new URLSearchParams({
+        ...sortParams(sort, name),
+        cursor: page.cursor,
+        limit: String(OLDER_PAGE),
+      });
+      if (currentFilter.current) q.set("filter", currentFilter.current);
+      const body = await callJson<FlowPage>(`/api/flows?${q}`);
+      if (generation !== loads.current) return; // the sort or filter changed meanwhile
+      store.append(body.flows);
+      setPage((p) => ({ total: p.total, more: body.more === true, cursor: body.cursor ?? null }));
       rerender();
     } catch (e) {
       fail(e);
@@ -280,14 +343,14 @@ export function App() {
   }, [detail?.id, openWebSocket, openEventStream]);
 
   const columns = columnIds.map(columnById).filter((c) => c !== undefined);
-  const sortColumn = sort.key ? columnById(sort.key) : undefined;
-  const rows = sortColumn
-    ? store.sorted(sortColumn.id, sort.descending, sortColumn.sortValue)
-    : store.flows;
-  // Matching flows in the store not loaded yet (older than the pages so far); none when sorted,
-  // which orders the loaded flows only.
-  const matching = !filter && stats ? stats.count : page.total ?? store.flows.length;
-  const missing = page.more && !sortColumn ? Math.max(0, matching - store.flows.length) : 0;
+  const sorted = sort.key !== null;
+  const rows = store.flows;
+  // Matching flows in the store not loaded yet: older than the pages so far (placeholders above),
+  // or, sorted, after them in the order (placeholders below).
+  const matching = !filter && stats && !sorted ? stats.count : page.total ?? store.flows.length;
+  const unloaded = page.more ? Math.max(0, matching - store.flows.length) : 0;
+  const missing = sorted ? 0 : unloaded;
+  const missingAfter = sorted ? unloaded : 0;
 
   const targets = (): string[] => selected.size ? [...selected] : focus !== null ? [focus] : [];
   const paused = (): Summary[] => store.flows.filter((f) => f.intercepted);
@@ -415,7 +478,7 @@ export function App() {
   const pausedCount = stats?.paused ?? paused().length;
   const shownOf = stats ? (filter ? ` shown of ${stats.count}` : "") : "";
   const loaded = page.more && store.flows.length < matching
-    ? ` (${store.flows.length} loaded${sortColumn ? ", sorted" : ""})`
+    ? ` (${store.flows.length} loaded)`
     : page.capped
     ? ` (the newest ${FIRST_PAGE} loaded; filter to see older ones)`
     : "";
@@ -475,24 +538,40 @@ export function App() {
           </div>
         )
         : null}
+      {sorted && newFlows
+        ? (
+          <div id="new-flows">
+            {newFlows} new flow{newFlows === 1 ? "" : "s"} since the list was sorted by{" "}
+            {columnById(sort.key!)?.label}.
+            <button
+              type="button"
+              id="show-new-flows"
+              onClick={() => void load(currentFilter.current)}
+            >
+              Sort them in
+            </button>
+          </div>
+        )
+        : null}
       <main class={focus !== null ? "with-details" : ""}>
         <div class="list-column">
           <FlowList
             rows={rows}
             missing={missing}
+            missingAfter={missingAfter}
             columns={columns}
             widths={widths}
             selected={selected}
             focus={focus}
             sort={sort}
-            onSort={(key) =>
-              setSort((s) =>
-                s.key !== key
-                  ? { key, descending: false }
-                  : s.descending
-                  ? { key: null, descending: false }
-                  : { key, descending: true }
-              )}
+            onSort={(key) => {
+              const next = nextSort(sort, key);
+              setSort(next);
+              save("sort", next);
+              // The proxy's store answers the new order: the list loads again from its start.
+              sortRef.current = next;
+              void load(currentFilter.current);
+            }}
             onResize={(key, w) => {
               const next = { ...widths, [key]: w };
               setWidths(next);
@@ -500,6 +579,7 @@ export function App() {
             }}
             onRowClick={onRowClick}
             onNeedOlder={loadOlder}
+            onNeedMore={loadMore}
             scrollRequest={scrollRequest}
           />
           {showLog

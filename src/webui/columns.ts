@@ -1,4 +1,4 @@
-/** The flow list's columns: what each shows, how it sorts, and its default width. */
+/** The flow list's columns: what each shows, what it sorts by, and its default width. */
 import { clock, ms, shortType, size } from "./format.ts";
 import type { Summary } from "./types.ts";
 
@@ -8,7 +8,8 @@ export interface Column {
   /** Pixels; the path column takes what is left, at least this. */
   width: number;
   text(f: Summary): string;
-  sortValue(f: Summary): string | number;
+  /** The API's `sort=` name when the proxy's store can sort by this column. */
+  sort?: string;
   title?(f: Summary): string;
 }
 
@@ -31,42 +32,39 @@ export const COLUMNS: Column[] = [
     label: "★",
     width: 24,
     text: (f) => (f.marked ? "★" : ""),
-    sortValue: (f) => +f.marked,
   },
   {
     id: "method",
     label: "Method",
     width: 70,
     text: (f) => f.request.method,
-    sortValue: (f) => f.request.method,
+    sort: "method",
   },
   {
     id: "scheme",
     label: "Scheme",
     width: 60,
     text: (f) => f.request.scheme,
-    sortValue: (f) => f.request.scheme,
   },
   {
     id: "host",
     label: "Host",
     width: 170,
     text: (f) => f.request.host,
-    sortValue: (f) => f.request.host,
+    sort: "host",
   },
   {
     id: "port",
     label: "Port",
     width: 54,
     text: (f) => String(f.request.port),
-    sortValue: (f) => f.request.port,
   },
   {
     id: "path",
     label: "Path",
     width: 160,
     text: (f) => f.request.path,
-    sortValue: (f) => f.request.path,
+    sort: "path",
     title: (f) => f.request.url,
   },
   {
@@ -74,7 +72,7 @@ export const COLUMNS: Column[] = [
     label: "Status",
     width: 72,
     text: statusText,
-    sortValue: (f) => (f.response ? f.response.status : f.error ? 1000 : 0),
+    sort: "status",
     title: (f) => f.error ?? "",
   },
   {
@@ -82,42 +80,40 @@ export const COLUMNS: Column[] = [
     label: "Type",
     width: 80,
     text: (f) => shortType(f.response?.contentType),
-    sortValue: (f) => shortType(f.response?.contentType),
+    sort: "type",
   },
   {
     id: "size",
     label: "Size",
     width: 72,
     text: (f) => size(f.response ? f.response.bodySize : null),
-    sortValue: (f) => f.response?.bodySize ?? -1,
+    sort: "size",
   },
   {
     id: "time",
     label: "Time",
     width: 70,
     text: (f) => ms(f.duration),
-    sortValue: (f) => f.duration ?? -1,
+    sort: "duration",
   },
   {
     id: "start",
     label: "Start",
     width: 96,
     text: (f) => clock(f.timestamps.start),
-    sortValue: (f) => f.timestamps.start,
+    sort: "start",
   },
   {
     id: "version",
     label: "HTTP",
     width: 62,
     text: (f) => f.request.httpVersion.replace("HTTP/", ""),
-    sortValue: (f) => f.request.httpVersion,
   },
   {
     id: "comment",
     label: "Comment",
     width: 120,
     text: (f) => f.comment ?? "",
-    sortValue: (f) => f.comment ?? "",
   },
 ];
 

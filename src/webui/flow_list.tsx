@@ -4,7 +4,9 @@
  * flows cost what 50 do. Rows are positioned absolutely by their index, so stripes and positions
  * never shift while scrolling. Flows the server has not sent yet (older than the loaded pages)
  * take their place as placeholder rows, so the scroll bar covers the whole list and a page that
- * arrives fills its rows in place. Column headers sort on click and resize by dragging their edge.
+ * arrives fills its rows in place: above the rows in arrival order (older pages), below them when
+ * sorted (later pages). Column headers sort on click, or Enter/Space on the focused header (they
+ * are buttons), and resize by dragging their edge.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { type Column, statusClass } from "./columns.ts";
@@ -17,6 +19,8 @@ export interface ListProps {
   rows: Summary[];
   /** Rows above `rows` not loaded yet (placeholders; asking for them calls onNeedOlder). */
   missing: number;
+  /** Rows below `rows` not loaded yet (a sorted list's later pages; onNeedMore loads them). */
+  missingAfter?: number;
   columns: Column[];
   widths: Record<string, number>;
   selected: Set<string>;
@@ -27,8 +31,10 @@ export interface ListProps {
   onRowClick(id: string, e: MouseEvent): void;
   /** Placeholder rows are in view (or nearly): load the page of older flows. */
   onNeedOlder?(): void;
-  /** Bumped by the app to follow new flows or show the focused row. */
-  scrollRequest: { to: "bottom" | "focus"; n: number };
+  /** Placeholder rows below are in view (or nearly): load the next page of the sorted list. */
+  onNeedMore?(): void;
+  /** Bumped by the app to follow new flows, go to the top or show the focused row. */
+  scrollRequest: { to: "bottom" | "top" | "focus"; n: number };
 }
 
 export function gridTemplate(columns: Column[], widths: Record<string, number>): string {
@@ -42,6 +48,7 @@ export function FlowList(props: ListProps) {
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
   const { rows, columns, missing } = props;
+  const missingAfter = props.missingAfter ?? 0;
   const template = gridTemplate(columns, props.widths);
 
   useEffect(() => {
@@ -55,6 +62,8 @@ export function FlowList(props: ListProps) {
     const el = viewport.current!;
     if (props.scrollRequest.to === "bottom") {
       el.scrollTop = el.scrollHeight;
+    } else if (props.scrollRequest.to === "top") {
+      el.scrollTop = 0;
     } else if (props.focus !== null) {
       const i = rows.findIndex((f) => f.id === props.focus);
       if (i < 0) return;
@@ -68,7 +77,7 @@ export function FlowList(props: ListProps) {
   }, [props.scrollRequest.n]);
 
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - MARGIN);
-  const count = missing + rows.length;
+  const count = missing + rows.length + missingAfter;
   const last = Math.min(count, first + Math.ceil(height / ROW_HEIGHT) + 2 * MARGIN);
   // Placeholders in view: ask for older flows (again after each page, until they are covered).
   // Where the view is now, not at this render: a jump to the bottom may be on its way.
@@ -77,9 +86,15 @@ export function FlowList(props: ListProps) {
     if (missing === 0 || !el) return;
     if (Math.floor(el.scrollTop / ROW_HEIGHT) - MARGIN < missing + MARGIN) props.onNeedOlder?.();
   }, [missing, first]);
+  useEffect(() => {
+    const el = viewport.current;
+    if (missingAfter === 0 || !el) return;
+    const bottom = Math.ceil((el.scrollTop + el.clientHeight) / ROW_HEIGHT) + MARGIN;
+    if (bottom > missing + rows.length - MARGIN) props.onNeedMore?.();
+  }, [missingAfter, first, rows.length]);
   const visible = [];
   for (let i = first; i < last; i++) {
-    if (i < missing) {
+    if (i < missing || i >= missing + rows.length) {
       visible.push(
         <div
           key={`missing-${i}`}
@@ -167,7 +182,8 @@ function HeaderCell(props: {
   onResize(key: string, width: number): void;
 }) {
   const { column, sort } = props;
-  const arrow = sort.key === column.id ? (sort.descending ? " ▼" : " ▲") : "";
+  const sorted = sort.key === column.id;
+  const arrow = sorted ? (sort.descending ? " ▼" : " ▲") : "";
   const startDrag = (e: MouseEvent) => {
     e.preventDefault();
     e.stopPropagation();
@@ -181,16 +197,39 @@ function HeaderCell(props: {
     addEventListener("mousemove", move);
     addEventListener("mouseup", up);
   };
+  const resizer = (
+    <i
+      class="resizer"
+      onMouseDown={startDrag}
+      onClick={(e) => e.stopPropagation()}
+    />
+  );
+  if (column.sort === undefined) {
+    return (
+      <span class={`cell ${column.id}`} data-col={column.id} role="columnheader">
+        {column.label}
+        {resizer}
+      </span>
+    );
+  }
+  const next = !sorted ? "ascending" : sort.descending ? "arrival order" : "descending";
   return (
     <span
       class={`cell ${column.id} sortable`}
       data-col={column.id}
-      onClick={() => props.onSort(column.id)}
-      title="Sort; drag the right edge to resize"
+      role="columnheader"
+      aria-sort={sorted ? (sort.descending ? "descending" : "ascending") : "none"}
     >
-      {column.label}
-      {arrow}
-      <i class="resizer" onMouseDown={startDrag} onClick={(e) => e.stopPropagation()} />
+      <button
+        type="button"
+        class="sort"
+        onClick={() => props.onSort(column.id)}
+        title={`Sort by ${column.label} (${next} next); drag the right edge to resize`}
+      >
+        {column.label}
+        {arrow}
+      </button>
+      {resizer}
     </span>
   );
 }

@@ -14,6 +14,7 @@ export const SHORTCUTS: [string, string][] = [
   ["d", "delete the selected flows"],
   ["m", "mark or unmark the selected flows"],
   ["Ctrl/⌘-click, Shift-click", "select several"],
+  ["Tab to a column header, Enter / Space", "sort by it (again: reverse, then arrival order)"],
   ["?", "this help"],
 ];
 

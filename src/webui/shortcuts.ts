@@ -1,4 +1,4 @@
-/** Keyboard shortcuts like mitmproxy's; ignored while typing in a field. */
+/** Keyboard shortcuts like mitmproxy's; ignored while typing in a field or pressing a button. */
 import { useEffect, useRef } from "preact/hooks";
 
 export interface ShortcutHandlers {
@@ -27,6 +27,8 @@ export function useShortcuts(handlers: ShortcutHandlers): void {
         return;
       }
       if (e.ctrlKey || e.metaKey || e.altKey) return;
+      // Enter and Space press a focused button (a column header sorts): not a shortcut then.
+      if (t?.tagName === "BUTTON" && (e.key === "Enter" || e.key === " ")) return;
       const h = ref.current;
       const keys: Record<string, () => void> = {
         j: h.next,

@@ -1,17 +1,14 @@
 /**
- * The flows the UI holds, in arrival order, with an id -> position index so that live updates
- * cost O(1) each, and a cached sorted view that is rebuilt only when something changed.
+ * The flows the UI holds, in the list's order (arrival, or the sort the proxy's store answered),
+ * with an id -> position index so that live updates of listed flows cost O(1) each.
  */
 import type { FlowsEvent, Summary } from "./types.ts";
-
-export type SortKey = string | null;
 
 export class FlowStore {
   flows: Summary[] = [];
   private index = new Map<string, number>();
   /** Goes up on every change; views compare it to know when to recompute. */
   version = 0;
-  private sortedCache: { version: number; key: string; rows: Summary[] } | null = null;
 
   get(id: string): Summary | undefined {
     const i = this.index.get(id);
@@ -56,22 +53,16 @@ export class FlowStore {
     for (const f of ev.upsert) this.upsert(f);
   }
 
-  /** The flows sorted by `sortValue` (stable: equal keys keep arrival order). */
-  sorted(
-    key: string | null,
-    descending: boolean,
-    sortValue: (f: Summary) => string | number,
-  ): Summary[] {
-    if (key === null) return this.flows;
-    const cacheKey = `${key}:${descending}`;
-    const c = this.sortedCache;
-    if (c && c.version === this.version && c.key === cacheKey) return c.rows;
-    const keyed = this.flows.map((f, i) => ({ f, i, v: sortValue(f) }));
-    const dir = descending ? -1 : 1;
-    keyed.sort((a, b) => (a.v < b.v ? -dir : a.v > b.v ? dir : a.i - b.i));
-    const rows = keyed.map((k) => k.f);
-    this.sortedCache = { version: this.version, key: cacheKey, rows };
-    return rows;
+  /** A later page of a sorted list goes after the loaded flows. */
+  append(later: Summary[]): void {
+    this.flows = this.flows.concat(later.filter((f) => !this.index.has(f.id)));
+    this.reindex();
+  }
+
+  /** A new flow where a sorted list puts it. */
+  insertAt(position: number, f: Summary): void {
+    this.flows.splice(position, 0, f);
+    this.reindex();
   }
 
   private reindex(): void {

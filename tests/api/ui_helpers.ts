@@ -103,3 +103,25 @@ export function syntheticFlow(i: number, now = Date.now()): Flow {
   flow.response = response;
   return flow;
 }
+
+/**
+ * Waits until the list's rows show `expected` in this column, in this order (a sort is answered
+ * by the proxy, so the rows change a round trip after the click); fails with what was shown.
+ */
+export async function expectColumn(
+  page: Page,
+  column: string,
+  expected: string[],
+  ms = 20_000,
+): Promise<void> {
+  const shown = () =>
+    page.$$eval(`.row[data-id] .cell.${column}`, (els) => els.map((e) => e.textContent ?? ""));
+  const end = Date.now() + ms;
+  let last: string[] = [];
+  while (Date.now() < end) {
+    last = await shown();
+    if (last.join("\n") === expected.join("\n")) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.deepEqual(last, expected, `the ${column} column after ${ms} ms`);
+}

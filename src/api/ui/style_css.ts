@@ -66,7 +66,12 @@ main.with-details .list-column { flex: 0 0 55%; }
 .row .cell { overflow: hidden; text-overflow: ellipsis; padding: 0 6px; }
 .row.head { font-weight: 600; background: var(--head); border-bottom: 1px solid var(--line);
   user-select: none; min-width: max-content; }
-.row.head .cell { position: relative; cursor: pointer; }
+.row.head .cell { position: relative; }
+.row.head button.sort { all: unset; cursor: pointer; display: block; width: 100%; overflow: hidden;
+  text-overflow: ellipsis; }
+.row.head button.sort:focus-visible { outline: 2px solid var(--focus); outline-offset: -2px; }
+#new-flows { background: var(--head); border-bottom: 1px solid var(--line); padding: 3px 10px; }
+#new-flows button { margin-left: 8px; }
 .resizer { position: absolute; right: 0; top: 0; bottom: 0; width: 5px; cursor: col-resize; }
 .resizer:hover { background: var(--accent); }
 #viewport { flex: 1; overflow: auto; outline: none; }
