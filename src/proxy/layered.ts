@@ -88,6 +88,7 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
     onboarding: { host: MAGIC_HOST, answer: (path) => mitmItAnswer(shared.ca, path) },
     sharedOriginPool: true,
     keepIdleOrigins: options.origin_pool_size > 0,
+    pooledTlsOrigin: (host, port) => shared.originPool.hasTls(host, port),
     http2: options.http2,
     // Addon hooks no addon implements are skipped by the layers (see layeredServices).
     hookListened: (name) => CORE_HOOKS.has(name) || addons.has(name as never),

@@ -85,6 +85,28 @@ describe("RegularMode", () => {
     assert.equal(server.value.address.port, 443);
   });
 
+  test("eager CONNECT while the shared pool holds a TLS connection there: 200 at once", () => {
+    const asked: string[] = [];
+    const ctx = context({
+      connectionStrategy: "eager",
+      pooledTlsOrigin: (host, port) => (asked.push(`${host}:${port}`), true),
+    });
+    // The tunnel's TLS layer takes the pooled connection for the client's SNI (or dials).
+    const pb = new Playbook(new RegularMode(ctx), { hooks: false })
+      .send(new Start())
+      .send(
+        new DataReceived(
+          ctx.client,
+          b("CONNECT secure.test:443 HTTP/1.1\r\nHost: secure.test:443\r\n\r\n"),
+        ),
+      )
+      .expect(new SendData(ctx.client, b("HTTP/1.1 200 Connection Established\r\n\r\n")))
+      .expect(any<Arm>("timer"))
+      .check();
+    assert.deepEqual(asked, ["secure.test:443"]);
+    assert.ok(!pb.commands.some((c) => c instanceof OpenConnection));
+  });
+
   test("eager CONNECT to an origin that refuses: 502 naming host:port, no tunnel", () => {
     const ctx = context({ connectionStrategy: "eager" });
     const answer = any<Uint8Array>("answer");

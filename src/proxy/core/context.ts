@@ -89,6 +89,12 @@ export interface LayerOptions {
    */
   keepIdleOrigins?: boolean;
   /**
+   * Whether the shared origin pool holds an idle TLS connection to host:port (any SNI). An eager
+   * CONNECT then dials nothing before its 200: the TLS layer takes the pooled connection for the
+   * client's SNI, or dials one when none matches, so a new client connection costs one handshake.
+   */
+  pooledTlsOrigin?: (host: string, port: number) => boolean;
+  /**
    * False for a hook that nothing outside would run (no addon implements it): layers then go on
    * at once instead of yielding CallHook and waiting for its answer, which would cost a round
    * trip through the driver and the whole stack per hook and request. Absent: every hook is

@@ -254,14 +254,55 @@ export class Driver {
         this.#enqueue(new ConnectionClosed(conn));
         return;
       }
+      if (c.recycle === undefined) {
+        this.#enqueue(new DataReceived(conn, chunk));
+        continue;
+      }
+      const sent = this.#recycling = { buffer: chunk.buffer, bytes: 0, to: new Set<Conn>() };
       this.#enqueue(new DataReceived(conn, chunk));
+      this.#recycling = null;
+      if (sent.bytes === chunk.length) await this.#recycleWhenSent(conn, c, chunk, sent.to);
     }
+  }
+
+  /**
+   * A read whose bytes all went on as views (a body passing through): once they are written,
+   * its buffer is given back to the connection for its next read, so a bulk transfer does not
+   * allocate per read (Deno: garbage the GC is slow to return, see tests/e2e/streaming_test.ts).
+   * Not when any byte was kept or copied: a layer may still hold a view of it.
+   */
+  #recycling: { buffer: ArrayBufferLike; bytes: number; to: Set<Conn> } | null = null;
+
+  async #recycleWhenSent(conn: Connection, c: Conn, chunk: Uint8Array, to: Set<Conn>) {
+    const flushes: Promise<void>[] = [];
+    for (const dst of to) {
+      const flushed = dst.flushed();
+      if (flushed !== undefined) flushes.push(flushed);
+    }
+    if (flushes.length > 0) {
+      // Reading `conn` is held back meanwhile, as for a full send buffer (timers start over).
+      const all = Promise.all(flushes);
+      this.#gate.cause = conn;
+      this.#gate.wrote(all.then(() => {}));
+      try {
+        await all;
+      } catch {
+        return; // a write failed: its connection reports it, nothing to recycle into
+      }
+    }
+    c.recycle!(chunk);
   }
 
   // ---- commands ----
 
   #hold(command: SendData): void {
     if (command.data.length === 0) return;
+    const sent = this.#recycling;
+    if (sent !== null && command.data.buffer === sent.buffer) {
+      sent.bytes += command.data.length;
+      const dst = this.#conns.get(command.conn);
+      if (dst !== undefined) sent.to.add(dst);
+    }
     const pieces = this.#held.get(command.conn);
     if (pieces === undefined) this.#held.set(command.conn, [command.data]);
     else pieces.push(command.data);

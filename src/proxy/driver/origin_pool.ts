@@ -96,6 +96,15 @@ export class SharedOriginPool {
     return { conn: entry.conn, tls: entry.tls, read: entry.read };
   }
 
+  /** Whether an idle direct TLS connection to host:port is held, whatever its SNI. */
+  hasTls(host: string, port: number): boolean {
+    const prefix = `${host}|${port}|tls/`;
+    for (const key of this.#idle.keys()) {
+      if (key.startsWith(prefix) && key.endsWith("|-")) return true;
+    }
+    return false;
+  }
+
   /** Idle connections held. */
   get size(): number {
     let n = 0;

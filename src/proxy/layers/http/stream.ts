@@ -529,7 +529,10 @@ export class HttpStream extends StreamBase {
         yield* this.fail(502, error, originFailureText(authorityOf(head), error));
         return;
       }
-    } else if (!ownSite && this.context.options.connectionStrategy === "eager") {
+    } else if (
+      !ownSite && this.context.options.connectionStrategy === "eager" &&
+      !this.context.options.pooledTlsOrigin?.(head.host, head.port)
+    ) {
       // Eager (mitmproxy's default): the origin is dialled before the client hears 200, so an
       // unreachable one is the CONNECT's 502 with the reason. An origin that speaks first on
       // this connection is relayed with its greeting by the layers inside the tunnel.
