@@ -273,9 +273,9 @@ export const OPTION_SPECS = {
   }),
   proxy_core: opt({
     type: "string",
-    default: "classic",
-    help: "Which proxy core serves connections: classic, or layers (the sans-IO core being " +
-      "swapped in; the environment variable MITM_PROXY_CORE overrides this).",
+    default: "layers",
+    help: "Which proxy core serves connections: layers (the sans-IO core), or classic (the old " +
+      "one, about to go; the environment variable MITM_PROXY_CORE overrides this).",
     check: (v) => v === "classic" || v === "layers" ? null : "is not classic or layers",
   }),
   http2: opt({

@@ -349,7 +349,7 @@ const OVERFLOW_LINGER_MS = 1000;
 function proxyCore(options: Options): ProxyCore {
   const env = process.env.MITM_PROXY_CORE;
   if (env === "layers" || env === "classic") return env;
-  return options.proxy_core === "layers" ? "layers" : "classic";
+  return options.proxy_core === "classic" ? "classic" : "layers";
 }
 
 /** Extra trusted origin CAs and key logging, from the options. */
