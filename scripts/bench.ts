@@ -5,8 +5,6 @@
  *   deno run -A scripts/bench.ts [--proxies k1,k2] [--scenarios a,b,...] [--duration S] [--out DIR]
  *                                [--loadgen bun|node]   the runtime of loadgen.mjs (default bun)
  *                                [--rounds N]   rounds of b and c, interleaved (default 3)
- *   --proxies mitmts-bun-classic,mitmts-bun-layers   pins the proxy core (MITM_PROXY_CORE) of
- *                                mitm.ts on deno, bun or binary, to compare the cores in one run
  *   deno run -A scripts/bench.ts --smoke     a ~10-second run of mitm.ts alone (CI keeps it working)
  *
  * Scenarios: a HTTP keep-alive, b HTTPS keep-alive, c new HTTPS connections, d 500 host names,
@@ -17,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { startOrigins } from "./bench/origin.ts";
-import { EXTRA_PROXIES, PROXIES } from "./bench/proxies.ts";
+import { PROXIES } from "./bench/proxies.ts";
 import {
   hooksCost,
   httpKeepalive,
@@ -58,11 +56,10 @@ const runtimeKey = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined"
 const wanted = (args.proxies ?? (smoke ? runtimeKey : PROXIES.map((p) => p.key).join(","))).split(
   ",",
 );
-const ALL_PROXIES = [...PROXIES, ...EXTRA_PROXIES];
-const unknown = wanted.filter((k) => !ALL_PROXIES.some((p) => p.key === k));
+const unknown = wanted.filter((k) => !PROXIES.some((p) => p.key === k));
 if (unknown.length) {
   console.error(
-    `unknown proxy ${unknown.join(", ")}; choose from ${ALL_PROXIES.map((p) => p.key).join(", ")}`,
+    `unknown proxy ${unknown.join(", ")}; choose from ${PROXIES.map((p) => p.key).join(", ")}`,
   );
   process.exit(2);
 }
@@ -114,7 +111,7 @@ const bench: BenchRun = {
 };
 
 // In the order given, so that variants named side by side also run side by side in each round.
-const specs = wanted.map((k) => ALL_PROXIES.find((p) => p.key === k)!);
+const specs = wanted.map((k) => PROXIES.find((p) => p.key === k)!);
 for (const spec of specs) {
   const ready = await spec.prepare();
   bench.proxies[spec.key] = { label: spec.label, ours: spec.ours, ...ready };

@@ -1,11 +1,11 @@
 /**
- * CPU per request of the whole proxy (driver, layers or classic core, hooks, flows) on the
- * in-memory network: no system calls, so the profile shows only our JavaScript. Keep-alive
- * clients send GETs in absolute form through the proxy to one in-memory origin that answers
- * 1 KiB; prints µs of process CPU per request for the core chosen by MITM_PROXY_CORE.
+ * CPU per request of the whole proxy (driver, layers, hooks, flows) on the in-memory network:
+ * no system calls, so the profile shows only our JavaScript. Keep-alive clients send GETs in
+ * absolute form through the proxy to one in-memory origin that answers 1 KiB; prints µs of
+ * process CPU per request.
  *
- *   MITM_PROXY_CORE=layers bun scripts/bench_core.ts [requests] [clients]
- *   MITM_PROXY_CORE=classic deno run -A scripts/bench_core.ts [requests] [clients]
+ *   bun scripts/bench_core.ts [requests] [clients]
+ *   deno run -A scripts/bench_core.ts [requests] [clients]
  *   bun --cpu-prof --cpu-prof-dir=/tmp/prof scripts/bench_core.ts   a profile of the same run
  */
 import process from "node:process";
@@ -89,9 +89,7 @@ const wall = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 const runtime = "Bun" in globalThis ? "bun" : "deno";
 console.log(
-  `${runtime} ${
-    process.env.MITM_PROXY_CORE ?? "default"
-  }: ${total} requests, ${clients} clients, ` +
+  `${runtime}: ${total} requests, ${clients} clients, ` +
     `${((cpu.user + cpu.system) / total).toFixed(1)} µs CPU/request, ` +
     `${(wall * 1000 / total).toFixed(1)} µs wall/request`,
 );

@@ -93,8 +93,6 @@ function mitmArgs(port: number, origin: string, dir: string): string[] {
     "--no-web",
     "--mode",
     `reverse:${origin}`,
-    "--set",
-    "proxy_core=layers",
   ];
 }
 

@@ -271,17 +271,10 @@ export const OPTION_SPECS = {
     default: true,
     help: "Serve the web UI and API (--no-web turns it off).",
   }),
-  proxy_core: opt({
-    type: "string",
-    default: "classic",
-    help: "Which proxy core serves connections: classic, or layers (the sans-IO core being " +
-      "swapped in; the environment variable MITM_PROXY_CORE overrides this).",
-    check: (v) => v === "classic" || v === "layers" ? null : "is not classic or layers",
-  }),
   http2: opt({
     type: "bool",
     default: true,
-    help: "Offer HTTP/2 to clients and origins (ALPN h2, h2c); only the layers core speaks it yet.",
+    help: "Offer HTTP/2 to clients and origins (ALPN h2, h2c).",
   }),
   origin_pool_size: opt({
     type: "int",

@@ -47,13 +47,12 @@ function webUiFlag(): Promise<boolean> {
   return webUi;
 }
 
-/** `core`: the proxy core (MITM_PROXY_CORE); the option's default when not given. */
-function startMitm(cmd: string, pre: string[], core?: "layers" | "classic") {
+function startMitm(cmd: string, pre: string[]) {
   return async (dir: string, scripts: string[] = []): Promise<RunningProxy> => {
     const port = await freePort();
     const s = await startService(cmd, [...pre, ...(await mitmArgs(port, dir, scripts))], {
       port,
-    }, { cwd: ROOT, env: core ? { MITM_PROXY_CORE: core } : undefined });
+    }, { cwd: ROOT });
     return running(s, port);
   };
 }
@@ -77,7 +76,7 @@ const BUN: Pick<ProxySpec, "prepare"> = {
 };
 let compiled: Promise<{ version: string } | { missing: string }> | null = null;
 const BINARY: Pick<ProxySpec, "prepare"> = {
-  // Built once per run, whichever cores use it.
+  // Built once per run.
   prepare: () =>
     compiled ??= (async () => {
       // deno compile cannot run on this machine (docs/RUNTIME.md): the binary is Bun's.
@@ -89,41 +88,35 @@ const BINARY: Pick<ProxySpec, "prepare"> = {
     })(),
 };
 
-/** mitm.ts on Deno, Bun and as the binary, with the core chosen by MITM_PROXY_CORE or not. */
-function ours(core?: "layers" | "classic"): ProxySpec[] {
-  const suffix = core ? `-${core}` : "";
-  const note = core ? `, ${core}` : "";
+/** mitm.ts on Deno, Bun and as the binary. */
+function ours(): ProxySpec[] {
   return [
     {
-      key: `mitmts-deno${suffix}`,
-      label: `mitm.ts (Deno${note})`,
+      key: "mitmts-deno",
+      label: "mitm.ts (Deno)",
       ours: true,
       ...DENO,
-      start: startMitm(path.join(BIN, "deno"), ["run", "-A", path.join(ROOT, "cli.ts")], core),
+      start: startMitm(path.join(BIN, "deno"), ["run", "-A", path.join(ROOT, "cli.ts")]),
     },
     {
-      key: `mitmts-bun${suffix}`,
-      label: `mitm.ts (Bun${note})`,
+      key: "mitmts-bun",
+      label: "mitm.ts (Bun)",
       ours: true,
       ...BUN,
       // = npm start
-      start: startMitm(path.join(BIN, "bun"), [...BUN_FLAGS, path.join(ROOT, "cli.ts")], core),
+      start: startMitm(path.join(BIN, "bun"), [...BUN_FLAGS, path.join(ROOT, "cli.ts")]),
     },
     {
-      key: `mitmts-binary${suffix}`,
-      label: `mitm.ts (binary${note})`,
+      key: "mitmts-binary",
+      label: "mitm.ts (binary)",
       ours: true,
       ...BINARY,
-      start: startMitm(COMPILED, [], core),
+      start: startMitm(COMPILED, []),
     },
   ];
 }
 
-/**
- * The default set: mitm.ts with its default core, then the peers. `mitmts-*-layers` and
- * `mitmts-*-classic` (not run unless named in --proxies) pin the proxy core, to compare the two
- * side by side in one run.
- */
+/** The default set: mitm.ts, then the peers. */
 export const PROXIES: ProxySpec[] = [
   ...ours(),
   {
@@ -161,9 +154,6 @@ export const PROXIES: ProxySpec[] = [
   peer("http-mitm-proxy", "http-mitm-proxy", "http_mitm_proxy.mjs"),
   peer("mockttp", "mockttp", "mockttp.mjs"),
 ];
-
-/** Proxies run only when named in --proxies. */
-export const EXTRA_PROXIES: ProxySpec[] = [...ours("classic"), ...ours("layers")];
 
 /** A Node proxy from npm, installed on first use into .bench/peers (not a project dependency). */
 function peer(key: string, pkg: string, starter: string): ProxySpec {

@@ -4,8 +4,6 @@
  */
 import type { Addon } from "../addons/types.ts";
 import type { ProxyServer } from "../proxy/server.ts";
-import { network as defaultNetwork } from "../runtime/mod.ts";
-import type { Network } from "../runtime/types.ts";
 import { EventLog } from "./event_log.ts";
 import { EventStreams } from "./events.ts";
 import { Interceptor } from "./intercept.ts";
@@ -35,7 +33,6 @@ export class Control {
 
   private constructor(
     proxy: ControlledProxy,
-    network: Network,
     eventLog: EventLog,
     store?: FlowStore,
   ) {
@@ -49,8 +46,7 @@ export class Control {
       inlineWriter: o.flow_store_writer === "inline",
     });
     this.interceptor = new Interceptor(proxy.addons, (flow) => this.store.update(flow));
-    this.replayer = new Replayer(network);
-    this.replayer.proxyAddress = proxy.address;
+    this.replayer = new Replayer();
     this.replayer.injector = proxy.injector ?? null;
     this.options = new RuntimeOptions(o, this.store, this.interceptor);
     this.streams = new EventStreams(this.store, this.interceptor);
@@ -58,16 +54,15 @@ export class Control {
   }
 
   /**
-   * Adds the store, replay and option addons to the proxy, and the intercept filter if set. The
+   * Adds the store, live-body and option addons to the proxy, and the intercept filter if set. The
    * store is `given.store` when given (a session opened by the caller), else one from the options;
    * `given.eventLog` holds the log lines the UI's event log shows.
    */
   static async attach(
     proxy: ControlledProxy,
-    network = defaultNetwork,
     given: { store?: FlowStore; eventLog?: EventLog } = {},
   ): Promise<Control> {
-    const control = new Control(proxy, network, given.eventLog ?? new EventLog(), given.store);
+    const control = new Control(proxy, given.eventLog ?? new EventLog(), given.store);
     const store = control.store;
     const storeAddon: Addon = {
       name: "flow-store",
@@ -78,13 +73,7 @@ export class Control {
       // Each WebSocket message: open UIs see the conversation live, not only once it has ended.
       websocket_message: (flow) => store.touch(flow),
     };
-    // Replay first: the store and every later addon see isReplay already set.
-    await proxy.addons.add(
-      control.replayer.addon,
-      storeAddon,
-      control.liveBodies.addon,
-      control.options.addon,
-    );
+    await proxy.addons.add(storeAddon, control.liveBodies.addon, control.options.addon);
     await control.interceptor.setFilter(proxy.options.intercept);
     return control;
   }

@@ -1,21 +1,20 @@
 /**
  * Replay: the request of a kept flow is sent again through the proxy, so it passes through every
- * addon, interception included, and shows up as a new flow marked `isReplay`. On the new proxy
- * core the request goes in as an event (the proxy's RequestInjector); on the classic core it is
- * written to the proxy's own port (replay_loopback.ts).
+ * addon, interception included, and shows up as a new flow marked `isReplay`. The request goes in
+ * as an event (the proxy's RequestInjector), not through a socket.
  */
-import type { Addon } from "../addons/types.ts";
 import { Flow, FlowRequest } from "../flow/flow.ts";
 import { serializeRequestHead } from "../http1/head.ts";
 import { CONNECTION_FIELDS } from "../http/connection_headers.ts";
 import type { HeaderList } from "../http/headers.ts";
 import type { RequestInjector } from "../proxy/injector.ts";
-import type { Address, Network } from "../runtime/types.ts";
-import { drain, LoopbackReplay, START_TIMEOUT_MS } from "./replay_loopback.ts";
 import { ReplayError } from "./replay_error.ts";
 import { isWebSocketFlow, resendMessages, webSocketHandshake } from "./websocket_replay.ts";
 
 export { ReplayError };
+
+/** How long the proxy may take to start a replayed WebSocket's flow. */
+const START_TIMEOUT_MS = 10_000;
 
 /** How long the answer may take; the connection is closed after it either way. */
 const ANSWER_TIMEOUT_MS = 120_000;
@@ -30,23 +29,8 @@ const LEFT_OUT = new Set([...CONNECTION_FIELDS, "expect"]);
 const BODYLESS_METHODS = ["GET", "HEAD", "DELETE", "OPTIONS", "TRACE"];
 
 export class Replayer {
-  readonly #loopback: LoopbackReplay;
-  /** The proxy's injector (new core); null: the loopback connection (classic core). */
+  /** The proxy's injector; null until one is given (no proxy running). */
   injector: RequestInjector | null = null;
-
-  constructor(network: Network) {
-    this.#loopback = new LoopbackReplay(network);
-  }
-
-  /** Where the proxy listens, for the loopback connection. */
-  set proxyAddress(address: Address) {
-    this.#loopback.proxyAddress = address;
-  }
-
-  /** Must run before other addons' requestheaders hooks, so that they see `isReplay`. */
-  get addon(): Addon {
-    return this.#loopback.addon;
-  }
 
   /**
    * Sends the flow's request again; resolves with the new flow once the proxy has it. A
@@ -59,31 +43,8 @@ export class Replayer {
         "the request body was not kept (it streamed through), so it cannot be sent again",
       );
     }
-    if (this.injector !== null) {
-      return isWebSocketFlow(flow) ? this.#injectWebSocket(flow) : this.#inject(flow);
-    }
-    if (!this.#loopback.ready) throw new ReplayError("the proxy is not running");
-    if (isWebSocketFlow(flow)) {
-      const head = serializeRequestHead(webSocketHandshake(flow, requestHeaders(flow)));
-      const { conn, fresh } = await this.#loopback.start([head]);
-      resendMessages(conn, flow, ANSWER_TIMEOUT_MS);
-      return fresh;
-    }
-    const body = req.body ?? new Uint8Array(0);
-    const headers = requestHeaders(flow);
-    if (body.length > 0 || !BODYLESS_METHODS.includes(req.method)) {
-      headers.append("Content-Length", String(body.length));
-    }
-    headers.append("Connection", "close");
-    const head = serializeRequestHead({
-      method: req.method,
-      target: req.url,
-      version: "HTTP/1.1",
-      headers,
-    });
-    const { conn, fresh } = await this.#loopback.start(body.length > 0 ? [head, body] : [head]);
-    drain(conn, ANSWER_TIMEOUT_MS);
-    return fresh;
+    if (this.injector === null) throw new ReplayError("the proxy is not running");
+    return await (isWebSocketFlow(flow) ? this.#injectWebSocket(flow) : this.#inject(flow));
   }
 
   /** A new flow with the request as it would be sent on a new connection, injected. */

@@ -52,7 +52,7 @@ export async function startWeb(
 ): Promise<WebServer> {
   const host = options.host ?? "127.0.0.1";
   const token = options.token ?? newToken();
-  const control = await Control.attach(proxy, undefined, {
+  const control = await Control.attach(proxy, {
     store: options.store,
     eventLog: options.eventLog,
   });

@@ -1,8 +1,7 @@
 /**
- * The new proxy core (sans-IO layers, one driver per client connection) behind the proxy server:
- * what `proxy_core = "layers"` runs instead of the classic sessions. It maps the proxy's options to
- * LayerOptions, the layers' hooks to the AddonManager, and the driver's timers to the shared
- * deadline sweeper.
+ * The proxy core (sans-IO layers, one driver per client connection) behind the proxy server's
+ * listeners. It maps the proxy's options to LayerOptions, the layers' hooks to the AddonManager,
+ * and the driver's timers to the shared deadline sweeper.
  *
  * Idle HTTP/1 origin connections go to one pool shared by every client connection of the proxy
  * (origin_pool_size per key, origin_idle_timeout), through the driver's services.
@@ -14,7 +13,7 @@ import { formatAuthority } from "../http1/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Options } from "../options.ts";
 import type { Address, Conn, Network } from "../runtime/types.ts";
-import type { CaContext, TlsContext } from "./context.ts";
+import type { CaContext, TlsContext } from "./shared.ts";
 import { Client, Server } from "./core/connection.ts";
 import { Context, type LayerOptions } from "./core/context.ts";
 import type { Layer } from "./core/layer.ts";
@@ -37,9 +36,6 @@ import { layeredInjector } from "./layered_inject.ts";
 import type { ModeSpec } from "./modes/spec.ts";
 import { MAGIC_HOST, mitmItAnswer } from "./mitm_it.ts";
 import { basicAuthorization, parseCredentials } from "./layers/proxy_auth.ts";
-
-/** Which core serves client connections: the option, unless MITM_PROXY_CORE overrides it. */
-export type ProxyCore = "classic" | "layers";
 
 export interface LayeredShared {
   options: Options;
@@ -193,7 +189,7 @@ function firstLayer(
 /**
  * The driver's services: the runtime's network and TLS, the CA's leaves, and the addons. The
  * core's own hooks are answered here (tls_start_client, websocket_handshake in runtimeServices)
- * or become what the classic core did (a failed handshake is a log line, once per host).
+ * or become log lines (a client's failed handshake is explained once per host and cause).
  */
 function layeredServices(shared: LayeredShared): DriverServices {
   const { options, addons, log } = shared;
@@ -237,7 +233,7 @@ const MAX_FAILURES_REMEMBERED = 10_000;
 
 /**
  * A client's failed handshake, explained (an ALPN or cipher mismatch, a client that does not
- * trust the CA), logged once per host and cause, as the classic core does.
+ * trust the CA), logged once per host and cause.
  */
 function logClientTlsFailure(shared: LayeredShared, d: TlsFailedData): void {
   const host = d.sni ?? d.server.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");

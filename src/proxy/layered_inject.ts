@@ -1,5 +1,5 @@
 /**
- * The new core's RequestInjector (injector.ts): each injected request gets a driver without a
+ * The RequestInjector (injector.ts): each injected request gets a driver without a
  * client connection whose HTTP layer takes the request as a MessageInjected event; a replayed
  * WebSocket gets a driver whose client connection is an in-memory pipe. Either way the listener's
  * services (hooks, TLS verification, the origin pool) and mode (an upstream proxy) apply.
@@ -16,6 +16,9 @@ import type { DriverServices } from "./driver/services.ts";
 import type { RequestInjector } from "./injector.ts";
 import { RegularMode, UpstreamMode } from "./layers/modes.ts";
 import type { ModeSpec } from "./modes/spec.ts";
+
+/** The hooks an injected request's driver is followed by (see `watch`). */
+const WATCHED_HOOKS = new Set(["requestheaders", "flow_done"]);
 
 /** Where injected requests seem to come from, in logs. */
 const INSIDE = { host: "replay", port: 0 };
@@ -46,10 +49,13 @@ export function layeredInjector(parts: InjectorParts): RequestInjector {
       },
     };
     // No client waits between requests, and none needs to authenticate: the proxy asks itself.
-    const options = {
+    // The hooks `watch` needs run even when no addon implements them.
+    const listened = parts.options().hookListened;
+    const options: LayerOptions = {
       ...parts.options(),
       proxyAuth: null,
       idleTimeoutMs: conn === null ? Infinity : parts.options().idleTimeoutMs,
+      hookListened: (name) => WATCHED_HOOKS.has(name) || (listened?.(name) ?? true),
     };
     const driver = new Driver(
       rootLayer(parts.mode, new Context(client, options)),

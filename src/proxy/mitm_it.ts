@@ -2,9 +2,7 @@
  * The magic host http://mitm.it (and https://mitm.it once the CA is trusted), answered by the
  * proxy itself: the CA certificate to download and how to install it, as mitmproxy does.
  */
-import { HeaderList, serializeResponseHead } from "../http1/mod.ts";
-import type { CaContext, ProxyContext } from "./context.ts";
-import { reasonPhrase } from "../http/responses.ts";
+import type { CaContext } from "./shared.ts";
 
 export const MAGIC_HOST = "mitm.it";
 
@@ -36,22 +34,6 @@ export function mitmItAnswer(ca: CaContext, path: string): MitmItAnswer {
     return answer(200, "text/html; charset=utf-8", utf8.encode(page(ca)));
   }
   return answer(404, "text/plain; charset=utf-8", utf8.encode("Not found. Try http://mitm.it/\n"));
-}
-
-/** The whole HTTP/1.1 response for a request to mitm.it (the classic core). */
-export function mitmItResponse(ctx: ProxyContext, method: string, path: string): Uint8Array {
-  const { status, headers, body } = mitmItAnswer(ctx.ca, path);
-  const head = serializeResponseHead({
-    version: "HTTP/1.1",
-    status,
-    reason: reasonPhrase(status),
-    headers: new HeaderList(headers),
-  });
-  if (method === "HEAD") return head;
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head);
-  out.set(body, head.length);
-  return out;
 }
 
 function answer(

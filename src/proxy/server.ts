@@ -1,4 +1,7 @@
-/** The proxy server: listen, run a session per client connection, shut down cleanly. */
+/**
+ * The proxy server: listen, serve each client connection with the layered core (layered.ts: one
+ * driver per connection over the mode's layer stack), shut down cleanly.
+ */
 import fs from "node:fs";
 import {
   expandHome,
@@ -18,7 +21,7 @@ import {
   network as defaultNetwork,
 } from "../runtime/mod.ts";
 import type { Address, Conn, Listener, Network } from "../runtime/types.ts";
-import type { CaContext, ProxyContext, TlsContext } from "./context.ts";
+import type { CaContext, TlsContext } from "./shared.ts";
 import { AddonManager } from "../addons/manager.ts";
 import { ScriptLoader } from "../addons/scripts.ts";
 import { hardump } from "../addons/builtin/hardump.ts";
@@ -28,18 +31,12 @@ import { parseFilter } from "../filter/mod.ts";
 import type { Addon } from "../addons/types.ts";
 import type { Flow } from "../flow/flow.ts";
 import { interceptPolicy } from "./tls_policy.ts";
-import { runtime } from "../runtime/mod.ts";
+import { normalizeHost, runtime } from "../runtime/mod.ts";
 import process from "node:process";
-import { OriginPool } from "./origin_pool.ts";
 import { textResponse } from "../http/responses.ts";
 import { Deadlines, tickFor } from "./driver/deadlines.ts";
-import { ClientSession, type ModeHandler } from "./session.ts";
 import { listenPorts, ModeError, type ModeSpec, parseMode } from "./modes/spec.ts";
-import { basicAuthorization, parseCredentials } from "./layers/proxy_auth.ts";
-import { socks5Handler } from "./modes/socks5_mode.ts";
-import { reverseHandler } from "./modes/reverse.ts";
-import { notRedirected, transparentHandler } from "./modes/transparent.ts";
-import { layeredListener, layeredOriginPool, type ProxyCore } from "./layered.ts";
+import { layeredListener, layeredOriginPool } from "./layered.ts";
 import type { RequestInjector } from "./injector.ts";
 
 /** One listener: a mode (--mode) and where it listens. */
@@ -78,9 +75,9 @@ export interface ProxyServer {
   readonly connectionCount: number;
   /**
    * Takes requests from inside the process (replay, the API) as events, through the main
-   * listener's mode; null on the classic core, where they come through a loopback socket.
+   * listener's mode.
    */
-  readonly injector: RequestInjector | null;
+  readonly injector: RequestInjector;
   /** Stops listening, closes every connection, and resolves when all sessions have ended. */
   close(): Promise<void>;
 }
@@ -151,50 +148,34 @@ export async function startProxy(
       options.body_timeout > 0 ? options.body_timeout * 1000 : Infinity,
     ),
   );
-  const pool = new OriginPool(
-    options.origin_pool_size,
-    options.origin_idle_timeout * 1000,
-    deadlines,
-  );
-  // The new core's pool (idle connections shared by its drivers); the classic core uses `pool`.
-  const layeredPool = layeredOriginPool(options, deadlines);
+  // Idle origin connections shared by every client connection (the pool key tells connections
+  // through an upstream proxy from direct ones).
+  const originPool = layeredOriginPool(options, deadlines);
   const sessions = new Map<Conn, Promise<void>>();
   const overflow = new Overflow(options.max_connections, log);
   let closing = false;
-  const auth = parseCredentials(options.proxyauth);
-  const core = proxyCore(options);
   const shared = {
     options,
     network,
     log,
     deadlines,
-    limits: {
-      maxHeadBytes: options.max_head_bytes,
-      maxHeaderCount: options.max_header_count,
-      maxBodyBytes: options.body_size_limit || Infinity,
-    },
     ca,
     tls,
     intercepts,
     addons,
     flowDone,
+    originPool,
   };
-  // Connections through an upstream proxy are not interchangeable with direct ones.
-  const pools = [pool];
   const listening: { listener: Listener; entry: ModeListener }[] = [];
   const layeredCores: ReturnType<typeof layeredListener>[] = [];
   const injectors = new Map<ModeListener, RequestInjector>();
   try {
     for (const [i, mode] of modes.entries()) {
-      let ctx: ProxyContext | null = null;
       let layered: ReturnType<typeof layeredListener> | null = null;
-      const serve = (conn: Conn, handler?: ModeHandler, destination?: Address) => {
-        if (closing || ctx === null) return conn.close();
+      const serve = (conn: Conn, destination?: Address) => {
+        if (closing || layered === null) return conn.close();
         if (overflow.refuses(sessions.size)) return overflow.turnAway(conn, mode);
-        const run = layered !== null
-          ? layered.serve(conn, destination)
-          : new ClientSession(conn, ctx).run(handler);
-        const done = run.catch((e) => {
+        const done = layered.serve(conn, destination).catch((e) => {
           log.error(`internal error on a client connection: ${e?.stack ?? e}`);
           conn.close();
         }).finally(() => sessions.delete(conn));
@@ -210,28 +191,9 @@ export async function startProxy(
         url: `${mode.kind === "socks5" ? "socks5" : "http"}://${authority}`,
       };
       listening.push({ listener, entry });
-      if (core === "layers") {
-        layered = layeredListener(
-          { ...shared, tls, intercepts, flowDone, originPool: layeredPool },
-          mode,
-          address,
-        );
-        layeredCores.push(layered);
-        injectors.set(entry, layered.injector);
-      }
-      const modePool = mode.kind === "upstream"
-        ? new OriginPool(options.origin_pool_size, options.origin_idle_timeout * 1000, deadlines)
-        : pool;
-      if (modePool !== pool) pools.push(modePool);
-      ctx = {
-        ...shared,
-        mode,
-        pool: modePool,
-        // Reverse proxies serve anyone, like the web servers they stand in for.
-        proxyAuth: auth && mode.kind !== "reverse" ? basicAuthorization(auth) : null,
-        listen: address,
-        proxyUrl: `http://${authority}`,
-      };
+      layered = layeredListener(shared, mode, address);
+      layeredCores.push(layered);
+      injectors.set(entry, layered.injector);
     }
   } catch (e) {
     await Promise.all(listening.map((l) => l.listener.close()));
@@ -256,7 +218,7 @@ export async function startProxy(
     options,
     ca,
     addons,
-    injector: injectors.get(main) ?? null,
+    injector: injectors.get(main)!,
     get connectionCount() {
       return sessions.size;
     },
@@ -266,11 +228,9 @@ export async function startProxy(
       const stopped = listening.map((l) => l.listener.close());
       for (const conn of sessions.keys()) conn.close();
       for (const l of layeredCores) l.closeAll();
-      for (const p of pools) p.closeAll();
-      layeredPool.closeAll();
+      originPool.closeAll();
       await Promise.all([...stopped, ...sessions.values()]);
-      for (const p of pools) p.closeAll();
-      layeredPool.closeAll();
+      originPool.closeAll();
       await Promise.all(observing);
       await scripts.close();
       await addons.trigger("done");
@@ -342,16 +302,6 @@ class Overflow {
 /** How long a turned-away connection may keep sending before it is closed. */
 const OVERFLOW_LINGER_MS = 1000;
 
-/**
- * The core that serves connections: MITM_PROXY_CORE when set (so test suites can run against
- * either core unchanged), else the proxy_core option.
- */
-function proxyCore(options: Options): ProxyCore {
-  const env = process.env.MITM_PROXY_CORE;
-  if (env === "layers" || env === "classic") return env;
-  return options.proxy_core === "layers" ? "layers" : "classic";
-}
-
 /** Extra trusted origin CAs and key logging, from the options. */
 function tlsContext(options: Options, log: Logger): TlsContext {
   const extraCa: string[] = [];
@@ -403,39 +353,28 @@ function builtinAddons(options: Options): Addon[] {
 
 /**
  * Listens for one mode: transparent mode asks each connection where it was going (a connection
- * that was not redirected gets the regular proxy); socks5 and reverse run their handler.
+ * that was not redirected gets the regular proxy); the other modes' first layer does the rest.
  */
 async function listenFor(
   mode: ModeSpec,
   network: Network,
   at: Address,
-  serve: (conn: Conn, handler?: ModeHandler, destination?: Address) => void,
+  serve: (conn: Conn, destination?: Address) => void,
   log: Logger,
 ): Promise<Listener> {
   try {
-    switch (mode.kind) {
-      case "regular":
-      case "upstream":
-        return await network.listen(at, (conn) => serve(conn));
-      case "socks5":
-        return await network.listen(at, (conn) => serve(conn, socks5Handler));
-      case "reverse": {
-        const handler = reverseHandler(mode);
-        return await network.listen(at, (conn) => serve(conn, handler));
-      }
-      case "transparent":
-        return await listenTransparent(network, at, (conn, dst) => {
-          if (!notRedirected(dst, conn.local)) return serve(conn, transparentHandler(dst!), dst!);
-          log.debug(
-            `${conn.remote.host}:${conn.remote.port}: not redirected here; serving it as a ` +
-              `regular proxy`,
-          );
-          serve(conn);
-        }, (conn, e) => {
-          log.info(`transparent mode: cannot read the original destination (${e}); closing`);
-          conn.close();
-        });
-    }
+    if (mode.kind !== "transparent") return await network.listen(at, (conn) => serve(conn));
+    return await listenTransparent(network, at, (conn, dst) => {
+      if (!notRedirected(dst, conn.local)) return serve(conn, dst!);
+      log.debug(
+        `${conn.remote.host}:${conn.remote.port}: not redirected here; serving it as a regular ` +
+          `proxy`,
+      );
+      serve(conn);
+    }, (conn, e) => {
+      log.info(`transparent mode: cannot read the original destination (${e}); closing`);
+      conn.close();
+    });
   } catch (e) {
     if (e instanceof NetError) throw new ListenError(at, e);
     // listenTransparent loads libc through FFI first.
@@ -448,4 +387,14 @@ async function listenFor(
       ),
     );
   }
+}
+
+/**
+ * True when `destination` is where the connection really arrived: a client that connected to the
+ * proxy's port itself, not a redirected one (which then gets the regular proxy).
+ */
+function notRedirected(destination: Address | null, local: Address): boolean {
+  return destination === null ||
+    (destination.port === local.port &&
+      normalizeHost(destination.host) === normalizeHost(local.host));
 }

@@ -12,8 +12,6 @@ import { Replayer } from "../api/replay.ts";
 import type { Addon } from "../addons/types.ts";
 import type { Flow } from "../flow/flow.ts";
 import type { ProxyServer } from "../proxy/server.ts";
-import { network as defaultNetwork } from "../runtime/mod.ts";
-import type { Network } from "../runtime/types.ts";
 
 export interface ClientReplayResult {
   /** The recorded flow whose request was sent. */
@@ -27,7 +25,6 @@ export interface ClientReplayResult {
 export interface ClientReplayOptions {
   concurrency: number;
   onResult?: (result: ClientReplayResult) => void;
-  network?: Network;
 }
 
 /** Replays `flows` in order (up to `concurrency` at once); resolves with every result, in order. */
@@ -36,8 +33,7 @@ export async function clientReplay(
   flows: readonly Flow[],
   options: ClientReplayOptions,
 ): Promise<ClientReplayResult[]> {
-  const replayer = new Replayer(options.network ?? defaultNetwork);
-  replayer.proxyAddress = proxy.address;
+  const replayer = new Replayer();
   replayer.injector = proxy.injector;
   const finished = new WeakSet<Flow>();
   const waiting = new Map<Flow, () => void>();
@@ -48,7 +44,7 @@ export async function clientReplay(
       waiting.get(flow)?.();
     },
   };
-  await proxy.addons.add(replayer.addon, watcher);
+  await proxy.addons.add(watcher);
   const whenDone = (flow: Flow) =>
     finished.has(flow) ? Promise.resolve() : new Promise<void>((resolve) => {
       waiting.set(flow, () => {
@@ -82,7 +78,7 @@ export async function clientReplay(
     const n = Math.max(1, Math.min(options.concurrency, flows.length));
     await Promise.all(Array.from({ length: n }, worker));
   } finally {
-    await proxy.addons.replace([replayer.addon, watcher], []);
+    await proxy.addons.replace([watcher], []);
   }
   return results;
 }

@@ -28,7 +28,7 @@ test("connection tab: cipher and the origin's certificate with its fingerprint",
   const origin = await httpsOrigin(cert);
   try {
     await withProxy(
-      { proxy_core: "layers", ssl_verify_upstream_trusted_ca: cert.caFile },
+      { ssl_verify_upstream_trusted_ca: cert.caFile },
       async (proxy) => {
         const web = await startWeb(proxy, { port: 0 });
         try {

@@ -1,8 +1,7 @@
 /**
  * Server-sent events in the web UI, in headless Chromium: an origin on 127.0.0.1 keeps a
  * text/event-stream open and sends events when the test says so; curl reads it through the proxy.
- * With the layered core the events show live, one row each, while the stream is open; the classic
- * core keeps the body only at the end, and the UI says so until then.
+ * The events show live, one row each, while the stream is open, and the whole body once it ends.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -67,62 +66,52 @@ async function waitRows(page: Page, want: string[]): Promise<void> {
   assert.deepEqual(got, want);
 }
 
-for (const core of ["layers", "classic"] as const) {
-  test(`an event stream's events, one row each (${core} core)`, {
-    timeout: 120_000,
-    skip,
-  }, async () => {
-    await withEventOrigin(async (originPort, stream) => {
-      await withProxy({ proxy_core: core }, async (proxy) => {
-        const web = await startWeb(proxy, { port: 0 });
-        try {
-          await withBrowserOn(web, async (page) => {
-            const read = curlThrough(proxy.address.port, `http://127.0.0.1:${originPort}/sse`);
-            const res = await stream();
-            await page.click(".row[data-id]:has(.path:text-is('/sse'))", { timeout: 30_000 });
-            await page.click("#details [data-tab=response]");
-            if (core === "layers") {
-              // Live: what came so far, said to be partial, refreshed while the stream is open.
-              await waitRows(page, ["1|(comment)|||: welcome", "2|greeting|1|1500 ms|first"]);
-              await page.waitForSelector("#details .partial");
-              res.write("data: second\ndata: line\n\n");
-              await waitRows(page, [
-                "1|(comment)|||: welcome",
-                "2|greeting|1|1500 ms|first",
-                "3|message|1||second\nline",
-              ]);
-              await page.screenshot({ path: artifact("web-ui-sse-live.png") });
-              // Marked while open: the mark is on the live flow, so the stream's end keeps it.
-              await page.click("#details #mark");
-              await page.waitForSelector("#details #mark:text-is('Unmark (m)')");
-            } else {
-              // The classic core keeps the body when the stream ends: the UI says so meanwhile.
-              await page.waitForSelector("#details .body-pending:has-text('still arriving')");
-              res.write("data: second\ndata: line\n\n");
-            }
-            res.end("id: 9\ndata: last\n\n");
-            const printed = await read;
-            assert.match(printed, /data: last/);
-            // Ended: the whole body from the store, no longer partial.
-            await waitRows(page, [
-              "1|(comment)|||: welcome",
-              "2|greeting|1|1500 ms|first",
-              "3|message|1||second\nline",
-              "4|message|9||last",
-            ]);
-            assert.equal(await page.$("#details .partial"), null);
-            if (core === "layers") {
-              const res = await page.evaluate(() => fetch("/api/flows").then((r) => r.json()));
-              assert.deepEqual(
-                (res as { flows: { marked: boolean }[] }).flows.map((f) => f.marked),
-                [true],
-              );
-            }
-          });
-        } finally {
-          await web.close();
-        }
-      });
+test("an event stream's events, one row each, live while it is open", {
+  timeout: 120_000,
+  skip,
+}, async () => {
+  await withEventOrigin(async (originPort, stream) => {
+    await withProxy({}, async (proxy) => {
+      const web = await startWeb(proxy, { port: 0 });
+      try {
+        await withBrowserOn(web, async (page) => {
+          const read = curlThrough(proxy.address.port, `http://127.0.0.1:${originPort}/sse`);
+          const res = await stream();
+          await page.click(".row[data-id]:has(.path:text-is('/sse'))", { timeout: 30_000 });
+          await page.click("#details [data-tab=response]");
+          // Live: what came so far, said to be partial, refreshed while the stream is open.
+          await waitRows(page, ["1|(comment)|||: welcome", "2|greeting|1|1500 ms|first"]);
+          await page.waitForSelector("#details .partial");
+          res.write("data: second\ndata: line\n\n");
+          await waitRows(page, [
+            "1|(comment)|||: welcome",
+            "2|greeting|1|1500 ms|first",
+            "3|message|1||second\nline",
+          ]);
+          await page.screenshot({ path: artifact("web-ui-sse-live.png") });
+          // Marked while open: the mark is on the live flow, so the stream's end keeps it.
+          await page.click("#details #mark");
+          await page.waitForSelector("#details #mark:text-is('Unmark (m)')");
+          res.end("id: 9\ndata: last\n\n");
+          const printed = await read;
+          assert.match(printed, /data: last/);
+          // Ended: the whole body from the store, no longer partial.
+          await waitRows(page, [
+            "1|(comment)|||: welcome",
+            "2|greeting|1|1500 ms|first",
+            "3|message|1||second\nline",
+            "4|message|9||last",
+          ]);
+          assert.equal(await page.$("#details .partial"), null);
+          const flows = await page.evaluate(() => fetch("/api/flows").then((r) => r.json()));
+          assert.deepEqual(
+            (flows as { flows: { marked: boolean }[] }).flows.map((f) => f.marked),
+            [true],
+          );
+        });
+      } finally {
+        await web.close();
+      }
     });
   });
-}
+});

@@ -214,7 +214,7 @@ test("the Bun executable loads an addon script given with -s, and reloads it", {
  * (h2 on both sides, the origin trusted through its CA file), and h2c with prior knowledge on the
  * proxy port to a plain HTTP/1.1 origin.
  */
-test("the Bun executable serves HTTP/2 (proxy_core=layers): h2 through CONNECT and h2c", {
+test("the Bun executable serves HTTP/2: h2 through CONNECT and h2c", {
   timeout: 180_000,
 }, async () => {
   const binary = await bunBinary();
@@ -238,8 +238,6 @@ test("the Bun executable serves HTTP/2 (proxy_core=layers): h2 through CONNECT a
     "0",
     "--confdir",
     confdir,
-    "--set",
-    "proxy_core=layers",
     "--set",
     `ssl_verify_upstream_trusted_ca=${cert.caFile}`,
   ], { env: {}, cwd: dir, stdio: ["ignore", "pipe", "pipe"] });

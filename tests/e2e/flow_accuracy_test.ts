@@ -15,14 +15,8 @@ import { curlVia, echoOrigin, parseCurlI, withAddons } from "../addons/helpers.t
 import { httpsOrigin, makeOriginCert, tempDir, testCaFile } from "./https_helpers.ts";
 import { viaProxy, waitFor, withApi, withOrigin } from "../api/helpers.ts";
 
-// The classic core records the framing the client or origin sent, not the one it sent on.
-const classic = process.env.MITM_PROXY_CORE !== "layers"
-  ? "the classic core records the old Content-Length (fixed in the layered core, issue 16)"
-  : false;
-
 test("bodies an addon changed are recorded with the Content-Length that was sent", {
   timeout: 60_000,
-  skip: classic,
 }, async () => {
   const origin = await echoOrigin((_req, res) => res.end("hello"));
   const tmp = tempDir("mitm-framing-");
@@ -68,7 +62,6 @@ function headerOf(headers: [string, string][], name: string): string | undefined
 
 test("bodies edited in the intercept editor are recorded with the Content-Length that was sent", {
   timeout: 60_000,
-  skip: classic,
 }, async () => {
   await withOrigin(async (origin) => {
     await withApi({ intercept: "~u /edit" }, async ({ proxy, req }) => {

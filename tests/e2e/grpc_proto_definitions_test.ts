@@ -88,8 +88,6 @@ before(async () => {
   );
   proxy = await startProxyProcess([
     "--set",
-    "proxy_core=layers",
-    "--set",
     `protobuf_definitions=${protoDir}`,
     "-w",
     record,

@@ -80,8 +80,6 @@ test("HTTP/2: 1 GiB download and 1 GiB upload stream through with peak RSS under
     `reverse:https://127.0.0.1:${origin.port}`,
     "--set",
     "ssl_insecure=true",
-    "--set",
-    "proxy_core=layers",
   ]);
   const file = join(dir, "1gib.bin");
   // A sparse file: 1 GiB of zeros without 1 GiB of disk.

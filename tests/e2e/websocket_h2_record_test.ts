@@ -16,11 +16,11 @@ import { wsOrigin } from "./websocket_helpers.ts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-test("--record keeps the messages of a WebSocket over HTTP/2 (proxy_core=layers)", async () => {
+test("--record keeps the messages of a WebSocket over HTTP/2", async () => {
   const { dir, remove } = tempDir("mitm-ws-h2-rec-");
   const recording = join(dir, "flows.jsonl");
   const origin = await wsOrigin();
-  const proxy = await startProxyProcess(["-w", recording, "--set", "proxy_core=layers"]);
+  const proxy = await startProxyProcess(["-w", recording]);
   const session = http2.connect(proxy.url);
   session.on("error", () => {});
   try {

@@ -1,4 +1,4 @@
-// What addons see and change through the HTTP layer, as the classic core does it: server_connected
+// What addons see and change through the HTTP layer (as mitm.ts always showed it): server_connected
 // once per origin connection, kill(), a changed status's reason, the `request` hook of a streamed
 // upload (its view, a body it sets), the error hook's place, and a request sent elsewhere.
 import { describe, test } from "node:test";

@@ -119,7 +119,7 @@ test("WebSocket: handshake checked, websocket_start, a message changed by a hook
   assert.deepEqual(seen, ["client: hello", "server: HELLO"]);
   client.close();
   await done;
-  // responseheaders sees the 101 before the switch, as on the classic core.
+  // responseheaders sees the 101 before the switch.
   assert.deepEqual(hooks, [
     "requestheaders",
     "request",

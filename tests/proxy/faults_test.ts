@@ -217,8 +217,8 @@ test("a malformed chunked request body: 400 and the origin connection is dropped
         true,
       ),
     );
-    // The classic core dials before it reads the body, the layered one refuses a body malformed
-    // from its first bytes before dialling. Either way no origin connection is left waiting.
+    // A body malformed from its first bytes is refused before dialling; should an origin
+    // connection exist, none is left waiting.
     await settle();
     for (const oc of origin.conns) await oc.readToEof();
   });

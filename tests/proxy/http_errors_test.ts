@@ -49,7 +49,7 @@ describe("HttpLayer failures", () => {
       )
       .expect(new CallHook("flow_done", flow, true))
       .check();
-    // Worded as the classic core words it: what failed, where, and why.
+    // What failed, where, and why.
     assert.equal(flow.value.error?.message, "could not connect to down.test: connection refused");
   });
 

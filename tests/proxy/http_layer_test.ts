@@ -409,7 +409,7 @@ describe("HttpLayer, regular mode, plain HTTP", () => {
   });
 
   test("a client that half-closes while its origin is dialled: the exchange ends, the origin connection closes", () => {
-    // A FIN looks the same as leaving: like the classic core (and nginx's default), the proxy
+    // A FIN looks the same as leaving: like nginx's default, the proxy
     // then frees the origin connection rather than finishing the exchange for a half-closed client.
     const ctx = context();
     const server = any<Server>("server");

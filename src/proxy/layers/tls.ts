@@ -130,7 +130,7 @@ export class ClientTlsLayer extends Layer {
         (server.tls.established ? null : yield* startTls(server));
       if (error !== null) {
         // The client still gets its handshake, so that its requests are answered 502 saying
-        // why (each dials the origin again and fails the same way), as the classic core did.
+        // why (each dials the origin again and fails the same way).
         yield new Log(`TLS with the origin for ${where} failed: ${error}`, "info");
         yield* callHook<TlsFailedData>("tls_failed_server", {
           clientId: client.id,

@@ -103,7 +103,7 @@ export function responseToH1(
   const bodyless = requestMethod === "HEAD" || head.status < 200 || head.status === 204 ||
     head.status === 304 || (requestMethod === "CONNECT" && head.status < 300);
   // An HTTP/1.0 client's connection ends after each response, keep-alive or not (as mitmproxy
-  // and the classic core do: persistent HTTP/1.0 connections are rare and error-prone).
+  // does: persistent HTTP/1.0 connections are rare and error-prone).
   if (clientVersion === "HTTP/1.0") closeAfter = true;
   if (!bodyless && !headers.has("content-length") && !headers.has("transfer-encoding")) {
     // An HTTP/1 origin's close-delimited body stays close-delimited (the client's connection
