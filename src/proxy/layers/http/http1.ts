@@ -68,11 +68,13 @@ abstract class Http1Layer extends DirectLayer {
     out.push(new CloseConnection(this.conn, false, linger));
   }
 
-  /** Serializes our event and yields the bytes (one SendData). */
+  /**
+   * Serializes our event: one SendData per piece (a chunk's size line, its data, its CRLF). The
+   * driver writes one event's pieces together, joining small ones; a large body chunk is not
+   * copied to stick a few framing bytes to it.
+   */
   protected write(event: H1Event, out: Command[]): void {
-    const pieces = this.h1.send(event);
-    if (pieces.length === 1) out.push(new SendData(this.conn, pieces[0]));
-    else if (pieces.length > 1) out.push(new SendData(this.conn, concat(pieces)));
+    for (const piece of this.h1.send(event)) out.push(new SendData(this.conn, piece));
   }
 
   /** Pulls every event the H1Connection can give now and hands each to `onEvent`. */
@@ -498,16 +500,4 @@ export class Http1Client extends Http1Layer {
       out.push(new ReceiveHttp(new ResponseProtocolError(id, e.message)));
     }
   }
-}
-
-function concat(pieces: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of pieces) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of pieces) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
