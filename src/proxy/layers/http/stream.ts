@@ -60,6 +60,9 @@ export interface ServerConnectedData {
   flow: Flow;
 }
 
+/** The hooks that see a flow's bodies. */
+const BODY_HOOKS = ["request", "response", "error", "flow_done"];
+
 /** What MessageInjected("request") carries: the flow whose request to send. */
 export interface InjectedRequest {
   flow: Flow;
@@ -89,7 +92,10 @@ export class HttpStream extends StreamBase {
 
   constructor(context: Context, streamId: number, mode: HttpMode) {
     super(context, streamId, mode);
-    const limit = context.options.streamLargeBodies;
+    // Bodies are copied for whoever sees the flow; when no hook would (no addon, no recording,
+    // no web UI), none is kept and every chunk passes through uncopied.
+    const seen = BODY_HOOKS.some((name) => this.listens(name));
+    const limit = seen ? context.options.streamLargeBodies : 0;
     this.#requestBody = new BodyBuffer(limit);
     this.#responseBody = new BodyBuffer(limit);
   }
