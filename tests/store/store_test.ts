@@ -251,7 +251,19 @@ test("headers come back as they were, odd ones included", async () => {
       odd.response!.headers.append("Weird:Name", "v");
       odd.response!.headers.append("X-Lines", "one\ntwo");
       odd.response!.trailers = HeaderList.from({ "X-Trailer": "t" });
-      db.write([{ seq: 1, flow: plain, written: false }, { seq: 2, flow: odd, written: false }]);
+      // A line break alone (no odd name) is found too, in a value or in a name.
+      const lines = makeFlow(3);
+      lines.request.headers.append("X-Lines", "one\ntwo");
+      const cr = makeFlow(4);
+      cr.request.headers.append("X-Cr\r", "v");
+      db.write([
+        { seq: 1, flow: plain, written: false },
+        { seq: 2, flow: odd, written: false },
+        { seq: 3, flow: lines, written: false },
+        { seq: 4, flow: cr, written: false },
+      ]);
+      assert.deepEqual(db.read(3)!.request.headers.raw, lines.request.headers.raw);
+      assert.deepEqual(db.read(4)!.request.headers.raw, cr.request.headers.raw);
       assert.deepEqual(db.read(1)!.request.headers.raw, plain.request.headers.raw);
       assert.deepEqual(db.read(1)!.response!.headers.raw, plain.response!.headers.raw);
       assert.deepEqual(db.read(2)!.response!.headers.raw, odd.response!.headers.raw);
