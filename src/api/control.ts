@@ -74,7 +74,8 @@ export class Control {
       requestheaders: (flow) => store.add(flow),
       responseheaders: (flow) => store.update(flow),
       error: (flow) => store.update(flow),
-      flow_done: (flow) => store.update(flow),
+      // Written now (inline writer): the flow need not wait in memory for the next batch.
+      flow_done: (flow) => store.finish(flow),
       // Each WebSocket message: open UIs see the conversation live, not only once it has ended.
       websocket_message: (flow) => store.touch(flow),
     };

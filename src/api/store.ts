@@ -5,10 +5,12 @@
  * The proxy never waits on the disk: add() and update() only note the flow and tell listeners.
  * Every FLUSH_MS (sooner past FLUSH_FLOWS) the noted flows go to the writer (src/store/writer.ts)
  * as one batch in one transaction: read from the live flows on this thread (the default), or
- * copied as plain data for a writer thread. Reads wait until what was handed over is written, then
- * read through a connection of their own. No Flow object is kept beyond the queue: memory stays
- * flat however many flows there are. A flow still on its way is written as it is and written again
- * at its next change.
+ * copied as plain data for a writer thread. With the inline writer, a flow that is done (finish())
+ * is written at once into the open transaction instead of waiting in the queue, so that the Flow
+ * (body and all) can be collected young, as without the store; the next flush commits it. Reads
+ * wait until what was handed over is committed, then read through a connection of their own. No
+ * Flow object is kept beyond the queue: memory stays flat however many flows there are. A flow
+ * still on its way is written as it is and written again at its next change.
  */
 import type { Filter } from "../filter/mod.ts";
 import type { Flow } from "../flow/flow.ts";
@@ -100,6 +102,8 @@ export class FlowStore {
   #failure: string | null = null;
   /** Flows dropped because the writer fell behind (added to `dropped`). */
   #behind = 0;
+  /** New flows written by finish() in the open transaction (counted in size until committed). */
+  #uncommitted = 0;
 
   constructor(options: StoreOptions) {
     this.maxBytes = options.maxBytes;
@@ -135,7 +139,7 @@ export class FlowStore {
   get size(): number {
     let unwritten = 0;
     for (const flow of this.#pending.values()) if (!this.#written(flow)) unwritten++;
-    return this.#count + this.#inFlight + unwritten;
+    return this.#count + this.#inFlight + this.#uncommitted + unwritten;
   }
 
   /** What the written flows take on disk, as the budget counts it. */
@@ -180,6 +184,30 @@ export class FlowStore {
     this.#emit({ type: "updated", flow });
   }
 
+  /**
+   * Reports that a kept flow is done (flow_done). The inline writer writes it now, in the
+   * transaction the next flush commits; otherwise it is queued as update() does.
+   */
+  finish(flow: Flow): void {
+    const state = this.#states.get(flow);
+    if (!this.#writer.writesNow || state === undefined || state.seq < this.#floor) {
+      return this.update(flow);
+    }
+    if (this.#closed || state.gone || this.#removed.has(flow.id)) return;
+    this.#pending.delete(flow.id);
+    try {
+      this.#writer.writeNow({ seq: state.seq, written: state.written, flow });
+      if (!state.written) this.#uncommitted++;
+      state.written = true;
+    } catch (e) {
+      // The open transaction is lost with it: said once, as a failed batch is.
+      this.#uncommitted = 0;
+      this.#writeFailed(e as Error);
+    }
+    this.#scheduleFlush(this.#pending.size + this.#uncommitted);
+    this.#emit({ type: "updated", flow });
+  }
+
   /** Reports a change to a kept flow (intercepted, resumed) that needs no write. */
   touch(flow: Flow): void {
     const state = this.#states.get(flow);
@@ -202,6 +230,7 @@ export class FlowStore {
 
   async clear(): Promise<void> {
     this.#pending.clear();
+    this.#uncommitted = 0; // committed, then deleted, by the clear below
     this.#floor = this.#nextSeq;
     this.#emit({ type: "cleared" });
     await this.#request({ op: "clear" });
@@ -274,7 +303,7 @@ export class FlowStore {
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#closed || this.#pending.size === 0) return;
+    if (this.#closed || (this.#pending.size === 0 && this.#uncommitted === 0)) return;
     if (this.#inFlight > MAX_BACKLOG) return this.#fellBehind();
     const batch: WriteItem[] = [];
     let fresh = 0;
@@ -287,7 +316,10 @@ export class FlowStore {
       }
     }
     this.#pending.clear();
-    if (batch.length === 0) return;
+    // An empty batch still commits what finish() wrote.
+    fresh += this.#uncommitted;
+    this.#uncommitted = 0;
+    if (batch.length === 0 && fresh === 0) return;
     this.#inFlight += fresh;
     void this.#track(this.#writer.write(batch, this.maxBytes))
       .catch(() => {}) // said once in #track
@@ -347,20 +379,29 @@ export class FlowStore {
       }
       return reply;
     }, (e: Error) => {
-      // A full disk or a removed file must not end the proxy: the batch is lost, and said so.
-      if (this.#failure === null) {
-        this.#failure = e.message;
-        console.error(`mitm: cannot write flows to ${this.path}: ${e.message}`);
-      }
+      this.#writeFailed(e);
       throw e;
     });
     this.#last = result;
     return result;
   }
 
+  /** A full disk or a removed file must not end the proxy: the batch is lost, and said so once. */
+  #writeFailed(e: Error): void {
+    if (this.#failure === null) {
+      this.#failure = e.message;
+      console.error(`mitm: cannot write flows to ${this.path}: ${e.message}`);
+    }
+  }
+
   #queue(flow: Flow): void {
     this.#pending.set(flow.id, flow);
-    if (this.#pending.size >= FLUSH_FLOWS) {
+    this.#scheduleFlush(this.#pending.size + this.#uncommitted);
+  }
+
+  /** A flush soon (at once past FLUSH_FLOWS flows waiting). */
+  #scheduleFlush(waiting: number): void {
+    if (waiting >= FLUSH_FLOWS) {
       clearTimeout(this.#timer);
       this.#timer = setTimeout(() => this.flush(), 0);
     } else this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);

@@ -316,6 +316,43 @@ test("inline, a flow is written as it is at the flush, and again at its next upd
   });
 });
 
+test("inline, a finished flow is written at once and committed by the next flush", async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, "s.db");
+    const store = new FlowStore({ file, maxBytes: GIB, inlineWriter: true });
+    try {
+      const flow = makeFlow(1);
+      store.add(flow);
+      store.finish(flow);
+      assert.equal(store.size, 1, "counted before the commit");
+      assert.equal(rowCount(file), 0, "written in the open transaction, not committed yet");
+      // No longer queued: get() reads it back from the file, not the live object.
+      const back = await store.get(flow.id);
+      assert.notEqual(back, flow);
+      assert.equal(back!.response!.status, flow.response!.status);
+      assert.equal(rowCount(file), 1);
+      // A later change (a mark from the API) writes it again in place.
+      flow.marked = true;
+      store.update(flow);
+      await store.sync();
+      assert.equal(rowCount(file), 1);
+      assert.equal((await store.get(flow.id))!.marked, true);
+      assert.equal(store.size, 1);
+      // Finishing a flow that was deleted does not bring it back.
+      const gone = makeFlow(2);
+      store.add(gone);
+      await store.sync();
+      assert.equal(await store.remove(gone.id), true);
+      store.finish(gone);
+      await store.sync();
+      assert.equal(await store.get(gone.id), undefined);
+      assert.equal(store.size, 1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 test("peers come back whole: null fields are left out of the document, set ones kept", async () => {
   await withTempDir((dir) => {
     const db = new FlowDb(path.join(dir, "s.db"));
