@@ -82,7 +82,11 @@ export class FlowStore {
   /** Reads only: the writer thread has the connection that writes. */
   readonly #db: FlowDb;
   readonly #writer: StoreWriter;
-  readonly #states = new WeakMap<Flow, FlowState>();
+  /**
+   * Where a flow's FlowState is kept: a property of the Flow under this store's own symbol rather
+   * than a WeakMap entry, which JavaScriptCore's collector has to revisit for every flow.
+   */
+  readonly #stateKey = Symbol("flow store state");
   readonly #pending = new Map<string, Flow>();
   readonly #removed = new Set<string>();
   readonly #listeners = new Set<(event: StoreEvent) => void>();
@@ -162,22 +166,22 @@ export class FlowStore {
     await this.sync();
     const seq = this.#db.seqOf(id);
     const flow = seq === undefined ? undefined : this.#db.read(seq);
-    if (flow !== undefined) this.#states.set(flow, { seq: seq!, written: true });
+    if (flow !== undefined) this.#setState(flow, { seq: seq!, written: true });
     return flow;
   }
 
   /** Adds a flow that has just begun. */
   add(flow: Flow): void {
     if (this.#closed) return;
-    if (this.#states.has(flow)) return this.update(flow);
-    this.#states.set(flow, { seq: this.#nextSeq++, written: false });
+    if (this.#stateOf(flow) !== undefined) return this.update(flow);
+    this.#setState(flow, { seq: this.#nextSeq++, written: false });
     this.#queue(flow);
     this.#emit({ type: "added", flow });
   }
 
   /** Reports a change to a kept flow. A flow no longer here (deleted, cleared, dropped) stays gone. */
   update(flow: Flow): void {
-    const state = this.#states.get(flow);
+    const state = this.#stateOf(flow);
     if (state === undefined || state.seq < this.#floor || this.#closed) return;
     if (state.gone || this.#removed.has(flow.id)) return;
     this.#queue(flow);
@@ -189,7 +193,7 @@ export class FlowStore {
    * transaction the next flush commits; otherwise it is queued as update() does.
    */
   finish(flow: Flow): void {
-    const state = this.#states.get(flow);
+    const state = this.#stateOf(flow);
     if (!this.#writer.writesNow || state === undefined || state.seq < this.#floor) {
       return this.update(flow);
     }
@@ -210,7 +214,7 @@ export class FlowStore {
 
   /** Reports a change to a kept flow (intercepted, resumed) that needs no write. */
   touch(flow: Flow): void {
-    const state = this.#states.get(flow);
+    const state = this.#stateOf(flow);
     if (state !== undefined && state.seq >= this.#floor && !this.#removed.has(flow.id)) {
       this.#emit({ type: "updated", flow });
     }
@@ -308,7 +312,7 @@ export class FlowStore {
     const batch: WriteItem[] = [];
     let fresh = 0;
     for (const flow of this.#pending.values()) {
-      const state = this.#states.get(flow);
+      const state = this.#stateOf(flow);
       if (state !== undefined && state.seq >= this.#floor) {
         batch.push({ seq: state.seq, written: state.written, flow });
         if (!state.written) fresh++;
@@ -334,7 +338,7 @@ export class FlowStore {
       );
     }
     for (const flow of this.#pending.values()) {
-      const state = this.#states.get(flow);
+      const state = this.#stateOf(flow);
       if (state === undefined || state.written || state.gone) continue;
       state.gone = true;
       this.#behind++;
@@ -348,8 +352,16 @@ export class FlowStore {
     await this.#last.catch(() => {});
   }
 
+  #stateOf(flow: Flow): FlowState | undefined {
+    return (flow as unknown as Record<symbol, FlowState | undefined>)[this.#stateKey];
+  }
+
+  #setState(flow: Flow, state: FlowState): void {
+    (flow as unknown as Record<symbol, FlowState>)[this.#stateKey] = state;
+  }
+
   #written(flow: Flow): boolean {
-    return this.#states.get(flow)?.written ?? false;
+    return this.#stateOf(flow)?.written ?? false;
   }
 
   /** Writes what is queued and closes the database; a temporary store is deleted. */
