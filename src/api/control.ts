@@ -69,23 +69,34 @@ export class Control {
   ): Promise<Control> {
     const control = new Control(proxy, network, given.eventLog ?? new EventLog(), given.store);
     const store = control.store;
+    const replay = control.replayer.addon;
+    const live = control.liveBodies.addon;
+    // One addon for the replay marker, the store and the live event streams: each addon a hook
+    // goes through costs the proxy a snapshot of the flow and an await, for every flow. Replay
+    // first: the store and every later addon see isReplay already set.
     const storeAddon: Addon = {
       name: "flow-store",
-      requestheaders: (flow) => store.add(flow),
-      responseheaders: (flow) => store.update(flow),
-      error: (flow) => store.update(flow),
-      // Written now (inline writer): the flow need not wait in memory for the next batch.
-      flow_done: (flow) => store.finish(flow),
+      requestheaders: (flow) => {
+        void replay.requestheaders?.(flow);
+        store.add(flow);
+      },
+      responseheaders: (flow) => {
+        store.update(flow);
+        void live.responseheaders?.(flow);
+      },
+      error: (flow) => {
+        store.update(flow);
+        void live.error?.(flow);
+      },
+      flow_done: (flow) => {
+        // Written now (inline writer): the flow need not wait in memory for the next batch.
+        store.finish(flow);
+        void live.flow_done?.(flow);
+      },
       // Each WebSocket message: open UIs see the conversation live, not only once it has ended.
       websocket_message: (flow) => store.touch(flow),
     };
-    // Replay first: the store and every later addon see isReplay already set.
-    await proxy.addons.add(
-      control.replayer.addon,
-      storeAddon,
-      control.liveBodies.addon,
-      control.options.addon,
-    );
+    await proxy.addons.add(storeAddon, control.options.addon);
     await control.interceptor.setFilter(proxy.options.intercept);
     return control;
   }
