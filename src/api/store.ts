@@ -108,6 +108,8 @@ export class FlowStore {
   #behind = 0;
   /** New flows written by finish() in the open transaction (counted in size until committed). */
   #uncommitted = 0;
+  /** finish() wrote something (new or not) that the next flush must commit. */
+  #toCommit = false;
 
   constructor(options: StoreOptions) {
     this.maxBytes = options.maxBytes;
@@ -201,11 +203,13 @@ export class FlowStore {
     this.#pending.delete(flow.id);
     try {
       this.#writer.writeNow({ seq: state.seq, written: state.written, flow });
+      this.#toCommit = true;
       if (!state.written) this.#uncommitted++;
       state.written = true;
     } catch (e) {
       // The open transaction is lost with it: said once, as a failed batch is.
       this.#uncommitted = 0;
+      this.#toCommit = false;
       this.#writeFailed(e as Error);
     }
     this.#scheduleFlush(this.#pending.size + this.#uncommitted);
@@ -235,6 +239,7 @@ export class FlowStore {
   async clear(): Promise<void> {
     this.#pending.clear();
     this.#uncommitted = 0; // committed, then deleted, by the clear below
+    this.#toCommit = false;
     this.#floor = this.#nextSeq;
     this.#emit({ type: "cleared" });
     await this.#request({ op: "clear" });
@@ -307,7 +312,7 @@ export class FlowStore {
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#closed || (this.#pending.size === 0 && this.#uncommitted === 0)) return;
+    if (this.#closed || (this.#pending.size === 0 && !this.#toCommit)) return;
     if (this.#inFlight > MAX_BACKLOG) return this.#fellBehind();
     const batch: WriteItem[] = [];
     let fresh = 0;
@@ -323,7 +328,8 @@ export class FlowStore {
     // An empty batch still commits what finish() wrote.
     fresh += this.#uncommitted;
     this.#uncommitted = 0;
-    if (batch.length === 0 && fresh === 0) return;
+    if (batch.length === 0 && !this.#toCommit) return;
+    this.#toCommit = false;
     this.#inFlight += fresh;
     void this.#track(this.#writer.write(batch, this.maxBytes))
       .catch(() => {}) // said once in #track

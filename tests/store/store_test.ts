@@ -338,6 +338,15 @@ test("inline, a finished flow is written at once and committed by the next flush
       assert.equal(rowCount(file), 1);
       assert.equal((await store.get(flow.id))!.marked, true);
       assert.equal(store.size, 1);
+      // A flow written while on its way (a flush came first) is written again when it finishes.
+      const early = makeFlow(3);
+      early.response = null;
+      store.add(early);
+      await store.sync();
+      early.response = makeFlow(3).response;
+      store.finish(early);
+      assert.equal((await store.get(early.id))!.response?.status, 200);
+      assert.equal(store.size, 2);
       // Finishing a flow that was deleted does not bring it back.
       const gone = makeFlow(2);
       store.add(gone);
@@ -346,7 +355,7 @@ test("inline, a finished flow is written at once and committed by the next flush
       store.finish(gone);
       await store.sync();
       assert.equal(await store.get(gone.id), undefined);
-      assert.equal(store.size, 1);
+      assert.equal(store.size, 2);
     } finally {
       await store.close();
     }
