@@ -64,16 +64,29 @@ export class Control {
   ): Promise<Control> {
     const control = new Control(proxy, given.eventLog ?? new EventLog(), given.store);
     const store = control.store;
+    const live = control.liveBodies.addon;
+    // One addon for the store and the live event streams: each addon a hook goes through costs
+    // the proxy a snapshot of the flow and an await, for every flow.
     const storeAddon: Addon = {
       name: "flow-store",
       requestheaders: (flow) => store.add(flow),
-      responseheaders: (flow) => store.update(flow),
-      error: (flow) => store.update(flow),
-      flow_done: (flow) => store.update(flow),
+      responseheaders: (flow) => {
+        store.update(flow);
+        void live.responseheaders?.(flow);
+      },
+      error: (flow) => {
+        store.update(flow);
+        void live.error?.(flow);
+      },
+      flow_done: (flow) => {
+        // Written now (inline writer): the flow need not wait in memory for the next batch.
+        store.finish(flow);
+        void live.flow_done?.(flow);
+      },
       // Each WebSocket message: open UIs see the conversation live, not only once it has ended.
       websocket_message: (flow) => store.touch(flow),
     };
-    await proxy.addons.add(storeAddon, control.liveBodies.addon, control.options.addon);
+    await proxy.addons.add(storeAddon, control.options.addon);
     await control.interceptor.setFilter(proxy.options.intercept);
     return control;
   }

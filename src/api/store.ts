@@ -5,10 +5,12 @@
  * The proxy never waits on the disk: add() and update() only note the flow and tell listeners.
  * Every FLUSH_MS (sooner past FLUSH_FLOWS) the noted flows go to the writer (src/store/writer.ts)
  * as one batch in one transaction: read from the live flows on this thread (the default), or
- * copied as plain data for a writer thread. Reads wait until what was handed over is written, then
- * read through a connection of their own. No Flow object is kept beyond the queue: memory stays
- * flat however many flows there are. A flow still on its way is written as it is and written again
- * at its next change.
+ * copied as plain data for a writer thread. With the inline writer, a flow that is done (finish())
+ * is written at once into the open transaction instead of waiting in the queue, so that the Flow
+ * (body and all) can be collected young, as without the store; the next flush commits it. Reads
+ * wait until what was handed over is committed, then read through a connection of their own. No
+ * Flow object is kept beyond the queue: memory stays flat however many flows there are. A flow
+ * still on its way is written as it is and written again at its next change.
  */
 import type { Filter } from "../filter/mod.ts";
 import type { Flow } from "../flow/flow.ts";
@@ -86,7 +88,11 @@ export class FlowStore {
   /** Reads only: the writer thread has the connection that writes. */
   readonly #db: FlowDb;
   readonly #writer: StoreWriter;
-  readonly #states = new WeakMap<Flow, FlowState>();
+  /**
+   * Where a flow's FlowState is kept: a property of the Flow under this store's own symbol rather
+   * than a WeakMap entry, which JavaScriptCore's collector has to revisit for every flow.
+   */
+  readonly #stateKey = Symbol("flow store state");
   readonly #pending = new Map<string, Flow>();
   readonly #removed = new Set<string>();
   readonly #listeners = new Set<(event: StoreEvent) => void>();
@@ -106,6 +112,10 @@ export class FlowStore {
   #failure: string | null = null;
   /** Flows dropped because the writer fell behind (added to `dropped`). */
   #behind = 0;
+  /** New flows written by finish() in the open transaction (counted in size until committed). */
+  #uncommitted = 0;
+  /** finish() wrote something (new or not) that the next flush must commit. */
+  #toCommit = false;
 
   constructor(options: StoreOptions) {
     this.maxBytes = options.maxBytes;
@@ -141,7 +151,7 @@ export class FlowStore {
   get size(): number {
     let unwritten = 0;
     for (const flow of this.#pending.values()) if (!this.#written(flow)) unwritten++;
-    return this.#count + this.#inFlight + unwritten;
+    return this.#count + this.#inFlight + this.#uncommitted + unwritten;
   }
 
   /** What the written flows take on disk, as the budget counts it. */
@@ -164,31 +174,57 @@ export class FlowStore {
     await this.sync();
     const seq = this.#db.seqOf(id);
     const flow = seq === undefined ? undefined : this.#db.read(seq);
-    if (flow !== undefined) this.#states.set(flow, { seq: seq!, written: true });
+    if (flow !== undefined) this.#setState(flow, { seq: seq!, written: true });
     return flow;
   }
 
   /** Adds a flow that has just begun. */
   add(flow: Flow): void {
     if (this.#closed) return;
-    if (this.#states.has(flow)) return this.update(flow);
-    this.#states.set(flow, { seq: this.#nextSeq++, written: false });
+    if (this.#stateOf(flow) !== undefined) return this.update(flow);
+    this.#setState(flow, { seq: this.#nextSeq++, written: false });
     this.#queue(flow);
     this.#emit({ type: "added", flow });
   }
 
   /** Reports a change to a kept flow. A flow no longer here (deleted, cleared, dropped) stays gone. */
   update(flow: Flow): void {
-    const state = this.#states.get(flow);
+    const state = this.#stateOf(flow);
     if (state === undefined || state.seq < this.#floor || this.#closed) return;
     if (state.gone || this.#removed.has(flow.id)) return;
     this.#queue(flow);
     this.#emit({ type: "updated", flow });
   }
 
+  /**
+   * Reports that a kept flow is done (flow_done). The inline writer writes it now, in the
+   * transaction the next flush commits; otherwise it is queued as update() does.
+   */
+  finish(flow: Flow): void {
+    const state = this.#stateOf(flow);
+    if (!this.#writer.writesNow || state === undefined || state.seq < this.#floor) {
+      return this.update(flow);
+    }
+    if (this.#closed || state.gone || this.#removed.has(flow.id)) return;
+    this.#pending.delete(flow.id);
+    try {
+      this.#writer.writeNow({ seq: state.seq, written: state.written, flow });
+      this.#toCommit = true;
+      if (!state.written) this.#uncommitted++;
+      state.written = true;
+    } catch (e) {
+      // The open transaction is lost with it: said once, as a failed batch is.
+      this.#uncommitted = 0;
+      this.#toCommit = false;
+      this.#writeFailed(e as Error);
+    }
+    this.#scheduleFlush(this.#pending.size + this.#uncommitted);
+    this.#emit({ type: "updated", flow });
+  }
+
   /** Reports a change to a kept flow (intercepted, resumed) that needs no write. */
   touch(flow: Flow): void {
-    const state = this.#states.get(flow);
+    const state = this.#stateOf(flow);
     if (state !== undefined && state.seq >= this.#floor && !this.#removed.has(flow.id)) {
       this.#emit({ type: "updated", flow });
     }
@@ -208,6 +244,8 @@ export class FlowStore {
 
   async clear(): Promise<void> {
     this.#pending.clear();
+    this.#uncommitted = 0; // committed, then deleted, by the clear below
+    this.#toCommit = false;
     this.#floor = this.#nextSeq;
     this.#emit({ type: "cleared" });
     await this.#request({ op: "clear" });
@@ -315,12 +353,12 @@ export class FlowStore {
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#closed || this.#pending.size === 0) return;
+    if (this.#closed || (this.#pending.size === 0 && !this.#toCommit)) return;
     if (this.#inFlight > MAX_BACKLOG) return this.#fellBehind();
     const batch: WriteItem[] = [];
     let fresh = 0;
     for (const flow of this.#pending.values()) {
-      const state = this.#states.get(flow);
+      const state = this.#stateOf(flow);
       if (state !== undefined && state.seq >= this.#floor) {
         batch.push({ seq: state.seq, written: state.written, flow });
         if (!state.written) fresh++;
@@ -328,7 +366,11 @@ export class FlowStore {
       }
     }
     this.#pending.clear();
-    if (batch.length === 0) return;
+    // An empty batch still commits what finish() wrote.
+    fresh += this.#uncommitted;
+    this.#uncommitted = 0;
+    if (batch.length === 0 && !this.#toCommit) return;
+    this.#toCommit = false;
     this.#inFlight += fresh;
     void this.#track(this.#writer.write(batch, this.maxBytes))
       .catch(() => {}) // said once in #track
@@ -343,7 +385,7 @@ export class FlowStore {
       );
     }
     for (const flow of this.#pending.values()) {
-      const state = this.#states.get(flow);
+      const state = this.#stateOf(flow);
       if (state === undefined || state.written || state.gone) continue;
       state.gone = true;
       this.#behind++;
@@ -357,8 +399,16 @@ export class FlowStore {
     await this.#last.catch(() => {});
   }
 
+  #stateOf(flow: Flow): FlowState | undefined {
+    return (flow as unknown as Record<symbol, FlowState | undefined>)[this.#stateKey];
+  }
+
+  #setState(flow: Flow, state: FlowState): void {
+    (flow as unknown as Record<symbol, FlowState>)[this.#stateKey] = state;
+  }
+
   #written(flow: Flow): boolean {
-    return this.#states.get(flow)?.written ?? false;
+    return this.#stateOf(flow)?.written ?? false;
   }
 
   /** Writes what is queued and closes the database; a temporary store is deleted. */
@@ -388,20 +438,29 @@ export class FlowStore {
       }
       return reply;
     }, (e: Error) => {
-      // A full disk or a removed file must not end the proxy: the batch is lost, and said so.
-      if (this.#failure === null) {
-        this.#failure = e.message;
-        console.error(`mitm: cannot write flows to ${this.path}: ${e.message}`);
-      }
+      this.#writeFailed(e);
       throw e;
     });
     this.#last = result;
     return result;
   }
 
+  /** A full disk or a removed file must not end the proxy: the batch is lost, and said so once. */
+  #writeFailed(e: Error): void {
+    if (this.#failure === null) {
+      this.#failure = e.message;
+      console.error(`mitm: cannot write flows to ${this.path}: ${e.message}`);
+    }
+  }
+
   #queue(flow: Flow): void {
     this.#pending.set(flow.id, flow);
-    if (this.#pending.size >= FLUSH_FLOWS) {
+    this.#scheduleFlush(this.#pending.size + this.#uncommitted);
+  }
+
+  /** A flush soon (at once past FLUSH_FLOWS flows waiting). */
+  #scheduleFlush(waiting: number): void {
+    if (waiting >= FLUSH_FLOWS) {
       clearTimeout(this.#timer);
       this.#timer = setTimeout(() => this.flush(), 0);
     } else this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);

@@ -78,6 +78,9 @@ export class FlowDb {
   #bytes = 0;
   #dropped = 0;
   #maxSeq = 0;
+  /** A transaction opened by writeOne() and not yet committed, and the totals before it. */
+  #inTransaction = false;
+  #saved = { count: 0, bytes: 0, maxSeq: 0 };
   readonly #st: Record<string, SqlStatement>;
 
   constructor(path: string, options: { chunkSize?: number; readOnly?: boolean } = {}) {
@@ -87,13 +90,20 @@ export class FlowDb {
     const db = this.db;
     const prepare = (sql: string) => db.prepare(sql);
     this.#st = {
+      // No `INSERT OR REPLACE`: it may delete rows, so SQLite copies every page it touches to a
+      // statement journal first (four 16 KiB pages a flow, measured: most of the write's cost).
+      // A flow written again is deleted first; OR IGNORE (a duplicate id) needs no journal.
       insertFlow: prepare(
-        `INSERT OR REPLACE INTO flows (seq, ${FLOW_COLUMNS}) VALUES (${"?, ".repeat(15)}?)`,
+        `INSERT OR IGNORE INTO flows (seq, ${FLOW_COLUMNS}) VALUES (${"?, ".repeat(15)}?)`,
       ),
       insertDoc: prepare(
-        "INSERT OR REPLACE INTO flow_docs (seq, doc, req_heads, res_heads, req_data, res_data) " +
+        "INSERT INTO flow_docs (seq, doc, req_heads, res_heads, req_data, res_data) " +
           "VALUES (?, ?, ?, ?, ?, ?)",
       ),
+      deleteFlow: prepare("DELETE FROM flows WHERE seq = ?"),
+      deleteDoc: prepare("DELETE FROM flow_docs WHERE seq = ?"),
+      deleteChunks: prepare("DELETE FROM bodies WHERE key BETWEEN ? AND ?"),
+      deleteWs: prepare("DELETE FROM ws_messages WHERE key BETWEEN ? AND ?"),
       insertChunk: prepare("INSERT INTO bodies (key, data) VALUES (?, ?)"),
       insertWs: prepare(
         "INSERT INTO ws_messages (key, from_client, type, ts, dropped, injected, content) " +
@@ -148,57 +158,103 @@ export class FlowDb {
     return this.#maxSeq;
   }
 
-  /** Writes flows (new or changed) in one transaction. */
+  /**
+   * Writes flows (new or changed) in one transaction: the one writeOne() opened, if any, which
+   * this commits.
+   */
   write(batch: PendingFlow[]): void {
-    if (batch.length === 0) return;
-    const st = this.#st;
-    this.db.exec("BEGIN");
+    if (batch.length === 0) return this.commit();
+    this.#begin();
     try {
-      for (const { seq, flow, written } of batch) {
-        const rows = flowToRows(flow, this.chunkSize);
-        if (written) {
-          const old = st.oldBytes.get(seq);
-          if (old !== undefined) {
-            this.#bytes -= Number(old.bytes);
-            this.#count--;
-            this.#deleteParts(seq, seq);
-          }
-        }
-        st.insertFlow.run(seq, ...rows.flow);
-        st.insertDoc.run(seq, ...rows.doc);
-        for (const [part, idx, data] of rows.chunks) {
-          st.insertChunk.run(bodyKey(seq, part, idx), data);
-        }
-        rows.ws.forEach((m, i) =>
-          st.insertWs.run(
-            wsKey(seq, i),
-            m.fromClient ? 1 : 0,
-            m.type,
-            m.timestamp,
-            m.dropped ? 1 : 0,
-            m.injected ? 1 : 0,
-            m.content,
-          )
-        );
-        this.#bytes += rows.bytes;
-        this.#count++;
-        if (seq > this.#maxSeq) this.#maxSeq = seq;
-      }
-      this.db.exec("COMMIT");
+      for (const item of batch) this.#writeFlow(item);
     } catch (e) {
-      this.db.exec("ROLLBACK");
+      this.rollback();
+      throw e;
+    }
+    this.commit();
+  }
+
+  /**
+   * Writes one flow in the open transaction (opening one if none is): it is on disk, and visible
+   * to other connections, at the next commit() (or write()). A failure rolls the transaction back.
+   */
+  writeOne(item: PendingFlow): void {
+    this.#begin();
+    try {
+      this.#writeFlow(item);
+    } catch (e) {
+      this.rollback();
       throw e;
     }
   }
 
+  /** Commits what writeOne() wrote (nothing when no transaction is open). */
+  commit(): void {
+    if (!this.#inTransaction) return;
+    this.db.exec("COMMIT");
+    this.#inTransaction = false;
+  }
+
+  /** Drops what writeOne() wrote since the last commit, and the totals with it. */
+  rollback(): void {
+    if (!this.#inTransaction) return;
+    this.#inTransaction = false;
+    try {
+      this.db.exec("ROLLBACK");
+    } catch {
+      // SQLite may have rolled back already (a full disk, say).
+    }
+    this.#count = this.#saved.count;
+    this.#bytes = this.#saved.bytes;
+    this.#maxSeq = this.#saved.maxSeq;
+  }
+
+  #begin(): void {
+    if (this.#inTransaction) return;
+    this.db.exec("BEGIN");
+    this.#inTransaction = true;
+    this.#saved = { count: this.#count, bytes: this.#bytes, maxSeq: this.#maxSeq };
+  }
+
+  #writeFlow({ seq, flow, written }: PendingFlow): void {
+    const st = this.#st;
+    const rows = flowToRows(flow, this.chunkSize);
+    if (written) {
+      const old = st.oldBytes.get(seq);
+      if (old !== undefined) {
+        this.#bytes -= Number(old.bytes);
+        this.#count--;
+        st.deleteFlow.run(seq);
+        st.deleteDoc.run(seq);
+        this.#deleteParts(seq, seq);
+      }
+    }
+    // Another flow with this id (a copy that slipped through an import) is not written.
+    if (Number(st.insertFlow.run(seq, ...rows.flow).changes) === 0) return;
+    st.insertDoc.run(seq, ...rows.doc);
+    for (const [part, idx, data] of rows.chunks) {
+      st.insertChunk.run(bodyKey(seq, part, idx), data);
+    }
+    rows.ws.forEach((m, i) =>
+      st.insertWs.run(
+        wsKey(seq, i),
+        m.fromClient ? 1 : 0,
+        m.type,
+        m.timestamp,
+        m.dropped ? 1 : 0,
+        m.injected ? 1 : 0,
+        m.content,
+      )
+    );
+    this.#bytes += rows.bytes;
+    this.#count++;
+    if (seq > this.#maxSeq) this.#maxSeq = seq;
+  }
+
   /** Deletes the extra body chunks and WebSocket messages of flows lo..hi (inclusive). */
   #deleteParts(lo: number, hi: number): void {
-    this.db.exec(
-      `DELETE FROM bodies WHERE key BETWEEN ${bodyKey(lo, 0, 0)} AND ${
-        bodyKey(hi + 1, 0, 0) - 1
-      };` +
-        `DELETE FROM ws_messages WHERE key BETWEEN ${wsKey(lo, 0)} AND ${wsKey(hi + 1, 0) - 1};`,
-    );
+    this.#st.deleteChunks.run(bodyKey(lo, 0, 0), bodyKey(hi + 1, 0, 0) - 1);
+    this.#st.deleteWs.run(wsKey(lo, 0), wsKey(hi + 1, 0) - 1);
   }
 
   /**
@@ -206,6 +262,7 @@ export class FlowDb {
    * it alone is over. Returns what went.
    */
   evict(maxBytes: number): Evicted {
+    this.commit();
     const out: Evicted = { count: 0, ids: [], lastSeq: 0 };
     if (this.#bytes <= maxBytes || this.#count <= 1) return out;
     let excess = this.#bytes - maxBytes;
@@ -251,6 +308,7 @@ export class FlowDb {
 
   /** Deletes one flow; false when it is not stored. */
   remove(id: string): boolean {
+    this.commit();
     const row = this.#st.seqOf.get(id);
     if (row === undefined) return false;
     const seq = Number(row.seq);
@@ -264,6 +322,7 @@ export class FlowDb {
   }
 
   clear(): void {
+    this.commit();
     this.db.exec("BEGIN");
     this.#deleteRange(0, this.#maxSeq);
     this.db.exec("COMMIT");
@@ -461,6 +520,7 @@ export class FlowDb {
   }
 
   close(): void {
+    this.commit();
     this.db.close();
   }
 }

@@ -143,6 +143,20 @@ export class StoreWriter {
     });
   }
 
+  /** True when writeNow() can write a flow at once (the inline writer). */
+  get writesNow(): boolean {
+    return this.#inline !== null;
+  }
+
+  /**
+   * Inline only: writes one flow now, in the transaction the next write() commits (nothing is
+   * copied and the flow need not be kept until then). Throws when the write fails; the flows
+   * written since the last commit are then lost.
+   */
+  writeNow(item: WriteItem): void {
+    this.#inline!.writeOne(item);
+  }
+
   request(req: WriterRequest): Promise<WriterReply> {
     return this.#send({ id: this.#nextId++, op: "request", req }) as Promise<WriterReply>;
   }

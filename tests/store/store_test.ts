@@ -251,7 +251,19 @@ test("headers come back as they were, odd ones included", async () => {
       odd.response!.headers.append("Weird:Name", "v");
       odd.response!.headers.append("X-Lines", "one\ntwo");
       odd.response!.trailers = HeaderList.from({ "X-Trailer": "t" });
-      db.write([{ seq: 1, flow: plain, written: false }, { seq: 2, flow: odd, written: false }]);
+      // A line break alone (no odd name) is found too, in a value or in a name.
+      const lines = makeFlow(3);
+      lines.request.headers.append("X-Lines", "one\ntwo");
+      const cr = makeFlow(4);
+      cr.request.headers.append("X-Cr\r", "v");
+      db.write([
+        { seq: 1, flow: plain, written: false },
+        { seq: 2, flow: odd, written: false },
+        { seq: 3, flow: lines, written: false },
+        { seq: 4, flow: cr, written: false },
+      ]);
+      assert.deepEqual(db.read(3)!.request.headers.raw, lines.request.headers.raw);
+      assert.deepEqual(db.read(4)!.request.headers.raw, cr.request.headers.raw);
       assert.deepEqual(db.read(1)!.request.headers.raw, plain.request.headers.raw);
       assert.deepEqual(db.read(1)!.response!.headers.raw, plain.response!.headers.raw);
       assert.deepEqual(db.read(2)!.response!.headers.raw, odd.response!.headers.raw);
@@ -297,6 +309,52 @@ test("inline, a flow is written as it is at the flush, and again at its next upd
       store.update(flow);
       await store.sync();
       assert.equal((await store.list()).find((f) => f.id === flow.id)!.comment, flow.comment);
+      assert.equal(store.size, 2);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test("inline, a finished flow is written at once and committed by the next flush", async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, "s.db");
+    const store = new FlowStore({ file, maxBytes: GIB, inlineWriter: true });
+    try {
+      const flow = makeFlow(1);
+      store.add(flow);
+      store.finish(flow);
+      assert.equal(store.size, 1, "counted before the commit");
+      assert.equal(rowCount(file), 0, "written in the open transaction, not committed yet");
+      // No longer queued: get() reads it back from the file, not the live object.
+      const back = await store.get(flow.id);
+      assert.notEqual(back, flow);
+      assert.equal(back!.response!.status, flow.response!.status);
+      assert.equal(rowCount(file), 1);
+      // A later change (a mark from the API) writes it again in place.
+      flow.marked = true;
+      store.update(flow);
+      await store.sync();
+      assert.equal(rowCount(file), 1);
+      assert.equal((await store.get(flow.id))!.marked, true);
+      assert.equal(store.size, 1);
+      // A flow written while on its way (a flush came first) is written again when it finishes.
+      const early = makeFlow(3);
+      early.response = null;
+      store.add(early);
+      await store.sync();
+      early.response = makeFlow(3).response;
+      store.finish(early);
+      assert.equal((await store.get(early.id))!.response?.status, 200);
+      assert.equal(store.size, 2);
+      // Finishing a flow that was deleted does not bring it back.
+      const gone = makeFlow(2);
+      store.add(gone);
+      await store.sync();
+      assert.equal(await store.remove(gone.id), true);
+      store.finish(gone);
+      await store.sync();
+      assert.equal(await store.get(gone.id), undefined);
       assert.equal(store.size, 2);
     } finally {
       await store.close();
