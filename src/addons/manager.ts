@@ -13,6 +13,7 @@ export class AddonManager {
   readonly #log: Logger;
   #addons: Addon[] = [];
   #byHook = new Map<HookName, Addon[]>();
+  #observedOnly = new Set<HookName>();
 
   constructor(log: Logger) {
     this.#log = log;
@@ -25,6 +26,36 @@ export class AddonManager {
   /** True when some addon implements `hook`. */
   has(hook: HookName): boolean {
     return this.#byHook.has(hook);
+  }
+
+  /** True when every addon implementing `hook` is read-only: `notify` may run it. */
+  observedOnly(hook: HookName): boolean {
+    return this.#observedOnly.has(hook);
+  }
+
+  /**
+   * Runs `hook` on read-only addons without waiting: no snapshot, nothing awaited; an error (or
+   * a rejected promise) is logged like trigger's.
+   */
+  notify(hook: HookName, ...args: unknown[]): void {
+    const list = this.#byHook.get(hook);
+    if (list === undefined) return;
+    for (const addon of list) {
+      const fn = addon[hook] as AnyHook | undefined;
+      if (typeof fn !== "function") continue;
+      try {
+        const r = fn.apply(addon, args) as Promise<void> | undefined;
+        if (r instanceof Promise) r.catch((e) => this.#failed(addon, hook, e));
+      } catch (e) {
+        this.#failed(addon, hook, e);
+      }
+    }
+  }
+
+  #failed(addon: Addon, hook: HookName, e: unknown): void {
+    this.#log.error(
+      `addon ${addon.name ?? "(unnamed)"}, hook ${hook} failed: ${(e as Error)?.stack ?? e}`,
+    );
   }
 
   /** Adds addons at the end and runs their `load` hooks. */
@@ -78,6 +109,9 @@ export class AddonManager {
       }
     }
     this.#byHook = byHook;
+    this.#observedOnly = new Set(
+      [...byHook].filter(([, list]) => list.every((a) => a.readOnly === true)).map(([h]) => h),
+    );
   }
 
   #context(): AddonContext {

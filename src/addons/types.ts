@@ -52,6 +52,12 @@ type Hook<A extends unknown[]> = (...args: A) => void | Promise<void>;
 export interface Addon {
   /** Shown in logs; defaults to the script file name. */
   name?: string;
+  /**
+   * Its hooks only look at flows: they change nothing and nobody waits for them (a recorder, a
+   * store). A hook only such addons implement runs without an undo snapshot and without holding
+   * the flow up, which saves the proxy a round trip per hook and request.
+   */
+  readOnly?: boolean;
   /** Once, when the addon is loaded (and again after a hot reload). */
   load?: Hook<[AddonContext]>;
   /** Once the proxy is listening. */

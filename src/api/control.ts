@@ -69,6 +69,8 @@ export class Control {
     // the proxy a snapshot of the flow and an await, for every flow.
     const storeAddon: Addon = {
       name: "flow-store",
+      // It records and shows flows, never changes them: the proxy does not wait for it.
+      readOnly: true,
       requestheaders: (flow) => store.add(flow),
       responseheaders: (flow) => {
         store.update(flow);

@@ -88,6 +88,7 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
     http2: options.http2,
     // Addon hooks no addon implements are skipped by the layers (see layeredServices).
     hookListened: (name) => CORE_HOOKS.has(name) || addons.has(name as never),
+    hookObserved: (name) => !CORE_HOOKS.has(name) && addons.observedOnly(name as never),
     self: {
       url: `http://${formatAuthority(listen.host, listen.port)}`,
       is: (host, port) => port === listen.port && (host === listen.host || SELF_HOSTS.has(host)),
@@ -216,11 +217,15 @@ function layeredServices(shared: LayeredShared): DriverServices {
         return;
       }
       if (!addons.has(name as never)) return;
+      // Only read-only addons have it: run, not waited for (the layers went on already).
+      const run = addons.observedOnly(name as never)
+        ? (...args: unknown[]) => addons.notify(name as never, ...args)
+        : (...args: unknown[]) => addons.trigger(name as never, ...args);
       if (name === "server_connected") {
         const d = data as ServerConnectedData;
-        return addons.trigger("server_connected", d.server, d.flow);
+        return run(d.server, d.flow);
       }
-      return addons.trigger(name as never, data as never);
+      return run(data);
     },
   });
   services.timers = sweptTimers(shared.deadlines);

@@ -101,6 +101,11 @@ export interface LayerOptions {
    * yielded (as Playbook tests expect).
    */
   hookListened?: (name: string) => boolean;
+  /**
+   * True for a hook only read-only addons implement (the flow store): the layers yield it as an
+   * observer (`CallHook` with `observe`) and go on at once, without waiting for an answer.
+   */
+  hookObserved?: (name: string) => boolean;
 }
 
 export const DEFAULT_LAYER_OPTIONS: LayerOptions = {

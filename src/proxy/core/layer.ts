@@ -119,12 +119,21 @@ export abstract class Layer {
 
   /** Runs a generator until it finishes or pauses on a blocking command of its own. */
   #step(gen: CommandGenerator, send: unknown, out: Command[]): void {
-    const listened = this.context.options.hookListened;
+    const { hookListened: listened, hookObserved: observed } = this.context.options;
     let r = gen.next(send);
     while (!r.done) {
       const command = r.value;
       if (listened !== undefined && command instanceof CallHook && !listened(command.name)) {
         // No one would run it: answered at once, with its data unchanged.
+        r = gen.next(command.data);
+        continue;
+      }
+      if (
+        observed !== undefined && command instanceof CallHook && !command.observe &&
+        observed(command.name)
+      ) {
+        // Only read-only addons run it: they are told, and the layer goes on at once.
+        out.push(new CallHook(command.name, command.data, true));
         r = gen.next(command.data);
         continue;
       }
