@@ -292,3 +292,31 @@ function serverOf(layer: HttpLayer): Server {
   const [conn] = layer.pool.keys();
   return conn as Server;
 }
+
+describe("hooks only read-only addons implement (hookObserved)", () => {
+  test("they are yielded as observers and the exchange goes on without waiting", () => {
+    const observed = new Set(["requestheaders", "responseheaders"]);
+    const ctx = context({
+      hookListened: (name) => observed.has(name) || name === "flow_done",
+      hookObserved: (name) => observed.has(name),
+    });
+    const layer = new HttpLayer(ctx, REGULAR);
+    const flow = any<Flow>("flow");
+    const server = any<Server>("server");
+    const pb = new Playbook(layer)
+      .send(new Start())
+      .send(new DataReceived(ctx.client, GET("/")))
+      // No reply(): nothing waits for the observer.
+      .expect(new CallHook("requestheaders", flow, true), new OpenConnection(server))
+      .send(reply())
+      .expect(new SendData(server, b("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")))
+      .send((p) => new DataReceived(p.last(OpenConnection).conn, OK))
+      .expect(
+        new CallHook("responseheaders", flow, true),
+        new SendData(ctx.client, OK),
+        new CallHook("flow_done", flow, true),
+      )
+      .check();
+    assert.ok(pb.commands.every((c) => !(c instanceof CallHook) || !c.blocking));
+  });
+});
