@@ -92,8 +92,7 @@ export class AddonManager {
       await fn.apply(addon, args);
     } catch (e) {
       restore?.();
-      const where = `addon ${addon.name ?? "(unnamed)"}, hook ${hook}`;
-      this.#log.error(`${where} failed: ${(e as Error)?.stack ?? e}`);
+      this.#failed(addon, hook, e);
     }
   }
 

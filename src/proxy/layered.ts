@@ -217,15 +217,11 @@ function layeredServices(shared: LayeredShared): DriverServices {
         return;
       }
       if (!addons.has(name as never)) return;
-      // Only read-only addons have it: run, not waited for (the layers went on already).
-      const run = addons.observedOnly(name as never)
-        ? (...args: unknown[]) => addons.notify(name as never, ...args)
-        : (...args: unknown[]) => addons.trigger(name as never, ...args);
-      if (name === "server_connected") {
-        const d = data as ServerConnectedData;
-        return run(d.server, d.flow);
-      }
-      return run(data);
+      const d = data as ServerConnectedData;
+      const args = name === "server_connected" ? [d.server, d.flow] : [data];
+      // Only read-only addons have it: told, not waited for (the layers went on already).
+      if (addons.observedOnly(name as never)) return addons.notify(name as never, ...args);
+      return addons.trigger(name as never, ...args);
     },
   });
   services.timers = sweptTimers(shared.deadlines);
