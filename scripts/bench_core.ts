@@ -7,15 +7,20 @@
  *   bun scripts/bench_core.ts [requests] [clients]
  *   deno run -A scripts/bench_core.ts [requests] [clients]
  *   bun --cpu-prof --cpu-prof-dir=/tmp/prof scripts/bench_core.ts   a profile of the same run
+ *   ... scripts/bench_core.ts 100000 16 --store   with the web UI's flow store and live events
+ *                                                  attached, as the defaults run
  */
 import process from "node:process";
 import { ResponseReader } from "../src/http1/mod.ts";
+import { Control } from "../src/api/control.ts";
 import { startProxy } from "../src/proxy/server.ts";
 import { MemoryNetwork } from "../src/runtime/memory.ts";
 import type { Conn } from "../src/runtime/types.ts";
 
-const total = Number(process.argv[2] ?? 100_000);
-const clients = Number(process.argv[3] ?? 16);
+const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const withStore = process.argv.includes("--store");
+const total = Number(args[0] ?? 100_000);
+const clients = Number(args[1] ?? 16);
 
 const enc = new TextEncoder();
 const request = enc.encode(
@@ -57,6 +62,7 @@ async function serveOrigin(conn: Conn): Promise<void> {
 const net = new MemoryNetwork();
 await net.listen({ host: "origin.test", port: 80 }, (c) => void serveOrigin(c));
 const proxy = await startProxy({ listen_host: "127.0.0.1", listen_port: 8080 }, { network: net });
+const control = withStore ? await Control.attach(proxy) : null;
 
 async function client(count: number): Promise<void> {
   const conn = await net.connect({ host: "127.0.0.1", port: 8080 });
@@ -93,5 +99,6 @@ console.log(
     `${((cpu.user + cpu.system) / total).toFixed(1)} µs CPU/request, ` +
     `${(wall * 1000 / total).toFixed(1)} µs wall/request`,
 );
+await control?.close();
 await proxy.close();
 process.exit(0);
