@@ -5,38 +5,48 @@
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 let lastTime = -1;
-const lastRandom = new Uint8Array(10);
-/** The time part of lastTime, made once per millisecond (several flows share one). */
-let lastPrefix = "";
+/** The 80-bit random part as 16 base32 digits (5 bits each, most significant first). */
+const digits = new Uint8Array(16);
+/** The time part and the first 15 random digits: a flow id is this and one more character. */
+let head = "";
 
 export function newFlowId(now = Date.now()): string {
-  if (now <= lastTime) {
-    // Same (or earlier: clock step) millisecond: increment the previous random part.
-    for (let i = 9; i >= 0; i--) {
-      if (lastRandom[i] === 0xff) lastRandom[i] = 0;
-      else {
-        lastRandom[i]++;
-        break;
-      }
-    }
-  } else {
-    crypto.getRandomValues(lastRandom);
+  if (now > lastTime) {
     lastTime = now;
-    lastPrefix = timePart(now);
+    randomDigits();
+    head = timePart(now) + randomHead();
+  } else {
+    // Same (or earlier: clock step) millisecond: the random part plus one. Only a carry out of
+    // the last digit (one call in 32) changes the head; the 80 bits wrap to zero at the top.
+    let i = 15;
+    while (i >= 0 && digits[i] === 31) digits[i--] = 0;
+    if (i >= 0) digits[i]++;
+    if (i < 15) head = head.slice(0, 10) + randomHead();
   }
-  let out = lastPrefix;
+  return head + ALPHABET[digits[15]];
+}
+
+function randomDigits(): void {
+  const bytes = new Uint8Array(10);
+  crypto.getRandomValues(bytes);
   // 80 bits -> 16 base32 digits, 5 bits at a time.
   let acc = 0;
   let bits = 0;
-  for (const byte of lastRandom) {
+  let d = 0;
+  for (const byte of bytes) {
     acc = (acc << 8) | byte;
     bits += 8;
     while (bits >= 5) {
-      out += ALPHABET[(acc >> (bits - 5)) & 31];
+      digits[d++] = (acc >> (bits - 5)) & 31;
       bits -= 5;
     }
     acc &= (1 << bits) - 1;
   }
+}
+
+function randomHead(): string {
+  let out = "";
+  for (let i = 0; i < 15; i++) out += ALPHABET[digits[i]];
   return out;
 }
 
