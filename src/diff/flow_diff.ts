@@ -47,7 +47,7 @@ export interface FlowRef {
 
 export type Change =
   | { what: "status"; before: number | null; after: number | null }
-  | { what: "header"; name: string; before: string[]; after: string[] }
+  | { what: "header"; name: string; before: readonly string[]; after: readonly string[] }
   | { what: "body"; kind: "json"; changes: JsonChange[] }
   | { what: "body"; kind: "text"; line: number; before: string; after: string }
   | { what: "body"; kind: "bytes"; before: BodyFacts; after: BodyFacts };

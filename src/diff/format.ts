@@ -58,7 +58,7 @@ function describe(c: Change): string[] {
   }
 }
 
-function values(v: string[]): string {
+function values(v: readonly string[]): string {
   return v.length === 0 ? "(absent)" : v.map((s) => JSON.stringify(cut(s))).join(", ");
 }
 

@@ -42,14 +42,14 @@ export class HeaderList {
     return out;
   }
 
-  /** Every value of `name`, in order. */
-  getAll(name: string): string[] {
+  /** Every value of `name`, in order (one shared empty list when there is none). */
+  getAll(name: string): readonly string[] {
     const raw = this.raw;
-    const out: string[] = [];
+    let out: string[] | undefined;
     for (let i = 0; i < raw.length; i += 2) {
-      if (sameName(raw[i], name)) out.push(raw[i + 1]);
+      if (sameName(raw[i], name)) (out ??= []).push(raw[i + 1]);
     }
-    return out;
+    return out ?? NO_VALUES;
   }
 
   has(name: string): boolean {
@@ -110,6 +110,9 @@ export class HeaderList {
     return new HeaderList(this.raw.slice());
   }
 }
+
+/** What getAll returns for an absent name: framing asks for fields most messages lack. */
+const NO_VALUES: readonly string[] = Object.freeze([]);
 
 /** ASCII case-insensitive comparison of two field names. */
 export function sameName(a: string, b: string): boolean {

@@ -96,7 +96,7 @@ export function responseFraming(head: ResponseHead, requestMethod: string): Fram
  */
 const KNOWN_CODINGS = new Set(["chunked", "gzip", "x-gzip", "deflate", "compress", "x-compress"]);
 
-function knownCodings(te: string[], status: number, what: string): string[] {
+function knownCodings(te: readonly string[], status: number, what: string): string[] {
   const codings = tokens(te.join(","));
   if (codings.length === 0) throw new HttpError(status, `${what} Transfer-Encoding is empty`);
   for (const c of codings) {
@@ -111,7 +111,7 @@ function knownCodings(te: string[], status: number, what: string): string[] {
 }
 
 /** "chunked" must be the last coding and appear once. */
-function checkChunkedLast(te: string[], status: number, what: string): void {
+function checkChunkedLast(te: readonly string[], status: number, what: string): void {
   const codings = knownCodings(te, status, what);
   const last = codings.length - 1;
   if (codings[last] !== "chunked") {
@@ -127,7 +127,7 @@ function checkChunkedLast(te: string[], status: number, what: string): void {
  * field, then the message framing is invalid". Repeated identical values ("42, 42") are accepted
  * as one, as RFC 9110 section 8.6 allows; differing ones are refused.
  */
-function lengthFraming(values: string[], status: number, what: string): Framing {
+function lengthFraming(values: readonly string[], status: number, what: string): Framing {
   let length = -1;
   for (const field of values) {
     for (const part of field.split(",")) {

@@ -262,19 +262,23 @@ export function layeredOriginPool(options: Options, deadlines: Deadlines): Share
  */
 function sweptTimers(deadlines: Deadlines): DriverTimers {
   return {
-    set(ms, fire) {
-      const item: Expiring = {
-        deadline: Date.now() + Math.max(1, ms),
-        expire() {
-          deadlines.unwatch(item);
-          fire();
-        },
-      };
-      deadlines.watch(item);
-      return item;
-    },
-    clear(handle) {
-      deadlines.unwatch(handle as Expiring);
-    },
+    set: (ms, fire) => new SweptTimer(deadlines, Date.now() + Math.max(1, ms), fire),
+    clear: (handle) => deadlines.unwatch(handle as SweptTimer),
   };
+}
+
+/** One armed timer on the sweeper (a class: no closure per timer). */
+class SweptTimer implements Expiring {
+  watchIndex = -1;
+  constructor(
+    readonly deadlines: Deadlines,
+    public deadline: number,
+    readonly fire: () => void,
+  ) {
+    deadlines.watch(this);
+  }
+  expire(): void {
+    this.deadlines.unwatch(this);
+    this.fire();
+  }
 }

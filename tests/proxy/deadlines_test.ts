@@ -47,6 +47,40 @@ test("an unwatched item never expires, and the sweeper stops with nothing to wat
   d.unwatch(a);
 });
 
+test("an expiry that unwatches another due item keeps that one from expiring", async () => {
+  const d = new Deadlines(10);
+  const second = item();
+  const first: Expiring & { expired: number } = {
+    deadline: 0,
+    expired: 0,
+    expire() {
+      this.expired++;
+      d.unwatch(second); // a closing connection clears its other timers
+    },
+  };
+  d.watch(first);
+  d.watch(second);
+  first.deadline = second.deadline = Date.now() + 10;
+  await sleep(60);
+  assert.equal(first.expired, 1);
+  assert.equal(second.expired, 0);
+  d.stop();
+});
+
+test("many items watched and unwatched in any order: exactly the watched due ones expire", async () => {
+  const d = new Deadlines(10);
+  const items = Array.from({ length: 50 }, () => item());
+  for (const i of items) d.watch(i);
+  d.watch(items[0]); // twice is once
+  for (let k = 0; k < 50; k += 3) d.unwatch(items[k]);
+  d.unwatch(items[0]); // twice is once
+  const due = Date.now() + 10;
+  for (const i of items) i.deadline = due;
+  await sleep(80);
+  items.forEach((i, k) => assert.equal(i.expired, k % 3 === 0 ? 0 : 1, `item ${k}`));
+  d.stop();
+});
+
 test("tickFor: a quarter of the shortest timeout, between 25 ms and 1 s", () => {
   assert.equal(tickFor(60_000, 30_000), 1000);
   assert.equal(tickFor(60_000, 400), 100);

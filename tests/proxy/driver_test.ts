@@ -150,9 +150,11 @@ describe("Driver over the in-memory network", () => {
     );
     const done = drive(proxySide, services(net));
     await client.write(enc.encode("GET http://nobody.test/ HTTP/1.1\r\nHost: nobody.test\r\n\r\n"));
-    const text = await readUntil(client, () => false);
+    const text = await readUntil(client, (t) => t.endsWith("server is up.\n"));
     assert.match(text, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
     assert.match(text, /: connection refused\. Check the host name and that the server is up\.\n$/);
+    // The 502 is well framed, so the client's connection stays usable; the driver ends with it.
+    client.close();
     await done;
   });
 

@@ -6,11 +6,17 @@
 export interface Expiring {
   /** When to expire (ms since the epoch); 0 when nothing is due. */
   deadline: number;
+  /** Where the sweeper keeps it while watched; -1 (or absent) when not watched. */
+  watchIndex?: number;
   expire(): void;
 }
 
 export class Deadlines {
-  readonly #watched = new Set<Expiring>();
+  /**
+   * The watched items in an array, each knowing its index: watching and unwatching (twice per
+   * keep-alive request) swap and push, where a Set would rehash as it grows and shrinks.
+   */
+  readonly #watched: Expiring[] = [];
   readonly #tickMs: number;
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -20,7 +26,9 @@ export class Deadlines {
   }
 
   watch(item: Expiring): void {
-    this.#watched.add(item);
+    if ((item.watchIndex ?? -1) >= 0) return;
+    item.watchIndex = this.#watched.length;
+    this.#watched.push(item);
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => this.#sweep(), this.#tickMs);
       // Do not keep the process alive for the sweeper alone.
@@ -29,8 +37,16 @@ export class Deadlines {
   }
 
   unwatch(item: Expiring): void {
-    this.#watched.delete(item);
-    if (this.#watched.size === 0) this.stop();
+    const i = item.watchIndex ?? -1;
+    const watched = this.#watched;
+    if (i < 0 || watched[i] !== item) return;
+    const last = watched.pop()!;
+    if (last !== item) {
+      watched[i] = last;
+      last.watchIndex = i;
+    }
+    item.watchIndex = -1;
+    if (watched.length === 0) this.stop();
   }
 
   stop(): void {
@@ -40,11 +56,16 @@ export class Deadlines {
 
   #sweep(): void {
     const now = Date.now();
+    const due: Expiring[] = [];
     for (const item of this.#watched) {
-      if (item.deadline !== 0 && item.deadline <= now) {
-        item.deadline = 0;
-        item.expire();
-      }
+      if (item.deadline !== 0 && item.deadline <= now) due.push(item);
+    }
+    // Expired after the scan: expire() may watch and unwatch, which moves items in the array.
+    for (const item of due) {
+      // Unwatched or re-armed by an expiry before it (a closing connection clears its timers).
+      if ((item.watchIndex ?? -1) < 0 || item.deadline === 0 || item.deadline > now) continue;
+      item.deadline = 0;
+      item.expire();
     }
   }
 }
