@@ -29,6 +29,8 @@ export class Drive {
   readonly #out = new Map<Connection, Uint8Array[]>();
   /** Servers dialled, in order. */
   readonly servers: Server[] = [];
+  /** Called with each hook before it is answered (a test may fill in its data). */
+  onHook: ((hook: CallHook) => void) | null = null;
 
   constructor(
     readonly layer: Layer,
@@ -49,6 +51,7 @@ export class Drive {
           list.push(c.data.slice());
           this.#out.set(c.conn, list);
         } else if (c instanceof CallHook) {
+          this.onHook?.(c);
           queue.push(new HookAnswered(c));
         } else if (c instanceof OpenConnection) {
           c.conn.state = ConnState.Open;

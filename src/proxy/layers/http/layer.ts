@@ -11,6 +11,7 @@ import {
   type Command,
   Disarm,
   OpenConnection,
+  OpenPipe,
   ParkConnection,
   PauseReading,
   ResumeReading,
@@ -19,7 +20,7 @@ import {
   StartTls,
 } from "../../core/commands.ts";
 import { type Connection, Server, sniFor, tlsState } from "../../core/connection.ts";
-import type { Context } from "../../core/context.ts";
+import { Context } from "../../core/context.ts";
 import {
   CommandCompleted,
   ConnectionClosed,
@@ -57,6 +58,7 @@ import { Http2Server } from "./http2_server.ts";
 import type { HttpMode } from "./mode.ts";
 import { HttpStream } from "./stream.ts";
 import { UpgradeInStream } from "./websocket_stream.ts";
+import { TunnelInStream } from "./connect_stream.ts";
 
 interface PoolEntry {
   layer: Http1Client | Http2Client;
@@ -140,6 +142,19 @@ export class HttpLayer extends DirectLayer {
    * connection's queue (the HTTP/2 peer's window is shut): stream id -> that connection.
    */
   readonly #pausedForH2 = new Map<number, Connection>();
+  /**
+   * Tunnels inside HTTP/2 streams (connect_stream.ts): each one's layer stack, by the
+   * connections it reads (its CarriedClient, its server, those it dials).
+   */
+  readonly #carried = new Map<Connection, Layer>();
+  readonly #tunnelStacks = new Set<Layer>();
+  /**
+   * Tunnel pipes, with the client's body bytes written to each and not acknowledged yet: the
+   * stream's window reopens when the driver says the pipe took them in (WriteDrained).
+   */
+  readonly #pipeOwed = new Map<Connection, { streamId: number; bytes: number }>();
+  /** Set while routing: the body bytes just received went into this pipe. */
+  #wroteToPipe: Connection | null = null;
 
   constructor(
     context: Context,
@@ -172,6 +187,22 @@ export class HttpLayer extends DirectLayer {
       this.#nextInjectedId += 2;
       this.streams.set(stream.streamId, stream);
       this.#feed(stream, event, out);
+      return;
+    }
+    if (
+      this.#carried.size > 0 &&
+      (event instanceof DataReceived || event instanceof ConnectionClosed ||
+        event instanceof WriteDrained)
+    ) {
+      const stack = this.#carried.get(event.conn);
+      if (stack !== undefined) {
+        this.#feed(stack, event, out);
+        if (event instanceof ConnectionClosed && !event.conn.open) this.#uncarry(event.conn);
+        return;
+      }
+    }
+    if (event instanceof WriteDrained && this.#pipeOwed.has(event.conn)) {
+      this.#pipeDrained(event.conn, out);
       return;
     }
     if (
@@ -249,6 +280,8 @@ export class HttpLayer extends DirectLayer {
             this.#release(command, out);
           } else if (command instanceof UpgradeInStream) {
             this.#upgradeInStream(command, out);
+          } else if (command instanceof TunnelInStream) {
+            this.#tunnelInStream(command, out);
           } else if (command instanceof UpgradeStream) {
             this.#upgrade(child as HttpStream, command, out);
           } else if (command instanceof HandOffClient) {
@@ -260,6 +293,12 @@ export class HttpLayer extends DirectLayer {
             // A disarmed timer never fires: forget who armed it (one per keep-alive request).
             if (command instanceof Disarm) this.#waiting.delete(command.timer);
             if (command instanceof CloseConnection) this.#forget(command.conn, out);
+            // A tunnel's stack dials: that connection's events go to it.
+            if (command instanceof OpenConnection && this.#tunnelStacks.has(child)) {
+              this.#carried.set(command.conn, child);
+            } else if (command instanceof CloseConnection && !command.half && this.#carried.size) {
+              this.#uncarry(command.conn);
+            }
             out.push(command);
           }
         }
@@ -373,13 +412,20 @@ export class HttpLayer extends DirectLayer {
       this.#responseSource.set(ev.streamId, source);
     }
     const outer = this.#queuedOnH2;
+    const outerPipe = this.#wroteToPipe;
     this.#queuedOnH2 = false;
+    this.#wroteToPipe = null;
     this.#feed(stream, ev, out);
     // Held, dropped or written to an HTTP/1 connection (whose write the driver waits for):
-    // taken now. Queued on an HTTP/2 connection: BodyTaken says when.
-    if (!this.#queuedOnH2) this.#acknowledge(source, ev.streamId, ev.data.length, out);
+    // taken now. Queued on an HTTP/2 connection: BodyTaken says when. Into a tunnel's pipe:
+    // WriteDrained says when.
+    const pipe = this.#wroteToPipe as Connection | null;
+    if (pipe !== null && this.#pipeOwed.has(pipe)) {
+      this.#pipeOwed.get(pipe)!.bytes += ev.data.length;
+    } else if (!this.#queuedOnH2) this.#acknowledge(source, ev.streamId, ev.data.length, out);
     else if (from !== null) this.#pauseIfQueued(ev, from, out);
     this.#queuedOnH2 = outer;
+    this.#wroteToPipe = outerPipe;
   }
 
   /**
@@ -588,6 +634,10 @@ export class HttpLayer extends DirectLayer {
   }
 
   #release(command: ReleaseConnection, out: Command[]): void {
+    if (this.#pipeOwed.has(command.conn)) {
+      this.#pipeDrained(command.conn, out);
+      this.#pipeOwed.delete(command.conn);
+    }
     if (this.#rawOrigins.delete(command.conn)) {
       // Past a 101 a connection is never reused.
       if (command.conn.open) out.push(new CloseConnection(command.conn));
@@ -675,6 +725,7 @@ export class HttpLayer extends DirectLayer {
       if (other.open) out.push(new CloseConnection(other));
     }
     this.#toPark.clear();
+    this.#pipeOwed.clear();
     for (const raw of [...this.#rawOrigins.keys()]) {
       this.#rawOrigins.delete(raw);
       if (raw.open) out.push(new CloseConnection(raw));
@@ -736,6 +787,7 @@ export class HttpLayer extends DirectLayer {
     const conn = command.conn;
     const ev = command.event;
     if (ev instanceof RequestData) {
+      if (this.#pipeOwed.has(conn)) this.#wroteToPipe = conn;
       out.push(new SendData(conn, ev.data));
     } else if (ev instanceof RequestEnd) {
       out.push(new CloseConnection(conn, true));
@@ -743,6 +795,45 @@ export class HttpLayer extends DirectLayer {
       this.#rawOrigins.delete(conn);
       out.push(new CloseConnection(conn));
     }
+  }
+
+  /**
+   * A stream answered an h2 client's CONNECT: the pipe carries the stream's body (as a raw
+   * origin connection would), and the tunnel's stack runs over the pipe's other end.
+   */
+  #tunnelInStream(command: TunnelInStream, out: Command[]): void {
+    this.#rawOrigins.set(command.pipe, command.streamId);
+    this.#pipeOwed.set(command.pipe, { streamId: command.streamId, bytes: 0 });
+    out.push(new OpenPipe(command.client, command.pipe));
+    if (this.#makeTunnel === null) {
+      out.push(new CloseConnection(command.client));
+      return;
+    }
+    const stack = this.#makeTunnel(
+      new Context(command.client, this.context.options, command.server),
+    );
+    this.#tunnelStacks.add(stack);
+    this.#carried.set(command.client, stack);
+    this.#carried.set(command.server, stack);
+    this.#feed(stack, new Start(), out);
+  }
+
+  /** A tunnel's pipe took in what was written to it: the stream's window reopens by that. */
+  #pipeDrained(pipe: Connection, out: Command[]): void {
+    const owed = this.#pipeOwed.get(pipe)!;
+    if (owed.bytes === 0) return;
+    const bytes = owed.bytes;
+    owed.bytes = 0;
+    this.#acknowledge(this.client, owed.streamId, bytes, out);
+  }
+
+  /** A tunnel's connection closed; a stack left without any is forgotten. */
+  #uncarry(conn: Connection): void {
+    const stack = this.#carried.get(conn);
+    if (stack === undefined) return;
+    this.#carried.delete(conn);
+    for (const other of this.#carried.values()) if (other === stack) return;
+    this.#tunnelStacks.delete(stack);
   }
 
   #handOff(command: HandOffClient, out: Command[]): void {

@@ -11,7 +11,7 @@ import { HeaderList } from "../../../http/headers.ts";
 import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../http/message.ts";
 import { PROXY_AUTHENTICATE } from "../proxy_auth.ts";
 import { Arm, CallHook, Disarm, Log } from "../../core/commands.ts";
-import { Server } from "../../core/connection.ts";
+import { CarriedClient, PipeEnd, Server } from "../../core/connection.ts";
 import { notAProxyRequestText, originFailureText, reasonPhrase } from "../../../http/responses.ts";
 import type { Context, Onboarding } from "../../core/context.ts";
 import { type Event, MessageInjected, SpliceEnded, Wakeup } from "../../core/events.ts";
@@ -26,6 +26,7 @@ import {
   type WebSocketRelayData,
 } from "./websocket.ts";
 import { StreamWebSocket, UpgradeInStream } from "./websocket_stream.ts";
+import { StreamTunnel, TunnelInStream } from "./connect_stream.ts";
 import { H2_VERSION } from "./h2_convert.ts";
 import {
   AUTH_REQUIRED,
@@ -43,6 +44,7 @@ import {
   HandOffClient,
   type HttpConnectionReady,
   InformationalResponse,
+  ReleaseConnection,
   RequestData,
   RequestEnd,
   RequestHeaders,
@@ -51,6 +53,7 @@ import {
   ResponseEnd,
   ResponseHeaders,
   ResponseProtocolError,
+  SendHttp,
   UpgradeStream,
 } from "./events.ts";
 
@@ -89,6 +92,8 @@ export class HttpStream extends StreamBase {
   #replacing = false;
   /** A WebSocket relayed inside this stream (the client spoke HTTP/2). */
   #inStream: StreamWebSocket | null = null;
+  /** A CONNECT tunnel carried by this stream (the client spoke HTTP/2). */
+  #tunnelled: StreamTunnel | null = null;
 
   constructor(context: Context, streamId: number, mode: HttpMode) {
     super(context, streamId, mode);
@@ -103,6 +108,10 @@ export class HttpStream extends StreamBase {
   protected *run(event: Event): CommandGenerator {
     if (this.#inStream !== null) {
       yield* this.#onWebSocketEvent(this.#inStream, event);
+      return;
+    }
+    if (this.#tunnelled !== null) {
+      yield* this.#onTunnelEvent(this.#tunnelled, event);
       return;
     }
     if (event instanceof RequestHeaders) yield* this.#onRequestHeaders(event.head);
@@ -176,6 +185,14 @@ export class HttpStream extends StreamBase {
     if (this.mode.kind === "reverse" && head.method === "CONNECT") {
       // A reverse proxy stands in for one origin; it opens no tunnels.
       yield* this.fail(400, "CONNECT is not supported by a reverse proxy; send requests directly");
+      return;
+    }
+    if (head.method === "CONNECT" && head.version === H2_VERSION) {
+      // Inside a tunnel already (transparent): an HTTP/2 CONNECT stream has no origin to go to.
+      yield* this.fail(
+        501,
+        "CONNECT inside a tunnel is not supported; connect to the proxy itself",
+      );
       return;
     }
     if (this.mode.kind === "reverse") {
@@ -554,11 +571,56 @@ export class HttpStream extends StreamBase {
       }
     }
     this.state = "tunnel";
+    if (head.version === H2_VERSION && !this.injected) {
+      yield* this.#tunnelInStream(server);
+      return;
+    }
     const ok = { status: 200, reason: "Connection Established", version: "HTTP/1.1" };
     yield* this.toClient(
       new ResponseHeaders(this.streamId, { ...ok, headers: new HeaderList() }, true),
     );
     yield new HandOffClient(this.streamId, server);
+  }
+
+  /**
+   * An HTTP/2 client's CONNECT (connect_stream.ts): 200 without ending the stream, then its
+   * DATA go through a pipe to the tunnel's own layer stack, which the HttpLayer runs. The flow
+   * is the CONNECT's, done when both directions are (the tunnel's bytes are not kept).
+   */
+  *#tunnelInStream(server: Server): CommandGenerator {
+    const flow = this.flow!;
+    const o = this.context.options;
+    const head = { status: 200, reason: "", httpVersion: H2_VERSION, headers: new HeaderList() };
+    flow.response = new FlowResponse({ ...head, timestampStart: o.now() });
+    flow.response.body = new Uint8Array(0);
+    const client = new CarriedClient(this.context.client, this.streamId);
+    const pipe = new PipeEnd(client);
+    const id = this.streamId;
+    this.#tunnelled = new StreamTunnel(id, pipe, {
+      toClient: (event) => this.toClient(event),
+      toPipe: function* (event) {
+        yield new SendHttp(event, pipe);
+      },
+    });
+    yield* this.sendResponseHead(flow.response);
+    yield new TunnelInStream(id, client, pipe, server);
+  }
+
+  *#onTunnelEvent(tunnel: StreamTunnel, event: Event): CommandGenerator {
+    if (this.state !== "tunnel") return;
+    yield* tunnel.handle(event);
+    if (!tunnel.done) return;
+    const flow = this.flow!;
+    const now = this.context.options.now();
+    flow.request.timestampEnd = now;
+    flow.response!.timestampEnd = now;
+    this.state = tunnel.error === null ? "done" : "failed";
+    yield new ReleaseConnection(this.streamId, tunnel.pipe, tunnel.error === null);
+    if (tunnel.error !== null) {
+      flow.error = { message: `tunnel: ${tunnel.error}`, timestamp: now };
+      yield* callHook("error", flow);
+    }
+    yield new CallHook("flow_done", flow, true);
   }
 
   /**

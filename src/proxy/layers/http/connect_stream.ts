@@ -1,0 +1,112 @@
+/**
+ * A CONNECT inside one HTTP/2 stream (RFC 9113 section 8.5): after the 200 the stream's DATA
+ * are the tunnel's bytes. The client's connection carries other streams, so the tunnel cannot
+ * take it over as an HTTP/1 CONNECT does; instead the HTTP layer runs the tunnel's layer stack
+ * (the same next-layer decision: TLS interception, HTTP, or a raw relay) over a `CarriedClient`,
+ * which the driver joins by an in-memory pipe to a `PipeEnd` whose bytes are this stream's body:
+ * the client's DATA are written to the pipe, what the pipe gives is the response's DATA.
+ *
+ * END_STREAM from the client is a FIN into the tunnel, the tunnel's FIN is our END_STREAM (each
+ * direction ends on its own); a reset, or the tunnel closing both ways while the client still
+ * sends, aborts the other side.
+ */
+import { ConnState, type PipeEnd, type Server } from "../../core/connection.ts";
+import type { CarriedClient } from "../../core/connection.ts";
+import { Command } from "../../core/commands.ts";
+import type { Event } from "../../core/events.ts";
+import type { CommandGenerator } from "../../core/layer.ts";
+import {
+  RequestData,
+  RequestEnd,
+  RequestProtocolError,
+  ResponseData,
+  ResponseEnd,
+  ResponseProtocolError,
+} from "./events.ts";
+
+/**
+ * To the HttpLayer, after a stream answered an HTTP/2 CONNECT with 200: open the pipe between
+ * `client` and `pipe`, run the tunnel's stack over `client` towards `server`, and carry the
+ * pipe's bytes as the stream's body (as it does an upgraded origin connection's).
+ */
+export class TunnelInStream extends Command {
+  constructor(
+    readonly streamId: number,
+    readonly client: CarriedClient,
+    readonly pipe: PipeEnd,
+    readonly server: Server,
+  ) {
+    super();
+  }
+  toString(): string {
+    return `TunnelInStream(#${this.streamId}, ${this.client.id}, ${this.pipe.id}, ${this.server.id})`;
+  }
+}
+
+/** How the tunnel's stream sends and ends. */
+export interface StreamTunnelPorts {
+  toClient(event: ResponseData | ResponseEnd | ResponseProtocolError): CommandGenerator;
+  toPipe(event: RequestData | RequestEnd | RequestProtocolError): CommandGenerator;
+}
+
+export class StreamTunnel {
+  readonly pipe: PipeEnd;
+  readonly #ports: StreamTunnelPorts;
+  readonly #id: number;
+  /** Each direction's end: the client's END_STREAM, the tunnel's FIN. */
+  clientEnded = false;
+  tunnelEnded = false;
+  /** Why the tunnel was cut off (a reset, a broken connection), or null. */
+  error: string | null = null;
+  /** Bytes each way, for the flow. */
+  bytesUp = 0;
+  bytesDown = 0;
+
+  constructor(streamId: number, pipe: PipeEnd, ports: StreamTunnelPorts) {
+    this.#id = streamId;
+    this.pipe = pipe;
+    this.#ports = ports;
+  }
+
+  get done(): boolean {
+    return this.clientEnded && this.tunnelEnded;
+  }
+
+  /** One stream event while the tunnel is open. */
+  *handle(event: Event): CommandGenerator {
+    if (event instanceof RequestData) {
+      if (this.clientEnded) return;
+      this.bytesUp += event.data.length;
+      yield* this.#ports.toPipe(event);
+    } else if (event instanceof RequestEnd) {
+      if (this.clientEnded) return;
+      this.clientEnded = true;
+      yield* this.#ports.toPipe(event);
+    } else if (event instanceof ResponseData) {
+      if (this.tunnelEnded) return;
+      this.bytesDown += event.data.length;
+      yield* this.#ports.toClient(event);
+    } else if (event instanceof ResponseEnd) {
+      if (this.tunnelEnded) return;
+      this.tunnelEnded = true;
+      yield* this.#ports.toClient(new ResponseEnd(this.#id, null));
+      if (!this.clientEnded && !(this.pipe.state & ConnState.CanWrite)) {
+        // The tunnel closed both ways (its origin went, TLS failed): what the client still
+        // sends has nowhere to go; the reset tells it to stop.
+        this.clientEnded = true;
+        yield* this.#ports.toClient(
+          new ResponseProtocolError(this.#id, "the tunnel closed before the client's end"),
+        );
+      }
+    } else if (event instanceof RequestProtocolError) {
+      // The client reset the stream or its connection went: the tunnel is cut off.
+      this.error ??= event.message;
+      this.clientEnded = this.tunnelEnded = true;
+      yield* this.#ports.toPipe(event);
+    } else if (event instanceof ResponseProtocolError) {
+      this.error ??= event.message;
+      this.clientEnded = this.tunnelEnded = true;
+      yield* this.#ports.toClient(event);
+    }
+  }
+}
