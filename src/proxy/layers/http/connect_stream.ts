@@ -12,10 +12,12 @@
  */
 import { ConnState, type PipeEnd, type Server } from "../../core/connection.ts";
 import type { CarriedClient } from "../../core/connection.ts";
-import { Command } from "../../core/commands.ts";
+import type { Flow } from "../../../flow/flow.ts";
+import { CallHook, Command } from "../../core/commands.ts";
 import type { Event } from "../../core/events.ts";
-import type { CommandGenerator } from "../../core/layer.ts";
+import { callHook, type CommandGenerator } from "../../core/layer.ts";
 import {
+  ReleaseConnection,
   RequestData,
   RequestEnd,
   RequestProtocolError,
@@ -58,9 +60,6 @@ export class StreamTunnel {
   tunnelEnded = false;
   /** Why the tunnel was cut off (a reset, a broken connection), or null. */
   error: string | null = null;
-  /** Bytes each way, for the flow. */
-  bytesUp = 0;
-  bytesDown = 0;
 
   constructor(streamId: number, pipe: PipeEnd, ports: StreamTunnelPorts) {
     this.#id = streamId;
@@ -76,7 +75,6 @@ export class StreamTunnel {
   *handle(event: Event): CommandGenerator {
     if (event instanceof RequestData) {
       if (this.clientEnded) return;
-      this.bytesUp += event.data.length;
       yield* this.#ports.toPipe(event);
     } else if (event instanceof RequestEnd) {
       if (this.clientEnded) return;
@@ -84,7 +82,6 @@ export class StreamTunnel {
       yield* this.#ports.toPipe(event);
     } else if (event instanceof ResponseData) {
       if (this.tunnelEnded) return;
-      this.bytesDown += event.data.length;
       yield* this.#ports.toClient(event);
     } else if (event instanceof ResponseEnd) {
       if (this.tunnelEnded) return;
@@ -108,5 +105,17 @@ export class StreamTunnel {
       this.clientEnded = this.tunnelEnded = true;
       yield* this.#ports.toClient(event);
     }
+  }
+
+  /** Both directions are over: the flow's end (an error if it was cut off), the pipe released. */
+  *finish(flow: Flow, now: number): CommandGenerator {
+    flow.request.timestampEnd = now;
+    if (flow.response !== null) flow.response.timestampEnd = now;
+    yield new ReleaseConnection(this.#id, this.pipe, this.error === null);
+    if (this.error !== null) {
+      flow.error = { message: `tunnel: ${this.error}`, timestamp: now };
+      yield* callHook("error", flow);
+    }
+    yield new CallHook("flow_done", flow, true);
   }
 }

@@ -59,6 +59,7 @@ import type { HttpMode } from "./mode.ts";
 import { HttpStream } from "./stream.ts";
 import { UpgradeInStream } from "./websocket_stream.ts";
 import { TunnelInStream } from "./connect_stream.ts";
+import { CarriedTunnels } from "./carried_tunnels.ts";
 
 interface PoolEntry {
   layer: Http1Client | Http2Client;
@@ -142,17 +143,8 @@ export class HttpLayer extends DirectLayer {
    * connection's queue (the HTTP/2 peer's window is shut): stream id -> that connection.
    */
   readonly #pausedForH2 = new Map<number, Connection>();
-  /**
-   * Tunnels inside HTTP/2 streams (connect_stream.ts): each one's layer stack, by the
-   * connections it reads (its CarriedClient, its server, those it dials).
-   */
-  readonly #carried = new Map<Connection, Layer>();
-  readonly #tunnelStacks = new Set<Layer>();
-  /**
-   * Tunnel pipes, with the client's body bytes written to each and not acknowledged yet: the
-   * stream's window reopens when the driver says the pipe took them in (WriteDrained).
-   */
-  readonly #pipeOwed = new Map<Connection, { streamId: number; bytes: number }>();
+  /** Tunnels inside HTTP/2 streams (connect_stream.ts). */
+  readonly #carried = new CarriedTunnels();
   /** Set while routing: the body bytes just received went into this pipe. */
   #wroteToPipe: Connection | null = null;
 
@@ -190,20 +182,20 @@ export class HttpLayer extends DirectLayer {
       return;
     }
     if (
-      this.#carried.size > 0 &&
+      !this.#carried.empty &&
       (event instanceof DataReceived || event instanceof ConnectionClosed ||
         event instanceof WriteDrained)
     ) {
-      const stack = this.#carried.get(event.conn);
+      const stack = this.#carried.stackOf(event.conn);
       if (stack !== undefined) {
         this.#feed(stack, event, out);
-        if (event instanceof ConnectionClosed && !event.conn.open) this.#uncarry(event.conn);
+        if (event instanceof ConnectionClosed && !event.conn.open) this.#carried.closed(event.conn);
         return;
       }
-    }
-    if (event instanceof WriteDrained && this.#pipeOwed.has(event.conn)) {
-      this.#pipeDrained(event.conn, out);
-      return;
+      if (event instanceof WriteDrained) {
+        this.#pipeDrained(event.conn, out);
+        return;
+      }
     }
     if (
       (event instanceof DataReceived || event instanceof ConnectionClosed) &&
@@ -294,10 +286,9 @@ export class HttpLayer extends DirectLayer {
             if (command instanceof Disarm) this.#waiting.delete(command.timer);
             if (command instanceof CloseConnection) this.#forget(command.conn, out);
             // A tunnel's stack dials: that connection's events go to it.
-            if (command instanceof OpenConnection && this.#tunnelStacks.has(child)) {
-              this.#carried.set(command.conn, child);
-            } else if (command instanceof CloseConnection && !command.half && this.#carried.size) {
-              this.#uncarry(command.conn);
+            if (command instanceof OpenConnection) this.#carried.dialled(child, command.conn);
+            else if (command instanceof CloseConnection && !command.half) {
+              this.#carried.closed(command.conn);
             }
             out.push(command);
           }
@@ -420,9 +411,8 @@ export class HttpLayer extends DirectLayer {
     // taken now. Queued on an HTTP/2 connection: BodyTaken says when. Into a tunnel's pipe:
     // WriteDrained says when.
     const pipe = this.#wroteToPipe as Connection | null;
-    if (pipe !== null && this.#pipeOwed.has(pipe)) {
-      this.#pipeOwed.get(pipe)!.bytes += ev.data.length;
-    } else if (!this.#queuedOnH2) this.#acknowledge(source, ev.streamId, ev.data.length, out);
+    if (pipe !== null) this.#carried.owe(pipe, ev.data.length);
+    else if (!this.#queuedOnH2) this.#acknowledge(source, ev.streamId, ev.data.length, out);
     else if (from !== null) this.#pauseIfQueued(ev, from, out);
     this.#queuedOnH2 = outer;
     this.#wroteToPipe = outerPipe;
@@ -634,9 +624,9 @@ export class HttpLayer extends DirectLayer {
   }
 
   #release(command: ReleaseConnection, out: Command[]): void {
-    if (this.#pipeOwed.has(command.conn)) {
+    if (this.#carried.isPipe(command.conn)) {
       this.#pipeDrained(command.conn, out);
-      this.#pipeOwed.delete(command.conn);
+      this.#carried.forgetPipe(command.conn);
     }
     if (this.#rawOrigins.delete(command.conn)) {
       // Past a 101 a connection is never reused.
@@ -725,7 +715,7 @@ export class HttpLayer extends DirectLayer {
       if (other.open) out.push(new CloseConnection(other));
     }
     this.#toPark.clear();
-    this.#pipeOwed.clear();
+    this.#carried.clear();
     for (const raw of [...this.#rawOrigins.keys()]) {
       this.#rawOrigins.delete(raw);
       if (raw.open) out.push(new CloseConnection(raw));
@@ -787,7 +777,7 @@ export class HttpLayer extends DirectLayer {
     const conn = command.conn;
     const ev = command.event;
     if (ev instanceof RequestData) {
-      if (this.#pipeOwed.has(conn)) this.#wroteToPipe = conn;
+      if (this.#carried.isPipe(conn)) this.#wroteToPipe = conn;
       out.push(new SendData(conn, ev.data));
     } else if (ev instanceof RequestEnd) {
       out.push(new CloseConnection(conn, true));
@@ -803,7 +793,6 @@ export class HttpLayer extends DirectLayer {
    */
   #tunnelInStream(command: TunnelInStream, out: Command[]): void {
     this.#rawOrigins.set(command.pipe, command.streamId);
-    this.#pipeOwed.set(command.pipe, { streamId: command.streamId, bytes: 0 });
     out.push(new OpenPipe(command.client, command.pipe));
     if (this.#makeTunnel === null) {
       out.push(new CloseConnection(command.client));
@@ -812,28 +801,14 @@ export class HttpLayer extends DirectLayer {
     const stack = this.#makeTunnel(
       new Context(command.client, this.context.options, command.server),
     );
-    this.#tunnelStacks.add(stack);
-    this.#carried.set(command.client, stack);
-    this.#carried.set(command.server, stack);
+    this.#carried.opened(command, stack);
     this.#feed(stack, new Start(), out);
   }
 
   /** A tunnel's pipe took in what was written to it: the stream's window reopens by that. */
   #pipeDrained(pipe: Connection, out: Command[]): void {
-    const owed = this.#pipeOwed.get(pipe)!;
-    if (owed.bytes === 0) return;
-    const bytes = owed.bytes;
-    owed.bytes = 0;
-    this.#acknowledge(this.client, owed.streamId, bytes, out);
-  }
-
-  /** A tunnel's connection closed; a stack left without any is forgotten. */
-  #uncarry(conn: Connection): void {
-    const stack = this.#carried.get(conn);
-    if (stack === undefined) return;
-    this.#carried.delete(conn);
-    for (const other of this.#carried.values()) if (other === stack) return;
-    this.#tunnelStacks.delete(stack);
+    const owed = this.#carried.drained(pipe);
+    if (owed !== null) this.#acknowledge(this.client, owed.streamId, owed.bytes, out);
   }
 
   #handOff(command: HandOffClient, out: Command[]): void {

@@ -44,7 +44,6 @@ import {
   HandOffClient,
   type HttpConnectionReady,
   InformationalResponse,
-  ReleaseConnection,
   RequestData,
   RequestEnd,
   RequestHeaders,
@@ -610,17 +609,8 @@ export class HttpStream extends StreamBase {
     if (this.state !== "tunnel") return;
     yield* tunnel.handle(event);
     if (!tunnel.done) return;
-    const flow = this.flow!;
-    const now = this.context.options.now();
-    flow.request.timestampEnd = now;
-    flow.response!.timestampEnd = now;
     this.state = tunnel.error === null ? "done" : "failed";
-    yield new ReleaseConnection(this.streamId, tunnel.pipe, tunnel.error === null);
-    if (tunnel.error !== null) {
-      flow.error = { message: `tunnel: ${tunnel.error}`, timestamp: now };
-      yield* callHook("error", flow);
-    }
-    yield new CallHook("flow_done", flow, true);
+    yield* tunnel.finish(this.flow!, this.context.options.now());
   }
 
   /**
