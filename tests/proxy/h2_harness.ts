@@ -98,8 +98,14 @@ export class H2Peer {
   /** Acknowledge received DATA at once (a reader that keeps up); off: the window stays shut. */
   autoAck = true;
 
-  constructor(readonly drive: Drive, readonly conn: Connection, role: "client" | "server") {
-    this.h2 = new Http2Connection({ role });
+  constructor(
+    readonly drive: Drive,
+    readonly conn: Connection,
+    role: "client" | "server",
+    /** SETTINGS to announce (an origin that takes extended CONNECT: enableConnectProtocol). */
+    settings: { enableConnectProtocol?: boolean } = {},
+  ) {
+    this.h2 = new Http2Connection({ role, settings });
   }
 
   /** Sends what the peer's codec queued to the proxy. */

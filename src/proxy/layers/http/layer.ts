@@ -57,7 +57,7 @@ import { Http2Client } from "./http2_client.ts";
 import { Http2Server } from "./http2_server.ts";
 import type { HttpMode } from "./mode.ts";
 import { HttpStream } from "./stream.ts";
-import { UpgradeInStream } from "./websocket_stream.ts";
+import { ClientInStream, UpgradeInStream } from "./websocket_stream.ts";
 import { TunnelInStream } from "./connect_stream.ts";
 import { CarriedTunnels } from "./carried_tunnels.ts";
 
@@ -143,6 +143,11 @@ export class HttpLayer extends DirectLayer {
    * connection's queue (the HTTP/2 peer's window is shut): stream id -> that connection.
    */
   readonly #pausedForH2 = new Map<number, Connection>();
+  /**
+   * An HTTP/1.1 client past a 101 whose WebSocket goes on in an h2 origin's stream
+   * (`ClientInStream`): that stream's id, and which directions of its bytes ended.
+   */
+  #rawClient: { streamId: number; in: boolean; out: boolean } | null = null;
   /** Tunnels inside HTTP/2 streams (connect_stream.ts). */
   readonly #carried = new CarriedTunnels();
   /** Set while routing: the body bytes just received went into this pipe. */
@@ -196,6 +201,14 @@ export class HttpLayer extends DirectLayer {
         this.#pipeDrained(event.conn, out);
         return;
       }
+    }
+    if (
+      this.#rawClient !== null &&
+      (event instanceof DataReceived || event instanceof ConnectionClosed) &&
+      event.conn === this.context.client
+    ) {
+      this.#fromRawClient(this.#rawClient, event, out);
+      return;
     }
     if (
       (event instanceof DataReceived || event instanceof ConnectionClosed) &&
@@ -255,6 +268,11 @@ export class HttpLayer extends DirectLayer {
             this.#receive(command, child, out);
           } else if (command instanceof SendHttp && this.#rawOrigins.has(command.conn)) {
             this.#toRawOrigin(command, out);
+          } else if (
+            command instanceof SendHttp && this.#rawClient?.streamId === command.event.streamId &&
+            command.conn === this.context.client
+          ) {
+            this.#toRawClient(this.#rawClient, command, out);
           } else if (command instanceof SendHttp) {
             const target = command.conn === this.context.client
               ? this.client
@@ -272,6 +290,8 @@ export class HttpLayer extends DirectLayer {
             this.#release(command, out);
           } else if (command instanceof UpgradeInStream) {
             this.#upgradeInStream(command, out);
+          } else if (command instanceof ClientInStream) {
+            this.#clientInStream(command, out);
           } else if (command instanceof TunnelInStream) {
             this.#tunnelInStream(command, out);
           } else if (command instanceof UpgradeStream) {
@@ -770,6 +790,66 @@ export class HttpLayer extends DirectLayer {
       ? new ResponseProtocolError(streamId, event.conn.error)
       : new ResponseEnd(streamId, null);
     this.#receive(new ReceiveHttp(ev), this, out, event.conn);
+  }
+
+  /**
+   * After the 101 to an HTTP/1.1 client whose WebSocket's origin speaks h2: the client's bytes
+   * are that stream's request body, starting with any it sent right behind its handshake.
+   */
+  #clientInStream(command: ClientInStream, out: Command[]): void {
+    const raw = this.#rawClient = { streamId: command.streamId, in: false, out: false };
+    const early = this.client instanceof Http1Server ? this.client.h1.takeTrailingData() : null;
+    if (early !== null && early.length > 0) {
+      this.#fromRawClient(raw, new DataReceived(this.context.client, early), out);
+    }
+  }
+
+  /** Bytes (or the end) of a raw client connection: its stream's request body. */
+  #fromRawClient(
+    raw: { streamId: number; in: boolean; out: boolean },
+    event: DataReceived | ConnectionClosed,
+    out: Command[],
+  ): void {
+    const client = this.context.client;
+    if (event instanceof DataReceived) {
+      const ev = new RequestData(raw.streamId, event.data.slice());
+      this.#receive(new ReceiveHttp(ev), this, out, client);
+      return;
+    }
+    if (raw.in) return;
+    raw.in = true;
+    const ev = client.error
+      ? new RequestProtocolError(raw.streamId, client.error, 0)
+      : new RequestEnd(raw.streamId, null);
+    this.#receive(new ReceiveHttp(ev), this, out, client);
+    // Both directions over: the connection (and the origin connections it used) close.
+    if (raw.out) this.#closeClient(out);
+  }
+
+  /** The stream's response body to a raw client connection; its end is our FIN. */
+  #toRawClient(
+    raw: { streamId: number; in: boolean; out: boolean },
+    command: SendHttp,
+    out: Command[],
+  ): void {
+    const ev = command.event;
+    if (ev instanceof ResponseData) {
+      out.push(new SendData(command.conn, ev.data));
+    } else if (ev instanceof ResponseEnd && !raw.out) {
+      raw.out = true;
+      if (raw.in) this.#closeClient(out);
+      else out.push(new CloseConnection(command.conn, true));
+    } else if (ev instanceof ResponseProtocolError) {
+      raw.out = raw.in = true;
+      this.#closeClient(out);
+    }
+  }
+
+  /** The client's connection is done with: so are the origin connections it used. */
+  #closeClient(out: Command[]): void {
+    const client = this.context.client;
+    this.#forget(client, out);
+    if (client.open) out.push(new CloseConnection(client));
   }
 
   /** The stream's request body to a raw origin connection; its end is our FIN. */

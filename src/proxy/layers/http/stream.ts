@@ -25,7 +25,7 @@ import {
   webSocketOffer,
   type WebSocketRelayData,
 } from "./websocket.ts";
-import { StreamWebSocket, UpgradeInStream } from "./websocket_stream.ts";
+import { ClientInStream, StreamWebSocket, UpgradeInStream } from "./websocket_stream.ts";
 import { StreamTunnel, TunnelInStream } from "./connect_stream.ts";
 import { H2_VERSION } from "./h2_convert.ts";
 import {
@@ -645,19 +645,13 @@ export class HttpStream extends StreamBase {
   }
 
   /**
-   * RFC 8441: the WebSocket of an h2 client goes on in this stream (websocket_stream.ts); an
-   * HTTP/1.1 origin's connection is carried raw by the HttpLayer. An h2 origin's WebSocket
-   * needs an h2 client (an HTTP/1.1 client's connection would have to leave HTTP).
+   * RFC 8441: a WebSocket with an HTTP/2 side goes on in this stream (websocket_stream.ts). An
+   * HTTP/1.1 origin's connection past its 101 is carried raw by the HttpLayer as the stream's
+   * response body; an HTTP/1.1 client's connection past the 101 it got (its origin speaks h2
+   * and took an extended CONNECT) as the stream's request body.
    */
   *#relayInStream(response: FlowResponse, relay: WebSocketRelayData | null): CommandGenerator {
     const flow = this.flow!;
-    if (flow.request.httpVersion !== H2_VERSION) {
-      yield* this.fail(
-        502,
-        "a WebSocket from an HTTP/1.1 client to an HTTP/2 origin is not supported",
-      );
-      return;
-    }
     if (relay === null) {
       yield* this.fail(
         502,
@@ -678,6 +672,7 @@ export class HttpStream extends StreamBase {
     }, this.context.options.now);
     yield* this.sendResponseHead(response);
     if (response.httpVersion !== H2_VERSION) yield new UpgradeInStream(id, this.server!);
+    if (flow.request.httpVersion !== H2_VERSION) yield new ClientInStream(id);
   }
 
   *#onWebSocketEvent(ws: StreamWebSocket, event: Event): CommandGenerator {
