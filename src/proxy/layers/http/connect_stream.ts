@@ -10,9 +10,10 @@
  * direction ends on its own); a reset, or the tunnel closing both ways while the client still
  * sends, aborts the other side.
  */
-import { ConnState, type PipeEnd, type Server } from "../../core/connection.ts";
-import type { CarriedClient } from "../../core/connection.ts";
-import type { Flow } from "../../../flow/flow.ts";
+import { CarriedClient, ConnState, PipeEnd, type Server } from "../../core/connection.ts";
+import type { Context } from "../../core/context.ts";
+import { type Flow, FlowResponse } from "../../../flow/flow.ts";
+import { HeaderList } from "../../../http/headers.ts";
 import { CallHook, Command } from "../../core/commands.ts";
 import type { Event } from "../../core/events.ts";
 import { callHook, type CommandGenerator } from "../../core/layer.ts";
@@ -24,7 +25,9 @@ import {
   ResponseData,
   ResponseEnd,
   ResponseProtocolError,
+  SendHttp,
 } from "./events.ts";
+import { H2_VERSION } from "./h2_convert.ts";
 
 /**
  * To the HttpLayer, after a stream answered an HTTP/2 CONNECT with 200: open the pipe between
@@ -65,6 +68,31 @@ export class StreamTunnel {
     this.#id = streamId;
     this.pipe = pipe;
     this.#ports = ports;
+  }
+
+  /**
+   * The tunnel of a stream whose CONNECT is accepted: the flow's 200 (no body: the tunnel's bytes
+   * are not kept), and the command that makes the HttpLayer open the pipe and run the stack.
+   */
+  static open(
+    context: Context,
+    streamId: number,
+    server: Server,
+    flow: Flow,
+    toClient: StreamTunnelPorts["toClient"],
+  ): { tunnel: StreamTunnel; command: TunnelInStream } {
+    const head = { status: 200, reason: "", httpVersion: H2_VERSION, headers: new HeaderList() };
+    flow.response = new FlowResponse({ ...head, timestampStart: context.options.now() });
+    flow.response.body = new Uint8Array(0);
+    const client = new CarriedClient(context.client, streamId);
+    const pipe = new PipeEnd(client);
+    const tunnel = new StreamTunnel(streamId, pipe, {
+      toClient,
+      toPipe: function* (event) {
+        yield new SendHttp(event, pipe);
+      },
+    });
+    return { tunnel, command: new TunnelInStream(streamId, client, pipe, server) };
   }
 
   get done(): boolean {

@@ -11,7 +11,7 @@ import { HeaderList } from "../../../http/headers.ts";
 import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../http/message.ts";
 import { PROXY_AUTHENTICATE } from "../proxy_auth.ts";
 import { Arm, CallHook, Disarm, Log } from "../../core/commands.ts";
-import { CarriedClient, PipeEnd, Server } from "../../core/connection.ts";
+import { Server } from "../../core/connection.ts";
 import { notAProxyRequestText, originFailureText, reasonPhrase } from "../../../http/responses.ts";
 import type { Context, Onboarding } from "../../core/context.ts";
 import { type Event, MessageInjected, SpliceEnded, Wakeup } from "../../core/events.ts";
@@ -26,7 +26,7 @@ import {
   type WebSocketRelayData,
 } from "./websocket.ts";
 import { ClientInStream, StreamWebSocket, UpgradeInStream } from "./websocket_stream.ts";
-import { StreamTunnel, TunnelInStream } from "./connect_stream.ts";
+import { StreamTunnel } from "./connect_stream.ts";
 import { H2_VERSION } from "./h2_convert.ts";
 import {
   AUTH_REQUIRED,
@@ -52,7 +52,6 @@ import {
   ResponseEnd,
   ResponseHeaders,
   ResponseProtocolError,
-  SendHttp,
   UpgradeStream,
 } from "./events.ts";
 
@@ -587,22 +586,16 @@ export class HttpStream extends StreamBase {
    * is the CONNECT's, done when both directions are (the tunnel's bytes are not kept).
    */
   *#tunnelInStream(server: Server): CommandGenerator {
-    const flow = this.flow!;
-    const o = this.context.options;
-    const head = { status: 200, reason: "", httpVersion: H2_VERSION, headers: new HeaderList() };
-    flow.response = new FlowResponse({ ...head, timestampStart: o.now() });
-    flow.response.body = new Uint8Array(0);
-    const client = new CarriedClient(this.context.client, this.streamId);
-    const pipe = new PipeEnd(client);
-    const id = this.streamId;
-    this.#tunnelled = new StreamTunnel(id, pipe, {
-      toClient: (event) => this.toClient(event),
-      toPipe: function* (event) {
-        yield new SendHttp(event, pipe);
-      },
-    });
-    yield* this.sendResponseHead(flow.response);
-    yield new TunnelInStream(id, client, pipe, server);
+    const opened = StreamTunnel.open(
+      this.context,
+      this.streamId,
+      server,
+      this.flow!,
+      (event) => this.toClient(event),
+    );
+    this.#tunnelled = opened.tunnel;
+    yield* this.sendResponseHead(this.flow!.response!);
+    yield opened.command;
   }
 
   *#onTunnelEvent(tunnel: StreamTunnel, event: Event): CommandGenerator {
