@@ -21,6 +21,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import http2 from "node:http2";
+import type { Socket } from "node:net";
+import tls from "node:tls";
 import process from "node:process";
 import { curl, rawServer, readUntil, ROOT, run } from "./helpers.ts";
 import { httpsOrigin, makeOriginCert } from "./https_helpers.ts";
@@ -275,6 +277,98 @@ test("the Bun executable serves HTTP/2: h2 through CONNECT and h2c", {
     process.kill(child.pid!, "SIGTERM");
     await new Promise((r) => child.exitCode !== null ? r(null) : child.on("exit", r));
     await new Promise((r) => h2.close(r));
+    await plain.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * A CONNECT inside an HTTP/2 stream in the executable: a node:http2 client with prior knowledge
+ * on the proxy port opens CONNECT streams. Through one it speaks plain HTTP/1.1 (the tunnel's
+ * own stack reads it as HTTP); through another (on Bun) TLS, trusting the proxy's CA, and
+ * HTTP/1.1 to an HTTPS origin, which the proxy intercepts inside the stream. Deno's node:tls
+ * client over a node:http2 stream stalls in its handshake with the executable (its next flight
+ * leaves only when the stream ends; over a socket, or with the proxy running on Deno, it does
+ * not), so the TLS part runs with Bun as the client.
+ */
+test("the Bun executable carries CONNECT inside an h2 stream, TLS intercepted", {
+  timeout: 180_000,
+}, async () => {
+  const binary = await bunBinary();
+  const dir = mkdtempSync(join(tmpdir(), "mitm-bin-h2connect-"));
+  const lonely = join(dir, "mitm");
+  copyFileSync(binary, lonely);
+  const cert = await makeOriginCert(dir, ["localhost"]);
+  const secure = await httpsOrigin(cert);
+  const plain = await rawServer((s) =>
+    s.on("data", () => s.end("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nfrom origin"))
+  );
+  const confdir = join(dir, "conf");
+  const child = spawn(lonely, [
+    "-p",
+    "0",
+    "--confdir",
+    confdir,
+    "--set",
+    `ssl_verify_upstream_trusted_ca=${cert.caFile}`,
+  ], { env: {}, cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    const out = await readUntil(child.stdout as never, (b) => /listening at \S+/.test(String(b)));
+    const url = /listening at (\S+)/.exec(String(out))![1];
+    const session = http2.connect(url);
+    session.on("error", () => {});
+    const open = async (authority: string) => {
+      const stream = session.request({ ":method": "CONNECT", ":authority": authority });
+      const status = await new Promise<number>((resolve, reject) => {
+        stream.once("response", (h) => resolve(Number(h[":status"])));
+        stream.once("error", reject);
+      });
+      assert.equal(status, 200);
+      return stream;
+    };
+    /** Writes `request` on a duplex and reads until its end. */
+    const exchange = (duplex: NodeJS.ReadWriteStream, request: string) =>
+      new Promise<string>((resolve, reject) => {
+        let text = "";
+        duplex.on("data", (d: Uint8Array) => (text += new TextDecoder().decode(d)));
+        duplex.on("end", () => resolve(text));
+        duplex.on("error", reject);
+        duplex.write(request);
+      });
+
+    const tunnel = await open(`127.0.0.1:${plain.port}`);
+    const text = await exchange(
+      tunnel,
+      "GET /plain-in-stream HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    );
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n[\s\S]*from origin$/);
+
+    if ("Bun" in globalThis) {
+      const stream = await open(`localhost:${secure.port}`);
+      const socket = tls.connect({
+        socket: stream as unknown as Socket,
+        servername: "localhost",
+        ca: readFileSync(join(confdir, "mitm-ca-cert.pem"), "utf8"),
+        ALPNProtocols: ["http/1.1"],
+      });
+      await new Promise<void>((resolve, reject) => {
+        socket.once("secureConnect", resolve);
+        socket.once("error", reject);
+      });
+      assert.match(String(socket.getPeerCertificate().issuer.CN), /mitm\.ts CA/);
+      const answer = await exchange(
+        socket,
+        "GET /in-h2-stream HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      );
+      assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(answer, /hello from the origin: GET \/in-h2-stream/);
+      socket.destroy();
+    }
+    await new Promise<void>((r) => session.close(() => r()));
+  } finally {
+    process.kill(child.pid!, "SIGTERM");
+    await new Promise((r) => child.exitCode !== null ? r(null) : child.on("exit", r));
+    await secure.close();
     await plain.close();
     rmSync(dir, { recursive: true, force: true });
   }

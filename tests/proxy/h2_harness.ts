@@ -29,6 +29,8 @@ export class Drive {
   readonly #out = new Map<Connection, Uint8Array[]>();
   /** Servers dialled, in order. */
   readonly servers: Server[] = [];
+  /** Called with each hook before it is answered (a test may fill in its data). */
+  onHook: ((hook: CallHook) => void) | null = null;
 
   constructor(
     readonly layer: Layer,
@@ -49,6 +51,7 @@ export class Drive {
           list.push(c.data.slice());
           this.#out.set(c.conn, list);
         } else if (c instanceof CallHook) {
+          this.onHook?.(c);
           queue.push(new HookAnswered(c));
         } else if (c instanceof OpenConnection) {
           c.conn.state = ConnState.Open;
@@ -95,8 +98,14 @@ export class H2Peer {
   /** Acknowledge received DATA at once (a reader that keeps up); off: the window stays shut. */
   autoAck = true;
 
-  constructor(readonly drive: Drive, readonly conn: Connection, role: "client" | "server") {
-    this.h2 = new Http2Connection({ role });
+  constructor(
+    readonly drive: Drive,
+    readonly conn: Connection,
+    role: "client" | "server",
+    /** SETTINGS to announce (an origin that takes extended CONNECT: enableConnectProtocol). */
+    settings: { enableConnectProtocol?: boolean } = {},
+  ) {
+    this.h2 = new Http2Connection({ role, settings });
   }
 
   /** Sends what the peer's codec queued to the proxy. */

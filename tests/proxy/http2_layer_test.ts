@@ -354,17 +354,6 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     }
     assert.ok(resumed, "and resumed once the client took the queued bytes");
   });
-
-  test("CONNECT inside HTTP/2 is answered 501 on its stream", () => {
-    const { client } = h2Client();
-    const id = client.h2.request(
-      [[":method", "CONNECT"], [":authority", "example.com:443"]],
-      false,
-    );
-    client.flush();
-    client.read();
-    assert.equal(client.kinds(id)[0], "response 501");
-  });
 });
 
 describe("Http2Client: origins that speak h2", () => {

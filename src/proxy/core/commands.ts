@@ -68,6 +68,23 @@ export class ParkConnection extends Command {
   }
 }
 
+/**
+ * Connect `inner` and `outer` with an in-memory pipe: bytes sent on one are received on the
+ * other, a FIN on one is the other's end of input. A layer stack runs over `inner` as over a
+ * socket (TLS included) while the layer that owns `outer` carries its bytes elsewhere (an
+ * HTTP/2 stream's DATA). Both are open at once; no answer. Writes to `outer` do not hold back
+ * reading the connection whose event caused them: the driver answers each with WriteDrained(outer)
+ * once the pipe took it in, so the owner can hold back one stream (its window) instead.
+ */
+export class OpenPipe extends Command {
+  constructor(readonly inner: Connection, readonly outer: Connection) {
+    super();
+  }
+  toString(): string {
+    return `OpenPipe(${this.inner.id}, ${this.outer.id})`;
+  }
+}
+
 /** Stop reading a connection until ResumeReading: the layer cannot take more bytes yet. */
 export class PauseReading extends Command {
   constructor(readonly conn: Connection) {

@@ -101,6 +101,44 @@ export class Client extends Connection {
   }
 }
 
+/**
+ * The client of a tunnel carried inside one stream of another client connection (a CONNECT on an
+ * HTTP/2 stream, RFC 9113 section 8.5): the layers inside the tunnel treat it as any client
+ * connection; the driver backs it with one end of an in-memory pipe (`OpenPipe`) whose other end
+ * (`PipeEnd`) the HTTP layer reads and writes as the stream's body.
+ */
+export class CarriedClient extends Client {
+  readonly carrier: Client;
+  readonly streamId: number;
+
+  constructor(carrier: Client, streamId: number) {
+    super(carrier.peer, carrier.local);
+    this.carrier = carrier;
+    this.streamId = streamId;
+  }
+
+  override get label(): string {
+    return `client ${this.id} (stream ${this.streamId} of ${this.carrier.id}, ${
+      formatEndpoint(this.peer)
+    })`;
+  }
+}
+
+/** The proxy's end of the pipe behind a CarriedClient: its bytes are the stream's body. */
+export class PipeEnd extends Connection {
+  readonly carried: CarriedClient;
+
+  constructor(carried: CarriedClient) {
+    super(newId("p"));
+    this.carried = carried;
+    this.state = ConnState.Open;
+  }
+
+  get label(): string {
+    return `pipe ${this.id} (stream ${this.carried.streamId} of ${this.carried.carrier.id})`;
+  }
+}
+
 /** A connection the proxy opens: to an origin, or to the upstream proxy in `via`. */
 export class Server extends Connection {
   address: Endpoint;

@@ -17,6 +17,7 @@ import {
   Disarm,
   Log,
   OpenConnection,
+  OpenPipe,
   ParkConnection,
   PauseReading,
   ResumeReading,
@@ -37,9 +38,11 @@ import {
   TlsEstablished,
   TlsFailed,
   Wakeup,
+  WriteDrained,
 } from "../core/events.ts";
 import type { Layer } from "../core/layer.ts";
 import { closeWhenFlushed } from "../../runtime/conn_parts.ts";
+import { MemoryConn } from "../../runtime/memory.ts";
 import { type Conn, NetError } from "../../runtime/types.ts";
 import { DEFAULT_TIMERS, type DriverServices, type DriverTimers } from "./services.ts";
 import { ReadGate } from "./read_gate.ts";
@@ -187,6 +190,7 @@ export class Driver {
     else if (command instanceof StartTls) this.#startTls(command);
     else if (command instanceof CloseConnection) this.#close(command);
     else if (command instanceof ParkConnection) this.#park(command);
+    else if (command instanceof OpenPipe) this.#pipe(command);
     else if (command instanceof Splice) this.#splice(command);
     else if (command instanceof PauseReading) this.#gate.pause(command.conn);
     else if (command instanceof ResumeReading) this.#gate.resume(command.conn);
@@ -250,6 +254,8 @@ export class Driver {
       if (this.#spliced.has(conn)) return;
       if (chunk === null) {
         conn.state &= ~ConnState.CanRead;
+        // A pipe's other end closed both ways (not only a FIN): nothing can be written either.
+        if (this.#pipes.has(conn) && c.isClosed) conn.state = ConnState.Closed;
         if (conn.state === ConnState.Closed) c.close();
         this.#enqueue(new ConnectionClosed(conn));
         return;
@@ -313,7 +319,13 @@ export class Driver {
     if (c === undefined || c.isClosed || !(conn.state & ConnState.CanWrite)) return;
     try {
       const full = pieces.length === 1 ? c.write(pieces[0]) : c.writev(pieces);
-      if (full) this.#gate.wrote(full);
+      if (this.#pipeOuters.has(conn)) {
+        // Per stream: the layer acknowledges the bytes (reopening that stream's window) when
+        // told, instead of the whole sending connection being held back.
+        const drained = () => this.#enqueue(new WriteDrained(conn));
+        if (full) this.#track(full.then(drained, drained));
+        else this.#queue.push(new WriteDrained(conn));
+      } else if (full) this.#gate.wrote(full);
     } catch {
       // Closed under us: the read side reports it.
     }
@@ -441,6 +453,31 @@ export class Driver {
       this.#track(closeLingering(c, this.#inFlight.get(conn) ?? null, ms));
     } else this.#track(closeWhenFlushed(c, ms));
   }
+
+  /**
+   * Two connections joined in memory (a tunnel inside an HTTP/2 stream): each is read and
+   * written like a socket, so TLS and splices work over them, with the same backpressure (a
+   * write waits while the other end has not read 64 KiB).
+   */
+  #pipe(command: OpenPipe): void {
+    const address = this.#client.local;
+    const [inner, outer] = MemoryConn.pair(address, address);
+    for (const [conn, c] of [[command.inner, inner], [command.outer, outer]] as const) {
+      this.#conns.set(conn, c);
+      this.#pipes.add(conn);
+      conn.state = ConnState.Open;
+      conn.timestampStart ??= Date.now();
+    }
+    this.#pipeOuters.add(command.outer);
+    this.#startReading(command.inner);
+    this.#startReading(command.outer);
+  }
+
+  /** Pipe ends whose writes are reported with WriteDrained (see OpenPipe). */
+  readonly #pipeOuters = new Set<Connection>();
+
+  /** Connections of pipes: a fully closed other end shows as closed, not only as EOF. */
+  readonly #pipes = new Set<Connection>();
 
   /** An idle origin connection goes to the shared pool; this driver is done with it. */
   #park(command: ParkConnection): void {

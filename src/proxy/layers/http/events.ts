@@ -165,10 +165,10 @@ export class HttpConnectionReady extends CommandCompleted {
 
 /**
  * The stream is over for the connection `conn` (its server connection may take another one).
- * Yielded by the stream when it no longer needs the origin connection.
+ * Yielded by the stream when it no longer needs the origin connection (or a tunnel's pipe).
  */
 export class ReleaseConnection extends Command {
-  constructor(readonly streamId: number, readonly conn: Server, readonly reusable: boolean) {
+  constructor(readonly streamId: number, readonly conn: Connection, readonly reusable: boolean) {
     super();
   }
   toString(): string {

@@ -58,8 +58,8 @@ export function requestFromH2(
     host = a.host;
     port = a.port;
   }
-  if (!endStream && !headers.has("content-length")) headers.append("transfer-encoding", "chunked");
   if (pseudo.method === "CONNECT" && pseudo.protocol === undefined) {
+    // A tunnel (RFC 9113 section 8.5): its DATA are not a message body.
     return {
       method: "CONNECT",
       scheme: s,
@@ -71,6 +71,7 @@ export function requestFromH2(
       form: "authority",
     };
   }
+  if (!endStream && !headers.has("content-length")) headers.append("transfer-encoding", "chunked");
   const path = pseudo.path ?? "/";
   if (path !== "*" && !path.startsWith("/")) throw new HttpError(400, `:path must start with /`);
   return {

@@ -122,6 +122,13 @@ export class Http2Server extends Http2Layer {
           this.#onWebSocket(ev.streamId, ev.pseudo, ev.headers, out);
           return;
         }
+        if (ev.pseudo.method === "CONNECT" && ev.pseudo.protocol !== undefined) {
+          // RFC 8441 for another protocol than WebSocket: nothing here speaks it.
+          this.streams.add(ev.streamId);
+          const why = `extended CONNECT for "${ev.pseudo.protocol}" is not supported`;
+          out.push(new ReceiveHttp(new RequestProtocolError(ev.streamId, why, 501)));
+          return;
+        }
         let head;
         try {
           head = requestFromH2(
@@ -138,16 +145,6 @@ export class Http2Server extends Http2Layer {
           return;
         }
         this.streams.add(ev.streamId);
-        if (head.method === "CONNECT") {
-          // A tunnel inside one stream (and extended CONNECT for other protocols) is not
-          // carried yet.
-          out.push(
-            new ReceiveHttp(
-              new RequestProtocolError(ev.streamId, "CONNECT over HTTP/2 is not supported", 501),
-            ),
-          );
-          return;
-        }
         out.push(new ReceiveHttp(new RequestHeaders(ev.streamId, head, ev.endStream)));
         if (ev.endStream) out.push(new ReceiveHttp(new RequestEnd(ev.streamId)));
         return;

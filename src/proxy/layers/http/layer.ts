@@ -11,15 +11,15 @@ import {
   type Command,
   Disarm,
   OpenConnection,
+  OpenPipe,
   ParkConnection,
   PauseReading,
   ResumeReading,
-  SendData,
   Splice,
   StartTls,
 } from "../../core/commands.ts";
 import { type Connection, Server, sniFor, tlsState } from "../../core/connection.ts";
-import type { Context } from "../../core/context.ts";
+import { Context } from "../../core/context.ts";
 import {
   CommandCompleted,
   ConnectionClosed,
@@ -41,12 +41,9 @@ import {
   ReceiveHttp,
   ReleaseConnection,
   RequestData,
-  RequestEnd,
   RequestHeaders,
   RequestProtocolError,
   ResponseData,
-  ResponseEnd,
-  ResponseProtocolError,
   SendHttp,
   UpgradeStream,
 } from "./events.ts";
@@ -56,33 +53,18 @@ import { Http2Client } from "./http2_client.ts";
 import { Http2Server } from "./http2_server.ts";
 import type { HttpMode } from "./mode.ts";
 import { HttpStream } from "./stream.ts";
-import { UpgradeInStream } from "./websocket_stream.ts";
-
-interface PoolEntry {
-  layer: Http1Client | Http2Client;
-  /** A plain-HTTP origin spoken to with h2c (prior knowledge): only gRPC streams use it. */
-  h2c: boolean;
-  /** Streams using the connection now. */
-  streams: Set<number>;
-  /** How many streams it may carry at once (an HTTP/2 one: as its origin allows now). */
-  readonly capacity: number;
-  tls: boolean;
-  /** Armed while no stream uses the connection (origin_idle_timeout). */
-  idle: Arm | null;
-}
-
-interface Dial {
-  stream: HttpStream;
-  request: GetHttpConnection;
-  server: Server;
-  /** h2c with prior knowledge to a plain origin (`#wantsH2c`). */
-  h2c: boolean;
-  /**
-   * Streams for the same origin that wait to learn whether this connection speaks h2 (then
-   * they share it) before dialling their own.
-   */
-  waiters: { stream: HttpStream; request: GetHttpConnection }[];
-}
+import { ClientInStream, UpgradeInStream } from "./websocket_stream.ts";
+import { TunnelInStream } from "./connect_stream.ts";
+import { CarriedTunnels } from "./carried_tunnels.ts";
+import { RawBodies } from "./raw_bodies.ts";
+import {
+  type Dial,
+  originAlpn,
+  type PoolEntry,
+  poolEntry,
+  sameVia,
+  wantsH2c,
+} from "./pool_entry.ts";
 
 /** Body bytes queued on an HTTP/2 connection above which their HTTP/1 source is not read. */
 const QUEUE_HIGH = 1 << 20;
@@ -125,11 +107,8 @@ export class HttpLayer extends DirectLayer {
   #queuedOnH2 = false;
   #adopted = false;
   readonly #makeTunnel: TunnelFactory | null;
-  /**
-   * HTTP/1.1 origin connections past a 101 whose WebSocket goes on inside an HTTP/2 client's
-   * stream (`UpgradeInStream`): their bytes are that stream's body, both ways.
-   */
-  readonly #rawOrigins = new Map<Connection, number>();
+  /** Connections carried raw as one stream's body (past a 101, a tunnel's pipe). */
+  readonly #raw: RawBodies;
   /**
    * What the tunnel's own server sent before a stream adopted it: an origin that spoke TLS
    * first (the client's handshake waited for its certificate) and h2 sends its SETTINGS at once.
@@ -140,6 +119,10 @@ export class HttpLayer extends DirectLayer {
    * connection's queue (the HTTP/2 peer's window is shut): stream id -> that connection.
    */
   readonly #pausedForH2 = new Map<number, Connection>();
+  /** Tunnels inside HTTP/2 streams (connect_stream.ts). */
+  readonly #carried = new CarriedTunnels();
+  /** Set while routing: the body bytes just received went into this pipe. */
+  #wroteToPipe: Connection | null = null;
 
   constructor(
     context: Context,
@@ -153,6 +136,7 @@ export class HttpLayer extends DirectLayer {
     this.mode = mode;
     this.client = http2 ? new Http2Server(context, scheme) : new Http1Server(context, scheme);
     this.#makeTunnel = tunnel;
+    this.#raw = new RawBodies(context.client);
   }
 
   /** After a CONNECT the tunnel's stack takes every event; its commands are ours as they are. */
@@ -175,10 +159,27 @@ export class HttpLayer extends DirectLayer {
       return;
     }
     if (
-      (event instanceof DataReceived || event instanceof ConnectionClosed) &&
-      this.#rawOrigins.has(event.conn)
+      !this.#carried.empty &&
+      (event instanceof DataReceived || event instanceof ConnectionClosed ||
+        event instanceof WriteDrained)
     ) {
-      this.#fromRawOrigin(event, out);
+      const stack = this.#carried.stackOf(event.conn);
+      if (stack !== undefined) {
+        this.#feed(stack, event, out);
+        if (event instanceof ConnectionClosed && !event.conn.open) this.#carried.closed(event.conn);
+        return;
+      }
+      if (event instanceof WriteDrained) {
+        this.#pipeDrained(event.conn, out);
+        return;
+      }
+    }
+    if (
+      (event instanceof DataReceived || event instanceof ConnectionClosed) &&
+      (this.#raw.isOrigin(event.conn) ||
+        (event.conn === this.context.client && this.#raw.clientIsRaw))
+    ) {
+      this.#fromRaw(event, out);
       return;
     }
     if (
@@ -230,8 +231,13 @@ export class HttpLayer extends DirectLayer {
         for (const command of child.handleEvent(event)) {
           if (command instanceof ReceiveHttp) {
             this.#receive(command, child, out);
-          } else if (command instanceof SendHttp && this.#rawOrigins.has(command.conn)) {
-            this.#toRawOrigin(command, out);
+          } else if (command instanceof SendHttp && this.#raw.isOrigin(command.conn)) {
+            if (command.event instanceof RequestData && this.#carried.isPipe(command.conn)) {
+              this.#wroteToPipe = command.conn;
+            }
+            this.#raw.toOrigin(command, out);
+          } else if (command instanceof SendHttp && this.#raw.isToRawClient(command)) {
+            if (this.#raw.toClient(command, out)) this.#closeClient(out);
           } else if (command instanceof SendHttp) {
             const target = command.conn === this.context.client
               ? this.client
@@ -249,6 +255,10 @@ export class HttpLayer extends DirectLayer {
             this.#release(command, out);
           } else if (command instanceof UpgradeInStream) {
             this.#upgradeInStream(command, out);
+          } else if (command instanceof ClientInStream) {
+            this.#clientInStream(command, out);
+          } else if (command instanceof TunnelInStream) {
+            this.#tunnelInStream(command, out);
           } else if (command instanceof UpgradeStream) {
             this.#upgrade(child as HttpStream, command, out);
           } else if (command instanceof HandOffClient) {
@@ -260,6 +270,11 @@ export class HttpLayer extends DirectLayer {
             // A disarmed timer never fires: forget who armed it (one per keep-alive request).
             if (command instanceof Disarm) this.#waiting.delete(command.timer);
             if (command instanceof CloseConnection) this.#forget(command.conn, out);
+            // A tunnel's stack dials: that connection's events go to it.
+            if (command instanceof OpenConnection) this.#carried.dialled(child, command.conn);
+            else if (command instanceof CloseConnection && !command.half) {
+              this.#carried.closed(command.conn);
+            }
             out.push(command);
           }
         }
@@ -373,13 +388,19 @@ export class HttpLayer extends DirectLayer {
       this.#responseSource.set(ev.streamId, source);
     }
     const outer = this.#queuedOnH2;
+    const outerPipe = this.#wroteToPipe;
     this.#queuedOnH2 = false;
+    this.#wroteToPipe = null;
     this.#feed(stream, ev, out);
     // Held, dropped or written to an HTTP/1 connection (whose write the driver waits for):
-    // taken now. Queued on an HTTP/2 connection: BodyTaken says when.
-    if (!this.#queuedOnH2) this.#acknowledge(source, ev.streamId, ev.data.length, out);
+    // taken now. Queued on an HTTP/2 connection: BodyTaken says when. Into a tunnel's pipe:
+    // WriteDrained says when.
+    const pipe = this.#wroteToPipe as Connection | null;
+    if (pipe !== null) this.#carried.owe(pipe, ev.data.length);
+    else if (!this.#queuedOnH2) this.#acknowledge(source, ev.streamId, ev.data.length, out);
     else if (from !== null) this.#pauseIfQueued(ev, from, out);
     this.#queuedOnH2 = outer;
+    this.#wroteToPipe = outerPipe;
   }
 
   /**
@@ -418,7 +439,7 @@ export class HttpLayer extends DirectLayer {
   }
 
   #getConnection(stream: HttpStream, request: GetHttpConnection, out: Command[]): void {
-    const h2c = !request.tls && this.#wantsH2c(stream);
+    const h2c = !request.tls && wantsH2c(this.context, this.client instanceof Http2Server, stream);
     for (const [conn, entry] of this.pool) {
       const s = conn as Server;
       if (
@@ -468,7 +489,7 @@ export class HttpLayer extends DirectLayer {
       const early = this.#early;
       this.#early = [];
       if (own.open && (own.tls !== null) === request.tls) {
-        const entry = this.#entry(own, stream.streamId, request.tls, h2c);
+        const entry = poolEntry(this.context, own, stream.streamId, request.tls, h2c);
         this.pool.set(own, entry);
         this.#feed(stream, new HttpConnectionReady(request, own, null, !own.reused), out);
         for (const ev of early) this.#feed(entry.layer, ev, out);
@@ -493,7 +514,7 @@ export class HttpLayer extends DirectLayer {
           ? this.context.client.tls.sni
           : request.address.host,
       );
-      server.tls = tlsState(sni, this.#originAlpn());
+      server.tls = tlsState(sni, originAlpn(this.context, this.client instanceof Http2Server));
     }
     const open = this.detached(new OpenConnection(server));
     this.#dials.set(open, { stream, request, server, h2c, waiters: [] });
@@ -525,25 +546,11 @@ export class HttpLayer extends DirectLayer {
       }
       return;
     }
-    this.pool.set(server, this.#entry(server, stream.streamId, request.tls, dial.h2c));
+    this.pool.set(server, poolEntry(this.context, server, stream.streamId, request.tls, dial.h2c));
     this.#feed(stream, new HttpConnectionReady(request, server, null, !server.reused), out);
     // Now that the origin's protocol is known: an h2 connection takes the waiting streams up
     // to its capacity; the others dial their own.
     for (const w of dial.waiters) this.#getConnection(w.stream, w.request, out);
-  }
-
-  /**
-   * Whether a stream to a plain-HTTP origin goes there as h2c with prior knowledge: only gRPC
-   * from an h2c client. A plain origin has no ALPN to say what it speaks, and an HTTP/1.1-only
-   * one answers the h2c preface with a 400 or a close, so everything else gets HTTP/1.1, which
-   * every plain origin speaks; gRPC has no HTTP/1.1 form (its servers are h2c-only without
-   * TLS), so it goes as the client spoke it.
-   */
-  #wantsH2c(stream: HttpStream): boolean {
-    if (!this.context.options.http2 || !(this.client instanceof Http2Server)) return false;
-    if (this.context.client.tls !== null) return false;
-    const type = stream.flow?.request.headers.get("content-type") ?? "";
-    return /^application\/grpc(?:$|[+;])/i.test(type);
   }
 
   /** Whether this origin is known to speak HTTP/1 here (a pooled connection chose it). */
@@ -558,37 +565,12 @@ export class HttpLayer extends DirectLayer {
     return false;
   }
 
-  /**
-   * What to offer an origin in ALPN: the client's protocol first (no translation needed when
-   * the origin has it), then the other one, which the connection layers translate to.
-   */
-  #originAlpn(): string[] {
-    if (!this.context.options.http2) return ["http/1.1"];
-    return this.client instanceof Http2Server ? ["h2", "http/1.1"] : ["http/1.1", "h2"];
-  }
-
-  /** A pool entry: HTTP/1 carries one stream at a time, HTTP/2 as many as the origin allows. */
-  #entry(server: Server, streamId: number, tls: boolean, h2c: boolean): PoolEntry {
-    const streams = new Set([streamId]);
-    if (server.alpn === "h2" || (!tls && h2c)) {
-      const layer = new Http2Client(this.context, server);
-      return {
-        layer,
-        h2c: !tls && h2c,
-        streams,
-        get capacity() {
-          return layer.capacity;
-        },
-        tls,
-        idle: null,
-      };
-    }
-    const layer = new Http1Client(this.context, server);
-    return { layer, h2c: false, streams, capacity: 1, tls, idle: null };
-  }
-
   #release(command: ReleaseConnection, out: Command[]): void {
-    if (this.#rawOrigins.delete(command.conn)) {
+    if (this.#carried.isPipe(command.conn)) {
+      this.#pipeDrained(command.conn, out);
+      this.#carried.forgetPipe(command.conn);
+    }
+    if (this.#raw.releaseOrigin(command.conn)) {
       // Past a 101 a connection is never reused.
       if (command.conn.open) out.push(new CloseConnection(command.conn));
       return;
@@ -675,10 +657,8 @@ export class HttpLayer extends DirectLayer {
       if (other.open) out.push(new CloseConnection(other));
     }
     this.#toPark.clear();
-    for (const raw of [...this.#rawOrigins.keys()]) {
-      this.#rawOrigins.delete(raw);
-      if (raw.open) out.push(new CloseConnection(raw));
-    }
+    this.#carried.clear();
+    this.#raw.closeOrigins(out);
     // The origin connected before the client's TLS handshake (upstream_cert) and never used.
     const own = this.context.server;
     if (own !== null && own.open) out.push(new CloseConnection(own));
@@ -713,36 +693,66 @@ export class HttpLayer extends DirectLayer {
     const entry = this.pool.get(command.server);
     this.pool.delete(command.server);
     if (entry !== undefined) this.#stopIdle(entry, out);
-    this.#rawOrigins.set(command.server, command.streamId);
+    this.#raw.addOrigin(command.server, command.streamId);
     const early = entry?.layer instanceof Http1Client ? entry.layer.h1.takeTrailingData() : null;
     if (early !== null && early.length > 0) {
-      this.#fromRawOrigin(new DataReceived(command.server, early), out);
+      this.#fromRaw(new DataReceived(command.server, early), out);
     }
   }
 
-  /** Bytes (or the end) of a raw origin connection: its stream's response body. */
-  #fromRawOrigin(event: DataReceived | ConnectionClosed, out: Command[]): void {
-    const streamId = this.#rawOrigins.get(event.conn)!;
-    const ev = event instanceof DataReceived
-      ? new ResponseData(streamId, event.data.slice())
-      : event.conn.error
-      ? new ResponseProtocolError(streamId, event.conn.error)
-      : new ResponseEnd(streamId, null);
-    this.#receive(new ReceiveHttp(ev), this, out, event.conn);
+  /** Bytes (or the end) of a raw connection: its stream's body. */
+  #fromRaw(event: DataReceived | ConnectionClosed, out: Command[]): void {
+    if (this.#raw.isOrigin(event.conn)) {
+      this.#receive(new ReceiveHttp(this.#raw.fromOrigin(event)), this, out, event.conn);
+      return;
+    }
+    const { ev, done } = this.#raw.fromClient(event);
+    if (ev !== null) this.#receive(new ReceiveHttp(ev), this, out, event.conn);
+    // Both directions over: the connection (and the origin connections it used) close.
+    if (done) this.#closeClient(out);
   }
 
-  /** The stream's request body to a raw origin connection; its end is our FIN. */
-  #toRawOrigin(command: SendHttp, out: Command[]): void {
-    const conn = command.conn;
-    const ev = command.event;
-    if (ev instanceof RequestData) {
-      out.push(new SendData(conn, ev.data));
-    } else if (ev instanceof RequestEnd) {
-      out.push(new CloseConnection(conn, true));
-    } else if (ev instanceof RequestProtocolError) {
-      this.#rawOrigins.delete(conn);
-      out.push(new CloseConnection(conn));
+  /**
+   * After the 101 to an HTTP/1.1 client whose WebSocket's origin speaks h2: the client's bytes
+   * are that stream's request body, starting with any it sent right behind its handshake.
+   */
+  #clientInStream(command: ClientInStream, out: Command[]): void {
+    this.#raw.startClient(command.streamId);
+    const early = this.client instanceof Http1Server ? this.client.h1.takeTrailingData() : null;
+    if (early !== null && early.length > 0) {
+      this.#fromRaw(new DataReceived(this.context.client, early), out);
     }
+  }
+
+  /** The client's connection is done with: so are the origin connections it used. */
+  #closeClient(out: Command[]): void {
+    const client = this.context.client;
+    this.#forget(client, out);
+    if (client.open) out.push(new CloseConnection(client));
+  }
+
+  /**
+   * A stream answered an h2 client's CONNECT: the pipe carries the stream's body (as a raw
+   * origin connection would), and the tunnel's stack runs over the pipe's other end.
+   */
+  #tunnelInStream(command: TunnelInStream, out: Command[]): void {
+    this.#raw.addOrigin(command.pipe, command.streamId);
+    out.push(new OpenPipe(command.client, command.pipe));
+    if (this.#makeTunnel === null) {
+      out.push(new CloseConnection(command.client));
+      return;
+    }
+    const stack = this.#makeTunnel(
+      new Context(command.client, this.context.options, command.server),
+    );
+    this.#carried.opened(command, stack);
+    this.#feed(stack, new Start(), out);
+  }
+
+  /** A tunnel's pipe took in what was written to it: the stream's window reopens by that. */
+  #pipeDrained(pipe: Connection, out: Command[]): void {
+    const owed = this.#carried.drained(pipe);
+    if (owed !== null) this.#acknowledge(this.client, owed.streamId, owed.bytes, out);
   }
 
   #handOff(command: HandOffClient, out: Command[]): void {
@@ -768,8 +778,4 @@ export class HttpLayer extends DirectLayer {
       for (const c of tunnel.handleEvent(new DataReceived(this.context.client, early))) out.push(c);
     }
   }
-}
-
-function sameVia(a: { host: string; port: number } | null, b: typeof a): boolean {
-  return a === b || (a !== null && b !== null && a.host === b.host && a.port === b.port);
 }

@@ -25,7 +25,8 @@ import {
   webSocketOffer,
   type WebSocketRelayData,
 } from "./websocket.ts";
-import { StreamWebSocket, UpgradeInStream } from "./websocket_stream.ts";
+import { ClientInStream, StreamWebSocket, UpgradeInStream } from "./websocket_stream.ts";
+import { StreamTunnel } from "./connect_stream.ts";
 import { H2_VERSION } from "./h2_convert.ts";
 import {
   AUTH_REQUIRED,
@@ -89,6 +90,8 @@ export class HttpStream extends StreamBase {
   #replacing = false;
   /** A WebSocket relayed inside this stream (the client spoke HTTP/2). */
   #inStream: StreamWebSocket | null = null;
+  /** A CONNECT tunnel carried by this stream (the client spoke HTTP/2). */
+  #tunnelled: StreamTunnel | null = null;
 
   constructor(context: Context, streamId: number, mode: HttpMode) {
     super(context, streamId, mode);
@@ -106,6 +109,7 @@ export class HttpStream extends StreamBase {
    */
   protected run(event: Event): CommandGenerator {
     if (this.#inStream !== null) return this.#onWebSocketEvent(this.#inStream, event);
+    if (this.#tunnelled !== null) return this.#onTunnelEvent(this.#tunnelled, event);
     if (event instanceof RequestHeaders) return this.#onRequestHeaders(event.head);
     if (event instanceof RequestData) return this.#onRequestData(event.data);
     if (event instanceof RequestEnd) return this.#onRequestEnd(event.trailers);
@@ -181,6 +185,14 @@ export class HttpStream extends StreamBase {
     if (this.mode.kind === "reverse" && head.method === "CONNECT") {
       // A reverse proxy stands in for one origin; it opens no tunnels.
       yield* this.fail(400, "CONNECT is not supported by a reverse proxy; send requests directly");
+      return;
+    }
+    if (head.method === "CONNECT" && head.version === H2_VERSION) {
+      // Inside a tunnel already (transparent): an HTTP/2 CONNECT stream has no origin to go to.
+      yield* this.fail(
+        501,
+        "CONNECT inside a tunnel is not supported; connect to the proxy itself",
+      );
       return;
     }
     if (this.mode.kind === "reverse") {
@@ -559,11 +571,41 @@ export class HttpStream extends StreamBase {
       }
     }
     this.state = "tunnel";
+    if (head.version === H2_VERSION && !this.injected) {
+      yield* this.#tunnelInStream(server);
+      return;
+    }
     const ok = { status: 200, reason: "Connection Established", version: "HTTP/1.1" };
     yield* this.toClient(
       new ResponseHeaders(this.streamId, { ...ok, headers: new HeaderList() }, true),
     );
     yield new HandOffClient(this.streamId, server);
+  }
+
+  /**
+   * An HTTP/2 client's CONNECT (connect_stream.ts): 200 without ending the stream, then its
+   * DATA go through a pipe to the tunnel's own layer stack, which the HttpLayer runs. The flow
+   * is the CONNECT's, done when both directions are (the tunnel's bytes are not kept).
+   */
+  *#tunnelInStream(server: Server): CommandGenerator {
+    const opened = StreamTunnel.open(
+      this.context,
+      this.streamId,
+      server,
+      this.flow!,
+      (event) => this.toClient(event),
+    );
+    this.#tunnelled = opened.tunnel;
+    yield* this.sendResponseHead(this.flow!.response!);
+    yield opened.command;
+  }
+
+  *#onTunnelEvent(tunnel: StreamTunnel, event: Event): CommandGenerator {
+    if (this.state !== "tunnel") return;
+    yield* tunnel.handle(event);
+    if (!tunnel.done) return;
+    this.state = tunnel.error === null ? "done" : "failed";
+    yield* tunnel.finish(this.flow!, this.context.options.now());
   }
 
   /**
@@ -598,19 +640,13 @@ export class HttpStream extends StreamBase {
   }
 
   /**
-   * RFC 8441: the WebSocket of an h2 client goes on in this stream (websocket_stream.ts); an
-   * HTTP/1.1 origin's connection is carried raw by the HttpLayer. An h2 origin's WebSocket
-   * needs an h2 client (an HTTP/1.1 client's connection would have to leave HTTP).
+   * RFC 8441: a WebSocket with an HTTP/2 side goes on in this stream (websocket_stream.ts). An
+   * HTTP/1.1 origin's connection past its 101 is carried raw by the HttpLayer as the stream's
+   * response body; an HTTP/1.1 client's connection past the 101 it got (its origin speaks h2
+   * and took an extended CONNECT) as the stream's request body.
    */
   *#relayInStream(response: FlowResponse, relay: WebSocketRelayData | null): CommandGenerator {
     const flow = this.flow!;
-    if (flow.request.httpVersion !== H2_VERSION) {
-      yield* this.fail(
-        502,
-        "a WebSocket from an HTTP/1.1 client to an HTTP/2 origin is not supported",
-      );
-      return;
-    }
     if (relay === null) {
       yield* this.fail(
         502,
@@ -631,6 +667,7 @@ export class HttpStream extends StreamBase {
     }, this.context.options.now);
     yield* this.sendResponseHead(response);
     if (response.httpVersion !== H2_VERSION) yield new UpgradeInStream(id, this.server!);
+    if (flow.request.httpVersion !== H2_VERSION) yield new ClientInStream(id);
   }
 
   *#onWebSocketEvent(ws: StreamWebSocket, event: Event): CommandGenerator {

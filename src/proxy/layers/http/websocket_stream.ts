@@ -1,11 +1,13 @@
 /**
- * An intercepted WebSocket that stays inside its HTTP stream: the client spoke HTTP/2 (RFC 8441),
- * so its connection carries other streams and cannot go to the driver's relay. Messages are
- * read from the stream's body events with the sans-IO WebSocketRelay, each runs the
- * websocket_message hook (which pauses this stream only, as a slow hook holds up only its own
- * flow in the HTTP/1 relay) and goes on as body events; a peer's end of the body ends the other
- * direction. The origin side is an h2 stream (extended CONNECT) or an HTTP/1.1 connection after
- * its 101, read and written raw by the HttpLayer (`UpgradeInStream`).
+ * An intercepted WebSocket that stays inside its HTTP stream: the client or the origin spoke
+ * HTTP/2 (RFC 8441), so that connection carries other streams and cannot go to the driver's
+ * relay. Messages are read from the stream's body events with the sans-IO WebSocketRelay, each
+ * runs the websocket_message hook (which pauses this stream only, as a slow hook holds up only
+ * its own flow in the HTTP/1 relay) and goes on as body events; a peer's end of the body ends
+ * the other direction. The origin side is an h2 stream (extended CONNECT) or an HTTP/1.1
+ * connection after its 101, read and written raw by the HttpLayer (`UpgradeInStream`); the
+ * client side is an h2 stream or, towards an h2 origin, an HTTP/1.1 connection after the 101 it
+ * was sent (`ClientInStream`).
  */
 import type { Flow } from "../../../flow/flow.ts";
 import { WebSocketMessage } from "../../../flow/websocket.ts";
@@ -26,6 +28,20 @@ export class UpgradeInStream extends Command {
   }
   toString(): string {
     return `UpgradeInStream(#${this.streamId}, ${this.server.id})`;
+  }
+}
+
+/**
+ * To the HttpLayer, after the 101 went to an HTTP/1.1 client whose WebSocket goes on in an h2
+ * origin's stream (RFC 8441 towards the origin): read and write the client's connection raw as
+ * that stream's request body (and its response body as the client's bytes).
+ */
+export class ClientInStream extends Command {
+  constructor(readonly streamId: number) {
+    super();
+  }
+  toString(): string {
+    return `ClientInStream(#${this.streamId})`;
   }
 }
 
