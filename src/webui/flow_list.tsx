@@ -224,7 +224,9 @@ function HeaderCell(props: {
         type="button"
         class="sort"
         onClick={() => props.onSort(column.id)}
-        title={`Sort by ${column.label} (${next} next); drag the right edge to resize`}
+        title={`Sort by ${
+          column.name ?? column.label
+        } (${next} next); drag the right edge to resize`}
       >
         {column.label}
         {arrow}
