@@ -239,7 +239,10 @@ test("a bad sort, order or cursor is a 400 with a one-line reason", async () => 
       assert.match(error, reason);
       assert.doesNotMatch(error, /\n/);
     };
-    await refused("sort=nope", /sort must be one of start, method, .*duration, .*marked, got "nope"/);
+    await refused(
+      "sort=nope",
+      /sort must be one of start, method, .*duration, .*marked, got "nope"/,
+    );
     await refused("sort=host&order=up", /order must be asc or desc, got "up"/);
     await refused("cursor=abc", /cursor= pages a sorted list: give sort= with it/);
     await refused("sort=host&cursor=%7B%7D", /is not one a sorted page gave out/);
