@@ -162,11 +162,12 @@ test("a sorted list longer than its first page loads the rest in order as it scr
       async () => (await page.textContent(".row[data-id] .path")) === "/p000",
       20_000,
     );
+    // The list is as long as all 260 (placeholders below the first page), 200 of them loaded:
+    // the rows that fill the window first, the rest of the 200 right after.
+    await page.waitForSelector("#stats:has-text('260 flows (200 loaded)')", { timeout: 20_000 });
+    assert.equal(await page.$eval("#spacer", (el) => el.style.height), `${n * 22}px`);
     const rows = await page.$$eval(".row[data-id]", (e) => e.length);
     await expectColumn(page, "path", sorted.slice(0, rows));
-    // The list is as long as all 260 (placeholders below the first page), 200 of them loaded.
-    assert.equal(await page.$eval("#spacer", (el) => el.style.height), `${n * 22}px`);
-    assert.match((await page.textContent("#stats")) ?? "", /260 flows \(200 loaded\)/);
     await page.$eval("#viewport", (el) => (el.scrollTop = el.scrollHeight));
     await waitFor("the last page", async () => {
       await page.$eval("#viewport", (el) => (el.scrollTop = el.scrollHeight));
