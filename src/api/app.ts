@@ -93,7 +93,10 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
         sameSite: "Strict",
         path: "/",
       });
-      return c.redirect("/", 303); // out of the address bar and the history
+      // The page itself, not a redirect to "/" (a round trip before the first paint): the
+      // script's first step takes ?token= out of the address bar and the history
+      // (history.replaceState), and no cache keeps the page under this address.
+      c.header("Cache-Control", "no-store");
     }
     return c.html(UI_ASSETS["index.html"]);
   });

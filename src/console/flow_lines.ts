@@ -133,6 +133,7 @@ function detailLines(flow: Flow): Line[] {
     ["Error", flow.error ? flow.error.message : "-"],
     ["", ""],
     ["Request start", time(req.timestampStart)],
+    ["DNS lookup", span(s?.timestampDnsStart, s?.timestampDnsEnd)],
     ["Connect", span(s?.timestampTcpStart, s?.timestampTcpEnd)],
     ["TLS handshake", span(s?.timestampTlsStart, s?.timestampTlsEnd)],
     ["Request sent", span(req.timestampStart, req.timestampEnd)],

@@ -49,6 +49,9 @@ export interface Peer {
 }
 
 export interface ServerPeer extends Peer {
+  /** When the origin's name was looked up (absent for an IP address: no lookup). */
+  timestampDnsStart?: number;
+  timestampDnsEnd?: number;
   /** When the TCP connection to the origin was opened and ready (ms since the epoch). */
   timestampTcpStart?: number;
   timestampTcpEnd?: number;

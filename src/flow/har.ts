@@ -409,9 +409,10 @@ function content(r: FlowResponse, limit: number): HarContent {
  * belong to the first flow on the origin connection (`reused: false`), also when the connection
  * was opened before its request (an HTTPS tunnel dials the origin for its certificate); a reused
  * one has -1. Without `reused` (older recordings) only a connection opened during the flow counts.
- * Where a connect overlapped sending or waiting, that time is taken out of them, so `time` (the
- * sum) stays the wall-clock span of the flow plus any connect before it. blocked and dns are not
- * measured: -1.
+ * dns is the lookup of the origin's name before that connect, with the same rule; -1 when there
+ * was none (an IP address, a reused connection) or it was not recorded. Where a lookup or connect
+ * overlapped sending or waiting, that time is taken out of them, so `time` (the sum) stays the
+ * wall-clock span of the flow plus any lookup and connect before it. blocked is not measured: -1.
  */
 export function harTimings(flow: Flow): HarTimings {
   const rq = flow.request;
@@ -420,6 +421,7 @@ export function harTimings(flow: Flow): HarTimings {
   const reqEnd = rq.timestampEnd ?? start;
   const respStart = rs !== null ? rs.timestampStart : flow.error?.timestamp ?? reqEnd;
   const end = rs !== null ? rs.timestampEnd ?? rs.timestampStart : respStart;
+  let dns = -1;
   let connect = -1;
   let ssl = -1;
   let cs = 0;
@@ -435,12 +437,16 @@ export function harTimings(flow: Flow): HarTimings {
     if (s.timestampTlsStart !== undefined && s.timestampTlsEnd !== undefined) {
       ssl = Math.max(0, s.timestampTlsEnd - s.timestampTlsStart);
     }
+    if (s.timestampDnsStart !== undefined && s.timestampDnsEnd !== undefined) {
+      dns = Math.max(0, s.timestampDnsEnd - s.timestampDnsStart);
+      cs = Math.min(cs, s.timestampDnsStart);
+    }
   }
   const overlap = (a: number, b: number) =>
     connect < 0 ? 0 : Math.max(0, Math.min(b, ce) - Math.max(a, cs));
   return {
     blocked: -1,
-    dns: -1,
+    dns,
     connect,
     send: Math.max(0, reqEnd - start - overlap(start, reqEnd)),
     wait: Math.max(0, respStart - reqEnd - overlap(reqEnd, respStart)),

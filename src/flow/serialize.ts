@@ -60,6 +60,9 @@ export interface ServerJson extends PeerJson {
   timestampTcpEnd: number | null;
   timestampTlsStart: number | null;
   timestampTlsEnd: number | null;
+  /** The origin's name lookup: absent when there was none (an IP address) and in older lines. */
+  timestampDnsStart?: number;
+  timestampDnsEnd?: number;
   /** True when the connection had carried earlier requests (absent in older lines). */
   reused?: boolean;
 }
@@ -338,6 +341,10 @@ export function serverToJson(server: ServerPeer): ServerJson {
     timestampTcpEnd: server.timestampTcpEnd ?? null,
     timestampTlsStart: server.timestampTlsStart ?? null,
     timestampTlsEnd: server.timestampTlsEnd ?? null,
+    ...(server.timestampDnsStart === undefined || server.timestampDnsEnd === undefined ? {} : {
+      timestampDnsStart: server.timestampDnsStart,
+      timestampDnsEnd: server.timestampDnsEnd,
+    }),
     ...(server.reused === undefined ? {} : { reused: server.reused }),
   };
 }
@@ -531,6 +538,8 @@ export function serverFromJson(v: unknown, path: string): ServerPeer {
       "timestampTcpEnd",
       "timestampTlsStart",
       "timestampTlsEnd",
+      "timestampDnsStart",
+      "timestampDnsEnd",
     ] as const
   ) {
     const t = numOrNull(o, key, path);

@@ -25,6 +25,7 @@ import {
 } from "./types.ts";
 import { toNetError } from "./net_errors.ts";
 import { Gate, joinChunks, ReadQueue } from "./conn_parts.ts";
+import { resolveHost } from "./resolve.ts";
 
 /** The part of Bun's TCP socket used here (see bun-types `Socket`). */
 export interface BunSocket {
@@ -300,6 +301,8 @@ export const HANDLERS: BunSocketHandler = {
 };
 
 export const bunNetwork: Network = {
+  resolve: resolveHost,
+
   listen(address: Address, onConn: (conn: Conn) => void): Promise<Listener> {
     let server: BunTcpListener;
     try {

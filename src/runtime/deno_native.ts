@@ -23,6 +23,7 @@ import {
 } from "./types.ts";
 import { toNetError } from "./net_errors.ts";
 import { Gate, joinChunks } from "./conn_parts.ts";
+import { resolveHost } from "./resolve.ts";
 
 /** Size of the buffer read() fills: starts small, doubles while reads fill it, up to MAX. */
 const MIN_READ_SIZE = 16 * 1024;
@@ -290,6 +291,8 @@ function prepare(conn: Deno.TcpConn): DenoConn {
 }
 
 export const denoNetwork: Network = {
+  resolve: resolveHost,
+
   listen(address: Address, onConn: (conn: Conn) => void): Promise<Listener> {
     let listener: Deno.TcpListener;
     try {

@@ -15,6 +15,7 @@ import {
 } from "./types.ts";
 import { toNetError } from "./net_errors.ts";
 import { Gate, joinChunks, ReadQueue } from "./conn_parts.ts";
+import { resolveHost } from "./resolve.ts";
 
 /**
  * A stream under a TLS socket that wants to know how much plaintext the reader has taken (so that
@@ -199,6 +200,8 @@ function prepare(socket: net.Socket): SocketConn {
 }
 
 export const nodeNetwork: Network = {
+  resolve: resolveHost,
+
   listen(address: Address, onConn: (conn: Conn) => void): Promise<Listener> {
     return new Promise((resolve, reject) => {
       const server = net.createServer({ allowHalfOpen: true }, (socket) => onConn(prepare(socket)));

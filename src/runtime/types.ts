@@ -65,6 +65,11 @@ export interface Network {
   listen(address: Address, onConn: (conn: Conn) => void): Promise<Listener>;
   /** Opens a TCP connection; rejects with a NetError. */
   connect(options: ConnectOptions): Promise<Conn>;
+  /**
+   * A host name's addresses, in the order to try them; rejects with a NetError ("dns"). Without
+   * it (in-memory networks in tests), connect() is given the name.
+   */
+  resolve?(host: string): Promise<string[]>;
 }
 
 export type NetErrorCode =

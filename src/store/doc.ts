@@ -65,6 +65,8 @@ function peerDoc(peer: Peer): Obj {
 
 function serverDoc(server: ServerPeer): Obj {
   const o = peerDoc(server);
+  if (server.timestampDnsStart != null) o.timestampDnsStart = server.timestampDnsStart;
+  if (server.timestampDnsEnd != null) o.timestampDnsEnd = server.timestampDnsEnd;
   if (server.timestampTcpStart != null) o.timestampTcpStart = server.timestampTcpStart;
   if (server.timestampTcpEnd != null) o.timestampTcpEnd = server.timestampTcpEnd;
   if (server.timestampTlsStart != null) o.timestampTlsStart = server.timestampTlsStart;

@@ -7,7 +7,8 @@
  *
  * NULL (no response yet, not finished) is a value too: it sorts before every other value
  * ascending and after them descending, as SQLite orders NULL. Text sorts without regard to ASCII
- * case (NOCASE, as the filters match), other characters by their UTF-8 bytes.
+ * case (NOCASE, as the filters match), other characters by their UTF-8 bytes. A flow without a
+ * comment sorts as the empty comment; `marked` is 0 or 1 (unmarked flows first ascending).
  */
 import type { SqlValue } from "../runtime/mod.ts";
 
@@ -21,6 +22,11 @@ export const SORT_COLUMNS = [
   "type",
   "size",
   "duration",
+  "scheme",
+  "port",
+  "version",
+  "comment",
+  "marked",
 ] as const;
 
 export type SortColumn = (typeof SORT_COLUMNS)[number];
@@ -51,8 +57,9 @@ const fromDoc = (sql: string) => `(SELECT ${sql} FROM flow_docs d WHERE d.seq = 
 
 /**
  * The sort value of each column. `method`, `host` and `url` are NOCASE columns (and `host` and
- * `status` have indexes that give their order without sorting). Size and duration live only in
- * the document; reading it costs a lookup a row (docs/BENCHMARKS.md has what that costs).
+ * `status` have indexes that give their order without sorting). Size, duration, port, HTTP version
+ * and comment live only in the document; reading it costs a lookup a row (docs/BENCHMARKS.md has
+ * what that costs).
  */
 const SORT_SQL: Record<SortColumn, string> = {
   start: "f.started",
@@ -70,6 +77,13 @@ const SORT_SQL: Record<SortColumn, string> = {
     "max(0, coalesce(json_extract(d.doc, '$.response.timestampEnd'), " +
       "json_extract(d.doc, '$.error.timestamp')) - f.started)",
   ),
+  // The URL starts with the scheme ("http" or "https", as the request has it) and ":".
+  scheme: "substr(f.url, 1, instr(f.url, ':') - 1)",
+  port: fromDoc("json_extract(d.doc, '$.request.port')"),
+  version: fromDoc("json_extract(d.doc, '$.request.httpVersion')") + " COLLATE NOCASE",
+  // The document leaves an empty comment out.
+  comment: fromDoc("coalesce(json_extract(d.doc, '$.comment'), '')") + " COLLATE NOCASE",
+  marked: "f.marked",
 };
 
 export function sortValueSql(column: SortColumn): string {

@@ -14,7 +14,15 @@ function useTick(): [number, () => void] {
 import * as act from "./actions.ts";
 import { callJson, flowPath, setUnauthorizedHandler } from "./api.ts";
 import { columnById, COLUMNS, DEFAULT_COLUMNS } from "./columns.ts";
-import { applySorted, nextSort, sortParams, type SortState, UNSORTED } from "./sorting.ts";
+import { applySorted, nextSort, sortParams, type SortState } from "./sorting.ts";
+import {
+  apiSort,
+  firstPageSize,
+  FULL_PAGE,
+  listQuery,
+  savedSort,
+  streamQuery,
+} from "./first_load.ts";
 import { type DetailActions, Details } from "./details.tsx";
 import { EventLog, EventLogPane } from "./event_log.tsx";
 import { FlowList } from "./flow_list.tsx";
@@ -29,16 +37,10 @@ import { Toolbar } from "./toolbar.tsx";
 import type { FlowDetail, FlowPage, FlowsEvent, Stats, Summary } from "./types.ts";
 
 /**
- * Flows per request. The first page only has to fill the screen (the first paint waits for it);
- * older pages come when their placeholder rows scroll into view. Filters run in the proxy's store.
+ * Flows per request after the first FULL_PAGE (first_load.ts): older pages come when their
+ * placeholder rows scroll into view. Filters run in the proxy's store.
  */
-const FIRST_PAGE = 200;
 const OLDER_PAGE = 1000;
-
-/** The API's name of the sort's column; undefined when unsorted (arrival order). */
-function apiSort(sort: SortState): string | undefined {
-  return sort.key === null ? undefined : columnById(sort.key)?.sort;
-}
 
 function saved<T>(key: string, fallback: T): T {
   try {
@@ -66,10 +68,7 @@ export function App() {
   const [focus, setFocus] = useState<string | null>(null);
   const [detail, setDetail] = useState<FlowDetail | null>(null);
   const [detailVersion, bumpDetail] = useTick();
-  const [sort, setSort] = useState<SortState>(() => {
-    const s = saved("sort", UNSORTED);
-    return apiSort(s) === undefined ? UNSORTED : s;
-  });
+  const [sort, setSort] = useState<SortState>(savedSort);
   // The live handlers are made once: they read the current sort and page through refs.
   const sortRef = useRef(sort);
   sortRef.current = sort;
@@ -180,9 +179,8 @@ export function App() {
 
   async function load(text: string): Promise<void> {
     const sortNow = sortRef.current;
-    const params = new URLSearchParams(sortParams(sortNow, apiSort(sortNow)));
-    if (text) params.set("filter", text);
-    const q = params.size ? `?${params}` : "";
+    const q = listQuery(sortNow, text);
+    const first = firstPageSize();
     const generation = ++loads.current;
     const stale = () => generation !== loads.current;
     setFiltering(true);
@@ -192,21 +190,21 @@ export function App() {
       pending.current = [];
       // The stream's hello brings the first page (one round trip); an older proxy sends only
       // its stats, and a refused filter no hello at all: then the list is asked for after it.
-      const hello = await live.open(`${q ? `${q}&` : "?"}page=${FIRST_PAGE}`);
+      const hello = await live.open(streamQuery(sortNow, text, first));
       if (stale()) return;
       let body: FlowPage;
+      // How many were asked for: a proxy without paging gives at most that many, no more or less.
+      const asked = hello && "flows" in hello ? first : FULL_PAGE;
       try {
         body = hello && "flows" in hello
           ? hello
-          : await callJson<FlowPage>(`/api/flows${q ? `${q}&` : "?"}limit=${FIRST_PAGE}`);
+          : await callJson<FlowPage>(`/api/flows${q ? `${q}&` : "?"}limit=${asked}`);
         if (stale()) return;
       } catch (e) {
         if (stale()) return;
         pending.current = null;
         if (text !== previous) {
-          const old = new URLSearchParams(sortParams(sortNow, apiSort(sortNow)));
-          if (previous) old.set("filter", previous);
-          void live.open(old.size ? `?${old}` : "");
+          void live.open(listQuery(sortNow, previous));
         }
         throw e;
       }
@@ -222,7 +220,7 @@ export function App() {
         more: body.more === true,
         cursor: body.cursor ?? null,
         // A proxy without paging gives no cursor: say that older flows were left out.
-        capped: body.more === undefined && body.flows.length >= FIRST_PAGE,
+        capped: body.more === undefined && body.flows.length >= asked,
       };
       pageRef.current = loaded;
       for (const ev of queued) {
@@ -237,6 +235,11 @@ export function App() {
       // The newest flows are the ones loaded: show them (older ones load when scrolled to); a
       // sorted list shows its first page.
       scroll(focusRef.current ? "focus" : sortNow.key === null ? "bottom" : "top");
+      // The first page filled the window; the rest of the first FULL_PAGE follows at once.
+      const rest = FULL_PAGE - body.flows.length;
+      if (loaded.more && rest > 0) {
+        void (sortNow.key === null ? loadOlder(loaded, rest) : loadMore(loaded, sortNow, rest));
+      }
     } catch (e) {
       const message = (e as Error).message;
       if (/filter/i.test(message) || text !== currentFilter.current) {
@@ -248,13 +251,16 @@ export function App() {
     }
   }
 
-  async function loadOlder(): Promise<void> {
-    if (!page.more || !page.cursor || loadingOlder.current || sort.key !== null) return;
+  /** Older flows than the loaded ones (`from`: where the list is now; `limit`: how many). */
+  async function loadOlder(from = page, limit = OLDER_PAGE): Promise<void> {
+    if (!from.more || !from.cursor || loadingOlder.current || sortRef.current.key !== null) return;
     loadingOlder.current = true;
+    const generation = loads.current;
     try {
-      const q = new URLSearchParams({ before: page.cursor, limit: String(OLDER_PAGE) });
+      const q = new URLSearchParams({ before: from.cursor, limit: String(limit) });
       if (currentFilter.current) q.set("filter", currentFilter.current);
       const body = await callJson<FlowPage>(`/api/flows?${q}`);
+      if (generation !== loads.current) return; // the filter changed meanwhile
       // The page fills placeholder rows in place: what is on screen does not move.
       store.prepend(body.flows);
       setPage((p) => ({
@@ -271,16 +277,16 @@ export function App() {
   }
 
   /** The next page of a sorted list (its placeholders below came into view). */
-  async function loadMore(): Promise<void> {
-    const name = apiSort(sort);
-    if (!page.more || !page.cursor || loadingOlder.current || name === undefined) return;
+  async function loadMore(from = page, order = sort, limit = OLDER_PAGE): Promise<void> {
+    const name = apiSort(order);
+    if (!from.more || !from.cursor || loadingOlder.current || name === undefined) return;
     loadingOlder.current = true;
     const generation = loads.current;
     try {
       const q = new URLSearchParams({
-        ...sortParams(sort, name),
-        cursor: page.cursor,
-        limit: String(OLDER_PAGE),
+        ...sortParams(order, name),
+        cursor: from.cursor,
+        limit: String(limit),
       });
       if (currentFilter.current) q.set("filter", currentFilter.current);
       const body = await callJson<FlowPage>(`/api/flows?${q}`);
@@ -480,7 +486,7 @@ export function App() {
   const loaded = page.more && store.flows.length < matching
     ? ` (${store.flows.length} loaded)`
     : page.capped
-    ? ` (the newest ${FIRST_PAGE} loaded; filter to see older ones)`
+    ? ` (the newest ${store.flows.length} loaded; filter to see older ones)`
     : "";
 
   return (
@@ -578,8 +584,8 @@ export function App() {
               save("widths", next);
             }}
             onRowClick={onRowClick}
-            onNeedOlder={loadOlder}
-            onNeedMore={loadMore}
+            onNeedOlder={() => void loadOlder()}
+            onNeedMore={() => void loadMore()}
             scrollRequest={scrollRequest}
           />
           {showLog

@@ -5,6 +5,8 @@ import type { Summary } from "./types.ts";
 export interface Column {
   id: string;
   label: string;
+  /** What the column is, where the label is a symbol. */
+  name?: string;
   /** Pixels; the path column takes what is left, at least this. */
   width: number;
   text(f: Summary): string;
@@ -30,8 +32,11 @@ export const COLUMNS: Column[] = [
   {
     id: "mark",
     label: "★",
-    width: 24,
+    name: "mark",
+    // Room for the sort arrow after the star.
+    width: 34,
     text: (f) => (f.marked ? "★" : ""),
+    sort: "marked",
   },
   {
     id: "method",
@@ -45,6 +50,7 @@ export const COLUMNS: Column[] = [
     label: "Scheme",
     width: 60,
     text: (f) => f.request.scheme,
+    sort: "scheme",
   },
   {
     id: "host",
@@ -58,6 +64,7 @@ export const COLUMNS: Column[] = [
     label: "Port",
     width: 54,
     text: (f) => String(f.request.port),
+    sort: "port",
   },
   {
     id: "path",
@@ -108,12 +115,14 @@ export const COLUMNS: Column[] = [
     label: "HTTP",
     width: 62,
     text: (f) => f.request.httpVersion.replace("HTTP/", ""),
+    sort: "version",
   },
   {
     id: "comment",
     label: "Comment",
     width: 120,
     text: (f) => f.comment ?? "",
+    sort: "comment",
   },
 ];
 

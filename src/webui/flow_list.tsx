@@ -13,7 +13,7 @@ import { type Column, statusClass } from "./columns.ts";
 import type { Summary } from "./types.ts";
 
 export const ROW_HEIGHT = 22;
-const MARGIN = 8;
+export const LIST_MARGIN = 8;
 
 export interface ListProps {
   rows: Summary[];
@@ -58,7 +58,10 @@ export function FlowList(props: ListProps) {
     return () => observer.disconnect();
   }, []);
 
+  /** The scroll request the layout effect below has carried out. */
+  const scrolled = useRef(-1);
   useLayoutEffect(() => {
+    scrolled.current = props.scrollRequest.n;
     const el = viewport.current!;
     if (props.scrollRequest.to === "bottom") {
       el.scrollTop = el.scrollHeight;
@@ -76,21 +79,32 @@ export function FlowList(props: ListProps) {
     setScrollTop(el.scrollTop);
   }, [props.scrollRequest.n]);
 
-  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - MARGIN);
   const count = missing + rows.length + missingAfter;
-  const last = Math.min(count, first + Math.ceil(height / ROW_HEIGHT) + 2 * MARGIN);
+  // A jump to the bottom or top that this render's layout effect is about to make: draw the rows
+  // that will be in view there (the first rows of a load at once, not placeholders at the old
+  // place and a second render).
+  const jump = scrolled.current === props.scrollRequest.n ? "focus" : props.scrollRequest.to;
+  const top = jump === "bottom"
+    ? Math.max(0, count * ROW_HEIGHT - height)
+    : jump === "top"
+    ? 0
+    : scrollTop;
+  const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - LIST_MARGIN);
+  const last = Math.min(count, first + Math.ceil(height / ROW_HEIGHT) + 2 * LIST_MARGIN);
   // Placeholders in view: ask for older flows (again after each page, until they are covered).
   // Where the view is now, not at this render: a jump to the bottom may be on its way.
   useEffect(() => {
     const el = viewport.current;
     if (missing === 0 || !el) return;
-    if (Math.floor(el.scrollTop / ROW_HEIGHT) - MARGIN < missing + MARGIN) props.onNeedOlder?.();
+    if (Math.floor(el.scrollTop / ROW_HEIGHT) - LIST_MARGIN < missing + LIST_MARGIN) {
+      props.onNeedOlder?.();
+    }
   }, [missing, first]);
   useEffect(() => {
     const el = viewport.current;
     if (missingAfter === 0 || !el) return;
-    const bottom = Math.ceil((el.scrollTop + el.clientHeight) / ROW_HEIGHT) + MARGIN;
-    if (bottom > missing + rows.length - MARGIN) props.onNeedMore?.();
+    const bottom = Math.ceil((el.scrollTop + el.clientHeight) / ROW_HEIGHT) + LIST_MARGIN;
+    if (bottom > missing + rows.length - LIST_MARGIN) props.onNeedMore?.();
   }, [missingAfter, first, rows.length]);
   const visible = [];
   for (let i = first; i < last; i++) {
@@ -224,7 +238,9 @@ function HeaderCell(props: {
         type="button"
         class="sort"
         onClick={() => props.onSort(column.id)}
-        title={`Sort by ${column.label} (${next} next); drag the right edge to resize`}
+        title={`Sort by ${
+          column.name ?? column.label
+        } (${next} next); drag the right edge to resize`}
       >
         {column.label}
         {arrow}

@@ -12,6 +12,54 @@ export interface LiveHandlers {
   lost(): void;
 }
 
+const EVENTS = ["hello", "flows", "log"] as const;
+
+/** A stream opened before the UI rendered, with what it received until Live.open takes it. */
+interface EarlyStream {
+  query: string;
+  source: EventSource;
+  received: MessageEvent[];
+  failed: boolean;
+  stop(): void;
+}
+
+let early: EarlyStream | null = null;
+
+/**
+ * Opens the stream the first load will ask for, before the UI renders (main.tsx): the proxy
+ * reads the first page meanwhile. Live.open with the same query takes it over, with its events.
+ */
+export function openEarly(query: string): void {
+  const source = new EventSource(`/api/events${query}`);
+  const held: EarlyStream = {
+    query,
+    source,
+    received: [],
+    failed: false,
+    stop() {
+      for (const type of EVENTS) source.removeEventListener(type, keep);
+      source.onerror = null;
+    },
+  };
+  const keep = (e: Event) => held.received.push(e as MessageEvent);
+  for (const type of EVENTS) source.addEventListener(type, keep);
+  source.onerror = () => {
+    held.failed = true;
+  };
+  early = held;
+}
+
+/** The early stream when it was opened for `query` (it is closed otherwise). */
+function takeEarly(query: string): EarlyStream | null {
+  const held = early;
+  early = null;
+  if (held === null) return null;
+  held.stop();
+  if (held.query === query) return held;
+  held.source.close();
+  return null;
+}
+
 export class Live {
   private source: EventSource | null = null;
   private retry: ReturnType<typeof setTimeout> | null = null;
@@ -29,7 +77,8 @@ export class Live {
    */
   open(query: string): Promise<FlowPage | Stats | null> {
     this.close();
-    const source = new EventSource(`/api/events${query}`);
+    const held = takeEarly(query);
+    const source = held?.source ?? new EventSource(`/api/events${query}`);
     this.source = source;
     let ready: (hello: FlowPage | Stats | null) => void = () => {};
     // A hello with a page waits for the store's answer, which a filter the store cannot index
@@ -40,22 +89,21 @@ export class Live {
       setTimeout(() => resolve(null), patience);
     });
     this.settle = ready;
-    source.addEventListener("hello", (e) => {
-      const wasLost = this.wasLost;
-      this.wasLost = false;
-      const hello = JSON.parse((e as MessageEvent).data);
-      ready(hello);
-      this.handlers.hello(hello, wasLost);
-    });
-    source.addEventListener(
-      "flows",
-      (e) => this.handlers.flows(JSON.parse((e as MessageEvent).data)),
-    );
-    source.addEventListener(
-      "log",
-      (e) => this.handlers.log?.(JSON.parse((e as MessageEvent).data)),
-    );
-    source.onerror = () => {
+    const on: Record<(typeof EVENTS)[number], (e: MessageEvent) => void> = {
+      hello: (e) => {
+        const wasLost = this.wasLost;
+        this.wasLost = false;
+        const hello = JSON.parse(e.data);
+        ready(hello);
+        this.handlers.hello(hello, wasLost);
+      },
+      flows: (e) => this.handlers.flows(JSON.parse(e.data)),
+      log: (e) => this.handlers.log?.(JSON.parse(e.data)),
+    };
+    for (const type of EVENTS) {
+      source.addEventListener(type, (e) => on[type](e as MessageEvent));
+    }
+    const onError = () => {
       ready(null);
       if (this.source !== source) return;
       // EventSource retries by itself only sometimes; we decide: a proxy that still answers
@@ -73,6 +121,11 @@ export class Live {
         },
       );
     };
+    source.onerror = onError;
+    // What the early stream received comes first, in order (events are tasks: none can slip in
+    // between these lines).
+    for (const e of held?.received ?? []) on[e.type as (typeof EVENTS)[number]](e);
+    if (held?.failed) onError();
     return registered;
   }
 

@@ -50,6 +50,8 @@ export interface Peer {
   address: string;
   port: number;
   tls: TlsInfo | null;
+  timestampDnsStart?: number | null;
+  timestampDnsEnd?: number | null;
   timestampTcpStart?: number | null;
   timestampTcpEnd?: number | null;
   timestampTlsStart?: number | null;

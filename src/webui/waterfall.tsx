@@ -1,6 +1,6 @@
 /** @jsxImportSource preact */
 /**
- * Timing as a waterfall: connect, TLS, request, wait and receive as bars on one time axis, from
+ * Timing as a waterfall: DNS (when the origin's name was looked up), connect, TLS, request, wait and receive as bars on one time axis, from
  * the flow's own timestamps. A reused origin connection has no connect/TLS phase of its own.
  */
 import type { FlowDetail } from "./types.ts";
@@ -20,6 +20,7 @@ export function phasesOf(flow: FlowDetail): Phase[] {
   };
   const s = flow.server;
   if (s && !s.reused) {
+    add("DNS", s.timestampDnsStart, s.timestampDnsEnd);
     add("connect", s.timestampTcpStart, s.timestampTcpEnd);
     add("TLS", s.timestampTlsStart, s.timestampTlsEnd);
   }

@@ -5,14 +5,25 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { connect, readUntil } from "../e2e/helpers.ts";
 import { readEvents, viaProxy, waitFor, withApi, withOrigin } from "./helpers.ts";
 
 interface Summary {
   id: string;
-  request: { method: string; host: string; path: string; url: string };
+  request: {
+    method: string;
+    scheme: string;
+    host: string;
+    port: number;
+    path: string;
+    url: string;
+    httpVersion: string;
+  };
   response: { status: number; contentType: string | null; bodySize: number } | null;
   timestamps: { start: number };
   duration: number | null;
+  marked: boolean;
+  comment: string;
 }
 
 interface Page {
@@ -34,6 +45,11 @@ const VALUES: Record<string, (f: Summary) => Value> = {
   type: (f) => f.response?.contentType ?? "",
   size: (f) => f.response?.bodySize ?? null,
   duration: (f) => f.duration,
+  scheme: (f) => f.request.scheme,
+  port: (f) => f.request.port,
+  version: (f) => f.request.httpVersion,
+  comment: (f) => f.comment,
+  marked: (f) => (f.marked ? 1 : 0),
 };
 
 function compare(a: Value, b: Value): number {
@@ -42,6 +58,33 @@ function compare(a: Value, b: Value): number {
   // ASCII here: NOCASE is comparing the lower-cased text.
   const x = String(a).toLowerCase(), y = String(b).toLowerCase();
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Every column both ways, paged 3 at a time with the cursor, against a sort of `arrival` here. */
+async function expectEveryOrder(get: (query: string) => Promise<Page>, arrival: Summary[]) {
+  for (const column of Object.keys(VALUES)) {
+    for (const order of ["asc", "desc"]) {
+      const want = arrival.map((f, i) => ({ f, i }))
+        .sort((a, b) => compare(VALUES[column](a.f), VALUES[column](b.f)) || a.i - b.i)
+        .map(({ f }) => f.id);
+      if (order === "desc") want.reverse();
+      const got: string[] = [];
+      let query = `sort=${column}&order=${order}&limit=3`;
+      for (let n = 0;; n++) {
+        const page = await get(query);
+        assert.equal(page.total, arrival.length);
+        got.push(...page.flows.map((f) => f.id));
+        if (!page.more) {
+          assert.equal(page.cursor, null);
+          break;
+        }
+        assert.equal(page.flows.length, 3);
+        assert.ok(n < 5 && page.cursor);
+        query = `sort=${column}&order=${order}&limit=3&cursor=${page.cursor}`;
+      }
+      assert.deepEqual(got, want, `${column} ${order}`);
+    }
+  }
 }
 
 test("sort= and order= page the flows in that order with a cursor", async () => {
@@ -64,29 +107,7 @@ test("sort= and order= page the flows in that order with a cursor", async () => 
         return b.flows.length === 8 && b.flows.every((f) => f.duration !== null) && b.flows;
       });
 
-      for (const column of Object.keys(VALUES)) {
-        for (const order of ["asc", "desc"]) {
-          const want = arrival.map((f, i) => ({ f, i }))
-            .sort((a, b) => compare(VALUES[column](a.f), VALUES[column](b.f)) || a.i - b.i)
-            .map(({ f }) => f.request.url);
-          if (order === "desc") want.reverse();
-          const got: string[] = [];
-          let query = `sort=${column}&order=${order}&limit=3`;
-          for (let n = 0;; n++) {
-            const page = await get(query);
-            assert.equal(page.total, 8);
-            got.push(...page.flows.map((f) => f.request.url));
-            if (!page.more) {
-              assert.equal(page.cursor, null);
-              break;
-            }
-            assert.equal(page.flows.length, 3);
-            assert.ok(n < 5 && page.cursor);
-            query = `sort=${column}&order=${order}&limit=3&cursor=${page.cursor}`;
-          }
-          assert.deepEqual(got, want, `${column} ${order}`);
-        }
-      }
+      await expectEveryOrder(get, arrival);
 
       // order= alone sorts by start; a filter applies as without a sort.
       const newest = await get("order=desc&limit=1");
@@ -116,6 +137,71 @@ test("sort= and order= page the flows in that order with a cursor", async () => 
       assert.equal(first.total, 8);
       const rest = await get(`sort=size&order=desc&limit=1&cursor=${first.cursor}`);
       assert.deepEqual(rest.flows.map((f) => f.request.url), bySize.slice(2, 3));
+    });
+  });
+});
+
+test("sort= by scheme, port, HTTP version, comment and mark, with marks set through the API", async () => {
+  await withOrigin(async (origin) => {
+    await withApi({}, async ({ proxy, req }) => {
+      const base = `http://127.0.0.1:${origin.port}`;
+      const port = proxy.address.port;
+      await viaProxy(port, `${base}/one`);
+      await viaProxy(port, "http://127.0.0.1:9/refused"); // another port
+      // An HTTP/1.0 request: its flow's version sorts before the others' HTTP/1.1.
+      const old = await connect(port);
+      old.write(`GET ${base}/old HTTP/1.0\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`);
+      await readUntil(old, () => false, 10_000);
+      old.destroy();
+      await viaProxy(port, `${base}/two`);
+      await viaProxy(port, `${base}/three`);
+      const get = async (query: string): Promise<Page> =>
+        await (await req(`/api/flows?${query}`)).json();
+      const flows = await waitFor("5 finished flows", async () => {
+        const b = await get("");
+        return b.flows.length === 5 && b.flows.every((f) => f.duration !== null) && b.flows;
+      });
+      const byPath = (p: string) => flows.find((f) => f.request.path === p)!.id;
+      const patch = async (path: string, body: object) => {
+        const res = await req(`/api/flows/${byPath(path)}`, {
+          method: "PATCH",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        assert.equal(res.status, 200);
+      };
+      await patch("/two", { marked: true, comment: "b second" });
+      await patch("/refused", { marked: true });
+      await patch("/one", { comment: "A first" });
+      const arrival = (await get("")).flows;
+      assert.deepEqual(arrival.map((f) => f.marked), [false, true, false, true, false]);
+      assert.deepEqual(arrival.map((f) => f.request.httpVersion).sort(), [
+        "HTTP/1.0",
+        "HTTP/1.1",
+        "HTTP/1.1",
+        "HTTP/1.1",
+        "HTTP/1.1",
+      ]);
+      await expectEveryOrder(get, arrival);
+      // Marked first, then by arrival reversed; the comment in its order.
+      const paths = async (q: string) => (await get(q)).flows.map((f) => f.request.path);
+      assert.deepEqual(await paths("sort=marked&order=desc"), [
+        "/two",
+        "/refused",
+        "/three",
+        "/old",
+        "/one",
+      ]);
+      assert.deepEqual((await paths("sort=comment&order=desc")).slice(0, 2), ["/two", "/one"]);
+      assert.deepEqual((await paths("sort=version")).slice(0, 1), ["/old"]);
+      // The origin's port is above 9.
+      assert.deepEqual(await paths("sort=port&order=desc"), [
+        "/three",
+        "/two",
+        "/old",
+        "/one",
+        "/refused",
+      ]);
     });
   });
 });
@@ -153,7 +239,10 @@ test("a bad sort, order or cursor is a 400 with a one-line reason", async () => 
       assert.match(error, reason);
       assert.doesNotMatch(error, /\n/);
     };
-    await refused("sort=nope", /sort must be one of start, method, .*duration, got "nope"/);
+    await refused(
+      "sort=nope",
+      /sort must be one of start, method, .*duration, .*marked, got "nope"/,
+    );
     await refused("sort=host&order=up", /order must be asc or desc, got "up"/);
     await refused("cursor=abc", /cursor= pages a sorted list: give sort= with it/);
     await refused("sort=host&cursor=%7B%7D", /is not one a sorted page gave out/);

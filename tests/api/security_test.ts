@@ -29,8 +29,10 @@ test("opening the UI with ?token= sets an HttpOnly SameSite=Strict cookie that t
     assert.equal(wrong.headers.get("set-cookie"), null);
 
     const open = await req(`/?token=${TOKEN}`, { headers: { authorization: "" } });
-    assert.equal(open.status, 303);
-    assert.equal(open.headers.get("location"), "/");
+    // The page itself (no redirect round trip), not to be cached under the token's address.
+    assert.equal(open.status, 200);
+    assert.match(await open.text(), /<script src="\/app.js">/);
+    assert.equal(open.headers.get("cache-control"), "no-store");
     const cookie = open.headers.get("set-cookie") ?? "";
     assert.match(cookie, new RegExp(`^${cookieName(PORT)}=${TOKEN};`));
     assert.match(cookie, /HttpOnly/);

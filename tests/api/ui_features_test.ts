@@ -114,6 +114,8 @@ test("details: tabs, query table, connection, waterfall, gzip label, views, imag
           await viaProxy(port, `${base}/gzip?q=mitm&n=1`, { headers: ["Cookie: a=1; b=2"] });
           await viaProxy(port, `${base}/png`);
           await viaProxy(port, `${base}/json`);
+          // By name: the dial looks `localhost` up first (a DNS phase).
+          await viaProxy(port, `http://localhost:${origin.port}/by-name`);
 
           await page.click(".row[data-id]:has(.path:text-is('/gzip?q=mitm&n=1'))");
           await page.waitForSelector("#details .decoded:text-is('decoded from gzip')");
@@ -140,6 +142,21 @@ test("details: tabs, query table, connection, waterfall, gzip label, views, imag
           await page.waitForSelector("#details .waterfall .phase[data-phase=receive]");
           // Start times are local with the zone.
           assert.match(await page.textContent("#details .timing") ?? "", /[+-]\d\d:\d\d/);
+          // An IP address is not looked up: no DNS phase.
+          assert.equal(await page.$("#details .waterfall .phase[data-phase=DNS]"), null);
+          await page.click(".row[data-id]:has(.path:text-is('/by-name'))");
+          await page.waitForSelector("#details [data-tab=timing]");
+          await page.click("#details [data-tab=timing]");
+          await page.waitForSelector("#details .waterfall .phase[data-phase=DNS] .wf-dns");
+          const phases = await page.$$eval(
+            "#details .waterfall .phase",
+            (els) => els.map((e) => (e as HTMLElement).dataset.phase),
+          );
+          assert.deepEqual(phases.slice(0, 2), ["DNS", "connect"], "the lookup comes first");
+          assert.match(
+            await page.textContent("#details .phase[data-phase=DNS] .phase-ms") ?? "",
+            /^\d+ ms$/,
+          );
           await page.screenshot({ path: artifact("web-ui-timing.png") });
 
           // An image is shown as an image.

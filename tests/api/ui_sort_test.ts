@@ -11,11 +11,13 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { startWeb, type WebServer } from "../../src/api/web.ts";
 import { withProxy } from "../e2e/https_helpers.ts";
+import { connect, readUntil } from "../e2e/helpers.ts";
 import { viaProxy, waitFor, withOrigin } from "./helpers.ts";
 import { artifact, expectColumn, skipBrowser as skip, withBrowserOn } from "./ui_helpers.ts";
 
 interface Summary {
-  request: { method: string; path: string };
+  id: string;
+  request: { method: string; path: string; url: string };
   response: { bodySize: number } | null;
 }
 
@@ -46,6 +48,7 @@ async function withUi(
     page: Page,
     send: (path: string, body?: string) => Promise<void>,
     web: WebServer,
+    proxyPort: number,
   ) => Promise<void>,
 ) {
   await withOrigin(async (origin) => {
@@ -63,7 +66,7 @@ async function withUi(
         assert.match(answer, /^HTTP\/1.1 200/);
       };
       try {
-        await withBrowserOn(web, (page) => fn(page, send, web));
+        await withBrowserOn(web, (page) => fn(page, send, web, proxy.address.port));
       } finally {
         await web.close();
       }
@@ -159,11 +162,12 @@ test("a sorted list longer than its first page loads the rest in order as it scr
       async () => (await page.textContent(".row[data-id] .path")) === "/p000",
       20_000,
     );
+    // The list is as long as all 260 (placeholders below the first page), 200 of them loaded:
+    // the rows that fill the window first, the rest of the 200 right after.
+    await page.waitForSelector("#stats:has-text('260 flows (200 loaded)')", { timeout: 20_000 });
+    assert.equal(await page.$eval("#spacer", (el) => el.style.height), `${n * 22}px`);
     const rows = await page.$$eval(".row[data-id]", (e) => e.length);
     await expectColumn(page, "path", sorted.slice(0, rows));
-    // The list is as long as all 260 (placeholders below the first page), 200 of them loaded.
-    assert.equal(await page.$eval("#spacer", (el) => el.style.height), `${n * 22}px`);
-    assert.match((await page.textContent("#stats")) ?? "", /260 flows \(200 loaded\)/);
     await page.$eval("#viewport", (el) => (el.scrollTop = el.scrollHeight));
     await waitFor("the last page", async () => {
       await page.$eval("#viewport", (el) => (el.scrollTop = el.scrollHeight));
@@ -172,5 +176,80 @@ test("a sorted list longer than its first page loads the rest in order as it scr
     }, 30_000);
     const tail = await page.$$eval(".row[data-id] .path", (e) => e.map((x) => x.textContent ?? ""));
     assert.deepEqual(tail, sorted.slice(n - tail.length), "the rows at the bottom, in order");
+  });
+});
+
+test("the mark, port, comment and HTTP version headers sort through the store", {
+  timeout: 180_000,
+  skip,
+}, async () => {
+  await withUi(async (page, send, _web, proxyPort) => {
+    await send("/one");
+    // An HTTP/1.0 request: its version sorts before HTTP/1.1.
+    const old = await connect(proxyPort);
+    const origin = await waitFor("the first flow", async () => (await summaries(page))[0]);
+    const originPort = new URL(origin.request.url).port;
+    old.write(`GET http://127.0.0.1:${originPort}/two HTTP/1.0\r\n\r\n`);
+    await readUntil(old, () => false, 10_000);
+    old.destroy();
+    for (const p of ["/three", "/four"]) await send(p);
+    await page.waitForSelector(".row[data-id]:has(.path:text-is('/four'))");
+    const flows = await summaries(page);
+    const id = (path: string) => flows.find((f) => f.request.path === path)!.id;
+    /** The rows in this order of paths (the path cell also holds badges: h1.0, ✎). */
+    const expectRows = async (paths: string[]) => {
+      const all = await summaries(page);
+      const want = paths.map((p) => all.find((f) => f.request.path === p)!.id);
+      await waitFor(`rows ${paths.join(" ")}`, async () => {
+        const shown = await page.$$eval(".row[data-id]", (e) => e.map((x) => x.dataset.id));
+        return shown.join(" ") === want.join(" ");
+      }, 20_000);
+    };
+    // Marks and comments as the UI's actions set them (PATCH with the page's cookie).
+    const patch = (path: string, body: object) =>
+      page.evaluate(async ([flowId, json]) => {
+        const res = await fetch(`/api/flows/${flowId}`, {
+          method: "PATCH",
+          headers: { "Content-Type": "application/json" },
+          body: json,
+        });
+        if (!res.ok) throw new Error(`PATCH: ${res.status}`);
+      }, [id(path), JSON.stringify(body)] as const);
+    await patch("/two", { marked: true, comment: "b" });
+    await patch("/four", { marked: true });
+    await patch("/three", { comment: "a" });
+    await page.waitForSelector(".row.marked:has(.path:text-is('/four'))");
+
+    // ★ twice: marked flows first (the latest first), then the others newest first.
+    await page.click(`${header("mark")} button.sort`);
+    await expectRows(["/one", "/three", "/two", "/four"]);
+    await page.click(`${header("mark")} button.sort`);
+    await expectRows(["/four", "/two", "/three", "/one"]);
+    assert.deepEqual(await sortState(page, "mark"), ["descending", "★ ▼"]);
+    await page.screenshot({ path: artifact("web-ui-sorted-by-mark.png") });
+
+    // The comment and HTTP version columns are not shown by default: choose them, then sort.
+    await page.click("#columns");
+    await page.check("#columns-menu input[data-col=comment]");
+    await page.check("#columns-menu input[data-col=version]");
+    await page.click("#columns");
+    await page.click(`${header("comment")} button.sort`);
+    await expectRows(["/one", "/four", "/three", "/two"]);
+    await expectColumn(page, "comment", ["", "", "a", "b"]);
+    await page.click(`${header("version")} button.sort`);
+    await expectRows(["/two", "/one", "/three", "/four"]);
+    await expectColumn(page, "version", ["1.0", "1.1", "1.1", "1.1"]);
+    assert.deepEqual(await sortState(page, "comment"), ["none", "Comment"]);
+
+    // A flow to another port (refused: 9) sorts last descending, the origin's port above it.
+    await viaProxy(proxyPort, "http://127.0.0.1:9/refused");
+    // Sorted by version, it waits in the "new flows" bar.
+    await page.waitForSelector("#new-flows:has-text('1 new flow')", { timeout: 20_000 });
+    await page.click("#show-new-flows");
+    await page.click(`${header("port")} button.sort`);
+    await expectRows(["/refused", "/one", "/two", "/three", "/four"]);
+    await page.click(`${header("port")} button.sort`);
+    assert.deepEqual(await sortState(page, "port"), ["descending", "Port ▼"]);
+    await expectRows(["/four", "/three", "/two", "/one", "/refused"]);
   });
 });

@@ -293,6 +293,45 @@ test("the first flow on a connection opened before its request (an HTTPS tunnel)
   assert.equal(later.ssl, -1);
 });
 
+test("a looked-up origin name gives timings.dns, apart from connect, and survives the round trip", () => {
+  const flow = simpleFlow();
+  const start = flow.request.timestampStart;
+  flow.response!.timestampStart = start + 10;
+  const end = flow.response!.timestampEnd = start + 12;
+  // Resolved and dialled after the request was read (a plain HTTP request to a name).
+  flow.server = {
+    address: "localhost",
+    port: 80,
+    tls: null,
+    reused: false,
+    timestampDnsStart: start + 1,
+    timestampDnsEnd: start + 4,
+    timestampTcpStart: start + 4,
+    timestampTcpEnd: start + 6,
+  };
+  const t = harTimings(flow);
+  assert.equal(t.dns, 3);
+  assert.equal(t.connect, 2);
+  const sum = [t.blocked, t.dns, t.connect, t.send, t.wait, t.receive]
+    .filter((v) => v! > 0)
+    .reduce((a, b) => a! + b!, 0);
+  assert.equal(sum, end - start, "lookup and connect are inside the flow's span, not added to it");
+  const har = JSON.parse(JSON.stringify(flowsToHar([flow])));
+  assert.equal(har.log.entries[0].timings.dns, 3);
+  const back = harToFlows(har)[0];
+  assert.equal(back.server?.timestampDnsStart, start + 1);
+  assert.equal(back.server?.timestampDnsEnd, start + 4);
+  assert.equal(flowToJson(back).server?.timestampDnsEnd, start + 4);
+  // No lookup recorded (an IP address), or a reused connection: -1.
+  const { timestampDnsStart: _s, timestampDnsEnd: _e, ...noLookup } = flow.server;
+  flow.server = noLookup;
+  assert.equal(harTimings(flow).dns, -1);
+  assert.equal(flowToJson(flow).server?.timestampDnsStart, undefined);
+  flow.server = { ...flow.server, timestampDnsStart: start + 1, timestampDnsEnd: start + 4 };
+  flow.server.reused = true;
+  assert.equal(harTimings(flow).dns, -1);
+});
+
 test("an error without a response becomes status 0 with _error", () => {
   const entry = flowsToHar([errorFlow()]).log.entries[0];
   assert.equal(entry.response.status, 0);

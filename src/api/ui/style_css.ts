@@ -10,7 +10,7 @@ export const STYLE_CSS = `
   --k-key: #0550ae; --k-string: #0a3069; --k-number: #953800; --k-literal: #8250df;
   --k-tag: #116329; --k-attr: #953800; --k-comment: #6e7781; --k-keyword: #cf222e;
   --bar-connect: #f0a030; --bar-tls: #b070e0; --bar-request: #30a0e0; --bar-wait: #a0a0a8;
-  --bar-receive: #30b070;
+  --bar-receive: #30b070; --bar-dns: #20a8a8;
   color-scheme: light;
 }
 @media (prefers-color-scheme: dark) {
@@ -120,7 +120,8 @@ img.preview { max-width: 100%; max-height: 400px; display: block; margin: 6px 0;
 .phase { display: grid; grid-template-columns: 70px 1fr 70px; gap: 8px; align-items: center; height: 20px; }
 .track { position: relative; height: 10px; background: var(--head); }
 .wf-bar { position: absolute; top: 0; bottom: 0; background: var(--bar-request); }
-.wf-connect { background: var(--bar-connect); } .wf-tls { background: var(--bar-tls); }
+.wf-dns { background: var(--bar-dns); } .wf-connect { background: var(--bar-connect); }
+.wf-tls { background: var(--bar-tls); }
 .wf-wait { background: var(--bar-wait); } .wf-receive { background: var(--bar-receive); }
 .phase-ms { text-align: right; color: var(--muted); }
 table.ws-messages { width: 100%; }

@@ -156,7 +156,12 @@ export class Server extends Connection {
    * pool): it is open, with its TLS established, and has no connect or handshake times.
    */
   reused = false;
-  /** TCP connect and TLS handshake times (ms since the epoch), for HAR timings. */
+  /**
+   * DNS lookup, TCP connect and TLS handshake times (ms since the epoch), for HAR timings. No
+   * lookup (an IP address): the DNS times stay null.
+   */
+  timestampDnsStart: number | null = null;
+  timestampDnsEnd: number | null = null;
   timestampTcpStart: number | null = null;
   timestampTcpEnd: number | null = null;
   timestampTlsStart: number | null = null;

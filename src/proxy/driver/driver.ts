@@ -48,6 +48,7 @@ import { DEFAULT_TIMERS, type DriverServices, type DriverTimers } from "./servic
 import { ReadGate } from "./read_gate.ts";
 import { spliceRaw } from "./splice.ts";
 import { connectThrough } from "./upstream_connect.ts";
+import { dialOrigin } from "./dial.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -360,13 +361,12 @@ export class Driver {
       });
       return;
     }
-    server.timestampTcpStart = Date.now();
-    const dial = Promise.resolve().then(() =>
-      this.#services.network.connect({
-        host: target.host,
-        port: target.port,
-        timeoutMs: this.#services.connectTimeoutMs,
-      })
+    const dial = dialOrigin(
+      this.#services.network,
+      server,
+      target.host,
+      target.port,
+      this.#services.connectTimeoutMs,
     );
     this.#track(
       dial.then(async (conn) => {

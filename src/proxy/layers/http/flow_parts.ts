@@ -49,6 +49,10 @@ export function serverPeer(s: Server, fresh: boolean): ServerPeer {
     reused: !fresh,
   };
   if (fresh) {
+    if (s.timestampDnsStart !== null && s.timestampDnsEnd !== null) {
+      peer.timestampDnsStart = s.timestampDnsStart;
+      peer.timestampDnsEnd = s.timestampDnsEnd;
+    }
     peer.timestampTcpStart = s.timestampTcpStart ?? undefined;
     peer.timestampTcpEnd = s.timestampTcpEnd ?? undefined;
     peer.timestampTlsStart = s.timestampTlsStart ?? undefined;
@@ -63,7 +67,7 @@ export function serverInfo(s: Server): ServerInfo {
     address: s.address.host,
     port: s.address.port,
     tls: flowTls(s.tls),
-    timestampStart: s.timestampTcpStart ?? s.timestampStart ?? 0,
+    timestampStart: s.timestampDnsStart ?? s.timestampTcpStart ?? s.timestampStart ?? 0,
   };
 }
 
