@@ -162,7 +162,7 @@ export function parseRequestHead(
   const lineEnd = lf - 1;
   const sp1 = indexOfByte(b, SP, start, lineEnd);
   if (sp1 < 0) throw bad("request line has no request-target");
-  const method = latin1(b, start, sp1);
+  const method = cachedString(b, start, sp1);
   if (!isToken(method)) throw bad("method is not a valid token");
   const sp2 = indexOfByte(b, SP, sp1 + 1, lineEnd);
   if (sp2 < 0) throw bad("request line has no HTTP version (HTTP/0.9 is not supported)");
@@ -176,7 +176,7 @@ export function parseRequestHead(
     if (c >= 0x80) throw bad("request-target contains a byte above 0x7F (not percent-encoded)");
   }
   const target = latin1(b, sp1 + 1, sp2);
-  const version = latin1(b, sp2 + 1, lineEnd);
+  const version = cachedString(b, sp2 + 1, lineEnd);
   if (!isHttpVersion(version)) {
     throw bad(
       version.includes(" ") ? "request line has extra spaces" : "HTTP version is malformed",
@@ -202,7 +202,7 @@ export function parseResponseHead(
 ): ResponseHead {
   const lf = indexOfByte(b, LF, start, end);
   const lineEnd = lf > start && b[lf - 1] === CR ? lf - 1 : lf;
-  const version = latin1(b, start, Math.min(start + 8, lineEnd));
+  const version = cachedString(b, start, Math.min(start + 8, lineEnd));
   if (!isHttpVersion(version) || version.charCodeAt(5) !== 0x31) {
     throw badResponse("status line does not start with HTTP/1.x");
   }
@@ -217,7 +217,7 @@ export function parseResponseHead(
   for (let i = p + 5; i < lineEnd; i++) {
     if (b[i] === 0 || b[i] === CR) throw badResponse("reason phrase contains NUL or CR");
   }
-  const reason = lineEnd > p + 4 ? latin1(b, p + 5, lineEnd) : "";
+  const reason = lineEnd > p + 4 ? cachedString(b, p + 5, lineEnd) : "";
   const headers = parseFields(
     b,
     lf + 1,
@@ -288,10 +288,35 @@ export function parseFields(
         `${what} has more than ${maxCount} header fields`,
       );
     }
-    raw.push(latin1(b, pos, colon), latin1(b, vs, ve));
+    raw.push(cachedString(b, pos, colon), cachedString(b, vs, ve));
     pos = lf + 1;
   }
   return new HeaderList(raw);
+}
+
+/**
+ * Strings decoded from short fields, by a hash of a few of their bytes. Messages on a connection
+ * repeat the same names and many of the same values ("Content-Type", "keep-alive", "*\/*"); one
+ * found here costs a byte comparison instead of a new string (and its garbage). Entries are
+ * replaced on collision, and a hit is compared in full, so what comes back is always exact.
+ */
+const STRING_CACHE: (string | undefined)[] = new Array(1024);
+const CACHED_MAX = 32;
+
+function cachedString(b: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  if (n === 0) return "";
+  if (n > CACHED_MAX) return latin1(b, start, end);
+  const h = (n * 131 + b[start] * 31 + b[end - 1] * 7 + b[start + (n >> 1)]) & 1023;
+  const hit = STRING_CACHE[h];
+  if (hit !== undefined && hit.length === n) {
+    let i = 0;
+    while (i < n && hit.charCodeAt(i) === b[start + i]) i++;
+    if (i === n) return hit;
+  }
+  const s = latin1(b, start, end);
+  STRING_CACHE[h] = s;
+  return s;
 }
 
 /**

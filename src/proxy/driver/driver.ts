@@ -166,12 +166,17 @@ export class Driver {
    * are one TLS record and one system call instead of three). Held only while the event's
    * commands are carried out; anything that must come after them on the wire flushes first.
    */
-  readonly #held = new Map<Connection, Uint8Array[]>();
+  readonly #heldConns: Connection[] = [];
+  /** The pieces for #heldConns[i]. Two arrays, not a Map: an event writes to one or two. */
+  readonly #heldPieces: Uint8Array[][] = [];
 
   #flushWrites(): void {
-    if (this.#held.size === 0) return;
-    for (const [conn, pieces] of this.#held) this.#write(conn, pieces);
-    this.#held.clear();
+    const conns = this.#heldConns;
+    const n = conns.length;
+    if (n === 0) return;
+    for (let i = 0; i < n; i++) this.#write(conns[i], this.#heldPieces[i]);
+    conns.length = 0;
+    this.#heldPieces.length = 0;
   }
 
   #execute(command: Command): void {
@@ -310,9 +315,11 @@ export class Driver {
       const dst = this.#conns.get(command.conn);
       if (dst !== undefined) sent.to.add(dst);
     }
-    const pieces = this.#held.get(command.conn);
-    if (pieces === undefined) this.#held.set(command.conn, [command.data]);
-    else pieces.push(command.data);
+    const i = this.#heldConns.indexOf(command.conn);
+    if (i < 0) {
+      this.#heldConns.push(command.conn);
+      this.#heldPieces.push([command.data]);
+    } else this.#heldPieces[i].push(command.data);
   }
 
   #write(conn: Connection, pieces: Uint8Array[]): void {
