@@ -128,6 +128,9 @@ function checkChunkedLast(te: readonly string[], status: number, what: string): 
  * as one, as RFC 9110 section 8.6 allows; differing ones are refused.
  */
 function lengthFraming(values: readonly string[], status: number, what: string): Framing {
+  // The usual field: one plain number (checked three or four times per message on its way).
+  const plain = values.length === 1 ? plainDigits(values[0]) : -1;
+  if (plain >= 0) return plain === 0 ? NONE : { kind: "length", length: plain };
   let length = -1;
   for (const field of values) {
     for (const part of field.split(",")) {
@@ -145,6 +148,19 @@ function lengthFraming(values: readonly string[], status: number, what: string):
   return length === 0 ? NONE : { kind: "length", length };
 }
 
+/** The value of 1 to 15 ASCII digits and nothing else, or -1. */
+function plainDigits(v: string): number {
+  const n = v.length;
+  if (n === 0 || n > 15) return -1;
+  let x = 0;
+  for (let i = 0; i < n; i++) {
+    const d = v.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    x = x * 10 + d;
+  }
+  return x;
+}
+
 /**
  * Rewrites the framing fields of a message about to be forwarded into their canonical form: one
  * Content-Length field holding the plain decimal length ("0005", "5, 5" and two equal fields
@@ -156,7 +172,10 @@ function lengthFraming(values: readonly string[], status: number, what: string):
  */
 export function canonicalizeFraming(headers: HeaderList): void {
   const cl = headers.getAll("content-length");
-  if (cl.length > 0) {
+  // One plain number without leading zeros is canonical already.
+  const canonicalAlready = cl.length === 1 && plainDigits(cl[0]) >= 0 &&
+    (cl[0].length === 1 || cl[0].charCodeAt(0) !== 0x30);
+  if (cl.length > 0 && !canonicalAlready) {
     let length = -1;
     for (const field of cl) {
       for (const part of field.split(",")) {

@@ -380,6 +380,54 @@ export function serializeFields(headers: HeaderList | null): Uint8Array {
 const EMPTY_HEADERS = new HeaderList();
 
 function serializeHead(startLine: string, headers: HeaderList): Uint8Array {
+  return serializeLatin1(startLine, headers) ?? serializeAny(startLine, headers);
+}
+
+/**
+ * The usual head, every char of it at most U+00FF: sized by string lengths and written and
+ * checked in one pass per string. Null when a char needs UTF-8 (only an addon can set one).
+ */
+function serializeLatin1(startLine: string, headers: HeaderList): Uint8Array | null {
+  const raw = headers.raw;
+  // The start line ends with its own CRLF ("" for a trailer section); then the empty line.
+  let size = startLine.length + 2;
+  for (let i = 0; i < raw.length; i++) size += raw[i].length + 2;
+  const out = new Uint8Array(size);
+  let o = 0;
+  const lineEnd = startLine.length - 2;
+  for (let j = 0; j < startLine.length; j++) {
+    const c = startLine.charCodeAt(j);
+    if (c > 0xff) return null;
+    if (j < lineEnd && (c === CR || c === LF || c === 0)) {
+      throw new HttpError(500, "start line contains CR, LF or NUL");
+    }
+    out[o++] = c;
+  }
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const value = raw[i + 1];
+    if (!isToken(name)) throw new HttpError(500, `header name ${JSON.stringify(name)} is invalid`);
+    for (let j = 0; j < name.length; j++) out[o++] = name.charCodeAt(j); // a token is ASCII
+    out[o++] = 0x3a;
+    out[o++] = SP;
+    for (let j = 0; j < value.length; j++) {
+      const c = value.charCodeAt(j);
+      if (c > 0xff) return null;
+      if (c === CR || c === LF || c === 0) {
+        throw new HttpError(500, `header ${name} has a value containing CR, LF or NUL`);
+      }
+      out[o++] = c;
+    }
+    out[o++] = CR;
+    out[o++] = LF;
+  }
+  out[o++] = CR;
+  out[o++] = LF;
+  return out;
+}
+
+/** Any head: chars above U+00FF are written as UTF-8. */
+function serializeAny(startLine: string, headers: HeaderList): Uint8Array {
   const raw = headers.raw;
   let size = byteLength(startLine) + 2;
   for (let i = 0; i < raw.length; i += 2) {
