@@ -42,8 +42,11 @@ export function parseTarget(method: string, target: string): Target {
   }
   const sep = target.indexOf("://");
   if (sep <= 0) throw new HttpError(400, "request-target is not a path, URL or host:port");
-  const scheme = target.slice(0, sep).toLowerCase();
-  if (!/^[a-z][a-z0-9+.-]*$/.test(scheme)) throw new HttpError(400, "URL scheme is invalid");
+  const given = target.slice(0, sep);
+  const scheme = given === "http" || given === "https" ? given : given.toLowerCase();
+  if (scheme !== given || (given !== "http" && given !== "https")) {
+    if (!/^[a-z][a-z0-9+.-]*$/.test(scheme)) throw new HttpError(400, "URL scheme is invalid");
+  }
   const rest = target.slice(sep + 3);
   let authorityEnd = rest.length;
   for (let i = 0; i < rest.length; i++) {
@@ -58,13 +61,23 @@ export function parseTarget(method: string, target: string): Target {
   if (path.includes("#")) throw new HttpError(400, "request-target contains a fragment (#)");
   if (path === "") path = "/";
   else if (path.charCodeAt(0) === 0x3f) path = "/" + path;
-  const { host, port } = parseAuthority(
-    authority,
-    DEFAULT_PORTS.get(scheme),
-    `${scheme}: URL needs a port (the scheme has no default one)`,
-  );
-  return { form: "absolute", scheme, host, port, path };
+  let parsed = lastAuthority;
+  if (parsed === null || parsed.authority !== authority || parsed.scheme !== scheme) {
+    const { host, port } = parseAuthority(
+      authority,
+      DEFAULT_PORTS.get(scheme),
+      `${scheme}: URL needs a port (the scheme has no default one)`,
+    );
+    parsed = lastAuthority = { scheme, authority, host, port };
+  }
+  return { form: "absolute", scheme, host: parsed.host, port: parsed.port, path };
 }
+
+/**
+ * The last absolute-form authority parsed: a proxy's clients ask the same origin again and again,
+ * and a string comparison is cheaper than the checks (only a valid one is kept).
+ */
+let lastAuthority: { scheme: string; authority: string; host: string; port: number } | null = null;
 
 /**
  * Parses host[:port]. Userinfo is refused: it never belongs in a request-target and is a classic
