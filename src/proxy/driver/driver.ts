@@ -256,7 +256,10 @@ export class Driver {
         conn.state &= ~ConnState.CanRead;
         // A pipe's other end closed both ways (not only a FIN): nothing can be written either.
         if (this.#pipes.has(conn) && c.isClosed) conn.state = ConnState.Closed;
-        if (conn.state === ConnState.Closed) c.close();
+        if (conn.state === ConnState.Closed) {
+          c.close();
+          this.#forgetPipe(conn);
+        }
         this.#enqueue(new ConnectionClosed(conn));
         return;
       }
@@ -446,6 +449,7 @@ export class Driver {
     }
     const reading = (conn.state & ConnState.CanRead) !== 0;
     conn.state = ConnState.Closed;
+    this.#forgetPipe(conn);
     conn.timestampEnd ??= Date.now();
     if (c === undefined || c.isClosed) return;
     const ms = this.#services.closeFlushMs;
@@ -475,6 +479,11 @@ export class Driver {
 
   /** Pipe ends whose writes are reported with WriteDrained (see OpenPipe). */
   readonly #pipeOuters = new Set<Connection>();
+
+  #forgetPipe(conn: Connection): void {
+    this.#pipes.delete(conn);
+    this.#pipeOuters.delete(conn);
+  }
 
   /** Connections of pipes: a fully closed other end shows as closed, not only as EOF. */
   readonly #pipes = new Set<Connection>();
