@@ -149,13 +149,16 @@ describe("CONNECT inside an HTTP/2 stream", () => {
     assert.match(flow.error?.message ?? "", /client reset the stream \(CANCEL\)/);
   });
 
-  test("the tunnel closing both ways while the client still sends resets the stream", () => {
+  test("the tunnel closing both ways while the client still sends: END_STREAM, RST_STREAM NO_ERROR", () => {
     const p = h2Proxy();
     const { id, pipe } = connect(p);
     pipe.state = ConnState.Closed;
     p.drive.send(new ConnectionClosed(pipe));
     p.client.read();
     assert.deepEqual(p.client.kinds(id), ["response 200", "end", "reset"]);
+    const reset = p.client.events.find((e) => e.type === "reset");
+    assert.ok(reset?.type === "reset");
+    assert.equal(reset.code, ErrorCode.NO_ERROR, "stop sending, without an error (RFC 9113 8.1)");
     assert.equal(flows(p.drive).length, 1);
   });
 

@@ -401,9 +401,18 @@ export class Driver {
     const conn = command.conn;
     const raw = this.#conns.get(conn);
     const tls = this.#services.tls;
-    this.#gate.block();
+    // Over a pipe the handshake's flights pass through this driver (the pipe's other end is read
+    // and written as any connection): only the piped connection waits, the others are read.
+    const overPipe = this.#pipes.has(conn);
+    if (overPipe) this.#gate.handshaking(conn, true);
+    else this.#gate.block();
+    const answer = (event: Event) => {
+      if (!overPipe) return this.#answer(event);
+      this.#gate.handshaking(conn, false);
+      this.#enqueue(event);
+    };
     if (raw === undefined || tls === null) {
-      queueMicrotask(() => this.#answer(new TlsFailed(command, "TLS is not available")));
+      queueMicrotask(() => answer(new TlsFailed(command, "TLS is not available")));
       return;
     }
     conn.tls ??= tlsState(null);
@@ -435,8 +444,8 @@ export class Driver {
       if (outcome.cipher !== undefined) state.cipher = outcome.cipher;
       if (outcome.certificates !== undefined) state.certificates = outcome.certificates;
       if (!isClient) (conn as Server).timestampTlsEnd = Date.now();
-      this.#answer(new TlsEstablished(command));
-    }, (e) => this.#answer(new TlsFailed(command, errorText(e)))));
+      answer(new TlsEstablished(command));
+    }, (e) => answer(new TlsFailed(command, errorText(e)))));
   }
 
   #close(command: CloseConnection): void {
