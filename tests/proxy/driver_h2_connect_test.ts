@@ -139,6 +139,37 @@ describe("CONNECT inside an HTTP/2 stream (node:http2 client, h2c to the proxy)"
     assert.equal(inner.request.httpVersion, "HTTP/1.1");
   });
 
+  test("a TLS 1.2 handshake in the stream: its flights go both ways while it runs", async () => {
+    // TLS 1.2 needs two round trips: the pipe and the client connection are read meanwhile.
+    const before = proxy.flows.length;
+    const { session, stream, status } = await connectStream(`127.0.0.1:${originPort}`);
+    assert.equal(status, 200);
+    const secure = tls.connect({
+      socket: stream as unknown as net.Socket,
+      servername: "localhost",
+      ca: (await testCa()).ca.certPem,
+      ALPNProtocols: ["http/1.1"],
+      maxVersion: "TLSv1.2",
+    });
+    await new Promise<void>((resolve, reject) => {
+      secure.once("secureConnect", resolve);
+      secure.once("error", reject);
+    });
+    assert.equal(secure.getProtocol(), "TLSv1.2");
+    const chunks: Buffer[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      secure.on("data", (c: Buffer) => chunks.push(c));
+      secure.on("end", resolve);
+      secure.on("error", reject);
+    });
+    secure.write("GET /tls12 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    await done;
+    assert.match(Buffer.concat(chunks).toString(), /origin saw GET \/tls12 over TLS$/);
+    secure.destroy();
+    await closeSession(session);
+    await flowsDone(before + 2);
+  });
+
   test("a reset of the CONNECT stream aborts the tunnel; siblings go on", async () => {
     const before = proxy.flows.length;
     const { session, stream, status } = await connectStream(`127.0.0.1:${echoPort}`);

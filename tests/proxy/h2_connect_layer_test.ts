@@ -15,6 +15,7 @@ import {
 import { HttpLayer } from "../../src/proxy/layers/http/layer.ts";
 import { NextLayer } from "../../src/proxy/layers/next_layer.ts";
 import type { TlsStartClientData } from "../../src/proxy/layers/tls.ts";
+import type { LayerOptions } from "../../src/proxy/core/context.ts";
 import type { Flow } from "../../src/flow/flow.ts";
 import { ErrorCode } from "../../src/http2/mod.ts";
 import { Drive, H2Peer } from "./h2_harness.ts";
@@ -24,8 +25,8 @@ const REGULAR = { kind: "regular" } as const;
 const dec = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 /** An h2 client (prior knowledge) on a regular proxy whose CONNECTs open tunnels. */
-function h2Proxy(alpn: string | null = "http/1.1") {
-  const ctx = context();
+function h2Proxy(alpn: string | null = "http/1.1", options: Partial<LayerOptions> = {}) {
+  const ctx = context(options);
   const layer = new HttpLayer(ctx, REGULAR, "http", (c) => new NextLayer(c, REGULAR), true);
   const drive = new Drive(layer, () => alpn);
   const client = new H2Peer(drive, ctx.client, "client");
@@ -148,13 +149,16 @@ describe("CONNECT inside an HTTP/2 stream", () => {
     assert.match(flow.error?.message ?? "", /client reset the stream \(CANCEL\)/);
   });
 
-  test("the tunnel closing both ways while the client still sends resets the stream", () => {
+  test("the tunnel closing both ways while the client still sends: END_STREAM, RST_STREAM NO_ERROR", () => {
     const p = h2Proxy();
     const { id, pipe } = connect(p);
     pipe.state = ConnState.Closed;
     p.drive.send(new ConnectionClosed(pipe));
     p.client.read();
     assert.deepEqual(p.client.kinds(id), ["response 200", "end", "reset"]);
+    const reset = p.client.events.find((e) => e.type === "reset");
+    assert.ok(reset?.type === "reset");
+    assert.equal(reset.code, ErrorCode.NO_ERROR, "stop sending, without an error (RFC 9113 8.1)");
     assert.equal(flows(p.drive).length, 1);
   });
 
@@ -192,6 +196,28 @@ describe("CONNECT inside an HTTP/2 stream", () => {
       total += p.drive.take(pipe).length;
     }
     assert.equal(total, 1024 * 1024, "all of it, window by window");
+  });
+
+  test("eager: an origin that refuses is the CONNECT stream's 502, saying why; no tunnel", () => {
+    const p = h2Proxy("http/1.1", { connectionStrategy: "eager" });
+    p.drive.dialError = (s) => s.address.port === 7001 ? "connection refused" : null;
+    const refused = p.client.h2.request(
+      [[":method", "CONNECT"], [":authority", "origin.test:7001"]],
+      false,
+    );
+    const yielded = p.client.flush();
+    p.client.read();
+    assert.ok(!yielded.some((c) => c instanceof OpenPipe), "no pipe for a refused tunnel");
+    assert.deepEqual(p.client.kinds(refused), ["response 502", "data", "end"]);
+    assert.match(p.client.body(refused), /origin\.test:7001.*connection refused/);
+    // A sibling CONNECT on the same connection still gets its tunnel.
+    const { id } = connect(p, "origin.test:7000");
+    assert.deepEqual(p.client.kinds(id), ["response 200"]);
+    const [flow] = flows(p.drive);
+    assert.match(
+      flow.error?.message ?? "",
+      /could not connect to origin\.test:7001: connection refused/,
+    );
   });
 
   test("extended CONNECT for another protocol than WebSocket: 501 on its stream", () => {

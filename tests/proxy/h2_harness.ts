@@ -31,6 +31,8 @@ export class Drive {
   readonly servers: Server[] = [];
   /** Called with each hook before it is answered (a test may fill in its data). */
   onHook: ((hook: CallHook) => void) | null = null;
+  /** Why a dial fails (null: it succeeds). */
+  dialError: ((server: Server) => string | null) | null = null;
 
   constructor(
     readonly layer: Layer,
@@ -54,9 +56,10 @@ export class Drive {
           this.onHook?.(c);
           queue.push(new HookAnswered(c));
         } else if (c instanceof OpenConnection) {
-          c.conn.state = ConnState.Open;
+          const error = this.dialError?.(c.conn) ?? null;
+          if (error === null) c.conn.state = ConnState.Open;
           this.servers.push(c.conn);
-          queue.push(new OpenConnectionCompleted(c));
+          queue.push(new OpenConnectionCompleted(c, error));
         } else if (c instanceof StartTls) {
           const tls = c.conn.tls!;
           tls.alpn = this.alpnFor(c.conn as Server);

@@ -262,7 +262,10 @@ export class Driver {
         conn.state &= ~ConnState.CanRead;
         // A pipe's other end closed both ways (not only a FIN): nothing can be written either.
         if (this.#pipes.has(conn) && c.isClosed) conn.state = ConnState.Closed;
-        if (conn.state === ConnState.Closed) c.close();
+        if (conn.state === ConnState.Closed) {
+          c.close();
+          this.#forgetPipe(conn);
+        }
         this.#enqueue(new ConnectionClosed(conn));
         return;
       }
@@ -405,9 +408,18 @@ export class Driver {
     const conn = command.conn;
     const raw = this.#conns.get(conn);
     const tls = this.#services.tls;
-    this.#gate.block();
+    // Over a pipe the handshake's flights pass through this driver (the pipe's other end is read
+    // and written as any connection): only the piped connection waits, the others are read.
+    const overPipe = this.#pipes.has(conn);
+    if (overPipe) this.#gate.handshaking(conn, true);
+    else this.#gate.block();
+    const answer = (event: Event) => {
+      if (!overPipe) return this.#answer(event);
+      this.#gate.handshaking(conn, false);
+      this.#enqueue(event);
+    };
     if (raw === undefined || tls === null) {
-      queueMicrotask(() => this.#answer(new TlsFailed(command, "TLS is not available")));
+      queueMicrotask(() => answer(new TlsFailed(command, "TLS is not available")));
       return;
     }
     conn.tls ??= tlsState(null);
@@ -439,8 +451,8 @@ export class Driver {
       if (outcome.cipher !== undefined) state.cipher = outcome.cipher;
       if (outcome.certificates !== undefined) state.certificates = outcome.certificates;
       if (!isClient) (conn as Server).timestampTlsEnd = Date.now();
-      this.#answer(new TlsEstablished(command));
-    }, (e) => this.#answer(new TlsFailed(command, errorText(e)))));
+      answer(new TlsEstablished(command));
+    }, (e) => answer(new TlsFailed(command, errorText(e)))));
   }
 
   #close(command: CloseConnection): void {
@@ -453,6 +465,7 @@ export class Driver {
     }
     const reading = (conn.state & ConnState.CanRead) !== 0;
     conn.state = ConnState.Closed;
+    this.#forgetPipe(conn);
     conn.timestampEnd ??= Date.now();
     if (c === undefined || c.isClosed) return;
     const ms = this.#services.closeFlushMs;
@@ -482,6 +495,11 @@ export class Driver {
 
   /** Pipe ends whose writes are reported with WriteDrained (see OpenPipe). */
   readonly #pipeOuters = new Set<Connection>();
+
+  #forgetPipe(conn: Connection): void {
+    this.#pipes.delete(conn);
+    this.#pipeOuters.delete(conn);
+  }
 
   /** Connections of pipes: a fully closed other end shows as closed, not only as EOF. */
   readonly #pipes = new Set<Connection>();

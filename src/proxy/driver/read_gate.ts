@@ -3,7 +3,9 @@
  *   1. Writes not yet handed to the OS are kept by the connection whose bytes caused them (null:
  *      a hook's answer, a timer, a dial). Reading a connection waits for its own and the null
  *      ones, so each direction is held back by its own receiver, not by the other direction's.
- *   2. No blocking command (dial, handshake, hook) may be waiting for its answer.
+ *   2. No blocking command (dial, handshake, hook) may be waiting for its answer; a TLS
+ *      handshake over a pipe holds back only its own connection (its flights pass through the
+ *      pipe's other end, which must be read meanwhile).
  *   3. No layer may have paused the connection.
  */
 import type { Connection } from "../core/connection.ts";
@@ -11,6 +13,8 @@ import type { Connection } from "../core/connection.ts";
 export class ReadGate {
   readonly #writes = new Map<Connection | null, Set<Promise<void>>>();
   readonly #paused = new Set<Connection>();
+  /** Connections whose TLS handshake (over a pipe) reads them itself. */
+  readonly #handshaking = new Set<Connection>();
   /** Blocking commands (not splices) whose answers have not been processed yet. */
   #blocking = 0;
   /** The connection whose event is being handled (null: anything else). */
@@ -46,13 +50,19 @@ export class ReadGate {
     this.#paused.delete(conn);
   }
 
+  /** A TLS handshake over a pipe starts (true) or ends (false) on `conn`. */
+  handshaking(conn: Connection, on: boolean): void {
+    if (on) this.#handshaking.add(conn);
+    else this.#handshaking.delete(conn);
+  }
+
   /**
    * Whether reading `conn` is held back by this side (its writes or shared ones not drained, a
    * blocking command waiting, the layers paused it) rather than waiting for the peer's bytes.
    */
   holds(conn: Connection): boolean {
     return this.#writes.has(conn) || this.#writes.has(null) || this.#blocking > 0 ||
-      this.#paused.has(conn);
+      this.#paused.has(conn) || this.#handshaking.has(conn);
   }
 
   /**
@@ -60,7 +70,8 @@ export class ReadGate {
    * once instead of awaiting wait() (a promise and a turn of the microtask queue per read).
    */
   ready(conn: Connection): boolean {
-    return this.#writes.size === 0 && this.#blocking === 0 && !this.#paused.has(conn);
+    return this.#writes.size === 0 && this.#blocking === 0 && !this.#paused.has(conn) &&
+      !this.#handshaking.has(conn);
   }
 
   /** Resolves when `conn` may be read, or with false as soon as `gone()` says it never will. */
@@ -74,7 +85,9 @@ export class ReadGate {
         await Promise.all([...(own ?? []), ...(shared ?? [])]);
         continue;
       }
-      if (this.#blocking === 0 && !this.#paused.has(conn)) return true;
+      if (this.#blocking === 0 && !this.#paused.has(conn) && !this.#handshaking.has(conn)) {
+        return true;
+      }
       await (this.#wakeup ??= new Promise<void>((r) => (this.#wake = r)));
     }
   }

@@ -116,11 +116,11 @@ export class StreamTunnel {
       this.tunnelEnded = true;
       yield* this.#ports.toClient(new ResponseEnd(this.#id, null));
       if (!this.clientEnded && !(this.pipe.state & ConnState.CanWrite)) {
-        // The tunnel closed both ways (its origin went, TLS failed): what the client still
-        // sends has nowhere to go; the reset tells it to stop.
+        // The tunnel closed both ways (an origin that closed, a failed handshake): what the
+        // client still sends has nowhere to go; RST_STREAM NO_ERROR tells it to stop.
         this.clientEnded = true;
         yield* this.#ports.toClient(
-          new ResponseProtocolError(this.#id, "the tunnel closed before the client's end"),
+          new ResponseProtocolError(this.#id, "the tunnel closed before the client's end", true),
         );
       }
     } else if (event instanceof RequestProtocolError) {

@@ -97,9 +97,12 @@ export class RequestProtocolError extends HttpEvent {
   }
 }
 
-/** The origin side broke the protocol or the connection on this stream. */
+/**
+ * The origin side broke the protocol or the connection on this stream. `graceful`: the response
+ * is complete and the client need only stop sending (HTTP/2: RST_STREAM NO_ERROR, RFC 9113 8.1).
+ */
 export class ResponseProtocolError extends HttpEvent {
-  constructor(streamId: number, readonly message: string) {
+  constructor(streamId: number, readonly message: string, readonly graceful = false) {
     super(streamId);
   }
   toString(): string {

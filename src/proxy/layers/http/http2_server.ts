@@ -109,7 +109,10 @@ export class Http2Server extends Http2Layer {
       this.#pendingHeads.delete(event.streamId);
       this.streams.delete(event.streamId);
       this.#webSockets.delete(event.streamId);
-      this.resetStream(event.streamId, ErrorCode.INTERNAL_ERROR);
+      this.resetStream(
+        event.streamId,
+        event.graceful ? ErrorCode.NO_ERROR : ErrorCode.INTERNAL_ERROR,
+      );
       this.flush(out);
       this.#closeIfDone(out);
     }
