@@ -6,6 +6,20 @@
 import { type Connection, formatEndpoint, type Server } from "./connection.ts";
 
 export abstract class Command {
+  /**
+   * Whether a layer waits for this command's answer, or has detached it (layer.ts): set once, by
+   * the innermost layer that yields it, so that the layers passing it on do not pause too. A
+   * private field: not part of the command's data that tests compare.
+   */
+  #claimed = false;
+
+  /** Claims the answer for the layer that yields this; false when a layer claimed it before. */
+  claim(): boolean {
+    if (this.#claimed) return false;
+    this.#claimed = true;
+    return true;
+  }
+
   /** A blocking command pauses the layer that yielded it until the driver's answer arrives. */
   get blocking(): boolean {
     return false;

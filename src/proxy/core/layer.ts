@@ -31,9 +31,6 @@ import { CommandCompleted, type Event } from "./events.ts";
 
 export type CommandGenerator<T = void> = Generator<Command, T, unknown>;
 
-/** Which layer paused on a blocking command (kept off the command so commands stay data). */
-const pausedOn = new WeakMap<Command, Layer>();
-
 export abstract class Layer {
   readonly context: Context;
   #paused: { command: Command; gen: CommandGenerator } | null = null;
@@ -71,7 +68,7 @@ export abstract class Layer {
    * for one stream while others go on, uses this).
    */
   protected detached<C extends Command>(command: C): C {
-    pausedOn.set(command, this);
+    command.claim();
     return command;
   }
 
@@ -138,8 +135,7 @@ export abstract class Layer {
         continue;
       }
       out.push(command);
-      if (command.blocking && !pausedOn.has(command)) {
-        pausedOn.set(command, this);
+      if (command.blocking && command.claim()) {
         this.#paused = { command, gen };
         return;
       }
