@@ -3,7 +3,6 @@
  * frame's layout, and serializers for every frame type. The reader knows nothing of streams or
  * settings beyond the largest frame it accepts; the connection gives frames their meaning.
  */
-import { ReceiveBuffer } from "../http1/receive_buffer.ts";
 import { ErrorCode, Http2ConnectionError, Http2StreamError } from "./errors.ts";
 
 export const FrameType = {
@@ -86,41 +85,113 @@ function connError(code: number, message: string): Http2ConnectionError {
 /**
  * Reads frames from bytes. Feed bytes with `feed` and pull frames with `next` until it returns
  * null. A frame larger than `maxFrameSize` fails as soon as its header is read, before its
- * payload is buffered. Frame payloads are views into the received bytes, never copies.
+ * payload is buffered.
+ *
+ * Frame payloads are views into the received chunks. Only a frame split across chunks is copied,
+ * into a buffer of exactly its size: copying the whole next chunk along with it (a bulk transfer
+ * splits a frame at nearly every read) would allocate the stream's every byte twice, garbage the
+ * collector returns late.
  */
 export class FrameReader {
-  readonly #buf = new ReceiveBuffer();
+  /** Received chunks not parsed yet; the first from `#offset`. */
+  #chunks: Uint8Array[] = [];
+  #offset = 0;
+  #queued = 0;
+  /** A frame split across chunks, being assembled (its header first, then the whole frame). */
+  #partial: Uint8Array | null = null;
+  #partialFill = 0;
   /** Our SETTINGS_MAX_FRAME_SIZE: the largest payload we accept. */
   maxFrameSize: number = MIN_MAX_FRAME_SIZE;
 
   feed(chunk: Uint8Array): void {
-    this.#buf.push(chunk);
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#queued += chunk.length;
   }
 
   get bufferedLength(): number {
-    return this.#buf.length;
+    return this.#queued + this.#partialFill;
   }
 
   next(): Frame | null {
-    const buf = this.#buf;
-    if (buf.length < FRAME_HEADER_LENGTH) return null;
-    const b = buf.bytes;
-    const s = buf.start;
-    const length = (b[s] << 16) | (b[s + 1] << 8) | b[s + 2];
-    const type = b[s + 3];
-    const flags = b[s + 4];
-    const streamId = u32(b, s + 5) & MAX_STREAM_ID; // the reserved bit is ignored (4.1)
+    if (this.#partial === null) {
+      const head = this.#chunks[0];
+      if (head === undefined) return null;
+      const at = this.#offset;
+      const available = head.length - at;
+      if (available >= FRAME_HEADER_LENGTH) {
+        const length = this.#checkedLength(head, at);
+        const size = FRAME_HEADER_LENGTH + length;
+        if (available >= size) {
+          this.#consume(size);
+          return parseFrame(head, at, length);
+        }
+        this.#partial = new Uint8Array(size);
+      } else {
+        this.#partial = new Uint8Array(FRAME_HEADER_LENGTH);
+      }
+    }
+    // A frame split across chunks: copy its pieces in, the header first to learn its size.
+    for (;;) {
+      let partial: Uint8Array = this.#partial;
+      this.#fill(partial);
+      if (this.#partialFill < partial.length) return null;
+      if (partial.length === FRAME_HEADER_LENGTH) {
+        const length = this.#checkedLength(partial, 0);
+        if (length > 0) {
+          partial = new Uint8Array(FRAME_HEADER_LENGTH + length);
+          partial.set(this.#partial, 0);
+          this.#partial = partial;
+          continue;
+        }
+      }
+      this.#partial = null;
+      this.#partialFill = 0;
+      return parseFrame(partial, 0, partial.length - FRAME_HEADER_LENGTH);
+    }
+  }
+
+  /** The payload length in the frame header at `at`, refused when over our limit. */
+  #checkedLength(b: Uint8Array, at: number): number {
+    const length = (b[at] << 16) | (b[at + 1] << 8) | b[at + 2];
     if (length > this.maxFrameSize) {
       throw connError(
         ErrorCode.FRAME_SIZE_ERROR,
         `frame of ${length} bytes exceeds SETTINGS_MAX_FRAME_SIZE ${this.maxFrameSize}`,
       );
     }
-    if (buf.length < FRAME_HEADER_LENGTH + length) return null;
-    buf.skip(FRAME_HEADER_LENGTH);
-    const payload = buf.take(length);
-    return parsePayload(type, flags, streamId, payload);
+    return length;
   }
+
+  /** Copies queued bytes into the partial frame until it is full or nothing is queued. */
+  #fill(partial: Uint8Array): void {
+    while (this.#partialFill < partial.length && this.#chunks.length > 0) {
+      const head = this.#chunks[0];
+      const n = Math.min(partial.length - this.#partialFill, head.length - this.#offset);
+      partial.set(head.subarray(this.#offset, this.#offset + n), this.#partialFill);
+      this.#partialFill += n;
+      this.#consume(n);
+    }
+  }
+
+  /** Drops `n` bytes (at most the rest of the first chunk): a consumed chunk is let go at once. */
+  #consume(n: number): void {
+    this.#offset += n;
+    this.#queued -= n;
+    if (this.#offset === this.#chunks[0].length) {
+      this.#chunks.shift();
+      this.#offset = 0;
+    }
+  }
+}
+
+/** The frame whose 9-byte header starts at `at` in `b` (its payload is a view of `b`). */
+function parseFrame(b: Uint8Array, at: number, length: number): Frame {
+  const type = b[at + 3];
+  const flags = b[at + 4];
+  const streamId = u32(b, at + 5) & MAX_STREAM_ID; // the reserved bit is ignored (4.1)
+  const start = at + FRAME_HEADER_LENGTH;
+  return parsePayload(type, flags, streamId, b.subarray(start, start + length));
 }
 
 /** Strips padding (6.1): returns the content and the padding length, or fails. */

@@ -24,7 +24,7 @@ import {
   type Network,
 } from "./types.ts";
 import { toNetError } from "./net_errors.ts";
-import { Gate, joinChunks, ReadQueue } from "./conn_parts.ts";
+import { Gate, ReadQueue } from "./conn_parts.ts";
 import { resolveHost } from "./resolve.ts";
 
 /** The part of Bun's TCP socket used here (see bun-types `Socket`). */
@@ -82,8 +82,28 @@ declare const Bun: {
 const HIGH_WATER = 256 * 1024;
 /** Unsent bytes kept here before write() asks the caller to wait. */
 const WRITE_HIGH_WATER = 64 * 1024;
-/** writev() joins batches up to this size into one buffer (one system call). */
-const JOIN_LIMIT = 16 * 1024;
+/**
+ * Runs of queued pieces up to this size are joined into one write: an HTTP/2 DATA frame (a 9-byte
+ * header and up to 16 KiB of payload) and then some.
+ */
+const JOIN_LIMIT = 64 * 1024;
+
+/**
+ * Where pieces are joined before a write: one for the whole process, allocated on first use.
+ * `socket.write()` copies what it takes before returning (the rest is copied out), so no write
+ * holds on to it.
+ */
+let scratch: Uint8Array | null = null;
+
+function joinIntoScratch(pieces: readonly Uint8Array[], count: number, total: number): Uint8Array {
+  scratch ??= new Uint8Array(JOIN_LIMIT);
+  let o = 0;
+  for (let i = 0; i < count; i++) {
+    scratch.set(pieces[i], o);
+    o += pieces[i].length;
+  }
+  return scratch.subarray(0, total);
+}
 
 export class BunConn implements Conn {
   readonly #socket: BunSocket;
@@ -176,25 +196,29 @@ export class BunConn implements Conn {
   write(data: Uint8Array): Promise<void> | undefined {
     this.#checkWritable();
     if (data.length === 0) return undefined;
-    if (this.#pendingBytes === 0) {
-      const n = this.#socket.write(data);
-      if (n === data.length) return undefined;
-      if (n < 0) return this.#lost();
-      data = data.subarray(n);
-    }
+    const idle = this.#pendingBytes === 0;
     this.#pending.push(data);
     this.#pendingBytes += data.length;
-    return this.#pendingBytes > WRITE_HIGH_WATER ? this.#drain.wait() : undefined;
+    return this.#afterQueue(idle);
   }
 
   writev(chunks: readonly Uint8Array[]): Promise<void> | undefined {
-    if (chunks.length === 1) return this.write(chunks[0]);
-    let total = 0;
-    for (const c of chunks) total += c.length;
-    if (total <= JOIN_LIMIT) return this.write(joinChunks(chunks, total));
-    let wait: Promise<void> | undefined;
-    for (const c of chunks) wait = this.write(c) ?? wait;
-    return wait;
+    this.#checkWritable();
+    const idle = this.#pendingBytes === 0;
+    for (const c of chunks) {
+      if (c.length === 0) continue;
+      this.#pending.push(c);
+      this.#pendingBytes += c.length;
+    }
+    return this.#afterQueue(idle);
+  }
+
+  /** Writes what was queued unless a drain is awaited; asks the caller to wait when full. */
+  #afterQueue(idle: boolean): Promise<void> | undefined {
+    if (idle && !this.#flushPending()) {
+      return Promise.reject(this.#error ?? closedWhileSending());
+    }
+    return this.#pendingBytes > WRITE_HIGH_WATER ? this.#drain.wait() : undefined;
   }
 
   flushed(): Promise<void> | undefined {
@@ -223,35 +247,42 @@ export class BunConn implements Conn {
     if (this.#finWanted) throw new NetError("closed", "connection is closed for writing");
   }
 
-  /** write() saw -1: the socket went away between handler calls. */
-  #lost(): Promise<void> {
-    const error = this.#error ?? closedWhileSending();
-    this.#finish();
-    return Promise.reject(error);
-  }
-
-  #flushPending(): void {
+  /**
+   * Writes queued bytes until the socket takes less than offered. Runs of small pieces (frame
+   * headers, heads) go out joined in the shared scratch buffer: one system call, and one TLS
+   * record rather than one per piece, without a new buffer per write. False: the socket is gone.
+   */
+  #flushPending(): boolean {
     const pending = this.#pending;
     while (pending.length > 0) {
-      const chunk = pending[0];
+      let count = 1;
+      let total = pending[0].length;
+      while (count < pending.length && total + pending[count].length <= JOIN_LIMIT) {
+        total += pending[count++].length;
+      }
+      const joined = count > 1;
+      const chunk = joined ? joinIntoScratch(pending, count, total) : pending[0];
       const n = this.#socket.write(chunk);
       if (n < 0) {
         this.#error ??= closedWhileSending();
         this.#finish();
-        return;
+        return false;
       }
       this.#pendingBytes -= n;
       if (n < chunk.length) {
-        pending[0] = chunk.subarray(n);
+        // The rest waits for `drain`: copied out of the scratch buffer, which the next write reuses.
+        pending.splice(0, count, joined ? chunk.slice(n) : chunk.subarray(n));
         break;
       }
-      pending.shift();
+      if (joined) pending.splice(0, count);
+      else pending.shift();
     }
     if (this.#pendingBytes <= WRITE_HIGH_WATER / 2) this.#drain.open();
     if (this.#pendingBytes === 0) {
       this.#flushed.open();
       if (this.#finWanted) this.#sendFin();
     }
+    return true;
   }
 
   #sendFin(): void {

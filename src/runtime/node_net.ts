@@ -27,8 +27,8 @@ export interface MeteredTransport extends Writable {
 
 /** Bytes buffered before the socket is paused (pull-based backpressure). */
 const HIGH_WATER = 256 * 1024;
-/** writev() joins batches up to this size into one buffer rather than corking. */
-const JOIN_LIMIT = 16 * 1024;
+/** writev() joins runs of pieces up to this size into one buffer (one write, one TLS record). */
+const JOIN_LIMIT = 64 * 1024;
 
 export class SocketConn implements Conn {
   readonly #socket: net.Socket;
@@ -151,12 +151,20 @@ export class SocketConn implements Conn {
     if (chunks.length === 1) return this.write(chunks[0]);
     this.#checkWritable();
     const socket = this.#socket;
-    let total = 0;
-    for (const c of chunks) total += c.length;
-    if (total <= JOIN_LIMIT) return this.write(joinChunks(chunks, total));
     socket.cork();
     let ok = true;
-    for (const c of chunks) ok = socket.write(c) && ok;
+    // Runs of pieces up to JOIN_LIMIT go as one buffer: over TLS each write may be its own
+    // record, and an HTTP/2 DATA frame comes as a 9-byte header and its payload.
+    for (let i = 0; i < chunks.length;) {
+      let end = i + 1;
+      let total = chunks[i].length;
+      while (end < chunks.length && total + chunks[end].length <= JOIN_LIMIT) {
+        total += chunks[end++].length;
+      }
+      const piece = end - i === 1 ? chunks[i] : joinChunks(chunks.slice(i, end), total);
+      ok = socket.write(piece) && ok;
+      i = end;
+    }
     socket.uncork();
     return ok ? this.#transportFull() : this.#drain.wait();
   }

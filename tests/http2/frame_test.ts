@@ -251,3 +251,63 @@ describe("frame errors (h2spec 4.2, 6.x)", () => {
     assert.doesNotMatch(e.message, /[\r\n]/);
   });
 });
+
+describe("frame payloads: views, copies only of split frames", () => {
+  const data = (n: number, fill: number) =>
+    serializeFrame({
+      type: "data",
+      streamId: 1,
+      data: new Uint8Array(n).fill(fill),
+      endStream: false,
+    });
+
+  test("a frame split across reads is copied alone; the frames after it stay views", () => {
+    // A bulk transfer splits a frame at nearly every read: copying the whole next read along with
+    // the split frame would allocate every byte of the stream twice.
+    const [first, second, third] = [data(1000, 1), data(1000, 2), data(1000, 3)];
+    const all = concat(first, second, third);
+    const cut = first.length + 500; // inside the second frame
+    const a = all.slice(0, cut);
+    const rest = all.slice(cut);
+    const reader = new FrameReader();
+    const frames: Frame[] = [];
+    for (const chunk of [a, rest]) {
+      reader.feed(chunk);
+      for (let f = reader.next(); f !== null; f = reader.next()) frames.push(f);
+    }
+    const payloads = frames.map((f) => (f as Frame & { type: "data" }).data);
+    assert.deepEqual(payloads.map((p) => [p.length, p[0], p[999]]), [
+      [1000, 1, 1],
+      [1000, 2, 2],
+      [1000, 3, 3],
+    ]);
+    assert.equal(payloads[0].buffer, a.buffer, "a whole frame of a read is a view of it");
+    assert.notEqual(payloads[1].buffer, a.buffer);
+    assert.notEqual(payloads[1].buffer, rest.buffer);
+    assert.equal(payloads[1].buffer.byteLength, 1009, "the split frame is copied alone");
+    assert.equal(payloads[2].buffer, rest.buffer, "the frame after the split one is a view");
+    assert.equal(reader.bufferedLength, 0);
+  });
+
+  test("a frame header split across three reads, its payload in a fourth", () => {
+    const frame = data(300, 7);
+    const chunks = [frame.slice(0, 2), frame.slice(2, 5), frame.slice(5, 9), frame.slice(9)];
+    const reader = new FrameReader();
+    const got: Frame[] = [];
+    for (const c of chunks) {
+      reader.feed(c);
+      for (let f = reader.next(); f !== null; f = reader.next()) got.push(f);
+    }
+    assert.equal(got.length, 1);
+    assert.deepEqual(
+      norm(got[0]),
+      norm({
+        type: "data",
+        streamId: 1,
+        data: new Uint8Array(300).fill(7),
+        endStream: false,
+      }),
+    );
+    assert.equal(reader.bufferedLength, 0);
+  });
+});

@@ -75,8 +75,11 @@ export abstract class Http2Layer extends DirectLayer {
       if (now === 0) this.#queued.delete(h2Id);
     }
     if (this.#closed) return;
-    const bytes = this.h2.dataToSend();
-    if (bytes.length > 0) out.push(new SendData(this.conn, bytes));
+    // Frame headers and views of the body bytes as queued, not one copy of them all: the driver
+    // writes one event's pieces together, and the connection joins small ones in a reused buffer.
+    for (const piece of this.h2.takeChunks()) {
+      if (piece.length > 0) out.push(new SendData(this.conn, piece));
+    }
   }
 
   /** Sends body bytes of a proxy stream; BodyTaken follows as they are framed. */
