@@ -13,8 +13,6 @@ import {
   OpenConnection,
   OpenPipe,
   ParkConnection,
-  PauseReading,
-  ResumeReading,
   Splice,
   StartTls,
 } from "../../core/commands.ts";
@@ -57,6 +55,8 @@ import { ClientInStream, UpgradeInStream } from "./websocket_stream.ts";
 import { TunnelInStream } from "./connect_stream.ts";
 import { CarriedTunnels } from "./carried_tunnels.ts";
 import { RawBodies } from "./raw_bodies.ts";
+import { H2QueueGate } from "./h2_queue_gate.ts";
+import { IdleOrigins } from "./idle_origins.ts";
 import {
   type Dial,
   originAlpn,
@@ -65,11 +65,6 @@ import {
   sameVia,
   wantsH2c,
 } from "./pool_entry.ts";
-
-/** Body bytes queued on an HTTP/2 connection above which their HTTP/1 source is not read. */
-const QUEUE_HIGH = 1 << 20;
-/** ... and below which it is read again. */
-const QUEUE_LOW = 256 << 10;
 
 /** Makes the layer stack that takes over a client connection after CONNECT. */
 export type TunnelFactory = (context: Context) => Layer;
@@ -80,7 +75,7 @@ export class HttpLayer extends DirectLayer {
   readonly streams = new Map<number, HttpStream>();
   readonly pool = new Map<Connection, PoolEntry>();
   #dials = new Map<Command, Dial>();
-  readonly #idleTimers = new Map<Arm, Connection>();
+  readonly #idle = new IdleOrigins();
   /** Released HTTP/1 origin connections to park once their exchange is over (shared pool). */
   readonly #toPark = new Set<Connection>();
   /** How deep #feed calls are nested: work deferred to the end of the outermost one. */
@@ -114,11 +109,7 @@ export class HttpLayer extends DirectLayer {
    * first (the client's handshake waited for its certificate) and h2 sends its SETTINGS at once.
    */
   #early: (DataReceived | ConnectionClosed)[] = [];
-  /**
-   * HTTP/1 (or raw) connections not read while their stream's body waits in an HTTP/2
-   * connection's queue (the HTTP/2 peer's window is shut): stream id -> that connection.
-   */
-  readonly #pausedForH2 = new Map<number, Connection>();
+  readonly #h2Gate = new H2QueueGate();
   /** Tunnels inside HTTP/2 streams (connect_stream.ts). */
   readonly #carried = new CarriedTunnels();
   /** Set while routing: the body bytes just received went into this pipe. */
@@ -201,7 +192,7 @@ export class HttpLayer extends DirectLayer {
       if (layer) this.#feed(layer, event, out);
       return;
     }
-    if (event instanceof Wakeup && this.#idleTimers.has(event.command)) {
+    if (event instanceof Wakeup && this.#idle.owns(event.command)) {
       this.#idleExpired(event.command, out);
       return;
     }
@@ -283,8 +274,8 @@ export class HttpLayer extends DirectLayer {
         }
         if (child instanceof HttpStream && child.finished) {
           this.streams.delete(child.streamId);
-          if (this.#pausedForH2.has(child.streamId)) {
-            this.#resumeIfDrained(child.streamId, 0, out, true);
+          if (this.#h2Gate.isPaused(child.streamId)) {
+            this.#h2Gate.resumeIfDrained(child.streamId, 0, out, true);
           }
           if (
             !(this.client instanceof Http2Server) || this.client.queuedFor(child.streamId) === 0
@@ -341,7 +332,7 @@ export class HttpLayer extends DirectLayer {
    */
   #bodyTaken(target: Layer, taken: BodyTaken, out: Command[]): void {
     if (target instanceof Http2Server || target instanceof Http2Client) {
-      this.#resumeIfDrained(taken.streamId, target.queuedFor(taken.streamId), out);
+      this.#h2Gate.resumeIfDrained(taken.streamId, target.queuedFor(taken.streamId), out);
     }
     const source = target === this.client
       ? this.#responseSource.get(taken.streamId)
@@ -398,21 +389,12 @@ export class HttpLayer extends DirectLayer {
     const pipe = this.#wroteToPipe as Connection | null;
     if (pipe !== null) this.#carried.owe(pipe, ev.data.length);
     else if (!this.#queuedOnH2) this.#acknowledge(source, ev.streamId, ev.data.length, out);
-    else if (from !== null) this.#pauseIfQueued(ev, from, out);
+    else if (from !== null) {
+      const queued = this.#h2Target(ev)?.queuedFor(ev.streamId) ?? 0;
+      this.#h2Gate.pauseIfOver(ev.streamId, queued, from, out);
+    }
     this.#queuedOnH2 = outer;
     this.#wroteToPipe = outerPipe;
-  }
-
-  /**
-   * Body bytes from an HTTP/1 (or raw) connection went into an HTTP/2 connection's queue: that
-   * connection has no window to give back, so past QUEUE_HIGH bytes waiting it is not read
-   * until BodyTaken brings the queue under QUEUE_LOW (memory stays bounded by a slow h2 peer).
-   */
-  #pauseIfQueued(ev: RequestData | ResponseData, from: Connection, out: Command[]): void {
-    if (this.#pausedForH2.has(ev.streamId)) return;
-    if ((this.#h2Target(ev)?.queuedFor(ev.streamId) ?? 0) <= QUEUE_HIGH) return;
-    this.#pausedForH2.set(ev.streamId, from);
-    out.push(new PauseReading(from));
   }
 
   /** The HTTP/2 connection a body event goes to, if any. */
@@ -423,13 +405,6 @@ export class HttpLayer extends DirectLayer {
     const conn = this.streams.get(ev.streamId)?.server;
     const layer = conn ? this.pool.get(conn)?.layer : undefined;
     return layer instanceof Http2Client ? layer : null;
-  }
-
-  #resumeIfDrained(streamId: number, queued: number, out: Command[], force = false): void {
-    const conn = this.#pausedForH2.get(streamId);
-    if (conn === undefined || (!force && queued > QUEUE_LOW)) return;
-    this.#pausedForH2.delete(streamId);
-    if (conn.open) out.push(new ResumeReading(conn));
   }
 
   #acknowledge(source: Layer, streamId: number, bytes: number, out: Command[]): void {
@@ -456,7 +431,7 @@ export class HttpLayer extends DirectLayer {
         }
         this.#toPark.delete(conn);
         entry.streams.add(stream.streamId);
-        if (entry.idle !== null) this.#stopIdle(entry, out);
+        if (entry.idle !== null) this.#idle.stop(entry, out);
         this.#feed(stream, new HttpConnectionReady(request, s, null, false), out);
         return;
       }
@@ -606,28 +581,18 @@ export class HttpLayer extends DirectLayer {
     }
     const ms = this.context.options.originIdleTimeoutMs;
     if (entry.streams.size === 0 && ms !== Infinity) {
-      entry.idle = this.detached(new Arm(ms));
-      this.#idleTimers.set(entry.idle, command.conn);
-      out.push(entry.idle);
+      this.#idle.arm(entry, command.conn, ms, (a) => this.detached(a), out);
     }
   }
 
   /** A pooled connection's idle timer fired: close it if still unused. */
   #idleExpired(timer: Arm, out: Command[]): void {
-    const conn = this.#idleTimers.get(timer)!;
-    this.#idleTimers.delete(timer);
+    const conn = this.#idle.fired(timer)!;
     const entry = this.pool.get(conn);
     if (entry === undefined || entry.idle !== timer || entry.streams.size > 0) return;
     entry.idle = null; // fired: nothing to disarm
     this.#forget(conn, out);
     out.push(new CloseConnection(conn));
-  }
-
-  #stopIdle(entry: PoolEntry, out: Command[]): void {
-    if (entry.idle === null) return;
-    this.#idleTimers.delete(entry.idle);
-    out.push(new Disarm(entry.idle));
-    entry.idle = null;
   }
 
   /** A connection is being closed: the pool must not hand it out again. */
@@ -645,14 +610,14 @@ export class HttpLayer extends DirectLayer {
       return;
     }
     const entry = this.pool.get(conn);
-    if (entry !== undefined && entry.idle !== null) this.#stopIdle(entry, out);
+    if (entry !== undefined && entry.idle !== null) this.#idle.stop(entry, out);
     this.pool.delete(conn);
   }
 
   /** The client is gone: its origin connections have no one to serve. */
   #closeOrigins(out: Command[]): void {
     for (const [other, entry] of [...this.pool]) {
-      this.#stopIdle(entry, out);
+      this.#idle.stop(entry, out);
       this.pool.delete(other);
       if (other.open) out.push(new CloseConnection(other));
     }
@@ -692,7 +657,7 @@ export class HttpLayer extends DirectLayer {
   #upgradeInStream(command: UpgradeInStream, out: Command[]): void {
     const entry = this.pool.get(command.server);
     this.pool.delete(command.server);
-    if (entry !== undefined) this.#stopIdle(entry, out);
+    if (entry !== undefined) this.#idle.stop(entry, out);
     this.#raw.addOrigin(command.server, command.streamId);
     const early = entry?.layer instanceof Http1Client ? entry.layer.h1.takeTrailingData() : null;
     if (early !== null && early.length > 0) {
