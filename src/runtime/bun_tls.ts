@@ -10,6 +10,7 @@
  */
 import { BunConn, type BunSocket, type BunSocketHandler, HANDLERS } from "./bun_native.ts";
 import { joinChunks } from "./conn_parts.ts";
+import { tlsHandshakeError } from "./net_errors.ts";
 import { NetError } from "./types.ts";
 import { watchedTimeout } from "./watched_time.ts";
 
@@ -105,7 +106,7 @@ const TLS_HANDLERS: BunSocketHandler & {
     if (!success) {
       conn.close();
       const why = error?.message ?? "the peer gave up";
-      handshake.reject(new NetError("tls", `TLS handshake failed: ${why}`));
+      handshake.reject(tlsHandshakeError(why));
       return;
     }
     handshake.resolve({

@@ -35,3 +35,21 @@ export function toNetError(e: unknown): NetError {
   }
   return new NetError("other", err?.message ?? String(e), { cause: e });
 }
+
+/**
+ * A failed TLS handshake, in words. The fatal alert no_application_protocol (RFC 7301 section
+ * 3.2: the peer speaks none of the offered ALPN protocols) reads differently per TLS library:
+ * rustls (Deno) "received fatal alert: NoApplicationProtocol", BoringSSL (Bun)
+ * "...TLSV1_ALERT_NO_APPLICATION_PROTOCOL", OpenSSL "tlsv1 alert no application protocol". It is
+ * reported under its RFC name, which the proxy core looks for (it then offers an origin more).
+ */
+export function tlsHandshakeError(why: string, cause?: unknown): NetError {
+  if (/no[ _]?application[ _]?protocol/i.test(why)) {
+    return new NetError(
+      "tls",
+      "TLS handshake failed: alert no_application_protocol (the peer speaks none of the offered ALPN protocols)",
+      { cause },
+    );
+  }
+  return new NetError("tls", `TLS handshake failed: ${why}`, { cause });
+}

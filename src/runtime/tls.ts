@@ -18,7 +18,7 @@ import { claimUncaught } from "./last_resort.ts";
 import { trustedCas } from "./trust.ts";
 import { certificateChain, type CertificateSummary } from "./cert_chain.ts";
 import { watchedTimeout } from "./watched_time.ts";
-import { toNetError } from "./net_errors.ts";
+import { tlsHandshakeError, toNetError } from "./net_errors.ts";
 import { type Conn, NetError } from "./types.ts";
 
 export interface ServerIdentity {
@@ -250,7 +250,7 @@ function handshake(
     // if it comes from TLS code while this socket, mid-handshake, is already destroyed.
     const unclaim = claimUncaught((e) => {
       if (!socket.destroyed || !/tls/i.test((e as Error)?.stack ?? "")) return false;
-      fail(new NetError("tls", `TLS handshake failed: ${(e as Error).message}`, { cause: e }));
+      fail(tlsHandshakeError((e as Error).message, e));
       return true;
     });
     const cleanup = () => {
@@ -271,7 +271,7 @@ function handshake(
 function tlsError(e: Error): NetError {
   const code = (e as { code?: string }).code ?? "";
   if (/^ERR_SSL|^ERR_TLS|SSL|alert/i.test(code + " " + e.message)) {
-    return new NetError("tls", `TLS handshake failed: ${e.message}`, { cause: e });
+    return tlsHandshakeError(e.message, e);
   }
   return toNetError(e);
 }

@@ -213,8 +213,8 @@ test("the Bun executable loads an addon script given with -s, and reloads it", {
 
 /**
  * HTTP/2 in the executable (the new core): curl --http2 through CONNECT to an h2-only origin
- * (h2 on both sides, the origin trusted through its CA file), and h2c with prior knowledge on the
- * proxy port to a plain HTTP/1.1 origin.
+ * (h2 on both sides, the origin trusted through its CA file), curl --http1.1 to it (translated),
+ * and h2c with prior knowledge on the proxy port to a plain HTTP/1.1 origin.
  */
 test("the Bun executable serves HTTP/2: h2 through CONNECT and h2c", {
   timeout: 180_000,
@@ -261,6 +261,23 @@ test("the Bun executable serves HTTP/2: h2 through CONNECT and h2c", {
     assert.equal(s.stdout, "h2 origin: /over-h2");
     assert.match(s.stderr, /< HTTP\/2 200/);
     assert.match(s.stderr, /issuer: CN=mitm\.ts CA/);
+
+    // An HTTP/1.1-only client to the h2-only origin: the origin refuses http/1.1
+    // (no_application_protocol), is dialled again offering h2, and the proxy translates.
+    const h1 = await curl([
+      "--http1.1",
+      "--noproxy",
+      "",
+      "-x",
+      url,
+      "--cacert",
+      join(confdir, "mitm-ca-cert.pem"),
+      "-w",
+      " %{http_version}",
+      `https://localhost:${h2Port}/from-h1`,
+    ]);
+    assert.equal(h1.code, 0, h1.stderr);
+    assert.equal(h1.stdout, "h2 origin: /from-h1 1.1");
 
     const port = new URL(url).port;
     const c = await curl([

@@ -1,7 +1,8 @@
 // The whole proxy (startProxy: the shared origin pool, addons, the listener's options) with the
 // two HTTP/2 cases that need a tunnel or a translation: a node:http2 client's CONNECT stream (h2c
 // with prior knowledge on the proxy port, default options: eager connections) carrying TLS and
-// HTTP/1.1 to an HTTPS origin, and a `ws` HTTP/1.1 WebSocket client to an h2-only origin.
+// HTTP/1.1 to an HTTPS origin, and a `ws` HTTP/1.1 WebSocket client to an h2-only origin (also
+// with default options).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http2 from "node:http2";
@@ -91,9 +92,10 @@ describe("HTTP/2 tunnels and translation through the whole proxy", () => {
     const caPem = (await testCa()).ca.certPem;
     const rec = recorder();
     try {
-      // Lazily: the origin is dialled for the request, offered http/1.1 and h2, and picks h2.
-      // (Eagerly, before the client's handshake, it would be offered the client's ALPN only.)
-      await withProxy({ ssl_insecure: true, connection_strategy: "lazy" }, async (proxy) => {
+      // Default options (eager): the origin's handshake comes first; the client sent no ALPN
+      // (as `ws` does), so the origin is offered http/1.1, answers no_application_protocol, and
+      // is dialled again offering h2 too.
+      await withProxy({ ssl_insecure: true }, async (proxy) => {
         await proxy.addons.add(rec.addon);
         const authority = `localhost:${origin.port}`;
         const tunnel = await connectThrough(proxy.address.port, authority);

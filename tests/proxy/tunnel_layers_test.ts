@@ -6,6 +6,7 @@ import {
   CallHook,
   CloseConnection,
   Disarm,
+  Log,
   OpenConnection,
   SendData,
   Splice,
@@ -18,6 +19,8 @@ import { TcpLayer } from "../../src/proxy/layers/tcp.ts";
 import {
   type ClientHelloData,
   ClientTlsLayer,
+  firstOriginOffers,
+  retryOffers,
   type TlsStartClientData,
 } from "../../src/proxy/layers/tls.ts";
 import { parseClientHello } from "../../src/tls/client_hello.ts";
@@ -255,6 +258,106 @@ describe("ClientTlsLayer", () => {
       .check();
     assert.equal(server.tls?.sni, "example.com");
     assert.deepEqual(server.tls?.alpnOffers, ["http/1.1"]);
+  });
+
+  const NO_ALPN =
+    "TLS handshake failed: alert no_application_protocol (the peer speaks none of the offered ALPN protocols)";
+
+  test("eager, an HTTP/1.1 client, an h2-only origin: dialled again offering h2 too", () => {
+    const ctx = tunnelContext({ connectionStrategy: "eager" });
+    const first = ctx.server!;
+    const hello = clientHello("example.com", ["http/1.1"]);
+    const again = any<Server>("second server");
+    const pb = new Playbook(tls(ctx, hello))
+      .send(new Start())
+      .expect(new OpenConnection(first))
+      .send(reply())
+      .expect(new StartTls(first))
+      .send(reply(NO_ALPN))
+      .expect(new CloseConnection(first), new OpenConnection(again))
+      .send(reply())
+      .expect(new StartTls(again))
+      .send((p) => {
+        ctx.server!.tls!.alpn = "h2"; // the second connection's handshake chose h2
+        return reply()(p);
+      })
+      .expect(new CallHook("tls_start_client", any("start data")))
+      .send(reply(null, (d) => ((d as TlsStartClientData).identity = "LEAF")))
+      .expect(new StartTls(ctx.client, "LEAF", ["h2", "http/1.1"], hello))
+      .check();
+    assert.deepEqual(first.tls?.alpnOffers, ["http/1.1"]);
+    assert.deepEqual(again.value.tls?.alpnOffers, ["http/1.1", "h2"]);
+    assert.equal(again.value.tls?.sni, "example.com");
+    assert.deepEqual(again.value.address, first.address);
+    // The tunnel's server is the second connection now: the HTTP layer adopts it.
+    assert.equal(ctx.server, again.value);
+    const logs = pb.commands.filter((c) => c instanceof Log).map((c) => (c as Log).message);
+    assert.ok(logs.some((m) => /dialling again offering http\/1\.1, h2/.test(m)), logs.join("\n"));
+  });
+
+  test("which offers an origin gets, and again after no_application_protocol", () => {
+    const both = ["h2", "http/1.1"];
+    assert.deepEqual(firstOriginOffers(["http/1.1"], both), ["http/1.1"]);
+    assert.deepEqual(firstOriginOffers(["h2", "http/1.1", "spdy/3"], both), ["h2", "http/1.1"]);
+    // No ALPN from the client: it speaks HTTP/1.1, so the origin is asked for that.
+    assert.deepEqual(firstOriginOffers([], both), ["http/1.1"]);
+    assert.deepEqual(retryOffers(NO_ALPN, ["http/1.1"], both, true), ["http/1.1", "h2"]);
+    assert.deepEqual(retryOffers(NO_ALPN, ["h2"], both, true), ["h2", "http/1.1"]);
+    assert.equal(retryOffers(NO_ALPN, ["h2", "http/1.1"], both, true), null);
+    assert.equal(retryOffers(NO_ALPN, ["http/1.1"], ["http/1.1"], true), null);
+    // A client without ALPN: at last none, as it sent (an origin that is not HTTP at all).
+    assert.deepEqual(retryOffers(NO_ALPN, ["http/1.1", "h2"], both, false), []);
+    assert.equal(retryOffers(NO_ALPN, [], both, false), null);
+    const other = "TLS handshake failed: alert handshake_failure";
+    assert.equal(retryOffers(other, ["http/1.1"], both, true), null);
+  });
+
+  test("eager, a client without ALPN: the origin is offered http/1.1, then h2 too", () => {
+    const ctx = tunnelContext({ connectionStrategy: "eager" });
+    const first = ctx.server!;
+    const hello = clientHello("example.com");
+    new Playbook(tls(ctx, hello))
+      .send(new Start())
+      .expect(new OpenConnection(first))
+      .send(reply())
+      .expect(new StartTls(first))
+      .send(reply(NO_ALPN))
+      .expect(new CloseConnection(first), new OpenConnection(any<Server>("second server")))
+      .send(reply())
+      .expect(new StartTls(any<Server>("second server")))
+      .send(reply())
+      .expect(new CallHook("tls_start_client", any("start data")))
+      .send(reply(null, (d) => ((d as TlsStartClientData).identity = "LEAF")))
+      // The client sent no ALPN: none is offered to it.
+      .expect(new StartTls(ctx.client, "LEAF", [], hello))
+      .check();
+    assert.deepEqual(first.tls?.alpnOffers, ["http/1.1"]);
+    assert.deepEqual(ctx.server!.tls?.alpnOffers, ["http/1.1", "h2"]);
+  });
+
+  test("the second attempt failing too: the existing origin failure, naming both offers", () => {
+    const ctx = tunnelContext({ connectionStrategy: "eager" });
+    const hello = clientHello("example.com", ["http/1.1"]);
+    const again = any<Server>("second server");
+    const failed = any<{ error: string }>("failed data");
+    new Playbook(tls(ctx, hello))
+      .send(new Start())
+      .expect(new OpenConnection(ctx.server!))
+      .send(reply())
+      .expect(new StartTls(ctx.server!))
+      .send(reply(NO_ALPN))
+      .expect(new CloseConnection(ctx.server!), new OpenConnection(again))
+      .send(reply())
+      .expect(new StartTls(again))
+      .send(reply("TLS handshake failed: alert handshake_failure"))
+      .expect(new CallHook("tls_failed_server", failed))
+      .send(reply())
+      .expect(new CloseConnection(again), new CallHook("tls_start_client", any("start data")))
+      .check();
+    assert.equal(
+      failed.value.error,
+      "TLS handshake failed: alert handshake_failure (ALPN offers tried: http/1.1 | http/1.1, h2)",
+    );
   });
 
   test("a client refusing our certificate: tls_failed_client with the error, then close", () => {

@@ -7,6 +7,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import http2 from "node:http2";
 import net from "node:net";
 import { Duplex } from "node:stream";
 import tls from "node:tls";
@@ -276,5 +277,40 @@ test("a TLS session whose reader stops holds back the peer instead of buffering 
     session.conn.close();
   } finally {
     await server.close();
+  }
+});
+
+test("an origin that speaks none of the offered ALPN protocols: no_application_protocol, by name", async () => {
+  // An h2-only node:http2 origin answers an http/1.1-only offer with that fatal alert (RFC 7301
+  // section 3.2); each runtime's TLS words it its own way, the proxy core looks for the RFC name.
+  const origin = http2.createSecureServer({
+    cert: cert.certPem,
+    key: cert.keyPem,
+    allowHTTP1: false,
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  const port = (origin.address() as net.AddressInfo).port;
+  try {
+    const dial = () => network.connect({ host: "127.0.0.1", port });
+    const common = { host: "localhost", servername: "localhost", verify: false, timeoutMs: 5000 };
+    await assert.rejects(
+      connectTls({ ...common, transport: await dial(), alpn: ["http/1.1"] }),
+      (e: unknown) => {
+        assert.ok(e instanceof NetError);
+        assert.equal(e.code, "tls");
+        assert.match(e.message, /^TLS handshake failed: alert no_application_protocol \(/);
+        return true;
+      },
+    );
+    // Offering h2 too, it agrees.
+    const session = await connectTls({
+      ...common,
+      transport: await dial(),
+      alpn: ["http/1.1", "h2"],
+    });
+    assert.equal(session.alpn, "h2");
+    session.conn.close();
+  } finally {
+    await new Promise<void>((r) => origin.close(() => r()));
   }
 });

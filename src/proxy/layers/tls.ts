@@ -4,7 +4,9 @@
  * bytes. Order (after mitmproxy's tls layer):
  *   1. server first, when the origin must be known before answering the client (eager
  *      connection strategy): dial it and shake hands with the client's SNI and ALPN offers, so
- *      the ALPN the origin picked is the one offered to the client;
+ *      the ALPN the origin picked is the one offered to the client. An origin that speaks none
+ *      of them (alert no_application_protocol: an h2-only origin, an HTTP/1.1 client) is dialled
+ *      again offering h2 too; the HTTP layer translates;
  *   2. the tls_start_client hook chooses the leaf (the CA lives outside the core);
  *   3. StartTls on the client connection; a refusal (a client that does not trust our CA) is
  *      reported through the tls_failed_client hook and closes the connection.
@@ -14,7 +16,7 @@ import { acceptsEcdsa, type ClientHello } from "../../tls/client_hello.ts";
 import { Flow, FlowRequest } from "../../flow/flow.ts";
 import { HeaderList } from "../../http/headers.ts";
 import { CallHook, CloseConnection, Log } from "../core/commands.ts";
-import { formatEndpoint, sniFor, tlsState } from "../core/connection.ts";
+import { formatEndpoint, Server, sniFor, tlsState } from "../core/connection.ts";
 import type { Context } from "../core/context.ts";
 import { type Event, Start } from "../core/events.ts";
 import {
@@ -74,6 +76,39 @@ export interface TlsFailedData {
   hello: ClientHello;
 }
 
+/**
+ * What the origin is offered first when its handshake comes before the client's: the client's
+ * protocols in the client's order, so that a dual-stack origin speaks the client's own (an
+ * HTTP/1.1 WebSocket to it stays HTTP/1.1). A client that sent no ALPN speaks HTTP/1.1 (it is
+ * intercepted as HTTP): the origin is offered that, so that an h2-only one says it does not
+ * speak it (rather than accepting no ALPN and refusing HTTP/1.1 after the handshake).
+ */
+export function firstOriginOffers(
+  clientAlpn: readonly string[],
+  supported: readonly string[],
+): string[] {
+  if (clientAlpn.length === 0) return ["http/1.1"];
+  return clientAlpn.filter((p) => supported.includes(p));
+}
+
+/**
+ * The ALPN protocols to offer an origin on the next attempt, or null for none. Only when its
+ * handshake failed for want of a common protocol (the alert no_application_protocol, as
+ * src/runtime reports it): first the protocols the proxy translates from that the offer lacked
+ * (h2 for an HTTP/1.1 client); then, for a client that sent no ALPN, none, as the client did.
+ */
+export function retryOffers(
+  error: string,
+  offered: readonly string[],
+  supported: readonly string[],
+  clientSentAlpn: boolean,
+): string[] | null {
+  if (!error.includes("no_application_protocol") || offered.length === 0) return null;
+  const more = supported.filter((p) => !offered.includes(p));
+  if (more.length > 0) return [...offered, ...more];
+  return clientSentAlpn ? null : [];
+}
+
 export type ChildFactory = (context: Context) => Layer;
 
 export type ClientTlsState =
@@ -108,7 +143,7 @@ export class ClientTlsLayer extends Layer {
     }
     if (!(event instanceof Start) || this.state !== "start") return;
     const client = this.context.client;
-    const server = this.context.server;
+    let server = this.context.server;
     const hello = this.hello;
     client.tls = tlsState(hello.sni, hello.alpn.slice());
     const where = server ? formatEndpoint(server.address) : "?";
@@ -123,11 +158,35 @@ export class ClientTlsLayer extends Layer {
       // replies), so its handshake goes first and its ALPN choice is what the client is offered.
       this.state = "serverHandshake";
       // The client's protocols go to the origin in the client's order; never an IP address as SNI.
-      const clientOrder = hello.alpn.filter((p) => supported.includes(p));
-      server.tls = tlsState(sniFor(hello.sni ?? server.address.host), clientOrder);
+      let offered = firstOriginOffers(hello.alpn, supported);
+      server.tls = tlsState(sniFor(hello.sni ?? server.address.host), offered);
       // A connection from the shared pool comes with its handshake done.
-      const error = (server.open ? null : yield* openConnection(server)) ??
+      let error = (server.open ? null : yield* openConnection(server)) ??
         (server.tls.established ? null : yield* startTls(server));
+      const tried = [offered];
+      for (;;) {
+        const again = error === null
+          ? null
+          : retryOffers(error, offered, supported, hello.alpn.length > 0);
+        if (again === null) break;
+        // The origin speaks none of the protocols offered (an h2-only origin, an HTTP/1.1
+        // client): dial it again offering what the HTTP layer translates from.
+        yield new Log(
+          `${where}: the origin speaks none of ${offered.join(", ")}; dialling again offering ${
+            again.length > 0 ? again.join(", ") : "no ALPN"
+          }`,
+          "info",
+        );
+        if (server.open) yield new CloseConnection(server);
+        server = this.#redial(server, again);
+        offered = again;
+        tried.push(again);
+        error = (yield* openConnection(server)) ?? (yield* startTls(server));
+      }
+      if (error !== null && tried.length > 1) {
+        const offers = tried.map((o) => o.length > 0 ? o.join(", ") : "no ALPN").join(" | ");
+        error = `${error} (ALPN offers tried: ${offers})`;
+      }
       if (error !== null) {
         // The client still gets its handshake, so that its requests are answered 502 saying
         // why (each dials the origin again and fails the same way).
@@ -142,9 +201,12 @@ export class ClientTlsLayer extends Layer {
         if (server.open) yield new CloseConnection(server);
       } else {
         // The origin chose: offer the client that first (no translation), then the rest the
-        // connection layers translate between; no ALPN if the origin chose none.
-        const chosen = server.tls.alpn;
-        offer = chosen !== null ? [chosen, ...offer.filter((p) => p !== chosen)] : [];
+        // connection layers translate between; no ALPN if the origin chose none (or the client
+        // sent none).
+        const chosen = server.tls?.alpn ?? null;
+        offer = chosen !== null && hello.alpn.length > 0
+          ? [chosen, ...offer.filter((p) => p !== chosen)]
+          : [];
       }
     }
 
@@ -171,6 +233,19 @@ export class ClientTlsLayer extends Layer {
     this.child = this.#makeChild(this.context);
     this.passThrough(this.child);
     yield* delegate(this.child, new Start());
+  }
+
+  /**
+   * A fresh connection to the same origin (by the same way: an upstream proxy's tunnel too),
+   * offering `alpn`; it becomes the server of this tunnel, which the HTTP layer then adopts.
+   */
+  #redial(old: Server, alpn: string[]): Server {
+    const server = new Server(old.address, old.via);
+    server.tunnel = old.tunnel;
+    server.viaAuth = old.viaAuth;
+    server.tls = tlsState(old.tls?.sni ?? null, alpn);
+    this.context.server = server;
+    return server;
   }
 
   *#fail(hook: string, where: string, error: string): CommandGenerator {
