@@ -5,6 +5,8 @@
 import { test } from "node:test";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
+import type net from "node:net";
 import path from "node:path";
 import assert from "node:assert/strict";
 import { curl } from "./helpers.ts";
@@ -157,6 +159,46 @@ test("reverse to an https origin: a 4 MB upload from a plain client arrives whol
     tmp.remove();
   }
 });
+
+test(
+  "reverse: an origin that drops an upload half way: 502, and the client leaving is no new request",
+  {
+    timeout: 60_000,
+  },
+  async () => {
+    // The client, told 502 while still uploading, closes: that error is for the stream that is
+    // over, not a request to answer again (it was, and answering a closing connection was an
+    // internal error on the client's connection).
+    const server = http.createServer((req) => {
+      let n = 0;
+      req.on("data", (c: Uint8Array) => {
+        n += c.length;
+        if (n > 100_000) req.socket.destroy();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const originPort = (server.address() as net.AddressInfo).port;
+    const tmp = tempDir();
+    const file = path.join(tmp.dir, "upload.bin");
+    fs.writeFileSync(file, randomBytes(8 << 20));
+    try {
+      await withModes({ mode: [`reverse:http://127.0.0.1:${originPort}@0`] }, async (p) => {
+        const url = `http://127.0.0.1:${p.port("reverse")}/up`;
+        const r = await curlDirect(["-sS", "-i", "--http1.1", "-H", "Expect:", "-T", file, url]);
+        assert.match(r.stdout, /^HTTP\/1\.1 502 /);
+        assert.match(r.stdout, /closed the connection without responding/);
+        const flows = await p.flowsDone(1);
+        assert.match(flows[0].error?.message ?? "", /closed the connection without responding/);
+        // Give the client's close time to reach the proxy, then look for what it caused.
+        await new Promise((r) => setTimeout(r, 500));
+        assert.equal(p.log.filter((l) => /internal error/.test(l)).join("\n"), "");
+      });
+    } finally {
+      server.close();
+      tmp.remove();
+    }
+  },
+);
 
 test("reverse: CONNECT is refused with 400, a proxy-style request still goes to the origin", {
   timeout: 30_000,

@@ -110,6 +110,8 @@ export class HttpLayer extends DirectLayer {
    */
   #early: (DataReceived | ConnectionClosed)[] = [];
   readonly #h2Gate = new H2QueueGate();
+  /** The highest stream id a stream was made for, of even and of odd ids (ids only grow). */
+  readonly #highestStream = [0, 0];
   /** Tunnels inside HTTP/2 streams (connect_stream.ts). */
   readonly #carried = new CarriedTunnels();
   /** Set while routing: the body bytes just received went into this pipe. */
@@ -361,13 +363,17 @@ export class HttpLayer extends DirectLayer {
     const ev = command.event;
     let stream = this.streams.get(ev.streamId);
     if (stream === undefined) {
-      if (!(ev instanceof RequestHeaders || ev instanceof RequestProtocolError)) {
+      // A stream that is over hears nothing more: a client's error after its exchange ended (it
+      // left while still uploading, after the origin's failure was answered) is no new request.
+      const over = ev.streamId <= this.#highestStream[ev.streamId & 1];
+      if (over || !(ev instanceof RequestHeaders || ev instanceof RequestProtocolError)) {
         if (ev instanceof RequestData || ev instanceof ResponseData) {
           // No one takes these bytes (the stream is over): they must not hold the window.
           this.#acknowledge(source, ev.streamId, ev.data.length, out);
         }
         return;
       }
+      this.#highestStream[ev.streamId & 1] = ev.streamId;
       stream = new HttpStream(this.context, ev.streamId, this.mode);
       this.streams.set(ev.streamId, stream);
     }
