@@ -42,6 +42,11 @@ import type { FlowDetail, FlowPage, FlowsEvent, Stats, Summary } from "./types.t
  */
 const OLDER_PAGE = 1000;
 
+/** Runs `fn` after the next frame is painted (a task queued from the frame's callback). */
+function afterPaint(fn: () => void): void {
+  requestAnimationFrame(() => setTimeout(fn, 0));
+}
+
 function saved<T>(key: string, fallback: T): T {
   try {
     const v = localStorage.getItem(`mitm.${key}`);
@@ -235,10 +240,17 @@ export function App() {
       // The newest flows are the ones loaded: show them (older ones load when scrolled to); a
       // sorted list shows its first page.
       scroll(focusRef.current ? "focus" : sortNow.key === null ? "bottom" : "top");
-      // The first page filled the window; the rest of the first FULL_PAGE follows at once.
+      // The first page filled the window; the rest of the first FULL_PAGE follows once these
+      // rows are painted (its answer handled before that frame would hold the frame back).
       const rest = FULL_PAGE - body.flows.length;
       if (loaded.more && rest > 0) {
-        void (sortNow.key === null ? loadOlder(loaded, rest) : loadMore(loaded, sortNow, rest));
+        // Held until then: placeholders in view would otherwise ask for a page of their own.
+        loadingOlder.current = true;
+        afterPaint(() => {
+          loadingOlder.current = false;
+          if (stale()) return;
+          void (sortNow.key === null ? loadOlder(loaded, rest) : loadMore(loaded, sortNow, rest));
+        });
       }
     } catch (e) {
       const message = (e as Error).message;
