@@ -22,6 +22,7 @@ import {
   listQuery,
   savedSort,
   streamQuery,
+  takeInlinePage,
 } from "./first_load.ts";
 import { type DetailActions, Details } from "./details.tsx";
 import { EventLog, EventLogPane } from "./event_log.tsx";
@@ -60,15 +61,26 @@ function save(key: string, value: unknown): void {
 }
 
 export function App() {
-  const store = useMemo(() => new FlowStore(), []);
+  // The newest flows the page came with (arrival order only): the list shows them at once, and
+  // the event stream's hello replaces them.
+  const inline = useMemo(() => (savedSort().key === null ? takeInlinePage() : null), []);
+  const store = useMemo(() => {
+    const s = new FlowStore();
+    if (inline) s.replaceAll(inline.flows);
+    return s;
+  }, []);
   const [, rerender] = useTick();
   const log = useMemo(() => new EventLog(rerender), []);
   const [filter, setFilter] = useState("");
   const [filterError, setFilterError] = useState<string | null>(null);
-  const [stats, setStats] = useState<Stats | null>(null);
+  const [stats, setStats] = useState<Stats | null>(inline);
   const [page, setPage] = useState<
     { total?: number; more: boolean; cursor: string | null; capped?: boolean }
-  >({ more: false, cursor: null });
+  >(() =>
+    inline
+      ? { total: inline.total, more: inline.more === true, cursor: inline.cursor ?? null }
+      : { more: false, cursor: null }
+  );
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [focus, setFocus] = useState<string | null>(null);
   const [detail, setDetail] = useState<FlowDetail | null>(null);
@@ -88,10 +100,15 @@ export function App() {
   const [composing, setComposing] = useState(false);
   const [showRules, setShowRules] = useState(false);
   const [scrollRequest, setScrollRequest] = useState({
-    to: "focus" as "bottom" | "top" | "focus",
+    to: (inline ? "bottom" : "focus") as "bottom" | "top" | "focus",
     n: 0,
   });
   const loadingOlder = useRef(false);
+  /**
+   * Placeholder rows in view wait while a load is under way and until the rest of its first
+   * FULL_PAGE is asked for (they would otherwise ask for a page of their own meanwhile).
+   */
+  const holdPages = useRef(true);
   const focusRef = useRef<string | null>(null);
   focusRef.current = focus;
 
@@ -189,6 +206,7 @@ export function App() {
     const generation = ++loads.current;
     const stale = () => generation !== loads.current;
     setFiltering(true);
+    holdPages.current = true;
     try {
       // Listen first, then list: nothing that happens in between is lost.
       const previous = currentFilter.current;
@@ -244,15 +262,15 @@ export function App() {
       // rows are painted (its answer handled before that frame would hold the frame back).
       const rest = FULL_PAGE - body.flows.length;
       if (loaded.more && rest > 0) {
-        // Held until then: placeholders in view would otherwise ask for a page of their own.
-        loadingOlder.current = true;
         afterPaint(() => {
-          loadingOlder.current = false;
           if (stale()) return;
+          holdPages.current = false;
           void (sortNow.key === null ? loadOlder(loaded, rest) : loadMore(loaded, sortNow, rest));
         });
-      }
+      } else holdPages.current = false;
     } catch (e) {
+      // The list stays as it was: its placeholders may ask for pages again.
+      if (!stale()) holdPages.current = false;
       const message = (e as Error).message;
       if (/filter/i.test(message) || text !== currentFilter.current) {
         setFilterError(`${message} (still showing: ${currentFilter.current || "all flows"})`);
@@ -596,8 +614,8 @@ export function App() {
               save("widths", next);
             }}
             onRowClick={onRowClick}
-            onNeedOlder={() => void loadOlder()}
-            onNeedMore={() => void loadMore()}
+            onNeedOlder={() => holdPages.current || void loadOlder()}
+            onNeedMore={() => holdPages.current || void loadMore()}
             scrollRequest={scrollRequest}
           />
           {showLog
