@@ -4,7 +4,6 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { setCookie } from "hono/cookie";
 import { FilterError, parseFilter } from "../filter/mod.ts";
 import type { Filter } from "../filter/mod.ts";
 import type { Flow } from "../flow/flow.ts";
@@ -17,7 +16,7 @@ import type { Control } from "./control.ts";
 import { statsOf } from "./events.ts";
 import { applyEdits, editProblem, type Edits } from "./intercept.ts";
 import { ReplayError } from "./replay.ts";
-import { cookieName, sameSecret, type SecurityConfig, securityMiddleware } from "./security.ts";
+import { type SecurityConfig, securityMiddleware } from "./security.ts";
 import { composeRoutes } from "./compose.ts";
 import { eventLogRoutes } from "./event_log_routes.ts";
 import { flowPage } from "./flow_page.ts";
@@ -32,6 +31,7 @@ import { rulesRoutes } from "./rules_routes.ts";
 import { selectionRoutes } from "./selection.ts";
 import { summarize } from "./summary.ts";
 import { UI_ASSETS } from "./ui/mod.ts";
+import { uiPage } from "./ui_page.ts";
 
 /** Flows listed when no ?limit= is given (the in-memory store's old default bound). */
 const DEFAULT_LIST_LIMIT = 10_000;
@@ -82,24 +82,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
   });
 
   // --- the UI
-  app.get("/", (c) => {
-    const token = c.req.query("token");
-    if (token !== undefined) {
-      if (!sameSecret(token, security.token)) {
-        return c.text("Wrong token: open the address mitm printed at startup.", 401);
-      }
-      setCookie(c, cookieName(security.port), token, {
-        httpOnly: true,
-        sameSite: "Strict",
-        path: "/",
-      });
-      // The page itself, not a redirect to "/" (a round trip before the first paint): the
-      // script's first step takes ?token= out of the address bar and the history
-      // (history.replaceState), and no cache keeps the page under this address.
-      c.header("Cache-Control", "no-store");
-    }
-    return c.html(UI_ASSETS["index.html"]);
-  });
+  app.get("/", (c) => uiPage(c, control, security));
   app.get(
     "/app.js",
     (c) => c.body(UI_ASSETS["app.js"], 200, { "Content-Type": "text/javascript" }),

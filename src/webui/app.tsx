@@ -22,6 +22,7 @@ import {
   listQuery,
   savedSort,
   streamQuery,
+  takeInlinePage,
 } from "./first_load.ts";
 import { type DetailActions, Details } from "./details.tsx";
 import { EventLog, EventLogPane } from "./event_log.tsx";
@@ -42,6 +43,11 @@ import type { FlowDetail, FlowPage, FlowsEvent, Stats, Summary } from "./types.t
  */
 const OLDER_PAGE = 1000;
 
+/** Runs `fn` after the next frame is painted (a task queued from the frame's callback). */
+function afterPaint(fn: () => void): void {
+  requestAnimationFrame(() => setTimeout(fn, 0));
+}
+
 function saved<T>(key: string, fallback: T): T {
   try {
     const v = localStorage.getItem(`mitm.${key}`);
@@ -55,15 +61,26 @@ function save(key: string, value: unknown): void {
 }
 
 export function App() {
-  const store = useMemo(() => new FlowStore(), []);
+  // The newest flows the page came with (arrival order only): the list shows them at once, and
+  // the event stream's hello replaces them.
+  const inline = useMemo(() => (savedSort().key === null ? takeInlinePage() : null), []);
+  const store = useMemo(() => {
+    const s = new FlowStore();
+    if (inline) s.replaceAll(inline.flows);
+    return s;
+  }, []);
   const [, rerender] = useTick();
   const log = useMemo(() => new EventLog(rerender), []);
   const [filter, setFilter] = useState("");
   const [filterError, setFilterError] = useState<string | null>(null);
-  const [stats, setStats] = useState<Stats | null>(null);
+  const [stats, setStats] = useState<Stats | null>(inline);
   const [page, setPage] = useState<
     { total?: number; more: boolean; cursor: string | null; capped?: boolean }
-  >({ more: false, cursor: null });
+  >(() =>
+    inline
+      ? { total: inline.total, more: inline.more === true, cursor: inline.cursor ?? null }
+      : { more: false, cursor: null }
+  );
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [focus, setFocus] = useState<string | null>(null);
   const [detail, setDetail] = useState<FlowDetail | null>(null);
@@ -83,10 +100,15 @@ export function App() {
   const [composing, setComposing] = useState(false);
   const [showRules, setShowRules] = useState(false);
   const [scrollRequest, setScrollRequest] = useState({
-    to: "focus" as "bottom" | "top" | "focus",
+    to: (inline ? "bottom" : "focus") as "bottom" | "top" | "focus",
     n: 0,
   });
   const loadingOlder = useRef(false);
+  /**
+   * Placeholder rows in view wait while a load is under way and until the rest of its first
+   * FULL_PAGE is asked for (they would otherwise ask for a page of their own meanwhile).
+   */
+  const holdPages = useRef(true);
   const focusRef = useRef<string | null>(null);
   focusRef.current = focus;
 
@@ -184,6 +206,7 @@ export function App() {
     const generation = ++loads.current;
     const stale = () => generation !== loads.current;
     setFiltering(true);
+    holdPages.current = true;
     try {
       // Listen first, then list: nothing that happens in between is lost.
       const previous = currentFilter.current;
@@ -235,12 +258,19 @@ export function App() {
       // The newest flows are the ones loaded: show them (older ones load when scrolled to); a
       // sorted list shows its first page.
       scroll(focusRef.current ? "focus" : sortNow.key === null ? "bottom" : "top");
-      // The first page filled the window; the rest of the first FULL_PAGE follows at once.
+      // The first page filled the window; the rest of the first FULL_PAGE follows once these
+      // rows are painted (its answer handled before that frame would hold the frame back).
       const rest = FULL_PAGE - body.flows.length;
       if (loaded.more && rest > 0) {
-        void (sortNow.key === null ? loadOlder(loaded, rest) : loadMore(loaded, sortNow, rest));
-      }
+        afterPaint(() => {
+          if (stale()) return;
+          holdPages.current = false;
+          void (sortNow.key === null ? loadOlder(loaded, rest) : loadMore(loaded, sortNow, rest));
+        });
+      } else holdPages.current = false;
     } catch (e) {
+      // The list stays as it was: its placeholders may ask for pages again.
+      if (!stale()) holdPages.current = false;
       const message = (e as Error).message;
       if (/filter/i.test(message) || text !== currentFilter.current) {
         setFilterError(`${message} (still showing: ${currentFilter.current || "all flows"})`);
@@ -584,8 +614,8 @@ export function App() {
               save("widths", next);
             }}
             onRowClick={onRowClick}
-            onNeedOlder={() => void loadOlder()}
-            onNeedMore={() => void loadMore()}
+            onNeedOlder={() => holdPages.current || void loadOlder()}
+            onNeedMore={() => holdPages.current || void loadMore()}
             scrollRequest={scrollRequest}
           />
           {showLog

@@ -8,9 +8,26 @@
 import { columnById } from "./columns.ts";
 import { LIST_MARGIN, ROW_HEIGHT } from "./flow_list.tsx";
 import { sortParams, type SortState, UNSORTED } from "./sorting.ts";
+import type { FlowPage } from "./types.ts";
 
 /** Flows loaded at once after a (re)load: the first page and the rest that follows it. */
 export const FULL_PAGE = 200;
+
+/**
+ * The page of newest flows the server put in the page (GET / to a logged-in browser), once: null
+ * when there is none.
+ */
+export function takeInlinePage(): FlowPage | null {
+  const block = document.getElementById("first-page");
+  if (block === null) return null;
+  block.remove();
+  try {
+    const page = JSON.parse(block.textContent ?? "") as FlowPage;
+    return Array.isArray(page.flows) ? page : null;
+  } catch {
+    return null;
+  }
+}
 
 /** The API's name of the sort's column; undefined when unsorted (arrival order). */
 export function apiSort(sort: SortState): string | undefined {

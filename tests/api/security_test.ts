@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cookieName, hostAllowed, newToken, sameSecret } from "../../src/api/security.ts";
 import { HOST, PORT, TOKEN, withApi } from "./helpers.ts";
+import { syntheticFlow } from "./ui_helpers.ts";
 
 test("every /api route needs the token: missing or wrong is a 401 JSON error", async () => {
   await withApi({}, async ({ req }) => {
@@ -45,6 +46,41 @@ test("opening the UI with ?token= sets an HttpOnly SameSite=Strict cookie that t
       headers: { authorization: "", cookie: `${cookieName(PORT)}=x` },
     });
     assert.equal(badCookie.status, 401);
+  });
+});
+
+test("the page carries the newest flows only to a logged-in browser, escaped, uncached", async () => {
+  await withApi({}, async ({ control, req }) => {
+    const flow = syntheticFlow(1);
+    flow.request.path = "/</script><script>alert(1)</script><!--";
+    control.store.add(flow);
+    await control.store.sync();
+    const block = /<script type="application\/json" id="first-page">(.*?)<\/script>/s;
+
+    const anonymous = await req("/", { headers: { authorization: "" } });
+    const plain = await anonymous.text();
+    assert.doesNotMatch(plain, /first-page/);
+    assert.equal(anonymous.headers.get("cache-control"), null);
+
+    const open = await req(`/?token=${TOKEN}`, { headers: { authorization: "" } });
+    const html = await open.text();
+    assert.equal(open.headers.get("cache-control"), "no-store");
+    const data = block.exec(html);
+    assert.ok(data, "a data block before the script");
+    assert.ok(html.indexOf("first-page") < html.indexOf('<script src="/app.js">'));
+    // The only "</script>" of the block is its own end; the flow's path comes back whole.
+    assert.doesNotMatch(data[1], /</);
+    const page = JSON.parse(data[1]);
+    assert.equal(page.flows.length, 1);
+    assert.equal(page.flows[0].request.path, flow.request.path);
+
+    const cookie = `${cookieName(PORT)}=${TOKEN}`;
+    const withCookie = await req("/", { headers: { authorization: "", cookie } });
+    assert.match(await withCookie.text(), /id="first-page"/);
+    const wrong = await req("/", {
+      headers: { authorization: "", cookie: `${cookieName(PORT)}=x` },
+    });
+    assert.doesNotMatch(await wrong.text(), /first-page/);
   });
 });
 

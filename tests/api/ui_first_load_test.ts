@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 /**
  * The web UI's first load in headless Chromium, with 1,000 flows in the store: the ?token=
- * address is answered with the page itself (no redirect round trip) and leaves the address bar;
- * one event stream, opened before the UI renders, brings only the rows that fill the window, and
+ * address is answered with the page itself (no redirect round trip), with the newest flows in it,
+ * and leaves the address bar; one event stream, opened before the UI renders, brings only the rows that fill the window, and
  * the rest of the first 200 follows right after.
  */
 import { test } from "node:test";
@@ -40,6 +40,11 @@ test("first load: no redirect, one early stream with a window's worth, the rest 
       const opened = await page.goto(web.uiUrl, { timeout: 30_000 });
       assert.equal(opened?.status(), 200);
       assert.equal(opened?.request().redirectedFrom(), null, "no redirect");
+      // With the newest flows in it: the list shows them before the stream's hello.
+      assert.match(
+        (await opened?.text()) ?? "",
+        /<script type="application\/json" id="first-page">/,
+      );
       await page.waitForSelector(".row[data-id]");
       assert.equal(new URL(page.url()).search, "", "the token left the address bar");
 
