@@ -15,7 +15,7 @@ import { Server } from "../../core/connection.ts";
 import { notAProxyRequestText, originFailureText, reasonPhrase } from "../../../http/responses.ts";
 import type { Context, Onboarding } from "../../core/context.ts";
 import { type Event, MessageInjected, SpliceEnded, Wakeup } from "../../core/events.ts";
-import { callHook, type CommandGenerator, openConnection } from "../../core/layer.ts";
+import { callHook, type CommandGenerator } from "../../core/layer.ts";
 import type { UpgradeRequest } from "../../../websocket/handshake.ts";
 import { BodyBuffer } from "./body_buffer.ts";
 import { StreamBase } from "./stream_base.ts";
@@ -27,6 +27,7 @@ import {
 } from "./websocket.ts";
 import { ClientInStream, StreamWebSocket, UpgradeInStream } from "./websocket_stream.ts";
 import { StreamTunnel } from "./connect_stream.ts";
+import { dialConnectTarget } from "./connect_dial.ts";
 import { H2_VERSION } from "./h2_convert.ts";
 import {
   AUTH_REQUIRED,
@@ -537,38 +538,10 @@ export class HttpStream extends StreamBase {
 
   /** CONNECT (regular, upstream): say yes and give the client connection to a new layer stack. */
   *#connect(head: HttpRequestHead): CommandGenerator {
-    const server = new Server({ host: head.host, port: head.port });
-    // The proxy's own site (mitm.it) is answered inside the tunnel: nothing to dial for it.
-    const ownSite = head.host === this.context.options.onboarding?.host;
-    if (this.mode.kind === "upstream" && !ownSite) {
-      // The tunnel goes through the upstream proxy; inside it, this proxy still intercepts.
-      server.via = { host: this.mode.host, port: this.mode.port };
-      server.tunnel = true;
-      server.viaAuth = this.context.options.upstreamAuth;
-      // Dialled (and the upstream's CONNECT answered) before the client hears 200, so that the
-      // upstream's refusal (a 407, an unreachable origin) becomes the client's 502.
-      const error = yield* openConnection(server);
-      if (error !== null) {
-        yield* this.fail(502, error, originFailureText(authorityOf(head), error));
-        return;
-      }
-    } else if (
-      !ownSite && this.context.options.connectionStrategy === "eager" &&
-      !this.context.options.pooledTlsOrigin?.(head.host, head.port)
-    ) {
-      // Eager (mitmproxy's default): the origin is dialled before the client hears 200, so an
-      // unreachable one is the CONNECT's 502 with the reason. An origin that speaks first on
-      // this connection is relayed with its greeting by the layers inside the tunnel.
-      const error = yield* openConnection(server);
-      if (error !== null) {
-        const where = authorityOf(head);
-        yield* this.fail(
-          502,
-          `could not connect to ${where}: ${error}`,
-          originFailureText(where, error),
-        );
-        return;
-      }
+    const { server, failure } = yield* dialConnectTarget(this.context, this.mode, head);
+    if (failure !== null) {
+      yield* this.fail(502, failure.message, failure.text);
+      return;
     }
     this.state = "tunnel";
     if (head.version === H2_VERSION && !this.injected) {
@@ -705,11 +678,6 @@ export class HttpStream extends StreamBase {
 /** Where a flow's request goes, to notice an addon changing it. */
 function destinationOf(flow: Flow): string {
   return `${flow.request.scheme}://${flow.request.authority}`;
-}
-
-/** host:port of a CONNECT target, for messages. */
-function authorityOf(head: HttpRequestHead): string {
-  return head.host.includes(":") ? `[${head.host}]:${head.port}` : `${head.host}:${head.port}`;
 }
 
 /**
