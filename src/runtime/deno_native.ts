@@ -22,7 +22,7 @@ import {
   type Network,
 } from "./types.ts";
 import { toNetError } from "./net_errors.ts";
-import { Gate, joinChunks } from "./conn_parts.ts";
+import { Gate } from "./conn_parts.ts";
 import { resolveHost } from "./resolve.ts";
 
 /** Size of the buffer read() fills: starts small, doubles while reads fill it, up to MAX. */
@@ -32,6 +32,8 @@ const MAX_READ_SIZE = 256 * 1024;
 const WRITE_HIGH_WATER = 256 * 1024;
 /** Queued pieces are joined into one write up to this size. */
 const JOIN_LIMIT = 64 * 1024;
+/** Runs at least this big are joined into the connection's reused buffer (see #takeBatch). */
+const JOIN_REUSE_FROM = 16 * 1024;
 
 /** Deno's errors carry `code` for most OS errors but not for every case; fill it in, then map. */
 function denoNetError(e: unknown): NetError {
@@ -92,6 +94,8 @@ export class DenoConn implements Conn {
   #eof = false;
   // Write side.
   #queue: Uint8Array[] = [];
+  /** Where #takeBatch joins small pieces (one per connection, made on first use). */
+  #joinBuffer: Uint8Array | null = null;
   #queued = 0;
   #writing = false;
   #finWanted = false;
@@ -260,7 +264,20 @@ export class DenoConn implements Conn {
       q.shift();
       return first;
     }
-    return joinChunks(q.splice(0, count), total);
+    // A big run (HTTP/2 DATA frames and their headers in a transfer) is joined into this
+    // connection's own buffer: the write loop waits for each write before it takes the next
+    // batch, so the buffer is free again by then (a new 64 KiB per batch was garbage the collector
+    // was slow to return). A small run gets a buffer of its own, so that a connection that never
+    // moves much (an idle HTTP/2 one after its SETTINGS) keeps no 64 KiB.
+    const joined = total < JOIN_REUSE_FROM
+      ? new Uint8Array(total)
+      : (this.#joinBuffer ??= new Uint8Array(JOIN_LIMIT)).subarray(0, total);
+    let o = 0;
+    for (const c of q.splice(0, count)) {
+      joined.set(c, o);
+      o += c.length;
+    }
+    return joined;
   }
 
   #fail(e: unknown): void {
