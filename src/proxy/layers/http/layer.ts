@@ -12,11 +12,10 @@ import {
   Disarm,
   OpenConnection,
   OpenPipe,
-  ParkConnection,
   Splice,
   StartTls,
 } from "../../core/commands.ts";
-import { type Connection, Server, sniFor, tlsState } from "../../core/connection.ts";
+import { type Connection, Server } from "../../core/connection.ts";
 import { Context } from "../../core/context.ts";
 import {
   CommandCompleted,
@@ -59,10 +58,12 @@ import { H2QueueGate } from "./h2_queue_gate.ts";
 import { IdleOrigins } from "./idle_origins.ts";
 import {
   type Dial,
-  originAlpn,
+  newServerFor,
+  originTls,
   type PoolEntry,
   poolEntry,
-  sameVia,
+  sameDestination,
+  speaksH1,
   wantsH2c,
 } from "./pool_entry.ts";
 
@@ -77,7 +78,6 @@ export class HttpLayer extends DirectLayer {
   #dials = new Map<Command, Dial>();
   readonly #idle = new IdleOrigins();
   /** Released HTTP/1 origin connections to park once their exchange is over (shared pool). */
-  readonly #toPark = new Set<Connection>();
   /** How deep #feed calls are nested: work deferred to the end of the outermost one. */
   #depth = 0;
   /** The client closed during this #feed: its origin connections close at the end of it. */
@@ -295,37 +295,20 @@ export class HttpLayer extends DirectLayer {
       if (!stream.finished) this.#getConnection(stream, request, out);
     }
     if (this.#clientGone) this.#parkAllIdle();
-    if (this.#toPark.size > 0) this.#parkIdle(out);
+    if (this.#idle.toPark.size > 0) this.#parkIdle(out);
     if (this.#clientGone) {
       this.#clientGone = false;
       this.#closeOrigins(out);
     }
   }
 
-  /**
-   * Idle HTTP/1 origin connections this client keeps go to the shared pool at the end of this
-   * step: the client left, or asked for another origin (it keeps one connection per origin it
-   * is talking to, not every origin it ever asked for).
-   */
+  /** Idle HTTP/1 origin connections this client keeps go to the shared pool (idle_origins.ts). */
   #parkAllIdle(): void {
-    if (!this.context.options.sharedOriginPool) return;
-    for (const [conn, entry] of this.pool) {
-      if (entry.layer instanceof Http1Client && entry.streams.size === 0) this.#toPark.add(conn);
-    }
+    if (this.context.options.sharedOriginPool) this.#idle.parkAll(this.pool);
   }
 
-  /** Released connections whose exchange is over go to the shared pool. */
   #parkIdle(out: Command[]): void {
-    for (const conn of [...this.#toPark]) {
-      const entry = this.pool.get(conn);
-      if (entry === undefined || !conn.open || entry.streams.size > 0) {
-        this.#toPark.delete(conn);
-      } else if (entry.layer.idle) {
-        this.#toPark.delete(conn);
-        this.#forget(conn, out);
-        out.push(new ParkConnection(conn as Server));
-      }
-    }
+    this.#idle.park(this.pool, (conn, o) => this.#forget(conn, o), out);
   }
 
   /**
@@ -425,8 +408,7 @@ export class HttpLayer extends DirectLayer {
       const s = conn as Server;
       if (
         entry.tls === request.tls && entry.h2c === h2c && entry.streams.size < entry.capacity &&
-        s.address.host === request.address.host && s.address.port === request.address.port &&
-        sameVia(s.via, request.via)
+        sameDestination(s, request)
       ) {
         if (!entry.layer.idle) {
           if (this.#depth > 0 && entry.streams.size === 0 && conn.open) {
@@ -435,7 +417,7 @@ export class HttpLayer extends DirectLayer {
           }
           continue;
         }
-        this.#toPark.delete(conn);
+        this.#idle.toPark.delete(conn);
         entry.streams.add(stream.streamId);
         if (entry.idle !== null) this.#idle.stop(entry, out);
         this.#feed(stream, new HttpConnectionReady(request, s, null, false), out);
@@ -445,13 +427,11 @@ export class HttpLayer extends DirectLayer {
     // Another origin: the idle connections kept for this client are of use to others now.
     this.#parkAllIdle();
     const mayShare = request.tls ? this.context.options.http2 : h2c;
-    if (mayShare && !this.#speaksH1(request)) {
+    if (mayShare && !speaksH1(this.pool, request)) {
       for (const dial of this.#dials.values()) {
         if (
           dial.request.tls === request.tls && dial.h2c === h2c &&
-          dial.request.address.host === request.address.host &&
-          dial.request.address.port === request.address.port &&
-          sameVia(dial.request.via, request.via)
+          sameDestination(dial.request, request)
         ) {
           dial.waiters.push({ stream, request });
           return;
@@ -478,24 +458,13 @@ export class HttpLayer extends DirectLayer {
       }
       if (!own.open && own.timestampStart === null) server = own;
     }
-    if (server === null) {
-      server = new Server(request.address, request.via);
-      if (request.via !== null) {
-        // https through an upstream proxy needs a tunnel; plain http goes to it in absolute-form.
-        server.tunnel = request.tls;
-        server.viaAuth = this.context.options.upstreamAuth;
-      }
-    }
+    server ??= newServerFor(this.context, request);
     if (request.tls) {
       // Inside a tunnel the client's SNI names the origin (the CONNECT may name an address).
       const tunnelled = this.mode.kind === "transparent" && own !== null &&
         own.address.host === request.address.host && own.address.port === request.address.port;
-      const sni = sniFor(
-        tunnelled && this.context.client.tls?.sni
-          ? this.context.client.tls.sni
-          : request.address.host,
-      );
-      server.tls = tlsState(sni, originAlpn(this.context, this.client instanceof Http2Server));
+      const h2 = this.client instanceof Http2Server;
+      server.tls = originTls(this.context, request, h2, tunnelled);
     }
     const open = this.detached(new OpenConnection(server));
     this.#dials.set(open, { stream, request, server, h2c, waiters: [] });
@@ -534,18 +503,6 @@ export class HttpLayer extends DirectLayer {
     for (const w of dial.waiters) this.#getConnection(w.stream, w.request, out);
   }
 
-  /** Whether this origin is known to speak HTTP/1 here (a pooled connection chose it). */
-  #speaksH1(request: GetHttpConnection): boolean {
-    for (const [conn, entry] of this.pool) {
-      const s = conn as Server;
-      if (
-        entry.layer instanceof Http1Client && entry.tls === request.tls &&
-        s.address.host === request.address.host && s.address.port === request.address.port
-      ) return true;
-    }
-    return false;
-  }
-
   #release(command: ReleaseConnection, out: Command[]): void {
     if (this.#carried.isPipe(command.conn)) {
       this.#pipeDrained(command.conn, out);
@@ -578,7 +535,7 @@ export class HttpLayer extends DirectLayer {
     ) {
       if (this.context.options.keepIdleOrigins === false) {
         // origin_pool_size 0: the driver's pool closes it.
-        this.#toPark.add(command.conn);
+        this.#idle.toPark.add(command.conn);
         return;
       }
       // Kept, layer and all, while this client's requests go to the same origin (a keep-alive
@@ -627,7 +584,7 @@ export class HttpLayer extends DirectLayer {
       this.pool.delete(other);
       if (other.open) out.push(new CloseConnection(other));
     }
-    this.#toPark.clear();
+    this.#idle.toPark.clear();
     this.#carried.clear();
     this.#raw.closeOrigins(out);
     // The origin connected before the client's TLS handshake (upstream_cert) and never used.

@@ -4,7 +4,7 @@
  * (ALPN to offer, h2c for gRPC to plain origins).
  */
 import type { Arm } from "../../core/commands.ts";
-import type { Server } from "../../core/connection.ts";
+import { Server, sniFor, tlsState } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
 import type { GetHttpConnection } from "./events.ts";
 import { Http1Client } from "./http1.ts";
@@ -88,4 +88,58 @@ export function originAlpn(context: Context, clientIsH2: boolean): string[] {
 
 export function sameVia(a: { host: string; port: number } | null, b: typeof a): boolean {
   return a === b || (a !== null && b !== null && a.host === b.host && a.port === b.port);
+}
+
+/** Where a stream asks to go, as far as sharing a connection goes. */
+interface Destination {
+  tls: boolean;
+  address: { host: string; port: number };
+  via: { host: string; port: number } | null;
+}
+
+/** Whether `server` (or a dial for `d`) goes where `request` asks: address, TLS and proxy. */
+export function sameDestination(server: Server | Destination, request: Destination): boolean {
+  return server.address.host === request.address.host &&
+    server.address.port === request.address.port && sameVia(server.via, request.via);
+}
+
+/** Whether an origin is known to speak HTTP/1 here (a pooled connection to it chose it). */
+export function speaksH1(pool: ReadonlyMap<unknown, PoolEntry>, request: Destination): boolean {
+  for (const [conn, entry] of pool) {
+    const s = conn as Server;
+    if (
+      entry.layer instanceof Http1Client && entry.tls === request.tls &&
+      s.address.host === request.address.host && s.address.port === request.address.port
+    ) return true;
+  }
+  return false;
+}
+
+/**
+ * A new origin connection for `request`: through the upstream proxy it names, a tunnel for https
+ * and absolute-form for plain http.
+ */
+export function newServerFor(context: Context, request: GetHttpConnection): Server {
+  const server = new Server(request.address, request.via);
+  if (request.via !== null) {
+    server.tunnel = request.tls;
+    server.viaAuth = context.options.upstreamAuth;
+  }
+  return server;
+}
+
+/**
+ * The TLS to speak with an origin: named by the client's SNI inside a transparent tunnel to that
+ * very origin (the address may be all the proxy was told), by the host asked for otherwise.
+ */
+export function originTls(
+  context: Context,
+  request: GetHttpConnection,
+  clientIsH2: boolean,
+  tunnelled: boolean,
+): ReturnType<typeof tlsState> {
+  const sni = sniFor(
+    tunnelled && context.client.tls?.sni ? context.client.tls.sni : request.address.host,
+  );
+  return tlsState(sni, originAlpn(context, clientIsH2));
 }
