@@ -44,8 +44,8 @@ export function parseTarget(method: string, target: string): Target {
   if (sep <= 0) throw new HttpError(400, "request-target is not a path, URL or host:port");
   const given = target.slice(0, sep);
   const scheme = given === "http" || given === "https" ? given : given.toLowerCase();
-  if (scheme !== given || (given !== "http" && given !== "https")) {
-    if (!/^[a-z][a-z0-9+.-]*$/.test(scheme)) throw new HttpError(400, "URL scheme is invalid");
+  if (scheme !== "http" && scheme !== "https" && !/^[a-z][a-z0-9+.-]*$/.test(scheme)) {
+    throw new HttpError(400, "URL scheme is invalid");
   }
   const rest = target.slice(sep + 3);
   let authorityEnd = rest.length;
