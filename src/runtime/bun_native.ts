@@ -24,7 +24,7 @@ import {
   type Network,
 } from "./types.ts";
 import { toNetError } from "./net_errors.ts";
-import { Gate, ReadQueue } from "./conn_parts.ts";
+import { Gate, JOIN_LIMIT, joinInto, ReadQueue } from "./conn_parts.ts";
 import { resolveHost } from "./resolve.ts";
 
 /** The part of Bun's TCP socket used here (see bun-types `Socket`). */
@@ -83,27 +83,11 @@ const HIGH_WATER = 256 * 1024;
 /** Unsent bytes kept here before write() asks the caller to wait. */
 const WRITE_HIGH_WATER = 64 * 1024;
 /**
- * Runs of queued pieces up to this size are joined into one write: an HTTP/2 DATA frame (a 9-byte
- * header and up to 16 KiB of payload) and then some.
- */
-const JOIN_LIMIT = 64 * 1024;
-
-/**
  * Where pieces are joined before a write: one for the whole process, allocated on first use.
  * `socket.write()` copies what it takes before returning (the rest is copied out), so no write
  * holds on to it.
  */
 let scratch: Uint8Array | null = null;
-
-function joinIntoScratch(pieces: readonly Uint8Array[], count: number, total: number): Uint8Array {
-  scratch ??= new Uint8Array(JOIN_LIMIT);
-  let o = 0;
-  for (let i = 0; i < count; i++) {
-    scratch.set(pieces[i], o);
-    o += pieces[i].length;
-  }
-  return scratch.subarray(0, total);
-}
 
 export class BunConn implements Conn {
   readonly #socket: BunSocket;
@@ -261,7 +245,9 @@ export class BunConn implements Conn {
         total += pending[count++].length;
       }
       const joined = count > 1;
-      const chunk = joined ? joinIntoScratch(pending, count, total) : pending[0];
+      const chunk = joined
+        ? joinInto(pending, count, scratch ??= new Uint8Array(JOIN_LIMIT))
+        : pending[0];
       const n = this.#socket.write(chunk);
       if (n < 0) {
         this.#error ??= closedWhileSending();

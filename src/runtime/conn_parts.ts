@@ -153,15 +153,30 @@ export class ReadQueue {
   }
 }
 
+/**
+ * Runs of queued pieces up to this size are joined into one write (one system call, and one TLS
+ * record rather than one per piece): an HTTP/2 DATA frame (a 9-byte header and up to 16 KiB of
+ * payload) and then some.
+ */
+export const JOIN_LIMIT = 64 * 1024;
+
 /** `chunks` copied into one new array of `total` bytes (one system call for small batches). */
 export function joinChunks(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const joined = new Uint8Array(total);
+  return joinInto(chunks, chunks.length, new Uint8Array(total));
+}
+
+/** The first `count` of `chunks` copied one after another to the start of `into`: that part. */
+export function joinInto(
+  chunks: readonly Uint8Array[],
+  count: number,
+  into: Uint8Array,
+): Uint8Array {
   let o = 0;
-  for (const c of chunks) {
-    joined.set(c, o);
-    o += c.length;
+  for (let i = 0; i < count; i++) {
+    into.set(chunks[i], o);
+    o += chunks[i].length;
   }
-  return joined;
+  return o === into.length ? into : into.subarray(0, o);
 }
 
 /**

@@ -22,7 +22,7 @@ import {
   type Network,
 } from "./types.ts";
 import { toNetError } from "./net_errors.ts";
-import { Gate } from "./conn_parts.ts";
+import { Gate, JOIN_LIMIT, joinInto } from "./conn_parts.ts";
 import { resolveHost } from "./resolve.ts";
 
 /** Size of the buffer read() fills: starts small, doubles while reads fill it, up to MAX. */
@@ -30,8 +30,6 @@ const MIN_READ_SIZE = 16 * 1024;
 const MAX_READ_SIZE = 256 * 1024;
 /** Unsent bytes queued before write() asks the caller to wait. */
 const WRITE_HIGH_WATER = 256 * 1024;
-/** Queued pieces are joined into one write up to this size. */
-const JOIN_LIMIT = 64 * 1024;
 /** Runs at least this big are joined into the connection's reused buffer (see #takeBatch). */
 const JOIN_REUSE_FROM = 16 * 1024;
 
@@ -269,14 +267,11 @@ export class DenoConn implements Conn {
     // batch, so the buffer is free again by then (a new 64 KiB per batch was garbage the collector
     // was slow to return). A small run gets a buffer of its own, so that a connection that never
     // moves much (an idle HTTP/2 one after its SETTINGS) keeps no 64 KiB.
-    const joined = total < JOIN_REUSE_FROM
+    const into = total < JOIN_REUSE_FROM
       ? new Uint8Array(total)
-      : (this.#joinBuffer ??= new Uint8Array(JOIN_LIMIT)).subarray(0, total);
-    let o = 0;
-    for (const c of q.splice(0, count)) {
-      joined.set(c, o);
-      o += c.length;
-    }
+      : (this.#joinBuffer ??= new Uint8Array(JOIN_LIMIT));
+    const joined = joinInto(q, count, into);
+    q.splice(0, count);
     return joined;
   }
 

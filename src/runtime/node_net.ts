@@ -14,7 +14,7 @@ import {
   type Network,
 } from "./types.ts";
 import { toNetError } from "./net_errors.ts";
-import { Gate, joinChunks, ReadQueue } from "./conn_parts.ts";
+import { Gate, JOIN_LIMIT, joinChunks, ReadQueue } from "./conn_parts.ts";
 import { resolveHost } from "./resolve.ts";
 
 /**
@@ -27,8 +27,6 @@ export interface MeteredTransport extends Writable {
 
 /** Bytes buffered before the socket is paused (pull-based backpressure). */
 const HIGH_WATER = 256 * 1024;
-/** writev() joins runs of pieces up to this size into one buffer (one write, one TLS record). */
-const JOIN_LIMIT = 64 * 1024;
 
 export class SocketConn implements Conn {
   readonly #socket: net.Socket;

@@ -5,26 +5,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import type { FlowSummary } from "../../src/api/summary.ts";
 import { connect, readUntil } from "../e2e/helpers.ts";
 import { readEvents, viaProxy, waitFor, withApi, withOrigin } from "./helpers.ts";
 
-interface Summary {
-  id: string;
-  request: {
-    method: string;
-    scheme: string;
-    host: string;
-    port: number;
-    path: string;
-    url: string;
-    httpVersion: string;
-  };
-  response: { status: number; contentType: string | null; bodySize: number } | null;
-  timestamps: { start: number };
-  duration: number | null;
-  marked: boolean;
-  comment: string;
-}
+/** What the API lists (the flow list's rows). */
+type Summary = FlowSummary;
 
 interface Page {
   flows: Summary[];
