@@ -5,6 +5,9 @@
  *   deno run -A scripts/bench.ts [--proxies k1,k2] [--scenarios a,b,...] [--duration S] [--out DIR]
  *                                [--loadgen bun|node]   the runtime of loadgen.mjs (default bun)
  *                                [--rounds N]   rounds of b and c, interleaved (default 3)
+ *                                [--warmup S]   seconds of load before measuring (default 1)
+ *                                [--compare DIR]   also mitm.ts on Bun from another checkout
+ *                                                  (a worktree of an older commit), side by side
  *   deno run -A scripts/bench.ts --smoke     a ~10-second run of mitm.ts alone (CI keeps it working)
  *
  * Scenarios: a HTTP keep-alive, b HTTPS keep-alive, c new HTTPS connections, d 500 host names,
@@ -15,7 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { startOrigins } from "./bench/origin.ts";
-import { PROXIES } from "./bench/proxies.ts";
+import { compareSpec, PROXIES } from "./bench/proxies.ts";
 import {
   hooksCost,
   httpKeepalive,
@@ -45,6 +48,8 @@ const { values: args } = parseArgs({
     out: { type: "string" },
     loadgen: { type: "string", default: "bun" },
     rounds: { type: "string" },
+    warmup: { type: "string" },
+    compare: { type: "string" },
   },
 });
 
@@ -69,7 +74,9 @@ fs.chmodSync(tmpRoot, 0o755); // nginx's unprivileged workers read files below i
 let tmpCount = 0;
 const settings: Omit<Settings, "origins"> = {
   duration: Number(args.duration ?? (smoke ? 1 : 10)),
-  warmup: smoke ? 0 : 1,
+  // Seconds of load before measuring: Bun's JIT keeps compiling a new connection's path for
+  // tens of seconds at a few hundred connections a second (docs/BENCHMARKS.md).
+  warmup: Number(args.warmup ?? (smoke ? 0 : 1)),
   hookRounds: smoke ? 1 : 5,
   connections: smoke ? 4 : 16,
   loadgenRuntime: args.loadgen === "node"
@@ -112,6 +119,8 @@ const bench: BenchRun = {
 
 // In the order given, so that variants named side by side also run side by side in each round.
 const specs = wanted.map((k) => PROXIES.find((p) => p.key === k)!);
+// Another checkout runs right after ours, so each round measures both in the same minute.
+if (args.compare) specs.splice(1, 0, compareSpec(args.compare));
 for (const spec of specs) {
   const ready = await spec.prepare();
   bench.proxies[spec.key] = { label: spec.label, ours: spec.ours, ...ready };

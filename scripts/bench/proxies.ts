@@ -47,12 +47,12 @@ function webUiFlag(): Promise<boolean> {
   return webUi;
 }
 
-function startMitm(cmd: string, pre: string[]) {
+function startMitm(cmd: string, pre: string[], cwd = ROOT) {
   return async (dir: string, scripts: string[] = []): Promise<RunningProxy> => {
     const port = await freePort();
     const s = await startService(cmd, [...pre, ...(await mitmArgs(port, dir, scripts))], {
       port,
-    }, { cwd: ROOT });
+    }, { cwd });
     return running(s, port);
   };
 }
@@ -114,6 +114,23 @@ function ours(): ProxySpec[] {
       start: startMitm(COMPILED, []),
     },
   ];
+}
+
+/**
+ * mitm.ts on Bun from another checkout (`--compare DIR`), e.g. an older commit in a worktree, so
+ * that both run side by side, round after round, on the same origins in one run. Its own
+ * dependencies are used (DIR/node_modules); the environment (MITM_* variables) is passed on.
+ */
+export function compareSpec(dir: string): ProxySpec {
+  const root = path.resolve(dir);
+  const commit = run("git", ["-C", root, "rev-parse", "--short", "HEAD"]);
+  return {
+    key: "mitmts-bun-compare",
+    label: `mitm.ts (Bun) at ${path.basename(root)}`,
+    ours: true,
+    prepare: async () => ({ version: `${path.basename(root)} ${(await commit).stdout.trim()}` }),
+    start: startMitm(path.join(BIN, "bun"), [...BUN_FLAGS, path.join(root, "cli.ts")], root),
+  };
 }
 
 /** The default set: mitm.ts, then the peers. */

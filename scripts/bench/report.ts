@@ -189,6 +189,7 @@ const COLORS: Record<string, string> = {
   "mitmts-deno": "#2b7a78",
   "mitmts-bun": "#3aafa9",
   "mitmts-binary": "#7fd1cc",
+  "mitmts-bun-compare": "#95a5a6",
   mitmproxy: "#c0392b",
   "http-mitm-proxy": "#e67e22",
   mockttp: "#8e44ad",
