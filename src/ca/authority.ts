@@ -47,6 +47,12 @@ export interface Leaf {
   /** The names the leaf covers (SAN), first one also its CN when short enough. */
   names: readonly string[];
   certPem: string;
+  /**
+   * The leaf then this CA, as handshakes present it (as mitmproxy does). With the issuer in the
+   * chain, OpenSSL (Bun) does not look for it in the system's certificate directory at every
+   * handshake, which it does for a lone leaf.
+   */
+  chainPem: string;
   certDer: Uint8Array;
   /** PKCS#8 PEM of the key shared by every leaf of this authority with this key type. */
   keyPem: string;
@@ -194,9 +200,11 @@ export class CertificateAuthority {
       ],
     });
     const der = new Uint8Array(cert.rawData);
+    const certPem = toPem("CERTIFICATE", der);
     return {
       names,
-      certPem: toPem("CERTIFICATE", der),
+      certPem,
+      chainPem: certPem + this.certPem,
       certDer: der,
       keyPem: pem,
       keyType,

@@ -112,10 +112,16 @@ export class BunConn implements Conn {
   /** The Conn that took over the socket (TLS); closing this one closes it too. */
   #successor: Conn | null = null;
 
-  constructor(socket: BunSocket) {
+  /**
+   * `sameEnds`: the Conn that had this socket before (TLS upgraded in place): its addresses are
+   * this one's, without asking the kernel again (each property is a system call).
+   */
+  constructor(socket: BunSocket, sameEnds?: Conn) {
     this.#socket = socket;
-    this.remote = { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
-    this.local = { host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+    this.remote = sameEnds?.remote ??
+      { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+    this.local = sameEnds?.local ??
+      { host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
     this.closed = new Promise((r) => (this.#resolveClosed = r));
     this.#input = new ReadQueue(() => socket.pause(), () => socket.resume(), HIGH_WATER);
   }
@@ -284,7 +290,9 @@ export class BunConn implements Conn {
     this.#pendingBytes = 0;
     if (this.#error) this.#input.fail(this.#error);
     else this.#input.end();
-    this.#drain.fail(this.#error ?? closedWhileSending());
+    if (this.#drain.waiting) {
+      this.#drain.fail(this.#error ?? closedWhileSending());
+    }
     this.#flushed.open(); // nothing queued will be written, nor referenced, any more
     this.#resolveClosed();
   }

@@ -61,11 +61,14 @@ export interface BunTlsClientSession extends BunTlsSession {
 /** Waits for one socket's handshake. */
 class Handshake {
   readonly isClient: boolean;
+  /** The plain Conn upgraded in place: same socket, same addresses. */
+  readonly raw: BunConn;
   readonly done: Promise<BunTlsClientSession>;
   resolve!: (session: BunTlsClientSession) => void;
   reject!: (error: NetError) => void;
-  constructor(isClient: boolean) {
+  constructor(isClient: boolean, raw: BunConn) {
     this.isClient = isClient;
+    this.raw = raw;
     this.done = new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -86,8 +89,8 @@ const TLS_HANDLERS: BunSocketHandler & {
   ...HANDLERS,
   open(socket) {
     const handshake = socket.data as unknown as Handshake;
-    socket.setNoDelay(true);
-    const conn = new BunConn(socket);
+    // No setNoDelay: the plain socket's option already holds for the descriptor they share.
+    const conn = new BunConn(socket, handshake.raw);
     socket.data = conn;
     pending.set(conn, handshake);
   },
@@ -198,7 +201,7 @@ function upgrade(
   const initialData = unread.length <= 1
     ? unread[0]
     : joinChunks(unread, unread.reduce((n, c) => n + c.length, 0));
-  const handshake = new Handshake(!how.isServer);
+  const handshake = new Handshake(!how.isServer, conn);
   let upgraded: [BunSocket, BunSocket] | undefined;
   try {
     upgraded = (conn.socket as UpgradableSocket).upgradeTLS!({

@@ -33,6 +33,11 @@ export class Gate {
     reject?.(error);
   }
 
+  /** Someone waits: fail() would reach them (an error made for nobody costs a stack trace). */
+  get waiting(): boolean {
+    return this.#reject !== null;
+  }
+
   #reset(): void {
     this.#promise = null;
     this.#resolve = this.#reject = null;

@@ -289,7 +289,9 @@ export class DenoConn implements Conn {
     try {
       this.#conn.close();
     } catch { /* already closed */ }
-    this.#drain.fail(this.#error ?? new NetError("closed", "connection closed while sending"));
+    if (this.#drain.waiting) {
+      this.#drain.fail(this.#error ?? new NetError("closed", "connection closed while sending"));
+    }
     this.#flushed.open(); // nothing queued will be written, nor referenced, any more
     this.#resolveClosed();
   }

@@ -93,7 +93,9 @@ export class SocketConn implements Conn {
         // Writes that never went: nothing more will, so no one waits for them.
         for (const resolve of this.#flushWaiters.splice(0)) resolve();
         this.#input.end();
-        this.#drain.fail(this.#input.error ?? closedWhileSending());
+        if (this.#drain.waiting) {
+          this.#drain.fail(this.#input.error ?? closedWhileSending());
+        }
         resolveClosed();
       }],
       ["drain", () => this.#drain.open()],

@@ -24,6 +24,8 @@ import { type Conn, NetError } from "./types.ts";
 export interface ServerIdentity {
   certPem: string;
   keyPem: string;
+  /** The certificate followed by its issuers, presented when given (else certPem alone). */
+  chainPem?: string;
 }
 
 export interface TlsServerOptions {
@@ -54,7 +56,10 @@ const contexts = new WeakMap<ServerIdentity, tls.SecureContext>();
 function contextFor(identity: ServerIdentity): tls.SecureContext {
   let ctx = contexts.get(identity);
   if (!ctx) {
-    ctx = tls.createSecureContext({ cert: identity.certPem, key: identity.keyPem });
+    ctx = tls.createSecureContext({
+      cert: identity.chainPem ?? identity.certPem,
+      key: identity.keyPem,
+    });
     contexts.set(identity, ctx);
   }
   return ctx;
@@ -73,7 +78,7 @@ export function startTlsServer(
   // Bun's own TLS engine, in place, unless key logging is wanted (only node:tls reports keys).
   if (!options.onKeylog && canUpgradeInPlace(conn)) {
     return upgradeServerTls(conn, leftover, {
-      certPem: options.identity.certPem,
+      certPem: options.identity.chainPem ?? options.identity.certPem,
       keyPem: options.identity.keyPem,
       alpn: options.alpn,
       timeoutMs: options.timeoutMs,

@@ -94,6 +94,11 @@ for (const when of ["still in flight", "already queued"] as const) {
       });
       assert.equal(session.alpn, "http/1.1");
       assert.match(session.version ?? "", /^TLSv1\.[23]$/);
+      // The session's ends are the TCP connection's (the client's port, our listening port).
+      assert.deepEqual(session.conn.remote, conn.remote);
+      assert.deepEqual(session.conn.local, { host: "127.0.0.1", port: server.port });
+      assert.equal(session.conn.remote.host, "127.0.0.1");
+      assert.ok(session.conn.remote.port > 0 && session.conn.remote.port !== server.port);
       client.write("ping");
       assert.equal(await readText(session.conn, "ping"), "ping");
       await session.conn.write(new TextEncoder().encode("pong"));
