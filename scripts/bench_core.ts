@@ -19,6 +19,8 @@ import type { Conn } from "../src/runtime/types.ts";
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const withStore = process.argv.includes("--store");
+const newConn = process.argv.includes("--newconn");
+const viaConnect = process.argv.includes("--connect");
 const total = Number(args[0] ?? 100_000);
 const clients = Number(args[1] ?? 16);
 
@@ -64,7 +66,43 @@ await net.listen({ host: "origin.test", port: 80 }, (c) => void serveOrigin(c));
 const proxy = await startProxy({ listen_host: "127.0.0.1", listen_port: 8080 }, { network: net });
 const control = withStore ? await Control.attach(proxy) : null;
 
+const connectHead = enc.encode("CONNECT origin.test:80 HTTP/1.1\r\nHost: origin.test:80\r\n\r\n");
+const tunnelled = enc.encode("GET /a HTTP/1.1\r\nHost: origin.test\r\nAccept: */*\r\n\r\n");
+
+/** Reads one response (`method` says how it is framed) from `conn`, feeding `reader`. */
+async function readResponse(conn: Conn, reader: ResponseReader, method: string): Promise<void> {
+  reader.expect(method);
+  for (;;) {
+    const ev = reader.next();
+    if (ev === null) {
+      const chunk = await conn.read();
+      if (chunk === null) throw new Error("proxy closed the connection");
+      reader.feed(chunk);
+    } else if (ev.type === "end") return;
+  }
+}
+
+/** One request on a connection of its own, directly or through a CONNECT tunnel. */
+async function oneShot(): Promise<void> {
+  const conn = await net.connect({ host: "127.0.0.1", port: 8080 });
+  let reader = new ResponseReader();
+  if (viaConnect) {
+    await conn.write(connectHead);
+    await readResponse(conn, reader, "CONNECT");
+    reader = new ResponseReader(); // past a 2xx to CONNECT a reader only relays
+    await conn.write(tunnelled);
+  } else {
+    await conn.write(request);
+  }
+  await readResponse(conn, reader, "GET");
+  conn.close();
+}
+
 async function client(count: number): Promise<void> {
+  if (newConn || viaConnect) {
+    for (let i = 0; i < count; i++) await oneShot();
+    return;
+  }
   const conn = await net.connect({ host: "127.0.0.1", port: 8080 });
   const reader = new ResponseReader();
   for (let i = 0; i < count; i++) {
@@ -95,7 +133,9 @@ const wall = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 const runtime = "Bun" in globalThis ? "bun" : "deno";
 console.log(
-  `${runtime}: ${total} requests, ${clients} clients, ` +
+  `${runtime}: ${total} requests${viaConnect ? " through CONNECT, each" : newConn ? ", each" : ""}${
+    newConn || viaConnect ? " on a new connection" : ""
+  }, ${clients} clients, ` +
     `${((cpu.user + cpu.system) / total).toFixed(1)} µs CPU/request, ` +
     `${(wall * 1000 / total).toFixed(1)} µs wall/request`,
 );

@@ -107,8 +107,8 @@ export class MemoryConn implements Conn {
       p.reader = p.readerFail = null;
       r(null);
     }
-    this.#releaseWriters(new NetError("closed", "connection closed while sending"));
-    this.peer.#releaseWriters(new NetError("closed", "connection closed while sending"));
+    this.#failWriters();
+    this.peer.#failWriters();
     this.#resolveClosed();
   }
 
@@ -131,6 +131,12 @@ export class MemoryConn implements Conn {
   }
 
   /** Wakes this side's blocked write() calls. */
+  /** Blocked writers learn that the connection closed (the error is made only for them). */
+  #failWriters(): void {
+    if (this.#blockedWriters.length === 0) return;
+    this.#releaseWriters(new NetError("closed", "connection closed while sending"));
+  }
+
   #releaseWriters(error?: unknown): void {
     const waiters = this.#blockedWriters;
     this.#blockedWriters = [];
