@@ -100,6 +100,8 @@ export class FlowStore {
   /** Flows numbered below this were evicted or cleared: their updates are ignored. */
   #floor = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** #timer is the flush at once (past FLUSH_FLOWS). */
+  #flushSoon = false;
   #closed = false;
   /** The last request handed to the writer (reads wait for it). */
   #last: Promise<unknown> = Promise.resolve();
@@ -197,14 +199,13 @@ export class FlowStore {
   }
 
   /**
-   * Reports that a kept flow is done (flow_done). The inline writer writes it now, in the
-   * transaction the next flush commits; otherwise it is queued as update() does.
+   * Reports that a kept flow is done (flow_done). The writer takes it now (inline: written in
+   * the transaction the next flush commits; for the worker: its rows added to the next batch), so
+   * that the Flow can be collected young.
    */
   finish(flow: Flow): void {
     const state = this.#stateOf(flow);
-    if (!this.#writer.writesNow || state === undefined || state.seq < this.#floor) {
-      return this.update(flow);
-    }
+    if (state === undefined || state.seq < this.#floor) return;
     if (this.#closed || state.gone || this.#removed.has(flow.id)) return;
     this.#pending.delete(flow.id);
     try {
@@ -353,6 +354,7 @@ export class FlowStore {
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#flushSoon = false;
     if (this.#closed || (this.#pending.size === 0 && !this.#toCommit)) return;
     if (this.#inFlight > MAX_BACKLOG) return this.#fellBehind();
     const batch: WriteItem[] = [];
@@ -458,10 +460,15 @@ export class FlowStore {
     this.#scheduleFlush(this.#pending.size + this.#uncommitted);
   }
 
-  /** A flush soon (at once past FLUSH_FLOWS flows waiting). */
+  /**
+   * A flush soon (at once past FLUSH_FLOWS flows waiting). The flush at once is armed once: armed
+   * anew for every flow, it would be put off for as long as flows keep coming.
+   */
   #scheduleFlush(waiting: number): void {
     if (waiting >= FLUSH_FLOWS) {
+      if (this.#flushSoon) return;
       clearTimeout(this.#timer);
+      this.#flushSoon = true;
       this.#timer = setTimeout(() => this.flush(), 0);
     } else this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }

@@ -25,7 +25,8 @@ export interface FlowRows {
   doc: [string, string, string, Uint8Array | null, Uint8Array | null];
   /** Chunks after the first: [part, idx, data]; part 0 is the request body, 1 the response's. */
   chunks: [number, number, Uint8Array][];
-  ws: WebSocketMessage[];
+  /** WebSocket messages: from_client, type, ts, dropped, injected, content. */
+  ws: [number, string, number, number, number, Uint8Array][];
   /** What the flow takes in the store, roughly: the budget counts this. */
   bytes: number;
 }
@@ -89,12 +90,22 @@ export function flowToRows(flow: Flow, chunkSize: number): FlowRows {
     chunksOf(keptBody(req), 0, chunkSize, chunks),
     chunksOf(keptBody(res), 1, chunkSize, chunks),
   ];
-  const ws = flow.websocket?.messages ?? [];
+  const ws: FlowRows["ws"] = [];
   // Row headers, index entries and page slack (docs/BENCHMARKS.md has the measurement).
   let bytes = FLOW_OVERHEAD;
   for (const part of doc) bytes += part?.length ?? 0;
   for (const [, , data] of chunks) bytes += data.length + 20;
-  for (const m of ws) bytes += m.content.length + 40;
+  for (const m of flow.websocket?.messages ?? []) {
+    ws.push([
+      m.fromClient ? 1 : 0,
+      m.type,
+      m.timestamp,
+      m.dropped ? 1 : 0,
+      m.injected ? 1 : 0,
+      m.content,
+    ]);
+    bytes += m.content.length + 40;
+  }
   return {
     flow: [
       flow.id,
