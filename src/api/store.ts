@@ -186,7 +186,7 @@ export class FlowStore {
     if (this.#stateOf(flow) !== undefined) return this.update(flow);
     this.#setState(flow, { seq: this.#nextSeq++, written: false });
     this.#queue(flow);
-    this.#emit({ type: "added", flow });
+    if (this.#heard) this.#emit({ type: "added", flow });
   }
 
   /** Reports a change to a kept flow. A flow no longer here (deleted, cleared, dropped) stays gone. */
@@ -195,7 +195,7 @@ export class FlowStore {
     if (state === undefined || state.seq < this.#floor || this.#closed) return;
     if (state.gone || this.#removed.has(flow.id)) return;
     this.#queue(flow);
-    this.#emit({ type: "updated", flow });
+    if (this.#heard) this.#emit({ type: "updated", flow });
   }
 
   /**
@@ -220,14 +220,14 @@ export class FlowStore {
       this.#writeFailed(e as Error);
     }
     this.#scheduleFlush(this.#pending.size + this.#uncommitted);
-    this.#emit({ type: "updated", flow });
+    if (this.#heard) this.#emit({ type: "updated", flow });
   }
 
   /** Reports a change to a kept flow (intercepted, resumed) that needs no write. */
   touch(flow: Flow): void {
     const state = this.#stateOf(flow);
     if (state !== undefined && state.seq >= this.#floor && !this.#removed.has(flow.id)) {
-      this.#emit({ type: "updated", flow });
+      if (this.#heard) this.#emit({ type: "updated", flow });
     }
   }
 
@@ -475,5 +475,10 @@ export class FlowStore {
 
   #emit(event: StoreEvent): void {
     for (const fn of this.#listeners) fn(event);
+  }
+
+  /** True when someone listens (no event is made for nobody: three a flow otherwise). */
+  get #heard(): boolean {
+    return this.#listeners.size > 0;
   }
 }
