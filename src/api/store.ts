@@ -124,13 +124,16 @@ export class FlowStore {
     this.location = storeLocation(options.file);
     // stream_large_bodies may be tiny (or 0, nothing kept): chunks stay a sensible size.
     const chunkSize = Math.max(64 * 1024, options.chunkSize ?? 4 << 20);
+    // A temporary store is deleted at exit: no fsync (a killed proxy loses nothing committed).
+    const durable = !this.location.temporary;
     try {
-      this.#db = new FlowDb(this.location.path, { chunkSize });
+      this.#db = new FlowDb(this.location.path, { chunkSize, durable });
     } catch (e) {
       this.location.remove();
       throw e;
     }
     this.#writer = new StoreWriter(this.location.path, chunkSize, {
+      durable,
       inline: options.inlineWriter,
     });
     this.#nextSeq = this.#db.maxSeq + 1;

@@ -12,7 +12,7 @@ import { toFlowJson } from "./doc.ts";
 import { filterToSql } from "./filter_sql.ts";
 import { decodeRowBatch } from "./row_batch.ts";
 import { FLOW_COLUMNS, flowFromRows, type FlowRows, flowToRows, type StoredParts } from "./rows.ts";
-import { bodyKey, CHUNKS_PER_FLOW, openStoreFile, wsKey } from "./schema.ts";
+import { bodyKey, CHUNKS_PER_FLOW, openStoreFile, type StoreFileOptions, wsKey } from "./schema.ts";
 import {
   keysetSql,
   orderBySql,
@@ -84,7 +84,7 @@ export class FlowDb {
   #saved = { count: 0, bytes: 0, maxSeq: 0 };
   readonly #st: Record<string, SqlStatement>;
 
-  constructor(path: string, options: { chunkSize?: number; readOnly?: boolean } = {}) {
+  constructor(path: string, options: StoreFileOptions & { chunkSize?: number } = {}) {
     this.path = path;
     this.chunkSize = Math.max(1, options.chunkSize ?? 4 << 20);
     this.db = openStoreFile(path, options);

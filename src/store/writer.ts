@@ -68,7 +68,7 @@ export function applyRequest(db: FlowDb, req: WriterRequest): WriterReply {
 
 /** Messages to the worker: `open` first, then requests; `close` last. */
 export type WorkerMessage =
-  | { id: number; op: "open"; path: string; chunkSize: number }
+  | { id: number; op: "open"; path: string; chunkSize: number; durable: boolean }
   | { id: number; op: "close" }
   | { id: number; op: "request"; req: WriterRequest };
 
@@ -84,6 +84,7 @@ interface Waiting {
 export class StoreWriter {
   readonly #path: string;
   readonly #chunkSize: number;
+  readonly #durable: boolean;
   #worker: Worker | null = null;
   #inline: FlowDb | null = null;
   /** For the worker (and the inline fallback after it failed): the batch being built. */
@@ -93,11 +94,16 @@ export class StoreWriter {
   #nextId = 1;
   readonly #waiting = new Map<number, Waiting>();
 
-  constructor(path: string, chunkSize: number, options: { inline?: boolean } = {}) {
+  constructor(
+    path: string,
+    chunkSize: number,
+    options: { inline?: boolean; durable?: boolean } = {},
+  ) {
     this.#path = path;
     this.#chunkSize = chunkSize;
+    const durable = this.#durable = options.durable ?? true;
     if (options.inline) {
-      this.#inline = new FlowDb(path, { chunkSize });
+      this.#inline = new FlowDb(path, { chunkSize, durable });
       return;
     }
     try {
@@ -108,7 +114,7 @@ export class StoreWriter {
         : new URL("./src/store/writer_worker.ts", import.meta.url);
       this.#worker = startModuleWorker(url.href);
     } catch {
-      this.#inline = new FlowDb(path, { chunkSize });
+      this.#inline = new FlowDb(path, { chunkSize, durable });
       return;
     }
     this.#encoder = new RowBatchEncoder();
@@ -118,7 +124,7 @@ export class StoreWriter {
       this.#failed(e.message);
     };
     // A failure to open shows in every later request (the file was opened once already).
-    this.#send({ id: this.#nextId++, op: "open", path, chunkSize }).catch(() => {});
+    this.#send({ id: this.#nextId++, op: "open", path, chunkSize, durable }).catch(() => {});
   }
 
   /** Where the writes happen, for reports. */
@@ -225,7 +231,10 @@ export class StoreWriter {
     this.#worker = null;
     if (!this.#started) {
       try {
-        this.#inline = new FlowDb(this.#path, { chunkSize: this.#chunkSize });
+        this.#inline = new FlowDb(this.#path, {
+          chunkSize: this.#chunkSize,
+          durable: this.#durable,
+        });
       } catch (e) {
         for (const w of pending) w.reject(e as Error);
         return;

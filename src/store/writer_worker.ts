@@ -16,7 +16,7 @@ scope.onmessage = (e) => {
   try {
     switch (m.op) {
       case "open":
-        db = new FlowDb(m.path, { chunkSize: m.chunkSize });
+        db = new FlowDb(m.path, { chunkSize: m.chunkSize, durable: m.durable });
         scope.postMessage({ id: m.id });
         break;
       case "close":
