@@ -73,8 +73,8 @@ async function startMitm(runtime: string, web: boolean) {
   const [cmd, pre] = runtimeArgv(runtime, path.join(ROOT, "cli.ts"));
   const flags = ["-p", String(port), "--confdir", confdir, "-q", "-k"];
   if (web) flags.push("--web-port", String(webPort), "--api-token", TOKEN);
-  if (web && args["store-writer"]) flags.push("--set", `flow_store_writer=${args["store-writer"]}`);
   else flags.push("--no-web");
+  if (web && args["store-writer"]) flags.push("--set", `flow_store_writer=${args["store-writer"]}`);
   const s = await startService(cmd, [...pre, ...flags], { port }, { cwd: ROOT });
   return { url: `http://127.0.0.1:${port}`, pid: s.pid, stop: () => s.stop(), webPort };
 }
