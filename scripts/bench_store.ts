@@ -3,7 +3,7 @@
  *
  *   deno run -A scripts/bench_store.ts [--runtimes bun,deno] [--duration S] [--rounds N]
  *                                      [--flows N] [--proxy-only] [--store-only]
- *                                      [--long-requests N]
+ *                                      [--long-requests N] [--store-writer inline|worker]
  *
  * 1. Through the proxy: HTTP keep-alive req/s (loadgen.mjs, 16 connections, GET /1k) with the
  *    defaults (web UI and flow store on) against the same proxy with --no-web, rounds alternated,
@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
     /** After the rounds, one run with the defaults of this many requests (0: none). */
     "long-requests": { type: "string", default: "0" },
     "proxy-only": { type: "boolean", default: false },
+    /** flow_store_writer for the runs with the defaults (empty: the option's default). */
+    "store-writer": { type: "string", default: "" },
     "store-only": { type: "boolean", default: false },
   },
 });
@@ -72,6 +74,7 @@ async function startMitm(runtime: string, web: boolean) {
   const flags = ["-p", String(port), "--confdir", confdir, "-q", "-k"];
   if (web) flags.push("--web-port", String(webPort), "--api-token", TOKEN);
   else flags.push("--no-web");
+  if (web && args["store-writer"]) flags.push("--set", `flow_store_writer=${args["store-writer"]}`);
   const s = await startService(cmd, [...pre, ...flags], { port }, { cwd: ROOT });
   return { url: `http://127.0.0.1:${port}`, pid: s.pid, stop: () => s.stop(), webPort };
 }

@@ -239,12 +239,13 @@ export const OPTION_SPECS = {
   }),
   flow_store_writer: opt({
     type: "string",
-    // inline by default: the worker thread's own heap cost about 80 MB of peak memory for no
-    // measured throughput on 2 cores (docs/BENCHMARKS.md), and pushed a 1 GiB transfer's peak
-    // over 150 MB on Bun.
+    // inline by default: the worker takes the SQLite statements off the proxy's thread but costs
+    // more CPU in all, and on 2 busy cores the proxy did fewer requests a second with it
+    // (docs/BENCHMARKS.md, the flow store).
     default: "inline",
     help: "Where the flow store writes its batches: inline (on the proxy's thread, in one " +
-      "transaction every 250 ms) or worker (a thread of its own; about 80 MB more memory).",
+      "transaction every 250 ms) or worker (SQLite on a thread of its own; the proxy's thread " +
+      "only builds the rows).",
     check: (v) => v === "worker" || v === "inline" ? null : 'is not "worker" or "inline"',
   }),
   save_session: opt({

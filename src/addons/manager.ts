@@ -35,21 +35,27 @@ export class AddonManager {
 
   /**
    * Runs `hook` on read-only addons without waiting: no snapshot, nothing awaited; an error (or
-   * a rejected promise) is logged like trigger's.
+   * a rejected promise) is logged like trigger's. Returns the promise of the hooks that returned
+   * one (settled when they are; it never rejects), or undefined when all of them were done at once.
    */
-  notify(hook: HookName, ...args: unknown[]): void {
+  notify(hook: HookName, ...args: unknown[]): Promise<void> | undefined {
     const list = this.#byHook.get(hook);
     if (list === undefined) return;
+    let running: Promise<void>[] | undefined;
     for (const addon of list) {
       const fn = addon[hook] as AnyHook | undefined;
       if (typeof fn !== "function") continue;
       try {
         const r = fn.apply(addon, args) as Promise<void> | undefined;
-        if (r instanceof Promise) r.catch((e) => this.#failed(addon, hook, e));
+        if (r instanceof Promise) {
+          (running ??= []).push(r.catch((e) => this.#failed(addon, hook, e)));
+        }
       } catch (e) {
         this.#failed(addon, hook, e);
       }
     }
+    if (running === undefined) return;
+    return running.length === 1 ? running[0] : Promise.all(running).then(() => {});
   }
 
   #failed(addon: Addon, hook: HookName, e: unknown): void {

@@ -100,6 +100,8 @@ export class FlowStore {
   /** Flows numbered below this were evicted or cleared: their updates are ignored. */
   #floor = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** #timer is the flush at once (past FLUSH_FLOWS). */
+  #flushSoon = false;
   #closed = false;
   /** The last request handed to the writer (reads wait for it). */
   #last: Promise<unknown> = Promise.resolve();
@@ -122,13 +124,16 @@ export class FlowStore {
     this.location = storeLocation(options.file);
     // stream_large_bodies may be tiny (or 0, nothing kept): chunks stay a sensible size.
     const chunkSize = Math.max(64 * 1024, options.chunkSize ?? 4 << 20);
+    // A temporary store is deleted at exit: no fsync (a killed proxy loses nothing committed).
+    const durable = !this.location.temporary;
     try {
-      this.#db = new FlowDb(this.location.path, { chunkSize });
+      this.#db = new FlowDb(this.location.path, { chunkSize, durable });
     } catch (e) {
       this.location.remove();
       throw e;
     }
     this.#writer = new StoreWriter(this.location.path, chunkSize, {
+      durable,
       inline: options.inlineWriter,
     });
     this.#nextSeq = this.#db.maxSeq + 1;
@@ -184,7 +189,7 @@ export class FlowStore {
     if (this.#stateOf(flow) !== undefined) return this.update(flow);
     this.#setState(flow, { seq: this.#nextSeq++, written: false });
     this.#queue(flow);
-    this.#emit({ type: "added", flow });
+    if (this.#heard) this.#emit({ type: "added", flow });
   }
 
   /** Reports a change to a kept flow. A flow no longer here (deleted, cleared, dropped) stays gone. */
@@ -193,18 +198,17 @@ export class FlowStore {
     if (state === undefined || state.seq < this.#floor || this.#closed) return;
     if (state.gone || this.#removed.has(flow.id)) return;
     this.#queue(flow);
-    this.#emit({ type: "updated", flow });
+    if (this.#heard) this.#emit({ type: "updated", flow });
   }
 
   /**
-   * Reports that a kept flow is done (flow_done). The inline writer writes it now, in the
-   * transaction the next flush commits; otherwise it is queued as update() does.
+   * Reports that a kept flow is done (flow_done). The writer takes it now (inline: written in
+   * the transaction the next flush commits; for the worker: its rows added to the next batch), so
+   * that the Flow can be collected young.
    */
   finish(flow: Flow): void {
     const state = this.#stateOf(flow);
-    if (!this.#writer.writesNow || state === undefined || state.seq < this.#floor) {
-      return this.update(flow);
-    }
+    if (state === undefined || state.seq < this.#floor) return;
     if (this.#closed || state.gone || this.#removed.has(flow.id)) return;
     this.#pending.delete(flow.id);
     try {
@@ -219,14 +223,14 @@ export class FlowStore {
       this.#writeFailed(e as Error);
     }
     this.#scheduleFlush(this.#pending.size + this.#uncommitted);
-    this.#emit({ type: "updated", flow });
+    if (this.#heard) this.#emit({ type: "updated", flow });
   }
 
   /** Reports a change to a kept flow (intercepted, resumed) that needs no write. */
   touch(flow: Flow): void {
     const state = this.#stateOf(flow);
     if (state !== undefined && state.seq >= this.#floor && !this.#removed.has(flow.id)) {
-      this.#emit({ type: "updated", flow });
+      if (this.#heard) this.#emit({ type: "updated", flow });
     }
   }
 
@@ -353,6 +357,7 @@ export class FlowStore {
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#flushSoon = false;
     if (this.#closed || (this.#pending.size === 0 && !this.#toCommit)) return;
     if (this.#inFlight > MAX_BACKLOG) return this.#fellBehind();
     const batch: WriteItem[] = [];
@@ -458,15 +463,25 @@ export class FlowStore {
     this.#scheduleFlush(this.#pending.size + this.#uncommitted);
   }
 
-  /** A flush soon (at once past FLUSH_FLOWS flows waiting). */
+  /**
+   * A flush soon (at once past FLUSH_FLOWS flows waiting). The flush at once is armed once: armed
+   * anew for every flow, it would be put off for as long as flows keep coming.
+   */
   #scheduleFlush(waiting: number): void {
     if (waiting >= FLUSH_FLOWS) {
+      if (this.#flushSoon) return;
       clearTimeout(this.#timer);
+      this.#flushSoon = true;
       this.#timer = setTimeout(() => this.flush(), 0);
     } else this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
   #emit(event: StoreEvent): void {
     for (const fn of this.#listeners) fn(event);
+  }
+
+  /** True when someone listens (no event is made for nobody: three a flow otherwise). */
+  get #heard(): boolean {
+    return this.#listeners.size > 0;
   }
 }

@@ -220,7 +220,10 @@ function layeredServices(shared: LayeredShared): DriverServices {
       const d = data as ServerConnectedData;
       const args = name === "server_connected" ? [d.server, d.flow] : [data];
       // Only read-only addons have it: told, not waited for (the layers went on already).
-      if (addons.observedOnly(name as never)) return addons.notify(name as never, ...args);
+      if (addons.observedOnly(name as never)) {
+        addons.notify(name as never, ...args);
+        return;
+      }
       return addons.trigger(name as never, ...args);
     },
   });

@@ -136,7 +136,13 @@ export async function startProxy(
   const observing = new Set<Promise<void>>();
   const flowDone = (flow: Flow) => {
     if (!addons.has("flow_done")) return;
-    const p: Promise<void> = addons.trigger("flow_done", flow).finally(() => observing.delete(p));
+    // Read-only observers (the web UI's store) run at once, without a promise per flow unless a
+    // hook returns one.
+    const running = addons.observedOnly("flow_done")
+      ? addons.notify("flow_done", flow)
+      : addons.trigger("flow_done", flow);
+    if (running === undefined) return;
+    const p: Promise<void> = running.finally(() => observing.delete(p));
     observing.add(p);
   };
   const deadlines = new Deadlines(

@@ -69,3 +69,4 @@ export {
   type SqlStatement,
   type SqlValue,
 } from "./sqlite.ts";
+export { startModuleWorker } from "./worker.ts";

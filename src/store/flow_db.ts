@@ -10,8 +10,9 @@ import { type FlowSummary, summarize } from "../api/summary.ts";
 import { flowFromJson } from "../flow/serialize.ts";
 import { toFlowJson } from "./doc.ts";
 import { filterToSql } from "./filter_sql.ts";
-import { FLOW_COLUMNS, flowFromRows, flowToRows, type StoredParts } from "./rows.ts";
-import { bodyKey, CHUNKS_PER_FLOW, openStoreFile, wsKey } from "./schema.ts";
+import { decodeRowBatch } from "./row_batch.ts";
+import { FLOW_COLUMNS, flowFromRows, type FlowRows, flowToRows, type StoredParts } from "./rows.ts";
+import { bodyKey, CHUNKS_PER_FLOW, openStoreFile, type StoreFileOptions, wsKey } from "./schema.ts";
 import {
   keysetSql,
   orderBySql,
@@ -83,7 +84,7 @@ export class FlowDb {
   #saved = { count: 0, bytes: 0, maxSeq: 0 };
   readonly #st: Record<string, SqlStatement>;
 
-  constructor(path: string, options: { chunkSize?: number; readOnly?: boolean } = {}) {
+  constructor(path: string, options: StoreFileOptions & { chunkSize?: number } = {}) {
     this.path = path;
     this.chunkSize = Math.max(1, options.chunkSize ?? 4 << 20);
     this.db = openStoreFile(path, options);
@@ -217,8 +218,26 @@ export class FlowDb {
   }
 
   #writeFlow({ seq, flow, written }: PendingFlow): void {
+    this.#writeRows(seq, written, flowToRows(flow, this.chunkSize));
+  }
+
+  /**
+   * Writes a batch encoded by RowBatchEncoder (the writer thread's input) in one transaction: the
+   * one writeOne() opened, if any, which this commits.
+   */
+  writeEncoded(bytes: Uint8Array): void {
+    this.#begin();
+    try {
+      for (const r of decodeRowBatch(bytes)) this.#writeRows(r.seq, r.written, r.rows);
+    } catch (e) {
+      this.rollback();
+      throw e;
+    }
+    this.commit();
+  }
+
+  #writeRows(seq: number, written: boolean, rows: FlowRows): void {
     const st = this.#st;
-    const rows = flowToRows(flow, this.chunkSize);
     if (written) {
       const old = st.oldBytes.get(seq);
       if (old !== undefined) {
@@ -235,17 +254,7 @@ export class FlowDb {
     for (const [part, idx, data] of rows.chunks) {
       st.insertChunk.run(bodyKey(seq, part, idx), data);
     }
-    rows.ws.forEach((m, i) =>
-      st.insertWs.run(
-        wsKey(seq, i),
-        m.fromClient ? 1 : 0,
-        m.type,
-        m.timestamp,
-        m.dropped ? 1 : 0,
-        m.injected ? 1 : 0,
-        m.content,
-      )
-    );
+    for (let i = 0; i < rows.ws.length; i++) st.insertWs.run(wsKey(seq, i), ...rows.ws[i]);
     this.#bytes += rows.bytes;
     this.#count++;
     if (seq > this.#maxSeq) this.#maxSeq = seq;

@@ -7,7 +7,7 @@ import { ASSET_TYPES, compileMatcher } from "../filter/matcher.ts";
 import type { Flow, FlowRequest, FlowResponse } from "../flow/flow.ts";
 import { flowFromJson } from "../flow/serialize.ts";
 import { WebSocketMessage, type WebSocketMessageType } from "../flow/websocket.ts";
-import { tokens } from "../http/headers.ts";
+import { sameName } from "../http/headers.ts";
 import type { SqlValue } from "../runtime/mod.ts";
 import { flowDoc, headerBlock, toFlowJson } from "./doc.ts";
 import { BODY_NONE, BODY_OTHER, BODY_PLAIN } from "./schema.ts";
@@ -25,7 +25,8 @@ export interface FlowRows {
   doc: [string, string, string, Uint8Array | null, Uint8Array | null];
   /** Chunks after the first: [part, idx, data]; part 0 is the request body, 1 the response's. */
   chunks: [number, number, Uint8Array][];
-  ws: WebSocketMessage[];
+  /** WebSocket messages: from_client, type, ts, dropped, injected, content. */
+  ws: [number, string, number, number, number, Uint8Array][];
   /** What the flow takes in the store, roughly: the budget counts this. */
   bytes: number;
 }
@@ -47,19 +48,49 @@ function searchBlock(message: Message | null, block: string | null): string {
   return joinLines(lines);
 }
 
-function contentTypes(message: Message | null): string {
-  return message === null ? "" : joinLines(message.headers.getAll("content-type"));
+/** What a row needs from a message's header fields, read in one pass over them. */
+interface FieldFacts {
+  /** The Content-Type values as joinLines makes them. */
+  types: string;
+  /** A Content-Encoding with a coding in it. */
+  encoded: boolean;
+}
+
+const NO_FIELDS: FieldFacts = { types: "", encoded: false };
+
+function fieldFacts(message: Message | null): FieldFacts {
+  if (message === null) return NO_FIELDS;
+  const raw = message.headers.raw;
+  let types = "";
+  let encoded = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 12 && sameName(name, "content-type")) {
+      types += (types === "" ? "\n" : "") + raw[i + 1] + "\n";
+    } else if (!encoded && name.length === 16 && sameName(name, "content-encoding")) {
+      encoded = hasToken(raw[i + 1]);
+    }
+  }
+  return { types, encoded };
+}
+
+/** True when a list value ("gzip, br") names something: more than commas and spaces. */
+function hasToken(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c !== 0x2c && c !== 0x20 && c !== 0x09) return true;
+  }
+  return false;
 }
 
 function keptBody(message: Message | null): Uint8Array | null {
   return message === null || message.streamed ? null : message.body;
 }
 
-function bodyState(message: Message | null, chunkSize: number): number {
+function bodyState(message: Message | null, facts: FieldFacts, chunkSize: number): number {
   const body = keptBody(message);
   if (body === null) return BODY_NONE;
-  const encoded = tokens(message!.headers.get("content-encoding")).length > 0;
-  return encoded || body.length > chunkSize ? BODY_OTHER : BODY_PLAIN;
+  return facts.encoded || body.length > chunkSize ? BODY_OTHER : BODY_PLAIN;
 }
 
 /** The first chunk (null for a body not kept); the others go to `out`. */
@@ -79,6 +110,8 @@ function chunksOf(
 export function flowToRows(flow: Flow, chunkSize: number): FlowRows {
   const req = flow.request;
   const res = flow.response;
+  const reqFacts = fieldFacts(req);
+  const resFacts = fieldFacts(res);
   const reqBlock = headerBlock(req.headers);
   const resBlock = headerBlock(res?.headers ?? null);
   const chunks: FlowRows["chunks"] = [];
@@ -89,12 +122,22 @@ export function flowToRows(flow: Flow, chunkSize: number): FlowRows {
     chunksOf(keptBody(req), 0, chunkSize, chunks),
     chunksOf(keptBody(res), 1, chunkSize, chunks),
   ];
-  const ws = flow.websocket?.messages ?? [];
+  const ws: FlowRows["ws"] = [];
   // Row headers, index entries and page slack (docs/BENCHMARKS.md has the measurement).
   let bytes = FLOW_OVERHEAD;
   for (const part of doc) bytes += part?.length ?? 0;
   for (const [, , data] of chunks) bytes += data.length + 20;
-  for (const m of ws) bytes += m.content.length + 40;
+  for (const m of flow.websocket?.messages ?? []) {
+    ws.push([
+      m.fromClient ? 1 : 0,
+      m.type,
+      m.timestamp,
+      m.dropped ? 1 : 0,
+      m.injected ? 1 : 0,
+      m.content,
+    ]);
+    bytes += m.content.length + 40;
+  }
   return {
     flow: [
       flow.id,
@@ -103,14 +146,15 @@ export function flowToRows(flow: Flow, chunkSize: number): FlowRows {
       req.host,
       req.url,
       res === null ? null : res.status,
-      contentTypes(req),
-      contentTypes(res),
+      reqFacts.types,
+      resFacts.types,
       flow.error ? 1 : 0,
       flow.marked ? 1 : 0,
       isWebSocket(flow) ? 1 : 0,
-      res !== null && res.headers.getAll("content-type").some((v) => ASSET.test(v)) ? 1 : 0,
-      bodyState(req, chunkSize),
-      bodyState(res, chunkSize),
+      // One test of the joined values: the patterns are unanchored and none spans a line break.
+      ASSET.test(resFacts.types) ? 1 : 0,
+      bodyState(req, reqFacts, chunkSize),
+      bodyState(res, resFacts, chunkSize),
       bytes,
     ],
     doc,

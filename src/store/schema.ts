@@ -96,13 +96,25 @@ export function looksLikeSqlite(path: string): boolean {
   }
 }
 
+/** How a store file is opened. */
+export interface StoreFileOptions {
+  readOnly?: boolean;
+  /**
+   * false for a file nobody opens after a power cut (the temporary store, deleted at exit): no
+   * fsync at all (synchronous=OFF). A killed process still loses nothing committed, as the
+   * operating system has every write; only a crash of the machine could damage the file. The
+   * fsyncs of the WAL's checkpoints cost the proxy's thread about 2 µs a flow (docs/BENCHMARKS.md).
+   */
+  durable?: boolean;
+}
+
 /**
  * Opens or creates a store file: WAL (a crash loses only the transaction being written, and
  * readers never block the writer), synchronous=NORMAL (a commit is not fsynced; a killed process
- * loses nothing committed, a power cut at most the last commits). Throws StoreFileError for a file
- * that is not a flow store, or is damaged.
+ * loses nothing committed, a power cut at most the last commits) or OFF when not `durable`. Throws
+ * StoreFileError for a file that is not a flow store, or is damaged.
  */
-export function openStoreFile(path: string, options: { readOnly?: boolean } = {}): SqlDatabase {
+export function openStoreFile(path: string, options: StoreFileOptions = {}): SqlDatabase {
   const exists = fs.existsSync(path) && fs.statSync(path).size > 0;
   if (exists && !looksLikeSqlite(path)) {
     throw new StoreFileError(`${path} is not a mitm.ts session (not an SQLite database)`);
@@ -120,7 +132,8 @@ export function openStoreFile(path: string, options: { readOnly?: boolean } = {}
       // and a million such flows fit the default 2 GiB budget (docs/BENCHMARKS.md). Files made
       // before keep their page size.
       if (!exists) db.exec(`PRAGMA page_size = ${PAGE_SIZE}`);
-      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+      const sync = options.durable === false ? "OFF" : "NORMAL";
+      db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${sync};`);
     }
     if (exists) checkFormat(db, path);
     if (!options.readOnly) {

@@ -1,19 +1,24 @@
 /**
- * The flow store's writer: the database connection that writes, either on this thread (inline,
- * the default: flows are written straight from the live Flow objects, no copy) or on a worker
- * thread, where the proxy's thread spends on each flow only the time to take a snapshot of it
- * (snapshot.ts). Batches go to the worker in order and each gets a reply with the store's new
- * totals and what the budget evicted. Where a worker cannot start (a build without its file), the
- * same requests are applied on this thread instead.
+ * The flow store's writer: the database connection that writes, either on this thread (inline:
+ * flows are written straight from the live Flow objects, no copy) or on a worker thread. For the
+ * worker, the proxy's thread builds each flow's rows and copies them into one buffer per batch
+ * (row_batch.ts), which is transferred, not cloned; the worker only runs SQLite. Batches go to the
+ * worker in order and each gets a reply with the store's new totals and what the budget evicted.
+ * Where a worker cannot start (a build without its file), the same requests are applied on this
+ * thread instead.
  */
 import type { Flow } from "../flow/flow.ts";
+import { startModuleWorker } from "../runtime/mod.ts";
 import { FlowDb } from "./flow_db.ts";
-import { flowFromSnapshot, type FlowSnapshot, snapshotFlow } from "./snapshot.ts";
+import { RowBatchEncoder } from "./row_batch.ts";
+import { flowToRows } from "./rows.ts";
 
 export type WriterRequest =
   | {
     op: "write";
-    batch: { seq: number; written: boolean; snapshot: FlowSnapshot }[];
+    /** A RowBatchEncoder's records: `length` bytes of `rows`. */
+    rows: ArrayBuffer;
+    length: number;
     maxBytes: number;
   }
   | { op: "evict"; maxBytes: number }
@@ -45,11 +50,7 @@ export function applyRequest(db: FlowDb, req: WriterRequest): WriterReply {
   let evicted = { ids: [] as string[], lastSeq: 0 };
   switch (req.op) {
     case "write":
-      db.write(req.batch.map((b) => ({
-        seq: b.seq,
-        written: b.written,
-        flow: flowFromSnapshot(b.snapshot),
-      })));
+      db.writeEncoded(new Uint8Array(req.rows, 0, req.length));
       evicted = db.evict(req.maxBytes);
       break;
     case "evict":
@@ -67,11 +68,12 @@ export function applyRequest(db: FlowDb, req: WriterRequest): WriterReply {
 
 /** Messages to the worker: `open` first, then requests; `close` last. */
 export type WorkerMessage =
-  | { id: number; op: "open"; path: string; chunkSize: number }
+  | { id: number; op: "open"; path: string; chunkSize: number; durable: boolean }
   | { id: number; op: "close" }
   | { id: number; op: "request"; req: WriterRequest };
 
-export type WorkerAnswer = { id: number; reply?: WriterReply; error?: string };
+/** `rows`: a write's buffer, given back for the next batch. */
+export type WorkerAnswer = { id: number; reply?: WriterReply; error?: string; rows?: ArrayBuffer };
 
 interface Waiting {
   message: WorkerMessage;
@@ -82,18 +84,26 @@ interface Waiting {
 export class StoreWriter {
   readonly #path: string;
   readonly #chunkSize: number;
+  readonly #durable: boolean;
   #worker: Worker | null = null;
   #inline: FlowDb | null = null;
+  /** For the worker (and the inline fallback after it failed): the batch being built. */
+  #encoder: RowBatchEncoder | null = null;
   /** True once the worker answered `open`: from then on it is not replaced. */
   #started = false;
   #nextId = 1;
   readonly #waiting = new Map<number, Waiting>();
 
-  constructor(path: string, chunkSize: number, options: { inline?: boolean } = {}) {
+  constructor(
+    path: string,
+    chunkSize: number,
+    options: { inline?: boolean; durable?: boolean } = {},
+  ) {
     this.#path = path;
     this.#chunkSize = chunkSize;
+    const durable = this.#durable = options.durable ?? true;
     if (options.inline) {
-      this.#inline = new FlowDb(path, { chunkSize });
+      this.#inline = new FlowDb(path, { chunkSize, durable });
       return;
     }
     try {
@@ -102,33 +112,34 @@ export class StoreWriter {
       const url = import.meta.url.endsWith("/writer.ts")
         ? new URL("./writer_worker.ts", import.meta.url)
         : new URL("./src/store/writer_worker.ts", import.meta.url);
-      this.#worker = new Worker(url.href, { type: "module" });
+      this.#worker = startModuleWorker(url.href);
     } catch {
-      this.#inline = new FlowDb(path, { chunkSize });
+      this.#inline = new FlowDb(path, { chunkSize, durable });
       return;
     }
+    this.#encoder = new RowBatchEncoder();
     this.#worker.onmessage = (e: MessageEvent<WorkerAnswer>) => this.#answer(e.data);
     this.#worker.onerror = (e: ErrorEvent) => {
       e.preventDefault?.();
       this.#failed(e.message);
     };
     // A failure to open shows in every later request (the file was opened once already).
-    this.#send({ id: this.#nextId++, op: "open", path, chunkSize }).catch(() => {});
+    this.#send({ id: this.#nextId++, op: "open", path, chunkSize, durable }).catch(() => {});
   }
 
   /** Where the writes happen, for reports. */
   get mode(): "worker" | "inline" {
-    return this.#inline ? "inline" : "worker";
+    return this.#worker ? "worker" : "inline";
   }
 
   /**
-   * Writes a batch, then evicts past `maxBytes`. Inline, the flows are read now, before this
-   * returns (a flow changed later is written again at its next update); for the worker they are
-   * copied now.
+   * Writes a batch (after what writeNow() took), then evicts past `maxBytes`. The flows are read
+   * now, before this returns (a flow changed later is written again at its next update).
    */
   write(batch: WriteItem[], maxBytes: number): Promise<WriterReply> {
-    const db = this.#inline;
-    if (db) {
+    const encoder = this.#encoder;
+    if (encoder === null) {
+      const db = this.#inline!;
       try {
         db.write(batch);
         return Promise.resolve(replyOf(db, db.evict(maxBytes), false));
@@ -136,25 +147,30 @@ export class StoreWriter {
         return Promise.reject(e);
       }
     }
-    return this.request({
-      op: "write",
-      batch: batch.map((b) => ({ seq: b.seq, written: b.written, snapshot: snapshotFlow(b.flow) })),
-      maxBytes,
-    });
-  }
-
-  /** True when writeNow() can write a flow at once (the inline writer). */
-  get writesNow(): boolean {
-    return this.#inline !== null;
+    try {
+      for (const b of batch) encoder.add(b.seq, b.written, flowToRows(b.flow, this.#chunkSize));
+    } catch (e) {
+      encoder.take(); // the records before it go too, as a failed inline batch's do
+      return Promise.reject(e);
+    }
+    const { buffer, length } = encoder.take();
+    return this.request({ op: "write", rows: buffer, length, maxBytes });
   }
 
   /**
-   * Inline only: writes one flow now, in the transaction the next write() commits (nothing is
-   * copied and the flow need not be kept until then). Throws when the write fails; the flows
-   * written since the last commit are then lost.
+   * Takes one flow now: inline, it is written in the transaction the next write() commits; for
+   * the worker, its rows go into the batch the next write() sends. Either way the flow need not be
+   * kept until then. Throws when it fails; the flows taken since the last write() are then lost.
    */
   writeNow(item: WriteItem): void {
-    this.#inline!.writeOne(item);
+    const encoder = this.#encoder;
+    if (encoder === null) return this.#inline!.writeOne(item);
+    try {
+      encoder.add(item.seq, item.written, flowToRows(item.flow, this.#chunkSize));
+    } catch (e) {
+      encoder.take();
+      throw e;
+    }
   }
 
   request(req: WriterRequest): Promise<WriterReply> {
@@ -162,7 +178,7 @@ export class StoreWriter {
   }
 
   async close(): Promise<void> {
-    if (this.#inline) {
+    if (this.#inline && !this.#encoder) {
       this.#inline.close();
       this.#inline = null;
       return;
@@ -179,7 +195,12 @@ export class StoreWriter {
     if (this.#inline) return Promise.resolve(this.#applyInline(message));
     return new Promise((resolve, reject) => {
       this.#waiting.set(message.id, { message, resolve, reject });
-      this.#worker!.postMessage(message);
+      // A batch's buffer is moved to the worker, not copied; until the worker has opened the
+      // file it is copied, so that a worker that cannot start leaves it to apply here.
+      const rows = message.op === "request" && message.req.op === "write" && this.#started
+        ? [message.req.rows]
+        : [];
+      this.#worker!.postMessage(message, rows);
     });
   }
 
@@ -190,6 +211,7 @@ export class StoreWriter {
   }
 
   #answer(answer: WorkerAnswer): void {
+    if (answer.rows) this.#encoder?.recycle(answer.rows);
     const waiting = this.#waiting.get(answer.id);
     if (!waiting) return;
     this.#waiting.delete(answer.id);
@@ -209,7 +231,10 @@ export class StoreWriter {
     this.#worker = null;
     if (!this.#started) {
       try {
-        this.#inline = new FlowDb(this.#path, { chunkSize: this.#chunkSize });
+        this.#inline = new FlowDb(this.#path, {
+          chunkSize: this.#chunkSize,
+          durable: this.#durable,
+        });
       } catch (e) {
         for (const w of pending) w.reject(e as Error);
         return;

@@ -8,7 +8,7 @@ import { applyRequest, type WorkerAnswer, type WorkerMessage } from "./writer.ts
 let db: FlowDb | null = null;
 const scope = globalThis as unknown as {
   onmessage: ((e: MessageEvent<WorkerMessage>) => void) | null;
-  postMessage(answer: WorkerAnswer): void;
+  postMessage(answer: WorkerAnswer, transfer?: Transferable[]): void;
 };
 
 scope.onmessage = (e) => {
@@ -16,7 +16,7 @@ scope.onmessage = (e) => {
   try {
     switch (m.op) {
       case "open":
-        db = new FlowDb(m.path, { chunkSize: m.chunkSize });
+        db = new FlowDb(m.path, { chunkSize: m.chunkSize, durable: m.durable });
         scope.postMessage({ id: m.id });
         break;
       case "close":
@@ -24,9 +24,14 @@ scope.onmessage = (e) => {
         db = null;
         scope.postMessage({ id: m.id });
         break;
-      case "request":
-        scope.postMessage({ id: m.id, reply: applyRequest(db!, m.req) });
+      case "request": {
+        const reply = applyRequest(db!, m.req);
+        // A write's buffer goes back to be filled again (see RowBatchEncoder.recycle).
+        if (m.req.op === "write") {
+          scope.postMessage({ id: m.id, reply, rows: m.req.rows }, [m.req.rows]);
+        } else scope.postMessage({ id: m.id, reply });
         break;
+      }
     }
   } catch (err) {
     scope.postMessage({ id: m.id, error: (err as Error)?.message ?? String(err) });

@@ -46,4 +46,38 @@ describe("read-only addons", () => {
     await addons.add(editor);
     assert.equal(addons.observedOnly("requestheaders"), false, "an editing addon makes it wait");
   });
+
+  test("notify returns nothing for hooks done at once, and a promise for those still running", async () => {
+    const { log, errors } = quietLog();
+    const addons = new AddonManager(log);
+    let release = () => {};
+    const done: string[] = [];
+    await addons.add(
+      { name: "sync", readOnly: true, flow_done: () => void done.push("sync") },
+      {
+        name: "slow",
+        readOnly: true,
+        flow_done: () =>
+          new Promise<void>((resolve) => (release = resolve)).then(() => void done.push("slow")),
+      },
+      {
+        name: "failing",
+        readOnly: true,
+        flow_done: () => Promise.reject(new Error("late boom")),
+      },
+    );
+    assert.equal(addons.notify("requestheaders", {} as Flow), undefined, "nobody implements it");
+    const running = addons.notify("flow_done", {} as Flow);
+    assert.ok(running instanceof Promise);
+    assert.deepEqual(done, ["sync"]);
+    release();
+    await running; // does not reject: the failure is logged instead
+    assert.deepEqual(done, ["sync", "slow"]);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /addon failing, hook flow_done failed: .*late boom/);
+
+    const onlySync = new AddonManager(log);
+    await onlySync.add({ name: "sync", readOnly: true, flow_done: () => {} });
+    assert.equal(onlySync.notify("flow_done", {} as Flow), undefined);
+  });
 });

@@ -2,11 +2,14 @@
  * kill -9 in the middle of a load: a real proxy process saving a session is killed while clients
  * keep sending, then the file is opened. It must be a valid database (integrity_check), every flow
  * in it must read back, and the flows lost can only be the newest: every request answered well
- * before the kill (more than the flush interval and then some, see GRACE_MS) is there.
+ * before the kill (more than the flush interval and then some, see GRACE_MS) is there. The same
+ * for the default temporary store, which is written without fsync (synchronous=OFF): a killed
+ * process leaves it as valid as a saved session.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import fs from "node:fs";
 import path from "node:path";
 import { FlowDb } from "../../src/store/flow_db.ts";
 import { withOrigin } from "../api/helpers.ts";
@@ -19,20 +22,30 @@ import { withTempDir } from "./helpers.ts";
  */
 const GRACE_MS = 3_000;
 
+/** The temporary store a proxy started with TMPDIR=dir made there. */
+function temporaryStoreIn(dir: string): string {
+  const made = fs.readdirSync(dir).filter((name) => name.startsWith("mitm-flows-"));
+  assert.equal(made.length, 1, `one temporary store in ${dir}: ${made}`);
+  return path.join(dir, made[0], "flows.db");
+}
+
 test("kill -9 under load leaves a valid session missing at most the newest flows", {
   timeout: 180_000,
-}, async () => {
+}, () => killUnderLoad("session"));
+
+test("kill -9 under load leaves the temporary store (no fsync) as valid", {
+  timeout: 180_000,
+}, () => killUnderLoad("temporary"));
+
+async function killUnderLoad(store: "session" | "temporary"): Promise<void> {
   await withTempDir(async (dir) => {
     await withOrigin(async (origin) => {
-      const file = path.join(dir, "crash.db");
-      const proc = await startProxyProcess([
-        "--save-session",
-        file,
-        "--web-port",
-        "0",
-        "--set",
-        "flow_detail=0",
-      ]);
+      const saved = store === "session" ? ["--save-session", path.join(dir, "crash.db")] : [];
+      const proc = await startProxyProcess(
+        [...saved, "--web-port", "0", "--set", "flow_detail=0"],
+        // The temporary store goes in the test's directory, where it can be found after the kill.
+        store === "temporary" ? { env: { TMPDIR: dir } } : {},
+      );
       const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
       /** When each answered request (by path) got its answer. */
       const answered = new Map<string, number>();
@@ -74,6 +87,7 @@ test("kill -9 under load leaves a valid session missing at most the newest flows
         await Promise.all(loops);
         agent.destroy();
 
+        const file = store === "session" ? path.join(dir, "crash.db") : temporaryStoreIn(dir);
         const db = new FlowDb(file);
         try {
           assert.equal(db.db.prepare("PRAGMA integrity_check").get()!.integrity_check, "ok");
@@ -102,4 +116,4 @@ test("kill -9 under load leaves a valid session missing at most the newest flows
       }
     });
   });
-});
+}

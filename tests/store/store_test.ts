@@ -49,6 +49,7 @@ test("a new store file has the schema, WAL journal and its format mark", async (
         assert.ok(indexes.includes(i), i);
       }
       assert.equal(db.prepare("PRAGMA journal_mode").get()!.journal_mode, "wal");
+      assert.equal(Number(db.prepare("PRAGMA synchronous").get()!.synchronous), 1, "NORMAL");
       // 16 KiB pages: nine flows with 1 KiB bodies to a page instead of two (the budget's count).
       assert.equal(Number(db.prepare("PRAGMA page_size").get()!.page_size), PAGE_SIZE);
       assert.equal(PAGE_SIZE, 16384);
@@ -58,6 +59,20 @@ test("a new store file has the schema, WAL journal and its format mark", async (
       );
     } finally {
       db.close();
+    }
+  });
+});
+
+test("a store that is not durable (the temporary one) is written without fsync", async () => {
+  await withTempDir((dir) => {
+    const temp = new FlowDb(path.join(dir, "t.db"), { durable: false });
+    const kept = new FlowDb(path.join(dir, "kept.db"));
+    try {
+      assert.equal(Number(temp.db.prepare("PRAGMA synchronous").get()!.synchronous), 0, "OFF");
+      assert.equal(Number(kept.db.prepare("PRAGMA synchronous").get()!.synchronous), 1, "NORMAL");
+    } finally {
+      temp.close();
+      kept.close();
     }
   });
 });
