@@ -43,12 +43,15 @@ await withProxy({ flow_store_max_bytes: 8 * 2 ** 30 }, async (proxy) => {
           }
         }).observe({ type: "element", buffered: true });
         new MutationObserver((_, observer) => {
-          const row = document.querySelector(".row[data-id]");
-          if (!row) return;
-          g.firstRowAt = performance.now();
-          // Its path's text is reported (Element Timing) once it is painted.
-          row.querySelector(".cell.path")?.setAttribute("elementtiming", "first-row");
-          observer.disconnect();
+          // The first row with its path cell (rows in the page's HTML may be seen half parsed).
+          const path = document.querySelector(".row[data-id] .cell.path");
+          if (!path) return;
+          g.firstRowAt ??= performance.now();
+          // Its text is reported (Element Timing) once it is painted. Until a row is painted, the
+          // first row of each change is watched: the script's render replaces the rows the page
+          // came with, and when it comes before their paint, its rows are the first painted.
+          path.setAttribute("elementtiming", "first-row");
+          if (g.paintedAt !== undefined) observer.disconnect();
         }).observe(document, { childList: true, subtree: true });
       });
       const t0 = Date.now();

@@ -16,4 +16,31 @@ if (new URLSearchParams(location.search).has("token")) {
 // The first page is asked for now, so that the proxy reads it while the UI renders; the first
 // load (the same query) takes the stream over.
 openEarly(streamQuery(savedSort(), "", firstPageSize()));
-render(<App />, document.getElementById("app")!);
+const root = document.getElementById("app")!;
+const start = () => {
+  root.replaceChildren();
+  render(<App />, root);
+};
+// The rows the server put in the page (list_html.ts) are shown first: the first render, which
+// takes their place (the same rows, now live), waits until they are painted (or a moment, when no
+// paint comes: a hidden tab), so that it does not hold back that paint.
+if (root.firstElementChild && document.visibilityState === "visible") {
+  afterFirstPaint(start, 1000);
+} else start();
+
+/** Calls `fn` once the page's first content is painted, or after `ms` at the latest. */
+function afterFirstPaint(fn: () => void, ms: number): void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    observer.disconnect();
+    clearTimeout(timer);
+    fn();
+  };
+  const observer = new PerformanceObserver((list) => {
+    if (list.getEntriesByName("first-contentful-paint").length) once();
+  });
+  const timer = setTimeout(once, ms);
+  observer.observe({ type: "paint", buffered: true });
+}
