@@ -40,12 +40,17 @@ function summary(id: string, extra: Partial<Summary> = {}): Summary {
 
 /** The rows of listHtml's output: [data-id, class] in the page's order. */
 function rowsOf(html: string): [string, string][] {
-  return [...html.matchAll(/<div class="(row [^"]*)" data-id="([^"]*)">/g)].map((m) => [m[2], m[1]]);
+  return [...html.matchAll(/<div class="(row [^"]*)" data-id="([^"]*)">/g)].map((
+    m,
+  ) => [m[2], m[1]]);
 }
 
 describe("the list as HTML", () => {
   test("escapes text and attribute values", () => {
-    assert.equal(escapeHtml(`<a href="x">'&'</a>`), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    assert.equal(
+      escapeHtml(`<a href="x">'&'</a>`),
+      "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
+    );
   });
 
   test("every value a flow brings is escaped: no markup of its own gets in", () => {
