@@ -24,7 +24,11 @@ import { UNSORTED } from "../webui/sorting.ts";
 /** Rows in the page: a window up to about 1,100 px tall, and the list's margin. */
 export const INLINE_FLOWS = 60;
 
-/** Where the rows and the data block go: the root the script renders into. */
+/**
+ * Where the rows go: the root the script renders into, the last thing in the page. The data block
+ * goes before it, so that the list is laid out once, with the page parsed whole (a block after it
+ * could be parsed after the first layout and lay the list out again).
+ */
 const ROOT = '<div id="app"></div>';
 const STYLESHEET = '<link rel="stylesheet" href="/style.css">';
 const STYLE_HASH = createHash("sha256").update(UI_ASSETS["style.css"]).digest("base64");
@@ -62,7 +66,7 @@ export async function uiPage(c: Context, control: Control, security: SecurityCon
   // Functions, not strings: "$&" or "$'" in a flow is not a replacement pattern.
   return c.html(
     html.replace(STYLESHEET, () => `<style>${UI_ASSETS["style.css"]}</style>`)
-      .replace(ROOT, () => `<div id="app">${firstPaint(page)}</div>\n${block}`),
+      .replace(ROOT, () => `${block}\n<div id="app">${firstPaint(page)}</div>`),
   );
 }
 

@@ -116,8 +116,9 @@ describe("the page the server sends", () => {
 
       const res = await req(`/?token=${TOKEN}`, { headers: { authorization: "" } });
       const html = await res.text();
-      const app = /<div id="app">(.*?)<\/div>\n<script type="application\/json"/s.exec(html);
-      assert.ok(app, "the rows are in the root the script renders into");
+      const app = /<div id="app">(.*)<\/div>\n<\/body>/s.exec(html);
+      assert.ok(app, "the rows are in the root the script renders into, the page's end");
+      assert.ok(html.indexOf('id="first-page"') < html.indexOf('<div id="app">'));
       const rows = rowsOf(app[1]);
       const newest = (await (await req("/api/flows?limit=60")).json()).flows as Summary[];
       // The 60 newest, newest first; the newest is row 100 of 101 (even), and so on up.

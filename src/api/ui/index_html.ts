@@ -15,8 +15,8 @@ export const INDEX_HTML = `<!doctype html>
 <script src="/app.js" defer></script>
 </head>
 <body>
-<div id="app"></div>
 <noscript>The mitm.ts web UI needs JavaScript.</noscript>
+<div id="app"></div>
 </body>
 </html>
 `;
