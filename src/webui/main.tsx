@@ -17,9 +17,24 @@ if (new URLSearchParams(location.search).has("token")) {
 // load (the same query) takes the stream over.
 openEarly(streamQuery(savedSort(), "", firstPageSize()));
 const root = document.getElementById("app")!;
+// A click on the server's rows (or a sortable header) before the first render is done again on the
+// same row (header) of the live list, not lost.
+let early: string | null = null;
+const noteClick = (e: MouseEvent) => {
+  const target = e.target as Element;
+  const row = target.closest(".row[data-id]");
+  const column = target.closest(".row.head [data-col]");
+  if (row) early = `.row[data-id="${CSS.escape(row.getAttribute("data-id")!)}"]`;
+  else if (column) {
+    early = `.row.head [data-col="${CSS.escape(column.getAttribute("data-col")!)}"] button.sort`;
+  }
+};
+root.addEventListener("click", noteClick);
 const start = () => {
+  root.removeEventListener("click", noteClick);
   root.replaceChildren();
   render(<App />, root);
+  if (early !== null) root.querySelector<HTMLElement>(early)?.click();
 };
 // The rows the server put in the page (list_html.ts) are shown first: the first render, which
 // takes their place (the same rows, now live), waits until they are painted (or a moment, when no

@@ -3,7 +3,8 @@
  * The rows the server puts in the page, in headless Chromium: with the script blocked they are a
  * real list (the newest flows at the bottom of the window, in order, every value shown as text,
  * styled under the page's policy); with the script, its first render shows the same rows in the
- * same places, and the list then works as always (details, filter).
+ * same places, and the list then works as always (details, filter); a click on the server's rows
+ * before that render is done on the live row.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -126,6 +127,61 @@ test("the server's rows: a real list before the script, the same rows in place a
         const hosts = await page.$$eval(".row[data-id] .host", (e) => e.map((x) => x.textContent));
         return hosts.length === 6 && hosts.every((h) => h === "host7.example");
       }, 20_000);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await web.close();
+    }
+  });
+});
+
+test("a click on a server's row before the script's first render opens that flow", {
+  timeout: 180_000,
+  skip,
+}, async () => {
+  await withProxy({}, async (proxy) => {
+    const web = await startWeb(proxy, { port: 0 });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const now = Date.now();
+      for (let i = 0; i < 50; i++) web.control.store.add(syntheticFlow(i, now + i));
+      await web.control.store.sync();
+      // Nothing contentful is painted (a style the test adds hides the page: bypassCSP), so the
+      // script's first render waits for its time-out, on a clock the test holds.
+      const context = await browser.newContext({
+        viewport: { width: 1400, height: 800 },
+        bypassCSP: true,
+      });
+      const page = await context.newPage();
+      const errors = watchErrors(page);
+      await page.clock.install();
+      await page.clock.pauseAt(new Date(Date.now() + 1000));
+      await page.addInitScript(() => {
+        new MutationObserver((_, observer) => {
+          if (!document.head) return;
+          const style = document.createElement("style");
+          style.id = "hidden-by-test";
+          style.textContent = "html { visibility: hidden !important; }";
+          document.head.append(style);
+          observer.disconnect();
+        }).observe(document, { childList: true, subtree: true });
+      });
+      await page.goto(web.uiUrl, { timeout: 30_000 });
+      // The script has run (the load event waits for it); its render has not: the server's rows.
+      assert.equal(await page.$("#filter"), null);
+      const row = await page.$$eval(
+        ".row[data-id]",
+        (rows) => (rows[3] as HTMLElement).dataset.id!,
+      );
+      await page.dispatchEvent(`.row[data-id="${row}"]`, "click");
+      await page.clock.fastForward(2000);
+      await page.clock.resume();
+      await page.waitForSelector("#filter", { state: "attached" });
+      await page.evaluate(() => document.getElementById("hidden-by-test")!.remove());
+      await page.waitForSelector(`.row.focus.selected[data-id="${row}"]`);
+      await page.waitForSelector("#details h2.url");
+      const path = await page.textContent(`.row[data-id="${row}"] .path`);
+      assert.ok((await page.textContent("#details h2.url"))?.endsWith(path!));
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
