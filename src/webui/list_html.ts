@@ -73,8 +73,7 @@ export function listHtml(
 
 /**
  * The page's UI until the script renders: a toolbar of the same height (its boxes and buttons
- * disabled, so nothing typed or clicked there is lost to the script's render; the page's load
- * event waits for that render) and the list.
+ * disabled: nothing typed there is lost to the script's render) and the list.
  */
 export function shellHtml(statsText: string, list: string): string {
   const button = (label: string) => `<button type="button" disabled>${label}</button>`;

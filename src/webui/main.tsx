@@ -22,6 +22,7 @@ const root = document.getElementById("app")!;
 let early: string | null = null;
 const noteClick = (e: MouseEvent) => {
   const target = e.target as Element;
+  if (target.closest(".resizer")) return;
   const row = target.closest(".row[data-id]");
   const column = target.closest(".row.head [data-col]");
   if (row) early = `.row[data-id="${CSS.escape(row.getAttribute("data-id")!)}"]`;
