@@ -18,7 +18,7 @@ import { flowPage } from "./flow_page.ts";
 import { cookieName, DEFAULT_CSP, sameSecret, type SecurityConfig } from "./security.ts";
 import { UI_ASSETS } from "./ui/mod.ts";
 import { columnById, DEFAULT_COLUMNS } from "../webui/columns.ts";
-import { listHtml, shellHtml } from "../webui/list_html.ts";
+import { listHtml, shellHtml, THEME_COOKIE } from "../webui/list_html.ts";
 import { UNSORTED } from "../webui/sorting.ts";
 
 /** Rows in the page: a window up to about 1,100 px tall, and the list's margin. */
@@ -31,6 +31,7 @@ export const INLINE_FLOWS = 60;
  */
 const ROOT = '<div id="app"></div>';
 const STYLESHEET = '<link rel="stylesheet" href="/style.css">';
+const HTML = '<html lang="en">';
 const STYLE_HASH = createHash("sha256").update(UI_ASSETS["style.css"]).digest("base64");
 /** The default policy, and the page's own stylesheet allowed inline (CSP3 hash source). */
 const PAGE_CSP = DEFAULT_CSP.replace(
@@ -64,8 +65,14 @@ export async function uiPage(c: Context, control: Control, security: SecurityCon
   const block = `<script type="application/json" id="first-page">${json}</script>`;
   c.header("Content-Security-Policy", PAGE_CSP);
   // Functions, not strings: "$&" or "$'" in a flow is not a replacement pattern.
+  // A theme chosen with the toggle: the page is painted in it from the start.
+  const theme = getCookie(c, THEME_COOKIE);
+  const root = theme === "dark" || theme === "light"
+    ? `<html lang="en" data-theme="${theme}">`
+    : HTML;
   return c.html(
-    html.replace(STYLESHEET, () => `<style>${UI_ASSETS["style.css"]}</style>`)
+    html.replace(HTML, root)
+      .replace(STYLESHEET, () => `<style>${UI_ASSETS["style.css"]}</style>`)
       .replace(ROOT, () => `${block}\n<div id="app">${firstPaint(page)}</div>`),
   );
 }

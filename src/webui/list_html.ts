@@ -10,6 +10,9 @@ import { badges, type Column, headerSort, rowClass } from "./columns.ts";
 import type { SortState } from "./sorting.ts";
 import type { Summary } from "./types.ts";
 
+/** The cookie that keeps a chosen theme ("dark" or "light"; none: the system's). */
+export const THEME_COOKIE = "mitm-theme";
+
 const ESCAPES: Record<string, string> = {
   "&": "&amp;",
   "<": "&lt;",

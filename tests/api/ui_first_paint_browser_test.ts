@@ -4,7 +4,7 @@
  * real list (the newest flows at the bottom of the window, in order, every value shown as text,
  * styled under the page's policy); with the script, its first render shows the same rows in the
  * same places, and the list then works as always (details, filter); a click on the server's rows
- * before that render is done on the live row.
+ * before that render is done on the live row; a chosen theme is the page's from its first paint.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -182,6 +182,55 @@ test("a click on a server's row before the script's first render opens that flow
       await page.waitForSelector("#details h2.url");
       const path = await page.textContent(`.row[data-id="${row}"] .path`);
       assert.ok((await page.textContent("#details h2.url"))?.endsWith(path!));
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await web.close();
+    }
+  });
+});
+
+test("a theme chosen with the toggle is the page's before its script", {
+  timeout: 180_000,
+  skip,
+}, async () => {
+  await withProxy({}, async (proxy) => {
+    const web = await startWeb(proxy, { port: 0 });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      web.control.store.add(syntheticFlow(1));
+      await web.control.store.sync();
+      const context = await browser.newContext({
+        viewport: { width: 1400, height: 800 },
+        colorScheme: "light",
+      });
+      const page = await context.newPage();
+      const errors = watchErrors(page);
+      await page.goto(web.uiUrl, { timeout: 30_000 });
+      /** The theme of the page as the server sends it (its script blocked). */
+      const served = async () => {
+        const bare = await context.newPage();
+        await bare.route("**/app.js", (r) => r.abort());
+        await bare.goto(web.uiUrl, { timeout: 30_000 });
+        await bare.waitForSelector(".row[data-id]");
+        const seen = await bare.evaluate(() => [
+          document.documentElement.dataset.theme ?? "auto",
+          getComputedStyle(document.body).backgroundColor,
+        ]);
+        await bare.close();
+        return seen;
+      };
+      assert.deepEqual(await served(), ["auto", "rgb(255, 255, 255)"]);
+      // The toggle goes auto -> dark -> light -> auto.
+      await page.click("#theme");
+      await page.waitForSelector("#theme:text-is('Theme: dark')");
+      assert.deepEqual(await served(), ["dark", "rgb(23, 24, 27)"]);
+      await page.click("#theme");
+      await page.waitForSelector("#theme:text-is('Theme: light')");
+      assert.deepEqual(await served(), ["light", "rgb(255, 255, 255)"]);
+      await page.click("#theme");
+      await page.waitForSelector("#theme:text-is('Theme: auto')");
+      assert.deepEqual(await served(), ["auto", "rgb(255, 255, 255)"]);
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

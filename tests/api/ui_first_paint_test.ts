@@ -10,7 +10,8 @@ import { columnById, DEFAULT_COLUMNS } from "../../src/webui/columns.ts";
 import { escapeHtml, listHtml } from "../../src/webui/list_html.ts";
 import { UNSORTED } from "../../src/webui/sorting.ts";
 import type { Summary } from "../../src/webui/types.ts";
-import { TOKEN, withApi } from "./helpers.ts";
+import { cookieName } from "../../src/api/security.ts";
+import { PORT, TOKEN, withApi } from "./helpers.ts";
 import { syntheticFlow } from "./ui_helpers.ts";
 
 const columns = DEFAULT_COLUMNS.map(columnById).filter((c) => c !== undefined);
@@ -142,6 +143,16 @@ describe("the page the server sends", () => {
       assert.match(csp, /^default-src 'self'; style-src 'self' 'sha256-[^']+';/);
       assert.ok(csp.includes(`'sha256-${hash}'`), csp);
       assert.doesNotMatch(csp, /unsafe-inline|script-src/);
+
+      // A theme chosen with the toggle (its cookie): the page is in it; anything else is ignored.
+      const login = `${cookieName(PORT)}=${TOKEN}`;
+      const themed = (theme: string) =>
+        req("/", { headers: { authorization: "", cookie: `${login}; mitm-theme=${theme}` } })
+          .then((r) => r.text());
+      assert.match(await themed("dark"), /<html lang="en" data-theme="dark">/);
+      assert.match(await themed("light"), /<html lang="en" data-theme="light">/);
+      assert.match(await themed("%22%3E%3Cscript%3E"), /<html lang="en">/);
+      assert.match(html, /<html lang="en">/);
 
       // Not logged in: no rows, no flows, the stylesheet linked.
       const anonymous = await (await req("/", { headers: { authorization: "" } })).text();
