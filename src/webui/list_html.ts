@@ -10,6 +10,9 @@ import { badges, type Column, headerSort, rowClass } from "./columns.ts";
 import type { SortState } from "./sorting.ts";
 import type { Summary } from "./types.ts";
 
+/** The Element Timing name of the server's rows (main.tsx waits until they are painted). */
+export const ROWS_PAINTED = "server-rows";
+
 /** The cookie that keeps a chosen theme ("dark" or "light"; none: the system's). */
 export const THEME_COOKIE = "mitm-theme";
 
@@ -26,8 +29,9 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
-function cellHtml(column: Column, f: Summary): string {
-  const title = column.title ? ` title="${escapeHtml(column.title(f))}"` : "";
+function cellHtml(column: Column, f: Summary, timed: boolean): string {
+  let title = column.title ? ` title="${escapeHtml(column.title(f))}"` : "";
+  if (timed) title += ` elementtiming="${ROWS_PAINTED}"`;
   let html = escapeHtml(column.text(f));
   if (column.id === "path") {
     for (const b of badges(f)) {
@@ -63,10 +67,14 @@ export function listHtml(
   columns: Column[],
   sort: SortState,
 ): string {
-  const rows = flows.map((f, k) =>
-    `<div class="${rowClass(f, firstIndex + k)}" data-id="${escapeHtml(f.id)}">` +
-    columns.map((c) => cellHtml(c, f)).join("") + "</div>"
-  );
+  const newest = flows.length - 1;
+  const rows = flows.map((f, k) => {
+    // The newest row's first cell with text says when the rows are painted (Element Timing):
+    // the script waits for that.
+    const timed = k === newest ? columns.find((c) => c.text(f) !== "") : undefined;
+    return `<div class="${rowClass(f, firstIndex + k)}" data-id="${escapeHtml(f.id)}">` +
+      columns.map((c) => cellHtml(c, f, c === timed)).join("") + "</div>";
+  });
   // The newest (the rows in view) come first in the page: parsed and painted first, and
   // stacked upwards from the bottom of the window by the styles (column-reverse).
   rows.reverse();

@@ -5,6 +5,7 @@
 import { render } from "preact";
 import { App } from "./app.tsx";
 import { firstPageSize, savedSort, streamQuery } from "./first_load.ts";
+import { ROWS_PAINTED } from "./list_html.ts";
 import { openEarly } from "./live.ts";
 
 // Opened as /?token=... (the server set the cookie and sent the page): take the token out of the
@@ -41,11 +42,18 @@ const start = () => {
 // takes their place (the same rows, now live), waits until they are painted (or a moment, when no
 // paint comes: a hidden tab), so that it does not hold back that paint.
 if (root.firstElementChild && document.visibilityState === "visible") {
-  afterFirstPaint(start, 1000);
+  afterRowsPainted(start, 1000);
 } else start();
 
-/** Calls `fn` once the page's first content is painted, or after `ms` at the latest. */
-function afterFirstPaint(fn: () => void, ms: number): void {
+/**
+ * Calls `fn` once the server's rows are painted, or after `ms` at the latest. Element Timing
+ * (Chromium) says when; elsewhere the first contentful paint is the nearest (the page's first
+ * frame can come before its rows are parsed: then it is too early); neither: at once.
+ */
+function afterRowsPainted(fn: () => void, ms: number): void {
+  const types = PerformanceObserver.supportedEntryTypes ?? [];
+  const type = types.includes("element") ? "element" : types.includes("paint") ? "paint" : null;
+  if (type === null) return fn();
   let done = false;
   const once = () => {
     if (done) return;
@@ -55,8 +63,13 @@ function afterFirstPaint(fn: () => void, ms: number): void {
     fn();
   };
   const observer = new PerformanceObserver((list) => {
-    if (list.getEntriesByName("first-contentful-paint").length) once();
+    for (const e of list.getEntries()) {
+      const name = type === "element"
+        ? (e as PerformanceEntry & { identifier: string }).identifier
+        : e.name;
+      if (name === (type === "element" ? ROWS_PAINTED : "first-contentful-paint")) once();
+    }
   });
   const timer = setTimeout(once, ms);
-  observer.observe({ type: "paint", buffered: true });
+  observer.observe({ type, buffered: true });
 }

@@ -70,7 +70,10 @@ describe("the list as HTML", () => {
           `<b class="badge comment" title="${escapeHtml(f.comment!)}">✎</b></span>`,
       ),
     );
-    assert.ok(html.includes(`<span class="cell method">&lt;M&gt;</span>`));
+    // Its first cell with text says when the rows are painted (the mark cell is empty).
+    assert.ok(
+      html.includes(`<span class="cell method" elementtiming="server-rows">&lt;M&gt;</span>`),
+    );
   });
 
   test("the live list's columns, header and row classes; the newest row first in the page", () => {
@@ -96,7 +99,8 @@ describe("the list as HTML", () => {
     };
     assert.deepEqual(cells("a"), DEFAULT_COLUMNS);
     const c = html.slice(html.indexOf('data-id="c"')).split("</div>")[0];
-    assert.match(c, /<span class="cell mark">★<\/span>/);
+    assert.match(c, /<span class="cell mark" elementtiming="server-rows">★<\/span>/);
+    assert.equal(html.match(/elementtiming/g)?.length, 1, "the newest row's only");
     assert.match(c, /<span class="cell status" title="">paused<\/span>/);
     assert.match(c, /<b class="badge version">h2\.0<\/b><b class="badge paused-badge">paused<\/b>/);
     const b = html.slice(html.indexOf('data-id="b"')).split("</div>")[0];
