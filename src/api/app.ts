@@ -16,7 +16,7 @@ import type { Control } from "./control.ts";
 import { statsOf } from "./events.ts";
 import { applyEdits, editProblem, type Edits } from "./intercept.ts";
 import { ReplayError } from "./replay.ts";
-import { type SecurityConfig, securityMiddleware } from "./security.ts";
+import { DEFAULT_CSP, type SecurityConfig, securityMiddleware } from "./security.ts";
 import { composeRoutes } from "./compose.ts";
 import { eventLogRoutes } from "./event_log_routes.ts";
 import { flowPage } from "./flow_page.ts";
@@ -74,10 +74,7 @@ export function createApi(control: Control, security: SecurityConfig): Hono {
     c.header("X-Frame-Options", "DENY");
     c.header("Referrer-Policy", "no-referrer");
     if (!c.res.headers.has("Content-Security-Policy")) {
-      c.header(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'",
-      );
+      c.header("Content-Security-Policy", DEFAULT_CSP);
     }
   });
 

@@ -14,6 +14,10 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { IMPORT_TYPES } from "./import_types.ts";
 
+/** The Content-Security-Policy of every answer that sets none of its own. */
+export const DEFAULT_CSP =
+  "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'";
+
 export interface SecurityConfig {
   token: string;
   /** The port the UI is served on: Host and Origin must carry it. */

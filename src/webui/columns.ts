@@ -28,6 +28,59 @@ export function statusClass(f: Summary): string {
   return `s-${Math.floor(f.response.status / 100)}xx`;
 }
 
+/**
+ * A row's classes: its stripe (by its index in the whole list, so stripes never flip while
+ * scrolling), its status colour and what it is (selected, focused, paused, failed, a replay,
+ * marked). The list and the rows the server puts in the page (list_html.ts) both use it.
+ */
+export function rowClass(
+  f: Summary,
+  index: number,
+  selected = false,
+  focused = false,
+): string {
+  let cls = `row ${index % 2 ? "odd" : "even"} ${statusClass(f)}`;
+  if (selected) cls += " selected";
+  if (focused) cls += " focus";
+  if (f.intercepted) cls += " paused";
+  if (f.error) cls += " failed";
+  if (f.isReplay) cls += " replay";
+  if (f.marked) cls += " marked";
+  return cls;
+}
+
+/** A badge after the path: the HTTP version when not 1.1, paused, a comment. */
+export interface Badge {
+  cls: string;
+  text: string;
+  title?: string;
+}
+
+export function badges(f: Summary): Badge[] {
+  const out: Badge[] = [];
+  const version = f.request.httpVersion;
+  if (version && version !== "HTTP/1.1") {
+    out.push({ cls: "badge version", text: version.replace("HTTP/", "h") });
+  }
+  if (f.intercepted) out.push({ cls: "badge paused-badge", text: "paused" });
+  if (f.comment) out.push({ cls: "badge comment", text: "✎", title: f.comment });
+  return out;
+}
+
+/** A header's sort arrow and its button's title, for the sort now in force. */
+export function headerSort(
+  column: Column,
+  sort: { key: string | null; descending: boolean },
+): { arrow: string; title: string; ariaSort: "ascending" | "descending" | "none" } {
+  const sorted = sort.key === column.id;
+  const next = !sorted ? "ascending" : sort.descending ? "arrival order" : "descending";
+  return {
+    arrow: sorted ? (sort.descending ? " ▼" : " ▲") : "",
+    title: `Sort by ${column.name ?? column.label} (${next} next); drag the right edge to resize`,
+    ariaSort: sorted ? (sort.descending ? "descending" : "ascending") : "none",
+  };
+}
+
 export const COLUMNS: Column[] = [
   {
     id: "mark",

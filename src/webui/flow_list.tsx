@@ -9,7 +9,7 @@
  * are buttons), and resize by dragging their edge.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { type Column, statusClass } from "./columns.ts";
+import { badges, type Column, headerSort, rowClass } from "./columns.ts";
 import type { Summary } from "./types.ts";
 
 export const ROW_HEIGHT = 22;
@@ -121,13 +121,7 @@ export function FlowList(props: ListProps) {
       continue;
     }
     const f = rows[i - missing];
-    let cls = `row ${i % 2 ? "odd" : "even"} ${statusClass(f)}`;
-    if (props.selected.has(f.id)) cls += " selected";
-    if (f.id === props.focus) cls += " focus";
-    if (f.intercepted) cls += " paused";
-    if (f.error) cls += " failed";
-    if (f.isReplay) cls += " replay";
-    if (f.marked) cls += " marked";
+    const cls = rowClass(f, i, props.selected.has(f.id), f.id === props.focus);
     visible.push(
       <div
         key={f.id}
@@ -176,16 +170,7 @@ export function FlowList(props: ListProps) {
 }
 
 function Badges({ f }: { f: Summary }) {
-  const version = f.request.httpVersion;
-  return (
-    <>
-      {version && version !== "HTTP/1.1"
-        ? <b class="badge version">{version.replace("HTTP/", "h")}</b>
-        : null}
-      {f.intercepted ? <b class="badge paused-badge">paused</b> : null}
-      {f.comment ? <b class="badge comment" title={f.comment}>✎</b> : null}
-    </>
-  );
+  return <>{badges(f).map((b) => <b class={b.cls} title={b.title}>{b.text}</b>)}</>;
 }
 
 function HeaderCell(props: {
@@ -196,8 +181,6 @@ function HeaderCell(props: {
   onResize(key: string, width: number): void;
 }) {
   const { column, sort } = props;
-  const sorted = sort.key === column.id;
-  const arrow = sorted ? (sort.descending ? " ▼" : " ▲") : "";
   const startDrag = (e: MouseEvent) => {
     e.preventDefault();
     e.stopPropagation();
@@ -226,22 +209,15 @@ function HeaderCell(props: {
       </span>
     );
   }
-  const next = !sorted ? "ascending" : sort.descending ? "arrival order" : "descending";
+  const { arrow, title, ariaSort } = headerSort(column, sort);
   return (
     <span
       class={`cell ${column.id} sortable`}
       data-col={column.id}
       role="columnheader"
-      aria-sort={sorted ? (sort.descending ? "descending" : "ascending") : "none"}
+      aria-sort={ariaSort}
     >
-      <button
-        type="button"
-        class="sort"
-        onClick={() => props.onSort(column.id)}
-        title={`Sort by ${
-          column.name ?? column.label
-        } (${next} next); drag the right edge to resize`}
-      >
+      <button type="button" class="sort" onClick={() => props.onSort(column.id)} title={title}>
         {column.label}
         {arrow}
       </button>

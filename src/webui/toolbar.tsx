@@ -9,6 +9,7 @@ import * as act from "./actions.ts";
 import { call, callJson } from "./api.ts";
 import type { EventLog } from "./event_log.tsx";
 import type { Stats } from "./types.ts";
+import { THEME_COOKIE } from "./list_html.ts";
 
 export interface ToolbarProps {
   filter: string;
@@ -34,9 +35,15 @@ export interface ToolbarProps {
 
 type Theme = "auto" | "light" | "dark";
 
+/**
+ * The page's theme. A chosen one is also kept in a cookie: the server sends the page in it, so the
+ * rows painted before the script are not drawn in the other theme first.
+ */
 function applyTheme(theme: Theme): void {
   if (theme === "auto") delete document.documentElement.dataset.theme;
   else document.documentElement.dataset.theme = theme;
+  const age = theme === "auto" ? 0 : 400 * 86400;
+  document.cookie = `${THEME_COOKIE}=${theme}; path=/; max-age=${age}; SameSite=Strict`;
 }
 
 export function Toolbar(props: ToolbarProps) {

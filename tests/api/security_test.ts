@@ -32,7 +32,7 @@ test("opening the UI with ?token= sets an HttpOnly SameSite=Strict cookie that t
     const open = await req(`/?token=${TOKEN}`, { headers: { authorization: "" } });
     // The page itself (no redirect round trip), not to be cached under the token's address.
     assert.equal(open.status, 200);
-    assert.match(await open.text(), /<script src="\/app.js">/);
+    assert.match(await open.text(), /<script src="\/app.js" defer>/);
     assert.equal(open.headers.get("cache-control"), "no-store");
     const cookie = open.headers.get("set-cookie") ?? "";
     assert.match(cookie, new RegExp(`^${cookieName(PORT)}=${TOKEN};`));
@@ -66,8 +66,8 @@ test("the page carries the newest flows only to a logged-in browser, escaped, un
     const html = await open.text();
     assert.equal(open.headers.get("cache-control"), "no-store");
     const data = block.exec(html);
-    assert.ok(data, "a data block before the script");
-    assert.ok(html.indexOf("first-page") < html.indexOf('<script src="/app.js">'));
+    assert.ok(data, "a data block for the deferred script");
+    assert.match(html, /<script src="\/app.js" defer>/);
     // The only "</script>" of the block is its own end; the flow's path comes back whole.
     assert.doesNotMatch(data[1], /</);
     const page = JSON.parse(data[1]);

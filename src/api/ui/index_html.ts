@@ -1,4 +1,8 @@
-/** The UI's page: an empty root that the bundled script (src/webui/, Preact) fills. */
+/**
+ * The UI's page: a root that the bundled script (src/webui/, Preact) fills; to a logged-in browser
+ * the server sends it with the list's newest rows already in it (src/api/ui_page.ts). The script
+ * is deferred: it loads while the page is parsed and painted, and runs once it is parsed.
+ */
 export const INDEX_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -8,11 +12,11 @@ export const INDEX_HTML = `<!doctype html>
 <title>mitm.ts</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/style.css">
+<script src="/app.js" defer></script>
 </head>
 <body>
-<div id="app"></div>
 <noscript>The mitm.ts web UI needs JavaScript.</noscript>
-<script src="/app.js"></script>
+<div id="app"></div>
 </body>
 </html>
 `;

@@ -2,6 +2,9 @@
  * The UI's styles. Colours are variables: light by default, dark when the system prefers it, and
  * either when chosen with the toggle (html[data-theme]). Contentview span kinds map to .k-KIND.
  */
+import { COLUMNS } from "../../webui/columns.ts";
+import { listCss } from "../../webui/list_html.ts";
+
 export const STYLE_CSS = `
 :root {
   --bg: #fff; --fg: #1d1d1f; --muted: #6b6b70; --line: #e2e2e6; --head: #f4f4f6;
@@ -153,4 +156,4 @@ tr.sse-comment, tr.sse-unfinished { color: var(--muted); }
 table.rules { width: 100%; margin-bottom: 8px; } table.rules input { width: 100%; }
 .overlay-box th { text-align: left; padding-right: 16px; }
 kbd { font: 12px ui-monospace, monospace; border: 1px solid var(--line); border-radius: 3px; padding: 0 4px; }
-`;
+${listCss(COLUMNS)}`;
