@@ -161,6 +161,7 @@ test("a leaf within 7 days of expiry is renewed once, however many callers notic
       return Promise.resolve({
         names,
         certPem: `leaf ${n}`,
+        chainPem: `leaf ${n}`,
         certDer: new Uint8Array(0),
         keyPem: "",
         keyType: "ecdsa",
