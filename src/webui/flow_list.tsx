@@ -170,7 +170,7 @@ export function FlowList(props: ListProps) {
 }
 
 function Badges({ f }: { f: Summary }) {
-  return <>{badges(f).map((b) => <b class={b.cls} title={b.title}>{b.text}</b>)}</>;
+  return <>{badges(f).map((b) => <b key={b.cls} class={b.cls} title={b.title}>{b.text}</b>)}</>;
 }
 
 function HeaderCell(props: {
