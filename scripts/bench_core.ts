@@ -110,27 +110,28 @@ async function oneShot(): Promise<void> {
   conn.close();
 }
 
+/**
+ * The in-memory network runs on promises alone: without a turn of the event loop now and then no
+ * timer would fire (the flow store's flush among them) until the run ends.
+ */
+function turn(i: number): Promise<unknown> | undefined {
+  return i % 32 === 31 ? new Promise((resolve) => setImmediate(resolve)) : undefined;
+}
+
 async function client(count: number): Promise<void> {
   if (newConn || viaConnect) {
-    for (let i = 0; i < count; i++) await oneShot();
+    for (let i = 0; i < count; i++) {
+      await turn(i);
+      await oneShot();
+    }
     return;
   }
   const conn = await net.connect({ host: "127.0.0.1", port: 8080 });
   const reader = new ResponseReader();
   for (let i = 0; i < count; i++) {
-    // The in-memory network runs on promises alone: without a turn of the event loop now and
-    // then no timer would fire (the flow store's flush among them) until the run ends.
-    if (i % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
+    await turn(i);
     await conn.write(request);
-    reader.expect("GET");
-    for (;;) {
-      const ev = reader.next();
-      if (ev === null) {
-        const chunk = await conn.read();
-        if (chunk === null) throw new Error("proxy closed the connection");
-        reader.feed(chunk);
-      } else if (ev.type === "end") break;
-    }
+    await readResponse(conn, reader, "GET");
   }
   conn.close();
 }
