@@ -126,6 +126,10 @@ export function openStoreFile(path: string, options: StoreFileOptions = {}): Sql
     throw new StoreFileError(`cannot open ${path}: ${oneLine(e)}`);
   }
   try {
+    // A reader (`mitm read`, `mitm web FILE`) waits up to 5 s for a lock another connection holds
+    // for a moment (a checkpoint as a writer closes, recovery after a crash) instead of failing
+    // at once with "database is locked". The proxy's own writer never waits on the disk.
+    if (options.readOnly) db.exec("PRAGMA busy_timeout = 5000");
     if (!options.readOnly) {
       // A new file gets 16 KiB pages: a flow's document row with a 1 KiB body is about 1.7 KB, and
       // 4 KiB pages hold two of them with a fifth of the page left over; 16 KiB pages hold nine,
