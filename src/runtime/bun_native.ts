@@ -23,7 +23,7 @@ import {
   NetError,
   type Network,
 } from "./types.ts";
-import { toNetError } from "./net_errors.ts";
+import { closedWhileSending, toNetError } from "./net_errors.ts";
 import { Gate, JOIN_LIMIT, joinInto, ReadQueue } from "./conn_parts.ts";
 import { resolveHost } from "./resolve.ts";
 
@@ -290,16 +290,10 @@ export class BunConn implements Conn {
     this.#pendingBytes = 0;
     if (this.#error) this.#input.fail(this.#error);
     else this.#input.end();
-    if (this.#drain.waiting) {
-      this.#drain.fail(this.#error ?? closedWhileSending());
-    }
+    this.#drain.failWaiting(() => this.#error ?? closedWhileSending());
     this.#flushed.open(); // nothing queued will be written, nor referenced, any more
     this.#resolveClosed();
   }
-}
-
-function closedWhileSending(): NetError {
-  return new NetError("closed", "connection closed while sending");
 }
 
 /** One handler table for every socket; the Conn lives in `socket.data`. */

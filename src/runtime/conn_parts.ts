@@ -33,9 +33,12 @@ export class Gate {
     reject?.(error);
   }
 
-  /** Someone waits: fail() would reach them (an error made for nobody costs a stack trace). */
-  get waiting(): boolean {
-    return this.#reject !== null;
+  /**
+   * Fails whoever waits, with an error made only if someone does (an error made for nobody costs
+   * a stack trace, on every connection that closes).
+   */
+  failWaiting(makeError: () => unknown): void {
+    if (this.#reject !== null) this.fail(makeError());
   }
 
   #reset(): void {

@@ -21,7 +21,7 @@ import {
   NetError,
   type Network,
 } from "./types.ts";
-import { toNetError } from "./net_errors.ts";
+import { closedWhileSending, toNetError } from "./net_errors.ts";
 import { Gate, JOIN_LIMIT, joinInto } from "./conn_parts.ts";
 import { resolveHost } from "./resolve.ts";
 
@@ -289,9 +289,7 @@ export class DenoConn implements Conn {
     try {
       this.#conn.close();
     } catch { /* already closed */ }
-    if (this.#drain.waiting) {
-      this.#drain.fail(this.#error ?? new NetError("closed", "connection closed while sending"));
-    }
+    this.#drain.failWaiting(() => this.#error ?? closedWhileSending());
     this.#flushed.open(); // nothing queued will be written, nor referenced, any more
     this.#resolveClosed();
   }

@@ -10,6 +10,7 @@ import {
   NetError,
   type Network,
 } from "./types.ts";
+import { closedWhileSending } from "./net_errors.ts";
 
 /** Bytes a side may queue before write() asks the writer to wait. */
 const HIGH_WATER = 64 * 1024;
@@ -130,11 +131,10 @@ export class MemoryConn implements Conn {
     return new Promise((resolve, reject) => this.peer.#blockedWriters.push({ resolve, reject }));
   }
 
-  /** Wakes this side's blocked write() calls. */
   /** Blocked writers learn that the connection closed (the error is made only for them). */
   #failWriters(): void {
     if (this.#blockedWriters.length === 0) return;
-    this.#releaseWriters(new NetError("closed", "connection closed while sending"));
+    this.#releaseWriters(closedWhileSending());
   }
 
   #releaseWriters(error?: unknown): void {

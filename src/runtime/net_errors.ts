@@ -1,5 +1,10 @@
 import { NetError } from "./types.ts";
 
+/** What a write still waiting for its connection to drain learns when the connection closes. */
+export function closedWhileSending(): NetError {
+  return new NetError("closed", "connection closed while sending");
+}
+
 /** Maps a runtime's socket error to a NetError whose message a person can act on. */
 export function toNetError(e: unknown): NetError {
   if (e instanceof NetError) return e;

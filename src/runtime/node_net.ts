@@ -13,7 +13,7 @@ import {
   NetError,
   type Network,
 } from "./types.ts";
-import { toNetError } from "./net_errors.ts";
+import { closedWhileSending, toNetError } from "./net_errors.ts";
 import { Gate, JOIN_LIMIT, joinChunks, ReadQueue } from "./conn_parts.ts";
 import { resolveHost } from "./resolve.ts";
 
@@ -93,9 +93,7 @@ export class SocketConn implements Conn {
         // Writes that never went: nothing more will, so no one waits for them.
         for (const resolve of this.#flushWaiters.splice(0)) resolve();
         this.#input.end();
-        if (this.#drain.waiting) {
-          this.#drain.fail(this.#input.error ?? closedWhileSending());
-        }
+        this.#drain.failWaiting(() => this.#input.error ?? closedWhileSending());
         resolveClosed();
       }],
       ["drain", () => this.#drain.open()],
@@ -213,10 +211,6 @@ export class SocketConn implements Conn {
     if (this.#socket.destroyed) return;
     this.#socket.destroy();
   }
-}
-
-function closedWhileSending(): NetError {
-  return new NetError("closed", "connection closed while sending");
 }
 
 function prepare(socket: net.Socket): SocketConn {
