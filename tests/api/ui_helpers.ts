@@ -6,11 +6,12 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Page } from "playwright-core";
-import type { WebServer } from "../../src/api/web.ts";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { startWeb, type WebServer } from "../../src/api/web.ts";
 import { Flow, FlowRequest, FlowResponse } from "../../src/flow/flow.ts";
 import { HeaderList } from "../../src/http/headers.ts";
 import { ROOT } from "../e2e/helpers.ts";
+import { withProxy } from "../e2e/https_helpers.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const skipBrowser = existsSync(CHROMIUM)
@@ -75,6 +76,28 @@ export async function withBrowserOn(
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * A proxy with its web UI and a Chromium to open it in, for tests that make their own contexts
+ * and pages (routes, held clocks, several pages); all closed after `fn`.
+ */
+export async function withUiBrowser(
+  fn: (web: WebServer, browser: Browser) => Promise<void>,
+): Promise<void> {
+  await withProxy({}, async (proxy) => {
+    const web = await startWeb(proxy, { port: 0 });
+    try {
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      try {
+        await fn(web, browser);
+      } finally {
+        await browser.close();
+      }
+    } finally {
+      await web.close();
+    }
+  });
 }
 
 export function syntheticFlow(i: number, now = Date.now()): Flow {
