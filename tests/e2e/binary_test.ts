@@ -2,7 +2,7 @@
  * The single executable: built for real with `bun build --compile`, copied to an empty directory
  * and run with an empty environment (no deno, bun, node_modules or PATH), it answers --help,
  * proxies a request and intercepts an https one, and loads (and reloads) an addon script given
- * with -s, and serves HTTP/2 with the new core. `deno compile` is tried too; it needs to download its runtime (denort), so it
+ * with -s, serves HTTP/2 with the new core, and serves the web UI (opened in Chromium). `deno compile` is tried too; it needs to download its runtime (denort), so it
  * is skipped, with that reason, where dl.deno.land cannot be resolved.
  */
 import { test } from "node:test";
@@ -30,6 +30,7 @@ import { BUN_FLAGS, bunCompileArgs } from "../../scripts/bun_compile.ts";
 import { flowToJson } from "../../src/flow/serialize.ts";
 import { simpleFlow } from "../flow/helpers.ts";
 import { Encoder, grpcFrame } from "../protobuf/encode.ts";
+import { skipBrowser, withBrowserOn } from "../api/ui_helpers.ts";
 
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
 const DENO = join(ROOT, "node_modules", ".bin", "deno");
@@ -384,6 +385,54 @@ test("the Bun executable carries CONNECT inside an h2 stream, TLS intercepted", 
     await new Promise((r) => child.exitCode !== null ? r(null) : child.on("exit", r));
     await secure.close();
     await plain.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the Bun executable serves the web UI: the newest flows in the page, then the live list", {
+  timeout: 180_000,
+  skip: skipBrowser,
+}, async () => {
+  const binary = await bunBinary();
+  const dir = mkdtempSync(join(tmpdir(), "mitm-bin-ui-"));
+  const lonely = join(dir, "mitm");
+  copyFileSync(binary, lonely);
+  const origin = await rawServer((s) =>
+    s.on("data", () => s.end("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nfrom origin"))
+  );
+  const child = spawn(lonely, ["-p", "0", "--web-port", "0", "--confdir", join(dir, "conf")], {
+    env: {},
+    cwd: dir,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    const out = String(
+      await readUntil(child.stdout as never, (b) => /Web UI: +\S+/.test(String(b))),
+    );
+    const proxyUrl = /listening at (\S+)/.exec(out)![1];
+    const uiUrl = /Web UI: +(\S+)/.exec(out)![1];
+    const r = await curl(["--noproxy", "", "-x", proxyUrl, `http://127.0.0.1:${origin.port}/seen`]);
+    assert.equal(r.stdout, "from origin", r.stderr);
+    // The server's rows (before the script) carry the flow once the store has it; the live list
+    // takes over and opens it.
+    const rowWithFlow = /class="row[^"]*" data-id="[^"]+"[\s\S]*\/seen/;
+    let html = "";
+    for (let i = 0; i < 50 && !rowWithFlow.test(html); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      const page = await fetch(uiUrl);
+      assert.equal(page.status, 200);
+      html = await page.text();
+    }
+    assert.match(html, rowWithFlow);
+    await withBrowserOn({ uiUrl }, async (ui) => {
+      await ui.waitForSelector("#filter");
+      await ui.click(".row[data-id]:has-text('/seen')");
+      await ui.waitForSelector("#details h2.url:has-text('/seen')");
+    });
+  } finally {
+    process.kill(child.pid!, "SIGTERM");
+    await new Promise((r) => child.on("exit", r));
+    await origin.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
