@@ -1,9 +1,10 @@
 /**
  * The single executable: built for real with `bun build --compile`, copied to an empty directory
  * and run with an empty environment (no deno, bun, node_modules or PATH), it answers --help,
- * proxies a request and intercepts an https one, and loads (and reloads) an addon script given
- * with -s, serves HTTP/2 with the new core, and serves the web UI (opened in Chromium). `deno compile` is tried too; it needs to download its runtime (denort), so it
- * is skipped, with that reason, where dl.deno.land cannot be resolved.
+ * proxies a request and intercepts an https one, loads (and reloads) an addon script given with
+ * -s, serves HTTP/2 with the new core, and serves the web UI (opened in Chromium). `deno compile`
+ * is tried too; it needs to download its runtime (denort), so it is skipped, with that reason,
+ * where dl.deno.land cannot be resolved.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
