@@ -6,6 +6,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http2 from "node:http2";
+import net from "node:net";
+import tls from "node:tls";
 import { AddonManager } from "../../src/addons/manager.ts";
 import type { Flow } from "../../src/flow/flow.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -228,6 +230,81 @@ describe("WebSockets over HTTP/2 (RFC 8441)", () => {
     assert.deepEqual(texts(true), ["changed", "two", "close"]);
     assert.deepEqual(texts(false), ["h2 echo: changed", "h2 echo: two", "close"]);
     assert.equal(flow.websocket!.closeCode, 4000);
+  });
+
+  for (const origin of ["HTTP/1.1", "h2"]) {
+    test(`the client's connection dropped with a WebSocket open (${origin} origin): the flow ends with the error`, async () => {
+      const p = await proxyWithHooks((ctx) => new RegularMode(ctx));
+      const { session, ws } = origin === "h2"
+        ? await openH2WebSocket(p.port, `127.0.0.1:${h2Ws.port}`, "/dropped", "https")
+        : await openH2WebSocket(p.port, `127.0.0.1:${h1Ws.port}`, "/dropped");
+      try {
+        ws.send(Opcode.Text, "hello");
+        await ws.waitFrames(1);
+        session.destroy(); // the TCP connection closes, no GOAWAY, no RST_STREAM
+        const deadline = Date.now() + 4_000; // within the test runner's 5 s
+        while (!p.done.some((f) => f.websocket !== null) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        await p.close();
+      }
+      const flow = p.done.find((f) => f.websocket !== null);
+      assert.ok(flow, "the WebSocket flow is done");
+      assert.equal(flow.websocket!.closeCode, 1006);
+      assert.match(flow.error?.message ?? "", /client/);
+      assert.notEqual(flow.websocket!.timestampEnd, null);
+    });
+  }
+
+  test("in a CONNECT tunnel (TLS, h2 inside), closed by both sides, then the client hangs up: the flow is done", async () => {
+    // As Chromium does: its side of the stream stays open after the closing handshake.
+    const p = await proxyWithHooks((ctx) => new RegularMode(ctx));
+    const raw = net.connect(p.port, "127.0.0.1");
+    await new Promise<void>((r) => raw.once("connect", () => r()));
+    raw.write(`CONNECT 127.0.0.1:${h2Ws.port} HTTP/1.1\r\nHost: 127.0.0.1:${h2Ws.port}\r\n\r\n`);
+    await new Promise<void>((r) => raw.once("data", () => r()));
+    const secure = tls.connect({ socket: raw, ALPNProtocols: ["h2"], rejectUnauthorized: false });
+    await new Promise<void>((r) => secure.once("secureConnect", () => r()));
+    const session = http2.connect(`https://127.0.0.1:${h2Ws.port}`, {
+      createConnection: () => secure,
+    });
+    session.on("error", () => {});
+    try {
+      await new Promise((r) => session.once("remoteSettings", r));
+      const stream = session.request({
+        ":method": "CONNECT",
+        ":protocol": "websocket",
+        ":scheme": "https",
+        ":authority": `127.0.0.1:${h2Ws.port}`,
+        ":path": "/tunnelled",
+        "sec-websocket-version": "13",
+      }, { endStream: false });
+      stream.on("error", () => {});
+      const status = await new Promise<number>((r) =>
+        stream.once("response", (h) => r(Number(h[":status"])))
+      );
+      const ws = new H2WebSocket(stream, status);
+      assert.equal(ws.status, 200);
+      ws.send(Opcode.Text, "hello");
+      await ws.waitFrames(1);
+      ws.send(Opcode.Close, new Uint8Array([0x03, 0xe8])); // 1000, and the stream stays open
+      await ws.waitEnd(); // the origin's close, then the end of its side
+      assert.equal(ws.frames.at(-1)?.opcode, Opcode.Close);
+      raw.destroy();
+      const deadline = Date.now() + 4_000; // within the test runner's 5 s
+      while (!p.done.some((f) => f.websocket !== null) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      session.destroy();
+      await p.close();
+    }
+    const flow = p.done.find((f) => f.websocket !== null);
+    assert.ok(flow, "the WebSocket flow is done");
+    assert.equal(flow.websocket!.closeCode, 1000);
+    assert.equal(flow.websocket!.closedByClient, true);
+    assert.equal(flow.error, null);
   });
 
   test("other streams of the connection go on while a WebSocket is open", async () => {

@@ -12,7 +12,7 @@ import {
   SendData,
 } from "../../src/proxy/core/commands.ts";
 import { ConnState, Server, tlsState } from "../../src/proxy/core/connection.ts";
-import { DataReceived, Start } from "../../src/proxy/core/events.ts";
+import { ConnectionClosed, DataReceived, Start } from "../../src/proxy/core/events.ts";
 import { HttpLayer } from "../../src/proxy/layers/http/layer.ts";
 import { Http2Server } from "../../src/proxy/layers/http/http2_server.ts";
 import { Http2Client } from "../../src/proxy/layers/http/http2_client.ts";
@@ -22,6 +22,9 @@ import { PriorKnowledgeSniffer } from "../../src/proxy/layers/http/prior_knowled
 import { NextLayer } from "../../src/proxy/layers/next_layer.ts";
 import type { Flow } from "../../src/flow/flow.ts";
 import { ErrorCode } from "../../src/http2/mod.ts";
+import { encodeFrame, Opcode, randomMask } from "../../src/websocket/mod.ts";
+import { WebSocketData } from "../../src/flow/websocket.ts";
+import type { WebSocketHandshakeData } from "../../src/proxy/layers/http/websocket.ts";
 import { Drive, H2Peer } from "./h2_harness.ts";
 import { b, context } from "./layer_helpers.ts";
 
@@ -292,6 +295,68 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
     client.read();
     assert.deepEqual(client.kinds(id), ["response 403", "data", "end"]);
   });
+
+  for (const how of ["its connection closes", "it resets the stream"]) {
+    test(`RFC 8441: after the closing handshake the client's side is still open; ${how}: the flow is done`, () => {
+      const { ctx, drive, client } = h2Client();
+      // The driver's services check the 101 (async SHA-1); here: a valid one, no deflate.
+      drive.onHook = (hook) => {
+        if (hook.name !== "websocket_handshake") return;
+        const data = hook.data as WebSocketHandshakeData;
+        data.flow.websocket = new WebSocketData();
+        data.deflate = false;
+      };
+      const id = client.h2.request(
+        [
+          [":method", "CONNECT"],
+          [":protocol", "websocket"],
+          [":scheme", "http"],
+          [":authority", "ws.test"],
+          [":path", "/chat"],
+          ["sec-websocket-version", "13"],
+        ],
+        false,
+      );
+      client.flush();
+      const server = drive.servers[0];
+      assert.match(dec(drive.take(server)), /^GET \/chat HTTP\/1\.1\r\n/);
+      drive.send(
+        new DataReceived(
+          server,
+          b(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+              "Sec-WebSocket-Accept: checked-by-the-hook\r\n\r\n",
+          ),
+        ),
+      );
+      client.read();
+      assert.deepEqual(client.kinds(id), ["response 200"], client.body(id));
+      // The client closes (1000); the origin answers with its close and hangs up.
+      const code = new Uint8Array([0x03, 0xe8]);
+      client.h2.sendData(
+        id,
+        encodeFrame({ opcode: Opcode.Close, payload: code, mask: randomMask() }),
+      );
+      client.flush();
+      drive.send(
+        new DataReceived(server, encodeFrame({ opcode: Opcode.Close, payload: code, mask: null })),
+      );
+      drive.send(new ConnectionClosed(server));
+      client.read();
+      assert.deepEqual(client.kinds(id), ["response 200", "data", "end"]);
+      assert.deepEqual(flows(drive), [], "the client has not ended its side yet");
+      if (how === "its connection closes") drive.send(new ConnectionClosed(ctx.client));
+      else {
+        client.h2.reset(id, ErrorCode.CANCEL);
+        client.flush();
+      }
+      const done = flows(drive);
+      assert.equal(done.length, 1);
+      assert.equal(done[0].websocket?.closeCode, 1000);
+      assert.equal(done[0].websocket?.closedByClient, true);
+      assert.equal(done[0].error, null, "the closing handshake was complete");
+    });
+  }
 
   test("an origin connected before the client's handshake (server-first TLS): its early SETTINGS are kept", () => {
     const ctx = context();

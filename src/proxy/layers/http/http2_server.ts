@@ -39,6 +39,12 @@ export class Http2Server extends Http2Layer {
   readonly streams = new Set<number>();
   /** Streams that are RFC 8441 WebSocket handshakes (their 101 goes out as 200). */
   readonly #webSockets = new Set<number>();
+  /**
+   * WebSocket streams one side of which has ended (the client's DATA or our response): the
+   * stream is done when the other side ends too. Until then the client's reset, or its
+   * connection's end, must still reach the flow.
+   */
+  readonly #halfEnded = new Set<number>();
   #goaway = false;
   /**
    * Response heads not sent yet: each waits for what follows it in the same step, so that a
@@ -76,6 +82,10 @@ export class Http2Server extends Http2Layer {
       }
     } else if (event instanceof ResponseHeaders) {
       const ws = this.#webSockets.has(event.streamId) && event.head.status === 101;
+      if (!ws && this.#webSockets.delete(event.streamId)) {
+        // A WebSocket refused: a plain response, whose end ends the stream.
+        this.#halfEnded.delete(event.streamId);
+      }
       const fields = responseToH2(ws ? extendedConnectAnswer(event.head) : event.head);
       if (event.endStream) {
         this.#sendHeadOrReset(event.streamId, fields, true);
@@ -109,6 +119,7 @@ export class Http2Server extends Http2Layer {
       this.#pendingHeads.delete(event.streamId);
       this.streams.delete(event.streamId);
       this.#webSockets.delete(event.streamId);
+      this.#halfEnded.delete(event.streamId);
       this.resetStream(
         event.streamId,
         event.graceful ? ErrorCode.NO_ERROR : ErrorCode.INTERNAL_ERROR,
@@ -123,6 +134,7 @@ export class Http2Server extends Http2Layer {
       case "request": {
         if (isExtendedConnectWebSocket(ev.pseudo)) {
           this.#onWebSocket(ev.streamId, ev.pseudo, ev.headers, out);
+          if (ev.endStream) this.#webSocketSideEnded(ev.streamId);
           return;
         }
         if (ev.pseudo.method === "CONNECT" && ev.pseudo.protocol !== undefined) {
@@ -157,13 +169,17 @@ export class Http2Server extends Http2Layer {
           this.received(ev.streamId, ev.streamId, ev.data.length);
           out.push(new ReceiveHttp(new RequestData(ev.streamId, ev.data)));
         }
-        if (ev.endStream) out.push(new ReceiveHttp(new RequestEnd(ev.streamId)));
+        if (ev.endStream) {
+          out.push(new ReceiveHttp(new RequestEnd(ev.streamId)));
+          this.#webSocketSideEnded(ev.streamId);
+        }
         return;
       case "trailers":
         out.push(new ReceiveHttp(new RequestEnd(ev.streamId, trailersFromH2(ev.headers))));
         return;
       case "reset":
         this.#webSockets.delete(ev.streamId);
+        this.#halfEnded.delete(ev.streamId);
         if (this.streams.delete(ev.streamId)) {
           const why = ev.remote
             ? `client reset the stream (${codeName(ev.code)})`
@@ -242,8 +258,25 @@ export class Http2Server extends Http2Layer {
     this.flush(out);
   }
 
-  /** The response is complete; the stream is done once the request is too (or never mind it). */
+  /**
+   * The response is complete; the stream is done (what the client still sends on a plain request
+   * stream is not waited for), except a WebSocket's whose client side is still open.
+   */
   #ended(streamId: number): void {
+    if (this.#webSockets.has(streamId)) {
+      this.#webSocketSideEnded(streamId);
+      return;
+    }
+    this.streams.delete(streamId);
+  }
+
+  /** One side of a WebSocket stream ended; with both, the stream is done. */
+  #webSocketSideEnded(streamId: number): void {
+    if (!this.#webSockets.has(streamId)) return;
+    if (!this.#halfEnded.delete(streamId)) {
+      this.#halfEnded.add(streamId);
+      return;
+    }
     this.streams.delete(streamId);
     this.#webSockets.delete(streamId);
   }
