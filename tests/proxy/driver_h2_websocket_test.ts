@@ -87,14 +87,20 @@ class H2WebSocket {
   }
 }
 
-/** Opens an h2c session to the proxy and an RFC 8441 WebSocket to `authority` + `path`. */
+/**
+ * Opens an h2c session to the proxy (or h2 over `tunnel`, a TLS connection through a CONNECT
+ * tunnel) and an RFC 8441 WebSocket to `authority` + `path`.
+ */
 async function openH2WebSocket(
   proxyPort: number,
   authority: string,
   path: string,
   scheme = "http",
+  tunnel?: tls.TLSSocket,
 ) {
-  const session = http2.connect(`http://127.0.0.1:${proxyPort}`);
+  const session = tunnel
+    ? http2.connect(`https://${authority}`, { createConnection: () => tunnel })
+    : http2.connect(`http://127.0.0.1:${proxyPort}`);
   session.on("error", () => {});
   // node:http2 refuses :protocol until the peer's SETTINGS allowed it.
   const settings = await new Promise<http2.Settings>((r) => session.once("remoteSettings", r));
@@ -111,6 +117,14 @@ async function openH2WebSocket(
     stream.once("error", reject);
   });
   return { session, settings, ws: new H2WebSocket(stream, status) };
+}
+
+/** Waits (within the test runner's 5 s) until a WebSocket flow is among `done`. */
+async function webSocketFlowDone(done: Flow[]): Promise<void> {
+  const deadline = Date.now() + 4_000;
+  while (!done.some((f) => f.websocket !== null) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** websocket_message: the client's "change me" becomes "changed"; every flow is kept. */
@@ -242,10 +256,7 @@ describe("WebSockets over HTTP/2 (RFC 8441)", () => {
         ws.send(Opcode.Text, "hello");
         await ws.waitFrames(1);
         session.destroy(); // the TCP connection closes, no GOAWAY, no RST_STREAM
-        const deadline = Date.now() + 4_000; // within the test runner's 5 s
-        while (!p.done.some((f) => f.websocket !== null) && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        await webSocketFlowDone(p.done);
       } finally {
         await p.close();
       }
@@ -266,25 +277,14 @@ describe("WebSockets over HTTP/2 (RFC 8441)", () => {
     await new Promise<void>((r) => raw.once("data", () => r()));
     const secure = tls.connect({ socket: raw, ALPNProtocols: ["h2"], rejectUnauthorized: false });
     await new Promise<void>((r) => secure.once("secureConnect", () => r()));
-    const session = http2.connect(`https://127.0.0.1:${h2Ws.port}`, {
-      createConnection: () => secure,
-    });
-    session.on("error", () => {});
+    const { session, ws } = await openH2WebSocket(
+      p.port,
+      `127.0.0.1:${h2Ws.port}`,
+      "/tunnelled",
+      "https",
+      secure,
+    );
     try {
-      await new Promise((r) => session.once("remoteSettings", r));
-      const stream = session.request({
-        ":method": "CONNECT",
-        ":protocol": "websocket",
-        ":scheme": "https",
-        ":authority": `127.0.0.1:${h2Ws.port}`,
-        ":path": "/tunnelled",
-        "sec-websocket-version": "13",
-      }, { endStream: false });
-      stream.on("error", () => {});
-      const status = await new Promise<number>((r) =>
-        stream.once("response", (h) => r(Number(h[":status"])))
-      );
-      const ws = new H2WebSocket(stream, status);
       assert.equal(ws.status, 200);
       ws.send(Opcode.Text, "hello");
       await ws.waitFrames(1);
@@ -292,10 +292,7 @@ describe("WebSockets over HTTP/2 (RFC 8441)", () => {
       await ws.waitEnd(); // the origin's close, then the end of its side
       assert.equal(ws.frames.at(-1)?.opcode, Opcode.Close);
       raw.destroy();
-      const deadline = Date.now() + 4_000; // within the test runner's 5 s
-      while (!p.done.some((f) => f.websocket !== null) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await webSocketFlowDone(p.done);
     } finally {
       session.destroy();
       await p.close();
