@@ -54,3 +54,19 @@ test("WebSocket messages: one line each at detail 2, whole at 3, and the close",
   assert.match(formatFlow(flow, 3, false), new RegExp(`^  ws < text 100b ${long}$`, "m"));
   assert.doesNotMatch(formatFlow(flow, 1, false), /WebSocket/);
 });
+
+test("a CONNECT shows its target as host:port, not as a URL", () => {
+  const flow = simpleFlow("");
+  flow.request.method = "CONNECT";
+  flow.request.port = 443;
+  flow.request.path = "";
+  flow.response = null;
+  flow.error = {
+    message: "could not connect to 127.0.0.1:443: DNS lookup failed",
+    timestamp: T0 + 3,
+  };
+  assert.equal(
+    formatFlow(flow, 1, false),
+    "127.0.0.1:40000: CONNECT 127.0.0.1:443 3ms error: could not connect to 127.0.0.1:443: DNS lookup failed\n",
+  );
+});
