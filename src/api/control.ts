@@ -77,7 +77,8 @@ export class Control {
         void live.responseheaders?.(flow);
       },
       error: (flow) => {
-        store.update(flow);
+        // Added if new: a failed CONNECT or TLS handshake is a flow that had no requestheaders.
+        store.add(flow);
         void live.error?.(flow);
       },
       flow_done: (flow) => {

@@ -9,7 +9,7 @@ import { flowPath } from "./api.ts";
 import { BodyView } from "./body_view.tsx";
 import { CommentEditor } from "./comment.tsx";
 import { Editor } from "./editor.tsx";
-import { clock, dateTime, headerValues, size } from "./format.ts";
+import { clock, dateTime, headerValues, requestTarget, size } from "./format.ts";
 import type { CertificateInfo, FlowDetail, Headers, Message, Peer } from "./types.ts";
 import { Waterfall } from "./waterfall.tsx";
 import { WebSocketMessages } from "./websocket.tsx";
@@ -33,6 +33,7 @@ export function Details(props: { flow: FlowDetail; actions: DetailActions; versi
   const [tab, setTab] = useState<Tab>(flow.response ? "response" : "request");
   const [editing, setEditing] = useState<string | null>(null);
   const base = flowPath(flow.id);
+  const target = requestTarget(flow.request);
   const tabs: Tab[] = ["request", "response", "connection", "timing"];
   if (flow.websocket) tabs.push("websocket");
   const shown = tabs.includes(tab) ? tab : "request";
@@ -88,8 +89,8 @@ export function Details(props: { flow: FlowDetail; actions: DetailActions; versi
         </select>
         <button type="button" id="delete" onClick={actions.remove}>Delete (d)</button>
       </div>
-      <h2 class="url" title={flow.request.url}>
-        {flow.request.method} {flow.request.url}
+      <h2 class="url" title={target}>
+        {flow.request.method} {target}
       </h2>
       {flow.error ? <p class="error">Error: {flow.error.message}</p> : null}
       <CommentEditor comment={flow.comment ?? ""} onSave={actions.setComment} />
@@ -109,7 +110,7 @@ export function Details(props: { flow: FlowDetail; actions: DetailActions; versi
         ? (
           <div class="tab-body">
             <pre class="line">
-              {flow.request.method} {flow.request.url} {flow.request.httpVersion}
+              {flow.request.method} {target} {flow.request.httpVersion}
             </pre>
             <HeaderTable headers={flow.request.headers} />
             <PairTable title="Query" pairs={queryPairs(flow.request.url)} />

@@ -92,3 +92,14 @@ export function utf8(bytes: Uint8Array): string | null {
     return null;
   }
 }
+
+/**
+ * The request's target as its request line names it: host:port for CONNECT (the authority form,
+ * RFC 9110 section 9.3.6), the URL otherwise.
+ */
+export function requestTarget(
+  r: { method: string; url: string; host: string; port: number },
+): string {
+  if (r.method !== "CONNECT") return r.url;
+  return `${r.host.includes(":") ? `[${r.host}]` : r.host}:${r.port}`;
+}
