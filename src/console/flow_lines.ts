@@ -29,7 +29,7 @@ export function flowLines(flow: Flow, tab: Tab, view: ViewName): Line[] {
   switch (tab) {
     case "request":
       return messageLines(
-        `${flow.request.method} ${flow.request.url} ${flow.request.httpVersion}`,
+        `${flow.request.method} ${flow.request.target} ${flow.request.httpVersion}`,
         flow.request,
         view,
         flow.request.path,

@@ -8,7 +8,6 @@ import { renderBody } from "../../contentviews/mod.ts";
 import type { Flow, FlowRequest, FlowResponse } from "../../flow/flow.ts";
 import type { Filter } from "../../filter/mod.ts";
 import type { Addon } from "../types.ts";
-import { formatAuthority } from "../../http1/target.ts";
 
 export interface DumperOptions {
   /** 0 prints nothing, 1 one line per flow, 2 adds headers, 3 adds bodies. */
@@ -48,11 +47,7 @@ export function formatFlow(flow: Flow, detail: number, color: boolean): string {
   const c = color ? C : PLAIN;
   const { request, response, error } = flow;
   const client = `${flow.client.address}:${flow.client.port}`;
-  // CONNECT names its target in authority form (RFC 9110 section 9.3.6), as mitmdump shows it.
-  const target = request.method === "CONNECT"
-    ? formatAuthority(request.host, request.port)
-    : request.url;
-  let line = `${c.dim(client + ":")} ${c.bold(request.method)} ${target}`;
+  let line = `${c.dim(client + ":")} ${c.bold(request.method)} ${request.target}`;
   if (response) {
     const status = `${response.status} ${response.reason}`.trimEnd();
     const paint = response.status >= 500
