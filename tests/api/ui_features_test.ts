@@ -10,7 +10,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { startWeb } from "../../src/api/web.ts";
-import { curlVia, withProxy } from "../e2e/https_helpers.ts";
+import { withProxy } from "../e2e/https_helpers.ts";
+import { withWeb } from "./web_helpers.ts";
 import { PNG, viaProxy, waitFor, withOrigin } from "./helpers.ts";
 import { artifact, expectColumn, skipBrowser as skip, withBrowserOn } from "./ui_helpers.ts";
 
@@ -351,22 +352,16 @@ test("a failed CONNECT is a row; its details name the target as host:port", {
   timeout: 180_000,
   skip,
 }, async () => {
-  await withProxy({}, async (proxy) => {
-    const web = await startWeb(proxy, { port: 0 });
-    try {
-      await withBrowserOn(web, async (page) => {
-        // Port 9 on loopback refuses: the tunnel fails, and curl's https request with it.
-        const r = await curlVia(proxy.url, ["-sS", "https://127.0.0.1:9/"]);
-        assert.notEqual(r.code, 0);
-        await page.click(".row[data-id].failed");
-        await page.waitForSelector("#details h2.url");
-        assert.equal(
-          (await page.textContent("#details h2.url"))?.replace(/\s+/g, " ").trim(),
-          "CONNECT 127.0.0.1:9",
-        );
-      }, { allowErrors: /ERR_CONNECTION/ });
-    } finally {
-      await web.close();
-    }
+  await withWeb({}, async ({ web, via }) => {
+    await withBrowserOn(web, async (page) => {
+      // Port 9 on loopback refuses: the tunnel fails, and curl's https request with it.
+      assert.notEqual((await via(["-sS", "https://127.0.0.1:9/"])).code, 0);
+      await page.click(".row[data-id].failed");
+      await page.waitForSelector("#details h2.url");
+      assert.equal(
+        (await page.textContent("#details h2.url"))?.replace(/\s+/g, " ").trim(),
+        "CONNECT 127.0.0.1:9",
+      );
+    }, { allowErrors: /ERR_CONNECTION/ });
   });
 });

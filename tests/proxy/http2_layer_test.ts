@@ -4,6 +4,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  CallHook,
   CloseConnection,
   Disarm,
   OpenConnection,
@@ -22,7 +23,7 @@ import { PriorKnowledgeSniffer } from "../../src/proxy/layers/http/prior_knowled
 import { NextLayer } from "../../src/proxy/layers/next_layer.ts";
 import type { Flow } from "../../src/flow/flow.ts";
 import { ErrorCode } from "../../src/http2/mod.ts";
-import { encodeFrame, Opcode, randomMask } from "../../src/websocket/mod.ts";
+import { encodeFrame, FrameParser, Opcode, randomMask } from "../../src/websocket/mod.ts";
 import { WebSocketData } from "../../src/flow/websocket.ts";
 import type { WebSocketHandshakeData } from "../../src/proxy/layers/http/websocket.ts";
 import { Drive, H2Peer } from "./h2_harness.ts";
@@ -57,6 +58,37 @@ function get(path: string, authority = "example.com", scheme = "https") {
 function flows(drive: Drive): Flow[] {
   return drive.commands.filter((c) => c.toString() === "CallHook(flow_done)").map((c) =>
     (c as unknown as { data: Flow }).data
+  );
+}
+
+/** An HTTP/1.1 origin's 101 (its Sec-WebSocket-Accept is checked by the hook, answered below). */
+const SWITCHING = b(
+  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+    "Sec-WebSocket-Accept: checked-by-the-hook\r\n\r\n",
+);
+
+/** Answers websocket_handshake as the driver's services do for a valid 101 (no deflate). */
+function acceptWebSockets(drive: Drive): void {
+  drive.onHook = (hook) => {
+    if (hook.name !== "websocket_handshake") return;
+    const data = hook.data as WebSocketHandshakeData;
+    data.flow.websocket = new WebSocketData();
+    data.deflate = false;
+  };
+}
+
+/** An RFC 8441 extended CONNECT for a WebSocket at `path` (not flushed); its stream id. */
+function extendedConnect(client: H2Peer, path: string): number {
+  return client.h2.request(
+    [
+      [":method", "CONNECT"],
+      [":protocol", "websocket"],
+      [":scheme", "http"],
+      [":authority", "ws.test"],
+      [":path", path],
+      ["sec-websocket-version", "13"],
+    ],
+    false,
   );
 }
 
@@ -269,17 +301,7 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
   test("RFC 8441: SETTINGS_ENABLE_CONNECT_PROTOCOL, and extended CONNECT becomes an HTTP/1.1 Upgrade", () => {
     const { drive, client } = h2Client();
     assert.equal(client.h2.remoteSettings.enableConnectProtocol, true);
-    const id = client.h2.request(
-      [
-        [":method", "CONNECT"],
-        [":protocol", "websocket"],
-        [":scheme", "http"],
-        [":authority", "ws.test"],
-        [":path", "/chat?x=1"],
-        ["sec-websocket-version", "13"],
-      ],
-      false,
-    );
+    const id = extendedConnect(client, "/chat?x=1");
     client.flush();
     const server = drive.servers[0];
     const head = dec(drive.take(server));
@@ -299,36 +321,12 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
   for (const how of ["its connection closes", "it resets the stream"]) {
     test(`RFC 8441: after the closing handshake the client's side is still open; ${how}: the flow is done`, () => {
       const { ctx, drive, client } = h2Client();
-      // The driver's services check the 101 (async SHA-1); here: a valid one, no deflate.
-      drive.onHook = (hook) => {
-        if (hook.name !== "websocket_handshake") return;
-        const data = hook.data as WebSocketHandshakeData;
-        data.flow.websocket = new WebSocketData();
-        data.deflate = false;
-      };
-      const id = client.h2.request(
-        [
-          [":method", "CONNECT"],
-          [":protocol", "websocket"],
-          [":scheme", "http"],
-          [":authority", "ws.test"],
-          [":path", "/chat"],
-          ["sec-websocket-version", "13"],
-        ],
-        false,
-      );
+      acceptWebSockets(drive);
+      const id = extendedConnect(client, "/chat");
       client.flush();
       const server = drive.servers[0];
       assert.match(dec(drive.take(server)), /^GET \/chat HTTP\/1\.1\r\n/);
-      drive.send(
-        new DataReceived(
-          server,
-          b(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-              "Sec-WebSocket-Accept: checked-by-the-hook\r\n\r\n",
-          ),
-        ),
-      );
+      drive.send(new DataReceived(server, SWITCHING));
       client.read();
       assert.deepEqual(client.kinds(id), ["response 200"], client.body(id));
       // The client closes (1000); the origin answers with its close and hangs up.
@@ -357,6 +355,46 @@ describe("Http2Server: an h2 client through the HttpLayer", () => {
       assert.equal(done[0].error, null, "the closing handshake was complete");
     });
   }
+
+  test("RFC 8441: frames the client sent before the handshake's answer go to the origin after it", () => {
+    const { drive, client } = h2Client();
+    acceptWebSockets(drive);
+    const id = extendedConnect(client, "/early");
+    const early = new TextEncoder().encode("too soon");
+    client.h2.sendData(
+      id,
+      encodeFrame({ opcode: Opcode.Text, payload: early, mask: randomMask() }),
+    );
+    client.flush();
+    const server = drive.servers[0];
+    assert.match(
+      dec(drive.take(server)),
+      /^GET \/early HTTP\/1\.1\r\n[\s\S]*\r\n\r\n$/,
+      "the head only",
+    );
+    drive.send(new DataReceived(server, SWITCHING));
+    client.read();
+    assert.deepEqual(client.kinds(id), ["response 200"]);
+    const frames = new FrameParser({ masked: true }).push(drive.take(server));
+    assert.deepEqual(frames.map((f) => dec(f.payload)), ["too soon"]);
+    const flow = drive.all(CallHook).find((c) => c.name === "websocket_message")!.data as Flow;
+    assert.equal(flow.websocket!.messages[0]?.text, "too soon");
+    assert.equal(flow.request.bodySize, 0, "not counted as a request body");
+  });
+
+  test("RFC 8441: more than 64 KiB before the handshake's answer: a 400 saying why", () => {
+    const { drive, client } = h2Client();
+    const id = extendedConnect(client, "/flood");
+    client.flush();
+    for (let i = 0; i < 5; i++) {
+      client.h2.sendData(id, new Uint8Array(16_000));
+      client.flush();
+      client.read(); // the proxy's WINDOW_UPDATEs
+    }
+    assert.deepEqual(client.kinds(id).slice(0, 1), ["response 400"]);
+    assert.match(client.body(id), /over 65536 bytes of WebSocket data before its handshake/);
+    assert.match(flows(drive)[0]?.error?.message ?? "", /before its handshake was answered/);
+  });
 
   test("an origin connected before the client's handshake (server-first TLS): its early SETTINGS are kept", () => {
     const ctx = context();

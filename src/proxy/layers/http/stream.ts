@@ -25,8 +25,14 @@ import {
   webSocketOffer,
   type WebSocketRelayData,
 } from "./websocket.ts";
-import { ClientInStream, StreamWebSocket, UpgradeInStream } from "./websocket_stream.ts";
+import {
+  ClientInStream,
+  EarlyWebSocketData,
+  StreamWebSocket,
+  UpgradeInStream,
+} from "./websocket_stream.ts";
 import { StreamTunnel } from "./connect_stream.ts";
+import { bodiless, destinationOf, hostFor } from "./request_head.ts";
 import { dialConnectTarget } from "./connect_dial.ts";
 import { H2_VERSION } from "./h2_convert.ts";
 import {
@@ -91,6 +97,8 @@ export class HttpStream extends StreamBase {
   #replacing = false;
   /** A WebSocket relayed inside this stream (the client spoke HTTP/2). */
   #inStream: StreamWebSocket | null = null;
+  /** WebSocket bytes an HTTP/2 client sent before its handshake was answered. */
+  readonly #early = new EarlyWebSocketData();
   /** A CONNECT tunnel carried by this stream (the client spoke HTTP/2). */
   #tunnelled: StreamTunnel | null = null;
 
@@ -298,6 +306,10 @@ export class HttpStream extends StreamBase {
   *#onRequestData(data: Uint8Array): CommandGenerator {
     const flow = this.flow!;
     if (this.#replacing) return; // the rest of an upload a hook's body replaced
+    if (this.#webSocket !== null && this.state === "waitResponseHeaders") {
+      if (!this.#early.keep(data)) yield* this.fail(400, this.#early.overflow);
+      return;
+    }
     flow.request.bodySize += data.length;
     if (this.state === "holdRequest") {
       if (this.#requestBody.add(data)) return;
@@ -641,6 +653,7 @@ export class HttpStream extends StreamBase {
     yield* this.sendResponseHead(response);
     if (response.httpVersion !== H2_VERSION) yield new UpgradeInStream(id, this.server!);
     if (flow.request.httpVersion !== H2_VERSION) yield new ClientInStream(id);
+    for (const chunk of this.#early.take()) yield* this.#inStream.receive(true, chunk);
   }
 
   *#onWebSocketEvent(ws: StreamWebSocket, event: Event): CommandGenerator {
@@ -673,26 +686,4 @@ export class HttpStream extends StreamBase {
     }
     yield new CallHook("flow_done", flow, true);
   }
-}
-
-/** Where a flow's request goes, to notice an addon changing it. */
-function destinationOf(flow: Flow): string {
-  return `${flow.request.scheme}://${flow.request.authority}`;
-}
-
-/**
- * Host names `authority`: added first when missing (where clients put it), replaced when it names
- * something else, and kept as sent when it only differs in case (host names are case-insensitive).
- */
-function hostFor(headers: HeaderList, authority: string): void {
-  const host = headers.get("host");
-  if (host === undefined) headers.raw.splice(0, 0, "Host", authority);
-  else if (host.toLowerCase() !== authority.toLowerCase()) headers.set("Host", authority);
-}
-
-/** A request head that announces no body (no Transfer-Encoding, no Content-Length above 0). */
-function bodiless(headers: HeaderList): boolean {
-  if (headers.has("transfer-encoding")) return false;
-  const length = headers.get("content-length");
-  return length === undefined || /^0+$/.test(length.trim());
 }

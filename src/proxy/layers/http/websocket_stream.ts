@@ -45,6 +45,34 @@ export class ClientInStream extends Command {
   }
 }
 
+/**
+ * RFC 6455 section 4.1: a client waits for its handshake's answer before it sends frames. An
+ * HTTP/2 client that did not loses nothing: its bytes are kept until the WebSocket is accepted
+ * (up to a limit; past it the exchange fails, saying why).
+ */
+export class EarlyWebSocketData {
+  static readonly MAX = 64 * 1024;
+  readonly overflow = `the client sent over ${EarlyWebSocketData.MAX} bytes of WebSocket data ` +
+    "before its handshake was answered";
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+
+  /** Keeps a copy of `data`; false once the kept bytes would pass the limit. */
+  keep(data: Uint8Array): boolean {
+    this.#size += data.length;
+    if (this.#size > EarlyWebSocketData.MAX) return false;
+    this.#chunks.push(data.slice());
+    return true;
+  }
+
+  /** What was kept, in order; nothing is kept after. */
+  take(): Uint8Array[] {
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    return chunks;
+  }
+}
+
 /** How the stream sends: bytes to one side, and the end of one direction. */
 export interface StreamWebSocketPorts {
   send(toClient: boolean, bytes: Uint8Array): CommandGenerator;
