@@ -181,14 +181,6 @@ export class FlowRequest extends Message {
     return `${this.scheme}://${this.authority}${this.path === "*" ? "" : this.path}`;
   }
 
-  /**
-   * The target as the request line names it, for people: host:port for CONNECT (the authority
-   * form, RFC 9110 section 9.3.6, as mitmproxy shows it), the URL otherwise.
-   */
-  get target(): string {
-    return this.method === "CONNECT" ? formatAuthority(this.host, this.port) : this.url;
-  }
-
   /** Setting the URL changes scheme, host, port and path (the Host header is left alone). */
   set url(value: string) {
     const m = /^(https?):\/\/([^/?#]+)([^#]*)/i.exec(value);
@@ -199,6 +191,14 @@ export class FlowRequest extends Message {
     this.host = host;
     this.port = port;
     this.path = m[3] === "" ? "/" : m[3].startsWith("?") ? "/" + m[3] : m[3];
+  }
+
+  /**
+   * The target as the request line names it, for people: host:port for CONNECT (the authority
+   * form, RFC 9110 section 9.3.6, as mitmproxy shows it), the URL otherwise.
+   */
+  get target(): string {
+    return this.method === "CONNECT" ? formatAuthority(this.host, this.port) : this.url;
   }
 
   /** Query parameters, decoded. */
