@@ -1,4 +1,5 @@
 /** Small formatting helpers for the web UI. */
+import { formatAuthority } from "../http1/target.ts";
 
 export function size(n: number | null | undefined): string {
   if (n === null || n === undefined) return "";
@@ -100,6 +101,5 @@ export function utf8(bytes: Uint8Array): string | null {
 export function requestTarget(
   r: { method: string; url: string; host: string; port: number },
 ): string {
-  if (r.method !== "CONNECT") return r.url;
-  return `${r.host.includes(":") ? `[${r.host}]` : r.host}:${r.port}`;
+  return r.method === "CONNECT" ? formatAuthority(r.host, r.port) : r.url;
 }

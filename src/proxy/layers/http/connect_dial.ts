@@ -8,6 +8,7 @@
  * shared pool has a TLS connection to.
  */
 import { originFailureText } from "../../../http/responses.ts";
+import { formatAuthority } from "../../../http1/target.ts";
 import type { HttpRequestHead } from "../../../http/message.ts";
 import { Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
@@ -28,7 +29,7 @@ export function* dialConnectTarget(
   const server = new Server({ host: head.host, port: head.port });
   const options = context.options;
   if (head.host === options.onboarding?.host) return { server, failure: null };
-  const where = authorityOf(head);
+  const where = formatAuthority(head.host, head.port);
   if (mode.kind === "upstream") {
     // The tunnel goes through the upstream proxy; inside it, this proxy still intercepts.
     server.via = { host: mode.host, port: mode.port };
@@ -52,9 +53,4 @@ export function* dialConnectTarget(
       text: originFailureText(where, error),
     },
   };
-}
-
-/** host:port of a CONNECT target, for messages. */
-function authorityOf(head: HttpRequestHead): string {
-  return head.host.includes(":") ? `[${head.host}]:${head.port}` : `${head.host}:${head.port}`;
 }

@@ -97,8 +97,8 @@ export class HttpStream extends StreamBase {
   #replacing = false;
   /** A WebSocket relayed inside this stream (the client spoke HTTP/2). */
   #inStream: StreamWebSocket | null = null;
-  /** WebSocket bytes an HTTP/2 client sent before its handshake was answered. */
-  readonly #early = new EarlyWebSocketData();
+  /** WebSocket bytes an HTTP/2 client sent before its handshake was answered (rare: made then). */
+  #early: EarlyWebSocketData | null = null;
   /** A CONNECT tunnel carried by this stream (the client spoke HTTP/2). */
   #tunnelled: StreamTunnel | null = null;
 
@@ -307,7 +307,8 @@ export class HttpStream extends StreamBase {
     const flow = this.flow!;
     if (this.#replacing) return; // the rest of an upload a hook's body replaced
     if (this.#webSocket !== null && this.state === "waitResponseHeaders") {
-      if (!this.#early.keep(data)) yield* this.fail(400, this.#early.overflow);
+      this.#early ??= new EarlyWebSocketData();
+      if (!this.#early.keep(data)) yield* this.fail(400, EarlyWebSocketData.OVERFLOW);
       return;
     }
     flow.request.bodySize += data.length;
@@ -653,7 +654,7 @@ export class HttpStream extends StreamBase {
     yield* this.sendResponseHead(response);
     if (response.httpVersion !== H2_VERSION) yield new UpgradeInStream(id, this.server!);
     if (flow.request.httpVersion !== H2_VERSION) yield new ClientInStream(id);
-    for (const chunk of this.#early.take()) yield* this.#inStream.receive(true, chunk);
+    for (const chunk of this.#early?.take() ?? []) yield* this.#inStream.receive(true, chunk);
   }
 
   *#onWebSocketEvent(ws: StreamWebSocket, event: Event): CommandGenerator {

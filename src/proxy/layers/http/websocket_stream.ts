@@ -52,8 +52,8 @@ export class ClientInStream extends Command {
  */
 export class EarlyWebSocketData {
   static readonly MAX = 64 * 1024;
-  readonly overflow = `the client sent over ${EarlyWebSocketData.MAX} bytes of WebSocket data ` +
-    "before its handshake was answered";
+  static readonly OVERFLOW = `the client sent over ${EarlyWebSocketData.MAX} bytes of WebSocket ` +
+    "data before its handshake was answered";
   #chunks: Uint8Array[] = [];
   #size = 0;
 
