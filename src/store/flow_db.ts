@@ -228,7 +228,9 @@ export class FlowDb {
   writeEncoded(bytes: Uint8Array): void {
     this.#begin();
     try {
-      for (const r of decodeRowBatch(bytes)) this.#writeRows(r.seq, r.written, r.rows);
+      for (const r of decodeRowBatch(bytes)) {
+        this.#writeRows(r.seq, r.written, r.rows ?? flowToRows(r.flow, this.chunkSize));
+      }
     } catch (e) {
       this.rollback();
       throw e;

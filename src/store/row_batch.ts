@@ -1,28 +1,41 @@
 /**
- * A batch of flows' rows (rows.ts) as one ArrayBuffer, for the writer thread: the proxy's thread
- * builds the rows and copies them in, and the buffer is transferred, not cloned, so the proxy pays
- * for neither a structured clone of flow objects nor the SQLite statements. The worker reads the
- * rows back and only runs SQLite (flow_db.ts).
+ * A batch of flows for the writer thread as one ArrayBuffer: the proxy's thread copies each flow
+ * in, and the buffer is transferred, not cloned, so the proxy pays for neither a structured clone
+ * of flow objects nor the SQLite statements. The worker reads the records back, builds the rows
+ * of flows that came as packets (flow_packet.ts) and runs SQLite (flow_db.ts).
  *
- * A record per flow: seq (f64), written (u8), bytes (f64), then the value lists of the `flows`
- * row, the `flow_docs` row, the body chunks and the WebSocket messages. A value is a tag byte and
- * its payload: a number as f64, a string as UTF-8 and a byte array with a u32 length.
+ * A record per flow: seq (f64), a flags byte (written before; a packet rather than rows) and the
+ * length of its values (u32); then for a packet its values, or for rows the flow's size (f64) and
+ * the value lists of the `flows` row, the `flow_docs` row, the body chunks and the WebSocket
+ * messages; then the text of its strings. A value is a tag byte and its payload: a number as f64,
+ * a byte array with a u32 length, a string as its length in UTF-16 units. The text is the record's
+ * strings joined, as UTF-8 with a u32 length: one encodeInto a flow rather than one a string (most
+ * are a few dozen ASCII characters, where the call costs more than the copy), and no string is
+ * held past its flow's record (held until the batch went, they would outlive the young
+ * generation and cost the collector).
  */
+import type { Flow } from "../flow/flow.ts";
 import type { SqlValue } from "../runtime/mod.ts";
-import type { FlowRows } from "./rows.ts";
+import { flowFromPacket, flowPacket, packable } from "./flow_packet.ts";
+import { type FlowRows, flowToRows } from "./rows.ts";
 
 const NULL = 0;
 const NUMBER = 1;
 const STRING = 2;
 const BYTES = 3;
 
-/** A flow's rows as the batch carries them. */
-export interface BatchRecord {
-  seq: number;
-  /** Written before: its old rows are deleted first. */
-  written: boolean;
-  rows: FlowRows;
-}
+/** Bits of a record's flags byte. */
+const WRITTEN = 1;
+const PACKET = 2;
+
+/** A flow as the batch carries it: its rows, or (a packet) the flow to build them from. */
+export type BatchRecord =
+  & {
+    seq: number;
+    /** Written before: its old rows are deleted first. */
+    written: boolean;
+  }
+  & ({ rows: FlowRows; flow?: undefined } | { flow: Flow; rows?: undefined });
 
 /** Appends records to a growing buffer; take() hands the bytes over and starts a new one. */
 export class RowBatchEncoder {
@@ -30,6 +43,12 @@ export class RowBatchEncoder {
   #view: DataView;
   #at = 0;
   #records = 0;
+  /** The strings of the record being added, in order: their text ends the record. */
+  readonly #texts: string[] = [];
+  /** Where the record being added has its values' length. */
+  #lengthAt = 0;
+  /** A packet's values, reused from flow to flow. */
+  readonly #packet: SqlValue[] = [];
   readonly #utf8 = new TextEncoder();
   readonly #spare: ArrayBuffer[] = [];
 
@@ -43,19 +62,34 @@ export class RowBatchEncoder {
     return this.#records;
   }
 
+  /**
+   * Adds a flow as read now: a packet when one carries it (the rows are built on the writer's
+   * thread), else its rows.
+   */
+  addFlow(seq: number, written: boolean, flow: Flow, chunkSize: number): void {
+    if (!packable(flow)) return this.add(seq, written, flowToRows(flow, chunkSize));
+    const packet = this.#packet;
+    packet.length = 0;
+    flowPacket(flow, packet);
+    this.#begin(seq, PACKET | (written ? WRITTEN : 0));
+    this.#values(packet);
+    packet.length = 0; // holds no body beyond this call
+    this.#end();
+  }
+
+  /** Adds a flow's rows. */
   add(seq: number, written: boolean, rows: FlowRows): void {
-    this.#reserve(17);
-    this.#view.setFloat64(this.#at, seq, true);
-    this.#buf[this.#at + 8] = written ? 1 : 0;
-    this.#view.setFloat64(this.#at + 9, rows.bytes, true);
-    this.#at += 17;
+    this.#begin(seq, written ? WRITTEN : 0);
+    this.#reserve(8);
+    this.#view.setFloat64(this.#at, rows.bytes, true);
+    this.#at += 8;
     this.#values(rows.flow);
     this.#values(rows.doc);
     this.#count(rows.chunks.length);
     for (const chunk of rows.chunks) this.#values(chunk);
     this.#count(rows.ws.length);
     for (const message of rows.ws) this.#values(message);
-    this.#records++;
+    this.#end();
   }
 
   /**
@@ -63,6 +97,7 @@ export class RowBatchEncoder {
    * a new buffer about as big as this one needed.
    */
   take(): { buffer: ArrayBuffer; length: number } {
+    this.#texts.length = 0; // a record cut short by an error
     const out = { buffer: this.#buf.buffer as ArrayBuffer, length: this.#at };
     const wanted = Math.max(64 * 1024, this.#at + (this.#at >> 2));
     let next = this.#spare.pop();
@@ -82,6 +117,30 @@ export class RowBatchEncoder {
     if (this.#spare.length < 2 && buffer.byteLength > 0) this.#spare.push(buffer);
   }
 
+  #begin(seq: number, flags: number): void {
+    this.#reserve(13);
+    this.#view.setFloat64(this.#at, seq, true);
+    this.#buf[this.#at + 8] = flags;
+    this.#lengthAt = this.#at + 9;
+    this.#at += 13;
+  }
+
+  /** Ends a record: the length of its values, then its text. */
+  #end(): void {
+    this.#view.setUint32(this.#lengthAt, this.#at - this.#lengthAt - 4, true);
+    const texts = this.#texts;
+    const text = texts.length === 0 ? "" : texts.length === 1 ? texts[0] : texts.join("");
+    texts.length = 0;
+    // At most 3 bytes of UTF-8 per UTF-16 unit (a surrogate pair is 4 bytes for 2 units).
+    this.#reserve(4 + text.length * 3);
+    const written = text === ""
+      ? 0
+      : this.#utf8.encodeInto(text, this.#buf.subarray(this.#at + 4)).written;
+    this.#view.setUint32(this.#at, written, true);
+    this.#at += 4 + written;
+    this.#records++;
+  }
+
   #reserve(n: number): void {
     if (this.#at + n <= this.#buf.length) return;
     const bigger = new Uint8Array(Math.max(this.#buf.length * 2, this.#at + n));
@@ -94,22 +153,6 @@ export class RowBatchEncoder {
     this.#reserve(4);
     this.#view.setUint32(this.#at, n, true);
     this.#at += 4;
-  }
-
-  /**
-   * A short ASCII string copied byte by byte (its length), or null to leave it to encodeInto:
-   * most of a flow's strings are a few dozen ASCII characters, where the view encodeInto needs
-   * costs more than the copy.
-   */
-  #ascii(v: string, at: number): number | null {
-    if (v.length > 256) return null;
-    const buf = this.#buf;
-    for (let i = 0; i < v.length; i++) {
-      const c = v.charCodeAt(i);
-      if (c > 0x7f) return null;
-      buf[at + i] = c;
-    }
-    return v.length;
   }
 
   #values(values: readonly SqlValue[]): void {
@@ -127,13 +170,11 @@ export class RowBatchEncoder {
       this.#view.setFloat64(this.#at + 1, v, true);
       this.#at += 9;
     } else if (typeof v === "string") {
-      // At most 3 bytes of UTF-8 per UTF-16 unit; the length is written after the text.
-      this.#reserve(5 + v.length * 3);
+      this.#reserve(5);
       this.#buf[this.#at] = STRING;
-      const written = this.#ascii(v, this.#at + 5) ??
-        this.#utf8.encodeInto(v, this.#buf.subarray(this.#at + 5)).written;
-      this.#view.setUint32(this.#at + 1, written, true);
-      this.#at += 5 + written;
+      this.#view.setUint32(this.#at + 1, v.length, true);
+      this.#at += 5;
+      this.#texts.push(v);
     } else if (v instanceof Uint8Array) {
       this.#reserve(5 + v.length);
       this.#buf[this.#at] = BYTES;
@@ -146,45 +187,71 @@ export class RowBatchEncoder {
   }
 }
 
-/** The records of an encoded batch, in order. Byte arrays are views into `bytes` (no copy). */
+/**
+ * The records of an encoded batch, in order. Byte arrays are views into `bytes` (no copy); a
+ * packet's flow is made here (its rows are the caller's to build).
+ */
 export function* decodeRowBatch(bytes: Uint8Array): Generator<BatchRecord> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const utf8 = new TextDecoder();
   let at = 0;
+  let text = "";
+  let textAt = 0;
   const count = (): number => {
     const n = view.getUint32(at, true);
     at += 4;
     return n;
   };
-  const values = (): SqlValue[] => {
-    const n = count();
-    const out: SqlValue[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const tag = bytes[at++];
-      if (tag === NULL) out[i] = null;
-      else if (tag === NUMBER) {
-        out[i] = view.getFloat64(at, true);
-        at += 8;
-      } else {
-        const len = count();
-        const data = bytes.subarray(at, at + len);
-        out[i] = tag === STRING ? utf8.decode(data) : data;
-        at += len;
-      }
+  const value = (): SqlValue => {
+    const tag = bytes[at++];
+    if (tag === NULL) return null;
+    if (tag === NUMBER) {
+      at += 8;
+      return view.getFloat64(at - 8, true);
     }
+    const len = count();
+    if (tag === STRING) return text.slice(textAt, textAt += len);
+    at += len;
+    return bytes.subarray(at - len, at);
+  };
+  const values = (): SqlValue[] => {
+    const out: SqlValue[] = new Array(count());
+    for (let i = 0; i < out.length; i++) out[i] = value();
     return out;
+  };
+  const packet = {
+    values: [] as SqlValue[],
+    i: 0,
+    next(): SqlValue {
+      return this.values[this.i++];
+    },
   };
   while (at < bytes.length) {
     const seq = view.getFloat64(at, true);
-    const written = bytes[at + 8] === 1;
-    const size = view.getFloat64(at + 9, true);
-    at += 17;
-    const flow = values();
-    const doc = values() as FlowRows["doc"];
-    const chunks: FlowRows["chunks"] = new Array(count());
-    for (let i = 0; i < chunks.length; i++) chunks[i] = values() as FlowRows["chunks"][number];
-    const ws: FlowRows["ws"] = new Array(count());
-    for (let i = 0; i < ws.length; i++) ws[i] = values() as FlowRows["ws"][number];
-    yield { seq, written, rows: { flow, doc, chunks, ws, bytes: size } };
+    const flags = bytes[at + 8];
+    const written = (flags & WRITTEN) !== 0;
+    const textStart = at + 13 + view.getUint32(at + 9, true);
+    const textLength = view.getUint32(textStart, true);
+    text = utf8.decode(bytes.subarray(textStart + 4, textStart + 4 + textLength));
+    textAt = 0;
+    at += 13;
+    let record: BatchRecord;
+    if (flags & PACKET) {
+      packet.values = values();
+      packet.i = 0;
+      record = { seq, written, flow: flowFromPacket(packet) };
+    } else {
+      const size = view.getFloat64(at, true);
+      at += 8;
+      const flow = values();
+      const doc = values() as FlowRows["doc"];
+      const chunks: FlowRows["chunks"] = new Array(count());
+      for (let i = 0; i < chunks.length; i++) chunks[i] = values() as FlowRows["chunks"][number];
+      const ws: FlowRows["ws"] = new Array(count());
+      for (let i = 0; i < ws.length; i++) ws[i] = values() as FlowRows["ws"][number];
+      record = { seq, written, rows: { flow, doc, chunks, ws, bytes: size } };
+    }
+    at = textStart + 4 + textLength;
+    yield record;
   }
 }

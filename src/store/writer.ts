@@ -11,7 +11,6 @@ import type { Flow } from "../flow/flow.ts";
 import { startModuleWorker } from "../runtime/mod.ts";
 import { FlowDb } from "./flow_db.ts";
 import { RowBatchEncoder } from "./row_batch.ts";
-import { flowToRows } from "./rows.ts";
 
 export type WriterRequest =
   | {
@@ -148,7 +147,7 @@ export class StoreWriter {
       }
     }
     try {
-      for (const b of batch) encoder.add(b.seq, b.written, flowToRows(b.flow, this.#chunkSize));
+      for (const b of batch) encoder.addFlow(b.seq, b.written, b.flow, this.#chunkSize);
     } catch (e) {
       encoder.take(); // the records before it go too, as a failed inline batch's do
       return Promise.reject(e);
@@ -166,7 +165,7 @@ export class StoreWriter {
     const encoder = this.#encoder;
     if (encoder === null) return this.#inline!.writeOne(item);
     try {
-      encoder.add(item.seq, item.written, flowToRows(item.flow, this.#chunkSize));
+      encoder.addFlow(item.seq, item.written, item.flow, this.#chunkSize);
     } catch (e) {
       encoder.take();
       throw e;
