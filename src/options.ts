@@ -239,13 +239,13 @@ export const OPTION_SPECS = {
   }),
   flow_store_writer: opt({
     type: "string",
-    // inline by default: the worker takes the SQLite statements off the proxy's thread but costs
-    // more CPU in all, and on 2 busy cores the proxy did fewer requests a second with it
-    // (docs/BENCHMARKS.md, the flow store).
+    // inline by default: the worker takes half the store's work off the proxy's thread but no
+    // CPU in all, and on 2 busy cores both did the same requests a second, inline with a few MB
+    // less memory (docs/BENCHMARKS.md, the flow store).
     default: "inline",
     help: "Where the flow store writes its batches: inline (on the proxy's thread, in one " +
-      "transaction every 250 ms) or worker (SQLite on a thread of its own; the proxy's thread " +
-      "only builds the rows).",
+      "transaction every 250 ms) or worker (rows and SQLite on a thread of its own; the proxy's " +
+      "thread only copies each flow).",
     check: (v) => v === "worker" || v === "inline" ? null : 'is not "worker" or "inline"',
   }),
   save_session: opt({

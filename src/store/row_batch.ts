@@ -97,7 +97,9 @@ export class RowBatchEncoder {
    * a new buffer about as big as this one needed.
    */
   take(): { buffer: ArrayBuffer; length: number } {
-    this.#texts.length = 0; // a record cut short by an error
+    // A record cut short by an error leaves nothing behind.
+    this.#texts.length = 0;
+    this.#packet.length = 0;
     const out = { buffer: this.#buf.buffer as ArrayBuffer, length: this.#at };
     const wanted = Math.max(64 * 1024, this.#at + (this.#at >> 2));
     let next = this.#spare.pop();

@@ -1,11 +1,11 @@
 /**
  * The flow store's writer: the database connection that writes, either on this thread (inline:
  * flows are written straight from the live Flow objects, no copy) or on a worker thread. For the
- * worker, the proxy's thread builds each flow's rows and copies them into one buffer per batch
- * (row_batch.ts), which is transferred, not cloned; the worker only runs SQLite. Batches go to the
- * worker in order and each gets a reply with the store's new totals and what the budget evicted.
- * Where a worker cannot start (a build without its file), the same requests are applied on this
- * thread instead.
+ * worker, the proxy's thread copies each flow's fields (flow_packet.ts; a WebSocket flow's rows)
+ * into one buffer per batch (row_batch.ts), which is transferred, not cloned; the worker builds
+ * the rows and runs SQLite. Batches go to the worker in order and each gets a reply with the
+ * store's new totals and what the budget evicted. Where a worker cannot start (a build without its
+ * file), the same requests are applied on this thread instead.
  */
 import type { Flow } from "../flow/flow.ts";
 import { startModuleWorker } from "../runtime/mod.ts";

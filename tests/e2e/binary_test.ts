@@ -438,6 +438,83 @@ test("the Bun executable serves the web UI: the newest flows in the page, then t
   }
 });
 
+test("the Bun executable's flow store writes on its writer thread (flow_store_writer=worker)", {
+  timeout: 180_000,
+}, async () => {
+  const binary = await bunBinary();
+  const dir = mkdtempSync(join(tmpdir(), "mitm-bin-writer-"));
+  const lonely = join(dir, "mitm");
+  copyFileSync(binary, lonely);
+  const origin = await rawServer((s) =>
+    s.on(
+      "data",
+      () =>
+        s.end("HTTP/1.1 201 Created\r\nX-From: origin\r\nContent-Length: 11\r\n\r\nfrom origin"),
+    )
+  );
+  const token = "writer-test-token";
+  const child = spawn(lonely, [
+    "-p",
+    "0",
+    "--web-port",
+    "0",
+    "--api-token",
+    token,
+    "--confdir",
+    join(dir, "conf"),
+    "--set",
+    "flow_store_writer=worker",
+  ], { env: {}, cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    const out = String(
+      await readUntil(child.stdout as never, (b) => /Web UI: +\S+/.test(String(b))),
+    );
+    const proxyUrl = /listening at (\S+)/.exec(out)![1];
+    const api = new URL(/Web UI: +(\S+)/.exec(out)![1]).origin;
+    const get = (path: string) =>
+      fetch(api + path, { headers: { Authorization: `Bearer ${token}` } });
+    const r = await curl([
+      "--noproxy",
+      "",
+      "-x",
+      proxyUrl,
+      "-H",
+      "X-Sent: ünïcode",
+      "--data-binary",
+      "ask",
+      `http://127.0.0.1:${origin.port}/stored`,
+    ]);
+    assert.equal(r.stdout, "from origin", r.stderr);
+    // Written by the writer thread from the flow's packet, then read back from the file.
+    let listed: { flows: { id: string }[] } = { flows: [] };
+    for (let i = 0; i < 50 && listed.flows.length === 0; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      listed = await (await get("/api/flows")).json();
+    }
+    assert.equal(listed.flows.length, 1);
+    // Asked after a batch was written: a writer thread that could not start would be gone by now.
+    const status = await (await get("/api/status")).json();
+    assert.equal(status.store.writer, "worker");
+    const flow = await (await get(`/api/flows/${listed.flows[0].id}`)).json();
+    assert.equal(flow.request.method, "POST");
+    assert.equal(flow.request.path, "/stored");
+    // Header bytes are read as Latin-1: curl's UTF-8 comes back as those bytes' characters.
+    const sent = new TextDecoder("latin1").decode(new TextEncoder().encode("ünïcode"));
+    assert.ok(
+      flow.request.headers.some(([n, v]: string[]) => n === "X-Sent" && v === sent),
+      JSON.stringify(flow.request.headers),
+    );
+    assert.equal(flow.response.status, 201);
+    assert.equal(await (await get(`/api/flows/${flow.id}/request/body`)).text(), "ask");
+    assert.equal(await (await get(`/api/flows/${flow.id}/response/body`)).text(), "from origin");
+  } finally {
+    process.kill(child.pid!, "SIGTERM");
+    await new Promise((r) => child.on("exit", r));
+    await origin.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("the binary decodes a gRPC body with --set protobuf_definitions in mitm read", {
   timeout: 180_000,
 }, async () => {
