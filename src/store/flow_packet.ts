@@ -2,8 +2,8 @@
  * A flow as a flat list of values, for the writer thread: the proxy's thread only copies a flow's
  * fields out (strings, numbers and the kept bodies, no JSON documents, header blocks or derived
  * columns), and the writer thread makes a Flow of them again and builds its rows (rows.ts) there.
- * Copying is all the store costs the proxy's thread per flow; building rows cost it three times as
- * much (docs/BENCHMARKS.md, the flow store).
+ * Building the rows on the proxy's thread cost it 20-26 µs a request more than copying does
+ * (docs/BENCHMARKS.md, the flow store's fourth round).
  *
  * Only what the rows read is carried, and only for plain HTTP flows: a flow with WebSocket
  * messages or addon metadata (values that may not survive a copy as they are) has its rows built
