@@ -390,29 +390,49 @@ test("the Bun executable carries CONNECT inside an h2 stream, TLS intercepted", 
   }
 });
 
-test("the Bun executable serves the web UI: the newest flows in the page, then the live list", {
-  timeout: 180_000,
-  skip: skipBrowser,
-}, async () => {
+/**
+ * The Bun executable alone in a temporary directory, run with an empty environment and the web UI
+ * on (`-p 0 --web-port 0` and `args`), with an origin that answers every request with `reply`;
+ * stopped and removed after `fn`.
+ */
+async function withLonelyWebBinary(
+  name: string,
+  reply: string,
+  args: string[],
+  fn: (run: { proxyUrl: string; uiUrl: string; originPort: number }) => Promise<void>,
+): Promise<void> {
   const binary = await bunBinary();
-  const dir = mkdtempSync(join(tmpdir(), "mitm-bin-ui-"));
+  const dir = mkdtempSync(join(tmpdir(), `mitm-bin-${name}-`));
   const lonely = join(dir, "mitm");
   copyFileSync(binary, lonely);
-  const origin = await rawServer((s) =>
-    s.on("data", () => s.end("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nfrom origin"))
+  const origin = await rawServer((s) => s.on("data", () => s.end(reply)));
+  const child = spawn(
+    lonely,
+    ["-p", "0", "--web-port", "0", "--confdir", join(dir, "conf"), ...args],
+    { env: {}, cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
   );
-  const child = spawn(lonely, ["-p", "0", "--web-port", "0", "--confdir", join(dir, "conf")], {
-    env: {},
-    cwd: dir,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
   try {
     const out = String(
       await readUntil(child.stdout as never, (b) => /Web UI: +\S+/.test(String(b))),
     );
     const proxyUrl = /listening at (\S+)/.exec(out)![1];
     const uiUrl = /Web UI: +(\S+)/.exec(out)![1];
-    const r = await curl(["--noproxy", "", "-x", proxyUrl, `http://127.0.0.1:${origin.port}/seen`]);
+    await fn({ proxyUrl, uiUrl, originPort: origin.port });
+  } finally {
+    process.kill(child.pid!, "SIGTERM");
+    await new Promise((r) => child.on("exit", r));
+    await origin.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("the Bun executable serves the web UI: the newest flows in the page, then the live list", {
+  timeout: 180_000,
+  skip: skipBrowser,
+}, async () => {
+  const reply = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nfrom origin";
+  await withLonelyWebBinary("ui", reply, [], async ({ proxyUrl, uiUrl, originPort }) => {
+    const r = await curl(["--noproxy", "", "-x", proxyUrl, `http://127.0.0.1:${originPort}/seen`]);
     assert.equal(r.stdout, "from origin", r.stderr);
     // The server's rows (before the script) carry the flow once the store has it; the live list
     // takes over and opens it.
@@ -430,47 +450,17 @@ test("the Bun executable serves the web UI: the newest flows in the page, then t
       await ui.click(".row[data-id]:has-text('/seen')");
       await ui.waitForSelector("#details h2.url:has-text('/seen')");
     });
-  } finally {
-    process.kill(child.pid!, "SIGTERM");
-    await new Promise((r) => child.on("exit", r));
-    await origin.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("the Bun executable's flow store writes on its writer thread (flow_store_writer=worker)", {
   timeout: 180_000,
 }, async () => {
-  const binary = await bunBinary();
-  const dir = mkdtempSync(join(tmpdir(), "mitm-bin-writer-"));
-  const lonely = join(dir, "mitm");
-  copyFileSync(binary, lonely);
-  const origin = await rawServer((s) =>
-    s.on(
-      "data",
-      () =>
-        s.end("HTTP/1.1 201 Created\r\nX-From: origin\r\nContent-Length: 11\r\n\r\nfrom origin"),
-    )
-  );
+  const reply = "HTTP/1.1 201 Created\r\nX-From: origin\r\nContent-Length: 11\r\n\r\nfrom origin";
   const token = "writer-test-token";
-  const child = spawn(lonely, [
-    "-p",
-    "0",
-    "--web-port",
-    "0",
-    "--api-token",
-    token,
-    "--confdir",
-    join(dir, "conf"),
-    "--set",
-    "flow_store_writer=worker",
-  ], { env: {}, cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  try {
-    const out = String(
-      await readUntil(child.stdout as never, (b) => /Web UI: +\S+/.test(String(b))),
-    );
-    const proxyUrl = /listening at (\S+)/.exec(out)![1];
-    const api = new URL(/Web UI: +(\S+)/.exec(out)![1]).origin;
+  const args = ["--api-token", token, "--set", "flow_store_writer=worker"];
+  await withLonelyWebBinary("writer", reply, args, async ({ proxyUrl, uiUrl, originPort }) => {
+    const api = new URL(uiUrl).origin;
     const get = (path: string) =>
       fetch(api + path, { headers: { Authorization: `Bearer ${token}` } });
     const r = await curl([
@@ -482,7 +472,7 @@ test("the Bun executable's flow store writes on its writer thread (flow_store_wr
       "X-Sent: ünïcode",
       "--data-binary",
       "ask",
-      `http://127.0.0.1:${origin.port}/stored`,
+      `http://127.0.0.1:${originPort}/stored`,
     ]);
     assert.equal(r.stdout, "from origin", r.stderr);
     // Written by the writer thread from the flow's packet, then read back from the file.
@@ -507,12 +497,7 @@ test("the Bun executable's flow store writes on its writer thread (flow_store_wr
     assert.equal(flow.response.status, 201);
     assert.equal(await (await get(`/api/flows/${flow.id}/request/body`)).text(), "ask");
     assert.equal(await (await get(`/api/flows/${flow.id}/response/body`)).text(), "from origin");
-  } finally {
-    process.kill(child.pid!, "SIGTERM");
-    await new Promise((r) => child.on("exit", r));
-    await origin.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("the binary decodes a gRPC body with --set protobuf_definitions in mitm read", {
