@@ -68,8 +68,7 @@ export class RowBatchEncoder {
    */
   addFlow(seq: number, written: boolean, flow: Flow, chunkSize: number): void {
     if (!packable(flow)) return this.add(seq, written, flowToRows(flow, chunkSize));
-    const packet = this.#packet;
-    packet.length = 0;
+    const packet = this.#packet; // empty: emptied below, or by take() after a failed add
     flowPacket(flow, packet);
     this.#begin(seq, PACKET | (written ? WRITTEN : 0));
     this.#values(packet);
