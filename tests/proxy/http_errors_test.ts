@@ -53,6 +53,37 @@ describe("HttpLayer failures", () => {
     assert.equal(flow.value.error?.message, "could not connect to down.test: connection refused");
   });
 
+  test("HEAD to a refused origin: a 502 head without its body, and the connection stays", () => {
+    const ctx = context({ hookListened: () => false });
+    const body = "mitm.ts could not connect to down.test: connection refused. Check the host " +
+      "name and that the server is up.\n";
+    new Playbook(new HttpLayer(ctx, REGULAR))
+      .send(new Start())
+      .send(
+        new DataReceived(
+          ctx.client,
+          b("HEAD http://down.test/ HTTP/1.1\r\nHost: down.test\r\n\r\n"),
+        ),
+      )
+      .expect(new OpenConnection(any("server")))
+      .send(reply("connection refused"))
+      .expect(
+        new SendData(
+          ctx.client,
+          b(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n`),
+        ),
+      )
+      // The next request on the same connection is served.
+      .send(
+        new DataReceived(
+          ctx.client,
+          b("HEAD http://down.test/ HTTP/1.1\r\nHost: down.test\r\n\r\n"),
+        ),
+      )
+      .expect(new OpenConnection(any("server")))
+      .check();
+  });
+
   test("a malformed request is answered 400 with the reason and the connection closed", () => {
     const ctx = context();
     const layer = new HttpLayer(ctx, REGULAR);

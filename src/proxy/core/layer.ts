@@ -85,11 +85,42 @@ export abstract class Layer {
     this.#through = child;
   }
 
+  /**
+   * Handles `event` without a generator when it can: pushes its commands onto `out` and returns
+   * true, or returns false having changed nothing, and `run` handles it. For a layer's common
+   * events on which nothing is awaited (a body chunk passing through, say): the same commands
+   * `run` would yield, without a generator object per event and helper.
+   */
+  protected direct(_event: Event, _out: Command[]): boolean {
+    return false;
+  }
+
+  /**
+   * Whether hook `name` needs no waiting, under the same rules as `#step`: "unheard" when no
+   * one runs it (its data stays as it is), "observed" when only read-only addons do (they are
+   * told with {@link hookInPassing}), null when its answer must be awaited.
+   */
+  protected hookPasses(name: string): "unheard" | "observed" | null {
+    const { hookListened: listened, hookObserved: observed } = this.context.options;
+    if (listened !== undefined && !listened(name)) return "unheard";
+    if (observed !== undefined && observed(name)) return "observed";
+    return null;
+  }
+
+  /** A hook that {@link hookPasses}, run in passing: observers are told, no one is awaited. */
+  protected hookInPassing(name: string, data: unknown, out: Command[]): void {
+    const listened = this.context.options.hookListened;
+    if (listened === undefined || listened(name)) out.push(new CallHook(name, data, true));
+  }
+
   /** Feeds one event; returns the commands to carry out, in order. */
   handleEvent(event: Event): Command[] {
     const through = this.#through;
-    if (through !== null && this.#paused === null && this.#queue.length === 0) {
-      return through.handleEvent(event);
+    if (this.#paused === null && this.#queue.length === 0) {
+      if (through !== null) return through.handleEvent(event);
+      const out: Command[] = [];
+      if (!this.direct(event, out)) this.#step(this.run(event), undefined, out);
+      return out;
     }
     const out: Command[] = [];
     const paused = this.#paused;
@@ -110,7 +141,7 @@ export abstract class Layer {
   #drainQueue(out: Command[]): void {
     while (this.#paused === null && this.#queue.length > 0) {
       const next = this.#queue.shift()!;
-      this.#step(this.run(next), undefined, out);
+      if (!this.direct(next, out)) this.#step(this.run(next), undefined, out);
     }
   }
 

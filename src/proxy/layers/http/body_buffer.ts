@@ -31,6 +31,11 @@ export class BodyBuffer {
     return true;
   }
 
+  /** Whether add(chunk) would keep it (the body stays within the limit). */
+  fits(chunk: Uint8Array): boolean {
+    return !this.overflowed && this.#size + chunk.length <= this.limit;
+  }
+
   /**
    * Keeps a copy of `chunk` for observers of a body that streams: past the limit the copies
    * already kept are dropped too (nothing will send them), so a long transfer does not carry up

@@ -10,7 +10,7 @@ import { type Flow, FlowResponse } from "../../../flow/flow.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../http/message.ts";
 import { PROXY_AUTHENTICATE } from "../proxy_auth.ts";
-import { Arm, CallHook, Disarm, Log } from "../../core/commands.ts";
+import { Arm, CallHook, type Command, Disarm, Log } from "../../core/commands.ts";
 import { Server } from "../../core/connection.ts";
 import { notAProxyRequestText, originFailureText, reasonPhrase } from "../../../http/responses.ts";
 import type { Context, Onboarding } from "../../core/context.ts";
@@ -127,6 +127,30 @@ export class HttpStream extends StreamBase {
     if (event instanceof ResponseData) return this.#onResponseData(event.data);
     if (event instanceof ResponseEnd) return this.#onResponseEnd(event.trailers);
     return this.#onOther(event);
+  }
+
+  /**
+   * A request's body and end and a response's head, body and end pass here without a generator
+   * when no hook on their way must be awaited: every request passes five times, and each
+   * generator, and each helper it delegated to, was an object made and run for one event.
+   * `run`'s handlers stay the reference for every case; tests/proxy/stream_direct_test.ts holds
+   * both to the same commands and flows.
+   */
+  protected override direct(event: Event, out: Command[]): boolean {
+    if (this.#inStream !== null || this.#tunnelled !== null) return false;
+    if (event instanceof RequestData) return this.#requestDataDirect(event.data, out);
+    if (event instanceof RequestEnd) {
+      if (this.state === "holdRequest") return false; // hooks, then an origin connection
+      this.#requestEndStreamed(event.trailers, out);
+      return true;
+    }
+    if (event instanceof ResponseHeaders) return this.#responseHeadersDirect(event.head, out);
+    if (event instanceof ResponseData) {
+      this.#responseData(event.data, out);
+      return true;
+    }
+    if (event instanceof ResponseEnd) return this.#responseEndDirect(event.trailers, out);
+    return false;
   }
 
   *#onOther(event: Event): CommandGenerator {
@@ -303,6 +327,23 @@ export class HttpStream extends StreamBase {
     yield* this.toClient(new ResponseEnd(this.streamId, null));
   }
 
+  #requestDataDirect(data: Uint8Array, out: Command[]): boolean {
+    if (this.#replacing) return true;
+    if (this.#webSocket !== null && this.state === "waitResponseHeaders") return false;
+    if (this.state === "holdRequest") {
+      if (!this.#requestBody.fits(data)) return false; // streams from here: hooks, a connection
+      this.flow!.request.bodySize += data.length;
+      this.#requestBody.add(data);
+      return true;
+    }
+    this.flow!.request.bodySize += data.length;
+    if (this.#requestStreaming) {
+      this.#requestBody.keep(data);
+      this.pushToServer(new RequestData(this.streamId, data), out);
+    }
+    return true;
+  }
+
   *#onRequestData(data: Uint8Array): CommandGenerator {
     const flow = this.flow!;
     if (this.#replacing) return; // the rest of an upload a hook's body replaced
@@ -333,48 +374,69 @@ export class HttpStream extends StreamBase {
   }
 
   *#onRequestEnd(trailers: HeaderList | null): CommandGenerator {
+    if (this.state !== "holdRequest") {
+      const out: Command[] = [];
+      this.#requestEndStreamed(trailers, out);
+      yield* out;
+      return;
+    }
     const flow = this.flow!;
-    const request = flow.request;
+    const request = this.#requestEnded(trailers);
+    if (this.#replacing) {
+      // The hook ran already and set this body; the client's own upload is over now.
+      this.#replacing = false;
+    } else {
+      if (!this.injected) request.body = this.#requestBody.bytes();
+      if (this.listens("request")) {
+        yield* callHook("request", flow);
+        if (yield* this.answeredByHook()) return;
+      }
+    }
+    frameHeldRequest(request);
+    if (!(yield* this.#sendRequestHead())) return;
+    if (request.body && request.body.length > 0) {
+      yield* this.toServer(new RequestData(this.streamId, request.body));
+    }
+    yield* this.toServer(new RequestEnd(this.streamId, trailers));
+    if (this.state === "holdRequest") {
+      const out: Command[] = [];
+      this.#awaitResponse(out);
+      yield* out;
+    }
+  }
+
+  /** The client's request is over: its trailers and end time on the flow. */
+  #requestEnded(trailers: HeaderList | null) {
+    const request = this.flow!.request;
     request.trailers = trailers;
     request.timestampEnd = this.context.options.now();
     this.requestEnded = true;
-    if (this.state === "holdRequest") {
-      if (this.#replacing) {
-        // The hook ran already and set this body; the client's own upload is over now.
-        this.#replacing = false;
-      } else {
-        if (!this.injected) request.body = this.#requestBody.bytes();
-        if (this.listens("request")) {
-          yield* callHook("request", flow);
-          if (yield* this.answeredByHook()) return;
-        }
-      }
-      frameHeldRequest(request);
-      if (!(yield* this.#sendRequestHead())) return;
-      if (request.body && request.body.length > 0) {
-        yield* this.toServer(new RequestData(this.streamId, request.body));
-      }
-      yield* this.toServer(new RequestEnd(this.streamId, trailers));
-    } else if (this.#requestStreaming) {
-      this.#requestStreaming = false;
-      request.body = this.#requestBody.bytes();
-      request.streamed = request.body === null;
-      yield* this.toServer(new RequestEnd(this.streamId, trailers));
-      if (this.state === "finishRequest") {
-        // The origin answered before the upload ended; both are over now.
-        yield* this.release(true);
-        this.state = "done";
-        yield new CallHook("flow_done", flow, true);
-        return;
-      }
-    } else {
+    return request;
+  }
+
+  /** The end of a request that was not held (streamed, or over before it began). */
+  #requestEndStreamed(trailers: HeaderList | null, out: Command[]): void {
+    const request = this.#requestEnded(trailers);
+    if (!this.#requestStreaming) return;
+    this.#requestStreaming = false;
+    request.body = this.#requestBody.bytes();
+    request.streamed = request.body === null;
+    this.pushToServer(new RequestEnd(this.streamId, trailers), out);
+    if (this.state === "finishRequest") {
+      // The origin answered before the upload ended; both are over now.
+      this.pushRelease(true, out);
+      this.state = "done";
+      this.hookInPassing("flow_done", this.flow, out);
       return;
     }
-    if (this.state === "holdRequest" || this.state === "streamRequest") {
-      this.state = "waitResponseHeaders";
-      const ms = this.context.options.readTimeoutMs;
-      if (ms !== Infinity) yield (this.#readTimer = new Arm(ms));
-    }
+    if (this.state === "streamRequest") this.#awaitResponse(out);
+  }
+
+  /** The request is sent: wait for the response head, for at most read_timeout. */
+  #awaitResponse(out: Command[]): void {
+    this.state = "waitResponseHeaders";
+    const ms = this.context.options.readTimeoutMs;
+    if (ms !== Infinity) out.push(this.#readTimer = new Arm(ms));
   }
 
   /** Gets an origin connection (once) and sends the request head; false when it failed. */
@@ -453,21 +515,9 @@ export class HttpStream extends StreamBase {
 
   *#onResponseHeaders(head: HttpResponseHead): CommandGenerator {
     const flow = this.flow!;
-    if (this.#readTimer !== null) {
-      yield new Disarm(this.#readTimer);
-      this.#readTimer = null;
-    }
-    const o = this.context.options;
-    this.originStatus = { status: head.status, reason: head.reason };
-    const response = new FlowResponse({
-      status: head.status,
-      reason: head.reason,
-      httpVersion: head.version,
-      headers: head.headers,
-      timestampStart: o.now(),
-    });
-    flow.response = response;
-    response.bodySoFar = () => this.#responseBody.bytes();
+    const out: Command[] = [];
+    const response = this.#responseArrived(head, out);
+    yield* out;
     if (this.listens("responseheaders")) yield* callHook("responseheaders", flow);
     if (flow.killed) {
       yield* this.kill();
@@ -476,13 +526,51 @@ export class HttpStream extends StreamBase {
     if (head.status === 101 && this.server !== null) {
       // The switch's head is the whole response; addons saw it in responseheaders.
       response.body = new Uint8Array(0);
-      response.timestampEnd = o.now();
+      response.timestampEnd = this.context.options.now();
       yield* this.#upgrade(response);
       return;
     }
+    const rest: Command[] = [];
+    this.#responseBodyBegins(response, rest);
+    yield* rest;
+  }
+
+  #responseHeadersDirect(head: HttpResponseHead, out: Command[]): boolean {
+    if (head.status === 101 && this.server !== null) return false; // hooks, then a relay
+    if (this.hookPasses("responseheaders") === null) return false;
+    const flow = this.flow!;
+    const response = this.#responseArrived(head, out);
+    this.hookInPassing("responseheaders", flow, out);
+    if (flow.killed) this.pushKill(out);
+    else this.#responseBodyBegins(response, out);
+    return true;
+  }
+
+  /** The origin's response head, as the flow's response (before any hook sees it). */
+  #responseArrived(head: HttpResponseHead, out: Command[]): FlowResponse {
+    if (this.#readTimer !== null) {
+      out.push(new Disarm(this.#readTimer));
+      this.#readTimer = null;
+    }
+    this.originStatus = { status: head.status, reason: head.reason };
+    const response = new FlowResponse({
+      status: head.status,
+      reason: head.reason,
+      httpVersion: head.version,
+      headers: head.headers,
+      timestampStart: this.context.options.now(),
+    });
+    this.flow!.response = response;
+    response.bodySoFar = () => this.#responseBody.bytes();
+    return response;
+  }
+
+  /** After the responseheaders hook: the body is held for the response hook, or streams. */
+  #responseBodyBegins(response: FlowResponse, out: Command[]): void {
     // An event stream may never end: held for a `response` hook it would reach the client only
     // at its end (mitmproxy#4469); a gRPC stream likewise. It streams, and the hook sees it once
     // it has ended.
+    const o = this.context.options;
     if (
       holdsBody(o.holdResponseBodies, response, o.streamLargeBodies) && !isConversation(response)
     ) {
@@ -490,40 +578,40 @@ export class HttpStream extends StreamBase {
       return;
     }
     this.state = "streamResponse";
-    yield* this.sendResponseHead(response);
+    this.pushResponseHead(response, out);
   }
 
-  *#onResponseData(data: Uint8Array): CommandGenerator {
+  /** A chunk of the response body: nothing on its way is awaited, so it has no generator. */
+  #responseData(data: Uint8Array, out: Command[]): void {
     const response = this.flow!.response!;
     response.bodySize += data.length;
     if (this.state === "holdResponse") {
       if (this.#responseBody.add(data)) return;
       this.state = "streamResponse";
       response.streamed = true;
-      yield* this.sendResponseHead(response);
+      this.pushResponseHead(response, out);
       for (const chunk of this.#responseBody.takeChunks()) {
-        yield* this.toClient(new ResponseData(this.streamId, chunk));
+        this.pushToClient(new ResponseData(this.streamId, chunk), out);
       }
-      yield* this.toClient(new ResponseData(this.streamId, data));
+      this.pushToClient(new ResponseData(this.streamId, data), out);
       return;
     }
     if (this.state === "streamResponse") {
       this.#responseBody.keep(data);
-      yield* this.toClient(new ResponseData(this.streamId, data));
+      this.pushToClient(new ResponseData(this.streamId, data), out);
     }
+  }
+
+  *#onResponseData(data: Uint8Array): CommandGenerator {
+    const out: Command[] = [];
+    this.#responseData(data, out);
+    yield* out;
   }
 
   *#onResponseEnd(trailers: HeaderList | null): CommandGenerator {
     const flow = this.flow!;
     const response = flow.response!;
-    response.trailers = trailers;
-    response.timestampEnd = this.context.options.now();
-    response.bodySoFar = null;
-    response.body = this.#responseBody.bytes();
-    response.streamed = response.body === null;
-    // An origin may answer before the request body is all sent (and go on reading it): the
-    // stream keeps its connection until the upload ends.
-    const uploading = this.#requestStreaming;
+    const uploading = this.#responseEnded(trailers);
     if (this.state === "holdResponse") {
       if (!uploading) yield* this.release(true);
       if (this.listens("response")) yield* callHook("response", flow);
@@ -541,12 +629,57 @@ export class HttpStream extends StreamBase {
     } else {
       return;
     }
+    const out: Command[] = [];
+    this.#responseDone(uploading, out);
+    yield* out;
+  }
+
+  /** `#onResponseEnd` without a generator, when the response hook needs no waiting. */
+  #responseEndDirect(trailers: HeaderList | null, out: Command[]): boolean {
+    if (this.hookPasses("response") === null) return false;
+    const flow = this.flow!;
+    const response = flow.response!;
+    const uploading = this.#responseEnded(trailers);
+    if (this.state === "holdResponse") {
+      if (!uploading) this.pushRelease(true, out);
+      this.hookInPassing("response", flow, out);
+      if (flow.killed) this.pushKill(out);
+      else {
+        this.pushWholeResponse(response, out);
+        this.#responseDone(uploading, out);
+      }
+    } else if (this.state === "streamResponse") {
+      if (!uploading) this.pushRelease(true, out);
+      this.pushToClient(new ResponseEnd(this.streamId, trailers), out);
+      this.hookInPassing("response", flow, out);
+      this.#responseDone(uploading, out);
+    }
+    return true;
+  }
+
+  /**
+   * The response is over: its body and times on the flow. Returns whether the request body was
+   * still streaming to the origin (the origin may answer before it is all sent, and go on
+   * reading it: the stream keeps its connection until the upload ends).
+   */
+  #responseEnded(trailers: HeaderList | null): boolean {
+    const response = this.flow!.response!;
+    response.trailers = trailers;
+    response.timestampEnd = this.context.options.now();
+    response.bodySoFar = null;
+    response.body = this.#responseBody.bytes();
+    response.streamed = response.body === null;
+    return this.#requestStreaming;
+  }
+
+  /** After the response hook: the flow is done, unless its upload still runs. */
+  #responseDone(uploading: boolean, out: Command[]): void {
     if (uploading && this.#requestStreaming) {
       this.state = "finishRequest";
       return;
     }
     this.state = "done";
-    yield new CallHook("flow_done", flow, true);
+    this.hookInPassing("flow_done", this.flow, out);
   }
 
   /** CONNECT (regular, upstream): say yes and give the client connection to a new layer stack. */

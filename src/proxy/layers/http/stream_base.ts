@@ -73,7 +73,8 @@ export abstract class StreamBase extends Layer {
     return `HttpStream(#${this.streamId} ${this.state})`;
   }
 
-  protected *sendResponseHead(response: FlowResponse): CommandGenerator {
+  /** The response head to the client, hop-by-hop headers dropped. */
+  protected pushResponseHead(response: FlowResponse, out: Command[]): void {
     const headers = response.headers.clone();
     dropHopByHop(headers, response.status === 101);
     // An addon that changed only the status gets the matching reason ("404 Not Found", not
@@ -88,15 +89,27 @@ export abstract class StreamBase extends Layer {
         : response.reason,
       version: response.httpVersion,
     };
-    yield* this.toClient(new ResponseHeaders(this.streamId, { ...head, headers }, false));
+    this.pushToClient(new ResponseHeaders(this.streamId, { ...head, headers }, false), out);
+  }
+
+  protected *sendResponseHead(response: FlowResponse): CommandGenerator {
+    const out: Command[] = [];
+    this.pushResponseHead(response, out);
+    yield* out;
   }
 
   /** A held or hook-made response, with the Content-Length of the body really sent. */
-  protected *sendWholeResponse(response: FlowResponse): CommandGenerator {
+  protected pushWholeResponse(response: FlowResponse, out: Command[]): void {
     const body = frameHeldResponse(response, this.flow!.request.method);
-    yield* this.sendResponseHead(response);
-    if (body.length > 0) yield* this.toClient(new ResponseData(this.streamId, body));
-    yield* this.toClient(new ResponseEnd(this.streamId, response.trailers));
+    this.pushResponseHead(response, out);
+    if (body.length > 0) this.pushToClient(new ResponseData(this.streamId, body), out);
+    this.pushToClient(new ResponseEnd(this.streamId, response.trailers), out);
+  }
+
+  protected *sendWholeResponse(response: FlowResponse): CommandGenerator {
+    const out: Command[] = [];
+    this.pushWholeResponse(response, out);
+    yield* out;
   }
 
   // ---- answers, failures, hand-offs ----
@@ -176,17 +189,34 @@ export abstract class StreamBase extends Layer {
   ): CommandGenerator {
     const { head, body } = errorResponse(status, message, extra, close);
     yield* this.toClient(new ResponseHeaders(this.streamId, head, false));
-    yield* this.toClient(new ResponseData(this.streamId, body));
+    // A response to HEAD has no body (RFC 9110 9.3.2); its Content-Length says what GET's would.
+    if (this.flow?.request.method !== "HEAD") {
+      yield* this.toClient(new ResponseData(this.streamId, body));
+    }
     yield* this.toClient(new ResponseEnd(this.streamId, null));
   }
 
-  protected *kill(): CommandGenerator {
+  /** An addon killed the flow: the client is cut off. */
+  protected pushKill(out: Command[]): void {
     this.state = "failed";
-    yield* this.release(false);
-    yield* this.toClient(new ResponseProtocolError(this.streamId, KILLED));
+    this.pushRelease(false, out);
+    this.pushToClient(new ResponseProtocolError(this.streamId, KILLED), out);
     const flow = this.flow!;
     flow.error = { message: KILLED, timestamp: this.context.options.now() };
-    yield new CallHook("flow_done", flow, true);
+    this.hookInPassing("flow_done", flow, out);
+  }
+
+  protected *kill(): CommandGenerator {
+    const out: Command[] = [];
+    this.pushKill(out);
+    yield* out;
+  }
+
+  /** Gives the origin connection back to the HTTP layer (to its pool when `reusable`). */
+  protected pushRelease(reusable: boolean, out: Command[]): void {
+    if (this.server === null) return;
+    out.push(new ReleaseConnection(this.streamId, this.server, reusable));
+    this.server = null;
   }
 
   protected *release(reusable: boolean): CommandGenerator {
@@ -195,21 +225,32 @@ export abstract class StreamBase extends Layer {
     this.server = null;
   }
 
-  protected *toClient(
-    event:
-      | InformationalResponse
-      | ResponseHeaders
-      | ResponseData
-      | ResponseEnd
-      | ResponseProtocolError,
-  ): CommandGenerator {
+  protected pushToClient(event: ToClient, out: Command[]): void {
+    if (!(event instanceof InformationalResponse)) this.responseStarted = true;
+    if (!this.injected) out.push(new SendHttp(event, this.context.client));
+  }
+
+  protected *toClient(event: ToClient): CommandGenerator {
     if (!(event instanceof InformationalResponse)) this.responseStarted = true;
     if (!this.injected) yield new SendHttp(event, this.context.client);
   }
 
-  protected *toServer(
-    event: RequestHeaders | RequestData | RequestEnd | RequestProtocolError,
-  ): Generator<Command, void, unknown> {
+  protected pushToServer(event: ToServer, out: Command[]): void {
+    if (this.server !== null) out.push(new SendHttp(event, this.server));
+  }
+
+  protected *toServer(event: ToServer): CommandGenerator {
     if (this.server !== null) yield new SendHttp(event, this.server);
   }
 }
+
+/** What a stream sends its client. */
+type ToClient =
+  | InformationalResponse
+  | ResponseHeaders
+  | ResponseData
+  | ResponseEnd
+  | ResponseProtocolError;
+
+/** What a stream sends its origin. */
+type ToServer = RequestHeaders | RequestData | RequestEnd | RequestProtocolError;

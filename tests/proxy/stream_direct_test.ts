@@ -1,0 +1,219 @@
+// The HTTP stream handles its common events without a generator when no hook on their way must be
+// awaited (HttpStream.direct). Its generator handlers stay the reference: here every conversation
+// runs twice, with the direct path and without it, and must yield the same commands, under each
+// way hooks can be heard (awaited, unheard, only observed, a mix), with bodies held or streamed,
+// and with the client's and the origin's bytes cut at any points (fast-check).
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  Arm,
+  CallHook,
+  CloseConnection,
+  type Command,
+  Disarm,
+  Log,
+  OpenConnection,
+  SendData,
+} from "../../src/proxy/core/commands.ts";
+import type { Connection } from "../../src/proxy/core/connection.ts";
+import type { Flow } from "../../src/flow/flow.ts";
+import { flowToJson } from "../../src/flow/serialize.ts";
+import type { LayerOptions } from "../../src/proxy/core/context.ts";
+import {
+  ConnectionClosed,
+  DataReceived,
+  type Event,
+  HookAnswered,
+  OpenConnectionCompleted,
+  Start,
+  Wakeup,
+} from "../../src/proxy/core/events.ts";
+import { HttpLayer } from "../../src/proxy/layers/http/layer.ts";
+import { HttpStream } from "../../src/proxy/layers/http/stream.ts";
+import { b, context } from "./layer_helpers.ts";
+
+/** One step of a conversation: bytes from the client or the origin, or the origin closing. */
+type Step = { from: "client" | "origin"; bytes: string } | { from: "origin"; close: true };
+
+const GET = "GET http://a.test/x HTTP/1.1\r\nHost: a.test\r\n\r\n";
+const OK = "HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\nabcdefghijklmnopqrstuvwxyz";
+const POST = "POST http://a.test/up HTTP/1.1\r\nHost: a.test\r\nContent-Length: 20\r\n\r\n" +
+  "0123456789ABCDEFGHIJ";
+const CHUNKED_POST = "POST http://a.test/up HTTP/1.1\r\nHost: a.test\r\n" +
+  "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n";
+const CHUNKED_END = "6\r\n world\r\n0\r\n\r\n";
+const TRAILERS = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+  "4\r\nwiki\r\n5\r\npedia\r\n0\r\nX-Sum: 9\r\n\r\n";
+
+const CONVERSATIONS: Record<string, Step[]> = {
+  "GET and a 200 with a body": [{ from: "client", bytes: GET }, { from: "origin", bytes: OK }],
+  "two requests on one connection": [
+    { from: "client", bytes: GET },
+    { from: "origin", bytes: OK },
+    { from: "client", bytes: GET },
+    { from: "origin", bytes: OK },
+  ],
+  "a POST with a body": [{ from: "client", bytes: POST }, { from: "origin", bytes: OK }],
+  "the origin answers before the upload ends": [
+    { from: "client", bytes: CHUNKED_POST },
+    { from: "origin", bytes: OK },
+    { from: "client", bytes: CHUNKED_END },
+    { from: "client", bytes: GET },
+    { from: "origin", bytes: OK },
+  ],
+  "a chunked response with trailers": [
+    { from: "client", bytes: GET },
+    { from: "origin", bytes: TRAILERS },
+  ],
+  "HEAD and a 204": [
+    { from: "client", bytes: "HEAD http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n" },
+    { from: "origin", bytes: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n" },
+    { from: "client", bytes: GET },
+    { from: "origin", bytes: "HTTP/1.1 204 No Content\r\n\r\n" },
+  ],
+  "100-continue": [
+    {
+      from: "client",
+      bytes: "PUT http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\n" +
+        "Expect: 100-continue\r\n\r\n",
+    },
+    { from: "client", bytes: "abc" },
+    { from: "origin", bytes: OK },
+  ],
+  "the origin closes in the middle of the body": [
+    { from: "client", bytes: GET },
+    { from: "origin", bytes: OK.slice(0, 50) },
+    { from: "origin", close: true },
+  ],
+  "the origin closes before answering": [
+    { from: "client", bytes: GET },
+    { from: "origin", close: true },
+  ],
+};
+
+const HOOKS = [
+  "requestheaders",
+  "request",
+  "responseheaders",
+  "response",
+  "error",
+  "flow_done",
+];
+const HEARINGS: Record<string, Partial<LayerOptions>> = {
+  "every hook awaited": {},
+  "no hook heard": { hookListened: () => false },
+  "every hook only observed": { hookListened: () => true, hookObserved: () => true },
+  "response hooks awaited, the rest observed": {
+    hookListened: () => true,
+    hookObserved: (name) => !name.startsWith("response"),
+  },
+  "bodies held for hooks, 8 bytes at most": {
+    holdRequestBodies: true,
+    holdResponseBodies: true,
+    streamLargeBodies: 8,
+    hookListened: (name) => HOOKS.includes(name),
+    hookObserved: (name) => name === "responseheaders",
+  },
+  "bodies held, a read timeout": {
+    holdRequestBodies: true,
+    holdResponseBodies: true,
+    readTimeoutMs: 5000,
+    hookListened: () => true,
+    hookObserved: (name) => name !== "request",
+  },
+};
+
+/** Runs a conversation with the stream's direct path on or off; the commands, described. */
+function converse(options: Partial<LayerOptions>, steps: Step[], cuts: number[], direct: boolean) {
+  const saved = Object.getOwnPropertyDescriptor(HttpStream.prototype, "direct");
+  if (!direct) {
+    Object.defineProperty(HttpStream.prototype, "direct", {
+      value: () => false,
+      configurable: true,
+    });
+  }
+  try {
+    const ctx = context(options);
+    const layer = new HttpLayer(ctx, { kind: "regular" });
+    const names = new Map<Connection, string>([[ctx.client, "client"]]);
+    const seen: string[] = [];
+    const flows = new Set<Flow>();
+    let server: Connection | null = null;
+    const feed = (first: Event) => {
+      const queue = [first];
+      while (queue.length > 0) {
+        for (const c of layer.handleEvent(queue.shift()!)) {
+          if (c instanceof Log) continue;
+          seen.push(describeCommand(c, names));
+          if (c instanceof CallHook) flows.add(c.data as Flow);
+          if (c instanceof OpenConnection) {
+            server = c.conn;
+            queue.push(new OpenConnectionCompleted(c, null));
+          } else if (c instanceof CallHook && c.blocking) queue.push(new HookAnswered(c));
+          else if (c instanceof Arm && c.ms === 5000) queue.push(new Wakeup(c));
+        }
+      }
+    };
+    feed(new Start());
+    let cut = 0;
+    for (const step of steps) {
+      if (step.from === "origin" && server === null) continue;
+      if ("close" in step) {
+        feed(new ConnectionClosed(server!));
+        continue;
+      }
+      const conn = step.from === "client" ? ctx.client : server!;
+      const bytes = b(step.bytes);
+      // Cut into pieces where the generated cuts fall.
+      let at = 0;
+      while (at < bytes.length) {
+        const size = 1 + (cuts[cut++ % cuts.length] % (bytes.length - at));
+        feed(new DataReceived(conn, bytes.subarray(at, at + size)));
+        at += size;
+      }
+    }
+    // And what the flows say at the end (bodies, sizes, trailers, errors, times).
+    for (const flow of flows) {
+      seen.push(JSON.stringify(flowToJson(flow), (k, v) => k === "id" ? undefined : v));
+    }
+    return seen;
+  } finally {
+    Object.defineProperty(HttpStream.prototype, "direct", saved!);
+  }
+}
+
+function describeCommand(c: Command, names: Map<Connection, string>): string {
+  const name = (conn: Connection) => {
+    if (!names.has(conn)) names.set(conn, `server${names.size}`);
+    return names.get(conn)!;
+  };
+  if (c instanceof SendData) {
+    return `SendData(${name(c.conn)}, ${new TextDecoder().decode(c.data)})`;
+  }
+  if (c instanceof CallHook) return `CallHook(${c.name}, ${c.observe ? "observe" : "await"})`;
+  if (c instanceof CloseConnection) return `Close(${name(c.conn)}, ${c.half})`;
+  if (c instanceof Arm) return `Arm(${c.ms})`;
+  if (c instanceof Disarm) return `Disarm(${c.timer.ms})`;
+  if (c instanceof OpenConnection) return `Open(${name(c.conn)})`;
+  return c.toString();
+}
+
+describe("HttpStream's direct path yields what its generators yield", () => {
+  for (const [hearing, options] of Object.entries(HEARINGS)) {
+    for (const [what, steps] of Object.entries(CONVERSATIONS)) {
+      test(`${what}, ${hearing}`, () => {
+        fc.assert(
+          fc.property(fc.array(fc.nat(64), { minLength: 1, maxLength: 8 }), (cuts) => {
+            const generators = converse(options, steps, cuts, false);
+            const direct = converse(options, steps, cuts, true);
+            assert.deepEqual(direct, generators);
+            // The conversation got somewhere: the client was answered or told of a failure.
+            assert.ok(generators.some((c) => c.startsWith("SendData(client")));
+          }),
+          { numRuns: 40 },
+        );
+      });
+    }
+  }
+});
