@@ -265,6 +265,11 @@ test("origin failures become 502 responses naming the failure", async () => {
       assert.match(refused.stdout, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
       assert.match(refused.stdout, new RegExp(`127\\.0\\.0\\.1:${deadPort}: connection refused`));
 
+      // HEAD gets the 502 head alone (a response to HEAD has no body), not an empty reply.
+      const head = await curl(["-sS", "-I", "-x", proxy.url, `http://127.0.0.1:${deadPort}/`]);
+      assert.match(head.stdout, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
+      assert.match(head.stdout, /\r\nContent-Length: \d+\r\n/);
+
       const dns = await curl(["-i", "-x", proxy.url, "http://no-such-host.invalid/"]);
       assert.match(dns.stdout, /^HTTP\/1\.1 502 /);
       assert.match(dns.stdout, /no-such-host\.invalid: DNS lookup failed/);
