@@ -2,7 +2,10 @@
 // awaited (HttpStream.direct). Its generator handlers stay the reference: here every conversation
 // runs twice, with the direct path and without it, and must yield the same commands, under each
 // way hooks can be heard (awaited, unheard, only observed, a mix), with bodies held or streamed,
-// and with the client's and the origin's bytes cut at any points (fast-check).
+// and with the client's and the origin's bytes cut at any points (fast-check). And in generated
+// conversations (any method and framing, 1xx, 204, 304, an origin closing early or sending
+// garbage, pipelining), the HTTP layer must throw nothing and answer the client: this found a
+// HEAD request failing with an error response thrown inside the HTTP/1 layer.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -216,4 +219,85 @@ describe("HttpStream's direct path yields what its generators yield", () => {
       });
     }
   }
+});
+
+// ---- any conversation: no exception, the client hears back, both paths agree ----
+
+const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"];
+
+/** A request in absolute form, with no body, a Content-Length one or a chunked one. */
+const requestText = fc.record({
+  method: fc.constantFrom(...METHODS),
+  framing: fc.constantFrom("none", "length", "chunked"),
+  body: fc.string({ maxLength: 30 }).map((s) => s.replace(/[^\x20-\x7e]/g, "x")),
+  expect100: fc.boolean(),
+}).map(({ method, framing, body, expect100 }) => {
+  let head = `${method} http://a.test/p HTTP/1.1\r\nHost: a.test\r\n`;
+  if (expect100 && framing !== "none") head += "Expect: 100-continue\r\n";
+  if (framing === "length") return `${head}Content-Length: ${body.length}\r\n\r\n${body}`;
+  if (framing === "chunked") {
+    const chunk = body.length > 0 ? `${body.length.toString(16)}\r\n${body}\r\n` : "";
+    return `${head}Transfer-Encoding: chunked\r\n\r\n${chunk}0\r\n\r\n`;
+  }
+  return `${head}\r\n`;
+});
+
+/** What the origin does: a response of any framing (after a 100, maybe), or it fails. */
+const originSteps = fc.oneof(
+  fc.record({
+    informational: fc.boolean(),
+    status: fc.constantFrom(200, 204, 206, 304, 404, 500),
+    framing: fc.constantFrom("length", "chunked", "close"),
+    body: fc.string({ maxLength: 30 }).map((s) => s.replace(/[^\x20-\x7e]/g, "x")),
+  }).map(({ informational, status, framing, body }): Step[] => {
+    let text = informational ? "HTTP/1.1 100 Continue\r\n\r\n" : "";
+    text += `HTTP/1.1 ${status} X\r\n`;
+    if (framing === "length") text += `Content-Length: ${body.length}\r\n\r\n${body}`;
+    else if (framing === "chunked") {
+      const chunk = body.length > 0 ? `${body.length.toString(16)}\r\n${body}\r\n` : "";
+      text += `Transfer-Encoding: chunked\r\n\r\n${chunk}0\r\n\r\n`;
+    } else text += `Connection: close\r\n\r\n${body}`;
+    const steps: Step[] = [{ from: "origin", bytes: text }];
+    if (framing === "close") steps.push({ from: "origin", close: true });
+    return steps;
+  }),
+  fc.constant<Step[]>([{ from: "origin", close: true }]),
+  fc.constant<Step[]>([
+    { from: "origin", bytes: "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc" },
+    {
+      from: "origin",
+      close: true,
+    },
+  ]),
+  fc.constant<Step[]>([{ from: "origin", bytes: "SPDY/9 nonsense\r\n\r\n" }]),
+);
+
+describe("HttpStream in any conversation", () => {
+  test("throws nothing, answers the client, and both paths yield the same", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.keys(HEARINGS)),
+        fc.array(fc.tuple(requestText, originSteps), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.nat(64), { minLength: 1, maxLength: 8 }),
+        fc.boolean(),
+        (hearing, exchanges, cuts, pipelined) => {
+          // One exchange after another, or (pipelining) every request before the answers.
+          const steps: Step[] = pipelined
+            ? [
+              ...exchanges.map(([request]) => ({ from: "client" as const, bytes: request })),
+              ...exchanges.flatMap(([, origin]) => origin),
+            ]
+            : exchanges.flatMap(([request, origin]) => [
+              { from: "client" as const, bytes: request },
+              ...origin,
+            ]);
+          const generators = converse(HEARINGS[hearing], steps, cuts, false);
+          const direct = converse(HEARINGS[hearing], steps, cuts, true);
+          assert.deepEqual(direct, generators);
+          assert.ok(generators.some((c) => c.startsWith("SendData(client")));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 });
