@@ -4,7 +4,7 @@
 // way hooks can be heard (awaited, unheard, only observed, a mix), with bodies held or streamed,
 // and with the client's and the origin's bytes cut at any points (fast-check). And in generated
 // conversations (any method and framing, 1xx, 204, 304, an origin closing early or sending
-// garbage, pipelining), the HTTP layer must throw nothing and answer the client: this found a
+// garbage, pipelining; regular, reverse and upstream modes), the HTTP layer must throw nothing and answer the client: this found a
 // HEAD request failing with an error response thrown inside the HTTP/1 layer.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -33,6 +33,7 @@ import {
   Wakeup,
 } from "../../src/proxy/core/events.ts";
 import { HttpLayer } from "../../src/proxy/layers/http/layer.ts";
+import type { HttpMode } from "../../src/proxy/layers/http/mode.ts";
 import { HttpStream } from "../../src/proxy/layers/http/stream.ts";
 import { b, context } from "./layer_helpers.ts";
 
@@ -128,7 +129,13 @@ const HEARINGS: Record<string, Partial<LayerOptions>> = {
 };
 
 /** Runs a conversation with the stream's direct path on or off; the commands, described. */
-function converse(options: Partial<LayerOptions>, steps: Step[], cuts: number[], direct: boolean) {
+function converse(
+  options: Partial<LayerOptions>,
+  steps: Step[],
+  cuts: number[],
+  direct: boolean,
+  mode: HttpMode = { kind: "regular" },
+) {
   const saved = Object.getOwnPropertyDescriptor(HttpStream.prototype, "direct");
   if (!direct) {
     Object.defineProperty(HttpStream.prototype, "direct", {
@@ -138,7 +145,7 @@ function converse(options: Partial<LayerOptions>, steps: Step[], cuts: number[],
   }
   try {
     const ctx = context(options);
-    const layer = new HttpLayer(ctx, { kind: "regular" });
+    const layer = new HttpLayer(ctx, mode);
     const names = new Map<Connection, string>([[ctx.client, "client"]]);
     const seen: string[] = [];
     const flows = new Set<Flow>();
@@ -280,7 +287,12 @@ describe("HttpStream in any conversation", () => {
         fc.array(fc.tuple(requestText, originSteps), { minLength: 1, maxLength: 3 }),
         fc.array(fc.nat(64), { minLength: 1, maxLength: 8 }),
         fc.boolean(),
-        (hearing, exchanges, cuts, pipelined) => {
+        fc.constantFrom<HttpMode>(
+          { kind: "regular" },
+          { kind: "reverse", scheme: "http", host: "b.test", port: 8000 },
+          { kind: "upstream", host: "proxy.test", port: 3128 },
+        ),
+        (hearing, exchanges, cuts, pipelined, mode) => {
           // One exchange after another, or (pipelining) every request before the answers.
           const steps: Step[] = pipelined
             ? [
@@ -291,8 +303,8 @@ describe("HttpStream in any conversation", () => {
               { from: "client" as const, bytes: request },
               ...origin,
             ]);
-          const generators = converse(HEARINGS[hearing], steps, cuts, false);
-          const direct = converse(HEARINGS[hearing], steps, cuts, true);
+          const generators = converse(HEARINGS[hearing], steps, cuts, false, mode);
+          const direct = converse(HEARINGS[hearing], steps, cuts, true, mode);
           assert.deepEqual(direct, generators);
           assert.ok(generators.some((c) => c.startsWith("SendData(client")));
         },
