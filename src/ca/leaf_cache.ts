@@ -10,6 +10,8 @@ export class LeafCache {
   readonly #ca: CertificateAuthority;
   readonly #capacity: number;
   readonly #entries = new Map<string, Promise<Leaf>>();
+  /** Each issuance's leaf once it is there: a handshake for known names needs no promise. */
+  readonly #issued = new WeakMap<Promise<Leaf>, Leaf>();
   /** Leaves issued so far (for tests and stats). */
   issued = 0;
 
@@ -27,7 +29,7 @@ export class LeafCache {
    * `keyType`.
    */
   get(names: readonly string[], keyType: LeafKeyType = "ecdsa"): Promise<Leaf> {
-    const key = `${keyType}\n${names.join("\n")}`;
+    const key = keyOf(names, keyType);
     const hit = this.#entries.get(key);
     if (hit) {
       // Re-insert to mark it most recently used.
@@ -45,18 +47,41 @@ export class LeafCache {
     return this.#issue(key, names, keyType);
   }
 
+  /**
+   * The leaf for `names`, at once, when it was issued already and is not close to expiry (else
+   * undefined: `get` issues or waits for it). Marks it most recently used.
+   */
+  cached(names: readonly string[], keyType: LeafKeyType = "ecdsa"): Leaf | undefined {
+    const key = keyOf(names, keyType);
+    const hit = this.#entries.get(key);
+    const leaf = hit && this.#issued.get(hit);
+    if (leaf === undefined || leaf.notAfter.getTime() - Date.now() <= RENEW_BEFORE_MS) {
+      return undefined;
+    }
+    this.#entries.delete(key);
+    this.#entries.set(key, hit!);
+    return leaf;
+  }
+
   #issue(key: string, names: readonly string[], keyType: LeafKeyType): Promise<Leaf> {
     const pending = this.#ca.issue(names, Date.now(), keyType);
     this.issued++;
     this.#entries.delete(key);
     this.#entries.set(key, pending);
-    // A failed issuance is not cached.
-    pending.catch(() => {
-      if (this.#entries.get(key) === pending) this.#entries.delete(key);
-    });
+    pending.then(
+      (leaf) => this.#issued.set(pending, leaf),
+      // A failed issuance is not cached.
+      () => {
+        if (this.#entries.get(key) === pending) this.#entries.delete(key);
+      },
+    );
     while (this.#entries.size > this.#capacity) {
       this.#entries.delete(this.#entries.keys().next().value!);
     }
     return pending;
   }
+}
+
+function keyOf(names: readonly string[], keyType: LeafKeyType): string {
+  return `${keyType}\n${names.join("\n")}`;
 }

@@ -199,3 +199,40 @@ test("the same names with an ECDSA and an RSA key are two leaves, each issued on
   assert.equal(rsa1.keyType, "rsa");
   assert.notEqual(ec1.keyPem, rsa1.keyPem);
 });
+
+test("cached(): the issued leaf at once, nothing before it is issued or when it is to be renewed", async () => {
+  let n = 0;
+  const fake = {
+    issue(names: readonly string[]): Promise<Leaf> {
+      n++;
+      return Promise.resolve({
+        names,
+        certPem: `leaf ${n}`,
+        chainPem: `leaf ${n}`,
+        certDer: new Uint8Array(0),
+        keyPem: "",
+        keyType: "ecdsa",
+        // "soon.test" expires within the renewal window; the others are fresh.
+        notAfter: new Date(Date.now() + (names[0] === "soon.test" ? 2 : 180) * DAY),
+      });
+    },
+  } as unknown as CertificateAuthority;
+  const cache = new LeafCache(fake, 2);
+  assert.equal(cache.cached(["a.test"]), undefined, "never asked for");
+  const pending = cache.get(["a.test"]);
+  assert.equal(cache.cached(["a.test"]), undefined, "still being issued");
+  const leaf = await pending;
+  assert.equal(cache.cached(["a.test"]), leaf);
+  assert.equal(cache.cached(["a.test"], "rsa"), undefined, "another key type is another leaf");
+  assert.equal(n, 1, "cached() issues nothing");
+
+  await cache.get(["soon.test"]);
+  assert.equal(cache.cached(["soon.test"]), undefined, "close to expiry: get() renews it");
+
+  // cached() marks a leaf most recently used: "b.test" pushes out "soon.test", not "a.test".
+  cache.cached(["a.test"]);
+  await cache.get(["b.test"]);
+  assert.equal(cache.cached(["a.test"]), leaf);
+  assert.equal(cache.size, 2);
+  assert.equal(n, 3);
+});
