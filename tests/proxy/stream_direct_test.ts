@@ -3,9 +3,10 @@
 // runs twice, with the direct path and without it, and must yield the same commands, under each
 // way hooks can be heard (awaited, unheard, only observed, a mix), with bodies held or streamed,
 // and with the client's and the origin's bytes cut at any points (fast-check). And in generated
-// conversations (any method and framing, 1xx, 204, 304, an origin closing early or sending
-// garbage, pipelining; regular, reverse and upstream modes), the HTTP layer must throw nothing and answer the client: this found a
-// HEAD request failing with an error response thrown inside the HTTP/1 layer.
+// conversations (any method and framing, malformed requests, 1xx, 204, 304, an origin closing
+// early or sending garbage, pipelining; regular, reverse and upstream modes), the HTTP layer must
+// throw nothing and answer the client: this found a HEAD request failing with an error response
+// thrown inside the HTTP/1 layer.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -249,6 +250,19 @@ const requestText = fc.record({
   return `${head}\r\n`;
 });
 
+/** Requests a client gets wrong: each must get a 4xx saying why (or a closed connection). */
+const badRequestText = fc.constantFrom(
+  "GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+  "POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+  "HEAD http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: -1\r\n\r\n",
+  "HEAD http://a.test/ HTTP/1.1\r\nBad Header\r\n\r\n",
+  "GET http://a.test/ HTTP/9.9\r\n\r\n",
+  "GET /not-absolute HTTP/1.1\r\nHost: a.test\r\n\r\n",
+  "HEAD /not-absolute HTTP/1.1\r\nHost: a.test\r\n\r\n",
+  "\x16\x03\x01\x00\x05hello\r\n\r\n",
+  "GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 1, 2\r\n\r\n",
+);
+
 /** What the origin does: a response of any framing (after a 100, maybe), or it fails. */
 const originSteps = fc.oneof(
   fc.record({
@@ -284,7 +298,10 @@ describe("HttpStream in any conversation", () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...Object.keys(HEARINGS)),
-        fc.array(fc.tuple(requestText, originSteps), { minLength: 1, maxLength: 3 }),
+        fc.array(
+          fc.tuple(fc.oneof({ weight: 4, arbitrary: requestText }, badRequestText), originSteps),
+          { minLength: 1, maxLength: 3 },
+        ),
         fc.array(fc.nat(64), { minLength: 1, maxLength: 8 }),
         fc.boolean(),
         fc.constantFrom<HttpMode>(
