@@ -34,6 +34,30 @@ function countingCa(
   return { ca: ca as unknown as CertificateAuthority, calls };
 }
 
+/**
+ * A CA that issues placeholder leaves ("leaf 1", "leaf 2", ... in the order asked), each valid for
+ * `validFor(names, n)` milliseconds from now.
+ */
+function placeholderCa(validFor: (names: readonly string[], n: number) => number) {
+  const calls: string[][] = [];
+  const ca = {
+    issue(names: readonly string[]): Promise<Leaf> {
+      calls.push([...names]);
+      const n = calls.length;
+      return Promise.resolve({
+        names,
+        certPem: `leaf ${n}`,
+        chainPem: `leaf ${n}`,
+        certDer: new Uint8Array(0),
+        keyPem: "",
+        keyType: "ecdsa",
+        notAfter: new Date(Date.now() + validFor(names, n)),
+      });
+    },
+  };
+  return { ca: ca as unknown as CertificateAuthority, calls };
+}
+
 function cnOf(leaf: Leaf): string[] {
   return new x509.X509Certificate(leaf.certPem).subjectName.getField("CN");
 }
@@ -151,25 +175,8 @@ test("a failure does not evict or poison other entries", async () => {
 });
 
 test("a leaf within 7 days of expiry is renewed once, however many callers notice", async () => {
-  let n = 0;
-  const expiring = { notAfter: () => new Date(Date.now() + 2 * DAY) };
-  const calls: string[][] = [];
-  const fake = {
-    issue(names: readonly string[]): Promise<Leaf> {
-      calls.push([...names]);
-      const first = n++ === 0;
-      return Promise.resolve({
-        names,
-        certPem: `leaf ${n}`,
-        chainPem: `leaf ${n}`,
-        certDer: new Uint8Array(0),
-        keyPem: "",
-        keyType: "ecdsa",
-        // The first leaf is about to expire, the renewal is fresh.
-        notAfter: first ? expiring.notAfter() : new Date(Date.now() + 180 * DAY),
-      });
-    },
-  } as unknown as CertificateAuthority;
+  // The first leaf is about to expire, the renewal is fresh.
+  const { ca: fake, calls } = placeholderCa((_, n) => n === 1 ? 2 * DAY : 180 * DAY);
   const cache = new LeafCache(fake);
   const old = await cache.get(["renew.test"]);
   assert.equal(old.certPem, "leaf 1");
@@ -201,22 +208,8 @@ test("the same names with an ECDSA and an RSA key are two leaves, each issued on
 });
 
 test("cached(): the issued leaf at once, nothing before it is issued or when it is to be renewed", async () => {
-  let n = 0;
-  const fake = {
-    issue(names: readonly string[]): Promise<Leaf> {
-      n++;
-      return Promise.resolve({
-        names,
-        certPem: `leaf ${n}`,
-        chainPem: `leaf ${n}`,
-        certDer: new Uint8Array(0),
-        keyPem: "",
-        keyType: "ecdsa",
-        // "soon.test" expires within the renewal window; the others are fresh.
-        notAfter: new Date(Date.now() + (names[0] === "soon.test" ? 2 : 180) * DAY),
-      });
-    },
-  } as unknown as CertificateAuthority;
+  // "soon.test" expires within the renewal window; the others are fresh.
+  const { ca: fake, calls } = placeholderCa((names) => (names[0] === "soon.test" ? 2 : 180) * DAY);
   const cache = new LeafCache(fake, 2);
   assert.equal(cache.cached(["a.test"]), undefined, "never asked for");
   const pending = cache.get(["a.test"]);
@@ -224,7 +217,7 @@ test("cached(): the issued leaf at once, nothing before it is issued or when it 
   const leaf = await pending;
   assert.equal(cache.cached(["a.test"]), leaf);
   assert.equal(cache.cached(["a.test"], "rsa"), undefined, "another key type is another leaf");
-  assert.equal(n, 1, "cached() issues nothing");
+  assert.equal(calls.length, 1, "cached() issues nothing");
 
   await cache.get(["soon.test"]);
   assert.equal(cache.cached(["soon.test"]), undefined, "close to expiry: get() renews it");
@@ -234,5 +227,5 @@ test("cached(): the issued leaf at once, nothing before it is issued or when it 
   await cache.get(["b.test"]);
   assert.equal(cache.cached(["a.test"]), leaf);
   assert.equal(cache.size, 2);
-  assert.equal(n, 3);
+  assert.equal(calls.length, 3);
 });
