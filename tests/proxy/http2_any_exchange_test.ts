@@ -12,9 +12,8 @@ import type { Flow } from "../../src/flow/flow.ts";
 import { flowToJson } from "../../src/flow/serialize.ts";
 import { ConnectionClosed, DataReceived, Start } from "../../src/proxy/core/events.ts";
 import { HttpLayer } from "../../src/proxy/layers/http/layer.ts";
-import { HttpStream } from "../../src/proxy/layers/http/stream.ts";
 import { Drive, H2Peer } from "./h2_harness.ts";
-import { b, context } from "./layer_helpers.ts";
+import { b, context, withStreamPath } from "./layer_helpers.ts";
 
 /** What one origin connection does with the request it gets. */
 const originAnswer = fc.oneof(
@@ -61,14 +60,7 @@ function exchange(
   answers: { text: string; close: boolean }[],
   direct: boolean,
 ): string[] {
-  const saved = Object.getOwnPropertyDescriptor(HttpStream.prototype, "direct")!;
-  if (!direct) {
-    Object.defineProperty(HttpStream.prototype, "direct", {
-      value: () => false,
-      configurable: true,
-    });
-  }
-  try {
+  return withStreamPath(direct, () => {
     const ctx = context(HEARINGS[hearing]);
     const layer = new HttpLayer(ctx, { kind: "regular" }, "http", null, true);
     const drive = new Drive(layer, () => "http/1.1");
@@ -136,9 +128,7 @@ function exchange(
       ...json,
       ...ids.map((id) => `${id}: ${client.kinds(id).join(" ")} ${client.body(id)}`),
     ];
-  } finally {
-    Object.defineProperty(HttpStream.prototype, "direct", saved);
-  }
+  });
 }
 
 describe("an HTTP/2 client through the HttpLayer, any exchange", () => {

@@ -1,6 +1,7 @@
 /** Shared pieces of the layer tests: a context with a fixed clock, bytes from strings. */
 import { Client } from "../../src/proxy/core/connection.ts";
 import { Context, DEFAULT_LAYER_OPTIONS, type LayerOptions } from "../../src/proxy/core/context.ts";
+import { HttpStream } from "../../src/proxy/layers/http/stream.ts";
 
 const enc = new TextEncoder();
 
@@ -50,4 +51,19 @@ export function clientHello(sni: string | null, alpn: string[] = []): Uint8Array
   ];
   const hs = [1, 0, ...u16(body.length), ...body];
   return Uint8Array.from([0x16, 0x03, 0x01, ...u16(hs.length), ...hs]);
+}
+
+/**
+ * Runs `fn` with the HTTP stream's direct path on, or off: every event through its generators
+ * (`run`), the reference the direct path is held to.
+ */
+export function withStreamPath<T>(direct: boolean, fn: () => T): T {
+  if (direct) return fn();
+  const saved = Object.getOwnPropertyDescriptor(HttpStream.prototype, "direct")!;
+  Object.defineProperty(HttpStream.prototype, "direct", { value: () => false, configurable: true });
+  try {
+    return fn();
+  } finally {
+    Object.defineProperty(HttpStream.prototype, "direct", saved);
+  }
 }

@@ -35,8 +35,7 @@ import {
 } from "../../src/proxy/core/events.ts";
 import { HttpLayer } from "../../src/proxy/layers/http/layer.ts";
 import type { HttpMode } from "../../src/proxy/layers/http/mode.ts";
-import { HttpStream } from "../../src/proxy/layers/http/stream.ts";
-import { b, context } from "./layer_helpers.ts";
+import { b, context, withStreamPath } from "./layer_helpers.ts";
 
 /** One step of a conversation: bytes from the client or the origin, or the origin closing. */
 type Step = { from: "client" | "origin"; bytes: string } | { from: "origin"; close: true };
@@ -137,14 +136,7 @@ function converse(
   direct: boolean,
   mode: HttpMode = { kind: "regular" },
 ) {
-  const saved = Object.getOwnPropertyDescriptor(HttpStream.prototype, "direct");
-  if (!direct) {
-    Object.defineProperty(HttpStream.prototype, "direct", {
-      value: () => false,
-      configurable: true,
-    });
-  }
-  try {
+  return withStreamPath(direct, () => {
     const ctx = context(options);
     const layer = new HttpLayer(ctx, mode);
     const names = new Map<Connection, string>([[ctx.client, "client"]]);
@@ -189,9 +181,7 @@ function converse(
       seen.push(JSON.stringify(flowToJson(flow), (k, v) => k === "id" ? undefined : v));
     }
     return seen;
-  } finally {
-    Object.defineProperty(HttpStream.prototype, "direct", saved!);
-  }
+  });
 }
 
 function describeCommand(c: Command, names: Map<Connection, string>): string {
