@@ -223,19 +223,27 @@ describe("HttpStream's direct path yields what its generators yield", () => {
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"];
 
-/** A request in absolute form, with no body, a Content-Length one or a chunked one. */
+/**
+ * A request in absolute form, HTTP/1.1 or 1.0, maybe asking to close, with no body, a
+ * Content-Length one or a chunked one (with trailers, maybe).
+ */
 const requestText = fc.record({
   method: fc.constantFrom(...METHODS),
+  version: fc.constantFrom("HTTP/1.1", "HTTP/1.1", "HTTP/1.0"),
+  close: fc.boolean(),
   framing: fc.constantFrom("none", "length", "chunked"),
   body: fc.string({ maxLength: 30 }).map((s) => s.replace(/[^\x20-\x7e]/g, "x")),
   expect100: fc.boolean(),
-}).map(({ method, framing, body, expect100 }) => {
-  let head = `${method} http://a.test/p HTTP/1.1\r\nHost: a.test\r\n`;
+  trailers: fc.boolean(),
+}).map(({ method, version, close, framing, body, expect100, trailers }) => {
+  let head = `${method} http://a.test/p ${version}\r\nHost: a.test\r\n`;
+  if (close) head += "Connection: close\r\n";
   if (expect100 && framing !== "none") head += "Expect: 100-continue\r\n";
   if (framing === "length") return `${head}Content-Length: ${body.length}\r\n\r\n${body}`;
   if (framing === "chunked") {
     const chunk = body.length > 0 ? `${body.length.toString(16)}\r\n${body}\r\n` : "";
-    return `${head}Transfer-Encoding: chunked\r\n\r\n${chunk}0\r\n\r\n`;
+    const end = trailers ? "0\r\nX-Check: 1\r\n\r\n" : "0\r\n\r\n";
+    return `${head}Transfer-Encoding: chunked\r\n\r\n${chunk}${end}`;
   }
   return `${head}\r\n`;
 });
@@ -256,17 +264,23 @@ const badRequestText = fc.constantFrom(
 /** What the origin does: a response of any framing (after a 100, maybe), or it fails. */
 const originSteps = fc.oneof(
   fc.record({
-    informational: fc.boolean(),
-    status: fc.constantFrom(200, 204, 206, 304, 404, 500),
+    informational: fc.constantFrom(
+      "",
+      "HTTP/1.1 100 Continue\r\n\r\n",
+      "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n",
+    ),
+    status: fc.constantFrom(200, 204, 206, 304, 404, 417, 500),
+    version: fc.constantFrom("HTTP/1.1", "HTTP/1.1", "HTTP/1.0"),
     framing: fc.constantFrom("length", "chunked", "close"),
     body: fc.string({ maxLength: 30 }).map((s) => s.replace(/[^\x20-\x7e]/g, "x")),
-  }).map(({ informational, status, framing, body }): Step[] => {
-    let text = informational ? "HTTP/1.1 100 Continue\r\n\r\n" : "";
-    text += `HTTP/1.1 ${status} X\r\n`;
+    trailers: fc.boolean(),
+  }).map(({ informational, status, version, framing, body, trailers }): Step[] => {
+    let text = informational + `${version} ${status} X\r\n`;
     if (framing === "length") text += `Content-Length: ${body.length}\r\n\r\n${body}`;
     else if (framing === "chunked") {
       const chunk = body.length > 0 ? `${body.length.toString(16)}\r\n${body}\r\n` : "";
-      text += `Transfer-Encoding: chunked\r\n\r\n${chunk}0\r\n\r\n`;
+      const end = trailers ? "0\r\nX-Sum: 9\r\n\r\n" : "0\r\n\r\n";
+      text += `Transfer-Encoding: chunked\r\n\r\n${chunk}${end}`;
     } else text += `Connection: close\r\n\r\n${body}`;
     const steps: Step[] = [{ from: "origin", bytes: text }];
     if (framing === "close") steps.push({ from: "origin", close: true });
