@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   Socks5Handshake,
   Socks5Reply,
@@ -170,4 +171,44 @@ test("replies: success with an IPv4 or IPv6 bound address, and every error code"
   assert.equal(socks5ReplyForError("dns"), 4);
   assert.equal(socks5ReplyForError("unreachable"), 3);
   assert.equal(socks5ReplyForError("tls"), 1);
+});
+
+test("any bytes in a handshake's shape, whole or in pieces: no exception, one outcome (fast-check)", () => {
+  const part = (...options: Uint8Array[]) => fc.constantFrom(...options, new Uint8Array(0));
+  const shaped = fc.tuple(
+    part(
+      GREETING,
+      hex("05 02 00 02"),
+      hex("05 01 02"),
+      hex("04 01 00"),
+      hex("05 00"),
+      hex("05 ff"),
+    ),
+    part(
+      concat(hex("01 01"), ascii("u"), hex("01"), ascii("p")),
+      concat(hex("01 01"), ascii("u"), hex("01"), ascii("x")),
+      hex("02 00 00"),
+    ),
+    part(
+      concat(hex("05 01 00 03 0b"), ascii("example.com"), hex("01 bb")),
+      hex("05 01 00 01 7f 00 00 01 00 50"),
+      concat(hex("05 01 00 04"), new Uint8Array(15).fill(0), hex("01 01 bb")),
+      hex("05 02 00 01 7f 00 00 01 00 50"),
+      hex("05 01 00 03 00 00 50"),
+      hex("05 01 00 09 00"),
+    ),
+    fc.uint8Array({ maxLength: 12 }),
+  ).map((parts) => concat(...parts));
+  fc.assert(
+    fc.property(
+      fc.oneof(shaped, fc.uint8Array({ maxLength: 48 })),
+      fc.boolean(),
+      (bytes, auth) => {
+        const step = feedAllWays(bytes, auth ? { username: "u", password: "p" } : null);
+        // Never both: a request, or an error, or (bytes ran out) neither yet.
+        assert.ok(step.request === null || step.error === null);
+      },
+    ),
+    { numRuns: 3000 },
+  );
 });

@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import fc from "fast-check";
 import net from "node:net";
 import {
   acceptsEcdsa,
@@ -498,4 +499,36 @@ test("real clients: curl's default hello accepts ECDSA; openssl with RSA-only ch
     const hello = helloOf(await capture(sClient(...args)));
     assert.equal(acceptsEcdsa(hello), false, args.join(" "));
   }
+});
+
+test("any mutation of a ClientHello, in any records: no exception, a known answer (fast-check)", () => {
+  const valid = records(handshake(body(STANDARD)));
+  const mutated = fc.record({
+    size: fc.integer({ min: 1, max: 400 }),
+    flips: fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 6 }),
+    cut: fc.option(fc.nat(), { nil: null }),
+    tail: fc.uint8Array({ maxLength: 20 }),
+  }).map(({ size, flips, cut, tail }) => {
+    const bytes = cat(records(handshake(body(STANDARD)), size), tail);
+    for (const [at, value] of flips) bytes[at % bytes.length] = value;
+    return cut === null ? bytes : bytes.subarray(0, cut % (bytes.length + 1));
+  });
+  const kinds = ["hello", "need-more", "not-tls", "invalid"];
+  fc.assert(
+    fc.property(fc.oneof(mutated, fc.uint8Array({ maxLength: 300 })), (bytes) => {
+      const r = parseClientHello(bytes);
+      assert.ok(kinds.includes(r.kind), JSON.stringify(r));
+      if (r.kind === "hello") assert.ok(r.hello.length <= bytes.length);
+    }),
+    { numRuns: 3000 },
+  );
+  // Untouched, it is the hello in any record size, and every strict prefix needs more.
+  for (const size of [1, 7, 100]) {
+    const bytes = records(handshake(body(STANDARD)), size);
+    assert.equal(parseClientHello(bytes).kind, "hello");
+    for (let n = 1; n < bytes.length; n += 13) {
+      assert.equal(parseClientHello(bytes.subarray(0, n)).kind, "need-more", `prefix ${n}`);
+    }
+  }
+  assert.equal(parseClientHello(valid).kind, "hello");
 });
