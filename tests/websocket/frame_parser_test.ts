@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { FrameParser } from "../../src/websocket/frame_parser.ts";
 import { WebSocketProtocolError } from "../../src/websocket/close.ts";
 import { encodeFrame, Opcode } from "../../src/websocket/frame.ts";
@@ -114,4 +115,54 @@ test("frames before a violation in the same chunk are returned; the next push th
   assert.equal(frames.length, 1);
   assert.equal(p.failed?.code, 1002);
   assert.throws(() => p.push(RFC.maskedHello), /unmasked frame from the client/);
+});
+
+test("any frames and garbage, in any pieces: the same frames, then the same violation (fast-check)", () => {
+  const frame = fc.record({
+    fin: fc.boolean(),
+    opcode: fc.constantFrom(Opcode.Text, Opcode.Binary, Opcode.Continuation, Opcode.Ping),
+    payload: fc.uint8Array({ maxLength: 300 }),
+    masked: fc.boolean(),
+  }).map(({ fin, opcode, payload, masked }) =>
+    encodeFrame({
+      // Control frames are never fragmented and carry at most 125 bytes (5.5).
+      fin: opcode === Opcode.Ping || fin,
+      opcode,
+      payload: opcode === Opcode.Ping ? payload.subarray(0, 125) : payload,
+      mask: masked ? Uint8Array.of(1, 2, 3, 4) : null,
+    })
+  );
+  /** Frames until the first violation, and its close code (0: none). */
+  const outcome = (chunks: Uint8Array[], masked: boolean | null) => {
+    const parser = new FrameParser({ masked, maxPayload: 200 });
+    const frames: string[] = [];
+    try {
+      for (const c of chunks) {
+        for (const f of parser.push(c)) frames.push(`${f.opcode} ${f.fin} ${f.payload.join(",")}`);
+      }
+    } catch (e) {
+      assert.ok(e instanceof WebSocketProtocolError, String(e));
+      return { frames, code: e.code };
+    }
+    return { frames, code: parser.failed?.code ?? 0 };
+  };
+  fc.assert(
+    fc.property(
+      fc.array(frame, { maxLength: 5 }),
+      fc.uint8Array({ maxLength: 16 }),
+      fc.constantFrom<boolean | null>(true, false, null),
+      fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 6 }),
+      (frames, garbage, masked, sizes) => {
+        const stream = concat(...frames, garbage);
+        const pieces: Uint8Array[] = [];
+        for (let at = 0, i = 0; at < stream.length; i++) {
+          const size = sizes[i % sizes.length];
+          pieces.push(stream.subarray(at, at + size));
+          at += size;
+        }
+        assert.deepEqual(outcome(pieces, masked), outcome([stream], masked));
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });
