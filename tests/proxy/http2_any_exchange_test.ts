@@ -101,7 +101,8 @@ function exchange(
     for (const id of ids) {
       const kinds = client.kinds(id);
       const ended = client.events.some((e) =>
-        e.type === "goaway" ||
+        // A GOAWAY ends the streams it did not take.
+        (e.type === "goaway" && e.lastStreamId < id) ||
         ("streamId" in e && e.streamId === id &&
           (e.type === "reset" || e.type === "trailers" ||
             ((e.type === "data" || e.type === "response") && e.endStream)))
