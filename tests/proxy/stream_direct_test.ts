@@ -5,8 +5,8 @@
 // and with the client's and the origin's bytes cut at any points (fast-check). And in generated
 // conversations (any method and framing, malformed requests, 1xx, 204, 304, an origin closing
 // early or sending garbage, pipelining; regular, reverse and upstream modes), the HTTP layer must
-// throw nothing and answer the client: this found a HEAD request failing with an error response
-// thrown inside the HTTP/1 layer.
+// throw nothing and answer the client. The fixed cases found a HEAD request whose error response
+// threw inside the HTTP/1 layer; the generated ones find it too.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
