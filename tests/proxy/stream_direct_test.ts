@@ -1,12 +1,12 @@
 // The HTTP stream handles its common events without a generator when no hook on their way must be
-// awaited (HttpStream.direct). Its generator handlers stay the reference: here every conversation
-// runs twice, with the direct path and without it, and must yield the same commands, under each
-// way hooks can be heard (awaited, unheard, only observed, a mix), with bodies held or streamed,
-// and with the client's and the origin's bytes cut at any points (fast-check). And in generated
-// conversations (any method and framing, malformed requests, 1xx, 204, 304, an origin closing
-// early or sending garbage, pipelining; regular, reverse and upstream modes), the HTTP layer must
-// throw nothing and answer the client. The fixed cases found a HEAD request whose error response
-// threw inside the HTTP/1 layer; the generated ones find it too.
+// awaited (HttpStream.direct). Its generator handlers handle every event too: here every
+// conversation runs twice, with the direct path and without it, and must yield the same commands,
+// under each way hooks can be heard (awaited, unheard, only observed, a mix), with bodies held or
+// streamed, and with the client's and the origin's bytes cut at any points (fast-check). And in
+// generated conversations (any method and framing, malformed requests, 1xx, 204, 304, an origin
+// closing early or sending garbage, pipelining; regular, reverse and upstream modes), the HTTP
+// layer must throw nothing and answer the client. The fixed cases found a HEAD request whose error
+// response threw inside the HTTP/1 layer; the generated ones find it too.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";

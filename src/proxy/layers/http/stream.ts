@@ -133,8 +133,8 @@ export class HttpStream extends StreamBase {
    * A request's body and end and a response's head, body and end pass here without a generator
    * when no hook on their way must be awaited: every request passes five times, and each
    * generator, and each helper it delegated to, was an object made and run for one event.
-   * `run`'s handlers stay the reference for every case; tests/proxy/stream_direct_test.ts holds
-   * both to the same commands and flows.
+   * `run` handles every event too (for request bodies by calling the same code first), and
+   * tests/proxy/stream_direct_test.ts holds both ways to the same commands and flows.
    */
   protected override direct(event: Event, out: Command[]): boolean {
     if (this.#inStream !== null || this.#tunnelled !== null) return false;
@@ -327,8 +327,12 @@ export class HttpStream extends StreamBase {
     yield* this.toClient(new ResponseEnd(this.streamId, null));
   }
 
+  /**
+   * A chunk of the request body, unless it is WebSocket bytes before the handshake's answer or
+   * takes a held body past stream_large_bodies (false: `#onRequestData` handles those).
+   */
   #requestDataDirect(data: Uint8Array, out: Command[]): boolean {
-    if (this.#replacing) return true;
+    if (this.#replacing) return true; // the rest of an upload a hook's body replaced
     if (this.#webSocket !== null && this.state === "waitResponseHeaders") return false;
     if (this.state === "holdRequest") {
       if (!this.#requestBody.fits(data)) return false; // streams from here: hooks, a connection
@@ -344,33 +348,31 @@ export class HttpStream extends StreamBase {
     return true;
   }
 
+  /** What `#requestDataDirect` leaves: bytes that may fail the stream, or start its upload. */
   *#onRequestData(data: Uint8Array): CommandGenerator {
-    const flow = this.flow!;
-    if (this.#replacing) return; // the rest of an upload a hook's body replaced
+    const out: Command[] = [];
+    if (this.#requestDataDirect(data, out)) {
+      yield* out;
+      return;
+    }
     if (this.#webSocket !== null && this.state === "waitResponseHeaders") {
       this.#early ??= new EarlyWebSocketData();
       if (!this.#early.keep(data)) yield* this.fail(400, EarlyWebSocketData.OVERFLOW);
       return;
     }
+    // A held body over stream_large_bodies: stop holding, send what was kept, stream the rest.
+    const flow = this.flow!;
     flow.request.bodySize += data.length;
-    if (this.state === "holdRequest") {
-      if (this.#requestBody.add(data)) return;
-      // Over stream_large_bodies: stop holding, send what was kept, stream the rest.
-      this.state = "streamRequest";
-      this.#requestStreaming = true;
-      flow.request.streamed = true;
-      if (!(yield* this.#requestHookWhileStreaming())) return;
-      if (!(yield* this.#sendRequestHead())) return;
-      for (const chunk of this.#requestBody.takeChunks()) {
-        yield* this.toServer(new RequestData(this.streamId, chunk));
-      }
-      yield* this.toServer(new RequestData(this.streamId, data));
-      return;
+    this.#requestBody.add(data); // marks the body overflowed: it is not kept any more
+    this.state = "streamRequest";
+    this.#requestStreaming = true;
+    flow.request.streamed = true;
+    if (!(yield* this.#requestHookWhileStreaming())) return;
+    if (!(yield* this.#sendRequestHead())) return;
+    for (const chunk of this.#requestBody.takeChunks()) {
+      yield* this.toServer(new RequestData(this.streamId, chunk));
     }
-    if (this.#requestStreaming) {
-      this.#requestBody.keep(data);
-      yield* this.toServer(new RequestData(this.streamId, data));
-    }
+    yield* this.toServer(new RequestData(this.streamId, data));
   }
 
   *#onRequestEnd(trailers: HeaderList | null): CommandGenerator {

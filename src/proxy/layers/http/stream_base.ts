@@ -212,35 +212,56 @@ export abstract class StreamBase extends Layer {
     yield* out;
   }
 
-  /** Gives the origin connection back to the HTTP layer (to its pool when `reusable`). */
-  protected pushRelease(reusable: boolean, out: Command[]): void {
-    if (this.server === null) return;
-    out.push(new ReleaseConnection(this.streamId, this.server, reusable));
+  /**
+   * The command giving the origin connection back to the HTTP layer (to its pool when
+   * `reusable`), or null without one. The stream has no connection after it.
+   */
+  #releaseCommand(reusable: boolean): ReleaseConnection | null {
+    const server = this.server;
+    if (server === null) return null;
     this.server = null;
+    return new ReleaseConnection(this.streamId, server, reusable);
+  }
+
+  protected pushRelease(reusable: boolean, out: Command[]): void {
+    const command = this.#releaseCommand(reusable);
+    if (command !== null) out.push(command);
   }
 
   protected *release(reusable: boolean): CommandGenerator {
-    if (this.server === null) return;
-    yield new ReleaseConnection(this.streamId, this.server, reusable);
-    this.server = null;
+    const command = this.#releaseCommand(reusable);
+    if (command !== null) yield command;
+  }
+
+  /** `event` for the client, or null when there is none (an injected request's response). */
+  #clientCommand(event: ToClient): SendHttp | null {
+    if (!(event instanceof InformationalResponse)) this.responseStarted = true;
+    return this.injected ? null : new SendHttp(event, this.context.client);
   }
 
   protected pushToClient(event: ToClient, out: Command[]): void {
-    if (!(event instanceof InformationalResponse)) this.responseStarted = true;
-    if (!this.injected) out.push(new SendHttp(event, this.context.client));
+    const command = this.#clientCommand(event);
+    if (command !== null) out.push(command);
   }
 
   protected *toClient(event: ToClient): CommandGenerator {
-    if (!(event instanceof InformationalResponse)) this.responseStarted = true;
-    if (!this.injected) yield new SendHttp(event, this.context.client);
+    const command = this.#clientCommand(event);
+    if (command !== null) yield command;
+  }
+
+  /** `event` for the origin, or null while the stream has no origin connection. */
+  #serverCommand(event: ToServer): SendHttp | null {
+    return this.server === null ? null : new SendHttp(event, this.server);
   }
 
   protected pushToServer(event: ToServer, out: Command[]): void {
-    if (this.server !== null) out.push(new SendHttp(event, this.server));
+    const command = this.#serverCommand(event);
+    if (command !== null) out.push(command);
   }
 
   protected *toServer(event: ToServer): CommandGenerator {
-    if (this.server !== null) yield new SendHttp(event, this.server);
+    const command = this.#serverCommand(event);
+    if (command !== null) yield command;
   }
 }
 
