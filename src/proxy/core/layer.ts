@@ -96,9 +96,10 @@ export abstract class Layer {
   }
 
   /**
-   * Whether hook `name` needs no waiting, under the same rules as `#step`: "unheard" when no
-   * one runs it (its data stays as it is), "observed" when only read-only addons do (they are
-   * told with {@link hookInPassing}), null when its answer must be awaited.
+   * Whether hook `name` needs no waiting (`#step` asks for hooks yielded, direct paths before
+   * they run one): "unheard" when no one runs it (its data stays as it is), "observed" when
+   * only read-only addons do (they are told with {@link hookInPassing}), null when its answer
+   * must be awaited.
    */
   protected hookPasses(name: string): "unheard" | "observed" | null {
     const { hookListened: listened, hookObserved: observed } = this.context.options;
@@ -109,8 +110,7 @@ export abstract class Layer {
 
   /** A hook that {@link hookPasses}, run in passing: observers are told, no one is awaited. */
   protected hookInPassing(name: string, data: unknown, out: Command[]): void {
-    const listened = this.context.options.hookListened;
-    if (listened === undefined || listened(name)) out.push(new CallHook(name, data, true));
+    if (this.hookPasses(name) !== "unheard") out.push(new CallHook(name, data, true));
   }
 
   /** Feeds one event; returns the commands to carry out, in order. */
@@ -147,23 +147,22 @@ export abstract class Layer {
 
   /** Runs a generator until it finishes or pauses on a blocking command of its own. */
   #step(gen: CommandGenerator, send: unknown, out: Command[]): void {
-    const { hookListened: listened, hookObserved: observed } = this.context.options;
     let r = gen.next(send);
     while (!r.done) {
       const command = r.value;
-      if (listened !== undefined && command instanceof CallHook && !listened(command.name)) {
-        // No one would run it: answered at once, with its data unchanged.
-        r = gen.next(command.data);
-        continue;
-      }
-      if (
-        observed !== undefined && command instanceof CallHook && !command.observe &&
-        observed(command.name)
-      ) {
-        // Only read-only addons run it: they are told, and the layer goes on at once.
-        out.push(new CallHook(command.name, command.data, true));
-        r = gen.next(command.data);
-        continue;
+      if (command instanceof CallHook) {
+        const passes = this.hookPasses(command.name);
+        if (passes === "unheard") {
+          // No one would run it: answered at once, with its data unchanged.
+          r = gen.next(command.data);
+          continue;
+        }
+        if (passes === "observed" && !command.observe) {
+          // Only read-only addons run it: they are told, and the layer goes on at once.
+          out.push(new CallHook(command.name, command.data, true));
+          r = gen.next(command.data);
+          continue;
+        }
       }
       out.push(command);
       if (command.blocking && command.claim()) {
