@@ -32,9 +32,7 @@ export class LeafCache {
     const key = keyOf(names, keyType);
     const hit = this.#entries.get(key);
     if (hit) {
-      // Re-insert to mark it most recently used.
-      this.#entries.delete(key);
-      this.#entries.set(key, hit);
+      this.#touch(key, hit);
       return hit.then((leaf) => {
         if (leaf.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS) return leaf;
         // The first to notice renews; the others wait for that renewal.
@@ -58,9 +56,14 @@ export class LeafCache {
     if (leaf === undefined || leaf.notAfter.getTime() - Date.now() <= RENEW_BEFORE_MS) {
       return undefined;
     }
-    this.#entries.delete(key);
-    this.#entries.set(key, hit!);
+    this.#touch(key, hit!);
     return leaf;
+  }
+
+  /** Re-inserts an entry to mark it most recently used. */
+  #touch(key: string, entry: Promise<Leaf>): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
   }
 
   #issue(key: string, names: readonly string[], keyType: LeafKeyType): Promise<Leaf> {
