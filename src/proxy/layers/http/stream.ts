@@ -3,37 +3,25 @@
  * (requestheaders, request, responseheaders, response, error), holds a body for the hooks that
  * may change it or streams it through, answers from a hook (respond) or drops the client (kill),
  * and turns every failure into a response or a flow error. It never sees bytes: it gets stream
- * events from the HttpLayer and sends stream events to a connection by its id.
+ * events from the HttpLayer and sends stream events to a connection by its id. CONNECT tunnels and
+ * 101 upgrades are in stream_tunnels.ts.
  */
 import type { ServerInfo } from "../../../addons/types.ts";
 import { type Flow, FlowResponse } from "../../../flow/flow.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../http/message.ts";
 import { PROXY_AUTHENTICATE } from "../proxy_auth.ts";
-import { Arm, CallHook, type Command, Disarm, Log } from "../../core/commands.ts";
-import { Server } from "../../core/connection.ts";
+import { Arm, type Command, Disarm, Log } from "../../core/commands.ts";
 import { notAProxyRequestText, originFailureText, reasonPhrase } from "../../../http/responses.ts";
 import type { Context, Onboarding } from "../../core/context.ts";
 import { type Event, MessageInjected, SpliceEnded, Wakeup } from "../../core/events.ts";
 import { callHook, type CommandGenerator } from "../../core/layer.ts";
-import type { UpgradeRequest } from "../../../websocket/handshake.ts";
 import { BodyBuffer } from "./body_buffer.ts";
-import { StreamBase } from "./stream_base.ts";
+import { TunnellingStream } from "./stream_tunnels.ts";
 import type { HttpMode } from "./mode.ts";
-import {
-  type WebSocketHandshakeData,
-  webSocketOffer,
-  type WebSocketRelayData,
-} from "./websocket.ts";
-import {
-  ClientInStream,
-  EarlyWebSocketData,
-  StreamWebSocket,
-  UpgradeInStream,
-} from "./websocket_stream.ts";
-import { StreamTunnel } from "./connect_stream.ts";
+import { webSocketOffer } from "./websocket.ts";
+import { EarlyWebSocketData } from "./websocket_stream.ts";
 import { bodiless, destinationOf, hostFor } from "./request_head.ts";
-import { dialConnectTarget } from "./connect_dial.ts";
 import { H2_VERSION } from "./h2_convert.ts";
 import {
   AUTH_REQUIRED,
@@ -48,7 +36,6 @@ import {
 } from "./flow_parts.ts";
 import {
   GetHttpConnection,
-  HandOffClient,
   type HttpConnectionReady,
   InformationalResponse,
   RequestData,
@@ -59,7 +46,6 @@ import {
   ResponseEnd,
   ResponseHeaders,
   ResponseProtocolError,
-  UpgradeStream,
 } from "./events.ts";
 
 /** What the server_connected hook gets: the connection, and the flow that uses it first. */
@@ -76,15 +62,13 @@ export interface InjectedRequest {
   flow: Flow;
 }
 
-export class HttpStream extends StreamBase {
+export class HttpStream extends TunnellingStream {
   #requestBody: BodyBuffer;
   #responseBody: BodyBuffer;
   /** The request body is being relayed to the origin as it arrives. */
   #requestStreaming = false;
   /** Armed while waiting for the response head (read_timeout). */
   #readTimer: Arm | null = null;
-  /** The client's WebSocket handshake, when the request is one. */
-  #webSocket: UpgradeRequest | null = null;
   /** Where the request was going before the hooks ran ("scheme://authority"). */
   #asked = "";
   /** The origin connection was an idle one from a pool (it may have gone stale meanwhile). */
@@ -95,12 +79,6 @@ export class HttpStream extends StreamBase {
    * once the client is done, and what the client still sends is dropped.
    */
   #replacing = false;
-  /** A WebSocket relayed inside this stream (the client spoke HTTP/2). */
-  #inStream: StreamWebSocket | null = null;
-  /** WebSocket bytes an HTTP/2 client sent before its handshake was answered (rare: made then). */
-  #early: EarlyWebSocketData | null = null;
-  /** A CONNECT tunnel carried by this stream (the client spoke HTTP/2). */
-  #tunnelled: StreamTunnel | null = null;
 
   constructor(context: Context, streamId: number, mode: HttpMode) {
     super(context, streamId, mode);
@@ -117,8 +95,8 @@ export class HttpStream extends StreamBase {
    * rather than two (every request passes here five times or more).
    */
   protected run(event: Event): CommandGenerator {
-    if (this.#inStream !== null) return this.#onWebSocketEvent(this.#inStream, event);
-    if (this.#tunnelled !== null) return this.#onTunnelEvent(this.#tunnelled, event);
+    const switched = this.switchedEvent(event);
+    if (switched !== null) return switched;
     if (event instanceof RequestHeaders) return this.#onRequestHeaders(event.head);
     if (event instanceof RequestData) return this.#onRequestData(event.data);
     if (event instanceof RequestEnd) return this.#onRequestEnd(event.trailers);
@@ -137,7 +115,7 @@ export class HttpStream extends StreamBase {
    * tests/proxy/stream_direct_test.ts holds both ways to the same commands and flows.
    */
   protected override direct(event: Event, out: Command[]): boolean {
-    if (this.#inStream !== null || this.#tunnelled !== null) return false;
+    if (this.switched) return false;
     if (event instanceof RequestData) return this.#requestDataDirect(event.data, out);
     if (event instanceof RequestEnd) {
       if (this.state === "holdRequest") return false; // hooks, then an origin connection
@@ -171,7 +149,7 @@ export class HttpStream extends StreamBase {
       const why = `${this.flow!.request.authority} sent no response within ${s} s (read_timeout)`;
       yield* this.fail(504, why, `mitm.ts: ${why}.`);
     } else if (event instanceof SpliceEnded && this.state === "tunnel") {
-      yield* this.#onUpgradeEnded(event.error);
+      yield* this.onUpgradeEnded(event.error);
     } else if (event instanceof MessageInjected && this.state === "waitRequestHeaders") {
       yield* this.#onInjected((event.message as InjectedRequest).flow);
     }
@@ -212,7 +190,7 @@ export class HttpStream extends StreamBase {
     if (
       head.method === "CONNECT" && (this.mode.kind === "regular" || this.mode.kind === "upstream")
     ) {
-      yield* this.#connect(head);
+      yield* this.connect(head);
       return;
     }
     if (this.mode.kind === "reverse" && head.method === "CONNECT") {
@@ -333,7 +311,7 @@ export class HttpStream extends StreamBase {
    */
   #requestDataDirect(data: Uint8Array, out: Command[]): boolean {
     if (this.#replacing) return true; // the rest of an upload a hook's body replaced
-    if (this.#webSocket !== null && this.state === "waitResponseHeaders") return false;
+    if (this.webSocket !== null && this.state === "waitResponseHeaders") return false;
     if (this.state === "holdRequest") {
       if (!this.#requestBody.fits(data)) return false; // streams from here: hooks, a connection
       this.flow!.request.bodySize += data.length;
@@ -355,9 +333,9 @@ export class HttpStream extends StreamBase {
       yield* out;
       return;
     }
-    if (this.#webSocket !== null && this.state === "waitResponseHeaders") {
-      this.#early ??= new EarlyWebSocketData();
-      if (!this.#early.keep(data)) yield* this.fail(400, EarlyWebSocketData.OVERFLOW);
+    if (this.webSocket !== null && this.state === "waitResponseHeaders") {
+      this.early ??= new EarlyWebSocketData();
+      if (!this.early.keep(data)) yield* this.fail(400, EarlyWebSocketData.OVERFLOW);
       return;
     }
     // A held body over stream_large_bodies: stop holding, send what was kept, stream the rest.
@@ -483,7 +461,7 @@ export class HttpStream extends StreamBase {
       // An addon sent the request elsewhere (map_remote, a changed URL): Host follows it.
       r.headers.set("Host", r.authority);
     }
-    this.#webSocket ??= webSocketOffer(r);
+    this.webSocket ??= webSocketOffer(r);
     const head = requestHeadOf(r);
     yield* this.toServer(new RequestHeaders(this.streamId, head, false));
     return true;
@@ -529,7 +507,7 @@ export class HttpStream extends StreamBase {
       // The switch's head is the whole response; addons saw it in responseheaders.
       response.body = new Uint8Array(0);
       response.timestampEnd = this.context.options.now();
-      yield* this.#upgrade(response);
+      yield* this.upgrade(response);
       return;
     }
     const rest: Command[] = [];
@@ -682,144 +660,5 @@ export class HttpStream extends StreamBase {
     }
     this.state = "done";
     this.hookInPassing("flow_done", this.flow, out);
-  }
-
-  /** CONNECT (regular, upstream): say yes and give the client connection to a new layer stack. */
-  *#connect(head: HttpRequestHead): CommandGenerator {
-    const { server, failure } = yield* dialConnectTarget(this.context, this.mode, head);
-    if (failure !== null) {
-      yield* this.fail(502, failure.message, failure.text);
-      return;
-    }
-    this.state = "tunnel";
-    if (head.version === H2_VERSION && !this.injected) {
-      yield* this.#tunnelInStream(server);
-      return;
-    }
-    const ok = { status: 200, reason: "Connection Established", version: "HTTP/1.1" };
-    yield* this.toClient(
-      new ResponseHeaders(this.streamId, { ...ok, headers: new HeaderList() }, true),
-    );
-    yield new HandOffClient(this.streamId, server);
-  }
-
-  /**
-   * An HTTP/2 client's CONNECT (connect_stream.ts): 200 without ending the stream, then its
-   * DATA go through a pipe to the tunnel's own layer stack, which the HttpLayer runs. The flow
-   * is the CONNECT's, done when both directions are (the tunnel's bytes are not kept).
-   */
-  *#tunnelInStream(server: Server): CommandGenerator {
-    const opened = StreamTunnel.open(
-      this.context,
-      this.streamId,
-      server,
-      this.flow!,
-      (event) => this.toClient(event),
-    );
-    this.#tunnelled = opened.tunnel;
-    yield* this.sendResponseHead(this.flow!.response!);
-    yield opened.command;
-  }
-
-  *#onTunnelEvent(tunnel: StreamTunnel, event: Event): CommandGenerator {
-    if (this.state !== "tunnel") return;
-    yield* tunnel.handle(event);
-    if (!tunnel.done) return;
-    this.state = tunnel.error === null ? "done" : "failed";
-    yield* tunnel.finish(this.flow!, this.context.options.now());
-  }
-
-  /**
-   * 101 Switching Protocols: the 101 goes to the client and both connections go to a relay:
-   * the WebSocket relay (messages, websocket_* hooks) for a valid WebSocket handshake, raw bytes
-   * otherwise. The flow ends when the relay does.
-   */
-  *#upgrade(response: FlowResponse): CommandGenerator {
-    const flow = this.flow!;
-    this.state = "tunnel";
-    let relay: WebSocketRelayData | null = null;
-    if (this.#webSocket !== null) {
-      const answer = yield* callHook<WebSocketHandshakeData>("websocket_handshake", {
-        flow,
-        offer: this.#webSocket,
-        deflate: null,
-      });
-      if (answer.deflate !== null && flow.websocket !== null) {
-        relay = { flow, deflate: answer.deflate };
-        yield* callHook("websocket_start", flow);
-      }
-    }
-    if (flow.request.httpVersion === H2_VERSION || response.httpVersion === H2_VERSION) {
-      // An HTTP/2 connection carries other streams too: the WebSocket stays in this one.
-      yield* this.#relayInStream(response, relay);
-      return;
-    }
-    yield* this.sendResponseHead(response);
-    const server = this.server!;
-    this.server = null; // the HTTP layer gives the connection to the relay, not back to the pool
-    yield new UpgradeStream(this.streamId, server, relay ? "websocket" : "raw", relay);
-  }
-
-  /**
-   * RFC 8441: a WebSocket with an HTTP/2 side goes on in this stream (websocket_stream.ts). An
-   * HTTP/1.1 origin's connection past its 101 is carried raw by the HttpLayer as the stream's
-   * response body; an HTTP/1.1 client's connection past the 101 it got (its origin speaks h2
-   * and took an extended CONNECT) as the stream's request body.
-   */
-  *#relayInStream(response: FlowResponse, relay: WebSocketRelayData | null): CommandGenerator {
-    const flow = this.flow!;
-    if (relay === null) {
-      yield* this.fail(
-        502,
-        "the origin's WebSocket handshake is not valid; it cannot be relayed over HTTP/2",
-      );
-      return;
-    }
-    const id = this.streamId;
-    this.#inStream = new StreamWebSocket(flow, relay.deflate, {
-      send: (toClient, bytes) =>
-        toClient
-          ? this.toClient(new ResponseData(id, bytes))
-          : this.toServer(new RequestData(id, bytes)),
-      end: (toClient) =>
-        toClient
-          ? this.toClient(new ResponseEnd(id, null))
-          : this.toServer(new RequestEnd(id, null)),
-    }, this.context.options.now);
-    yield* this.sendResponseHead(response);
-    if (response.httpVersion !== H2_VERSION) yield new UpgradeInStream(id, this.server!);
-    if (flow.request.httpVersion !== H2_VERSION) yield new ClientInStream(id);
-    for (const chunk of this.#early?.take() ?? []) yield* this.#inStream.receive(true, chunk);
-  }
-
-  *#onWebSocketEvent(ws: StreamWebSocket, event: Event): CommandGenerator {
-    const flow = this.flow!;
-    if (event instanceof RequestData) yield* ws.receive(true, event.data);
-    else if (event instanceof ResponseData) yield* ws.receive(false, event.data);
-    else if (event instanceof RequestEnd) yield* ws.peerEnded(true);
-    else if (event instanceof ResponseEnd) yield* ws.peerEnded(false);
-    else if (event instanceof RequestProtocolError || event instanceof ResponseProtocolError) {
-      // A reset or a broken connection on one side: the other side is cut off too.
-      ws.broken(event instanceof RequestProtocolError, event.message);
-      if (event instanceof RequestProtocolError) yield* this.toServer(event);
-      else yield* this.toClient(new ResponseProtocolError(this.streamId, event.message));
-      yield* this.release(false);
-    } else return;
-    if (!ws.done || this.state !== "tunnel") return;
-    this.state = "done";
-    flow.websocket!.timestampEnd = this.context.options.now();
-    yield* this.release(true);
-    yield* callHook("websocket_end", flow);
-    yield new CallHook("flow_done", flow, true);
-  }
-
-  *#onUpgradeEnded(error: string | null): CommandGenerator {
-    const flow = this.flow!;
-    this.state = error ? "failed" : "done";
-    if (error) {
-      flow.error = { message: error, timestamp: this.context.options.now() };
-      yield* callHook("error", flow);
-    }
-    yield new CallHook("flow_done", flow, true);
   }
 }
