@@ -95,13 +95,23 @@ export function layeredListener(shared: LayeredShared, mode: ModeSpec, listen: A
     },
   };
 
-  // Read per connection: addons (scripts) may come and go while the proxy runs.
-  const connectionOptions = (): LayerOptions => ({
-    ...base,
-    holdRequestBodies: addons.has("request"),
-    holdResponseBodies: addons.has("response"),
-    announceServers: addons.has("server_connected"),
-  });
+  // Read per connection: addons (scripts) may come and go while the proxy runs. The object is
+  // made again only when what it says changed (a copy of every option per connection was a
+  // measurable part of a new connection's cost); layers never change it.
+  let lastOptions: LayerOptions | null = null;
+  const connectionOptions = (): LayerOptions => {
+    const holdRequestBodies = addons.has("request");
+    const holdResponseBodies = addons.has("response");
+    const announceServers = addons.has("server_connected");
+    if (
+      lastOptions === null || lastOptions.holdRequestBodies !== holdRequestBodies ||
+      lastOptions.holdResponseBodies !== holdResponseBodies ||
+      lastOptions.announceServers !== announceServers
+    ) {
+      lastOptions = { ...base, holdRequestBodies, holdResponseBodies, announceServers };
+    }
+    return lastOptions;
+  };
   const drivers = new Set<Driver>();
   let closing = false;
   /** Serves one client connection; `destination` is the transparent mode's original one. */

@@ -34,7 +34,8 @@ export type CommandGenerator<T = void> = Generator<Command, T, unknown>;
 export abstract class Layer {
   readonly context: Context;
   #paused: { command: Command; gen: CommandGenerator } | null = null;
-  #queue: Event[] = [];
+  /** Events that arrived while paused (made when one does: most layers never pause). */
+  #queue: Event[] | null = null;
 
   constructor(context: Context) {
     this.context = context;
@@ -116,7 +117,7 @@ export abstract class Layer {
   /** Feeds one event; returns the commands to carry out, in order. */
   handleEvent(event: Event): Command[] {
     const through = this.#through;
-    if (this.#paused === null && this.#queue.length === 0) {
+    if (this.#paused === null && (this.#queue === null || this.#queue.length === 0)) {
       if (through !== null) return through.handleEvent(event);
       const out: Command[] = [];
       if (!this.direct(event, out)) this.#step(this.run(event), undefined, out);
@@ -130,7 +131,7 @@ export abstract class Layer {
         this.#step(paused.gen, event.reply, out);
         this.#drainQueue(out);
       } else {
-        this.#queue.push(event);
+        (this.#queue ??= []).push(event);
       }
       return out;
     }
@@ -139,8 +140,10 @@ export abstract class Layer {
   }
 
   #drainQueue(out: Command[]): void {
-    while (this.#paused === null && this.#queue.length > 0) {
-      const next = this.#queue.shift()!;
+    const queue = this.#queue;
+    if (queue === null) return;
+    while (this.#paused === null && queue.length > 0) {
+      const next = queue.shift()!;
       if (!this.direct(next, out)) this.#step(this.run(next), undefined, out);
     }
   }
