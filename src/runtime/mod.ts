@@ -3,9 +3,9 @@
  * outside src/runtime/ that others import from this folder (besides types.ts).
  */
 import process from "node:process";
-import { bunNetwork } from "./bun_native.ts";
-import { denoNetwork } from "./deno_native.ts";
-import { nodeNetwork } from "./node_net.ts";
+import { bunNetwork } from "./bun/net.ts";
+import { denoNetwork } from "./deno/net.ts";
+import { nodeNetwork } from "./node/net.ts";
 import type { Network } from "./types.ts";
 
 export * from "./types.ts";
@@ -16,11 +16,11 @@ export {
   startTlsServer,
   type TlsClientSession,
   type TlsSession,
-} from "./tls.ts";
-export { listenTransparent, normalizeHost, type SockAddr } from "./original_dst.ts";
-export { closeWhenFlushed } from "./conn_parts.ts";
-export { watchedTimeout } from "./watched_time.ts";
-export { installLastResort } from "./last_resort.ts";
+} from "./node/tls.ts";
+export { listenTransparent, normalizeHost, type SockAddr } from "./shared/original_dst.ts";
+export { closeWhenFlushed } from "./shared/conn_parts.ts";
+export { watchedTimeout } from "./shared/watched_time.ts";
+export { installLastResort } from "./shared/last_resort.ts";
 
 declare const Bun: { version: string } | undefined;
 declare const Deno: { version: { deno: string } } | undefined;

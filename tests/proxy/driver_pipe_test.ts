@@ -25,7 +25,7 @@ import {
 import { DirectLayer } from "../../src/proxy/core/layer.ts";
 import { Driver } from "../../src/proxy/driver/driver.ts";
 import type { DriverServices, DriverTls } from "../../src/proxy/driver/services.ts";
-import { MemoryConn, MemoryNetwork } from "../../src/runtime/memory.ts";
+import { MemoryConn, MemoryNetwork } from "../../src/runtime/shared/memory.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { execFile } from "node:child_process";
-import { MemoryConn, MemoryNetwork } from "../../src/runtime/memory.ts";
+import { MemoryConn, MemoryNetwork } from "../../src/runtime/shared/memory.ts";
 import { network as runtimeNetwork } from "../../src/runtime/mod.ts";
 import type { Conn, Network } from "../../src/runtime/types.ts";
 import { Client } from "../../src/proxy/core/connection.ts";

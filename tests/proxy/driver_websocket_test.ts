@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { AddonManager } from "../../src/addons/manager.ts";
 import type { Flow } from "../../src/flow/flow.ts";
 import { silentLogger } from "../../src/log.ts";
-import { MemoryConn, MemoryNetwork } from "../../src/runtime/memory.ts";
+import { MemoryConn, MemoryNetwork } from "../../src/runtime/shared/memory.ts";
 import type { Conn } from "../../src/runtime/types.ts";
 import { encodeFrame, Opcode, randomMask } from "../../src/websocket/frame.ts";
 import { acceptKey } from "../../src/websocket/handshake.ts";

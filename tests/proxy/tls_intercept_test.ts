@@ -13,7 +13,7 @@ import path from "node:path";
 import process from "node:process";
 import { CertificateAuthority, type Leaf } from "../../src/ca/mod.ts";
 import { x509 } from "../../src/ca/x509.ts";
-import { connectTls, startTlsServer, type TlsClientSession } from "../../src/runtime/tls.ts";
+import { connectTls, startTlsServer, type TlsClientSession } from "../../src/runtime/node/tls.ts";
 import type { Conn, Listener } from "../../src/runtime/types.ts";
 import { testCa } from "../fixtures/ca.ts";
 import { type Harness, head, type Message, Peer, WAIT_MS, withProxy } from "./helpers.ts";

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BunConn, type BunSocket } from "../../src/runtime/bun_native.ts";
+import { BunConn, type BunSocket } from "../../src/runtime/bun/net.ts";
 
 /** A socket that takes at most `room` bytes per write (Infinity: all), recording copies. */
 function scriptedSocket(room = Infinity) {

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkNetwork, loadNetwork } from "../../src/runtime/conformance.ts";
+import { checkNetwork, loadNetwork } from "../../src/runtime/shared/conformance.ts";
 import { runtime } from "../../src/runtime/mod.ts";
 
 const implementations = ["default", "node_net", `${runtime.name}_native`];

@@ -1,15 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Conn, Network } from "../../src/runtime/types.ts";
-import { nodeNetwork } from "../../src/runtime/node_net.ts";
-import { bunNetwork } from "../../src/runtime/bun_native.ts";
-import { denoNetwork } from "../../src/runtime/deno_native.ts";
+import { nodeNetwork } from "../../src/runtime/node/net.ts";
+import { bunNetwork } from "../../src/runtime/bun/net.ts";
+import { denoNetwork } from "../../src/runtime/deno/net.ts";
 import {
   decodeSockaddr,
   findSocketFd,
   normalizeHost,
   originalDst,
-} from "../../src/runtime/original_dst.ts";
+} from "../../src/runtime/shared/original_dst.ts";
 import { socketCalls } from "../../src/runtime/libc_ffi.ts";
 
 const hex = (s: string) =>

@@ -11,7 +11,7 @@ import { type Logger, silentLogger } from "../../log.ts";
 import { driveWebSocket } from "./websocket_relay.ts";
 import { acceptWebSocket } from "../layers/http/websocket_upgrade.ts";
 import type { WebSocketHandshakeData, WebSocketRelayData } from "../layers/http/websocket.ts";
-import { connectTls, type ServerIdentity, startTlsServer } from "../../runtime/tls.ts";
+import { connectTls, type ServerIdentity, startTlsServer } from "../../runtime/node/tls.ts";
 import type { Conn, Network } from "../../runtime/types.ts";
 import type { TlsStartClientData } from "../layers/tls.ts";
 import type { DriverLogLevel, DriverServices, DriverTls } from "./services.ts";

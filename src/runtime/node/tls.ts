@@ -11,15 +11,15 @@
  */
 import { Duplex } from "node:stream";
 import tls from "node:tls";
-import { type MeteredTransport, SocketConn } from "./node_net.ts";
-import { canUpgradeInPlace, upgradeClientTls, upgradeServerTls } from "./bun_tls.ts";
-import { closeWhenFlushed, withFirstRead } from "./conn_parts.ts";
-import { claimUncaught } from "./last_resort.ts";
-import { trustedCas } from "./trust.ts";
-import { certificateChain, type CertificateSummary } from "./cert_chain.ts";
-import { watchedTimeout } from "./watched_time.ts";
-import { tlsHandshakeError, toNetError } from "./net_errors.ts";
-import { type Conn, NetError } from "./types.ts";
+import { type MeteredTransport, SocketConn } from "./net.ts";
+import { canUpgradeInPlace, upgradeClientTls, upgradeServerTls } from "../bun/tls.ts";
+import { closeWhenFlushed, withFirstRead } from "../shared/conn_parts.ts";
+import { claimUncaught } from "../shared/last_resort.ts";
+import { trustedCas } from "../shared/trust.ts";
+import { certificateChain, type CertificateSummary } from "../shared/cert_chain.ts";
+import { watchedTimeout } from "../shared/watched_time.ts";
+import { tlsHandshakeError, toNetError } from "../shared/net_errors.ts";
+import { type Conn, NetError } from "../types.ts";
 
 export interface ServerIdentity {
   certPem: string;

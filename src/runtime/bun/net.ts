@@ -22,10 +22,10 @@ import {
   type Listener,
   NetError,
   type Network,
-} from "./types.ts";
-import { closedWhileSending, toNetError } from "./net_errors.ts";
-import { Gate, JOIN_LIMIT, joinInto, ReadQueue } from "./conn_parts.ts";
-import { resolveHost } from "./resolve.ts";
+} from "../types.ts";
+import { closedWhileSending, toNetError } from "../shared/net_errors.ts";
+import { Gate, JOIN_LIMIT, joinInto, ReadQueue } from "../shared/conn_parts.ts";
+import { resolveHost } from "../shared/resolve.ts";
 
 /** The part of Bun's TCP socket used here (see bun-types `Socket`). */
 export interface BunSocket {

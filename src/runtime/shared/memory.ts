@@ -9,7 +9,7 @@ import {
   type Listener,
   NetError,
   type Network,
-} from "./types.ts";
+} from "../types.ts";
 import { closedWhileSending } from "./net_errors.ts";
 
 /** Bytes a side may queue before write() asks the writer to wait. */

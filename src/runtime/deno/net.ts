@@ -20,10 +20,10 @@ import {
   type Listener,
   NetError,
   type Network,
-} from "./types.ts";
-import { closedWhileSending, toNetError } from "./net_errors.ts";
-import { Gate, JOIN_LIMIT, joinInto } from "./conn_parts.ts";
-import { resolveHost } from "./resolve.ts";
+} from "../types.ts";
+import { closedWhileSending, toNetError } from "../shared/net_errors.ts";
+import { Gate, JOIN_LIMIT, joinInto } from "../shared/conn_parts.ts";
+import { resolveHost } from "../shared/resolve.ts";
 
 /** Size of the buffer read() fills: starts small, doubles while reads fill it, up to MAX. */
 const MIN_READ_SIZE = 16 * 1024;

@@ -1,5 +1,5 @@
 /** Small synchronisation pieces shared by the Conn implementations. */
-import type { Conn } from "./types.ts";
+import type { Conn } from "../types.ts";
 
 /**
  * A promise that any number of callers wait on until it is opened (resolved) or failed

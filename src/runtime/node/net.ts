@@ -12,10 +12,10 @@ import {
   type Listener,
   NetError,
   type Network,
-} from "./types.ts";
-import { closedWhileSending, toNetError } from "./net_errors.ts";
-import { Gate, JOIN_LIMIT, joinChunks, ReadQueue } from "./conn_parts.ts";
-import { resolveHost } from "./resolve.ts";
+} from "../types.ts";
+import { closedWhileSending, toNetError } from "../shared/net_errors.ts";
+import { Gate, JOIN_LIMIT, joinChunks, ReadQueue } from "../shared/conn_parts.ts";
+import { resolveHost } from "../shared/resolve.ts";
 
 /**
  * A stream under a TLS socket that wants to know how much plaintext the reader has taken (so that

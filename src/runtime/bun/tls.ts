@@ -8,11 +8,11 @@
  * JavaScript, decrypted ones arrive through the same handlers as plain TCP (numbers in
  * docs/BENCHMARKS.md).
  */
-import { BunConn, type BunSocket, type BunSocketHandler, HANDLERS } from "./bun_native.ts";
-import { joinChunks } from "./conn_parts.ts";
-import { tlsHandshakeError } from "./net_errors.ts";
-import { NetError } from "./types.ts";
-import { watchedTimeout } from "./watched_time.ts";
+import { BunConn, type BunSocket, type BunSocketHandler, HANDLERS } from "./net.ts";
+import { joinChunks } from "../shared/conn_parts.ts";
+import { tlsHandshakeError } from "../shared/net_errors.ts";
+import { NetError } from "../types.ts";
+import { watchedTimeout } from "../shared/watched_time.ts";
 
 /** The upgrade call on Bun 1.4.5 sockets (`isServer` and `initialData` are undocumented). */
 interface UpgradableSocket extends BunSocket {
