@@ -68,5 +68,5 @@ export {
   type SqlRow,
   type SqlStatement,
   type SqlValue,
-} from "./sqlite.ts";
-export { startModuleWorker } from "./worker.ts";
+} from "./node/sqlite.ts";
+export { startModuleWorker } from "./bun/worker.ts";

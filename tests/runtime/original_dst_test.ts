@@ -10,7 +10,7 @@ import {
   normalizeHost,
   originalDst,
 } from "../../src/runtime/shared/original_dst.ts";
-import { socketCalls } from "../../src/runtime/libc_ffi.ts";
+import { socketCalls } from "../../src/runtime/deno/ffi.ts";
 
 const hex = (s: string) =>
   Uint8Array.from(s.replace(/ /g, "").match(/../g)!, (b) => parseInt(b, 16));

@@ -12,7 +12,7 @@
  * connection. It works with whatever Conn implementation accepted the connection.
  */
 import fs from "node:fs";
-import { type SocketCalls, socketCalls } from "../libc_ffi.ts";
+import { type SocketCalls, socketCalls } from "../deno/ffi.ts";
 import type { Address, Conn, Listener, Network } from "../types.ts";
 
 const AF_INET = 2;

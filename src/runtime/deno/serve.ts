@@ -2,8 +2,8 @@
  * Serves a Web-standard fetch handler (a Hono app's `fetch`) over HTTP: Bun.serve on Bun,
  * Deno.serve on Deno. Both stream response bodies, which Server-Sent Events need.
  */
-import { toNetError } from "./shared/net_errors.ts";
-import type { Address } from "./types.ts";
+import { toNetError } from "../shared/net_errors.ts";
+import type { Address } from "../types.ts";
 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
