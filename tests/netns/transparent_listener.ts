@@ -5,7 +5,7 @@
  * runtime's own sockets).
  */
 import process from "node:process";
-import { listenTransparent } from "../../src/runtime/shared/original_dst.ts";
+import { listenTransparent } from "../../src/runtime/mod.ts";
 import type { Conn, Network } from "../../src/runtime/types.ts";
 import { nodeNetwork } from "../../src/runtime/node/net.ts";
 import { bunNetwork } from "../../src/runtime/bun/net.ts";

@@ -1,46 +1,13 @@
 /**
- * Serves a Web-standard fetch handler (a Hono app's `fetch`) over HTTP: Bun.serve on Bun,
- * Deno.serve on Deno. Both stream response bodies, which Server-Sent Events need.
+ * Serves a Web-standard fetch handler (a Hono app's `fetch`) over HTTP with Deno.serve, which
+ * streams response bodies (Server-Sent Events need that).
  */
 import { toNetError } from "../shared/net_errors.ts";
-import type { Address } from "../types.ts";
-
-export type FetchHandler = (request: Request) => Response | Promise<Response>;
-
-export interface HttpServer {
-  readonly address: Address;
-  /** Stops listening and closes every connection, open streams included. */
-  close(): Promise<void>;
-}
-
-declare const Bun: {
-  serve(options: {
-    hostname: string;
-    port: number;
-    fetch: FetchHandler;
-    /** Seconds a connection may stay silent; event streams send a heartbeat well within it. */
-    idleTimeout?: number;
-    error?: (e: Error) => Response;
-  }): { hostname: string; port: number; stop(closeActive?: boolean): Promise<void> | void };
-} | undefined;
+import type { Address, FetchHandler, HttpServer } from "../types.ts";
 
 /** Listens on `address` and answers every request with `handler`; rejects with a NetError. */
 export function serveHttp(address: Address, handler: FetchHandler): Promise<HttpServer> {
   try {
-    if (typeof Bun !== "undefined") {
-      const server = Bun.serve({
-        hostname: address.host,
-        port: address.port,
-        fetch: handler,
-        idleTimeout: 120,
-      });
-      return Promise.resolve({
-        address: { host: address.host, port: server.port },
-        close: async () => {
-          await server.stop(true);
-        },
-      });
-    }
     const server = Deno.serve(
       { hostname: address.host, port: address.port, onListen: () => {} },
       handler,
@@ -50,6 +17,7 @@ export function serveHttp(address: Address, handler: FetchHandler): Promise<Http
       close: () => server.shutdown(),
     });
   } catch (e) {
+    // Deno's errors name the OS error by class, without a code.
     const name = (e as Error)?.name;
     const code = name === "AddrInUse"
       ? "EADDRINUSE"

@@ -16,14 +16,7 @@ import {
 import { closedWhileSending, toNetError } from "../shared/net_errors.ts";
 import { Gate, JOIN_LIMIT, joinChunks, ReadQueue } from "../shared/conn_parts.ts";
 import { resolveHost } from "../shared/resolve.ts";
-
-/**
- * A stream under a TLS socket that wants to know how much plaintext the reader has taken (so that
- * it can stop feeding a TLS layer that keeps decrypting while paused).
- */
-export interface MeteredTransport extends Writable {
-  delivered(plaintext: number): void;
-}
+import type { MeteredTransport } from "../shared/conn_duplex.ts";
 
 /** Bytes buffered before the socket is paused (pull-based backpressure). */
 const HIGH_WATER = 256 * 1024;
@@ -104,11 +97,11 @@ export class SocketConn implements Conn {
   }
 
   /**
-   * Hands the socket over (to a TLS layer): stops listening to it, pauses it, and puts `leftover`
-   * and any chunks received but not yet read back in front of its input. This Conn is unusable
-   * afterwards.
+   * Hands the socket over (to node:tls, node/tls.ts: TLS at the socket level, the capability it
+   * looks for): stops listening to it, pauses it, and puts `leftover` and any chunks received but
+   * not yet read back in front of its input. This Conn is unusable afterwards.
    */
-  detach(leftover: Uint8Array): net.Socket {
+  handOverSocket(leftover: Uint8Array): net.Socket {
     const socket = this.#socket;
     for (const [event, handler] of this.#handlers) socket.off(event, handler);
     socket.pause();
@@ -118,11 +111,6 @@ export class SocketConn implements Conn {
     if (leftover.length > 0) socket.unshift(leftover);
     this.#closed = true;
     return socket;
-  }
-
-  /** The underlying socket, for runtime code that upgrades it (TLS). */
-  get socket(): net.Socket {
-    return this.#socket;
   }
 
   get isClosed(): boolean {
