@@ -1,5 +1,5 @@
 /**
- * BunConn's write side (src/runtime/bun_native.ts) over a scripted socket, no network: runs of
+ * BunConn's write side (src/runtime/bun/net.ts) over a scripted socket, no network: runs of
  * small pieces go out as one write from a buffer shared by every connection, and a rest the
  * socket did not take survives that buffer's reuse by another connection.
  */

@@ -1,6 +1,6 @@
 /**
  * Every Network implementation usable on this runtime passes the same behaviour checks over real
- * loopback sockets (src/runtime/conformance.ts): the default one and node:net.
+ * loopback sockets (src/runtime/shared/conformance.ts): the default one and node:net.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -13,7 +13,7 @@
  *   promise while more than WRITE_HIGH_WATER bytes wait.
  * - Half-close: `socket.shutdown()` sends FIN and keeps reading (with `allowHalfOpen: true`);
  *   `socket.end()` closes both directions, so closeWrite() uses shutdown().
- * Only this file may touch Bun.*; it is loaded on every runtime but calls Bun only when used.
+ * Only bun/ touches Bun.*; this file is loaded on every runtime but calls Bun only when used.
  */
 import {
   type Address,

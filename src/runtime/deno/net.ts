@@ -11,7 +11,7 @@
  * promise while more than WRITE_HIGH_WATER bytes wait.
  * closeWrite() sends FIN (shutdown(2)) after the queue is written; the connection counts as closed
  * once FIN went both ways, or on an error, or after close().
- * Only this file may touch Deno.*; it is loaded on every runtime but calls Deno only when used.
+ * Only deno/ touches Deno.*; this file is loaded on every runtime but calls Deno only when used.
  */
 import {
   type Address,

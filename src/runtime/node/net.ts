@@ -1,7 +1,7 @@
 /**
  * Conn, Listener and Network over node:net: the fallback on every runtime and what Node uses. Deno
- * and Bun default to their native sockets, which measured faster there (docs/RUNTIME.md); node:net
- * stays the route to node:tls server-side TLS on Deno.
+ * and Bun default to their native sockets, which measured faster there (docs/RUNTIME.md). A
+ * SocketConn can hand its socket to node:tls (handOverSocket), so TLS over it needs no adapter.
  */
 import net from "node:net";
 import type { Writable } from "node:stream";
