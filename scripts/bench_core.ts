@@ -21,7 +21,7 @@ import process from "node:process";
 import { ResponseReader } from "../src/http1/mod.ts";
 import { Control } from "../src/api/control.ts";
 import { startProxy } from "../src/proxy/server.ts";
-import { MemoryNetwork } from "../src/runtime/memory.ts";
+import { MemoryNetwork } from "../tests/fakes/memory_network.ts";
 import type { Conn } from "../src/runtime/types.ts";
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));

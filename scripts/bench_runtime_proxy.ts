@@ -9,7 +9,7 @@
  */
 import process from "node:process";
 import { startProxy } from "../src/proxy/server.ts";
-import { loadNetwork } from "../src/runtime/conformance.ts";
+import { loadNetwork } from "../src/runtime/shared/conformance.ts";
 
 const name = process.argv[2] ?? "default";
 const network = await loadNetwork(name);

@@ -11,8 +11,7 @@
  */
 import type { Hono } from "hono";
 import { formatAuthority } from "../http1/target.ts";
-import type { HttpServer } from "../runtime/serve.ts";
-import { serveHttp } from "../runtime/serve.ts";
+import { type HttpServer, serveHttp } from "../runtime/mod.ts";
 import type { Address } from "../runtime/types.ts";
 import { createApi } from "./app.ts";
 import { Control, type ControlledProxy } from "./control.ts";

@@ -5,7 +5,7 @@
  * services (hooks, TLS verification, the origin pool) and mode (an upstream proxy) apply.
  */
 import type { Flow } from "../flow/flow.ts";
-import { MemoryConn } from "../runtime/memory.ts";
+import { MemoryConn } from "../runtime/shared/memory.ts";
 import type { Conn } from "../runtime/types.ts";
 import { Client } from "./core/connection.ts";
 import { Context, type LayerOptions } from "./core/context.ts";

@@ -41,8 +41,9 @@ const TRUST_ALERTS: [RegExp, string][] = [
 const OTHER_CERT_ALERTS = /(certificate[_ ]?(expired|revoked)|unsupported[_ ]?certificate)/i;
 
 /**
- * `message` is the handshake error's message (from src/runtime/tls.ts), `code` its NetError code;
- * `hello` the ClientHello the client sent; `host` names the connection in the text.
+ * `message` is the handshake error's message (from the runtime's TLS, src/runtime/node/tls.ts or
+ * bun/tls.ts), `code` its NetError code; `hello` the ClientHello the client sent; `host` names the
+ * connection in the text.
  */
 export function describeHandshakeFailure(
   host: string,

@@ -5,11 +5,11 @@
  * runtime's own sockets).
  */
 import process from "node:process";
-import { listenTransparent } from "../../src/runtime/original_dst.ts";
+import { listenTransparent } from "../../src/runtime/mod.ts";
 import type { Conn, Network } from "../../src/runtime/types.ts";
-import { nodeNetwork } from "../../src/runtime/node_net.ts";
-import { bunNetwork } from "../../src/runtime/bun_native.ts";
-import { denoNetwork } from "../../src/runtime/deno_native.ts";
+import { nodeNetwork } from "../../src/runtime/node/net.ts";
+import { bunNetwork } from "../../src/runtime/bun/net.ts";
+import { denoNetwork } from "../../src/runtime/deno/net.ts";
 
 const port = Number(process.argv[2]);
 const network: Network = process.argv[3] === "node"

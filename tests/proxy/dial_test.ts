@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Server } from "../../src/proxy/core/connection.ts";
 import { dialOrigin } from "../../src/proxy/driver/dial.ts";
-import { MemoryNetwork } from "../../src/runtime/memory.ts";
+import { MemoryNetwork } from "../fakes/memory_network.ts";
 import { NetError } from "../../src/runtime/types.ts";
 
 /** A memory network whose names resolve as `names` says (absent: a DNS failure). */

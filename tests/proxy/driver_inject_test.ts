@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Flow, FlowRequest } from "../../src/flow/flow.ts";
 import { HeaderList } from "../../src/http/headers.ts";
-import { MemoryNetwork } from "../../src/runtime/memory.ts";
+import { MemoryNetwork } from "../fakes/memory_network.ts";
 import { Client } from "../../src/proxy/core/connection.ts";
 import { Context, DEFAULT_LAYER_OPTIONS } from "../../src/proxy/core/context.ts";
 import { MessageInjected } from "../../src/proxy/core/events.ts";

@@ -25,7 +25,8 @@ import {
 import { DirectLayer } from "../../src/proxy/core/layer.ts";
 import { Driver } from "../../src/proxy/driver/driver.ts";
 import type { DriverServices, DriverTls } from "../../src/proxy/driver/services.ts";
-import { MemoryConn, MemoryNetwork } from "../../src/runtime/memory.ts";
+import { MemoryConn } from "../../src/runtime/shared/memory.ts";
+import { MemoryNetwork } from "../fakes/memory_network.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -33,7 +34,7 @@ const dec = new TextDecoder();
 /** A handshake of three round trips: S1 -> C1, S2 -> C2, S3 -> C3. */
 const threeRoundTrips: DriverTls = {
   async accept(conn, _received, _identity, _alpn, firstRead) {
-    // A read the driver had started is the handshake's first (as src/runtime/tls.ts does).
+    // A read the driver had started is the handshake's first (as src/runtime/node/tls.ts does).
     let first = firstRead ?? null;
     let text = "";
     for (const n of [1, 2, 3]) {

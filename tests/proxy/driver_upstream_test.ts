@@ -2,7 +2,8 @@
 // proxy in absolute-form with its credentials; CONNECT tunnels are opened through it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MemoryConn, MemoryNetwork } from "../../src/runtime/memory.ts";
+import { MemoryConn } from "../../src/runtime/shared/memory.ts";
+import { MemoryNetwork } from "../fakes/memory_network.ts";
 import type { Conn } from "../../src/runtime/types.ts";
 import { Client } from "../../src/proxy/core/connection.ts";
 import { Context, DEFAULT_LAYER_OPTIONS } from "../../src/proxy/core/context.ts";

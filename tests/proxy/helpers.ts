@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { type ReadEvent, RequestReader, ResponseReader } from "../../src/http1/mod.ts";
 import type { Options } from "../../src/options.ts";
-import { MemoryNetwork } from "../../src/runtime/memory.ts";
+import { MemoryNetwork } from "../fakes/memory_network.ts";
 import type { Conn, Listener } from "../../src/runtime/types.ts";
 import { type ProxyServer, startProxy } from "../../src/proxy/server.ts";
 import { testCa } from "../fixtures/ca.ts";

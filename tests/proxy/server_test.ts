@@ -2,7 +2,7 @@
 import { testCa } from "../fixtures/ca.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MemoryNetwork } from "../../src/runtime/memory.ts";
+import { MemoryNetwork } from "../fakes/memory_network.ts";
 import { startProxy } from "../../src/proxy/server.ts";
 import { head, settle, WAIT_MS, within, withProxy } from "./helpers.ts";
 

@@ -3,7 +3,8 @@
  * the proxy and runs TLS over its MemoryConn trusting the proxy's test CA; the proxy terminates
  * that TLS with a leaf from its CA and opens its own TLS connection to an in-memory https origin
  * whose certificate comes from a second CA. node:tls runs over the MemoryConns through the
- * runtime's stream adapter (src/runtime/tls.ts) on Deno and Bun alike.
+ * runtime's stream adapter (src/runtime/shared/conn_duplex.ts, under node/tls.ts) on Deno and Bun
+ * alike.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,7 +14,7 @@ import path from "node:path";
 import process from "node:process";
 import { CertificateAuthority, type Leaf } from "../../src/ca/mod.ts";
 import { x509 } from "../../src/ca/x509.ts";
-import { connectTls, startTlsServer, type TlsClientSession } from "../../src/runtime/tls.ts";
+import { connectTls, startTlsServer, type TlsClientSession } from "../../src/runtime/mod.ts";
 import type { Conn, Listener } from "../../src/runtime/types.ts";
 import { testCa } from "../fixtures/ca.ts";
 import { type Harness, head, type Message, Peer, WAIT_MS, withProxy } from "./helpers.ts";

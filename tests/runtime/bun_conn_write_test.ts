@@ -1,11 +1,11 @@
 /**
- * BunConn's write side (src/runtime/bun_native.ts) over a scripted socket, no network: runs of
+ * BunConn's write side (src/runtime/bun/net.ts) over a scripted socket, no network: runs of
  * small pieces go out as one write from a buffer shared by every connection, and a rest the
  * socket did not take survives that buffer's reuse by another connection.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BunConn, type BunSocket } from "../../src/runtime/bun_native.ts";
+import { BunConn, type BunSocket } from "../../src/runtime/bun/net.ts";
 
 /** A socket that takes at most `room` bytes per write (Infinity: all), recording copies. */
 function scriptedSocket(room = Infinity) {

@@ -1,10 +1,10 @@
 /**
  * Every Network implementation usable on this runtime passes the same behaviour checks over real
- * loopback sockets (src/runtime/conformance.ts): the default one and node:net.
+ * loopback sockets (src/runtime/shared/conformance.ts): the default one and node:net.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkNetwork, loadNetwork } from "../../src/runtime/conformance.ts";
+import { checkNetwork, loadNetwork } from "../../src/runtime/shared/conformance.ts";
 import { runtime } from "../../src/runtime/mod.ts";
 
 const implementations = ["default", "node_net", `${runtime.name}_native`];

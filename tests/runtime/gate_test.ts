@@ -1,7 +1,7 @@
 /** Gate (src/runtime/conn_parts.ts), the drain and flush waits of every Conn: no sockets. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Gate } from "../../src/runtime/conn_parts.ts";
+import { Gate } from "../../src/runtime/shared/conn_parts.ts";
 
 test("Gate.failWaiting makes its error only when someone waits, and fails only that wait", async () => {
   const gate = new Gate();

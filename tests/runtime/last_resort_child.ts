@@ -4,7 +4,7 @@
  * prints what happened as JSON once the process has survived them.
  */
 import process from "node:process";
-import { claimUncaught, installLastResort } from "../../src/runtime/last_resort.ts";
+import { claimUncaught, installLastResort } from "../../src/runtime/shared/last_resort.ts";
 
 const reported: string[] = [];
 const claimed: string[] = [];

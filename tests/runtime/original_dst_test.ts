@@ -1,16 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Conn, Network } from "../../src/runtime/types.ts";
-import { nodeNetwork } from "../../src/runtime/node_net.ts";
-import { bunNetwork } from "../../src/runtime/bun_native.ts";
-import { denoNetwork } from "../../src/runtime/deno_native.ts";
+import { nodeNetwork } from "../../src/runtime/node/net.ts";
+import { bunNetwork } from "../../src/runtime/bun/net.ts";
+import { denoNetwork } from "../../src/runtime/deno/net.ts";
 import {
   decodeSockaddr,
   findSocketFd,
   normalizeHost,
   originalDst,
-} from "../../src/runtime/original_dst.ts";
-import { socketCalls } from "../../src/runtime/libc_ffi.ts";
+} from "../../src/runtime/shared/original_dst.ts";
+import { runtime } from "../../src/runtime/mod.ts";
 
 const hex = (s: string) =>
   Uint8Array.from(s.replace(/ /g, "").match(/../g)!, (b) => parseInt(b, 16));
@@ -72,15 +72,15 @@ async function accepted(
 
 for (const [name, network] of networks) {
   test(`${name}: FFI loads and finds the accepted socket's descriptor by its addresses`, async () => {
-    await socketCalls();
+    const libc = await runtime.socketCalls();
     const { server, client, close } = await accepted(network);
     try {
-      const serverFd = await findSocketFd(server.local, server.remote);
-      const clientFd = await findSocketFd(client.local, client.remote);
+      const serverFd = findSocketFd(libc, server.local, server.remote);
+      const clientFd = findSocketFd(libc, client.local, client.remote);
       assert.equal(typeof serverFd, "number");
       assert.equal(typeof clientFd, "number");
       assert.notEqual(serverFd, clientFd, "the two ends are different sockets");
-      assert.equal(await findSocketFd(server.local, { host: "127.0.0.1", port: 1 }), null);
+      assert.equal(findSocketFd(libc, server.local, { host: "127.0.0.1", port: 1 }), null);
     } finally {
       await close();
     }
@@ -91,7 +91,7 @@ for (const [name, network] of networks) {
     try {
       // Without a NAT rule the kernel has no entry (null), or, with conntrack loaded, the tuple's
       // own destination, which is the local address.
-      const dst = await originalDst(server);
+      const dst = await originalDst(runtime.socketCalls, server);
       if (dst !== null) {
         assert.equal(dst.port, server.local.port);
         assert.equal(normalizeHost(dst.host), normalizeHost(server.local.host));

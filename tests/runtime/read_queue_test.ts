@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { ReadQueue } from "../../src/runtime/conn_parts.ts";
+import { ReadQueue } from "../../src/runtime/shared/conn_parts.ts";
 
 test("ReadQueue hands out Buffers as plain Uint8Array views of the same bytes, queued or awaited", async () => {
   const q = new ReadQueue(() => {}, () => {}, 1 << 20);

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { watchedTimeout } from "../../src/runtime/watched_time.ts";
+import { watchedTimeout } from "../../src/runtime/shared/watched_time.ts";
 
 function stallEventLoop(ms: number): void {
   const end = Date.now() + ms;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { nodeNetwork } from "../../src/runtime/node_net.ts";
+import { nodeNetwork } from "../../src/runtime/node/net.ts";
 import type { Conn, Listener, NetError } from "../../src/runtime/types.ts";
 import {
   Socks5Handshake,

@@ -41,8 +41,8 @@ import {
   WriteDrained,
 } from "../core/events.ts";
 import type { Layer } from "../core/layer.ts";
-import { closeWhenFlushed } from "../../runtime/conn_parts.ts";
-import { MemoryConn } from "../../runtime/memory.ts";
+import { closeWhenFlushed } from "../../runtime/shared/conn_parts.ts";
+import { MemoryConn } from "../../runtime/shared/memory.ts";
 import { type Conn, NetError } from "../../runtime/types.ts";
 import { DEFAULT_TIMERS, type DriverServices, type DriverTimers } from "./services.ts";
 import { ReadGate } from "./read_gate.ts";

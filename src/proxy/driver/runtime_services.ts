@@ -1,6 +1,6 @@
 /**
- * DriverServices from the runtime: its network, its TLS (src/runtime/tls.ts on both ends), the
- * CA's leaves for the tls_start_client hook, the WebSocket handshake check
+ * DriverServices from the runtime: its network, its TLS (RuntimeTls in src/runtime/types.ts, on
+ * both ends), the CA's leaves for the tls_start_client hook, the WebSocket handshake check
  * (layers/http/websocket_upgrade.ts) and relay (websocket_relay.ts), and the caller's hooks and log
  * for the rest.
  */
@@ -11,8 +11,13 @@ import { type Logger, silentLogger } from "../../log.ts";
 import { driveWebSocket } from "./websocket_relay.ts";
 import { acceptWebSocket } from "../layers/http/websocket_upgrade.ts";
 import type { WebSocketHandshakeData, WebSocketRelayData } from "../layers/http/websocket.ts";
-import { connectTls, type ServerIdentity, startTlsServer } from "../../runtime/tls.ts";
-import type { Conn, Network } from "../../runtime/types.ts";
+import {
+  type Conn,
+  connectTls,
+  type Network,
+  type ServerIdentity,
+  startTlsServer,
+} from "../../runtime/mod.ts";
 import type { TlsStartClientData } from "../layers/tls.ts";
 import type { DriverLogLevel, DriverServices, DriverTls } from "./services.ts";
 

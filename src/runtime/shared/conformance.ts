@@ -3,11 +3,11 @@
  * EOF and half-close, backpressure in both directions, close(), and errors mapped to NetError.
  * Used to qualify an implementation before src/runtime/mod.ts may pick it (docs/RUNTIME.md).
  *
- *   deno run -A src/runtime/conformance.ts [node_net|deno_native|deno_mixed]
- *   bun src/runtime/conformance.ts [node_net|bun_native]
+ *   deno run -A src/runtime/shared/conformance.ts [node_net|deno_native|deno_mixed]
+ *   bun src/runtime/shared/conformance.ts [node_net|bun_native]
  */
 import process from "node:process";
-import { type Conn, NetError, type Network } from "./types.ts";
+import { type Conn, NetError, type Network } from "../types.ts";
 
 export interface CheckResult {
   name: string;
@@ -347,19 +347,19 @@ export async function checkNetwork(network: Network): Promise<CheckResult[]> {
 export async function loadNetwork(name: string): Promise<Network> {
   switch (name) {
     case "node_net":
-      return (await import("./node_net.ts")).nodeNetwork;
+      return (await import("../node/net.ts")).nodeNetwork;
     case "deno_native":
-      return (await import("./deno_native.ts")).denoNetwork;
+      return (await import("../deno/net.ts")).denoNetwork;
     case "bun_native":
-      return (await import("./bun_native.ts")).bunNetwork;
+      return (await import("../bun/net.ts")).bunNetwork;
     case "deno_mixed": {
       // Accept with node:net (server-side TLS on Deno needs a node:net socket), connect natively.
-      const { nodeNetwork } = await import("./node_net.ts");
-      const { denoNetwork } = await import("./deno_native.ts");
+      const { nodeNetwork } = await import("../node/net.ts");
+      const { denoNetwork } = await import("../deno/net.ts");
       return { listen: nodeNetwork.listen, connect: denoNetwork.connect };
     }
     case "default":
-      return (await import("./mod.ts")).network;
+      return (await import("../mod.ts")).network;
   }
   throw new Error(`unknown network implementation ${name}`);
 }

@@ -13,7 +13,7 @@
  *   promise while more than WRITE_HIGH_WATER bytes wait.
  * - Half-close: `socket.shutdown()` sends FIN and keeps reading (with `allowHalfOpen: true`);
  *   `socket.end()` closes both directions, so closeWrite() uses shutdown().
- * Only this file may touch Bun.*; it is loaded on every runtime but calls Bun only when used.
+ * Only bun/ touches Bun.*; this file is loaded on every runtime but calls Bun only when used.
  */
 import {
   type Address,
@@ -22,10 +22,10 @@ import {
   type Listener,
   NetError,
   type Network,
-} from "./types.ts";
-import { closedWhileSending, toNetError } from "./net_errors.ts";
-import { Gate, JOIN_LIMIT, joinInto, ReadQueue } from "./conn_parts.ts";
-import { resolveHost } from "./resolve.ts";
+} from "../types.ts";
+import { closedWhileSending, toNetError } from "../shared/net_errors.ts";
+import { Gate, JOIN_LIMIT, joinInto, ReadQueue } from "../shared/conn_parts.ts";
+import { resolveHost } from "../shared/resolve.ts";
 
 /** The part of Bun's TCP socket used here (see bun-types `Socket`). */
 export interface BunSocket {
@@ -43,7 +43,30 @@ export interface BunSocket {
   pause(): void;
   resume(): void;
   setNoDelay(noDelay?: boolean): boolean;
+  /** Upgrades the socket to TLS in place (Bun 1.4.5; see UpgradeTls). */
+  upgradeTLS?: UpgradeTls;
 }
+
+/**
+ * Bun 1.4.5's in-place TLS upgrade of an open socket (`isServer` and `initialData` are
+ * undocumented): the raw and the TLS socket, or undefined when the socket is closed.
+ */
+export type UpgradeTls = (options: {
+  isServer?: boolean;
+  tls: {
+    cert?: string;
+    key?: string;
+    ca?: string[];
+    serverName?: string;
+    rejectUnauthorized?: boolean;
+    /** Protocol names in the TLS wire format (each prefixed by its length). */
+    ALPNProtocols: Uint8Array;
+  };
+  socket: BunSocketHandler;
+  data: unknown;
+  /** Bytes already read from the socket (the ClientHello), handed to the engine first. */
+  initialData?: Uint8Array;
+}) => [BunSocket, BunSocket] | undefined;
 
 /** What Bun calls on a socket; `socket.data` carries the Conn. */
 
@@ -126,9 +149,14 @@ export class BunConn implements Conn {
     this.#input = new ReadQueue(() => socket.pause(), () => socket.resume(), HIGH_WATER);
   }
 
-  /** The underlying Bun socket, for runtime code that upgrades it (TLS). */
-  get socket(): BunSocket {
-    return this.#socket;
+  /**
+   * Starting TLS in place, in Bun's own engine (bun/tls.ts): the capability the runtime's TLS asks
+   * the Conn for, or undefined where this Bun's sockets cannot upgrade.
+   */
+  get upgradeTls(): UpgradeTls | undefined {
+    const socket = this.#socket;
+    if (typeof socket.upgradeTLS !== "function") return undefined;
+    return (options) => socket.upgradeTLS!(options);
   }
 
   get isClosed(): boolean {

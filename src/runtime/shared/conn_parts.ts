@@ -1,5 +1,5 @@
 /** Small synchronisation pieces shared by the Conn implementations. */
-import type { Conn } from "./types.ts";
+import type { Conn } from "../types.ts";
 
 /**
  * A promise that any number of callers wait on until it is opened (resolved) or failed
@@ -202,6 +202,21 @@ export async function closeWhenFlushed(conn: Conn, maxMs: number): Promise<void>
   conn.close();
 }
 
+/** What a Conn is by contract (types.ts); anything else an implementation has is a capability. */
+const CONN_CONTRACT = new Set<PropertyKey>([
+  "remote",
+  "local",
+  "read",
+  "write",
+  "writev",
+  "flushed",
+  "recycle",
+  "closeWrite",
+  "close",
+  "isClosed",
+  "closed",
+]);
+
 /** `conn`, except that its next read() is `first` (a read already started on it). */
 export function withFirstRead(conn: Conn, first: Promise<Uint8Array | null>): Conn {
   let pending: Promise<Uint8Array | null> | null = first;
@@ -210,12 +225,13 @@ export function withFirstRead(conn: Conn, first: Promise<Uint8Array | null>): Co
     pending = null;
     return r;
   };
-  // Not recognised as the runtime's own socket (no prototype): node:tls then reads through read()
-  // rather than taking the socket over, which would lose the read already started.
+  // The Conn contract alone, without the capabilities of the Conn underneath: node:tls then
+  // reads through read() rather than taking the socket over (handOverSocket), which would lose
+  // the read already started.
   return new Proxy(conn, {
-    getPrototypeOf: () => null,
     get(target, key) {
       if (key === "read") return read;
+      if (!CONN_CONTRACT.has(key)) return undefined;
       const value = Reflect.get(target, key, target);
       return typeof value === "function" ? value.bind(target) : value;
     },

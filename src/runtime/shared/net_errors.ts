@@ -1,4 +1,4 @@
-import { NetError } from "./types.ts";
+import { NetError } from "../types.ts";
 
 /** What a write still waiting for its connection to drain learns when the connection closes. */
 export function closedWhileSending(): NetError {

@@ -1,7 +1,7 @@
 /**
  * Conn, Listener and Network over node:net: the fallback on every runtime and what Node uses. Deno
- * and Bun default to their native sockets, which measured faster there (docs/RUNTIME.md); node:net
- * stays the route to node:tls server-side TLS on Deno.
+ * and Bun default to their native sockets, which measured faster there (docs/RUNTIME.md). A
+ * SocketConn can hand its socket to node:tls (handOverSocket), so TLS over it needs no adapter.
  */
 import net from "node:net";
 import type { Writable } from "node:stream";
@@ -12,18 +12,11 @@ import {
   type Listener,
   NetError,
   type Network,
-} from "./types.ts";
-import { closedWhileSending, toNetError } from "./net_errors.ts";
-import { Gate, JOIN_LIMIT, joinChunks, ReadQueue } from "./conn_parts.ts";
-import { resolveHost } from "./resolve.ts";
-
-/**
- * A stream under a TLS socket that wants to know how much plaintext the reader has taken (so that
- * it can stop feeding a TLS layer that keeps decrypting while paused).
- */
-export interface MeteredTransport extends Writable {
-  delivered(plaintext: number): void;
-}
+} from "../types.ts";
+import { closedWhileSending, toNetError } from "../shared/net_errors.ts";
+import { Gate, JOIN_LIMIT, joinChunks, ReadQueue } from "../shared/conn_parts.ts";
+import { resolveHost } from "../shared/resolve.ts";
+import type { MeteredTransport } from "../shared/conn_duplex.ts";
 
 /** Bytes buffered before the socket is paused (pull-based backpressure). */
 const HIGH_WATER = 256 * 1024;
@@ -104,11 +97,11 @@ export class SocketConn implements Conn {
   }
 
   /**
-   * Hands the socket over (to a TLS layer): stops listening to it, pauses it, and puts `leftover`
-   * and any chunks received but not yet read back in front of its input. This Conn is unusable
-   * afterwards.
+   * Hands the socket over (to node:tls, node/tls.ts: TLS at the socket level, the capability it
+   * looks for): stops listening to it, pauses it, and puts `leftover` and any chunks received but
+   * not yet read back in front of its input. This Conn is unusable afterwards.
    */
-  detach(leftover: Uint8Array): net.Socket {
+  handOverSocket(leftover: Uint8Array): net.Socket {
     const socket = this.#socket;
     for (const [event, handler] of this.#handlers) socket.off(event, handler);
     socket.pause();
@@ -118,11 +111,6 @@ export class SocketConn implements Conn {
     if (leftover.length > 0) socket.unshift(leftover);
     this.#closed = true;
     return socket;
-  }
-
-  /** The underlying socket, for runtime code that upgrades it (TLS). */
-  get socket(): net.Socket {
-    return this.#socket;
   }
 
   get isClosed(): boolean {

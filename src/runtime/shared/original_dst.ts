@@ -9,11 +9,11 @@
  * Bun.listen's. So the descriptor is found the same way on both: every socket in /proc/self/fd
  * whose getsockname/getpeername equal the connection's local and remote address is the one (a
  * TCP 4-tuple is unique). That is a readdir plus two syscalls per open socket, once per accepted
- * connection. It works with whatever Conn implementation accepted the connection.
+ * connection. It works with whatever Conn implementation accepted the connection. The libc calls
+ * come from the runtime's FFI (Runtime.socketCalls; src/runtime/mod.ts passes them).
  */
 import fs from "node:fs";
-import { type SocketCalls, socketCalls } from "./libc_ffi.ts";
-import type { Address, Conn, Listener, Network } from "./types.ts";
+import type { Address, Conn, Listener, Network, SocketCalls } from "../types.ts";
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -82,8 +82,7 @@ function call(f: (buf: Uint8Array, len: Uint8Array) => number, size = 128): Uint
  * The descriptor of this process's TCP socket with this local and remote address, or null.
  * Reads /proc/self/fd (Linux).
  */
-export async function findSocketFd(local: Address, remote: Address): Promise<number | null> {
-  const libc = await socketCalls();
+export function findSocketFd(libc: SocketCalls, local: Address, remote: Address): number | null {
   for (const name of fs.readdirSync("/proc/self/fd")) {
     let link: string;
     try {
@@ -125,19 +124,25 @@ export function readOriginalDst(libc: SocketCalls, fd: number): SockAddr | null 
  * redirected) or its socket cannot be found. Rejects when FFI is not allowed (Deno without
  * --allow-ffi) or not on Linux.
  */
-export async function originalDst(conn: Conn): Promise<SockAddr | null> {
-  const fd = await findSocketFd(conn.local, conn.remote);
+export async function originalDst(
+  socketCalls: () => Promise<SocketCalls>,
+  conn: Conn,
+): Promise<SockAddr | null> {
+  const libc = await socketCalls();
+  const fd = findSocketFd(libc, conn.local, conn.remote);
   if (fd === null) return null;
-  return readOriginalDst(await socketCalls(), fd);
+  return readOriginalDst(libc, fd);
 }
 
 /**
- * Listens (with the runtime's `network`) for redirected connections and calls `onConn` with each one and where it was going.
+ * Listens (with the runtime's `network`) for redirected connections and calls `onConn` with each
+ * one and where it was going (`socketCalls`: the runtime's FFI).
  * A connection without an original destination (someone connected to the port directly) gets
  * `null`: the caller decides (mitmproxy answers it as a regular proxy would; refusing is fine).
  * FFI is loaded before listening, so a missing permission fails here and not per connection.
  */
 export async function listenTransparent(
+  socketCalls: () => Promise<SocketCalls>,
   network: Network,
   address: Address,
   onConn: (conn: Conn, originalDst: SockAddr | null) => void,
@@ -145,6 +150,6 @@ export async function listenTransparent(
 ): Promise<Listener> {
   await socketCalls();
   return network.listen(address, (conn) => {
-    originalDst(conn).then((dst) => onConn(conn, dst), (e) => onError(conn, e));
+    originalDst(socketCalls, conn).then((dst) => onConn(conn, dst), (e) => onError(conn, e));
   });
 }

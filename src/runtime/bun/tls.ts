@@ -1,38 +1,36 @@
 /**
- * TLS in Bun's own TLS engine on a Bun socket that is already open, upgraded in place with
- * `socket.upgradeTLS()`: the server side for a client connection accepted with Bun.listen (after
- * CONNECT; `isServer: true` is what Bun 1.4.5's node:tls itself uses for
+ * TLS on Bun. A Bun socket (Bun.listen / Bun.connect) is upgraded in place by Bun's own TLS engine
+ * with `socket.upgradeTLS()`: the server side for a client connection (after CONNECT;
+ * `isServer: true` is what Bun 1.4.5's node:tls itself uses for
  * `new TLSSocket(netSocket, { isServer: true })`), and the client side for a connection to an
  * origin. The decrypted side is a BunConn like any other. Compared with node:tls over a stream
  * adapter, no node:stream sits on either side of the TLS engine: encrypted bytes never reach
  * JavaScript, decrypted ones arrive through the same handlers as plain TCP (numbers in
- * docs/BENCHMARKS.md).
+ * docs/BENCHMARKS.md). Key logging takes node:tls (node/tls.ts: only it reports keys), and so
+ * does a Conn that cannot be upgraded so (node:net on Bun, an in-memory pipe).
  */
-import { BunConn, type BunSocket, type BunSocketHandler, HANDLERS } from "./bun_native.ts";
-import { joinChunks } from "./conn_parts.ts";
-import { tlsHandshakeError } from "./net_errors.ts";
-import { NetError } from "./types.ts";
-import { watchedTimeout } from "./watched_time.ts";
-
-/** The upgrade call on Bun 1.4.5 sockets (`isServer` and `initialData` are undocumented). */
-interface UpgradableSocket extends BunSocket {
-  upgradeTLS?(options: {
-    isServer?: boolean;
-    tls: {
-      cert?: string;
-      key?: string;
-      ca?: string[];
-      serverName?: string;
-      rejectUnauthorized?: boolean;
-      /** Protocol names in the TLS wire format (each prefixed by its length). */
-      ALPNProtocols: Uint8Array;
-    };
-    socket: BunSocketHandler;
-    data: unknown;
-    /** Bytes already read from the socket (the ClientHello), handed to the engine first. */
-    initialData?: Uint8Array;
-  }): [BunSocket, BunSocket] | undefined;
-}
+import type tls from "node:tls";
+import {
+  BunConn,
+  type BunSocket,
+  type BunSocketHandler,
+  HANDLERS,
+  type UpgradeTls,
+} from "./net.ts";
+import { nodeTls } from "../node/tls.ts";
+import { joinChunks } from "../shared/conn_parts.ts";
+import { certificateChain } from "../shared/cert_chain.ts";
+import { tlsHandshakeError } from "../shared/net_errors.ts";
+import { peerCertificate, verificationError } from "../shared/tls_verify.ts";
+import { trustedCas } from "../shared/trust.ts";
+import { watchedTimeout } from "../shared/watched_time.ts";
+import {
+  type Conn,
+  NetError,
+  type RuntimeTls,
+  type TlsClientOptions,
+  type TlsClientSession,
+} from "../types.ts";
 
 /** A TLS socket as Bun reports it. */
 interface BunTlsSocket extends BunSocket {
@@ -43,13 +41,13 @@ interface BunTlsSocket extends BunSocket {
   getCipher?(): { name?: string } | null;
 }
 
-export interface BunTlsSession {
+interface BunTlsSession {
   conn: BunConn;
   alpn: string | null;
   version: string | null;
 }
 
-export interface BunTlsClientSession extends BunTlsSession {
+interface BunTlsClientSession extends BunTlsSession {
   /** The peer certificate as node:tls describes it (with its issuers), or null. */
   peerCertificate: { raw?: Uint8Array } | null;
   /** The negotiated cipher suite's name, or null. */
@@ -134,13 +132,15 @@ const TLS_HANDLERS: BunSocketHandler & {
   },
 };
 
-/** True when `conn` is a Bun socket this Bun can upgrade in place. */
-export function canUpgradeInPlace(conn: unknown): conn is BunConn {
-  return conn instanceof BunConn &&
-    typeof (conn.socket as UpgradableSocket).upgradeTLS === "function";
+/**
+ * `conn` when Bun's engine can take its socket over in place: asked of the Conn (its `upgradeTls`
+ * capability, a BunConn's where this Bun's sockets have upgradeTLS), not of its class.
+ */
+function upgradable(conn: Conn): BunConn | null {
+  return typeof (conn as Partial<BunConn>).upgradeTls === "function" ? conn as BunConn : null;
 }
 
-export interface BunTlsServerOptions {
+interface BunTlsServerOptions {
   certPem: string;
   keyPem: string;
   alpn: string[];
@@ -152,7 +152,7 @@ export interface BunTlsServerOptions {
  * ClientHello) were already read. Rejects with a NetError if the client gives up or the handshake
  * takes longer than `timeoutMs`; `conn` is closed then.
  */
-export async function upgradeServerTls(
+async function upgradeServerTls(
   conn: BunConn,
   leftover: Uint8Array,
   options: BunTlsServerOptions,
@@ -164,7 +164,7 @@ export async function upgradeServerTls(
   return { conn: tlsConn, alpn, version };
 }
 
-export interface BunTlsClientOptions {
+interface BunTlsClientOptions {
   /** SNI, or null for none. */
   servername: string | null;
   alpn: string[];
@@ -177,7 +177,7 @@ export interface BunTlsClientOptions {
  * Runs the client side of a TLS handshake on `conn` (connected to an origin). Verification is
  * reported (`verifyCode`), not enforced: the caller decides, so that it can say why.
  */
-export function upgradeClientTls(
+function upgradeClientTls(
   conn: BunConn,
   options: BunTlsClientOptions,
 ): Promise<BunTlsClientSession> {
@@ -195,7 +195,7 @@ function upgrade(
   conn: BunConn,
   leftover: Uint8Array,
   timeoutMs: number,
-  how: Pick<Parameters<NonNullable<UpgradableSocket["upgradeTLS"]>>[0], "isServer" | "tls">,
+  how: Pick<Parameters<UpgradeTls>[0], "isServer" | "tls">,
 ): Promise<BunTlsClientSession> {
   const unread = [leftover, ...conn.handOver()].filter((c) => c.length > 0);
   const initialData = unread.length <= 1
@@ -204,7 +204,7 @@ function upgrade(
   const handshake = new Handshake(!how.isServer, conn);
   let upgraded: [BunSocket, BunSocket] | undefined;
   try {
-    upgraded = (conn.socket as UpgradableSocket).upgradeTLS!({
+    upgraded = conn.upgradeTls!({
       ...how,
       socket: TLS_HANDLERS,
       data: handshake,
@@ -259,4 +259,54 @@ function alpnWire(names: string[]): Uint8Array {
     ALPN_WIRE.set(key, wire);
   }
   return wire;
+}
+
+/**
+ * TLS on Bun: Bun's own engine in place when the Conn can be upgraded so (a Bun socket) and key
+ * logging is not wanted; node:tls otherwise (node/tls.ts).
+ */
+export const bunTls: RuntimeTls = {
+  accept(conn, leftover, options) {
+    const own = options.onKeylog ? null : upgradable(conn);
+    if (own === null) return nodeTls.accept(conn, leftover, options);
+    return upgradeServerTls(own, leftover, {
+      certPem: options.identity.chainPem ?? options.identity.certPem,
+      keyPem: options.identity.keyPem,
+      alpn: options.alpn,
+      timeoutMs: options.timeoutMs,
+    });
+  },
+  connect(options) {
+    const own = options.onKeylog ? null : upgradable(options.transport);
+    if (own === null) return nodeTls.connect(options);
+    return connectInPlace(own, options);
+  },
+};
+
+/** The client side in Bun's engine, with the certificate judged as node:tls's route does. */
+async function connectInPlace(
+  conn: BunConn,
+  options: TlsClientOptions,
+): Promise<TlsClientSession> {
+  const session = await upgradeClientTls(conn, {
+    servername: options.servername,
+    alpn: options.alpn,
+    ca: trustedCas(options.extraCa),
+    timeoutMs: options.timeoutMs,
+  });
+  const raw = session.peerCertificate as tls.PeerCertificate | null;
+  const verifyError = verificationError(session.verifyCode, raw, options);
+  if (verifyError !== null && options.verify) {
+    session.conn.close();
+    throw new NetError("tls-verify", `certificate verify failed: ${verifyError}`);
+  }
+  return {
+    conn: session.conn,
+    alpn: session.alpn,
+    version: session.version,
+    certificate: peerCertificate(raw),
+    chain: certificateChain(raw),
+    cipher: session.cipher,
+    verifyError,
+  };
 }

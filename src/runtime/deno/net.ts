@@ -11,7 +11,7 @@
  * promise while more than WRITE_HIGH_WATER bytes wait.
  * closeWrite() sends FIN (shutdown(2)) after the queue is written; the connection counts as closed
  * once FIN went both ways, or on an error, or after close().
- * Only this file may touch Deno.*; it is loaded on every runtime but calls Deno only when used.
+ * Only deno/ touches Deno.*; this file is loaded on every runtime but calls Deno only when used.
  */
 import {
   type Address,
@@ -20,10 +20,10 @@ import {
   type Listener,
   NetError,
   type Network,
-} from "./types.ts";
-import { closedWhileSending, toNetError } from "./net_errors.ts";
-import { Gate, JOIN_LIMIT, joinInto } from "./conn_parts.ts";
-import { resolveHost } from "./resolve.ts";
+} from "../types.ts";
+import { closedWhileSending, toNetError } from "../shared/net_errors.ts";
+import { Gate, JOIN_LIMIT, joinInto } from "../shared/conn_parts.ts";
+import { resolveHost } from "../shared/resolve.ts";
 
 /** Size of the buffer read() fills: starts small, doubles while reads fill it, up to MAX. */
 const MIN_READ_SIZE = 16 * 1024;

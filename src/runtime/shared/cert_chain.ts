@@ -5,19 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type tls from "node:tls";
-
-export interface CertificateSummary {
-  /** Distinguished name, "CN=example.com, O=Example" (as the certificate lists it). */
-  subject: string;
-  issuer: string;
-  /** Validity, as ISO 8601 UTC times (null when the runtime did not report them). */
-  notBefore: string | null;
-  notAfter: string | null;
-  /** SHA-256 of the DER encoding, lowercase hex. */
-  sha256: string;
-  /** DNS names and IP addresses from subjectAltName. */
-  altNames: string[];
-}
+import type { CertificateSummary } from "../types.ts";
 
 /** Longest chain read: a peer's issuer links could loop or run long. */
 const MAX_CHAIN = 10;

@@ -1,0 +1,2 @@
+/** A module worker thread on Deno: the Web's Worker (node/worker.ts). */
+export { startModuleWorker } from "../node/worker.ts";
