@@ -46,13 +46,15 @@ export type LeafKeyType = "ecdsa" | "rsa";
 export interface Leaf {
   /** The names the leaf covers (SAN), first one also its CN when short enough. */
   names: readonly string[];
-  certPem: string;
   /**
-   * The leaf then this CA, as handshakes present it (as mitmproxy does). With the issuer in the
-   * chain, OpenSSL (Bun) does not look for it in the system's certificate directory at every
-   * handshake, which it does for a lone leaf.
+   * Presented alone, without this CA after it (RFC 8446 section 4.4.2: a trust anchor may be
+   * left out; a client trusts our CA or refuses the leaf either way). Sending the CA too cost
+   * every client the parsing of one more certificate a handshake: on a shared machine that was
+   * about 14 % fewer new connections a second through the proxy (docs/BENCHMARKS.md), more than
+   * the four failed lookups of the issuer in the system's certificate directory that BoringSSL
+   * (Bun) makes for a lone leaf.
    */
-  chainPem: string;
+  certPem: string;
   certDer: Uint8Array;
   /** PKCS#8 PEM of the key shared by every leaf of this authority with this key type. */
   keyPem: string;
@@ -204,7 +206,6 @@ export class CertificateAuthority {
     return {
       names,
       certPem,
-      chainPem: certPem + this.certPem,
       certDer: der,
       keyPem: pem,
       keyType,

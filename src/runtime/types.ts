@@ -105,8 +105,6 @@ export class NetError extends Error {
 export interface ServerIdentity {
   certPem: string;
   keyPem: string;
-  /** The certificate followed by its issuers, presented when given (else certPem alone). */
-  chainPem?: string;
 }
 
 export interface TlsServerOptions {

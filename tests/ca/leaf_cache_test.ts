@@ -47,7 +47,6 @@ function placeholderCa(validFor: (names: readonly string[], n: number) => number
       return Promise.resolve({
         names,
         certPem: `leaf ${n}`,
-        chainPem: `leaf ${n}`,
         certDer: new Uint8Array(0),
         keyPem: "",
         keyType: "ecdsa",

@@ -270,7 +270,7 @@ export const bunTls: RuntimeTls = {
     const own = options.onKeylog ? null : upgradable(conn);
     if (own === null) return nodeTls.accept(conn, leftover, options);
     return upgradeServerTls(own, leftover, {
-      certPem: options.identity.chainPem ?? options.identity.certPem,
+      certPem: options.identity.certPem,
       keyPem: options.identity.keyPem,
       alpn: options.alpn,
       timeoutMs: options.timeoutMs,

@@ -38,7 +38,7 @@ function contextFor(identity: ServerIdentity): tls.SecureContext {
   let ctx = contexts.get(identity);
   if (!ctx) {
     ctx = tls.createSecureContext({
-      cert: identity.chainPem ?? identity.certPem,
+      cert: identity.certPem,
       key: identity.keyPem,
     });
     contexts.set(identity, ctx);
