@@ -49,10 +49,10 @@ export interface Leaf {
   /**
    * Presented alone, without this CA after it (RFC 8446 section 4.4.2: a trust anchor may be
    * left out; a client trusts our CA or refuses the leaf either way). Sending the CA too cost
-   * every client the parsing of one more certificate a handshake: on a shared machine that was
-   * about 14 % fewer new connections a second through the proxy (docs/BENCHMARKS.md), more than
-   * the four failed lookups of the issuer in the system's certificate directory that BoringSSL
-   * (Bun) makes for a lone leaf.
+   * every client the parsing of one more certificate a handshake: without it, new connections
+   * through the proxy went 8 % faster on average in an alternated run (docs/BENCHMARKS.md),
+   * which outweighs the four failed lookups of the issuer in the system's certificate directory
+   * that BoringSSL (Bun) makes for a lone leaf.
    */
   certPem: string;
   certDer: Uint8Array;
