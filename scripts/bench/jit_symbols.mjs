@@ -23,14 +23,15 @@ function codeLoads(path) {
   while (at + 16 <= buf.length) {
     const id = view.getUint32(at, true);
     const size = view.getUint32(at + 4, true);
-    if (size === 0) break;
+    // A record cut short (the dump was still being written when the process ended): stop.
+    if (size === 0 || at + size > buf.length) break;
     if (id === 0) {
       // After the record header (id, size, timestamp): pid, tid, vma, code address, code size,
       // code index, then the name, NUL-terminated.
       const start = Number(view.getBigUint64(at + 32, true));
       const length = Number(view.getBigUint64(at + 40, true));
       let end = at + 56;
-      while (buf[end] !== 0) end++;
+      while (end < at + size && buf[end] !== 0) end++;
       loads.push({
         start,
         end: start + length,

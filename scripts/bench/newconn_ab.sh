@@ -5,7 +5,7 @@
 #   e.g. scripts/bench/newconn_ab.sh 5 10 . "" ../classic classic
 #
 # Starts `bun --smol cli.ts --no-web` of checkout DIR_A and of DIR_B (MITM_PROXY_CORE=CORE_*),
-# warms each for 5 s, then for each round sends new connections (CONNECT + TLS + one request,
+# warms each for WARMUP seconds (default 5), then for each round sends new connections (CONNECT + TLS + one request,
 # 16 at a time, loadgen.mjs --mode newconn) through A, then through B, and prints per round and
 # proxy: connections/s, the proxy's CPU ms a connection and its minor page faults a connection
 # (both from /proc/PID/stat over that round). CONNECTIONS (default 16) and TARGET (default
@@ -35,8 +35,8 @@ load() {
     --mode newconn --connections "${CONNECTIONS:-16}" --duration "$2" --warmup 0 |
     sed -E 's/.*"answered":([0-9]+).*"seconds":([0-9.]+).*/\1 \2/'
 }
-load $port_a 5 >/dev/null
-load $port_b 5 >/dev/null
+load $port_a "${WARMUP:-5}" >/dev/null
+load $port_b "${WARMUP:-5}" >/dev/null
 for r in $(seq "$rounds"); do
   for side in A B; do
     if [ $side = A ]; then port=$port_a pid=$pid_a; else port=$port_b pid=$pid_b; fi
