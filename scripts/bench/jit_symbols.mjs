@@ -6,7 +6,7 @@
 //
 // SAMPLES_TXT is `perf script -F comm,tid,time,ip,sym,dso`; only samples between T0 and T1 (perf's
 // monotonic seconds) count. Prints samples per 1,000 connections by thread and code, then the
-// main thread's JavaScript by function.
+// main thread's JavaScript by function (the top 40, or TOP in the environment).
 import fs from "node:fs";
 
 const [dumpPath, samplesPath, t0Text, t1Text, connections] = process.argv.slice(2);
@@ -83,4 +83,4 @@ const print = (map, top) => {
 console.log("samples per 1,000 connections, by thread | code:");
 print(byThreadAndCode, 12);
 console.log("\nthe main thread's JIT-compiled JavaScript, by function:");
-print(byFunction, 40);
+print(byFunction, Number(process.env.TOP ?? 40));
