@@ -8,8 +8,8 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { removeAtExit } from "../fixtures/at_exit.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const DENO = join(ROOT, "node_modules", ".bin", "deno");
@@ -55,19 +55,10 @@ export async function openssl(args: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 
-const leftovers = new Set<string>();
-let cleanupInstalled = false;
-
-/** A new empty directory; removed when the process exits if the test does not remove it. */
+/** A new empty directory; removed when the test process ends if the test does not remove it. */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `mitm-${prefix}-`));
-  leftovers.add(dir);
-  if (!cleanupInstalled) {
-    cleanupInstalled = true;
-    process.on("exit", () => {
-      for (const d of leftovers) rmSync(d, { recursive: true, force: true });
-    });
-  }
+  removeAtExit(dir);
   return dir;
 }
 

@@ -25,6 +25,7 @@ import http2 from "node:http2";
 import type { Socket } from "node:net";
 import tls from "node:tls";
 import process from "node:process";
+import { removeAtExit } from "../fixtures/at_exit.ts";
 import { curl, rawServer, readUntil, ROOT, run } from "./helpers.ts";
 import { httpsOrigin, makeOriginCert } from "./https_helpers.ts";
 import { BUN_FLAGS, bunCompileArgs } from "../../scripts/bun_compile.ts";
@@ -115,7 +116,7 @@ let bunBuild: Promise<string> | null = null;
 function bunBinary(): Promise<string> {
   return bunBuild ??= (async () => {
     const out = mkdtempSync(join(tmpdir(), "mitm-build-"));
-    process.on("exit", () => rmSync(out, { recursive: true, force: true }));
+    removeAtExit(out);
     const binary = join(out, "mitm");
     const build = await run(BUN, bunCompileArgs("cli.ts", binary), {
       cwd: ROOT,

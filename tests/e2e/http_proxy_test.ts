@@ -10,6 +10,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startProxy } from "../../mod.ts";
+import { removeAtExit } from "../fixtures/at_exit.ts";
 import { testCa } from "../fixtures/ca.ts";
 import type { ProxyServer } from "../../mod.ts";
 import {
@@ -135,6 +136,7 @@ function hashingOrigin(): Promise<LocalServer> {
 
 function tempFile(bytes: Uint8Array): string {
   const dir = mkdtempSync(join(tmpdir(), "mitm-e2e-"));
+  removeAtExit(dir);
   const path = join(dir, "body.bin");
   writeFileSync(path, bytes);
   return path;

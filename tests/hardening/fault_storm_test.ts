@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import type net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -198,5 +198,6 @@ test("fault storm: every fault ends clearly, flows carry errors, descriptors ret
   } finally {
     await proxy.stop();
     for (const s of Object.values(servers)) await s.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

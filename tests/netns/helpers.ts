@@ -12,6 +12,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import process from "node:process";
+import { atExit } from "../fixtures/at_exit.ts";
 
 export const ADDR = {
   client: "10.77.1.2",
@@ -62,7 +63,7 @@ export function netnsUnavailable(): string | null {
 }
 
 const live = new Set<string>();
-process.on("exit", () => {
+atExit(() => {
   for (const ns of live) run(["ip", "netns", "del", ns]);
 });
 

@@ -104,7 +104,8 @@ test("a client that refuses our certificate: tls_failed_client with the reason",
       new Driver(new RegularMode(new Context(client)), client, conn, services).run(),
     );
   });
-  const emptyCa = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mitm-core-")), "none.pem");
+  const caDir = fs.mkdtempSync(path.join(os.tmpdir(), "mitm-core-"));
+  const emptyCa = path.join(caDir, "none.pem");
   fs.writeFileSync(emptyCa, (await CertificateAuthority.create()).ca.certPem);
   try {
     // curl trusts another CA only: it must refuse the leaf and hang up.
@@ -126,6 +127,7 @@ test("a client that refuses our certificate: tls_failed_client with the reason",
     assert.equal(flows[0].request.method, "CONNECT");
   } finally {
     await listener.close();
+    fs.rmSync(caDir, { recursive: true, force: true });
   }
 });
 

@@ -11,11 +11,11 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import process from "node:process";
 import { CertificateAuthority, type Leaf } from "../../src/ca/mod.ts";
 import { x509 } from "../../src/ca/x509.ts";
 import { connectTls, startTlsServer, type TlsClientSession } from "../../src/runtime/mod.ts";
 import type { Conn, Listener } from "../../src/runtime/types.ts";
+import { removeAtExit } from "../fixtures/at_exit.ts";
 import { testCa } from "../fixtures/ca.ts";
 import { type Harness, head, type Message, Peer, WAIT_MS, withProxy } from "./helpers.ts";
 
@@ -35,7 +35,7 @@ function originPki(): Promise<OriginPki> {
     const { ca } = await CertificateAuthority.create();
     const leaf = await ca.issue(["origin.test"]);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mitm-origin-ca-"));
-    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    removeAtExit(dir);
     const caFile = path.join(dir, "origin-ca.pem");
     fs.writeFileSync(caFile, ca.certPem);
     return { ca, caFile, leaf };
