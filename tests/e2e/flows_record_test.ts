@@ -267,7 +267,11 @@ test("kill -9 while traffic flows: every complete line of the recording parses",
   // Bigger responses make bigger lines, so that the kill may well land inside a write.
   const origin = await echoOrigin((req, res) => res.end(`${req.url} `.repeat(2000)));
   const file = join(tmp.dir, "killed.jsonl");
-  const proxy = await startProxyProcess(["--set", "flow_detail=0", "-w", file]);
+  // With the defaults (the web UI's temporary flow store on): after kill -9 nothing removes that
+  // store, so it goes in the test's own directory.
+  const proxy = await startProxyProcess(["--set", "flow_detail=0", "-w", file], {
+    env: { TMPDIR: tmp.dir },
+  });
   try {
     // One curl, many requests in a loop on one connection, until the proxy disappears.
     const traffic = curlVia(proxy.url, [
