@@ -5,11 +5,12 @@
 #   e.g. scripts/bench/newconn_ab.sh 5 10 . "" ../classic classic
 #
 # Starts `bun --smol cli.ts --no-web` of checkout DIR_A and of DIR_B (MITM_PROXY_CORE=CORE_*),
-# warms each for WARMUP seconds (default 5), then for each round sends new connections (CONNECT + TLS + one request,
-# 16 at a time, loadgen.mjs --mode newconn) through A, then through B, and prints per round and
-# proxy: connections/s, the proxy's CPU ms a connection and its minor page faults a connection
-# (both from /proc/PID/stat over that round). CONNECTIONS (default 16) and TARGET (default
-# https://127.0.0.1:18443/1k, an origin already running) may be set in the environment.
+# warms each for WARMUP seconds (default 5), then for each round sends new connections (CONNECT +
+# TLS + one request, 16 at a time, loadgen.mjs --mode newconn) through A, then through B, and
+# prints per round and proxy: connections/s, the proxy's CPU ms a connection and its minor page
+# faults a connection (both from /proc/PID/stat over that round). CONNECTIONS (default 16) and
+# TARGET (default https://127.0.0.1:18443/1k, an origin already running) may be set in the
+# environment.
 set -euo pipefail
 rounds=$1 secs=$2 dir_a=$(cd "$3" && pwd) core_a=$4 dir_b=$(cd "$5" && pwd) core_b=$6
 shift 6
