@@ -17,13 +17,7 @@ import {
   OpenConnectionCompleted,
   Start,
 } from "../../src/proxy/core/events.ts";
-import {
-  callHook,
-  type CommandGenerator,
-  delegate,
-  Layer,
-  openConnection,
-} from "../../src/proxy/core/layer.ts";
+import { type CommandGenerator, Layer } from "../../src/proxy/core/layer.ts";
 import { any, Playbook, reply } from "./playbook.ts";
 
 const enc = new TextEncoder();
@@ -40,12 +34,13 @@ class Forwarder extends Layer {
   server = new Server({ host: "example.com", port: 80 });
   *run(event: Event): CommandGenerator {
     if (event instanceof Start) {
-      const error = yield* openConnection(this.server);
+      const error = (yield new OpenConnection(this.server)) as string | null;
       if (error) yield new Log(`dial failed: ${error}`, "warn");
       return;
     }
     if (event instanceof DataReceived && event.conn === this.context.client) {
-      const data = yield* callHook("tcp_message", { text: new TextDecoder().decode(event.data) });
+      const text = new TextDecoder().decode(event.data);
+      const data = (yield new CallHook("tcp_message", { text })) as { text: string };
       yield new SendData(this.server, b(data.text));
     }
   }
@@ -72,7 +67,7 @@ describe("Layer base", () => {
     const child = new Forwarder(ctx);
     class Parent extends Layer {
       *run(event: Event): CommandGenerator {
-        yield* delegate(child, event);
+        yield child.handleEvent(event);
       }
     }
     const parent = new Parent(ctx);
@@ -84,6 +79,37 @@ describe("Layer base", () => {
       .send(new DataReceived(ctx.client, b("x")))
       .expect(new SendData(child.server, b("x")))
       .check();
+  });
+});
+
+describe("Layer base: batches", () => {
+  test("a yielded batch is passed on in order, and the layer goes on after it", () => {
+    const ctx = context();
+    const server = new Server({ host: "example.com", port: 80 });
+    class Batcher extends Layer {
+      *run(_event: Event): CommandGenerator {
+        yield [new SendData(server, b("a")), new SendData(server, b("b"))];
+        yield [];
+        yield new SendData(server, b("c"));
+      }
+    }
+    assert.deepEqual(new Batcher(ctx).handleEvent(new Start()), [
+      new SendData(server, b("a")),
+      new SendData(server, b("b")),
+      new SendData(server, b("c")),
+    ]);
+  });
+
+  test("a blocking command of the layer's own in a batch is an error, not a lost answer", () => {
+    const ctx = context();
+    const server = new Server({ host: "example.com", port: 80 });
+    class Wrong extends Layer {
+      *run(_event: Event): CommandGenerator {
+        const error = (yield [new OpenConnection(server)]) as string | null;
+        yield new Log(`never reached: ${error}`, "info");
+      }
+    }
+    assert.throws(() => new Wrong(ctx).handleEvent(new Start()), /blocking .* in a batch/);
   });
 });
 
@@ -125,12 +151,12 @@ describe("Layer base: speed", () => {
         seen.push(event.constructor.name);
         if (event instanceof Start) {
           // The parent's own blocking step first; then it only hands events on.
-          yield* callHook("parent_hook", {});
+          yield new CallHook("parent_hook", {});
           this.passThrough(child);
-          yield* delegate(child, event);
+          yield child.handleEvent(event);
           return;
         }
-        yield* delegate(child, event);
+        yield child.handleEvent(event);
       }
     }
     const parent = new Parent(ctx);

@@ -6,7 +6,10 @@
  * class Echo extends Layer {
  *   protected *run(event: Event): CommandGenerator {
  *     if (event instanceof DataReceived) yield new SendData(event.conn, event.data);
- *     const error = yield* openConnection(server); // pauses here until the driver answers
+ *     // Pauses here until the driver answers: null, or why the dial failed.
+ *     const error = (yield new OpenConnection(server)) as string | null;
+ *     // A child's commands are passed on as one batch (see CommandGenerator).
+ *     yield this.child.handleEvent(event);
  *   }
  * }
  * ```
@@ -16,20 +19,28 @@
  * replayed in order afterwards. Only the layer that yielded it pauses: a parent passing a
  * child's commands on does not, so one stream waiting for a hook does not stop its siblings.
  */
-import {
-  CallHook,
-  type Command,
-  OpenConnection,
-  Splice,
-  type SpliceKind,
-  StartTls,
-  type TlsIdentity,
-} from "./commands.ts";
-import type { Connection, Server } from "./connection.ts";
+import { CallHook, type Command } from "./commands.ts";
 import type { Context } from "./context.ts";
 import { CommandCompleted, type Event } from "./events.ts";
 
-export type CommandGenerator<T = void> = Generator<Command, T, unknown>;
+/**
+ * What a layer's generator yields: one command, or a batch of commands to pass on as they are (a
+ * child's output, or what non-pausing helpers pushed onto an array). A batch is one plain `yield`
+ * where `yield*` over the array would cost JavaScriptCore a delegation loop of a few hundred
+ * bytecodes at every such site, compiled again by each JIT tier (see docs/BENCHMARKS.md).
+ */
+export type CommandGenerator<T = void> = Generator<Yielded, T, unknown>;
+
+/** One command, or a batch of them (see CommandGenerator): what a layer's helpers return. */
+export type Yielded = Command | readonly Command[];
+
+/** The empty batch: a helper with nothing to send returns it. */
+export const NOTHING: readonly Command[] = Object.freeze([]);
+
+/** A generator yielding `yielded` alone (for `run`, which must return a generator). */
+export function* just(yielded: Yielded): CommandGenerator {
+  yield yielded;
+}
 
 export abstract class Layer {
   readonly context: Context;
@@ -78,7 +89,7 @@ export abstract class Layer {
 
   /**
    * From the next event on, hands every event straight to `child` and returns its commands as
-   * they are: the same as `yield* delegate(child, event)` for each, without a generator per event
+   * they are: the same as `yield child.handleEvent(event)` for each, without a generator per event
    * and layer (a tunnel's stack is four such layers deep, and every request passes them all).
    * Only for a layer whose `run` would do nothing but delegate to `child` from now on.
    */
@@ -153,6 +164,11 @@ export abstract class Layer {
     let r = gen.next(send);
     while (!r.done) {
       const command = r.value;
+      if (isBatch(command)) {
+        this.#passOn(command, out);
+        r = gen.next();
+        continue;
+      }
       if (command instanceof CallHook) {
         const passes = this.hookPasses(command.name);
         if (passes === "unheard") {
@@ -175,6 +191,20 @@ export abstract class Layer {
       r = gen.next();
     }
   }
+
+  /**
+   * A yielded batch: a child's commands (their blocking ones claimed, their hooks decided by the
+   * child) or non-pausing ones a helper pushed; none of them may pause this layer.
+   */
+  #passOn(batch: readonly Command[], out: Command[]): void {
+    for (let i = 0; i < batch.length; i++) {
+      const command = batch[i];
+      if (command.blocking && command.claim()) {
+        throw new Error(`${this}: a blocking ${command} in a batch (yield it on its own)`);
+      }
+      out.push(command);
+    }
+  }
 }
 
 /**
@@ -191,7 +221,7 @@ export abstract class DirectLayer extends Layer {
   protected *run(event: Event): CommandGenerator {
     const out: Command[] = [];
     this.handle(event, out);
-    yield* out;
+    yield out;
   }
 
   override handleEvent(event: Event): Command[] {
@@ -201,40 +231,6 @@ export abstract class DirectLayer extends Layer {
   }
 }
 
-/** A layer that hands every event to a child: the base of layers that wrap another. */
-export function* delegate(child: Layer, event: Event): CommandGenerator {
-  yield* child.handleEvent(event);
-}
-
-// ---- typed helpers for blocking commands ----
-
-/** Dials `conn`; returns null on success, else the error (one line). */
-export function* openConnection(conn: Server): CommandGenerator<string | null> {
-  return (yield new OpenConnection(conn)) as string | null;
-}
-
-/** Starts TLS on `conn`; returns null once established, else the error. */
-export function* startTls(
-  conn: Connection,
-  identity: TlsIdentity = null,
-  alpn: readonly string[] = [],
-  received: Uint8Array | null = null,
-): CommandGenerator<string | null> {
-  return (yield new StartTls(conn, identity, alpn, received)) as string | null;
-}
-
-/** Runs a hook; returns its (possibly changed) data. */
-export function* callHook<T>(name: string, data: T): CommandGenerator<T> {
-  return (yield new CallHook(name, data)) as T;
-}
-
-/** Relays two connections to each other until both close; returns the error if it broke. */
-export function* splice(
-  a: Connection,
-  b: Connection,
-  kind: SpliceKind = "raw",
-  pending: { a: Uint8Array | null; b: Uint8Array | null } = { a: null, b: null },
-  data: unknown = null,
-): CommandGenerator<string | null> {
-  return (yield new Splice(a, b, kind, pending, data)) as string | null;
+function isBatch(yielded: Yielded): yielded is readonly Command[] {
+  return Array.isArray(yielded);
 }

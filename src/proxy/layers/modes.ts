@@ -14,7 +14,7 @@ import {
   socks5Reply,
   socks5ReplyForError,
 } from "./socks5.ts";
-import { CloseConnection, Log, OpenConnection, SendData } from "../core/commands.ts";
+import { CloseConnection, type Command, Log, OpenConnection, SendData } from "../core/commands.ts";
 import { formatEndpoint, Server } from "../core/connection.ts";
 import type { Context } from "../core/context.ts";
 import {
@@ -24,7 +24,7 @@ import {
   OpenConnectionCompleted,
   Start,
 } from "../core/events.ts";
-import { type CommandGenerator, delegate, Layer } from "../core/layer.ts";
+import { type CommandGenerator, Layer } from "../core/layer.ts";
 import { HttpLayer } from "./http/layer.ts";
 import type { HttpMode } from "./http/mode.ts";
 import { PriorKnowledgeSniffer } from "./http/prior_knowledge.ts";
@@ -34,13 +34,13 @@ import { NextLayer } from "./next_layer.ts";
 abstract class ModeLayer extends Layer {
   child: Layer | null = null;
 
-  protected *startChild(child: Layer, early: Uint8Array | null = null): CommandGenerator {
+  /** The child starts (with the bytes read before it, if any); returns its commands. */
+  protected startChild(child: Layer, early: Uint8Array | null = null): readonly Command[] {
     this.child = child;
     this.passThrough(child);
-    yield* delegate(child, new Start());
-    if (early !== null && early.length > 0) {
-      yield* delegate(child, new DataReceived(this.context.client, early));
-    }
+    const out = child.handleEvent(new Start());
+    if (early === null || early.length === 0) return out;
+    return out.concat(child.handleEvent(new DataReceived(this.context.client, early)));
   }
 }
 
@@ -50,7 +50,7 @@ export class RegularMode extends ModeLayer {
       const mode: HttpMode = { kind: "regular" };
       // Proxy requests in HTTP/1, or h2c with prior knowledge (absolute URLs in :scheme and
       // :authority, as curl --http2-prior-knowledge -x sends them).
-      yield* this.startChild(
+      yield this.startChild(
         new PriorKnowledgeSniffer(
           this.context,
           (ctx, http2) => new HttpLayer(ctx, mode, "http", (c) => new NextLayer(c, mode), http2),
@@ -58,7 +58,7 @@ export class RegularMode extends ModeLayer {
       );
       return;
     }
-    if (this.child) yield* delegate(this.child, event);
+    if (this.child) yield this.child.handleEvent(event);
   }
 }
 
@@ -69,12 +69,12 @@ export class UpstreamMode extends ModeLayer {
   protected *run(event: Event): CommandGenerator {
     if (event instanceof Start && this.child === null) {
       const mode: HttpMode = { kind: "upstream", ...this.upstream };
-      yield* this.startChild(
+      yield this.startChild(
         new HttpLayer(this.context, mode, "http", (ctx) => new NextLayer(ctx, mode)),
       );
       return;
     }
-    if (this.child) yield* delegate(this.child, event);
+    if (this.child) yield this.child.handleEvent(event);
   }
 }
 
@@ -88,10 +88,10 @@ export class ReverseMode extends ModeLayer {
   protected *run(event: Event): CommandGenerator {
     if (event instanceof Start && this.child === null) {
       this.context.server = new Server({ host: this.origin.host, port: this.origin.port });
-      yield* this.startChild(new NextLayer(this.context, { kind: "reverse", ...this.origin }));
+      yield this.startChild(new NextLayer(this.context, { kind: "reverse", ...this.origin }));
       return;
     }
-    if (this.child) yield* delegate(this.child, event);
+    if (this.child) yield this.child.handleEvent(event);
   }
 }
 
@@ -104,10 +104,10 @@ export class TransparentMode extends ModeLayer {
         yield new CloseConnection(this.context.client);
         return;
       }
-      yield* this.startChild(new NextLayer(this.context, { kind: "transparent" }));
+      yield this.startChild(new NextLayer(this.context, { kind: "transparent" }));
       return;
     }
-    if (this.child) yield* delegate(this.child, event);
+    if (this.child) yield this.child.handleEvent(event);
   }
 }
 
@@ -129,7 +129,7 @@ export class Socks5Mode extends ModeLayer {
 
   protected *run(event: Event): CommandGenerator {
     if (this.child !== null) {
-      yield* delegate(this.child, event);
+      yield this.child.handleEvent(event);
       return;
     }
     const client = this.context.client;
@@ -164,7 +164,7 @@ export class Socks5Mode extends ModeLayer {
       }
       this.state = "tunnel";
       yield new SendData(client, socks5Reply(Socks5Reply.Succeeded, client.local));
-      yield* this.startChild(new NextLayer(this.context, { kind: "transparent" }, this.#leftover));
+      yield this.startChild(new NextLayer(this.context, { kind: "transparent" }, this.#leftover));
     } else if (event instanceof ConnectionClosed && event.conn === client) {
       if (this.state !== "tunnel") yield new CloseConnection(client);
     }

@@ -8,11 +8,11 @@
  *   - anything else, or a client that waits for the server to speak first: TCP passthrough.
  */
 import { looksLikeTls, parseClientHello } from "../../tls/client_hello.ts";
-import { Arm, CloseConnection, Disarm, Log } from "../core/commands.ts";
+import { Arm, CallHook, CloseConnection, type Command, Disarm, Log } from "../core/commands.ts";
 import { formatEndpoint } from "../core/connection.ts";
 import type { Context } from "../core/context.ts";
 import { ConnectionClosed, DataReceived, type Event, Start, Wakeup } from "../core/events.ts";
-import { callHook, type CommandGenerator, delegate, Layer } from "../core/layer.ts";
+import { type CommandGenerator, Layer } from "../core/layer.ts";
 import { HttpLayer } from "./http/layer.ts";
 import type { HttpMode } from "./http/mode.ts";
 import { startsWithPreface } from "./http/prior_knowledge.ts";
@@ -42,7 +42,7 @@ export class NextLayer extends Layer {
 
   protected *run(event: Event): CommandGenerator {
     if (this.child !== null) {
-      yield* delegate(this.child, event);
+      yield this.child.handleEvent(event);
       return;
     }
     const client = this.context.client;
@@ -67,23 +67,26 @@ export class NextLayer extends Layer {
           this.#serverEarly = [];
           this.#serverEarlySize = 0;
           const server = this.context.server;
-          if (this.child !== null && server !== null) {
+          const child = this.child as Layer | null; // #decide made it
+          if (child !== null && server !== null) {
             for (const chunk of early) {
-              yield* delegate(this.child, new DataReceived(server, chunk));
+              yield child.handleEvent(new DataReceived(server, chunk));
             }
           }
           return;
         }
         // The origin spoke first: whatever the client says now, this is not HTTP or TLS.
-        yield* this.#start("tcp", this.#relayServerFirst(this.#bytes()), false);
+        yield this.#start("tcp", this.#relayServerFirst(this.#bytes()), false);
         return;
       }
       yield* this.#decide(false);
     } else if (event instanceof ConnectionClosed && event.conn === client) {
       if (this.#size === 0) {
-        yield* this.#disarm();
+        const out: Command[] = [];
+        this.#disarm(out);
         this.decision = "closed";
-        yield new CloseConnection(client);
+        out.push(new CloseConnection(client));
+        yield out;
         return;
       }
       yield* this.#decide(true);
@@ -94,7 +97,7 @@ export class NextLayer extends Layer {
       this.#serverEarly.push(event.data.slice());
       this.#serverEarlySize += event.data.length;
       if (this.#serverEarlySize > SERVER_EARLY_MAX) {
-        yield* this.#start(
+        yield this.#start(
           "tcp",
           this.#relayServerFirst(this.#size > 0 ? this.#bytes() : null),
           false,
@@ -102,7 +105,7 @@ export class NextLayer extends Layer {
       }
     } else if (event instanceof Wakeup && event.command === this.#timer) {
       this.#timer = null;
-      if (this.#size === 0) yield* this.#start("tcp", this.#relayServerFirst(null), false);
+      if (this.#size === 0) yield this.#start("tcp", this.#relayServerFirst(null), false);
     }
   }
 
@@ -160,14 +163,14 @@ export class NextLayer extends Layer {
       if (r.kind !== "hello") {
         const why = r.kind === "invalid" ? r.reason : "incomplete ClientHello";
         yield new Log(`${client(this)}: ${why}; passing the connection through`, "info");
-        yield* this.#start("tcp", new TcpLayer(this.context, bytes), false);
+        yield this.#start("tcp", new TcpLayer(this.context, bytes), false);
         return;
       }
       const hello = r.hello;
       const host = server?.address.host ?? hello.sni ?? "";
       const port = server?.address.port ?? 443;
       const c = this.context.client;
-      const data = yield* callHook<ClientHelloData>("tls_clienthello", {
+      const data = (yield new CallHook("tls_clienthello", {
         client: {
           id: c.id,
           address: c.peer.host,
@@ -180,9 +183,9 @@ export class NextLayer extends Layer {
         alpn: hello.alpn.slice(),
         versions: hello.versions.slice(),
         ignoreConnection: !this.context.options.intercepts(host, port, hello.sni),
-      });
+      })) as ClientHelloData;
       if (data.ignoreConnection || server === null) {
-        yield* this.#start("tls-passthrough", new TcpLayer(this.context, bytes), false);
+        yield this.#start("tls-passthrough", new TcpLayer(this.context, bytes), false);
         return;
       }
       const mode = this.mode;
@@ -193,7 +196,7 @@ export class NextLayer extends Layer {
         (ctx) =>
           new HttpLayer(ctx, tunnelMode(mode), "https", (inner) => new NextLayer(inner, mode)),
       );
-      yield* this.#start("tls", tls, false);
+      yield this.#start("tls", tls, false);
       return;
     }
     const h2c = this.context.options.http2 ? startsWithPreface(bytes) : "no";
@@ -205,7 +208,7 @@ export class NextLayer extends Layer {
       ) {
         // allow_hosts / ignore_hosts leave this destination alone: plain HTTP is relayed
         // untouched, as a ClientHello to it would be.
-        yield* this.#start("tcp", new TcpLayer(this.context, bytes), false);
+        yield this.#start("tcp", new TcpLayer(this.context, bytes), false);
         return;
       }
       const mode = this.mode;
@@ -216,31 +219,37 @@ export class NextLayer extends Layer {
         (inner) => new NextLayer(inner, mode),
         h2c === "yes",
       );
-      yield* this.#start("http", http, true);
+      yield this.#start("http", http, true);
       return;
     }
     if (bytes.length < 8 && !eof && couldBeHttp(bytes)) return;
-    yield* this.#start("tcp", new TcpLayer(this.context, bytes), false);
+    yield this.#start("tcp", new TcpLayer(this.context, bytes), false);
   }
 
-  /** Hands over: the child starts, and gets the peeked bytes if it reads them as events. */
-  *#start(decision: Decision, child: Layer, replay: boolean): CommandGenerator {
-    yield* this.#disarm();
+  /**
+   * Hands over: the child starts, and gets the peeked bytes if it reads them as events. Returns
+   * the commands (the child's pauses are its own).
+   */
+  #start(decision: Decision, child: Layer, replay: boolean): Command[] {
+    const out: Command[] = [];
+    this.#disarm(out);
     this.decision = decision;
     this.child = child;
     this.passThrough(child);
-    yield* delegate(child, new Start());
+    for (const command of child.handleEvent(new Start())) out.push(command);
     if (replay && this.#size > 0) {
       const bytes = this.#bytes();
       this.#buffer = [];
       this.#size = 0;
-      yield* delegate(child, new DataReceived(this.context.client, bytes));
+      const data = child.handleEvent(new DataReceived(this.context.client, bytes));
+      for (const command of data) out.push(command);
     }
+    return out;
   }
 
-  *#disarm(): CommandGenerator {
+  #disarm(out: Command[]): void {
     if (this.#timer !== null) {
-      yield new Disarm(this.#timer);
+      out.push(new Disarm(this.#timer));
       this.#timer = null;
     }
   }

@@ -15,18 +15,11 @@
 import { acceptsEcdsa, type ClientHello } from "../../tls/client_hello.ts";
 import { Flow, FlowRequest } from "../../flow/flow.ts";
 import { HeaderList } from "../../http/headers.ts";
-import { CallHook, CloseConnection, Log } from "../core/commands.ts";
+import { CallHook, CloseConnection, Log, OpenConnection, StartTls } from "../core/commands.ts";
 import { formatEndpoint, Server, sniFor, tlsState } from "../core/connection.ts";
 import type { Context } from "../core/context.ts";
 import { type Event, Start } from "../core/events.ts";
-import {
-  callHook,
-  type CommandGenerator,
-  delegate,
-  Layer,
-  openConnection,
-  startTls,
-} from "../core/layer.ts";
+import { type CommandGenerator, Layer } from "../core/layer.ts";
 
 /** The protocols the layers behind TLS speak, in preference order. */
 export const SUPPORTED_ALPN: readonly string[] = ["h2", "http/1.1"];
@@ -138,7 +131,7 @@ export class ClientTlsLayer extends Layer {
 
   protected *run(event: Event): CommandGenerator {
     if (this.child !== null) {
-      yield* delegate(this.child, event);
+      yield this.child.handleEvent(event);
       return;
     }
     if (!(event instanceof Start) || this.state !== "start") return;
@@ -161,8 +154,8 @@ export class ClientTlsLayer extends Layer {
       let offered = firstOriginOffers(hello.alpn, supported);
       server.tls = tlsState(sniFor(hello.sni ?? server.address.host), offered);
       // A connection from the shared pool comes with its handshake done.
-      let error = (server.open ? null : yield* openConnection(server)) ??
-        (server.tls.established ? null : yield* startTls(server));
+      let error = (server.open ? null : (yield new OpenConnection(server)) as string | null) ??
+        (server.tls.established ? null : (yield new StartTls(server)) as string | null);
       const tried = [offered];
       for (;;) {
         const again = error === null
@@ -181,7 +174,8 @@ export class ClientTlsLayer extends Layer {
         server = this.#redial(server, again);
         offered = again;
         tried.push(again);
-        error = (yield* openConnection(server)) ?? (yield* startTls(server));
+        error = ((yield new OpenConnection(server)) as string | null) ??
+          ((yield new StartTls(server)) as string | null);
       }
       if (error !== null && tried.length > 1) {
         const offers = tried.map((o) => o.length > 0 ? o.join(", ") : "no ALPN").join(" | ");
@@ -191,7 +185,7 @@ export class ClientTlsLayer extends Layer {
         // The client still gets its handshake, so that its requests are answered 502 saying
         // why (each dials the origin again and fails the same way).
         yield new Log(`TLS with the origin for ${where} failed: ${error}`, "info");
-        yield* callHook<TlsFailedData>("tls_failed_server", {
+        yield new CallHook("tls_failed_server", {
           clientId: client.id,
           server: where,
           sni: hello.sni,
@@ -211,7 +205,7 @@ export class ClientTlsLayer extends Layer {
     }
 
     this.state = "clientHandshake";
-    const data = yield* callHook<TlsStartClientData>("tls_start_client", {
+    const data = (yield new CallHook("tls_start_client", {
       clientId: client.id,
       name: hello.sni ?? server?.address.host ?? "localhost",
       sni: hello.sni,
@@ -219,12 +213,14 @@ export class ClientTlsLayer extends Layer {
       upstreamNames: server?.tls?.peerNames ?? [],
       ecdsa: acceptsEcdsa(hello),
       identity: null,
-    });
+    })) as TlsStartClientData;
     if (data.identity === null || data.identity === undefined) {
       yield* this.#fail("tls_failed_client", where, "no certificate to present (no CA loaded)");
       return;
     }
-    const error = yield* startTls(client, data.identity, offer, this.#received);
+    const error = (yield new StartTls(client, data.identity, offer, this.#received)) as
+      | string
+      | null;
     if (error !== null) {
       yield* this.#fail("tls_failed_client", where, error);
       return;
@@ -232,7 +228,7 @@ export class ClientTlsLayer extends Layer {
     this.state = "established";
     this.child = this.#makeChild(this.context);
     this.passThrough(this.child);
-    yield* delegate(this.child, new Start());
+    yield this.child.handleEvent(new Start());
   }
 
   /**
@@ -257,7 +253,7 @@ export class ClientTlsLayer extends Layer {
       `TLS with the ${side} for ${where} failed: ${error}`,
       side === "client" ? "debug" : "info",
     );
-    yield* callHook<TlsFailedData>(hook, {
+    yield new CallHook(hook, {
       clientId: client.id,
       server: where,
       sni: this.hello.sni,
@@ -267,7 +263,7 @@ export class ClientTlsLayer extends Layer {
     // The failure is a flow too (the CONNECT it happened in, carrying the error), so that the
     // live output, recordings and the API show it, as mitmproxy does.
     const flow = this.#failedFlow(side, error);
-    if (flow !== null) yield* callHook("error", flow);
+    if (flow !== null) yield new CallHook("error", flow);
     if (this.context.server?.open) yield new CloseConnection(this.context.server);
     yield new CloseConnection(client);
     if (flow !== null) yield new CallHook("flow_done", flow, true);

@@ -12,7 +12,8 @@ import { formatAuthority } from "../../../http1/target.ts";
 import type { HttpRequestHead } from "../../../http/message.ts";
 import { Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
-import { type CommandGenerator, openConnection } from "../../core/layer.ts";
+import { OpenConnection } from "../../core/commands.ts";
+import type { CommandGenerator } from "../../core/layer.ts";
 import type { HttpMode } from "./mode.ts";
 
 export interface ConnectTarget {
@@ -35,7 +36,7 @@ export function* dialConnectTarget(
     server.via = { host: mode.host, port: mode.port };
     server.tunnel = true;
     server.viaAuth = options.upstreamAuth;
-    const error = yield* openConnection(server);
+    const error = (yield new OpenConnection(server)) as string | null;
     const failure = error === null
       ? null
       : { message: error, text: originFailureText(where, error) };
@@ -44,7 +45,7 @@ export function* dialConnectTarget(
   if (options.connectionStrategy !== "eager" || options.pooledTlsOrigin?.(head.host, head.port)) {
     return { server, failure: null };
   }
-  const error = yield* openConnection(server);
+  const error = (yield new OpenConnection(server)) as string | null;
   if (error === null) return { server, failure: null };
   return {
     server,

@@ -16,7 +16,7 @@ import { type Flow, FlowResponse } from "../../../flow/flow.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import { CallHook, Command } from "../../core/commands.ts";
 import type { Event } from "../../core/events.ts";
-import { callHook, type CommandGenerator } from "../../core/layer.ts";
+import type { CommandGenerator, Yielded } from "../../core/layer.ts";
 import {
   ReleaseConnection,
   RequestData,
@@ -50,8 +50,8 @@ export class TunnelInStream extends Command {
 
 /** How the tunnel's stream sends and ends. */
 export interface StreamTunnelPorts {
-  toClient(event: ResponseData | ResponseEnd | ResponseProtocolError): CommandGenerator;
-  toPipe(event: RequestData | RequestEnd | RequestProtocolError): CommandGenerator;
+  toClient(event: ResponseData | ResponseEnd | ResponseProtocolError): Yielded;
+  toPipe(event: RequestData | RequestEnd | RequestProtocolError): Yielded;
 }
 
 export class StreamTunnel {
@@ -88,9 +88,7 @@ export class StreamTunnel {
     const pipe = new PipeEnd(client);
     const tunnel = new StreamTunnel(streamId, pipe, {
       toClient,
-      toPipe: function* (event) {
-        yield new SendHttp(event, pipe);
-      },
+      toPipe: (event) => new SendHttp(event, pipe),
     });
     return { tunnel, command: new TunnelInStream(streamId, client, pipe, server) };
   }
@@ -103,23 +101,23 @@ export class StreamTunnel {
   *handle(event: Event): CommandGenerator {
     if (event instanceof RequestData) {
       if (this.clientEnded) return;
-      yield* this.#ports.toPipe(event);
+      yield this.#ports.toPipe(event);
     } else if (event instanceof RequestEnd) {
       if (this.clientEnded) return;
       this.clientEnded = true;
-      yield* this.#ports.toPipe(event);
+      yield this.#ports.toPipe(event);
     } else if (event instanceof ResponseData) {
       if (this.tunnelEnded) return;
-      yield* this.#ports.toClient(event);
+      yield this.#ports.toClient(event);
     } else if (event instanceof ResponseEnd) {
       if (this.tunnelEnded) return;
       this.tunnelEnded = true;
-      yield* this.#ports.toClient(new ResponseEnd(this.#id, null));
+      yield this.#ports.toClient(new ResponseEnd(this.#id, null));
       if (!this.clientEnded && !(this.pipe.state & ConnState.CanWrite)) {
         // The tunnel closed both ways (an origin that closed, a failed handshake): what the
         // client still sends has nowhere to go; RST_STREAM NO_ERROR tells it to stop.
         this.clientEnded = true;
-        yield* this.#ports.toClient(
+        yield this.#ports.toClient(
           new ResponseProtocolError(this.#id, "the tunnel closed before the client's end", true),
         );
       }
@@ -127,11 +125,11 @@ export class StreamTunnel {
       // The client reset the stream or its connection went: the tunnel is cut off.
       this.error ??= event.message;
       this.clientEnded = this.tunnelEnded = true;
-      yield* this.#ports.toPipe(event);
+      yield this.#ports.toPipe(event);
     } else if (event instanceof ResponseProtocolError) {
       this.error ??= event.message;
       this.clientEnded = this.tunnelEnded = true;
-      yield* this.#ports.toClient(event);
+      yield this.#ports.toClient(event);
     }
   }
 
@@ -142,7 +140,7 @@ export class StreamTunnel {
     yield new ReleaseConnection(this.#id, this.pipe, this.error === null);
     if (this.error !== null) {
       flow.error = { message: `tunnel: ${this.error}`, timestamp: now };
-      yield* callHook("error", flow);
+      yield new CallHook("error", flow);
     }
     yield new CallHook("flow_done", flow, true);
   }

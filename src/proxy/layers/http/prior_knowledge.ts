@@ -8,7 +8,7 @@
 import { Arm, Disarm } from "../../core/commands.ts";
 import type { Context } from "../../core/context.ts";
 import { ConnectionClosed, DataReceived, type Event, Start } from "../../core/events.ts";
-import { type CommandGenerator, delegate, Layer } from "../../core/layer.ts";
+import { type CommandGenerator, Layer } from "../../core/layer.ts";
 
 const PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -61,10 +61,10 @@ export class PriorKnowledgeSniffer extends Layer {
       if (verdict === "yes") {
         for (const timer of this.#armed) yield new Disarm(timer);
         this.child = this.#make(this.context, true);
-        yield* delegate(this.child, new Start());
+        yield this.child.handleEvent(new Start());
       }
       this.#armed.length = 0;
-      yield* delegate(this.child!, new DataReceived(client, bytes));
+      yield this.child!.handleEvent(new DataReceived(client, bytes));
       // Decided: from now on events go straight to the child, without a generator per event.
       this.passThrough(this.child!);
       return;
@@ -72,10 +72,10 @@ export class PriorKnowledgeSniffer extends Layer {
     if (this.#sniffing && event instanceof ConnectionClosed && event.conn === client) {
       this.#sniffing = false;
       if (this.#held.length > 0) {
-        yield* delegate(this.child!, new DataReceived(client, this.#held));
+        yield this.child!.handleEvent(new DataReceived(client, this.#held));
       }
     }
-    if (this.child !== null) yield* delegate(this.child, event);
+    if (this.child !== null) yield this.child.handleEvent(event);
   }
 }
 

@@ -11,11 +11,11 @@ import { type Flow, FlowResponse } from "../../../flow/flow.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import { type HttpRequestHead, type HttpResponseHead, urlOf } from "../../../http/message.ts";
 import { PROXY_AUTHENTICATE } from "../proxy_auth.ts";
-import { Arm, type Command, Disarm, Log } from "../../core/commands.ts";
+import { Arm, CallHook, type Command, Disarm, Log } from "../../core/commands.ts";
 import { notAProxyRequestText, originFailureText, reasonPhrase } from "../../../http/responses.ts";
 import type { Context, Onboarding } from "../../core/context.ts";
 import { type Event, MessageInjected, SpliceEnded, Wakeup } from "../../core/events.ts";
-import { callHook, type CommandGenerator } from "../../core/layer.ts";
+import { type CommandGenerator, just } from "../../core/layer.ts";
 import { BodyBuffer } from "./body_buffer.ts";
 import { TunnellingStream } from "./stream_tunnels.ts";
 import type { HttpMode } from "./mode.ts";
@@ -100,7 +100,7 @@ export class HttpStream extends TunnellingStream {
     if (event instanceof RequestHeaders) return this.#onRequestHeaders(event.head);
     if (event instanceof RequestData) return this.#onRequestData(event.data);
     if (event instanceof RequestEnd) return this.#onRequestEnd(event.trailers);
-    if (event instanceof InformationalResponse) return this.toClient(event);
+    if (event instanceof InformationalResponse) return just(this.toClient(event));
     if (event instanceof ResponseHeaders) return this.#onResponseHeaders(event.head);
     if (event instanceof ResponseData) return this.#onResponseData(event.data);
     if (event instanceof ResponseEnd) return this.#onResponseEnd(event.trailers);
@@ -166,7 +166,7 @@ export class HttpStream extends TunnellingStream {
     flow.error = null;
     this.#asked = destinationOf(flow);
     if (this.listens("requestheaders")) {
-      yield* callHook("requestheaders", flow);
+      yield new CallHook("requestheaders", flow);
       if (yield* this.answeredByHook()) return;
     }
     this.state = "holdRequest";
@@ -184,7 +184,7 @@ export class HttpStream extends TunnellingStream {
     if (!proxyAuthorized(head, this.mode, this.context.options.proxyAuth)) {
       this.state = "failed";
       yield new Log(`${client.label}: 407 for ${head.method} ${urlOf(head)}`, "info");
-      yield* this.answerError(407, AUTH_REQUIRED, ["Proxy-Authenticate", PROXY_AUTHENTICATE]);
+      yield this.answerError(407, AUTH_REQUIRED, ["Proxy-Authenticate", PROXY_AUTHENTICATE]);
       return;
     }
     if (
@@ -240,7 +240,7 @@ export class HttpStream extends TunnellingStream {
     }
     this.#asked = destinationOf(flow);
     if (this.listens("requestheaders")) {
-      yield* callHook("requestheaders", flow);
+      yield new CallHook("requestheaders", flow);
       if (yield* this.answeredByHook()) return;
     }
     if (holdsBody(o.holdRequestBodies, request, o.streamLargeBodies) && !isConversation(request)) {
@@ -249,7 +249,7 @@ export class HttpStream extends TunnellingStream {
         // The body is needed before the origin is asked: answer the client's wait ourselves.
         request.headers.delete("expect");
         const head100 = { status: 100, reason: "Continue", version: "HTTP/1.1" };
-        yield* this.toClient(
+        yield this.toClient(
           new InformationalResponse(this.streamId, { ...head100, headers: new HeaderList() }),
         );
       }
@@ -272,7 +272,7 @@ export class HttpStream extends TunnellingStream {
     request.streamed = true;
     request.body = null;
     if (this.listens("request")) {
-      yield* callHook("request", this.flow!);
+      yield new CallHook("request", this.flow!);
       if (yield* this.answeredByHook()) return false;
     }
     if (!request.bodyChanged) return true;
@@ -290,19 +290,19 @@ export class HttpStream extends TunnellingStream {
     const request = this.flow!.request; // the flow goes to no hook and is never recorded
     if (request.headers.has("transfer-encoding") || Number(request.headers.get("content-length"))) {
       this.state = "failed";
-      yield* this.answerError(400, `mitm.ts: requests to ${site.host} cannot have a body.`);
+      yield this.answerError(400, `mitm.ts: requests to ${site.host} cannot have a body.`);
       return;
     }
     this.state = "done";
     const { status, headers, body } = site.answer(request.path);
     const head = { status, reason: reasonPhrase(status), version: "HTTP/1.1" };
-    yield* this.toClient(
+    yield this.toClient(
       new ResponseHeaders(this.streamId, { ...head, headers: new HeaderList(headers) }, false),
     );
     if (request.method !== "HEAD" && body.length > 0) {
-      yield* this.toClient(new ResponseData(this.streamId, body));
+      yield this.toClient(new ResponseData(this.streamId, body));
     }
-    yield* this.toClient(new ResponseEnd(this.streamId, null));
+    yield this.toClient(new ResponseEnd(this.streamId, null));
   }
 
   /**
@@ -330,7 +330,7 @@ export class HttpStream extends TunnellingStream {
   *#onRequestData(data: Uint8Array): CommandGenerator {
     const out: Command[] = [];
     if (this.#requestDataDirect(data, out)) {
-      yield* out;
+      yield out;
       return;
     }
     if (this.webSocket !== null && this.state === "waitResponseHeaders") {
@@ -348,16 +348,16 @@ export class HttpStream extends TunnellingStream {
     if (!(yield* this.#requestHookWhileStreaming())) return;
     if (!(yield* this.#sendRequestHead())) return;
     for (const chunk of this.#requestBody.takeChunks()) {
-      yield* this.toServer(new RequestData(this.streamId, chunk));
+      yield this.toServer(new RequestData(this.streamId, chunk));
     }
-    yield* this.toServer(new RequestData(this.streamId, data));
+    yield this.toServer(new RequestData(this.streamId, data));
   }
 
   *#onRequestEnd(trailers: HeaderList | null): CommandGenerator {
     if (this.state !== "holdRequest") {
       const out: Command[] = [];
       this.#requestEndStreamed(trailers, out);
-      yield* out;
+      yield out;
       return;
     }
     const flow = this.flow!;
@@ -368,20 +368,20 @@ export class HttpStream extends TunnellingStream {
     } else {
       if (!this.injected) request.body = this.#requestBody.bytes();
       if (this.listens("request")) {
-        yield* callHook("request", flow);
+        yield new CallHook("request", flow);
         if (yield* this.answeredByHook()) return;
       }
     }
     frameHeldRequest(request);
     if (!(yield* this.#sendRequestHead())) return;
     if (request.body && request.body.length > 0) {
-      yield* this.toServer(new RequestData(this.streamId, request.body));
+      yield this.toServer(new RequestData(this.streamId, request.body));
     }
-    yield* this.toServer(new RequestEnd(this.streamId, trailers));
+    yield this.toServer(new RequestEnd(this.streamId, trailers));
     if (this.state === "holdRequest") {
       const out: Command[] = [];
       this.#awaitResponse(out);
-      yield* out;
+      yield out;
     }
   }
 
@@ -447,7 +447,7 @@ export class HttpStream extends TunnellingStream {
       flow.server = serverPeer(ready.conn, ready.fresh);
       // A connection that carried no request yet is new to the addons, wherever it was opened.
       if (ready.fresh && this.context.options.announceServers) {
-        yield* callHook<ServerConnectedData>("server_connected", {
+        yield new CallHook("server_connected", {
           server: serverInfo(ready.conn),
           flow,
         });
@@ -463,7 +463,7 @@ export class HttpStream extends TunnellingStream {
     }
     this.webSocket ??= webSocketOffer(r);
     const head = requestHeadOf(r);
-    yield* this.toServer(new RequestHeaders(this.streamId, head, false));
+    yield this.toServer(new RequestHeaders(this.streamId, head, false));
     return true;
   }
 
@@ -482,12 +482,12 @@ export class HttpStream extends TunnellingStream {
       this.#requestStreaming || this.state !== "waitResponseHeaders"
     ) return false;
     this.#retried = true;
-    yield* this.release(false);
+    yield this.release(false);
     yield new Log(
       `${request.method} ${request.url}: the pooled connection was closed; retrying`,
       "debug",
     );
-    if (yield* this.#sendRequestHead()) yield* this.toServer(new RequestEnd(this.streamId, null));
+    if (yield* this.#sendRequestHead()) yield this.toServer(new RequestEnd(this.streamId, null));
     return true;
   }
 
@@ -497,10 +497,10 @@ export class HttpStream extends TunnellingStream {
     const flow = this.flow!;
     const out: Command[] = [];
     const response = this.#responseArrived(head, out);
-    yield* out;
-    if (this.listens("responseheaders")) yield* callHook("responseheaders", flow);
+    yield out;
+    if (this.listens("responseheaders")) yield new CallHook("responseheaders", flow);
     if (flow.killed) {
-      yield* this.kill();
+      yield this.kill();
       return;
     }
     if (head.status === 101 && this.server !== null) {
@@ -512,7 +512,7 @@ export class HttpStream extends TunnellingStream {
     }
     const rest: Command[] = [];
     this.#responseBodyBegins(response, rest);
-    yield* rest;
+    yield rest;
   }
 
   #responseHeadersDirect(head: HttpResponseHead, out: Command[]): boolean {
@@ -585,7 +585,7 @@ export class HttpStream extends TunnellingStream {
   *#onResponseData(data: Uint8Array): CommandGenerator {
     const out: Command[] = [];
     this.#responseData(data, out);
-    yield* out;
+    yield out;
   }
 
   *#onResponseEnd(trailers: HeaderList | null): CommandGenerator {
@@ -593,25 +593,25 @@ export class HttpStream extends TunnellingStream {
     const response = flow.response!;
     const uploading = this.#responseEnded(trailers);
     if (this.state === "holdResponse") {
-      if (!uploading) yield* this.release(true);
-      if (this.listens("response")) yield* callHook("response", flow);
+      if (!uploading) yield this.release(true);
+      if (this.listens("response")) yield new CallHook("response", flow);
       if (flow.killed) {
-        yield* this.kill();
+        yield this.kill();
         return;
       }
-      yield* this.sendWholeResponse(response);
+      yield this.sendWholeResponse(response);
     } else if (this.state === "streamResponse") {
       // Released first: ending the response may start the client's next (pipelined) request,
       // which can then have this connection instead of dialling another.
-      if (!uploading) yield* this.release(true);
-      yield* this.toClient(new ResponseEnd(this.streamId, trailers));
-      if (this.listens("response")) yield* callHook("response", flow);
+      if (!uploading) yield this.release(true);
+      yield this.toClient(new ResponseEnd(this.streamId, trailers));
+      if (this.listens("response")) yield new CallHook("response", flow);
     } else {
       return;
     }
     const out: Command[] = [];
     this.#responseDone(uploading, out);
-    yield* out;
+    yield out;
   }
 
   /** `#onResponseEnd` without a generator, when the response hook needs no waiting. */

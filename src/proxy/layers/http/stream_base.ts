@@ -10,7 +10,7 @@ import { reasonPhrase } from "../../../http/responses.ts";
 import { CallHook, type Command } from "../../core/commands.ts";
 import type { Server } from "../../core/connection.ts";
 import type { Context } from "../../core/context.ts";
-import { callHook, type CommandGenerator, Layer } from "../../core/layer.ts";
+import { type CommandGenerator, Layer, NOTHING, type Yielded } from "../../core/layer.ts";
 import {
   InformationalResponse,
   ReleaseConnection,
@@ -92,10 +92,10 @@ export abstract class StreamBase extends Layer {
     this.pushToClient(new ResponseHeaders(this.streamId, { ...head, headers }, false), out);
   }
 
-  protected *sendResponseHead(response: FlowResponse): CommandGenerator {
+  protected sendResponseHead(response: FlowResponse): Yielded {
     const out: Command[] = [];
     this.pushResponseHead(response, out);
-    yield* out;
+    return out;
   }
 
   /** A held or hook-made response, with the Content-Length of the body really sent. */
@@ -106,10 +106,10 @@ export abstract class StreamBase extends Layer {
     this.pushToClient(new ResponseEnd(this.streamId, response.trailers), out);
   }
 
-  protected *sendWholeResponse(response: FlowResponse): CommandGenerator {
+  protected sendWholeResponse(response: FlowResponse): Yielded {
     const out: Command[] = [];
     this.pushWholeResponse(response, out);
-    yield* out;
+    return out;
   }
 
   // ---- answers, failures, hand-offs ----
@@ -118,13 +118,13 @@ export abstract class StreamBase extends Layer {
   protected *answeredByHook(): CommandGenerator<boolean> {
     const flow = this.flow!;
     if (flow.killed) {
-      yield* this.kill();
+      yield this.kill();
       return true;
     }
     if (flow.response !== null) {
       this.state = "done";
-      yield* this.release(this.requestEnded);
-      yield* this.sendWholeResponse(flow.response);
+      yield this.release(this.requestEnded);
+      yield this.sendWholeResponse(flow.response);
       yield new CallHook("flow_done", flow, true);
       return true;
     }
@@ -144,15 +144,15 @@ export abstract class StreamBase extends Layer {
   ): CommandGenerator {
     const flow = this.flow;
     this.state = "failed";
-    yield* this.release(false);
+    yield this.release(false);
     if (flow !== null) {
       flow.error = { message, timestamp: this.context.options.now() };
-      yield* callHook("error", flow);
+      yield new CallHook("error", flow);
     }
     if (this.responseStarted) {
-      yield* this.toClient(new ResponseProtocolError(this.streamId, message));
+      yield this.toClient(new ResponseProtocolError(this.streamId, message));
     } else {
-      yield* this.answerError(status, text, [], !keepAlive);
+      yield this.answerError(status, text, [], !keepAlive);
     }
     if (flow !== null) yield new CallHook("flow_done", flow, true);
   }
@@ -160,13 +160,13 @@ export abstract class StreamBase extends Layer {
   protected *onClientError(event: RequestProtocolError): CommandGenerator {
     // Over already (a client that leaves after its exchange failed): nothing more to record.
     if (this.state === "done" || this.state === "failed") return;
-    if (this.server !== null) yield* this.toServer(event);
+    if (this.server !== null) yield this.toServer(event);
     if (event.status === 0 || this.responseStarted) {
       this.state = "failed";
-      yield* this.release(false);
+      yield this.release(false);
       if (this.flow) {
         this.flow.error = { message: event.message, timestamp: this.context.options.now() };
-        yield* callHook("error", this.flow);
+        yield new CallHook("error", this.flow);
         yield new CallHook("flow_done", this.flow, true);
       }
       return;
@@ -181,19 +181,21 @@ export abstract class StreamBase extends Layer {
     yield* this.fail(event.status, event.message, text);
   }
 
-  protected *answerError(
+  protected answerError(
     status: number,
     message: string,
     extra: string[] = [],
     close = true,
-  ): CommandGenerator {
+  ): Yielded {
     const { head, body } = errorResponse(status, message, extra, close);
-    yield* this.toClient(new ResponseHeaders(this.streamId, head, false));
+    const out: Command[] = [];
+    this.pushToClient(new ResponseHeaders(this.streamId, head, false), out);
     // A response to HEAD has no body (RFC 9110 9.3.2); its Content-Length says what GET's would.
     if (this.flow?.request.method !== "HEAD") {
-      yield* this.toClient(new ResponseData(this.streamId, body));
+      this.pushToClient(new ResponseData(this.streamId, body), out);
     }
-    yield* this.toClient(new ResponseEnd(this.streamId, null));
+    this.pushToClient(new ResponseEnd(this.streamId, null), out);
+    return out;
   }
 
   /** An addon killed the flow: the client is cut off. */
@@ -206,10 +208,10 @@ export abstract class StreamBase extends Layer {
     this.hookInPassing("flow_done", flow, out);
   }
 
-  protected *kill(): CommandGenerator {
+  protected kill(): Yielded {
     const out: Command[] = [];
     this.pushKill(out);
-    yield* out;
+    return out;
   }
 
   /**
@@ -228,9 +230,8 @@ export abstract class StreamBase extends Layer {
     if (command !== null) out.push(command);
   }
 
-  protected *release(reusable: boolean): CommandGenerator {
-    const command = this.#releaseCommand(reusable);
-    if (command !== null) yield command;
+  protected release(reusable: boolean): Yielded {
+    return this.#releaseCommand(reusable) ?? NOTHING;
   }
 
   /** `event` for the client, or null when there is none (an injected request's response). */
@@ -244,9 +245,8 @@ export abstract class StreamBase extends Layer {
     if (command !== null) out.push(command);
   }
 
-  protected *toClient(event: ToClient): CommandGenerator {
-    const command = this.#clientCommand(event);
-    if (command !== null) yield command;
+  protected toClient(event: ToClient): Yielded {
+    return this.#clientCommand(event) ?? NOTHING;
   }
 
   /** `event` for the origin, or null while the stream has no origin connection. */
@@ -259,9 +259,8 @@ export abstract class StreamBase extends Layer {
     if (command !== null) out.push(command);
   }
 
-  protected *toServer(event: ToServer): CommandGenerator {
-    const command = this.#serverCommand(event);
-    if (command !== null) yield command;
+  protected toServer(event: ToServer): Yielded {
+    return this.#serverCommand(event) ?? NOTHING;
   }
 }
 

@@ -7,7 +7,7 @@
 import { CallHook } from "../../core/commands.ts";
 import type { Server } from "../../core/connection.ts";
 import type { Event } from "../../core/events.ts";
-import { callHook, type CommandGenerator } from "../../core/layer.ts";
+import type { CommandGenerator } from "../../core/layer.ts";
 import type { FlowResponse } from "../../../flow/flow.ts";
 import { HeaderList } from "../../../http/headers.ts";
 import type { HttpRequestHead } from "../../../http/message.ts";
@@ -70,7 +70,7 @@ export abstract class TunnellingStream extends StreamBase {
       return;
     }
     const ok = { status: 200, reason: "Connection Established", version: "HTTP/1.1" };
-    yield* this.toClient(
+    yield this.toClient(
       new ResponseHeaders(this.streamId, { ...ok, headers: new HeaderList() }, true),
     );
     yield new HandOffClient(this.streamId, server);
@@ -90,7 +90,7 @@ export abstract class TunnellingStream extends StreamBase {
       (event) => this.toClient(event),
     );
     this.#tunnelled = opened.tunnel;
-    yield* this.sendResponseHead(this.flow!.response!);
+    yield this.sendResponseHead(this.flow!.response!);
     yield opened.command;
   }
 
@@ -112,14 +112,14 @@ export abstract class TunnellingStream extends StreamBase {
     this.state = "tunnel";
     let relay: WebSocketRelayData | null = null;
     if (this.webSocket !== null) {
-      const answer = yield* callHook<WebSocketHandshakeData>("websocket_handshake", {
+      const answer = (yield new CallHook("websocket_handshake", {
         flow,
         offer: this.webSocket,
         deflate: null,
-      });
+      })) as WebSocketHandshakeData;
       if (answer.deflate !== null && flow.websocket !== null) {
         relay = { flow, deflate: answer.deflate };
-        yield* callHook("websocket_start", flow);
+        yield new CallHook("websocket_start", flow);
       }
     }
     if (flow.request.httpVersion === H2_VERSION || response.httpVersion === H2_VERSION) {
@@ -127,7 +127,7 @@ export abstract class TunnellingStream extends StreamBase {
       yield* this.#relayInStream(response, relay);
       return;
     }
-    yield* this.sendResponseHead(response);
+    yield this.sendResponseHead(response);
     const server = this.server!;
     this.server = null; // the HTTP layer gives the connection to the relay, not back to the pool
     yield new UpgradeStream(this.streamId, server, relay ? "websocket" : "raw", relay);
@@ -159,7 +159,7 @@ export abstract class TunnellingStream extends StreamBase {
           ? this.toClient(new ResponseEnd(id, null))
           : this.toServer(new RequestEnd(id, null)),
     }, this.context.options.now);
-    yield* this.sendResponseHead(response);
+    yield this.sendResponseHead(response);
     if (response.httpVersion !== H2_VERSION) yield new UpgradeInStream(id, this.server!);
     if (flow.request.httpVersion !== H2_VERSION) yield new ClientInStream(id);
     for (const chunk of this.early?.take() ?? []) yield* this.#inStream.receive(true, chunk);
@@ -174,15 +174,15 @@ export abstract class TunnellingStream extends StreamBase {
     else if (event instanceof RequestProtocolError || event instanceof ResponseProtocolError) {
       // A reset or a broken connection on one side: the other side is cut off too.
       ws.broken(event instanceof RequestProtocolError, event.message);
-      if (event instanceof RequestProtocolError) yield* this.toServer(event);
-      else yield* this.toClient(new ResponseProtocolError(this.streamId, event.message));
-      yield* this.release(false);
+      if (event instanceof RequestProtocolError) yield this.toServer(event);
+      else yield this.toClient(new ResponseProtocolError(this.streamId, event.message));
+      yield this.release(false);
     } else return;
     if (!ws.done || this.state !== "tunnel") return;
     this.state = "done";
     flow.websocket!.timestampEnd = this.context.options.now();
-    yield* this.release(true);
-    yield* callHook("websocket_end", flow);
+    yield this.release(true);
+    yield new CallHook("websocket_end", flow);
     yield new CallHook("flow_done", flow, true);
   }
 
@@ -191,7 +191,7 @@ export abstract class TunnellingStream extends StreamBase {
     this.state = error ? "failed" : "done";
     if (error) {
       flow.error = { message: error, timestamp: this.context.options.now() };
-      yield* callHook("error", flow);
+      yield new CallHook("error", flow);
     }
     yield new CallHook("flow_done", flow, true);
   }

@@ -13,9 +13,9 @@ import type { Flow } from "../../../flow/flow.ts";
 import { WebSocketMessage } from "../../../flow/websocket.ts";
 import { CloseCode, closePayload } from "../../../websocket/close.ts";
 import { closeInfo, RelayError, WebSocketRelay } from "../../../websocket/relay.ts";
-import { Command } from "../../core/commands.ts";
+import { CallHook, Command } from "../../core/commands.ts";
 import type { Server } from "../../core/connection.ts";
-import { callHook, type CommandGenerator } from "../../core/layer.ts";
+import type { CommandGenerator, Yielded } from "../../core/layer.ts";
 
 /**
  * To the HttpLayer, after an HTTP/1.1 origin's 101 for an h2 client: keep the origin connection
@@ -75,8 +75,8 @@ export class EarlyWebSocketData {
 
 /** How the stream sends: bytes to one side, and the end of one direction. */
 export interface StreamWebSocketPorts {
-  send(toClient: boolean, bytes: Uint8Array): CommandGenerator;
-  end(toClient: boolean): CommandGenerator;
+  send(toClient: boolean, bytes: Uint8Array): Yielded;
+  end(toClient: boolean): Yielded;
 }
 
 export class StreamWebSocket {
@@ -118,7 +118,7 @@ export class StreamWebSocket {
       }
       const message = item.message;
       ws.messages.push(message);
-      yield* callHook("websocket_message", this.flow);
+      yield new CallHook("websocket_message", this.flow);
       if (this.#failed) return;
       const to = fromClient ? "server" : "client";
       const bytes = relay.forward(item);
@@ -128,7 +128,7 @@ export class StreamWebSocket {
           const { code, reason } = closeInfo(message);
           this.#noteEnd(fromClient, code, reason);
         }
-        for (const b of bytes) yield* this.#ports.send(!fromClient, b);
+        for (const b of bytes) yield this.#ports.send(!fromClient, b);
       }
       yield* this.#sendInjected();
     }
@@ -147,7 +147,7 @@ export class StreamWebSocket {
       this.#noteEnd(fromClient, CloseCode.Abnormal, "");
       this.flow.error ??= { message: `WebSocket: the ${side} ${how}`, timestamp: this.#now() };
     }
-    yield* this.#ports.end(!fromClient);
+    yield this.#ports.end(!fromClient);
   }
 
   /** A peer's stream or connection broke: the flow ends here (the caller cuts both sides). */
@@ -174,7 +174,7 @@ export class StreamWebSocket {
         continue;
       }
       const relay = toClient ? this.#toClient : this.#toServer;
-      yield* this.#ports.send(toClient, relay.encode(message));
+      yield this.#ports.send(toClient, relay.encode(message));
     }
   }
 
@@ -203,13 +203,13 @@ export class StreamWebSocket {
           content: payload,
           timestamp: this.#now(),
         });
-        yield* this.#ports.send(toClient, relay.encode(close));
+        yield this.#ports.send(toClient, relay.encode(close));
       }
       // Ending the direction towards `to` is what the other side's end would do.
       const from = toClient ? "server" : "client";
       if (!this.#ended[from]) {
         this.#ended[from] = true;
-        yield* this.#ports.end(toClient);
+        yield this.#ports.end(toClient);
       }
     }
   }
