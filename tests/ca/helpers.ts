@@ -5,11 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { removeAtExit } from "../fixtures/at_exit.ts";
+import { tempDir as newTempDir } from "../fixtures/temp_dir.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const DENO = join(ROOT, "node_modules", ".bin", "deno");
@@ -57,9 +56,7 @@ export async function openssl(args: string[], input?: string): Promise<string> {
 
 /** A new empty directory; removed when the test process ends if the test does not remove it. */
 export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `mitm-${prefix}-`));
-  removeAtExit(dir);
-  return dir;
+  return newTempDir(`mitm-${prefix}-`).dir;
 }
 
 /** Writes `text` to `dir/name` and returns the path. */

@@ -4,17 +4,17 @@
  * through the proxy, CONNECT tunnels with a node:tls client on top, and certificate parsing.
  */
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type net from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
 import { createLogger, type Options, type ProxyServer, startProxy } from "../../mod.ts";
 import { parsePem } from "../../src/ca/mod.ts";
 import { x509 } from "../../src/ca/x509.ts";
 import { testCa } from "../fixtures/ca.ts";
+import { type TempDir, tempDir as newTempDir } from "../fixtures/temp_dir.ts";
 import {
   connect,
   curl,
@@ -26,9 +26,8 @@ import {
 } from "./helpers.ts";
 
 /** A temporary directory, removed by the returned function. */
-export function tempDir(prefix = "mitm-https-"): { dir: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+export function tempDir(prefix = "mitm-https-"): TempDir {
+  return newTempDir(prefix);
 }
 
 /** Runs openssl and fails loudly if it does. */

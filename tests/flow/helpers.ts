@@ -2,12 +2,10 @@
  * Test helpers for the flow format: sample flows and temp dirs. No npm packages here: the kill -9
  * child process loads this file.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import zlib from "node:zlib";
 import { HeaderList } from "../../src/http/headers.ts";
 import { Flow, FlowRequest, FlowResponse } from "../../src/flow/flow.ts";
+import { withTempDir as withTempDirOf } from "../fixtures/temp_dir.ts";
 
 export const T0 = Date.UTC(2025, 0, 2, 3, 4, 5, 678);
 
@@ -132,11 +130,6 @@ export function errorFlow(): Flow {
 }
 
 /** Runs fn with a fresh temporary directory, removed afterwards. */
-export async function withTempDir<T>(fn: (dir: string) => T | Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), "mitm-flow-"));
-  try {
-    return await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+export function withTempDir<T>(fn: (dir: string) => T | Promise<T>): Promise<T> {
+  return withTempDirOf(fn, "mitm-flow-");
 }

@@ -1,9 +1,7 @@
 /** Helpers for the replay and rewrite tests: recorded flows built by hand, temp dirs. */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Flow, FlowRequest, FlowResponse } from "../../src/flow/flow.ts";
 import { HeaderList } from "../../src/http/headers.ts";
+import { type TempDir, tempDir as newTempDir } from "../fixtures/temp_dir.ts";
 
 const utf8 = new TextEncoder();
 
@@ -47,9 +45,8 @@ export function recordedFlow(init: FlowInit): Flow {
 }
 
 /** A temporary directory, removed by the returned function. */
-export function tempDir(prefix = "mitm-replay-"): { dir: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+export function tempDir(prefix = "mitm-replay-"): TempDir {
+  return newTempDir(prefix);
 }
 
 /** The response body of a flow as text. */

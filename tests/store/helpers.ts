@@ -1,22 +1,18 @@
 /** Store test helpers: temporary directories and flows made without a proxy. */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { Flow, FlowRequest, FlowResponse } from "../../src/flow/flow.ts";
 import { HeaderList } from "../../src/http/headers.ts";
+import {
+  type TempDir,
+  tempDir as newTempDir,
+  withTempDir as withTempDirOf,
+} from "../fixtures/temp_dir.ts";
 
-export function tempDir(): { dir: string; remove(): void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mitm-store-test-"));
-  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+export function tempDir(): TempDir {
+  return newTempDir("mitm-store-test-");
 }
 
-export async function withTempDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
-  const t = tempDir();
-  try {
-    await fn(t.dir);
-  } finally {
-    t.remove();
-  }
+export function withTempDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
+  return withTempDirOf(fn, "mitm-store-test-");
 }
 
 const encoder = new TextEncoder();
