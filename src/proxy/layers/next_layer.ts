@@ -170,7 +170,7 @@ export class NextLayer extends Layer {
       const host = server?.address.host ?? hello.sni ?? "";
       const port = server?.address.port ?? 443;
       const c = this.context.client;
-      const data = (yield new CallHook("tls_clienthello", {
+      const data = (yield new CallHook<ClientHelloData>("tls_clienthello", {
         client: {
           id: c.id,
           address: c.peer.host,

@@ -185,7 +185,7 @@ export class ClientTlsLayer extends Layer {
         // The client still gets its handshake, so that its requests are answered 502 saying
         // why (each dials the origin again and fails the same way).
         yield new Log(`TLS with the origin for ${where} failed: ${error}`, "info");
-        yield new CallHook("tls_failed_server", {
+        yield new CallHook<TlsFailedData>("tls_failed_server", {
           clientId: client.id,
           server: where,
           sni: hello.sni,
@@ -205,7 +205,7 @@ export class ClientTlsLayer extends Layer {
     }
 
     this.state = "clientHandshake";
-    const data = (yield new CallHook("tls_start_client", {
+    const data = (yield new CallHook<TlsStartClientData>("tls_start_client", {
       clientId: client.id,
       name: hello.sni ?? server?.address.host ?? "localhost",
       sni: hello.sni,
@@ -253,7 +253,7 @@ export class ClientTlsLayer extends Layer {
       `TLS with the ${side} for ${where} failed: ${error}`,
       side === "client" ? "debug" : "info",
     );
-    yield new CallHook(hook, {
+    yield new CallHook<TlsFailedData>(hook, {
       clientId: client.id,
       server: where,
       sni: this.hello.sni,

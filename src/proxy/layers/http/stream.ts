@@ -447,7 +447,7 @@ export class HttpStream extends TunnellingStream {
       flow.server = serverPeer(ready.conn, ready.fresh);
       // A connection that carried no request yet is new to the addons, wherever it was opened.
       if (ready.fresh && this.context.options.announceServers) {
-        yield new CallHook("server_connected", {
+        yield new CallHook<ServerConnectedData>("server_connected", {
           server: serverInfo(ready.conn),
           flow,
         });

@@ -112,7 +112,7 @@ export abstract class TunnellingStream extends StreamBase {
     this.state = "tunnel";
     let relay: WebSocketRelayData | null = null;
     if (this.webSocket !== null) {
-      const answer = (yield new CallHook("websocket_handshake", {
+      const answer = (yield new CallHook<WebSocketHandshakeData>("websocket_handshake", {
         flow,
         offer: this.webSocket,
         deflate: null,
