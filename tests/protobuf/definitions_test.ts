@@ -20,10 +20,14 @@ after(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** Rewrites a file so that its size or time differs from before. */
+/**
+ * Rewrites a file with a modification time later than any before: the reload is noticed by size
+ * and time, and two versions may have the same size (a random time could repeat one, and did).
+ */
+let rewrites = 0;
 function rewrite(file: string, text: string): void {
   fs.writeFileSync(file, text);
-  const later = new Date(Date.now() + 5000 + Math.random() * 1000);
+  const later = new Date(Date.now() + 5000 + ++rewrites * 1000);
   fs.utimesSync(file, later, later);
 }
 
