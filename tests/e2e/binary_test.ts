@@ -25,7 +25,7 @@ import http2 from "node:http2";
 import type { Socket } from "node:net";
 import tls from "node:tls";
 import process from "node:process";
-import { removeAtExit } from "../fixtures/at_exit.ts";
+import { tempDir } from "../fixtures/temp_dir.ts";
 import { curl, rawServer, readUntil, ROOT, run } from "./helpers.ts";
 import { httpsOrigin, makeOriginCert } from "./https_helpers.ts";
 import { BUN_FLAGS, bunCompileArgs } from "../../scripts/bun_compile.ts";
@@ -115,8 +115,7 @@ let bunBuild: Promise<string> | null = null;
 /** Builds the Bun executable once for the tests that run it; removed when the process exits. */
 function bunBinary(): Promise<string> {
   return bunBuild ??= (async () => {
-    const out = mkdtempSync(join(tmpdir(), "mitm-build-"));
-    removeAtExit(out);
+    const out = tempDir("mitm-build-").dir;
     const binary = join(out, "mitm");
     const build = await run(BUN, bunCompileArgs("cli.ts", binary), {
       cwd: ROOT,

@@ -5,12 +5,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import http from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startProxy } from "../../mod.ts";
-import { removeAtExit } from "../fixtures/at_exit.ts";
+import { tempDir } from "../fixtures/temp_dir.ts";
 import { testCa } from "../fixtures/ca.ts";
 import type { ProxyServer } from "../../mod.ts";
 import {
@@ -135,9 +134,7 @@ function hashingOrigin(): Promise<LocalServer> {
 }
 
 function tempFile(bytes: Uint8Array): string {
-  const dir = mkdtempSync(join(tmpdir(), "mitm-e2e-"));
-  removeAtExit(dir);
-  const path = join(dir, "body.bin");
+  const path = join(tempDir("mitm-e2e-").dir, "body.bin");
   writeFileSync(path, bytes);
   return path;
 }

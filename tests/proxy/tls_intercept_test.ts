@@ -9,13 +9,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { CertificateAuthority, type Leaf } from "../../src/ca/mod.ts";
 import { x509 } from "../../src/ca/x509.ts";
 import { connectTls, startTlsServer, type TlsClientSession } from "../../src/runtime/mod.ts";
 import type { Conn, Listener } from "../../src/runtime/types.ts";
-import { removeAtExit } from "../fixtures/at_exit.ts";
+import { tempDir } from "../fixtures/temp_dir.ts";
 import { testCa } from "../fixtures/ca.ts";
 import { type Harness, head, type Message, Peer, WAIT_MS, withProxy } from "./helpers.ts";
 
@@ -34,9 +33,7 @@ function originPki(): Promise<OriginPki> {
   return pki ??= (async () => {
     const { ca } = await CertificateAuthority.create();
     const leaf = await ca.issue(["origin.test"]);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mitm-origin-ca-"));
-    removeAtExit(dir);
-    const caFile = path.join(dir, "origin-ca.pem");
+    const caFile = path.join(tempDir("mitm-origin-ca-").dir, "origin-ca.pem");
     fs.writeFileSync(caFile, ca.certPem);
     return { ca, caFile, leaf };
   })();
